@@ -1,0 +1,205 @@
+"""Value types that flow through fuzzdiff: Case, Outcome, Divergence and friends.
+
+Every type here is a frozen, slotted dataclass (or an enum) so values can be
+hashed, cached, compared and sent between processes safely. This module imports
+nothing of ours; everything else imports it.
+
+All observable data is kept as ``bytes``: arguments, file names and contents,
+standard streams. Programs under test are not obliged to speak UTF-8, so neither
+are we.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+#: Channels a user can observe, in the order reports list them.
+CHANNELS: tuple[str, ...] = ("exit", "stdout", "stderr", "files")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One input to a program: arguments (without the program name), stdin and files.
+
+    ``files`` maps a relative path inside the private working directory to its
+    content, kept as a tuple of pairs sorted by name so equal cases are equal
+    values. ``env`` holds extra environment variables on top of the task's
+    fixed environment.
+    """
+
+    argv: tuple[bytes, ...] = ()
+    stdin: bytes = b""
+    files: tuple[tuple[bytes, bytes], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(sorted(self.files)))
+        object.__setattr__(self, "env", tuple(sorted(self.env)))
+
+    def size(self) -> int:
+        """A measure of how big the case is, used to tell which of two is smaller."""
+        return (
+            sum(len(a) + 1 for a in self.argv)
+            + len(self.stdin)
+            + sum(len(n) + len(c) + 1 for n, c in self.files)
+            + sum(len(k) + len(v) for k, v in self.env)
+        )
+
+    def key(self) -> str:
+        """A content hash that names the case (caches, corpus file names)."""
+        h = hashlib.sha256()
+        for part in (self.argv, (self.stdin,), *self.files):
+            for item in part:
+                h.update(len(item).to_bytes(8, "little"))
+                h.update(item)
+            h.update(b"\x00|")
+        for k, v in self.env:
+            h.update(f"{k}={v}".encode() + b"\x00")
+        return h.hexdigest()[:32]
+
+
+class Termination(enum.Enum):
+    """How a run ended. Ordered from ordinary to abnormal."""
+
+    EXITED = "exited"
+    SIGNALLED = "signalled"
+    TIMEOUT = "timeout"
+    OUTPUT_CAP = "output-cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything observable about one run of one program on one case.
+
+    ``files`` is the final state of the working directory: regular files as
+    (path, content), directories as (path, None). Resource figures are reported
+    but never compared.
+    """
+
+    termination: Termination
+    exit_code: int | None
+    signal: int | None
+    stdout: bytes
+    stderr: bytes
+    files: tuple[tuple[bytes, bytes | None], ...] = ()
+    cpu_seconds: float = 0.0
+    max_rss_kb: int = 0
+    wall_seconds: float = 0.0
+
+    def exit_class(self) -> str:
+        """A short stable name for how the run ended: ``exit:1``, ``signal:11``, ``timeout``."""
+        if self.termination is Termination.EXITED:
+            return f"exit:{self.exit_code}"
+        if self.termination is Termination.SIGNALLED:
+            return f"signal:{self.signal}"
+        return self.termination.value
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A program to run: the full command prefix and the name it is shown as.
+
+    ``argv`` starts with the absolute path of the executable. ``argv0`` is what
+    the program receives as ``argv[0]``; reference and candidate get the same
+    one, so messages that start with the program's name agree by construction.
+    ``aliases`` are other spellings of the program's name that may appear in its
+    messages (for example a script's path), which the ``program-name``
+    normaliser rewrites to ``argv0``.
+    """
+
+    argv: tuple[str, ...]
+    argv0: str
+    aliases: tuple[str, ...] = ()
+
+    def display(self) -> str:
+        return " ".join(self.argv)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Fingerprint:
+    """What kind of divergence this is; shrinking must keep it unchanged."""
+
+    channels: tuple[str, ...]
+    reference_exit: str
+    candidate_exit: str
+
+    def __str__(self) -> str:
+        return f"{'+'.join(self.channels)} [{self.reference_exit} vs {self.candidate_exit}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """A case on which the two programs were observed to differ."""
+
+    case: Case
+    reference: Outcome
+    candidate: Outcome
+    channels: tuple[str, ...]
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One distinct bug: the shrunk divergence, what it was shrunk from, and whether it replays."""
+
+    divergence: Divergence
+    original: Divergence
+    found_at: int  # index of the generated case that first showed it
+    shrink_proposals: int = 0
+    confirmed: bool = True  # the minimal case reproduced on every re-run
+    unstable: tuple[str, ...] = ()  # sides whose output changed between re-runs
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignResult:
+    """What a campaign found. ``counterexample`` is the first finding's minimal divergence."""
+
+    task: str
+    seed: int
+    cases: int
+    seconds: float
+    behaviours: int
+    executions: int
+    findings: tuple[Finding, ...] = ()
+    isolation: str = "rlimits"
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        return "divergent" if self.findings else "equivalent"
+
+    @property
+    def counterexample(self) -> Divergence | None:
+        return self.findings[0].divergence if self.findings else None
+
+
+# -- events a campaign yields, consumed by the CLI and reporters -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    cases: int
+    behaviours: int
+    divergences: int
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    index: int
+    divergence: Divergence
+
+
+@dataclass(frozen=True, slots=True)
+class Shrunk:
+    finding: Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    result: CampaignResult
+
+
+Event = Progress | Found | Shrunk | Finished

@@ -1,0 +1,399 @@
+"""Task files: a TOML description of a command-line program's input space.
+
+A task names the reference program and says what its arguments, operands,
+standard input and input files look like, which environment it runs in, its
+limits, and how each channel is compared. ``references/README.md`` documents
+every key. Loading is strict: an unknown key, a wrong type or an impossible
+range is a ``SpecError`` naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+
+#: Where shipped tasks live; FUZZDIFF_REFERENCES overrides it (for installs that are not editable).
+REFERENCES_DIR = Path(os.environ.get("FUZZDIFF_REFERENCES", Path(__file__).resolve().parent.parent / "references"))
+
+VALUE_KINDS = ("int", "choice", "string", "char", "list")
+OPERAND_KINDS = ("file", "dash", "missing", "dir", "string")
+CONTENT_MODELS = ("empty", "bytes", "text", "lines", "alphabet", "samples")
+CHANNEL_MODES = {
+    "exit": ("exact", "ignore"),
+    "stdout": ("exact", "ignore"),
+    "stderr": ("exact", "presence", "ignore"),
+    "files": ("exact", "ignore"),
+}
+NORMALISERS = ("program-name", "workdir")
+
+# A locale and time zone that exist on every Debian system and do not vary.
+DEFAULT_ENV = {"LC_ALL": "C", "LANG": "C", "TZ": "UTC", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSpec:
+    """The value an option or operand takes."""
+
+    kind: str
+    min: int = 0
+    max: int = 100
+    values: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    alphabet: str = "abc,-: \t"
+    max_len: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    short: str | None
+    long: str | None
+    value: ValueSpec | None = None
+    optional_value: bool = False
+    weight: float = 1.0
+
+    def label(self) -> str:
+        return f"--{self.long}" if self.long else f"-{self.short}"
+
+
+@dataclass(frozen=True, slots=True)
+class OperandSpec:
+    min: int = 0
+    max: int = 2
+    kinds: tuple[str, ...] = ("file", "dash", "missing")
+    strings: tuple[str, ...] = ()
+    value: ValueSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSpec:
+    """How standard input or an input file's content is generated."""
+
+    models: tuple[str, ...] = ("empty", "text", "lines", "bytes")
+    alphabet: str = ""
+    samples: tuple[str, ...] = ()
+    max_bytes: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float = 5.0  # seconds of wall time a single run may take
+    memory_mb: int = 1024  # address-space limit: generous for interpreters, fatal to runaway allocation
+    output_bytes: int = 1 << 20  # per stream; a run that writes more is killed and marked output-cap
+    file_bytes: int = 16 << 20  # largest file a run may write in its working directory
+    processes: int = 64  # process limit where the kernel enforces it (not for root)
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A declared normaliser: a regular expression applied to one channel of both sides."""
+
+    channel: str
+    pattern: str
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSpec:
+    modes: tuple[tuple[str, str], ...] = tuple((c, "exact") for c in CHANNEL_MODES)
+    normalise: tuple[str, ...] = NORMALISERS
+    replace: tuple[Replacement, ...] = ()
+
+    def mode(self, channel: str) -> str:
+        return dict(self.modes).get(channel, "exact")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    name: str
+    program: str
+    version: str = ""
+    description: str = ""
+    options: tuple[OptionSpec, ...] = ()
+    operands: OperandSpec = OperandSpec()
+    stdin: ContentSpec = ContentSpec()
+    files: ContentSpec = ContentSpec()
+    env: tuple[tuple[str, str], ...] = tuple(sorted(DEFAULT_ENV.items()))
+    limits: Limits = Limits()
+    compare: CompareSpec = CompareSpec()
+    max_options: int = 4
+    malformed: float = 0.1
+    source: str = field(default="<memory>", compare=False)
+
+
+_DEFAULT_LIMITS = Limits()
+_DEFAULT_VALUESPEC = ValueSpec(kind="int")
+_DEFAULT_OPERANDSPEC = OperandSpec()
+
+
+def resolve_task_path(task: str) -> Path:
+    """A shipped task name (``base64``) or a path to a task file -> the file's path."""
+    candidate = Path(task)
+    if task.endswith(".toml") or os.sep in task:
+        if not candidate.is_file():
+            raise SpecError(f"task file {task!r} does not exist; give a shipped task name or an existing .toml path")
+        return candidate
+    shipped = REFERENCES_DIR / f"{task}.toml"
+    if shipped.is_file():
+        return shipped
+    if candidate.is_file():
+        return candidate
+    names = ", ".join(shipped_tasks()) or "(none found)"
+    raise SpecError(f"unknown task {task!r}; shipped tasks are: {names}; or pass the path of a task file")
+
+
+def shipped_tasks() -> list[str]:
+    if not REFERENCES_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in REFERENCES_DIR.glob("*.toml"))
+
+
+def load_task(task: str) -> TaskSpec:
+    path = resolve_task_path(task)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read task file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"task file {path} is not valid TOML: {exc}; fix the syntax at that line") from exc
+    return parse_task(raw, str(path))
+
+
+class _Table:
+    """Typed access to one TOML table that remembers which keys were read."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        if not isinstance(data, dict):
+            raise SpecError(f"{source}: {where} must be a table")
+        self.data: dict[str, Any] = data
+        self.where = where
+        self.source = source
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, msg: str) -> SpecError:
+        return SpecError(f"{self.source}: {self.where}{key}: {msg}")
+
+    def get(self, key: str, typ: type | tuple[type, ...], default: Any) -> Any:
+        self.seen.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
+            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.get(key, list, None)
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def choices(self, key: str, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.strings(key, default)
+        for v in values:
+            if v not in allowed:
+                raise self.fail(key, f"unknown value {v!r}; allowed: {', '.join(allowed)}")
+        return values
+
+    def table(self, key: str) -> _Table:
+        self.seen.add(key)
+        return _Table(self.data.get(key, {}), f"{self.where}{key}.", self.source)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise SpecError(
+                f"{self.source}: unknown key {self.where}{unknown[0]}; "
+                "check its spelling against references/README.md"
+            )
+
+
+def _value(t: _Table) -> ValueSpec:
+    kind = t.get("kind", str, "int")
+    if kind not in VALUE_KINDS:
+        raise t.fail("kind", f"unknown value kind {kind!r}; allowed: {', '.join(VALUE_KINDS)}")
+    spec = ValueSpec(
+        kind=kind,
+        min=t.get("min", int, 0),
+        max=t.get("max", int, 100),
+        values=t.strings("values", ()),
+        suffixes=t.strings("suffixes", ()),
+        alphabet=t.get("alphabet", str, _DEFAULT_VALUESPEC.alphabet),
+        max_len=t.get("max_len", int, _DEFAULT_VALUESPEC.max_len),
+    )
+    t.done()
+    if spec.min > spec.max:
+        raise t.fail("min", f"min {spec.min} is greater than max {spec.max}")
+    if kind == "choice" and not spec.values:
+        raise t.fail("values", "a choice value needs a non-empty values list")
+    if kind in ("string", "char") and not spec.alphabet and not spec.values:
+        raise t.fail("alphabet", "a string value needs an alphabet or values")
+    return spec
+
+
+def _option(t: _Table) -> OptionSpec:
+    short = t.get("short", str, None)
+    long = t.get("long", str, None)
+    if short is None and long is None:
+        raise t.fail("", "an option needs short, long or both")
+    if short is not None and len(short) != 1:
+        raise t.fail("short", f"a short option is one character, got {short!r} (write it without the dash)")
+    if long is not None and (not long or long.startswith("-")):
+        raise t.fail("long", f"write the long option without dashes, got {long!r}")
+    value = None
+    if "value" in t.data:
+        value = _value(t.table("value"))
+    opt = OptionSpec(
+        short=short,
+        long=long,
+        value=value,
+        optional_value=t.get("optional_value", bool, False),
+        weight=t.get("weight", float, 1.0),
+    )
+    t.done()
+    if opt.weight < 0:
+        raise t.fail("weight", "weights are non-negative")
+    return opt
+
+
+def _content(t: _Table, default: ContentSpec) -> ContentSpec:
+    spec = ContentSpec(
+        models=t.choices("models", CONTENT_MODELS, default.models),
+        alphabet=t.get("alphabet", str, default.alphabet),
+        samples=t.strings("samples", default.samples),
+        max_bytes=t.get("max_bytes", int, default.max_bytes),
+    )
+    t.done()
+    if not spec.models:
+        raise t.fail("models", "give at least one content model")
+    if "alphabet" in spec.models and not spec.alphabet:
+        raise t.fail("alphabet", "the 'alphabet' model needs a non-empty alphabet")
+    if "samples" in spec.models and not spec.samples:
+        raise t.fail("samples", "the 'samples' model needs a non-empty samples list")
+    if spec.max_bytes < 0:
+        raise t.fail("max_bytes", "must be at least 0")
+    return spec
+
+
+def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
+    """Build a TaskSpec from parsed TOML, checking every key."""
+    top = _Table(raw, "", source)
+    name = top.get("name", str, None)
+    program = top.get("program", str, None)
+    if not name:
+        raise top.fail("name", "missing; every task needs a name")
+    if not program:
+        raise top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
+    options_raw = top.get("options", list, [])
+    options = tuple(_option(_Table(o, f"options[{i}].", source)) for i, o in enumerate(options_raw))
+    seen: set[str] = set()
+    for o in options:
+        for n in (o.short and "-" + o.short, o.long and "--" + o.long):
+            if n and n in seen:
+                raise SpecError(f"{source}: option {n} is declared twice; keep one entry")
+            if n:
+                seen.add(n)
+
+    ot = top.table("operands")
+    operand_value = _value(ot.table("value")) if "value" in ot.data else None
+    operands = OperandSpec(
+        min=ot.get("min", int, 0),
+        max=ot.get("max", int, 2),
+        kinds=ot.choices("kinds", OPERAND_KINDS, _DEFAULT_OPERANDSPEC.kinds),
+        strings=ot.strings("strings", ()),
+        value=operand_value,
+    )
+    ot.done()
+    if not 0 <= operands.min <= operands.max:
+        raise ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
+    if "string" in operands.kinds and not operands.strings and operands.value is None:
+        raise ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
+
+    stdin = _content(top.table("stdin"), ContentSpec())
+    files = _content(top.table("files"), stdin)
+
+    et = top.table("env")
+    env = dict(DEFAULT_ENV)
+    for k in list(et.data):
+        env[k] = et.get(k, str, "")
+    et.done()
+
+    lt = top.table("limits")
+    limits = Limits(
+        timeout=lt.get("timeout", float, _DEFAULT_LIMITS.timeout),
+        memory_mb=lt.get("memory_mb", int, _DEFAULT_LIMITS.memory_mb),
+        output_bytes=lt.get("output_bytes", int, _DEFAULT_LIMITS.output_bytes),
+        file_bytes=lt.get("file_bytes", int, _DEFAULT_LIMITS.file_bytes),
+        processes=lt.get("processes", int, _DEFAULT_LIMITS.processes),
+    )
+    lt.done()
+    if limits.timeout <= 0 or limits.memory_mb <= 0 or limits.output_bytes <= 0:
+        raise lt.fail("", "timeout, memory_mb and output_bytes must be positive")
+
+    ct = top.table("compare")
+    modes = []
+    for channel, allowed in CHANNEL_MODES.items():
+        mode = ct.get(channel, str, "exact")
+        if mode not in allowed:
+            raise ct.fail(channel, f"unknown mode {mode!r}; allowed: {', '.join(allowed)}")
+        modes.append((channel, mode))
+    normalise = ct.choices("normalise", NORMALISERS, NORMALISERS)
+    replacements = []
+    for i, r in enumerate(ct.get("replace", list, [])):
+        rt = _Table(r, f"compare.replace[{i}].", source)
+        rep = Replacement(
+            channel=rt.get("channel", str, "stderr"),
+            pattern=rt.get("pattern", str, ""),
+            replacement=rt.get("replacement", str, ""),
+        )
+        rt.done()
+        if rep.channel not in ("stdout", "stderr"):
+            raise rt.fail("channel", "replacements apply to stdout or stderr")
+        _check_regex(rep.pattern, rt)
+        replacements.append(rep)
+    ct.done()
+    compare = CompareSpec(modes=tuple(modes), normalise=normalise, replace=tuple(replacements))
+
+    gt = top.table("generate")
+    max_options = gt.get("max_options", int, 4)
+    malformed = gt.get("malformed", float, 0.1)
+    gt.done()
+    if not 0.0 <= malformed <= 1.0:
+        raise gt.fail("malformed", "a share between 0 and 1")
+
+    spec = TaskSpec(
+        name=name,
+        program=program,
+        version=top.get("version", str, ""),
+        description=top.get("description", str, ""),
+        options=options,
+        operands=operands,
+        stdin=stdin,
+        files=files,
+        env=tuple(sorted(env.items())),
+        limits=limits,
+        compare=compare,
+        max_options=max_options,
+        malformed=malformed,
+        source=source,
+    )
+    top.done()
+    return spec
+
+
+def _check_regex(pattern: str, t: _Table) -> None:
+    import re
+
+    try:
+        re.compile(pattern.encode())
+    except re.error as exc:
+        raise t.fail("pattern", f"invalid regular expression: {exc}") from exc
