@@ -16,6 +16,7 @@ import hashlib
 import random
 import string
 from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -294,18 +295,49 @@ def _strategy_for(spec: TaskSpec) -> st.SearchStrategy[Case]:
 MAX_CHOICES = 20_000
 
 
+def _provider() -> type:
+    """Hypothesis' provider, minus its harvest of constants from local modules.
+
+    Hypothesis biases draws toward constants found in the source of modules
+    under the working directory; which ones depends on what is imported and
+    from where, so the same seed would give different cases in different
+    processes. Only its global constants are kept.
+    """
+    from hypothesis.internal.conjecture.choice import choice_constraints_key, choice_permitted
+    from hypothesis.internal.conjecture.providers import GLOBAL_CONSTANTS, HypothesisProvider
+
+    cache: dict[object, tuple[object, ...]] = {}
+
+    class SeededProvider(HypothesisProvider):  # type: ignore[misc]
+        def _maybe_draw_constant(self, choice_type: Any, constraints: Any, *, p: float = 0.05) -> Any:
+            if self._random.random() > p:
+                return None
+            key = (choice_type, choice_constraints_key(choice_type, constraints))
+            pool = cache.get(key)
+            if pool is None:
+                pool = tuple(
+                    c for c in GLOBAL_CONSTANTS.set_for_type(choice_type) if choice_permitted(c, constraints)
+                )
+                cache[key] = pool
+            return self._random.choice(pool) if pool else None
+
+    return SeededProvider
+
+
 def _draw_direct(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> list[Case]:
     try:
         from hypothesis.control import BuildContext
         from hypothesis.errors import StopTest
         from hypothesis.internal.conjecture.data import ConjectureData
+
+        provider = _provider()
     except ImportError as exc:  # pragma: no cover - depends on the Hypothesis release
         raise _InternalsMissing from exc
     rng = random.Random(batch_seed)
     out: list[Case] = []
     for _ in range(size):
         try:
-            data = ConjectureData(random=rng, max_choices=MAX_CHOICES)
+            data = ConjectureData(random=rng, max_choices=MAX_CHOICES, provider=provider)
             with BuildContext(data, is_final=False, wrapped_test=None):  # type: ignore[arg-type]
                 out.append(data.draw(strategy))
         except StopTest:

@@ -1,0 +1,97 @@
+"""The public Python entry points: set up a campaign from names and command lines.
+
+This module wires the pieces together (task file, programs, runner, engine) and
+checks what can be checked before anything runs, so that every problem a user
+can cause surfaces as a ``UserError`` with a clear message.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .engine import CampaignConfig, run_campaign
+from .model import CampaignResult, Event, Finished, Program
+from .program import candidate_program, reference_program
+from .runner import PairRunner, PoolRunner, default_jobs
+from .spec import TaskSpec, load_task
+
+#: Seconds allowed for ``--version`` when checking the reference's version.
+VERSION_TIMEOUT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    spec: TaskSpec
+    reference: Program
+    candidate: Program
+    warnings: tuple[str, ...]
+
+
+def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Setup:
+    """Load the task and resolve both programs; raises ``UserError`` on any problem."""
+    spec = task if isinstance(task, TaskSpec) else load_task(task)
+    reference = reference_program(spec)
+    cand = candidate_program(candidate, spec, cwd)
+    warnings: list[str] = []
+    if spec.version:
+        found = reference_version(reference)
+        if found != spec.version:
+            warnings.append(
+                f"reference version is {found!r} but task {spec.name!r} was written for {spec.version!r}; "
+                "verdicts may differ from those recorded for it"
+            )
+    return Setup(spec, reference, cand, tuple(warnings))
+
+
+def reference_version(program: Program) -> str:
+    try:
+        proc = subprocess.run(
+            [program.argv0, "--version"],
+            executable=program.argv[0],
+            capture_output=True,
+            timeout=VERSION_TIMEOUT,
+            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    first = proc.stdout.decode("utf-8", "replace").splitlines()
+    return first[0].strip() if first else ""
+
+
+@contextmanager
+def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
+    runner = PoolRunner(jobs or default_jobs(), dict(setup.spec.env), setup.spec.limits, setup.reference, setup.candidate)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def fuzz_events(setup: Setup, config: CampaignConfig, jobs: int | None = None) -> Iterator[Event]:
+    """Run a campaign, yielding its events; the last is ``Finished``."""
+    with open_runner(setup, jobs) as runner:
+        yield from run_campaign(
+            setup.spec, runner, setup.reference, setup.candidate, config, "rlimits", setup.warnings
+        )
+
+
+def fuzz(
+    task: str,
+    candidate: str,
+    *,
+    budget: int = 1000,
+    seed: int = 0,
+    jobs: int | None = None,
+    max_divergences: int = 1,
+) -> CampaignResult:
+    """Fuzz ``candidate`` against the task's reference; returns the campaign's result."""
+    setup = prepare(task, candidate)
+    config = CampaignConfig(seed=seed, budget=budget, max_divergences=max_divergences)
+    for event in fuzz_events(setup, config, jobs):
+        if isinstance(event, Finished):
+            return event.result
+    raise AssertionError("a campaign always finishes with a Finished event")

@@ -1,0 +1,214 @@
+"""Reports of a campaign: one text for a person, one JSON object for programs.
+
+Both are built from the same ``CampaignResult`` and hold no logic of their own.
+Bytes that are not printable text are shown escaped (``\\xff``, ``\\x00``), so a
+report is always safe to print on a terminal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from .codec import encode_divergence
+from .model import CampaignResult, Case, Divergence, Finding, Outcome
+
+#: The JSON contract's version; bump it when a field changes meaning or goes away.
+JSON_VERSION = 1
+#: Diff lines shown per channel before the report says how many more there are.
+MAX_DIFF_LINES = 40
+#: Bytes of a file or stream shown inline before the report abbreviates it.
+MAX_INLINE = 400
+
+
+def escape(data: bytes) -> str:
+    """Bytes as a printable one-line-per-line string: \\n kept, the rest escaped."""
+    out: list[str] = []
+    text = data.decode("utf-8", "surrogateescape")
+    for ch in text:
+        code = ord(ch)
+        if ch == "\n" or ch == "\t" or (ch.isprintable() and not 0xDC80 <= code <= 0xDCFF):
+            out.append(ch if ch != "\\" else "\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
+def inline(data: bytes, limit: int = MAX_INLINE) -> str:
+    """A short quoted rendering for argv tokens, file names and small contents."""
+    shown = escape(data[:limit]).replace("\n", "\\n").replace("\t", "\\t")
+    more = f" … ({len(data)} bytes)" if len(data) > limit else ""
+    return f'"{shown}"{more}'
+
+
+def shell_argv(program: str, argv: Sequence[bytes]) -> str:
+    """A command line a person can paste into bash: ``$'...'`` for bytes that are not printable."""
+    parts = [program]
+    for a in argv:
+        try:
+            text: str | None = a.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and all(ch.isprintable() for ch in text):
+            parts.append(shlex.quote(text))
+        else:
+            parts.append("$'" + "".join(f"\\x{b:02x}" if not 0x20 <= b < 0x7F or b in b"'\\" else chr(b) for b in a) + "'")
+    return " ".join(parts)
+
+
+def diff_lines(reference: bytes, candidate: bytes, limit: int = MAX_DIFF_LINES) -> list[str]:
+    ref = [escape(line) for line in reference.splitlines(keepends=True)]
+    cand = [escape(line) for line in candidate.splitlines(keepends=True)]
+    lines = []
+    for line in difflib.unified_diff(ref, cand, "reference", "candidate", lineterm="", n=2):
+        if line.endswith("\n"):
+            lines.append(line[:-1])
+        elif line.startswith(("---", "+++", "@@")):
+            lines.append(line)
+        else:
+            lines.append(line + "  ⟵ no newline at end")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more diff lines"]
+    return lines
+
+
+def describe_case(case: Case, name: str) -> list[str]:
+    lines = [f"  command: {shell_argv(name, case.argv)}"]
+    lines.append(f"  stdin:   {inline(case.stdin) if case.stdin else '(empty)'}")
+    if case.files:
+        lines.append("  files:")
+        for fname, content in case.files:
+            lines.append(f"    {inline(fname)}: {inline(content)}")
+    for k, v in case.env:
+        lines.append(f"  env:     {k}={v}")
+    return lines
+
+
+def _file_changes(outcome: Outcome, case: Case) -> dict[bytes, str]:
+    before = dict(case.files)
+    after = dict(outcome.files)
+    changes: dict[bytes, str] = {}
+    for n, c in after.items():
+        if c is None:
+            continue
+        if n not in before:
+            changes[n] = f"created {inline(c, 80)}"
+        elif before[n] != c:
+            changes[n] = f"changed to {inline(c, 80)}"
+    for n in before:
+        if n not in after:
+            changes[n] = "deleted"
+    return changes
+
+
+def describe_divergence(div: Divergence) -> list[str]:
+    lines: list[str] = []
+    for channel in div.channels:
+        if channel == "exit":
+            lines.append(f"exit differs: reference {div.reference.exit_class()}, candidate {div.candidate.exit_class()}")
+        elif channel in ("stdout", "stderr"):
+            ref = getattr(div.reference, channel)
+            cand = getattr(div.candidate, channel)
+            lines.append(f"{channel} differs ({len(ref)} vs {len(cand)} bytes):")
+            lines.extend("  " + d for d in diff_lines(ref, cand))
+        elif channel == "files":
+            lines.append("files differ:")
+            ref = _file_changes(div.reference, div.case)
+            cand = _file_changes(div.candidate, div.case)
+            for n in sorted(set(ref) | set(cand)):
+                if ref.get(n) != cand.get(n):
+                    lines.append(f"  {inline(n)}: reference {ref.get(n, 'unchanged')}; candidate {cand.get(n, 'unchanged')}")
+    return lines
+
+
+def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Sequence[str] = ()) -> str:
+    head = f"fuzzdiff {result.task}: "
+    if not result.findings:
+        lines = [
+            head + f"no divergence in {result.cases} cases "
+            f"(seed {result.seed}, {result.behaviours} distinct behaviours, {result.seconds:.1f} s)"
+        ]
+    else:
+        lines = [
+            head + f"DIVERGENT: {len(result.findings)} distinct divergence(s) in {result.cases} cases "
+            f"(seed {result.seed}, {result.seconds:.1f} s)"
+        ]
+        for i, f in enumerate(result.findings, 1):
+            lines.extend(_finding_lines(i, f, name))
+        lines.append("")
+        lines.append("Reproduce with:")
+        lines.append(f"  {reproduce}")
+        for a in artifacts:
+            if a.endswith(".sh"):
+                lines.append(f"  sh {shlex.quote(a)}")
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    if result.isolation != "bubblewrap":
+        lines.append(f"isolation: {result.isolation}")
+    return "\n".join(lines)
+
+
+def _finding_lines(i: int, f: Finding, name: str) -> list[str]:
+    div = f.divergence
+    lines = ["", f"[{i}] {div.fingerprint}"]
+    status = "" if f.confirmed else "  (FLAKY: did not reproduce on every re-run"
+    if f.unstable:
+        status += f"; unstable: {', '.join(f.unstable)}"
+        if "reference" in f.unstable:
+            status += " — the reference is not deterministic here, so this is not the candidate's fault"
+    if status:
+        lines.append(status + ")")
+    lines.append(
+        f"Minimal input (case #{f.found_at} shrunk from {f.original.case.size()} to {div.case.size()} bytes"
+        f" in {f.shrink_proposals} tries):"
+    )
+    lines.extend(describe_case(div.case, name))
+    lines.extend(describe_divergence(div))
+    return lines
+
+
+def json_report(
+    result: CampaignResult,
+    reference: Sequence[str],
+    candidate: Sequence[str],
+    artifacts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The ``--json`` object; its fields are documented in README.md and are a contract."""
+    divergences = [_finding_json(f) for f in result.findings]
+    return {
+        "version": JSON_VERSION,
+        "verdict": result.verdict,
+        "task": result.task,
+        "cases": result.cases,
+        "seed": result.seed,
+        "seconds": result.seconds,
+        "executions": result.executions,
+        "behaviours": result.behaviours,
+        "isolation": result.isolation,
+        "reference": list(reference),
+        "candidate": list(candidate),
+        "counterexample": divergences[0] if divergences else None,
+        "divergences": divergences,
+        "artifacts": list(artifacts),
+        "warnings": list(result.warnings),
+    }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    obj = encode_divergence(f.divergence)
+    obj.update(
+        {
+            "found_at": f.found_at,
+            "confirmed": f.confirmed,
+            "unstable": list(f.unstable),
+            "shrink_tries": f.shrink_proposals,
+            "original": encode_divergence(f.original),
+        }
+    )
+    return obj
