@@ -64,7 +64,9 @@ def reference_version(program: Program) -> str:
 
 @contextmanager
 def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
-    runner = PoolRunner(jobs or default_jobs(), dict(setup.spec.env), setup.spec.limits, setup.reference, setup.candidate)
+    runner = PoolRunner(
+        jobs or default_jobs(), dict(setup.spec.env), setup.spec.limits, setup.reference, setup.candidate
+    )
     try:
         yield runner
     finally:
@@ -74,9 +76,7 @@ def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
 def fuzz_events(setup: Setup, config: CampaignConfig, jobs: int | None = None) -> Iterator[Event]:
     """Run a campaign, yielding its events; the last is ``Finished``."""
     with open_runner(setup, jobs) as runner:
-        yield from run_campaign(
-            setup.spec, runner, setup.reference, setup.candidate, config, "rlimits", setup.warnings
-        )
+        yield from run_campaign(setup.spec, runner, setup.reference, setup.candidate, config, "rlimits", setup.warnings)
 
 
 def fuzz(

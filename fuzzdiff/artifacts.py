@@ -68,7 +68,7 @@ def read_case_file(path: str | Path) -> tuple[dict[str, Any], Divergence]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CaseFileError(f"case file {p} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != CASE_FORMAT:
-        raise CaseFileError(f"{p} is not a fuzzdiff case file (no \"format\": \"{CASE_FORMAT}\")")
+        raise CaseFileError(f'{p} is not a fuzzdiff case file (no "format": "{CASE_FORMAT}")')
     if doc.get("version") != CASE_VERSION:
         raise CaseFileError(
             f"case file {p} has format version {doc.get('version')!r}; this fuzzdiff reads version {CASE_VERSION}"
@@ -99,7 +99,7 @@ def _sh_bytes(data: bytes) -> str:
     out = []
     for b in data:
         ch = chr(b)
-        if ch.isalnum() and b < 0x80 or ch in " ._-+=:,/@":
+        if (ch.isalnum() and b < 0x80) or ch in " ._-+=:,/@":
             out.append(ch)
         else:
             out.append(f"\\{b:03o}")
@@ -125,16 +125,16 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         f"REFERENCE=${{FUZZDIFF_REFERENCE:-{_sh_word(' '.join(reference.argv))}}}",
         f"CANDIDATE=${{FUZZDIFF_CANDIDATE:-{_sh_word(' '.join(candidate.argv))}}}",
         f"TIMEOUT={spec.limits.timeout:g}",
-        'd=$(mktemp -d) || exit 2',
+        "d=$(mktemp -d) || exit 2",
         "trap 'rm -rf \"$d\"' EXIT",
         "",
         "# The case's arguments, exactly (the trailing x keeps final newlines).",
         "set --",
     ]
     for i, arg in enumerate(case.argv):
-        lines.append(f"a{i}=$(printf -- {_sh_bytes(arg)}x); a{i}=${{a{i}%x}}; set -- \"$@\" \"$a{i}\"")
+        lines.append(f'a{i}=$(printf -- {_sh_bytes(arg)}x); a{i}=${{a{i}%x}}; set -- "$@" "$a{i}"')
     lines += [
-        f"printf -- {_sh_bytes(case.stdin)} > \"$d/stdin\"",
+        f'printf -- {_sh_bytes(case.stdin)} > "$d/stdin"',
         "",
         "setup() {",
         '  mkdir -p "$1"',
@@ -142,8 +142,8 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
     for fname, content in case.files:
         parent = os.path.dirname(fname)
         if parent:
-            lines.append(f"  p=$(printf -- {_sh_bytes(parent)}x); mkdir -p \"$1/${{p%x}}\"")
-        lines.append(f"  f=$(printf -- {_sh_bytes(fname)}x); printf -- {_sh_bytes(content)} > \"$1/${{f%x}}\"")
+            lines.append(f'  p=$(printf -- {_sh_bytes(parent)}x); mkdir -p "$1/${{p%x}}"')
+        lines.append(f'  f=$(printf -- {_sh_bytes(fname)}x); printf -- {_sh_bytes(content)} > "$1/${{f%x}}"')
     lines += [
         "}",
         "",
@@ -151,13 +151,16 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "# name as argv[0], as fuzzdiff does (this needs bash's exec -a; without bash the",
         "# program sees its full path).",
         "run() {",
-        '  side=$1; cmd=$2; shift 2',
+        "  side=$1; cmd=$2; shift 2",
         '  setup "$d/$side"',
         '  set -f; set -- $cmd "$@"; set +f',
         '  if [ "${cmd#* }" = "$cmd" ] && command -v bash > /dev/null 2>&1; then',
-        f"    set -- bash -c 'exec -a \"$0\" \"$@\"' {name} \"$@\"",
+        f'    set -- bash -c \'exec -a "$0" "$@"\' {name} "$@"',
         "  fi",
-        '  ( cd "$d/$side" && exec env -i PATH="' + path + '" HOME="$d/$side" ' + env_words
+        '  ( cd "$d/$side" && exec env -i PATH="'
+        + path
+        + '" HOME="$d/$side" '
+        + env_words
         + ' timeout -s KILL "$TIMEOUT" "$@" < "$d/stdin" > "$d/$side.out" 2> "$d/$side.err" )',
         '  echo $? > "$d/$side.status"',
         "}",

@@ -75,14 +75,20 @@ class _Progress:
 @app.command()
 def fuzz(
     task: Annotated[str, typer.Argument(help="A shipped task name (see `fuzzdiff tasks`) or the path of a task file.")],
-    candidate: Annotated[str, typer.Option("--candidate", "-c", help="The candidate's command line, split like a shell.")],
+    candidate: Annotated[
+        str, typer.Option("--candidate", "-c", help="The candidate's command line, split like a shell.")
+    ],
     budget: Annotated[int, typer.Option(min=1, help="Cases to generate at most.")] = 1000,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed for a reproducible run; printed when not given.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed for a reproducible run; printed when not given.")
+    ] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     out: Annotated[Path | None, typer.Option(help="Directory for artefacts: case JSON and repro.sh.")] = None,
     max_divergences: Annotated[int, typer.Option(min=1, help="Distinct divergences to find before stopping.")] = 1,
     shrink_budget: Annotated[int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")] = 2000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")
+    ] = False,
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -169,5 +175,3 @@ def main() -> None:
         sys.stderr.write(f"fuzzdiff: error: {exc}\n")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
-
-

@@ -81,9 +81,7 @@ def decode_case(value: JSONValue, where: str = "case") -> Case:
     return Case(
         argv=tuple(decode_bytes(a, f"{where}.argv[{i}]") for i, a in enumerate(argv)),
         stdin=decode_bytes(obj.get("stdin", ""), f"{where}.stdin"),
-        files=tuple(
-            (_name_from_key(k), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()
-        ),
+        files=tuple((_name_from_key(k), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()),
         env=tuple((str(k), v) for k, v in env.items()),
     )
 
@@ -96,9 +94,7 @@ def encode_outcome(outcome: Outcome) -> dict[str, JSONValue]:
         "signal": outcome.signal,
         "stdout": encode_bytes(outcome.stdout),
         "stderr": encode_bytes(outcome.stderr),
-        "files": {
-            _name_key(n): (None if c is None else encode_bytes(c)) for n, c in outcome.files
-        },
+        "files": {_name_key(n): (None if c is None else encode_bytes(c)) for n, c in outcome.files},
         "cpu_seconds": outcome.cpu_seconds,
         "max_rss_kb": outcome.max_rss_kb,
         "wall_seconds": outcome.wall_seconds,
@@ -120,8 +116,7 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
         stderr=decode_bytes(obj.get("stderr", ""), f"{where}.stderr"),
         files=tuple(
             sorted(
-                (_name_from_key(k), None if v is None else decode_bytes(v, f"{where}.files"))
-                for k, v in files.items()
+                (_name_from_key(k), None if v is None else decode_bytes(v, f"{where}.files")) for k, v in files.items()
             )
         ),
         cpu_seconds=float(obj.get("cpu_seconds", 0.0)),

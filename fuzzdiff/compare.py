@@ -68,9 +68,9 @@ def differing_channels(reference: Outcome, candidate: Outcome, spec: CompareSpec
     if spec.mode("stdout") == "exact" and reference.stdout != candidate.stdout:
         channels.append("stdout")
     mode = spec.mode("stderr")
-    if mode == "exact" and reference.stderr != candidate.stderr:
-        channels.append("stderr")
-    elif mode == "presence" and bool(reference.stderr) != bool(candidate.stderr):
+    if (mode == "exact" and reference.stderr != candidate.stderr) or (
+        mode == "presence" and bool(reference.stderr) != bool(candidate.stderr)
+    ):
         channels.append("stderr")
     if spec.mode("files") == "exact" and reference.files != candidate.files:
         channels.append("files")

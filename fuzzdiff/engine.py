@@ -26,8 +26,8 @@ from .model import (
     Divergence,
     Event,
     Finding,
-    Finished,
     Fingerprint,
+    Finished,
     Found,
     Outcome,
     Program,
@@ -89,7 +89,9 @@ class Judge:
         ]
 
     def check(self, cases: Sequence[Case]) -> list[Divergence | None]:
-        return [compare(case, r, c, self.spec.compare) for case, (r, c) in zip(cases, self.outcomes(cases), strict=True)]
+        return [
+            compare(case, r, c, self.spec.compare) for case, (r, c) in zip(cases, self.outcomes(cases), strict=True)
+        ]
 
 
 def run_campaign(
@@ -150,11 +152,18 @@ def _finish(judge: Judge, div: Divergence, index: int, config: CampaignConfig) -
     proposals = 0
     minimal = div
     if config.shrink:
-        shrinker = Shrinker(judge.check, div, budget=config.shrink_budget, batch=config.batch)
+        shrinker = Shrinker(
+            judge.check, div, budget=config.shrink_budget, batch=config.batch, spellings=spellings(judge.spec)
+        )
         minimal = shrinker.shrink()
         proposals = shrinker.stats.proposals
     confirmed, unstable = confirm(judge, minimal)
     return Finding(minimal, div, index, proposals, confirmed, unstable)
+
+
+def spellings(spec: TaskSpec) -> tuple[tuple[bytes, bytes], ...]:
+    """Each option's long spelling with its short one, for the shrinker."""
+    return tuple((f"--{o.long}".encode(), f"-{o.short}".encode()) for o in spec.options if o.long and o.short)
 
 
 def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bool, tuple[str, ...]]:

@@ -105,7 +105,9 @@ class LocalExecutor:
         self.limits_inherited = limits_inherited
 
     def run(self, program: Program, case: Case) -> Outcome:
-        base = Path(tempfile.mkdtemp(prefix="fuzzdiff-", dir=self.root))
+        # The real, absolute path: through a symlinked or relative root, `pwd -P`
+        # would otherwise show a path that scrubbing does not recognise.
+        base = Path(os.path.realpath(tempfile.mkdtemp(prefix="fuzzdiff-", dir=self.root)))
         try:
             work = base / "work"
             tmp = base / "tmp"
@@ -138,7 +140,9 @@ class LocalExecutor:
                 preexec_fn=None if self.limits_inherited else partial(_child_limits, self.limits),
             )
         except OSError as exc:
-            raise ProgramError(f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit") from exc
+            raise ProgramError(
+                f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit"
+            ) from exc
         capped = False
         timed_out = False
         out = bytearray()

@@ -315,9 +315,7 @@ def _provider() -> type:
             key = (choice_type, choice_constraints_key(choice_type, constraints))
             pool = cache.get(key)
             if pool is None:
-                pool = tuple(
-                    c for c in GLOBAL_CONSTANTS.set_for_type(choice_type) if choice_permitted(c, constraints)
-                )
+                pool = tuple(c for c in GLOBAL_CONSTANTS.set_for_type(choice_type) if choice_permitted(c, constraints))
                 cache[key] = pool
             return self._random.choice(pool) if pool else None
 

@@ -67,4 +67,3 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
         argv0 = os.path.basename(exe)
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
-

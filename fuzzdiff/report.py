@@ -58,7 +58,9 @@ def shell_argv(program: str, argv: Sequence[bytes]) -> str:
         if text is not None and all(ch.isprintable() for ch in text):
             parts.append(shlex.quote(text))
         else:
-            parts.append("$'" + "".join(f"\\x{b:02x}" if not 0x20 <= b < 0x7F or b in b"'\\" else chr(b) for b in a) + "'")
+            parts.append(
+                "$'" + "".join(f"\\x{b:02x}" if not 0x20 <= b < 0x7F or b in b"'\\" else chr(b) for b in a) + "'"
+            )
     return " ".join(parts)
 
 
@@ -111,7 +113,9 @@ def describe_divergence(div: Divergence) -> list[str]:
     lines: list[str] = []
     for channel in div.channels:
         if channel == "exit":
-            lines.append(f"exit differs: reference {div.reference.exit_class()}, candidate {div.candidate.exit_class()}")
+            lines.append(
+                f"exit differs: reference {div.reference.exit_class()}, candidate {div.candidate.exit_class()}"
+            )
         elif channel in ("stdout", "stderr"):
             ref = getattr(div.reference, channel)
             cand = getattr(div.candidate, channel)
@@ -123,7 +127,9 @@ def describe_divergence(div: Divergence) -> list[str]:
             cand = _file_changes(div.candidate, div.case)
             for n in sorted(set(ref) | set(cand)):
                 if ref.get(n) != cand.get(n):
-                    lines.append(f"  {inline(n)}: reference {ref.get(n, 'unchanged')}; candidate {cand.get(n, 'unchanged')}")
+                    lines.append(
+                        f"  {inline(n)}: reference {ref.get(n, 'unchanged')}; candidate {cand.get(n, 'unchanged')}"
+                    )
     return lines
 
 

@@ -49,11 +49,12 @@ def _cost(data: bytes) -> int:
     return sum(_byte_cost(b) for b in data)
 
 
-def sort_key(case: Case) -> tuple[int, int, int, tuple[bytes, ...], bytes]:
-    """Smaller is simpler: total size, then number of parts, then byte plainness, then shortlex."""
+def sort_key(case: Case) -> tuple[object, ...]:
+    """Smaller is simpler: total size, then number of parts, then argv in shortlex
+    order (so numbers go down), then plain bytes in contents, then shortlex."""
     parts = len(case.argv) + len(case.files) + len(case.env)
-    plainness = _cost(case.stdin) + sum(_cost(a) for a in case.argv) + sum(_cost(c) for _, c in case.files)
-    return (case.size(), parts, plainness, case.argv, case.stdin)
+    plainness = _cost(case.stdin) + sum(_cost(c) for _, c in case.files)
+    return (case.size(), parts, case.argv, plainness, case.stdin, case.files)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Shrinker:
     initial: Divergence
     budget: int = 2000  # proposals evaluated at most (cache hits included)
     batch: int = 4  # proposals evaluated together; does not change the result
+    spellings: tuple[tuple[bytes, bytes], ...] = ()  # (long, short) option spellings, e.g. (b"--wrap", b"-w")
     stats: ShrinkStats = field(default_factory=ShrinkStats)
     others: dict[Fingerprint, Divergence] = field(default_factory=dict)
 
@@ -88,6 +90,7 @@ class Shrinker:
             self._drop_stdin_bytes,
             self._drop_file_lines,
             self._drop_file_bytes,
+            self._short_spellings,
             self._shorten_tokens,
             self._smaller_numbers,
             self._rename_files,
@@ -184,6 +187,21 @@ class Shrinker:
             for kept in _deletions(list(content)):
                 yield self._with_file(i, bytes(kept))
 
+    def _short_spellings(self) -> Iterator[Case]:
+        """``--wrap=5`` -> ``-w5`` and ``--decode`` -> ``-d``: same option, fewer bytes."""
+        c = self._case
+        for i, token in enumerate(c.argv):
+            for long, short in self.spellings:
+                if token == long:
+                    new = short
+                elif token.startswith(long + b"="):
+                    new = short + token[len(long) + 1 :]
+                else:
+                    continue
+                argv = list(c.argv)
+                argv[i] = new
+                yield replace(c, argv=tuple(argv))
+
     def _shorten_tokens(self) -> Iterator[Case]:
         c = self._case
         for i, token in enumerate(c.argv):
@@ -240,4 +258,3 @@ def _deletions(items: list[_T]) -> Iterator[list[_T]]:
         if k == 1:
             break
         k //= 2
-

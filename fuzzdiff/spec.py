@@ -212,8 +212,7 @@ class _Table:
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
             raise SpecError(
-                f"{self.source}: unknown key {self.where}{unknown[0]}; "
-                "check its spelling against references/README.md"
+                f"{self.source}: unknown key {self.where}{unknown[0]}; check its spelling against references/README.md"
             )
 
 

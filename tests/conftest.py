@@ -1,0 +1,49 @@
+"""Shared helpers: fake programs made of Python functions, so most tests need no process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from fuzzdiff.engine import Judge
+from fuzzdiff.execute import FunctionExecutor
+from fuzzdiff.model import Case, Outcome, Program, Termination
+from fuzzdiff.runner import SerialRunner
+from fuzzdiff.spec import TaskSpec, parse_task
+
+REF = Program(argv=("/fake/ref",), argv0="prog")
+CAND = Program(argv=("/fake/cand",), argv0="prog")
+
+
+def exited(code: int = 0, stdout: bytes = b"", stderr: bytes = b"", files: tuple = ()) -> Outcome:
+    return Outcome(Termination.EXITED, code, None, stdout, stderr, files)
+
+
+def echo_program(case: Case) -> Outcome:
+    """A reference: prints its arguments and stdin; fails on an argument '-x'."""
+    if b"-x" in case.argv:
+        return exited(1, stderr=b"prog: invalid option -- 'x'\n")
+    return exited(0, stdout=b" ".join(case.argv) + b"|" + case.stdin, files=case.files)
+
+
+SIMPLE_TASK = {
+    "name": "echo",
+    "program": "echo",
+    "options": [
+        {"short": "a", "long": "alpha"},
+        {"short": "n", "long": "number", "value": {"kind": "int", "min": 0, "max": 50}},
+    ],
+    "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
+    "stdin": {"models": ["empty", "text", "bytes"], "max_bytes": 64},
+}
+
+
+@pytest.fixture
+def spec() -> TaskSpec:
+    return parse_task(SIMPLE_TASK, "<test>")
+
+
+def make_judge(spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome]) -> Judge:
+    executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
+    return Judge(spec, SerialRunner(executor, REF, CAND), REF, CAND)

@@ -1,0 +1,83 @@
+"""Comparison and normalisation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fuzzdiff.compare import compare, differing_channels, normalise
+from fuzzdiff.model import Case, Outcome, Program, Termination
+from fuzzdiff.spec import CompareSpec, Replacement
+
+from .conftest import exited
+from .test_codec import outcomes
+
+EXACT = CompareSpec()
+
+
+@given(outcomes)
+def test_an_outcome_never_differs_from_itself(o: Outcome) -> None:
+    assert differing_channels(o, o, EXACT) == ()
+    assert compare(Case(), o, o, EXACT) is None
+
+
+def test_each_channel_is_reported() -> None:
+    base = exited(0, b"out", b"err", ((b"f", b"1"),))
+    assert differing_channels(base, dataclasses.replace(base, exit_code=1), EXACT) == ("exit",)
+    assert differing_channels(base, dataclasses.replace(base, stdout=b"x"), EXACT) == ("stdout",)
+    assert differing_channels(base, dataclasses.replace(base, stderr=b"x"), EXACT) == ("stderr",)
+    assert differing_channels(base, dataclasses.replace(base, files=()), EXACT) == ("files",)
+
+
+def test_stderr_modes() -> None:
+    a, b = exited(1, stderr=b"one"), exited(1, stderr=b"two")
+    presence = CompareSpec(modes=(("stderr", "presence"),))
+    assert differing_channels(a, b, presence) == ()
+    assert differing_channels(a, exited(1), presence) == ("stderr",)
+    assert differing_channels(a, exited(1), CompareSpec(modes=(("stderr", "ignore"),))) == ()
+
+
+def test_timeouts_compare_only_how_the_run_ended() -> None:
+    t1 = Outcome(Termination.TIMEOUT, None, None, b"partial 1", b"", ())
+    t2 = Outcome(Termination.TIMEOUT, None, None, b"partial 22", b"", ())
+    assert differing_channels(t1, t2, EXACT) == ()
+    assert differing_channels(t1, exited(0), EXACT)[0] == "exit"
+
+
+SCRIPT = Program(
+    argv=("/usr/bin/python3", "/home/u/my_b64.py"), argv0="python3", aliases=("/home/u/my_b64.py", "my_b64.py")
+)
+
+
+def test_program_name_normaliser_maps_script_names() -> None:
+    o = exited(1, stderr=b"/home/u/my_b64.py: invalid input\nTry 'my_b64.py --help' for more information.\n")
+    n = normalise(o, SCRIPT, "base64", EXACT)
+    assert n.stderr == b"base64: invalid input\nTry 'base64 --help' for more information.\n"
+
+
+def test_program_name_normaliser_leaves_other_text_alone() -> None:
+    o = exited(0, stdout=b"the file my_b64.py.bak and my_b64.pyc\n")
+    assert normalise(o, SCRIPT, "base64", EXACT).stdout == o.stdout
+
+
+def test_program_name_normaliser_can_be_switched_off() -> None:
+    o = exited(1, stderr=b"my_b64.py: bad\n")
+    assert normalise(o, SCRIPT, "base64", CompareSpec(normalise=())).stderr == o.stderr
+
+
+@given(st.binary(max_size=80), st.sampled_from(["my_b64.py", "/home/u/my_b64.py", "x"]))
+def test_normalisers_are_idempotent(data: bytes, alias: str) -> None:
+    spec = CompareSpec(replace=(Replacement("stdout", r"[0-9]+", "N"),))
+    prog = Program(argv=("/bin/x",), argv0="x", aliases=(alias,))
+    o = exited(0, stdout=data + b"\n" + alias.encode() + b": " + data, stderr=alias.encode() + b":" + data)
+    once = normalise(o, prog, "base64", spec)
+    assert normalise(once, prog, "base64", spec) == once
+
+
+def test_declared_replacement_applies_to_both_sides() -> None:
+    spec = CompareSpec(replace=(Replacement("stderr", r"line [0-9]+", "line N"),))
+    a = normalise(exited(1, stderr=b"error at line 3"), SCRIPT, "p", spec)
+    b = normalise(exited(1, stderr=b"error at line 12"), SCRIPT, "p", spec)
+    assert differing_channels(a, b, spec) == ()

@@ -1,0 +1,131 @@
+"""Shrinking: exact minimal counterexamples for planted bugs, and the shrinker's invariants."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fuzzdiff.compare import compare
+from fuzzdiff.engine import spellings
+from fuzzdiff.model import Case, Divergence, Outcome
+from fuzzdiff.shrink import Shrinker, sort_key
+from fuzzdiff.spec import TaskSpec
+
+from .conftest import echo_program, exited, make_judge
+from .test_codec import cases
+
+
+def planted(trigger: Callable[[Case], bool], mutate: Callable[[Outcome], Outcome]) -> Callable[[Case], Outcome]:
+    def candidate(case: Case) -> Outcome:
+        out = echo_program(case)
+        return mutate(out) if trigger(case) else out
+
+    return candidate
+
+
+def extra_output(o: Outcome) -> Outcome:
+    return exited(o.exit_code or 0, o.stdout + b"!", o.stderr, o.files)
+
+
+def wrong_status(o: Outcome) -> Outcome:
+    return exited(3, o.stdout, o.stderr, o.files)
+
+
+def shrink(spec: TaskSpec, candidate: Callable[[Case], Outcome], start: Case, batch: int = 4) -> Divergence:
+    judge = make_judge(spec, echo_program, candidate)
+    (div,) = judge.check([start])
+    assert div is not None, "the starting case must diverge"
+    return Shrinker(judge.check, div, batch=batch, spellings=spellings(spec)).shrink()
+
+
+BIG = Case(
+    argv=(b"--alpha", b"-n", b"40", b"with space", b"-", b"--number=33"),
+    stdin=b"first line\nsecond \xff line\nzzz third\n",
+    files=((b"with space", b"content\nmore content\n"), (b"other", b"x")),
+    env=(("EXTRA", "1"),),
+)
+
+
+def test_option_dependent_bug_shrinks_to_the_option(spec: TaskSpec) -> None:
+    cand = planted(lambda c: b"--alpha" in c.argv or b"-a" in c.argv, extra_output)
+    assert shrink(spec, cand, BIG).case == Case(argv=(b"-a",))
+
+
+def test_content_dependent_bug_shrinks_to_the_byte(spec: TaskSpec) -> None:
+    cand = planted(lambda c: b"z" in c.stdin, wrong_status)
+    assert shrink(spec, cand, BIG).case == Case(stdin=b"z")
+
+
+def test_line_count_bug_keeps_exactly_three_newlines(spec: TaskSpec) -> None:
+    cand = planted(lambda c: c.stdin.count(b"\n") >= 3, extra_output)
+    assert shrink(spec, cand, BIG).case == Case(stdin=b"\n\n\n")
+
+
+def test_number_bug_shrinks_to_the_boundary(spec: TaskSpec) -> None:
+    def big_number(c: Case) -> bool:
+        return any(int(m) >= 17 for a in c.argv for m in re.findall(rb"\d+", a))
+
+    cand = planted(big_number, extra_output)
+    assert shrink(spec, cand, BIG).case == Case(argv=(b"17",))
+
+
+def test_file_bug_keeps_one_file_with_plain_content(spec: TaskSpec) -> None:
+    cand = planted(lambda c: any(b"\n" in data for _, data in c.files), extra_output)
+    assert shrink(spec, cand, BIG).case == Case(files=((b"a", b"\n"),))
+
+
+def test_fingerprint_is_kept_and_other_bugs_are_recorded(spec: TaskSpec) -> None:
+    def two_bugs(case: Case) -> Outcome:
+        out = echo_program(case)
+        if b"z" in case.stdin:
+            out = wrong_status(out)
+        if b"-a" in case.argv or b"--alpha" in case.argv:
+            out = extra_output(out)
+        return out
+
+    judge = make_judge(spec, echo_program, two_bugs)
+    (div,) = judge.check([BIG])
+    assert div is not None and div.fingerprint.channels == ("exit", "stdout")
+    shrinker = Shrinker(judge.check, div, spellings=spellings(spec))
+    result = shrinker.shrink()
+    assert result.fingerprint == div.fingerprint
+    assert result.case == Case(argv=(b"-a",), stdin=b"z")
+    assert {fp.channels for fp in shrinker.others} >= {("stdout",)}
+
+
+def test_result_does_not_depend_on_batch_size(spec: TaskSpec) -> None:
+    cand = planted(lambda c: c.stdin.count(b"e") >= 2 and len(c.argv) >= 2, extra_output)
+    results = {shrink(spec, cand, BIG, batch=b).case for b in (1, 3, 8)}
+    assert len(results) == 1
+
+
+def test_budget_bounds_the_work(spec: TaskSpec) -> None:
+    cand = planted(lambda c: b"z" in c.stdin, wrong_status)
+    judge = make_judge(spec, echo_program, cand)
+    (div,) = judge.check([BIG])
+    assert div is not None
+    shrinker = Shrinker(judge.check, div, budget=5)
+    result = shrinker.shrink()
+    assert shrinker.stats.proposals <= 5
+    assert result.fingerprint == div.fingerprint
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases, st.sampled_from([b"a", b"\n", b"-", b"0"]))
+def test_shrinking_never_grows_and_keeps_the_fingerprint(spec: TaskSpec, start: Case, needle: bytes) -> None:
+    def trigger(c: Case) -> bool:
+        return needle in c.stdin or any(needle in a for a in c.argv) or any(needle in d for _, d in c.files)
+
+    cand = planted(trigger, extra_output)
+    judge = make_judge(spec, echo_program, cand)
+    (div,) = judge.check([start])
+    if div is None:
+        return
+    result = Shrinker(judge.check, div, budget=300).shrink()
+    assert sort_key(result.case) <= sort_key(start)
+    assert result.case.size() <= start.size()
+    assert result.fingerprint == div.fingerprint
+    assert compare(result.case, result.reference, result.candidate, spec.compare) is not None

@@ -1,0 +1,78 @@
+"""Task files: valid ones load, every kind of mistake is named with its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.errors import SpecError
+from fuzzdiff.spec import load_task, parse_task, shipped_tasks
+
+from .conftest import SIMPLE_TASK
+
+
+def test_simple_task_parses() -> None:
+    spec = parse_task(SIMPLE_TASK)
+    assert spec.name == "echo"
+    assert [o.label() for o in spec.options] == ["--alpha", "--number"]
+    assert spec.options[1].value is not None and spec.options[1].value.max == 50
+    assert dict(spec.env)["LC_ALL"] == "C"
+    assert spec.compare.mode("stderr") == "exact"
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"colour": "red"}, "unknown key colour"),
+        ({"name": ""}, "name"),
+        ({"options": [{"short": "ab"}]}, "one character"),
+        ({"options": [{"long": "--x"}]}, "without dashes"),
+        ({"options": [{}]}, "short, long or both"),
+        ({"options": [{"short": "a"}, {"short": "a"}]}, "declared twice"),
+        ({"options": [{"short": "a", "value": {"kind": "float"}}]}, "unknown value kind"),
+        ({"options": [{"short": "a", "value": {"kind": "int", "min": 5, "max": 1}}]}, "greater than max"),
+        ({"options": [{"short": "a", "value": {"kind": "choice"}}]}, "non-empty values"),
+        ({"operands": {"min": 3, "max": 1}}, "min <= max"),
+        ({"operands": {"kinds": ["socket"]}}, "unknown value 'socket'"),
+        ({"stdin": {"models": ["alphabet"]}}, "non-empty alphabet"),
+        ({"limits": {"timeout": 0}}, "must be positive"),
+        ({"limits": {"timeout": "5s"}}, "expected float"),
+        ({"compare": {"stderr": "fuzzy"}}, "unknown mode"),
+        ({"compare": {"replace": [{"channel": "stdout", "pattern": "("}]}}, "invalid regular expression"),
+        ({"generate": {"malformed": 2.0}}, "between 0 and 1"),
+    ],
+)
+def test_mistakes_are_named(change: dict, needle: str) -> None:
+    raw = {**SIMPLE_TASK, **change}
+    with pytest.raises(SpecError) as info:
+        parse_task(raw, "t.toml")
+    assert needle in str(info.value)
+    assert "t.toml" in str(info.value)
+
+
+def test_unknown_task_lists_the_shipped_ones() -> None:
+    with pytest.raises(SpecError) as info:
+        load_task("no-such-task")
+    assert "unknown task 'no-such-task'" in str(info.value)
+    assert "base64" in str(info.value)
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nprogram = [\n')
+    with pytest.raises(SpecError) as info:
+        load_task(str(bad))
+    assert "not valid TOML" in str(info.value) and str(bad) in str(info.value)
+
+
+def test_missing_task_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        load_task(str(tmp_path / "nope.toml"))
+
+
+@pytest.mark.parametrize("name", shipped_tasks())
+def test_every_shipped_task_loads(name: str) -> None:
+    spec = load_task(name)
+    assert spec.name == name
+    assert spec.version, "shipped tasks record the reference's version"
