@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from .api import fuzz_events, prepare
@@ -160,18 +159,10 @@ def tasks() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app, turning usage errors into exit status 2."""
+    """Entry point. Click reports bad flags itself (exit 2); our own user errors are
+    caught here too, in case one escapes a command."""
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.stderr.write("fuzzdiff: interrupted\n")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
+        app()
     except UserError as exc:
         sys.stderr.write(f"fuzzdiff: error: {exc}\n")
         sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from .errors import ProgramError
+from .errors import CaseFileError, ProgramError
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
@@ -241,6 +241,8 @@ def _kill_group(pgid: int) -> None:
 def _write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
     root = os.fsencode(work)
     for name, content in files:
+        if not name or name.startswith(b"/") or b".." in name.split(b"/") or b"\0" in name:
+            raise CaseFileError(f"case file name {name!r} must be a relative path inside the working directory")
         path = os.path.join(root, name)
         parent = os.path.dirname(path)
         if parent != root:
@@ -305,7 +307,8 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
 def _remove_tree(path: Path) -> None:
     def onerror(func: Callable[..., object], p: str, _exc: object) -> None:
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), 0o700)
+            if os.fspath(p) != os.fspath(path):  # never chmod the shared root (/tmp) above ``path``
+                os.chmod(os.path.dirname(p), 0o700)
             os.chmod(p, 0o700)
             func(p)
 

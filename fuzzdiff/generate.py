@@ -48,7 +48,7 @@ FILE_NAMES: tuple[bytes, ...] = (
 #: Values that break numeric parsing in the usual ways.
 BAD_NUMBERS: tuple[str, ...] = ("", "x", "1x", "-", "+", "0x10", " 1", "1.5", "99999999999999999999999", "-0", "1e3")
 
-_PRINTABLE = string.printable
+_PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
 
 
 def derive_seed(root: int, *parts: object) -> int:
@@ -121,21 +121,31 @@ def content_strategy(c: ContentSpec) -> st.SearchStrategy[bytes]:
         elif m == "bytes":
             models.append(st.binary(max_size=c.max_bytes))
         elif m == "text":
-            models.append(st.text(alphabet=_PRINTABLE, max_size=c.max_bytes).map(str.encode))
+            # printable lines, so multi-line text is common rather than rare
+            line = st.text(alphabet=_PRINTABLE_LINE, max_size=40)
+            models.append(
+                st.tuples(st.lists(line, max_size=10), st.booleans()).map(
+                    lambda t: _join_lines(t[0], t[1], c.max_bytes)
+                )
+            )
         elif m == "lines":
+            # short field-like lines from a small alphabet: separators, digits, blanks
             line = st.text(alphabet="ab \t:,xyz019", max_size=12)
             models.append(
-                st.tuples(st.lists(line, max_size=8), st.booleans()).map(
-                    lambda t: ("\n".join(t[0]) + ("\n" if t[1] and t[0] else "")).encode()[: c.max_bytes]
-                )
+                st.tuples(st.lists(line, max_size=8), st.booleans()).map(lambda t: _join_lines(t[0], t[1], c.max_bytes))
             )
         elif m == "alphabet":
             models.append(st.text(alphabet=c.alphabet, max_size=c.max_bytes).map(str.encode))
         elif m == "samples":
             models.append(
-                st.lists(st.sampled_from(c.samples), max_size=4).map(lambda xs: "".join(xs).encode()[: c.max_bytes])
+                st.lists(st.sampled_from(c.samples), max_size=8).map(lambda xs: "".join(xs).encode()[: c.max_bytes])
             )
     return st.one_of(models)
+
+
+def _join_lines(lines: list[str], final_newline: bool, limit: int) -> bytes:
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    return text.encode()[:limit]
 
 
 def _malformed_tokens(spec: TaskSpec) -> st.SearchStrategy[list[str]]:
@@ -308,16 +318,18 @@ def _provider() -> type:
 
     cache: dict[object, tuple[object, ...]] = {}
 
-    class SeededProvider(HypothesisProvider):  # type: ignore[misc]
+    class SeededProvider(HypothesisProvider):
         def _maybe_draw_constant(self, choice_type: Any, constraints: Any, *, p: float = 0.05) -> Any:
-            if self._random.random() > p:
+            rng = self._random
+            assert rng is not None
+            if rng.random() > p:
                 return None
             key = (choice_type, choice_constraints_key(choice_type, constraints))
             pool = cache.get(key)
             if pool is None:
                 pool = tuple(c for c in GLOBAL_CONSTANTS.set_for_type(choice_type) if choice_permitted(c, constraints))
                 cache[key] = pool
-            return self._random.choice(pool) if pool else None
+            return rng.choice(pool) if pool else None
 
     return SeededProvider
 

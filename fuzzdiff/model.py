@@ -94,7 +94,7 @@ class Outcome:
             return f"exit:{self.exit_code}"
         if self.termination is Termination.SIGNALLED:
             return f"signal:{self.signal}"
-        return self.termination.value
+        return str(self.termination.value)
 
 
 @dataclass(frozen=True, slots=True)

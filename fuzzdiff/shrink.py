@@ -123,22 +123,28 @@ class Shrinker:
         return bool(pending) and self._try(pending)
 
     def _try(self, cases: list[Case]) -> bool:
+        """Evaluate a batch; adopt the first result in order that keeps the fingerprint.
+
+        Only proposals up to the adopted one count against the budget, so the
+        count (and so the result) is the same whatever the batch size.
+        """
         room = self.budget - self.stats.proposals
         if room <= 0:
             self.stats.budget_exhausted = True
             return False
         cases = cases[:room]
-        self.stats.proposals += len(cases)
-        for result in self.check(cases):
+        for i, result in enumerate(self.check(cases)):
             if result is None:
                 continue
             if result.fingerprint == self.target:
+                self.stats.proposals += i + 1
                 self.current = result
                 self.stats.accepted += 1
                 return True
             old = self.others.get(result.fingerprint)
             if old is None or sort_key(result.case) < sort_key(old.case):
                 self.others[result.fingerprint] = result
+        self.stats.proposals += len(cases)
         return False
 
     # -- passes: each yields proposals derived from self.current.case ------

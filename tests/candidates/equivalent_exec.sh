@@ -1,0 +1,3 @@
+#!/bin/sh
+# No bug: hand everything to the reference.
+exec @PROG@ "$@"

@@ -1,0 +1,154 @@
+"""The command line, run as a user runs it: exit codes, JSON contract, artefacts, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+BUGGY = '#!/bin/sh\nbase64 "$@"\nrc=$?\nfor a in "$@"; do [ "$a" = "-d" ] && printf x; done\nexit $rc\n'
+
+
+def fuzzdiff(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", *args],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture
+def buggy(tmp_path: Path) -> Path:
+    path = tmp_path / "buggy.sh"
+    path.write_text(BUGGY)
+    path.chmod(0o755)
+    return path
+
+
+def test_divergence_json_contract(buggy: Path) -> None:
+    proc = fuzzdiff("fuzz", "base64", "--candidate", str(buggy), "--budget", "400", "--seed", "3", "--json")
+    assert proc.returncode == 1, proc.stderr
+    obj = json.loads(proc.stdout)  # exactly one JSON document on stdout
+    assert obj["verdict"] == "divergent"
+    assert obj["task"] == "base64" and obj["seed"] == 3
+    assert 1 <= obj["cases"] <= 400
+    assert isinstance(obj["seconds"], float)
+    ce = obj["counterexample"]
+    assert ce["argv"] == ["-d"]
+    assert ce["channels"] == ["stdout"]
+    assert ce["reference"]["stdout"] == "" and ce["candidate"]["stdout"] == "x"
+    assert set(ce) >= {"argv", "stdin", "files", "channels", "reference", "candidate", "fingerprint"}
+    assert obj["artifacts"] == []
+    assert obj["divergences"][0] == ce
+
+
+def test_same_seed_same_counterexample_whatever_the_jobs(buggy: Path) -> None:
+    runs = [
+        json.loads(
+            fuzzdiff(
+                "fuzz", "base64", "--candidate", str(buggy), "--budget", "300", "--seed", "8", "--jobs", j, "--json"
+            ).stdout
+        )
+        for j in ("1", "2")
+    ]
+    for key in ("cases", "verdict"):
+        assert runs[0][key] == runs[1][key]
+    strip = ("cpu_seconds", "max_rss_kb", "wall_seconds")
+    for run in runs:
+        for side in ("reference", "candidate"):
+            for k in strip:
+                run["counterexample"][side].pop(k)
+            for k in strip:
+                run["counterexample"]["original"][side].pop(k)
+    assert runs[0]["counterexample"] == runs[1]["counterexample"]
+
+
+def test_equivalent_exit_zero_and_text_report(tmp_path: Path) -> None:
+    proc = fuzzdiff("fuzz", "base64", "--candidate", "base64", "--budget", "150", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "no divergence in 150 cases" in proc.stdout
+
+
+def test_report_and_artifacts(buggy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = fuzzdiff("fuzz", "base64", "--candidate", str(buggy), "--budget", "300", "--seed", "2", "--out", str(out))
+    assert proc.returncode == 1
+    assert "stdout differs" in proc.stdout
+    assert "Reproduce with:" in proc.stdout
+    assert "command: base64 -d" in proc.stdout
+    doc = json.loads((out / "case-1.json").read_text())
+    assert doc["format"] == "fuzzdiff-case" and doc["version"] == 1
+    assert doc["divergence"]["argv"] == ["-d"]
+    script = out / "repro-1.sh"
+    assert subprocess.run(["sh", str(script)], capture_output=True, timeout=60).returncode == 1
+    fixed = subprocess.run(
+        ["sh", str(script)],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "FUZZDIFF_CANDIDATE": "/usr/bin/base64"},
+    )
+    assert fixed.returncode == 0, fixed.stdout
+
+
+def test_relative_candidate_path_is_resolved_against_the_caller(buggy: Path) -> None:
+    proc = fuzzdiff(
+        "fuzz", "base64", "--candidate", "sh ./buggy.sh", "--budget", "200", "--seed", "4", "--json", cwd=buggy.parent
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["counterexample"]["argv"] == ["-d"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["fuzz", "no-such-task", "--candidate", "true"], "unknown task 'no-such-task'"),
+        (["fuzz", "base64", "--candidate", "/nonexistent/prog"], "does not exist"),
+        (["fuzz", "base64", "--candidate", "no-such-program-xyz"], "not found on PATH"),
+        (["fuzz", "base64", "--candidate", "'unbalanced"], "quotes"),
+        (["fuzz", "base64", "--candidate", "true", "--budget", "many"], "--budget"),
+        (["fuzz", "base64", "--candidate", "true", "--budget", "0"], "budget"),
+        (["fuzz", "base64"], "--candidate"),
+        (["fuzz", "base64", "--candidate", "true", "--frobnicate"], "frobnicate"),
+        (["explode"], "explode"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args: list[str], needle: str) -> None:
+    proc = fuzzdiff(*args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_malformed_task_file(tmp_path: Path) -> None:
+    task = tmp_path / "broken.toml"
+    task.write_text('name = "x"\nprogram = "base64"\n[[options]]\nshort = "dd"\n')
+    proc = fuzzdiff("fuzz", str(task), "--candidate", "base64")
+    assert proc.returncode == 2
+    assert "broken.toml" in proc.stderr and "one character" in proc.stderr
+
+
+def test_missing_reference_program(tmp_path: Path) -> None:
+    task = tmp_path / "ghost.toml"
+    task.write_text('name = "ghost"\nprogram = "no-such-reference-xyz"\n')
+    proc = fuzzdiff("fuzz", str(task), "--candidate", "true")
+    assert proc.returncode == 2
+    assert "reference of task 'ghost'" in proc.stderr and "not found" in proc.stderr
+
+
+def test_tasks_lists_shipped_tasks() -> None:
+    proc = fuzzdiff("tasks")
+    assert proc.returncode == 0
+    assert "base64" in proc.stdout

@@ -1,0 +1,132 @@
+"""Every shipped task, end to end with the real reference: equivalent candidates are
+judged equivalent and planted bugs of each kind are found, at budget 2000.
+
+These run real processes (a few minutes in all); they are the acceptance tests
+of "zero false positives" and "finds bugs" on the shipped tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.api import fuzz, prepare
+from fuzzdiff.engine import CampaignConfig, run_campaign
+from fuzzdiff.execute import LocalExecutor
+from fuzzdiff.generate import generate_cases
+from fuzzdiff.model import Finished
+from fuzzdiff.program import reference_program
+from fuzzdiff.runner import SerialRunner
+from fuzzdiff.spec import TaskSpec, load_task, shipped_tasks
+
+CANDIDATES = Path(__file__).parent / "candidates"
+BUDGET = 2000
+TASKS = shipped_tasks()
+
+pytestmark = pytest.mark.e2e
+
+
+def instantiate(template: str, spec: TaskSpec, where: Path) -> str:
+    text = (CANDIDATES / template).read_text()
+    opt = next(o for o in spec.options if o.short and o.long and o.weight >= 1)
+    text = text.replace("@PROG@", spec.program).replace("@SHORT@", f"-{opt.short}").replace("@LONG@", f"--{opt.long}")
+    path = where / f"{spec.name}-{template}"
+    path.write_text(text)
+    path.chmod(0o755)
+    return str(path)
+
+
+def has_file_operands(spec: TaskSpec) -> bool:
+    return "file" in spec.operands.kinds and spec.operands.max > 0
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_reference_is_deterministic(task: str) -> None:
+    spec = load_task(task)
+    ref = reference_program(spec)
+    executor = LocalExecutor(dict(spec.env), spec.limits)
+    runner = SerialRunner(executor, ref, ref)
+    sample = list(generate_cases(spec, 2024, 60))
+    for case, (a, b) in zip(sample, runner.run_pairs(sample), strict=True):
+        assert (a.exit_class(), a.stdout, a.stderr, a.files) == (b.exit_class(), b.stdout, b.stderr, b.files), case
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_reference_version_is_recorded(task: str) -> None:
+    assert prepare(task, "true").warnings == ()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_copy_under_another_name_is_equivalent(task: str, tmp_path: Path) -> None:
+    spec = load_task(task)
+    copy = tmp_path / "some dir" / f"my-{task}-clone"
+    copy.parent.mkdir()
+    shutil.copy(reference_program(spec).argv[0], copy)
+    result = fuzz(task, f"'{copy}'", budget=BUDGET, seed=11)
+    assert result.verdict == "equivalent", result.counterexample
+    assert result.cases == BUDGET
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("template", ["equivalent_exec.sh", "equivalent_stdin_copy.sh"])
+def test_wrapper_is_equivalent(task: str, template: str, tmp_path: Path) -> None:
+    spec = load_task(task)
+    result = fuzz(task, instantiate(template, spec, tmp_path), budget=BUDGET, seed=12)
+    assert result.verdict == "equivalent", result.counterexample
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize(
+    ("template", "channels"),
+    [
+        ("bug_option.sh", ("stdout",)),
+        ("bug_content.sh", ("stdout",)),
+        ("bug_filename.sh", ("stdout",)),
+        ("bug_exit.sh", ("exit",)),
+        ("bug_stderr.sh", ("stderr",)),
+    ],
+)
+def test_planted_bug_is_found(task: str, template: str, channels: tuple[str, ...], tmp_path: Path) -> None:
+    spec = load_task(task)
+    if template == "bug_filename.sh" and not has_file_operands(spec):
+        pytest.skip(f"{task} takes no file operands")
+    result = fuzz(task, instantiate(template, spec, tmp_path), budget=BUDGET, seed=13)
+    assert result.verdict == "divergent"
+    finding = result.findings[0]
+    assert finding.divergence.channels == channels
+    assert finding.confirmed
+    assert finding.divergence.case.size() <= finding.original.case.size()
+
+
+def test_python_candidate_sees_same_program_name(tmp_path: Path) -> None:
+    """A candidate run through an interpreter and naming itself by sys.argv[0] is not penalised."""
+    script = tmp_path / "my_base64.py"
+    script.write_text(
+        "import os, sys\n"
+        "name = sys.argv[0]\n"
+        "os.execvp('base64', ['base64', *sys.argv[1:]]) if len(sys.argv) < 2 or sys.argv[1] != '--bogus' else None\n"
+        "sys.stderr.write(f\"{name}: unrecognized option '--bogus'\\nTry '{name} --help' for more information.\\n\")\n"
+        "sys.exit(1)\n"
+    )
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        setup = prepare("base64", "python3 my_base64.py")
+    finally:
+        os.chdir(cwd)
+    spec = setup.spec
+    runner = SerialRunner(LocalExecutor(dict(spec.env), spec.limits), setup.reference, setup.candidate)
+    from fuzzdiff.model import Case
+
+    events = list(run_campaign(spec, runner, setup.reference, setup.candidate, CampaignConfig(seed=1, budget=1)))
+    assert isinstance(events[-1], Finished)
+    judge_pairs = runner.run_pairs([Case(argv=(b"--bogus",))])
+    from fuzzdiff.compare import compare, normalise
+
+    (ref, cand) = judge_pairs[0]
+    ref = normalise(ref, setup.reference, "base64", spec.compare)
+    cand = normalise(cand, setup.candidate, "base64", spec.compare)
+    assert compare(Case(argv=(b"--bogus",)), ref, cand, spec.compare) is None
