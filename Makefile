@@ -1,0 +1,40 @@
+# fuzzdiff: every set-up step lives here, so a fresh machine needs only `make demo` or `make test`.
+PYTHON ?= python3
+STAMP := .setup-done
+
+.PHONY: setup demo test lint unit bench clean
+
+# Debian packages (bubblewrap for the sandbox, busybox as a second family of references),
+# then the package itself with its development tools. Re-running is cheap: a stamp file
+# records that set-up succeeded for this pyproject.toml.
+$(STAMP): pyproject.toml
+	@if ! command -v bwrap >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap busybox >/dev/null; \
+	  else echo "note: install bubblewrap and busybox (apt-get) for the sandbox and extra references"; fi; \
+	fi
+	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# The demo: a subtly wrong Python base64 is caught and shrunk; a faithful one passes.
+demo: $(STAMP)
+	-$(PYTHON) -m fuzzdiff fuzz base64 --candidate "python3 examples/base64/buggy.py" --budget 2000 --seed 7 --out demo-out
+	$(PYTHON) -m fuzzdiff fuzz base64 --candidate "python3 examples/base64/good.py" --budget 2000 --seed 7
+
+lint: $(STAMP)
+	$(PYTHON) -m ruff check fuzzdiff tests benchmarks
+	$(PYTHON) -m ruff format --check fuzzdiff tests benchmarks
+	$(PYTHON) -m mypy fuzzdiff
+
+unit: $(STAMP)
+	$(PYTHON) -m pytest -q -m "not e2e"
+
+test: lint
+	$(PYTHON) -m pytest -q
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/throughput.py
+
+clean:
+	rm -rf $(STAMP) demo-out .pytest_cache .mypy_cache .ruff_cache
