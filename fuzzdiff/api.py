@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .engine import CampaignConfig, run_campaign
-from .model import CampaignResult, Event, Finished, Program
+from .engine import CampaignConfig, Judge, minimize, run_campaign
+from .model import CampaignResult, Case, Event, Finding, Finished, Program
 from .program import candidate_program, reference_program
 from .runner import PairRunner, PoolRunner, default_jobs
 from .spec import TaskSpec, load_task
@@ -95,3 +95,9 @@ def fuzz(
         if isinstance(event, Finished):
             return event.result
     raise AssertionError("a campaign always finishes with a Finished event")
+
+
+def minimize_case(setup: Setup, case: Case, config: CampaignConfig, jobs: int | None = None) -> Finding | None:
+    """Re-judge a stored case against ``setup``'s candidate and shrink it if it still diverges."""
+    with open_runner(setup, jobs) as runner:
+        return minimize(Judge(setup.spec, runner, setup.reference, setup.candidate), case, config)

@@ -18,8 +18,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .api import fuzz_events, prepare
-from .artifacts import write_artifacts
+from .api import fuzz_events, minimize_case, prepare
+from .artifacts import read_case_file, write_artifacts
 from .engine import CampaignConfig
 from .errors import UserError
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
@@ -143,6 +143,54 @@ def _reproduce_command(task: str, candidate: str, budget: int, seed: int, max_di
     if max_divergences != 1:
         words += ["--max-divergences", str(max_divergences)]
     return shlex.join(words)
+
+
+@app.command()
+def minimize(
+    case_file: Annotated[Path, typer.Argument(help="A case-N.json written by `fuzzdiff fuzz --out`.")],
+    candidate: Annotated[str, typer.Option("--candidate", "-c", help="The candidate's command line.")],
+    task: Annotated[str | None, typer.Option(help="Task name or file (default: the one recorded in the case).")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Directory for the shrunk case and repro.sh.")] = None,
+    shrink_budget: Annotated[int, typer.Option(min=1, help="Cases tried while shrinking.")] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Shrink a stored case again, for a new candidate or a case written by hand.
+
+    Exit status 1 while the case still diverges (the minimal case is reported),
+    0 when the candidate now agrees with the reference on it.
+    """
+    try:
+        doc, stored = read_case_file(case_file)
+        recorded = str(doc.get("task_file", ""))
+        setup = prepare(task or (recorded if Path(recorded).is_file() else str(doc.get("task", ""))), candidate)
+        config = CampaignConfig(
+            seed=int(doc.get("seed", 0)), shrink_budget=shrink_budget, batch=2 * (jobs or default_jobs())
+        )
+        finding = minimize_case(setup, stored.case, config, jobs)
+    except UserError as exc:
+        _fail(str(exc))
+    name = setup.reference.argv0
+    if finding is None:
+        if as_json:
+            sys.stdout.write(
+                json.dumps({"verdict": "equivalent", "task": setup.spec.name, "counterexample": None}) + "\n"
+            )
+        else:
+            typer.echo(f"fuzzdiff {setup.spec.name}: the candidate agrees with the reference on this case")
+        raise typer.Exit(0)
+    artifacts = (
+        write_artifacts(out, [finding], setup.spec, config.seed, setup.reference, setup.candidate) if out else []
+    )
+    result = CampaignResult(setup.spec.name, config.seed, 1, 0.0, 1, 0, (finding,), warnings=setup.warnings)
+    reproduce = shlex.join(["fuzzdiff", "minimize", str(case_file.resolve()), "--candidate", candidate])
+    if as_json:
+        obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
+        obj["reproduce"] = reproduce
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    else:
+        typer.echo(text_report(result, name, reproduce, artifacts))
+    raise typer.Exit(1)
 
 
 @app.command()

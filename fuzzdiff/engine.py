@@ -161,6 +161,14 @@ def _finish(judge: Judge, div: Divergence, index: int, config: CampaignConfig) -
     return Finding(minimal, div, index, proposals, confirmed, unstable)
 
 
+def minimize(judge: Judge, case: Case, config: CampaignConfig) -> Finding | None:
+    """Judge one stored case again and shrink it if it still diverges (``None`` if not)."""
+    (div,) = judge.check([case])
+    if div is None:
+        return None
+    return _finish(judge, div, 0, config)
+
+
 def spellings(spec: TaskSpec) -> tuple[tuple[bytes, bytes], ...]:
     """Each option's long spelling with its short one, for the shrinker."""
     return tuple((f"--{o.long}".encode(), f"-{o.short}".encode()) for o in spec.options if o.long and o.short)

@@ -152,3 +152,27 @@ def test_tasks_lists_shipped_tasks() -> None:
     proc = fuzzdiff("tasks")
     assert proc.returncode == 0
     assert "base64" in proc.stdout
+
+
+def test_minimize_a_stored_case(buggy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    fuzzdiff("fuzz", "base64", "--candidate", str(buggy), "--budget", "300", "--seed", "2", "--out", str(out))
+    case = out / "case-1.json"
+    doc = json.loads(case.read_text())
+    doc["divergence"]["argv"] = ["-i", "-d", "--wrap=7"]  # a bigger case written by hand
+    case.write_text(json.dumps(doc))
+    again = fuzzdiff("minimize", str(case), "--candidate", str(buggy), "--json")
+    assert again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["counterexample"]["argv"] == ["-d"]
+    fixed = fuzzdiff("minimize", str(case), "--candidate", "base64")
+    assert fixed.returncode == 0
+    assert "agrees" in fixed.stdout
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": "fuzzdiff-case", "version": 99}', '{"a": 1}'])
+def test_minimize_refuses_bad_case_files(tmp_path: Path, content: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    proc = fuzzdiff("minimize", str(bad), "--candidate", "base64")
+    assert proc.returncode == 2
+    assert "bad.json" in proc.stderr and "Traceback" not in proc.stderr
