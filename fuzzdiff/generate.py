@@ -22,10 +22,14 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from .model import Case
-from .spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec
+from .spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec, find_option
 
 #: Cases per Hypothesis run; small enough to stream, large enough to amortise set-up.
 BATCH_SIZE = 256
+
+#: Percent of cases whose options are made to satisfy the task's one_of and
+#: requires constraints; the rest keep their raw draw, so usage errors stay covered.
+CONSTRAINED_SHARE = 85
 
 #: File names the generator uses, hostile ones included: spaces, a leading dash,
 #: backslash, newline, glob and shell characters, and bytes that are not UTF-8.
@@ -176,7 +180,10 @@ class _Grammar:
         self.spec = spec
         weighted = [o for o in spec.options for _ in range(round(o.weight * 4) if o.weight > 0 else 0)]
         weighted = weighted or [o for o in spec.options if o.weight > 0]
-        self.option = st.sampled_from([option_tokens(o) for o in weighted]) if weighted else None
+        self.option = st.sampled_from(weighted) if weighted else None
+        self.spell = {o: option_tokens(o) for o in spec.options}
+        self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
+        self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
         self.flags = {f"-{o.short}" for o in spec.options if o.short and o.value is None}
         self.malformed = _malformed_tokens(spec)
         self.stdin = content_strategy(spec.stdin)
@@ -188,6 +195,23 @@ class _Grammar:
         self.count = st.integers(spec.operands.min, spec.operands.max)
         self.n_options = st.integers(0, spec.max_options)
         self.string = _string_operand(spec) if "string" in spec.operands.kinds else st.just("")
+
+    def _constrain(self, draw: st.DrawFn, chosen: list[OptionSpec]) -> list[OptionSpec]:
+        """Make a valid combination: add what chosen options require, keep one of each group."""
+        for opt in list(chosen):
+            for need in self.requires.get(opt, ()):
+                if need not in chosen:
+                    chosen.insert(draw(st.integers(0, len(chosen))), need)
+        needed = [n for o in chosen for n in self.requires.get(o, ())]
+        for group in self.groups:
+            members = [o for o in chosen if o in group]
+            if len(members) == 1:
+                continue
+            wanted = [o for o in members if o in needed]
+            keep = wanted[0] if wanted else members[0] if members else draw(st.sampled_from(group))
+            chosen = [o for o in chosen if o not in group]
+            chosen.insert(draw(st.integers(0, len(chosen))), keep)
+        return chosen
 
     def files_and_operands(self, draw: st.DrawFn) -> tuple[list[bytes], dict[bytes, bytes]]:
         files: dict[bytes, bytes] = {}
@@ -218,8 +242,11 @@ class _Grammar:
         spec = self.spec
         args: list[str] = []
         if self.option is not None:
-            for _ in range(draw(self.n_options)):
-                args.extend(draw(draw(self.option)))
+            chosen = [draw(self.option) for _ in range(draw(self.n_options))]
+            if (self.groups or self.requires) and draw(st.integers(0, 99)) < CONSTRAINED_SHARE:
+                chosen = self._constrain(draw, chosen)
+            for opt in chosen:
+                args.extend(draw(self.spell[opt]))
             args = _cluster_short_flags(args, self.flags, draw)
         trailing: list[str] = []
         if draw(st.integers(0, 999)) < int(spec.malformed * 1000):
@@ -272,8 +299,8 @@ def _cluster_short_flags(args: list[str], flags: set[str], draw: st.DrawFn) -> l
     return out
 
 
-def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> list[Case]:
-    """Up to ``size`` cases, always the same ones for the same spec and seed.
+def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> Iterator[Case]:
+    """Up to ``size`` cases, always the same ones for the same spec and seed, drawn lazily.
 
     Cases are drawn straight from Hypothesis' choice engine with a seeded random
     source (about 1 ms a case). Should a Hypothesis release move those internals,
@@ -281,9 +308,14 @@ def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> list[Case]:
     """
     strategy = _strategy_for(spec)
     try:
-        return _draw_direct(strategy, batch_seed, size)
+        direct = _draw_direct(strategy, batch_seed, size)
+        first = next(direct, None)
     except _InternalsMissing:
-        return _draw_with_given(strategy, batch_seed, size)
+        yield from _draw_with_given(strategy, batch_seed, size)
+        return
+    if first is not None:
+        yield first
+        yield from direct
 
 
 class _InternalsMissing(Exception):
@@ -334,7 +366,7 @@ def _provider() -> type:
     return SeededProvider
 
 
-def _draw_direct(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> list[Case]:
+def _draw_direct(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> Iterator[Case]:
     try:
         from hypothesis.control import BuildContext
         from hypothesis.errors import StopTest
@@ -344,17 +376,16 @@ def _draw_direct(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) 
     except ImportError as exc:  # pragma: no cover - depends on the Hypothesis release
         raise _InternalsMissing from exc
     rng = random.Random(batch_seed)
-    out: list[Case] = []
     for _ in range(size):
         try:
             data = ConjectureData(random=rng, max_choices=MAX_CHOICES, provider=provider)
             with BuildContext(data, is_final=False, wrapped_test=None):  # type: ignore[arg-type]
-                out.append(data.draw(strategy))
+                case = data.draw(strategy)
         except StopTest:
             continue
         except TypeError as exc:  # pragma: no cover - internals changed shape
             raise _InternalsMissing from exc
-    return out
+        yield case
 
 
 def _draw_with_given(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> list[Case]:
@@ -385,7 +416,7 @@ def generate_cases(spec: TaskSpec, root_seed: int, budget: int, batch_size: int 
     dry = 0
     while produced < budget:
         fresh = 0
-        for case in generate_batch(spec, derive_seed(root_seed, "batch", batch), min(batch_size, budget)):
+        for case in generate_batch(spec, derive_seed(root_seed, "batch", batch), batch_size):
             key = case.key()
             if key in seen:
                 continue

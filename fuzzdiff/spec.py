@@ -55,6 +55,7 @@ class OptionSpec:
     value: ValueSpec | None = None
     optional_value: bool = False
     weight: float = 1.0
+    requires: tuple[str, ...] = ()  # names of options this one is meaningless without
 
     def label(self) -> str:
         return f"--{self.long}" if self.long else f"-{self.short}"
@@ -122,12 +123,21 @@ class TaskSpec:
     compare: CompareSpec = CompareSpec()
     max_options: int = 4
     malformed: float = 0.1
+    one_of: tuple[tuple[str, ...], ...] = ()  # groups of which a valid call names exactly one
     source: str = field(default="<memory>", compare=False)
 
 
 _DEFAULT_LIMITS = Limits()
 _DEFAULT_VALUESPEC = ValueSpec(kind="int")
 _DEFAULT_OPERANDSPEC = OperandSpec()
+
+
+def find_option(spec: TaskSpec, name: str) -> OptionSpec:
+    """The option whose short or long name (without dashes) is ``name``."""
+    for o in spec.options:
+        if name in (o.short, o.long):
+            return o
+    raise KeyError(name)
 
 
 def resolve_task_path(task: str) -> Path:
@@ -257,6 +267,7 @@ def _option(t: _Table) -> OptionSpec:
         value=value,
         optional_value=t.get("optional_value", bool, False),
         weight=t.get("weight", float, 1.0),
+        requires=t.strings("requires", ()),
     )
     t.done()
     if opt.weight < 0:
@@ -365,7 +376,18 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
     gt = top.table("generate")
     max_options = gt.get("max_options", int, 4)
     malformed = gt.get("malformed", float, 0.1)
+    one_of_raw = gt.get("one_of", list, [])
+    if not all(isinstance(g, list) and g and all(isinstance(n, str) for n in g) for g in one_of_raw):
+        raise gt.fail("one_of", 'expected a list of lists of option names, e.g. [["b", "c", "f"]]')
+    one_of = tuple(tuple(g) for g in one_of_raw)
     gt.done()
+    known = {n for o in options for n in (o.short, o.long) if n}
+    for name_ in [n for g in one_of for n in g] + [r for o in options for r in o.requires]:
+        if name_ not in known:
+            raise SpecError(
+                f"{source}: option {name_!r} named in one_of or requires is not declared; "
+                "use a declared short or long name without dashes"
+            )
     if not 0.0 <= malformed <= 1.0:
         raise gt.fail("malformed", "a share between 0 and 1")
 
@@ -383,6 +405,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         compare=compare,
         max_options=max_options,
         malformed=malformed,
+        one_of=one_of,
         source=source,
     )
     top.done()

@@ -69,5 +69,43 @@ def test_seed_is_independent_of_loaded_modules() -> None:
 
 def test_batch_is_deterministic() -> None:
     spec = load_task("base64")
-    a: list[Case] = generate_batch(spec, 123, 50)
-    assert a == generate_batch(spec, 123, 50)
+    a: list[Case] = list(generate_batch(spec, 123, 50))
+    assert a == list(generate_batch(spec, 123, 50))
+
+
+def test_one_of_and_requires_make_most_cases_valid() -> None:
+    from fuzzdiff.spec import parse_task
+
+    spec = parse_task(
+        {
+            "name": "cutlike",
+            "program": "cut",
+            "options": [
+                {"short": "b", "value": {"kind": "list"}},
+                {"short": "c", "value": {"kind": "list"}},
+                {"short": "f", "value": {"kind": "list"}},
+                {"short": "s", "requires": ["f"]},
+            ],
+            "generate": {"one_of": [["b", "c", "f"]], "malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 5, 400))
+
+    def count(case: Case, letter: str) -> int:
+        return sum(1 for a in case.argv if a.startswith(b"-" + letter.encode()))
+
+    valid = [c for c in cases if sum(count(c, x) for x in "bcf") == 1]
+    assert len(valid) > 0.7 * len(cases)
+    assert any(sum(count(c, x) for x in "bcf") != 1 for c in cases)  # errors stay covered
+    with_s = [c for c in cases if count(c, "s")]
+    assert with_s and sum(1 for c in with_s if count(c, "f")) > 0.7 * len(with_s)
+
+
+def test_constraints_must_name_declared_options() -> None:
+    import pytest
+
+    from fuzzdiff.errors import SpecError
+    from fuzzdiff.spec import parse_task
+
+    with pytest.raises(SpecError, match="'x' named in one_of"):
+        parse_task({"name": "t", "program": "p", "options": [{"short": "a"}], "generate": {"one_of": [["a", "x"]]}})
