@@ -78,8 +78,12 @@ def decode_case(value: JSONValue, where: str = "case") -> Case:
     for k, v in env.items():
         if not isinstance(v, str):
             raise DecodeError(f"{where}.env.{k}: expected a string")
+    args = tuple(decode_bytes(a, f"{where}.argv[{i}]") for i, a in enumerate(argv))
+    for i, a in enumerate(args):
+        if b"\x00" in a:
+            raise DecodeError(f"{where}.argv[{i}]: contains a NUL byte, which no program can receive")
     return Case(
-        argv=tuple(decode_bytes(a, f"{where}.argv[{i}]") for i, a in enumerate(argv)),
+        argv=args,
         stdin=decode_bytes(obj.get("stdin", ""), f"{where}.stdin"),
         files=tuple((_name_from_key(k), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()),
         env=tuple((str(k), v) for k, v in env.items()),

@@ -128,11 +128,20 @@ def run_campaign(
                     break
         yield Progress(judged, len(behaviours), len(first), time.monotonic() - start)
 
+    # Shrink each finding in the order found. Divergences of other fingerprints
+    # met while shrinking join the queue (up to max_divergences) instead of being lost.
     findings: list[Finding] = []
-    for index, div in sorted(first.values(), key=lambda t: t[0]):
-        finding = _finish(judge, div, index, config)
+    queue = [(index, div, "generation") for index, div in sorted(first.values(), key=lambda t: t[0])]
+    seen = set(first)
+    while queue:
+        index, div, via = queue.pop(0)
+        finding, others = _finish(judge, div, index, config, via)
         findings.append(finding)
         yield Shrunk(finding)
+        for fp in sorted(others):
+            if fp not in seen and len(seen) < config.max_divergences:
+                seen.add(fp)
+                queue.append((index, others[fp], "shrinking"))
 
     result = CampaignResult(
         task=spec.name,
@@ -148,17 +157,21 @@ def run_campaign(
     yield Finished(result)
 
 
-def _finish(judge: Judge, div: Divergence, index: int, config: CampaignConfig) -> Finding:
+def _finish(
+    judge: Judge, div: Divergence, index: int, config: CampaignConfig, via: str = "generation"
+) -> tuple[Finding, dict[Fingerprint, Divergence]]:
     proposals = 0
     minimal = div
+    others: dict[Fingerprint, Divergence] = {}
     if config.shrink:
         shrinker = Shrinker(
             judge.check, div, budget=config.shrink_budget, batch=config.batch, spellings=spellings(judge.spec)
         )
         minimal = shrinker.shrink()
         proposals = shrinker.stats.proposals
+        others = shrinker.others
     confirmed, unstable = confirm(judge, minimal)
-    return Finding(minimal, div, index, proposals, confirmed, unstable)
+    return Finding(minimal, div, index, proposals, confirmed, unstable, via), others
 
 
 def minimize(judge: Judge, case: Case, config: CampaignConfig) -> Finding | None:
@@ -166,7 +179,7 @@ def minimize(judge: Judge, case: Case, config: CampaignConfig) -> Finding | None
     (div,) = judge.check([case])
     if div is None:
         return None
-    return _finish(judge, div, 0, config)
+    return _finish(judge, div, 0, config, "stored case")[0]
 
 
 def spellings(spec: TaskSpec) -> tuple[tuple[bytes, bytes], ...]:

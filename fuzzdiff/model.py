@@ -150,6 +150,7 @@ class Finding:
     shrink_proposals: int = 0
     confirmed: bool = True  # the minimal case reproduced on every re-run
     unstable: tuple[str, ...] = ()  # sides whose output changed between re-runs
+    via: str = "generation"  # "generation", "shrinking" (met while shrinking another), "stored case"
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,6 +214,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
             "confirmed": f.confirmed,
             "unstable": list(f.unstable),
             "shrink_tries": f.shrink_proposals,
+            "via": f.via,
             "original": encode_divergence(f.original),
         }
     )

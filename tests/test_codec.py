@@ -25,7 +25,7 @@ from fuzzdiff.model import Case, Divergence, Outcome, Termination
 names = st.binary(min_size=1, max_size=12).filter(lambda n: b"/" not in n and b"\x00" not in n)
 cases = st.builds(
     Case,
-    argv=st.lists(st.binary(max_size=10), max_size=5).map(tuple),
+    argv=st.lists(st.binary(max_size=10).filter(lambda a: b"\x00" not in a), max_size=5).map(tuple),
     stdin=st.binary(max_size=64),
     files=st.dictionaries(names, st.binary(max_size=32), max_size=3).map(lambda d: tuple(d.items())),
     env=st.dictionaries(st.text("ABC_", min_size=1, max_size=5), st.text(max_size=5), max_size=2).map(
@@ -79,3 +79,8 @@ def test_malformed_case_is_refused_with_a_location(bad: dict) -> None:
     with pytest.raises(DecodeError) as info:
         decode_case(bad)
     assert "case" in str(info.value)
+
+
+def test_nul_in_argv_is_refused() -> None:
+    with pytest.raises(DecodeError, match="NUL"):
+        decode_case({"argv": ["a\u0000b"]})
