@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .compare import compare, normalise
@@ -108,13 +109,22 @@ def run_campaign(
     behaviours: set[tuple[object, ...]] = set()
     first: dict[Fingerprint, tuple[int, Divergence]] = {}
     judged = 0
-    window: list[Case] = []
     stream = generate_cases(spec, config.seed, config.budget)
+
+    def take() -> list[Case]:
+        return [c for _, c in zip(range(WINDOW), stream, strict=False)]
+
+    # Generation (pure Python, ~1 ms a case) overlaps with execution: the next
+    # window is drawn on a helper thread while the workers run this one.
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuzzdiff-generate")
+    upcoming = prefetch.submit(take)
     exhausted = False
     while not exhausted and len(first) < config.max_divergences:
-        window = [c for _, c in zip(range(WINDOW), stream, strict=False)]
+        window = upcoming.result()
         if len(window) < WINDOW:
             exhausted = True
+        else:
+            upcoming = prefetch.submit(take)
         if not window:
             break
         for case, (ref, cand) in zip(window, judge.outcomes(window), strict=True):
@@ -127,6 +137,7 @@ def run_campaign(
                 if len(first) >= config.max_divergences:
                     break
         yield Progress(judged, len(behaviours), len(first), time.monotonic() - start)
+    prefetch.shutdown(wait=True, cancel_futures=True)
 
     # Shrink each finding in the order found. Divergences of other fingerprints
     # met while shrinking join the queue (up to max_divergences) instead of being lost.
