@@ -101,7 +101,7 @@ class LocalExecutor:
         about 1.7 ms a run (fork instead of vfork)."""
         self.env = dict(env)
         self.limits = limits
-        self.root = root
+        self.root = root if root is not None else default_root()
         self.limits_inherited = limits_inherited
 
     def run(self, program: Program, case: Case) -> Outcome:
@@ -231,6 +231,17 @@ class LocalExecutor:
             max_rss_kb=usage.ru_maxrss,
             wall_seconds=round(wall, 6),
         )
+
+
+def default_root() -> str | None:
+    """Where private directories go: ``$FUZZDIFF_TMPDIR``, else /dev/shm (memory, no
+    disk I/O per run: several times faster under load), else the system default."""
+    chosen = os.environ.get("FUZZDIFF_TMPDIR")
+    if chosen:
+        return chosen
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
+        return "/dev/shm"
+    return None
 
 
 def _kill_group(pgid: int) -> None:
