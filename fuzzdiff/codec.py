@@ -112,6 +112,12 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
     except (KeyError, ValueError) as exc:
         raise DecodeError(f"{where}.termination: missing or unknown") from exc
     files = _obj(obj.get("files", {}), f"{where}.files")
+    try:
+        cpu = float(obj.get("cpu_seconds", 0.0))
+        rss = int(obj.get("max_rss_kb", 0))
+        wall = float(obj.get("wall_seconds", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(f"{where}: resource figures must be numbers ({exc})") from exc
     return Outcome(
         termination=termination,
         exit_code=_opt_int(obj.get("exit_code"), f"{where}.exit_code"),
@@ -123,14 +129,14 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
                 (_name_from_key(k), None if v is None else decode_bytes(v, f"{where}.files")) for k, v in files.items()
             )
         ),
-        cpu_seconds=float(obj.get("cpu_seconds", 0.0)),
-        max_rss_kb=int(obj.get("max_rss_kb", 0)),
-        wall_seconds=float(obj.get("wall_seconds", 0.0)),
+        cpu_seconds=cpu,
+        max_rss_kb=rss,
+        wall_seconds=wall,
     )
 
 
 def _opt_int(value: JSONValue, where: str) -> int | None:
-    if value is None or isinstance(value, int):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     raise DecodeError(f"{where}: expected an integer or null")
 

@@ -167,8 +167,10 @@ def _read_json(path: Path) -> Any:
 def read_manifest(path: str | Path) -> Manifest:
     """The manifest of the corpus at ``path``; ``CaseFileError`` naming the file on any problem."""
     root = Path(path)
-    if not root.is_dir():
+    if not root.exists():
         raise CaseFileError(f"corpus {root} does not exist; record one first or check the path")
+    if not root.is_dir():
+        raise CaseFileError(f"corpus {root} is not a directory; give the corpus directory")
     mpath = root / MANIFEST
     try:
         doc = _read_json(mpath)
@@ -318,8 +320,11 @@ class CorpusWriter:
         fp = dict(fingerprint) if fingerprint is not None else reference_fingerprint(reference)
         self.manifest = Manifest(task=spec.name, program_name=reference.argv0, reference=fp)
         self.cases_dir = self.path / CASES_DIR
-        self._ensure_manifest()
-        self.cases_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._ensure_manifest()
+            self.cases_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CaseFileError(f"cannot create corpus {self.path}: {exc}") from exc
 
     def _ensure_manifest(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -385,7 +390,10 @@ class CorpusWriter:
                     return path
                 if old.kind == "divergence" and kind == "behaviour":
                     stored = dataclasses.replace(stored, kind=old.kind, fingerprint=old.fingerprint)
-        write_atomic(path, _dumps(case_document(stored)))
+        try:
+            write_atomic(path, _dumps(case_document(stored)))
+        except OSError as exc:
+            raise CaseFileError(f"cannot write case file {path}: {exc}") from exc
         return path
 
     def add_divergence(self, divergence: Divergence) -> Path:
@@ -413,12 +421,14 @@ def behaviour(stored: StoredCase) -> tuple[object, ...]:
     """
     out = stored.expected
     regular = {n: c for n, c in out.files if c is not None}
+    dirs = {n for n, c in out.files if c is None}
+    given_dirs = {b"/".join(p[:i]) for n, _ in stored.case.files for p in [n.split(b"/")] for i in range(1, len(p))}
     return (
         out.exit_class(),
         bool(out.stderr),
         _masked_first_line(out.stderr) if out.stderr else b"",
         len(out.stdout).bit_length(),
-        regular != dict(stored.case.files),
+        regular != dict(stored.case.files) or dirs != given_dirs,
     )
 
 

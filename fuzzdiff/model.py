@@ -35,7 +35,8 @@ class Case:
     env: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "files", tuple(sorted(self.files)))
+        # One entry per name (the last wins, as when the files are written), sorted.
+        object.__setattr__(self, "files", tuple(sorted(dict(self.files).items())))
         object.__setattr__(self, "env", tuple(sorted(self.env)))
 
     def size(self) -> int:

@@ -64,6 +64,8 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
         aliases.extend([words[0], exe, os.path.basename(exe)])
         argv0 = name
     else:
-        argv0 = os.path.basename(exe)
+        # An interpreter finds its installation from argv[0]; a bare "python3" would
+        # be looked up on the fixed PATH and could load another Python's library.
+        argv0 = exe
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# No bug: buffer stdin in a private temporary file first, then run the reference on it.
+# No bug: buffer stdin in a private temporary file first, then pipe it to the reference.
+# (A pipe, not "< file": a seekable stdin is observable, e.g. by `head - -`.)
 t=$(mktemp) || exit 99
 cat > "$t"
-@PROG@ "$@" < "$t"
+cat "$t" | @PROG@ "$@"
 rc=$?
 rm -f "$t"
 exit $rc
