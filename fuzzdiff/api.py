@@ -7,19 +7,15 @@ can cause surfaces as a ``UserError`` with a clear message.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .engine import CampaignConfig, Judge, minimize, run_campaign
 from .model import CampaignResult, Case, Event, Finding, Finished, Program
-from .program import candidate_program, reference_program
+from .program import candidate_program, reference_program, reference_version
 from .runner import PairRunner, PoolRunner, default_jobs
 from .spec import TaskSpec, load_task
-
-#: Seconds allowed for ``--version`` when checking the reference's version.
-VERSION_TIMEOUT = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +40,6 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
                 "verdicts may differ from those recorded for it"
             )
     return Setup(spec, reference, cand, tuple(warnings))
-
-
-def reference_version(program: Program) -> str:
-    try:
-        proc = subprocess.run(
-            [program.argv0, "--version"],
-            executable=program.argv[0],
-            capture_output=True,
-            timeout=VERSION_TIMEOUT,
-            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    first = proc.stdout.decode("utf-8", "replace").splitlines()
-    return first[0].strip() if first else ""
 
 
 @contextmanager

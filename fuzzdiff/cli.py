@@ -18,11 +18,19 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .api import fuzz_events, minimize_case, prepare
-from .artifacts import read_case_file, write_artifacts
+from .api import Setup, fuzz_events, minimize_case, prepare
+from .artifacts import read_case_file, write_artifacts, write_atomic
+from .corpus import CorpusWriter, load_corpus
+from .corpus import reduce as reduce_corpus
+from .corpus import stats as corpus_figures
 from .engine import CampaignConfig
 from .errors import UserError
+from .execute import LocalExecutor
+from .generate import generate_cases
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
+from .replay import junit_xml, replay_json, replay_text
+from .replay import record as run_record
+from .replay import replay as run_replay
 from .report import json_report, text_report
 from .runner import default_jobs
 from .spec import shipped_tasks
@@ -88,6 +96,11 @@ def fuzz(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")
     ] = False,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Corpus to add divergences and new reference behaviours to (default: a per-user one)."),
+    ] = None,
+    no_corpus: Annotated[bool, typer.Option("--no-corpus", help="Record nothing.")] = False,
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -127,6 +140,8 @@ def fuzz(
     artifacts: list[str] = []
     if out is not None and result.findings:
         artifacts = write_artifacts(out, result.findings, setup.spec, seed, setup.reference, setup.candidate)
+    if not no_corpus:
+        _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, candidate, budget, seed, max_divergences)
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
@@ -135,6 +150,19 @@ def fuzz(
     else:
         typer.echo(text_report(result, setup.reference.argv0, reproduce, artifacts))
     raise typer.Exit(1 if result.findings else 0)
+
+
+def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
+    """Add a campaign's divergences and new reference behaviours to a corpus; a
+    corpus that cannot take them is a warning, never a lost campaign."""
+    try:
+        writer = CorpusWriter(path, setup.spec, setup.reference)
+        for case, outcome in result.novel:
+            writer.add(case, outcome)
+        for finding in result.findings:
+            writer.add_divergence(finding.divergence)
+    except (UserError, OSError) as exc:
+        typer.echo(f"fuzzdiff: warning: not recorded in corpus {path}: {exc}", err=True)
 
 
 def _reproduce_command(task: str, candidate: str, budget: int, seed: int, max_divergences: int) -> str:
@@ -191,6 +219,123 @@ def minimize(
     else:
         typer.echo(text_report(result, name, reproduce, artifacts))
     raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory (corpora/TASK).")],
+    candidate: Annotated[str, typer.Option("--candidate", "-c", help="The candidate's command line.")],
+    task: Annotated[str | None, typer.Option(help="Task name or file (default: the corpus's task).")] = None,
+    rerun_reference: Annotated[
+        bool, typer.Option("--rerun-reference", help="Also run the installed reference and check it still agrees.")
+    ] = False,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
+    try:
+        stored = load_corpus(corpus_dir)
+        setup = prepare(task or stored.manifest.task, candidate)
+        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
+        result = run_replay(
+            stored,
+            setup.spec,
+            executor,
+            setup.candidate,
+            setup.reference,
+            rerun_reference=rerun_reference,
+            jobs=jobs or default_jobs(),
+        )
+    except UserError as exc:
+        _fail(str(exc))
+    if junit is not None:
+        write_atomic(junit, junit_xml(result, setup.spec.name, setup.reference.argv0).encode())
+    if as_json:
+        sys.stdout.write(json.dumps(replay_json(result), ensure_ascii=False) + "\n")
+    else:
+        typer.echo(replay_text(result, setup.reference.argv0))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+corpus_app = typer.Typer(help="Record, reduce and inspect regression corpora.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("record")
+def corpus_record(
+    task: Annotated[str, typer.Argument(help="A shipped task name or task file.")],
+    out: Annotated[Path, typer.Option(help="The corpus directory to add to (created if missing).")],
+    budget: Annotated[int, typer.Option(min=1, help="Cases to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the generated cases.")] = 1,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    reduce_after: Annotated[bool, typer.Option("--reduce/--no-reduce", help="Reduce after recording.")] = True,
+    by_options: Annotated[
+        bool, typer.Option("--by-options", help="When reducing, keep one case per behaviour and option set.")
+    ] = False,
+) -> None:
+    """Run the reference on generated cases and store them with its outcomes."""
+    try:
+        setup = prepare(task, "true")
+        writer = CorpusWriter(out, setup.spec, setup.reference)
+        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
+        recorded = run_record(
+            writer, executor, list(generate_cases(setup.spec, seed, budget)), jobs=jobs or default_jobs()
+        )
+        typer.echo(f"recorded {len(recorded.added)} cases in {out} ({len(recorded.errors)} could not run)")
+        if reduce_after:
+            reduced = reduce_corpus(load_corpus(out), by_options=by_options)
+            typer.echo(f"reduced {reduced.before} -> {reduced.after} cases")
+    except UserError as exc:
+        _fail(str(exc))
+
+
+@corpus_app.command("reduce")
+def corpus_reduce(
+    corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; delete nothing.")] = False,
+    by_options: Annotated[
+        bool, typer.Option("--by-options", help="Keep one case per behaviour and set of options used.")
+    ] = False,
+) -> None:
+    """Keep the smallest case of each reference behaviour and every divergence."""
+    try:
+        stored = load_corpus(corpus_dir)
+        reduced = reduce_corpus(stored, dry_run=dry_run, by_options=by_options)
+    except UserError as exc:
+        _fail(str(exc))
+    verb = "would keep" if dry_run else "kept"
+    typer.echo(
+        f"{corpus_dir}: {reduced.before} cases, {verb} {reduced.after}, removed {reduced.before - reduced.after}"
+    )
+    for err in stored.errors:
+        typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(1 if stored.errors else 0)
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Size, behaviours, exit classes and options covered."""
+    try:
+        stored = load_corpus(corpus_dir)
+    except UserError as exc:
+        _fail(str(exc))
+    figures = corpus_figures(stored)
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    else:
+        for key, value in figures.items():
+            typer.echo(f"{key}: {value}")
+    raise typer.Exit(1 if stored.errors else 0)
+
+
+def default_corpus(task: str) -> Path:
+    """Where campaigns record by default: a per-user corpus, never the committed one."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "fuzzdiff" / "corpora" / task
 
 
 @app.command()

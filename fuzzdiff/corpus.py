@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .api import reference_version
 from .artifacts import write_atomic
 from .codec import decode_case, decode_fingerprint, decode_outcome, encode_case, encode_fingerprint, encode_outcome
 from .compare import normalise
 from .errors import CaseFileError
 from .model import Case, Divergence, Fingerprint, Outcome, Program
+from .program import reference_version
 from .spec import TaskSpec
 
 CORPUS_FORMAT = "fuzzdiff-corpus"
@@ -419,33 +419,47 @@ def behaviour(stored: StoredCase) -> tuple[object, ...]:
     names masked; stdout's size class (bit length of its length); whether the
     working directory's files changed.
     """
-    out = stored.expected
+    return outcome_behaviour(stored.case, stored.expected)
+
+
+def outcome_behaviour(case: Case, out: Outcome) -> tuple[object, ...]:
+    """``behaviour`` for a case and the reference's (normalised) outcome on it."""
     regular = {n: c for n, c in out.files if c is not None}
     dirs = {n for n, c in out.files if c is None}
-    given_dirs = {b"/".join(p[:i]) for n, _ in stored.case.files for p in [n.split(b"/")] for i in range(1, len(p))}
+    given_dirs = {b"/".join(p[:i]) for n, _ in case.files for p in [n.split(b"/")] for i in range(1, len(p))}
     return (
         out.exit_class(),
         bool(out.stderr),
         _masked_first_line(out.stderr) if out.stderr else b"",
         len(out.stdout).bit_length(),
-        regular != dict(stored.case.files) or dirs != given_dirs,
+        regular != dict(case.files) or dirs != given_dirs,
     )
 
 
-def reduce(corpus: Corpus, *, dry_run: bool = False) -> ReduceResult:
+def reduce(corpus: Corpus, *, dry_run: bool = False, by_options: bool = False) -> ReduceResult:
     """Keep the smallest case (by ``Case.size()``, then key) of each behaviour and every
     divergence; delete the other case files (unless ``dry_run``).
 
+    ``by_options`` also keeps the smallest case of each behaviour that uses each
+    option spelling, so a reduced corpus still exercises every option on each
+    path it reached (shipped corpora are reduced this way).
     Files that failed to load are left alone: they are reported, not judged.
     """
     best: dict[tuple[object, ...], StoredCase] = {}
+
+    def offer(sig: tuple[object, ...], stored: StoredCase) -> None:
+        current = best.get(sig)
+        if current is None or (stored.case.size(), stored.key) < (current.case.size(), current.key):
+            best[sig] = stored
+
     for stored in corpus.cases:
         if stored.kind == "divergence":
             continue
         sig = behaviour(stored)
-        current = best.get(sig)
-        if current is None or (stored.case.size(), stored.key) < (current.case.size(), current.key):
-            best[sig] = stored
+        offer(sig, stored)
+        if by_options:
+            for name in {n for n in (option_name(a) for a in stored.case.argv) if n}:
+                offer((*sig, name), stored)
     keep_keys = {s.key for s in best.values()} | {s.key for s in corpus.cases if s.kind == "divergence"}
     kept = tuple(s for s in corpus.cases if s.key in keep_keys)
     removed = tuple(s for s in corpus.cases if s.key not in keep_keys)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .compare import compare, normalise
+from .corpus import outcome_behaviour
 from .generate import generate_cases
 from .model import (
     CampaignResult,
@@ -108,6 +109,8 @@ def run_campaign(
     start = time.monotonic()
     behaviours: set[tuple[object, ...]] = set()
     first: dict[Fingerprint, tuple[int, Divergence]] = {}
+    novel_seen: set[tuple[object, ...]] = set()
+    novel: list[tuple[Case, Outcome]] = []
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
 
@@ -131,6 +134,10 @@ def run_campaign(
             judged += 1
             div = compare(case, ref, cand, spec.compare)
             behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
+            sig = outcome_behaviour(case, ref)
+            if sig not in novel_seen:
+                novel_seen.add(sig)
+                novel.append((case, ref))
             if div is not None and div.fingerprint not in first:
                 first[div.fingerprint] = (judged - 1, div)
                 yield Found(judged - 1, div)
@@ -164,6 +171,7 @@ def run_campaign(
         findings=tuple(findings),
         isolation=isolation,
         warnings=warnings,
+        novel=tuple(novel),
     )
     yield Finished(result)
 

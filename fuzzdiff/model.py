@@ -167,6 +167,8 @@ class CampaignResult:
     findings: tuple[Finding, ...] = ()
     isolation: str = "rlimits"
     warnings: tuple[str, ...] = ()
+    # the first case of each distinct reference behaviour, with the reference's outcome
+    novel: tuple[tuple[Case, Outcome], ...] = ()
 
     @property
     def verdict(self) -> str:

@@ -14,11 +14,31 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 
 from .errors import ProgramError
 from .execute import resolve_executable
 from .model import Program
 from .spec import TaskSpec
+
+#: Seconds allowed for ``--version`` when checking the reference's version.
+VERSION_TIMEOUT = 10
+
+
+def reference_version(program: Program) -> str:
+    try:
+        proc = subprocess.run(
+            [program.argv0, "--version"],
+            executable=program.argv[0],
+            capture_output=True,
+            timeout=VERSION_TIMEOUT,
+            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    first = proc.stdout.decode("utf-8", "replace").splitlines()
+    return first[0].strip() if first else ""
 
 
 def program_name(spec: TaskSpec) -> str:

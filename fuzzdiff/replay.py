@@ -312,6 +312,37 @@ def failure_text(r: CaseResult, name: str) -> str:
     return "\n".join(lines)
 
 
+#: Failed cases shown in full in the text report; the rest are listed by key.
+MAX_SHOWN_FAILURES = 5
+
+
+def replay_text(result: ReplayResult, name: str) -> str:
+    """The report for a person: counts, then the first failures with their diffs."""
+    lines = [
+        f"fuzzdiff replay {result.task}: {result.cases} cases, {result.passed} passed, "
+        f"{result.failed} failed, {result.errors} errors ({result.seconds:.1f} s)"
+    ]
+    if result.reference_changed:
+        lines.append(
+            "warning: the installed reference differs from the one this corpus was recorded with "
+            "(see its manifest.json); failures may be the reference's, re-check with --rerun-reference"
+        )
+    for i, r in enumerate(result.failures):
+        if i >= MAX_SHOWN_FAILURES:
+            rest = [f.key for f in result.failures[MAX_SHOWN_FAILURES:]]
+            lines.append(f"... and {len(rest)} more failed: {', '.join(rest)}")
+            break
+        lines += ["", f"FAILED {r.key}", failure_text(r, name)]
+    for r in result.results:
+        if r.status == "error":
+            lines.append(f"ERROR {r.key}: {r.error}")
+    for err in result.load_errors:
+        lines.append(f"ERROR {err}")
+    for r in result.reference_mismatches:
+        lines.append(f"REFERENCE CHANGED on {r.key}: the installed reference no longer gives the stored outcome")
+    return "\n".join(lines)
+
+
 def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = None) -> str:
     """JUnit XML: one ``testcase`` per stored case (named by its key; load errors by file
     name), a ``failure`` with the diff per failed case, an ``error`` per case that could not run."""

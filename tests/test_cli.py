@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
+_DATA_HOME = tempfile.mkdtemp(prefix="fuzzdiff-test-data-")  # default corpora land here, not in ~
 BUGGY = '#!/bin/sh\nbase64 "$@"\nrc=$?\nfor a in "$@"; do [ "$a" = "-d" ] && printf x; done\nexit $rc\n'
 
 
@@ -24,7 +26,7 @@ def fuzzdiff(
         text=True,
         timeout=280,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "XDG_DATA_HOME": _DATA_HOME, **(env or {})},
         check=False,
     )
 
@@ -176,3 +178,43 @@ def test_minimize_refuses_bad_case_files(tmp_path: Path, content: str) -> None:
     proc = fuzzdiff("minimize", str(bad), "--candidate", "base64")
     assert proc.returncode == 2
     assert "bad.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_corpus_record_replay_reduce(buggy: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpora" / "base64"
+    rec = fuzzdiff("corpus", "record", "base64", "--out", str(corpus), "--budget", "300", "--seed", "1")
+    assert rec.returncode == 0, rec.stderr
+    assert "recorded 300 cases" in rec.stdout
+    ok = fuzzdiff("replay", str(corpus), "--candidate", "base64", "--json")
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)
+    assert summary["failed"] == 0 and summary["errors"] == 0 and summary["cases"] == summary["passed"] > 5
+    junit = tmp_path / "junit.xml"
+    bad = fuzzdiff("replay", str(corpus), "--candidate", str(buggy), "--junit", str(junit))
+    assert bad.returncode == 1
+    assert "FAILED" in bad.stdout and "stdout differs" in bad.stdout
+    assert "<testsuite" in junit.read_text()
+    stats = fuzzdiff("corpus", "stats", str(corpus), "--json")
+    assert json.loads(stats.stdout)["cases"] == summary["cases"]
+    (corpus / "cases" / "broken.json").write_text("{not json")
+    broken = fuzzdiff("replay", str(corpus), "--candidate", "base64")
+    assert broken.returncode == 1
+    assert "broken.json" in broken.stdout
+
+
+def test_fuzz_records_into_a_corpus(buggy: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "mine"
+    proc = fuzzdiff(
+        "fuzz", "base64", "--candidate", str(buggy), "--budget", "200", "--seed", "5", "--corpus", str(corpus)
+    )
+    assert proc.returncode == 1
+    kinds = [json.loads(p.read_text())["kind"] for p in (corpus / "cases").glob("*.json")]
+    assert "divergence" in kinds and kinds.count("behaviour") >= 1
+    replay = fuzzdiff("replay", str(corpus), "--candidate", str(buggy))
+    assert replay.returncode == 1  # the recorded divergence still fails for the buggy candidate
+
+
+def test_replay_of_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
+    proc = fuzzdiff("replay", str(tmp_path / "nope"), "--candidate", "base64")
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr
