@@ -149,7 +149,7 @@ def fuzz(
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_report(result, setup.reference.argv0, reproduce, artifacts))
-    raise typer.Exit(1 if result.findings else 0)
+    raise typer.Exit(1 if result.verdict == "divergent" else 0)
 
 
 def _record(path: Path, setup: Setup, result: CampaignResult) -> None:

@@ -171,12 +171,18 @@ class CampaignResult:
     novel: tuple[tuple[Case, Outcome], ...] = ()
 
     @property
+    def blamed(self) -> tuple[Finding, ...]:
+        """Findings that count against the candidate: a divergence on which the
+        reference itself was not deterministic is reported, never blamed."""
+        return tuple(f for f in self.findings if "reference" not in f.unstable)
+
+    @property
     def verdict(self) -> str:
-        return "divergent" if self.findings else "equivalent"
+        return "divergent" if self.blamed else "equivalent"
 
     @property
     def counterexample(self) -> Divergence | None:
-        return self.findings[0].divergence if self.findings else None
+        return self.blamed[0].divergence if self.blamed else None
 
 
 # -- events a campaign yields, consumed by the CLI and reporters -------------

@@ -141,8 +141,9 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
             f"(seed {result.seed}, {result.behaviours} distinct behaviours, {result.seconds:.1f} s)"
         ]
     else:
+        verdict = "DIVERGENT" if result.verdict == "divergent" else "EQUIVALENT (reference not deterministic)"
         lines = [
-            head + f"DIVERGENT: {len(result.findings)} distinct divergence(s) in {result.cases} cases "
+            head + f"{verdict}: {len(result.findings)} distinct divergence(s) in {result.cases} cases "
             f"(seed {result.seed}, {result.seconds:.1f} s)"
         ]
         for i, f in enumerate(result.findings, 1):
@@ -199,7 +200,9 @@ def json_report(
         "isolation": result.isolation,
         "reference": list(reference),
         "candidate": list(candidate),
-        "counterexample": divergences[0] if divergences else None,
+        "counterexample": next(
+            (d for f, d in zip(result.findings, divergences, strict=True) if f in result.blamed), None
+        ),
         "divergences": divergences,
         "artifacts": list(artifacts),
         "warnings": list(result.warnings),

@@ -89,3 +89,23 @@ def test_flaky_candidate_is_reported_unconfirmed(spec: TaskSpec) -> None:
         assert not finding.confirmed or finding.unstable == ()
         if not finding.confirmed:
             assert "candidate" in finding.unstable
+
+
+def test_nondeterministic_reference_is_never_blamed_on_the_candidate(spec: TaskSpec) -> None:
+    calls = {"n": 0}
+
+    def wobbly_reference(case: Case) -> Outcome:
+        calls["n"] += 1
+        out = echo_program(case)
+        if b"--alpha" in case.argv and calls["n"] % 2 == 0:
+            return exited(4, out.stdout, out.stderr, out.files)
+        return out
+
+    executor = FunctionExecutor({REF.argv[0]: wobbly_reference, CAND.argv[0]: echo_program})
+    runner = SerialRunner(executor, REF, CAND)
+    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(seed=3, budget=1500, shrink=False)))
+    result = events[-1].result  # type: ignore[attr-defined]
+    assert result.findings, "the wobble must be met"
+    assert all("reference" in f.unstable for f in result.findings)
+    assert result.blamed == ()
+    assert result.verdict == "equivalent" and result.counterexample is None
