@@ -154,7 +154,7 @@ class Shrinker:
 
     def _drop_argv(self) -> Iterator[Case]:
         c = self._case
-        for kept in _deletions(list(c.argv)):
+        for kept in _deletions(list(c.argv), every_offset=True):
             yield replace(c, argv=tuple(kept))
 
     def _drop_files(self) -> Iterator[Case]:
@@ -253,12 +253,17 @@ class Shrinker:
                     yield replace(c, stdin=new) if where == "stdin" else self._with_file(i, new)
 
 
-def _deletions(items: list[_T]) -> Iterator[list[_T]]:
-    """Every way to delete one contiguous chunk, large chunks first (ddmin order)."""
+def _deletions(items: list[_T], every_offset: bool = False) -> Iterator[list[_T]]:
+    """Ways to delete one contiguous chunk, large chunks first (ddmin order).
+
+    Chunks of size k start at multiples of k, or at every offset when
+    ``every_offset`` (for short sequences such as argv, where an option and its
+    value may sit at any position).
+    """
     n = len(items)
     k = n
     while k >= 1:
-        step = k if k > 1 else 1
+        step = 1 if every_offset else k
         for start in range(0, n - k + 1, step):
             yield items[:start] + items[start + k :]
         if k == 1:

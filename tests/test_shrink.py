@@ -129,3 +129,29 @@ def test_shrinking_never_grows_and_keeps_the_fingerprint(spec: TaskSpec, start: 
     assert result.case.size() <= start.size()
     assert result.fingerprint == div.fingerprint
     assert compare(result.case, result.reference, result.candidate, spec.compare) is not None
+
+
+def test_option_with_value_is_dropped_as_a_pair(spec: TaskSpec) -> None:
+    """``-n 5`` at an odd position: dropping either token alone changes the behaviour."""
+
+    def ref(case: Case) -> Outcome:
+        argv = list(case.argv)
+        while argv:
+            tok = argv.pop(0)
+            if tok == b"-n":
+                if not argv or not argv[0].isdigit():
+                    return exited(1, stderr=b"-n needs a number\n")
+                argv.pop(0)
+            elif tok.isdigit():
+                return exited(2, stderr=b"extra operand\n")
+        return echo_program(case)
+
+    def cand(case: Case) -> Outcome:
+        out = ref(case)
+        bug = out.exit_code == 0 and b"x" in case.argv and (b"--alpha" in case.argv or b"-a" in case.argv)
+        return extra_output(out) if bug else out
+
+    judge = make_judge(spec, ref, cand)
+    (div,) = judge.check([Case(argv=(b"x", b"-n", b"5", b"--alpha"))])
+    assert div is not None
+    assert Shrinker(judge.check, div, spellings=spellings(spec)).shrink().case == Case(argv=(b"x", b"-a"))
