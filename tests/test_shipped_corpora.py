@@ -1,0 +1,45 @@
+"""The committed corpora: each loads cleanly, is big enough, still matches the
+installed reference, and catches a planted bug without running the reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.api import prepare
+from fuzzdiff.corpus import load_corpus, reference_changed, reference_fingerprint, stats
+from fuzzdiff.execute import LocalExecutor
+from fuzzdiff.replay import replay
+from fuzzdiff.spec import load_task, shipped_tasks
+
+from .test_e2e_tasks import instantiate
+
+CORPORA = Path(__file__).resolve().parent.parent / "corpora"
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("task", shipped_tasks())
+def test_corpus_is_complete_and_replays_clean(task: str) -> None:
+    corpus = load_corpus(CORPORA / task)
+    assert corpus.errors == ()
+    assert corpus.manifest.task == task
+    figures = stats(corpus)
+    assert figures["cases"] >= 200
+    setup = prepare(task, task)  # the installed reference, as the candidate
+    assert reference_changed(corpus.manifest.reference, reference_fingerprint(setup.reference)) is False
+    executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
+    result = replay(corpus, setup.spec, executor, setup.candidate, setup.reference, rerun_reference=True, jobs=2)
+    assert result.ok, [r.key for r in result.failures]
+    assert result.reference_mismatches == ()
+
+
+@pytest.mark.parametrize("task", shipped_tasks())
+def test_corpus_catches_a_planted_bug(task: str, tmp_path: Path) -> None:
+    spec = load_task(task)
+    setup = prepare(task, instantiate("bug_stderr.sh", spec, tmp_path))
+    executor = LocalExecutor(dict(spec.env), spec.limits)
+    result = replay(load_corpus(CORPORA / task), spec, executor, setup.candidate, jobs=2)
+    assert result.failed > 0
+    assert all(r.divergence is not None and r.divergence.channels == ("stderr",) for r in result.failures)
