@@ -56,7 +56,9 @@ def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
 def fuzz_events(setup: Setup, config: CampaignConfig, jobs: int | None = None) -> Iterator[Event]:
     """Run a campaign, yielding its events; the last is ``Finished``."""
     with open_runner(setup, jobs) as runner:
-        yield from run_campaign(setup.spec, runner, setup.reference, setup.candidate, config, "rlimits", setup.warnings)
+        yield from run_campaign(
+            setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation, setup.warnings
+        )
 
 
 def fuzz(

@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+from .cage import ProcessCage
 from .errors import CaseFileError, ProgramError
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
@@ -94,7 +95,12 @@ class LocalExecutor:
     isolation = "rlimits"
 
     def __init__(
-        self, env: Mapping[str, str], limits: Limits, root: str | None = None, limits_inherited: bool = False
+        self,
+        env: Mapping[str, str],
+        limits: Limits,
+        root: str | None = None,
+        limits_inherited: bool = False,
+        cage: ProcessCage | None = None,
     ) -> None:
         """``limits_inherited``: this process already runs under ``limits`` (see
         ``apply_limits``), so children need no per-spawn set-up, which saves
@@ -103,6 +109,9 @@ class LocalExecutor:
         self.limits = limits
         self.root = root if root is not None else default_root()
         self.limits_inherited = limits_inherited
+        self.cage = cage
+        if cage is not None:
+            self.isolation = "rlimits+pids-cgroup"
 
     def run(self, program: Program, case: Case) -> Outcome:
         # The real, absolute path: through a symlinked or relative root, `pwd -P`
@@ -203,6 +212,8 @@ class LocalExecutor:
                     break
         finally:
             _kill_group(proc.pid)
+            if self.cage is not None:
+                self.cage.sweep()  # whatever left the process group (setsid) dies too
             sel.close()
             os.close(pidfd)
             for stream in (proc.stdin, proc.stdout, proc.stderr):

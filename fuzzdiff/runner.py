@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Protocol
 
+from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits
 from .model import Case, Outcome, Program
 from .spec import Limits
@@ -29,6 +30,8 @@ Pair = tuple[Outcome, Outcome]
 
 
 class PairRunner(Protocol):
+    isolation: str
+
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         """Outcome pairs in the order of ``cases``; ``fresh`` bypasses the cache."""
         ...
@@ -64,6 +67,7 @@ class SerialRunner:
         self.candidate = candidate
         self.cache = _Cache()
         self.executions = 0
+        self.isolation: str = getattr(executor, "isolation", "none")
 
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         out: list[Pair] = []
@@ -85,8 +89,14 @@ _WORKER: tuple[LocalExecutor, Program, Program] | None = None
 
 def _init_worker(env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program) -> None:
     global _WORKER
+    cage = ProcessCage.create(limits.processes)
     apply_limits(limits, cpu=False)
-    _WORKER = (LocalExecutor(env, limits, limits_inherited=True), reference, candidate)
+    _WORKER = (LocalExecutor(env, limits, limits_inherited=True, cage=cage), reference, candidate)
+
+
+def _isolation() -> str:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER[0].isolation
 
 
 def _run_chunk(cases: Sequence[Case]) -> list[Pair]:
@@ -110,6 +120,8 @@ class PoolRunner:
             initializer=_init_worker,
             initargs=(dict(env), limits, reference, candidate),
         )
+        #: How the workers isolate runs (they all set up alike; ask one).
+        self.isolation: str = self.pool.submit(_isolation).result()
 
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         results: dict[int, Pair] = {}

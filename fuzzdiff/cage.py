@@ -1,0 +1,102 @@
+"""A pids cgroup around a worker process: a hard cap on processes, and a sweep.
+
+RLIMIT_NPROC is not enforced for root, and a process that calls ``setsid``
+escapes the process-group kill. A cgroup fixes both where the kernel offers
+one: every process a worker starts stays in the worker's cgroup (no syscall
+moves it out without privileges over the cgroup tree), ``pids.max`` caps how
+many there can be, and after each run the worker kills every member but itself.
+
+Works with the cgroup v1 ``pids`` hierarchy or a cgroup v2 tree with the pids
+controller. Where neither is writable, ``ProcessCage.create`` returns ``None``
+and the isolation level says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+#: Tasks (threads included) the worker itself needs beside the program's processes.
+WORKER_TASKS = 16
+#: Rounds of kill-and-reread while sweeping: a fork loop may add members between reads.
+SWEEP_ROUNDS = 50
+
+_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+def _pids_root() -> Path | None:
+    for root in _ROOTS:
+        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
+            if root.name == "pids":
+                return root
+            controllers = root / "cgroup.controllers"
+            if controllers.is_file() and "pids" in controllers.read_text().split():
+                return root
+    return None
+
+
+class ProcessCage:
+    """The calling process moved into a fresh pids cgroup of its own."""
+
+    def __init__(self, path: Path, parent: Path) -> None:
+        self.path = path
+        self.parent = parent
+        self.me = os.getpid()
+
+    @classmethod
+    def create(cls, processes: int) -> ProcessCage | None:
+        root = _pids_root()
+        if root is None:
+            return None
+        _remove_stale(root)
+        path = root / f"fuzzdiff-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(processes + WORKER_TASKS))
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+            return None
+        return cls(path, root)
+
+    def members(self) -> list[int]:
+        try:
+            text = (self.path / "cgroup.procs").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def sweep(self) -> int:
+        """Kill every process in the cage but this one; returns how many were killed."""
+        killed = 0
+        for _ in range(SWEEP_ROUNDS):
+            others = [p for p in self.members() if p != self.me]
+            if not others:
+                return killed
+            for pid in others:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+            time.sleep(0.001)
+        return killed
+
+    def close(self) -> None:
+        self.sweep()
+        with contextlib.suppress(OSError):
+            (self.parent / "cgroup.procs").write_text(str(self.me))
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+def _remove_stale(root: Path) -> None:
+    """Remove empty cages left by workers that were killed before closing theirs."""
+    for old in root.glob("fuzzdiff-*"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(old.name.split("-")[1])
+            if not Path(f"/proc/{pid}").exists():
+                old.rmdir()

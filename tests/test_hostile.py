@@ -1,0 +1,84 @@
+"""Hostile programs against the pool runner's workers: the worker survives, and
+nothing the program started outlives its run (where a pids cgroup is available)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.cage import ProcessCage
+from fuzzdiff.model import Case, Program, Termination
+from fuzzdiff.runner import PoolRunner
+from fuzzdiff.spec import DEFAULT_ENV, Limits
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+LIMITS = Limits(timeout=2.0, processes=32)
+
+
+def sh(script: str) -> Program:
+    return Program(argv=("/bin/sh", "-c", script), argv0="sh")
+
+
+def survivors(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture
+def caged() -> None:
+    cage = ProcessCage.create(4)
+    if cage is None:
+        pytest.skip("no writable pids cgroup on this machine")
+    cage.close()
+
+
+def run(program: Program) -> tuple[object, str]:
+    runner = PoolRunner(1, DEFAULT_ENV, LIMITS, program, sh("exit 0"))
+    try:
+        ((outcome, _),) = runner.run_pairs([Case()])
+        return outcome, runner.isolation
+    finally:
+        runner.close()
+
+
+def test_detached_daemon_does_not_outlive_its_run(caged: None) -> None:
+    outcome, isolation = run(sh("setsid sleep 4321 </dev/null >/dev/null 2>&1 & sleep 0.3; echo started"))
+    assert isolation == "rlimits+pids-cgroup"
+    assert outcome.stdout == b"started\n"  # type: ignore[attr-defined]
+    assert survivors("sleep 4321") == []
+
+
+def test_process_storm_is_capped_and_cleaned_up(caged: None) -> None:
+    script = "i=0; while [ $i -lt 200 ]; do sleep 4322 & i=$((i+1)); done; echo done; wait"
+    outcome, _ = run(sh(script))
+    assert outcome.termination in (Termination.EXITED, Termination.TIMEOUT)  # type: ignore[attr-defined]
+    assert b"fork" in outcome.stderr.lower() or b"resource" in outcome.stderr.lower()  # type: ignore[attr-defined]
+    assert survivors("sleep 4322") == []
+
+
+def test_worker_keeps_working_after_hostile_runs(caged: None) -> None:
+    runner = PoolRunner(1, DEFAULT_ENV, LIMITS, sh("setsid sleep 4323 & yes"), sh("printf ok"))
+    try:
+        for _ in range(3):
+            ((ref, cand),) = runner.run_pairs([Case()], fresh=True)
+            assert ref.termination is Termination.OUTPUT_CAP
+            assert cand.stdout == b"ok"
+    finally:
+        runner.close()
+    assert survivors("sleep 4323") == []
+
+
+def test_isolation_is_reported_without_a_cgroup_too() -> None:
+    outcome, isolation = run(sh("echo hi"))
+    assert isolation in ("rlimits", "rlimits+pids-cgroup")
+    assert os.getpid() > 0 and outcome.stdout == b"hi\n"  # type: ignore[attr-defined]
