@@ -28,12 +28,14 @@ from .errors import UserError
 from .execute import LocalExecutor
 from .generate import generate_cases
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
+from .oracle import POLICIES
+from .oracle import score as oracle_score
 from .replay import junit_xml, replay_json, replay_text
 from .replay import record as run_record
 from .replay import replay as run_replay
 from .report import json_report, text_report
 from .runner import default_jobs
-from .spec import shipped_tasks
+from .spec import load_task, shipped_tasks
 
 app = typer.Typer(
     add_completion=False,
@@ -339,10 +341,44 @@ def default_corpus(task: str) -> Path:
 
 
 @app.command()
+def score(
+    task: Annotated[str, typer.Argument(help="A shipped task name or the path of a task file.")],
+    candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="A candidate command; repeat for more.")],
+    budget: Annotated[int, typer.Option(min=1, help="Cases per candidate, all phases together.")] = 500,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the fuzzing phase.")] = 0,
+    policy: Annotated[str, typer.Option(help="binary (1 only when nothing diverges) or graded.")] = "binary",
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    no_pool: Annotated[bool, typer.Option("--no-pool", help="Skip the shared pool of earlier findings.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per candidate on stdout.")] = False,
+) -> None:
+    """Score candidates as a reward oracle: one result per candidate, in the order given.
+
+    Exit status 0 when every candidate was scored (whatever its reward), 1 when
+    any score is an infrastructure error or hit its deadline, 2 for usage errors.
+    """
+    if policy not in POLICIES:
+        _fail(f"unknown --policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    try:
+        load_task(task)
+    except UserError as exc:
+        _fail(str(exc))
+    failed = False
+    for cmd in candidate:
+        result = oracle_score(task, cmd, budget=budget, seed=seed, policy=policy, jobs=jobs, use_pool=not no_pool)
+        failed = failed or result.status != "ok"
+        if as_json:
+            sys.stdout.write(json.dumps({"candidate": cmd, **result.to_json()}, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            reward = "none" if result.reward is None else f"{result.reward:g}"
+            typer.echo(f"{cmd}: reward {reward} ({result.status}, {result.cases} cases, {result.seconds:.1f} s)")
+            typer.echo("  " + (result.feedback or result.error).replace("\n", "\n  "))
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
 def tasks() -> None:
     """List the shipped tasks."""
-    from .spec import load_task
-
     for name in shipped_tasks():
         try:
             spec = load_task(name)

@@ -68,6 +68,9 @@ class Termination(enum.Enum):
     SIGNALLED = "signalled"
     TIMEOUT = "timeout"
     OUTPUT_CAP = "output-cap"
+    # The sandbox running it was lost mid-run: the program killed or stopped the
+    # sandbox's server (``SandboxExecutor``); the same case loses it again.
+    WORKER_LOST = "worker-lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,19 +99,49 @@ def _isolation() -> str:
     return _WORKER[0].isolation
 
 
-def _run_chunk(cases: Sequence[Case]) -> list[Pair]:
+def _run_chunk(
+    cases: Sequence[Case], need_reference: Sequence[bool] | None = None
+) -> list[tuple[Outcome | None, Outcome]]:
+    """Both programs on each case; the reference only where ``need_reference`` says so."""
     assert _WORKER is not None, "worker not initialised"
     executor, reference, candidate = _WORKER
-    return [(executor.run(reference, c), executor.run(candidate, c)) for c in cases]
+    return [
+        (
+            executor.run(reference, c) if need_reference is None or need_reference[i] else None,
+            executor.run(candidate, c),
+        )
+        for i, c in enumerate(cases)
+    ]
+
+
+class ReferenceCache(Protocol):
+    """Outcomes of the reference by case, shared across candidates (see ``refcache``)."""
+
+    def get(self, case: Case) -> Outcome | None: ...
+
+    def put(self, case: Case, outcome: Outcome) -> None: ...
 
 
 class PoolRunner:
     """Runs pairs on ``jobs`` worker processes, each with its own local executor."""
 
-    def __init__(self, jobs: int, env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program):
+    def __init__(
+        self,
+        jobs: int,
+        env: Mapping[str, str],
+        limits: Limits,
+        reference: Program,
+        candidate: Program,
+        reference_cache: ReferenceCache | None = None,
+    ):
+        """``reference_cache``: reference outcomes found there are not run again, and
+        new ones are added to it."""
         self.jobs = jobs
         self.cache = _Cache()
+        self.reference_cache = reference_cache
         self.executions = 0
+        self.reference_executions = 0
+        self.candidate_executions = 0
         # forkserver: workers never inherit this process's threads or locks.
         ctx = multiprocessing.get_context("forkserver")
         self.pool = ProcessPoolExecutor(
@@ -132,13 +162,28 @@ class PoolRunner:
                 todo.append((i, case))
             else:
                 results[i] = pair
+        known: dict[int, Outcome] = {}
+        if self.reference_cache is not None:
+            for i, case in todo:
+                hit = self.reference_cache.get(case)
+                if hit is not None:
+                    known[i] = hit
         size = max(1, min(CHUNK, len(todo) // (self.jobs * 2) or 1))
         chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-        futures = [self.pool.submit(_run_chunk, [c for _, c in chunk]) for chunk in chunks]
+        futures = [
+            self.pool.submit(_run_chunk, [c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks
+        ]
         for chunk, fut in zip(chunks, futures, strict=True):
-            for (i, case), pair in zip(chunk, fut.result(), strict=True):
-                results[i] = pair
-                self.cache.put(case, pair)
+            for (i, case), (ref, cand) in zip(chunk, fut.result(), strict=True):
+                if ref is None:
+                    ref = known[i]
+                else:
+                    self.reference_executions += 1
+                    if self.reference_cache is not None:
+                        self.reference_cache.put(case, ref)
+                self.candidate_executions += 1
+                results[i] = (ref, cand)
+                self.cache.put(case, (ref, cand))
                 self.executions += 1
         return [results[i] for i in range(len(cases))]
 

@@ -1,0 +1,149 @@
+"""The reward oracle: rewards on every shipped task, determinism, the reference
+cache, failure statuses, and the training-framework adapters' call shapes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff import adapters
+from fuzzdiff.oracle import Candidate, Score, is_held_out, probe_cases, score
+from fuzzdiff.program import reference_program
+from fuzzdiff.spec import load_task, shipped_tasks
+
+from .test_e2e_tasks import instantiate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+BUDGET = 300
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("FUZZDIFF_CACHE", str(root))
+    return root
+
+
+TIMINGS = {"seconds", "reference_executions", "candidate_executions", "cpu_seconds", "max_rss_kb", "wall_seconds"}
+
+
+def stable(value: object) -> object:
+    """Everything but timings, resource figures and cache counters."""
+    if isinstance(value, Score):
+        value = value.to_json()
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if k not in TIMINGS}
+    return value
+
+
+@pytest.mark.parametrize("task", shipped_tasks())
+def test_equivalent_scores_one_and_planted_bug_less(task: str, cache: Path, tmp_path: Path) -> None:
+    spec = load_task(task)
+    copy = tmp_path / f"clone-of-{task}"
+    shutil.copy(reference_program(spec).argv[0], copy)
+    good = score(task, str(copy), budget=BUDGET, seed=1, cache=cache)
+    assert (good.status, good.reward) == ("ok", 1.0), good.feedback
+    wrapper = score(task, instantiate("equivalent_exec.sh", spec, tmp_path), budget=BUDGET, seed=1, cache=cache)
+    assert (wrapper.status, wrapper.reward) == ("ok", 1.0), wrapper.feedback
+    bad = score(task, instantiate("bug_stderr.sh", spec, tmp_path), budget=BUDGET, seed=1, cache=cache)
+    assert bad.status == "ok" and bad.reward is not None and bad.reward < 1.0
+
+
+def test_same_inputs_same_score(cache: Path, tmp_path: Path) -> None:
+    spec = load_task("base64")
+    cand = instantiate("bug_option.sh", spec, tmp_path)
+    first = score("base64", cand, budget=BUDGET, seed=4, cache=cache)
+    second = score("base64", cand, budget=BUDGET, seed=4, cache=cache)
+    assert first.reward == 0.0 and first.counterexample is not None
+    assert stable(first) == stable(second)
+
+
+def test_reference_runs_once_per_case_across_candidates(cache: Path, tmp_path: Path) -> None:
+    spec = load_task("fold")
+    first = score("fold", "fold", budget=200, seed=2, cache=cache, use_pool=False)
+    assert first.reference_executions == first.cases == 200
+    wrapper = instantiate("equivalent_exec.sh", spec, tmp_path)
+    second = score("fold", wrapper, budget=200, seed=2, cache=cache, use_pool=False)
+    assert second.reward == 1.0
+    assert second.reference_executions == 0
+    assert second.candidate_executions == 200
+
+
+def test_graded_policy_is_the_share_of_agreeing_probes(cache: Path, tmp_path: Path) -> None:
+    spec = load_task("base64")
+    graded = score(
+        "base64", instantiate("bug_stderr.sh", spec, tmp_path), budget=1000, seed=1, policy="graded", cache=cache
+    )
+    assert graded.probe_cases == len(probe_cases("base64"))
+    assert graded.reward == round(graded.probe_agreed / graded.probe_cases, 6)
+    assert 0.0 < graded.reward < 1.0
+
+
+def test_infrastructure_errors_are_never_a_reward(cache: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "ghost.toml"
+    broken.write_text('name = "ghost"\nprogram = "no-such-reference-xyz"\n')
+    result = score(str(broken), "true", budget=10, cache=cache)
+    assert result.status == "error" and result.reward is None and "not found" in result.error
+    missing = score("base64", "/nonexistent/candidate", budget=10, cache=cache)
+    assert missing.status == "error" and missing.reward is None
+
+
+def test_crashing_candidate_is_behaviour_not_error(cache: Path) -> None:
+    result = score("base64", Candidate(source="import sys\nsys.exit(3)\n", language="python"), budget=50, cache=cache)
+    assert result.status == "ok" and result.reward == 0.0
+    assert "exit:3" in result.feedback
+
+
+def test_shell_source_candidate(cache: Path) -> None:
+    result = score("wc", Candidate(source='exec wc "$@"\n', language="shell"), budget=100, cache=cache)
+    assert (result.status, result.reward) == ("ok", 1.0)
+
+
+def test_held_out_split_is_stable_and_partial() -> None:
+    probes = probe_cases("base64")
+    held = [c for c in probes if is_held_out(c)]
+    assert 0.1 * len(probes) < len(held) < 0.3 * len(probes)
+    assert held == [c for c in probe_cases("base64") if is_held_out(c)]
+
+
+FENCED_GOOD = 'Here you go:\n```sh\nexec base64 "$@"\n```\n'
+FENCED_BAD = "```python\nimport sys\nsys.stdout.write('nope')\n```"
+
+
+def test_trl_reward_call_shape(cache: Path) -> None:
+    rewards = adapters.trl_reward(
+        prompts=["Write base64", "Write base64"],
+        completions=[FENCED_GOOD, [{"role": "assistant", "content": FENCED_BAD}]],
+        task=['{"task": "base64", "budget": 60}', '{"task": "base64", "budget": 60}'],
+        completion_ids=[[1], [2]],
+    )
+    assert rewards == [1.0, 0.0]
+
+
+def test_verl_compute_score_single_and_batch(cache: Path) -> None:
+    single = adapters.verl_compute_score("fuzzdiff", FENCED_GOOD, {"task": "base64", "budget": 60}, extra_info={})
+    assert single["score"] == 1.0
+    batch = adapters.verl_compute_score_batch(
+        ["fuzzdiff", "fuzzdiff"], [FENCED_BAD, "no code at all"], ['{"task": "base64", "budget": 60}'] * 2, [{}, {}]
+    )
+    assert [b["score"] for b in batch] == [0.0, 0.0]
+    assert batch[1]["status"] == "no_code"
+
+
+def test_openrlhf_reward_func_call_shape(cache: Path) -> None:
+    prompt = "Replicate base64.\n"
+    out = adapters.openrlhf_reward_func(
+        queries=[prompt + FENCED_GOOD, prompt + FENCED_BAD],
+        prompts=[prompt, prompt],
+        labels=['{"task": "base64", "budget": 60}'] * 2,
+    )
+    assert list(out["rewards"]) == [1.0, 0.0]
+    assert set(out) == {"rewards", "scores", "extra_logs"}
+
+
+def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:
+    with pytest.raises(adapters.OracleError):
+        adapters.verl_compute_score("x", FENCED_GOOD, "no-such-task")
