@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from fuzzdiff.api import fuzz, prepare
+from fuzzdiff.artifacts import write_artifacts
 from fuzzdiff.engine import CampaignConfig, run_campaign
 from fuzzdiff.execute import LocalExecutor
 from fuzzdiff.generate import generate_cases
@@ -93,12 +95,20 @@ def test_planted_bug_is_found(task: str, template: str, channels: tuple[str, ...
     spec = load_task(task)
     if template == "bug_filename.sh" and not has_file_operands(spec):
         pytest.skip(f"{task} takes no file operands")
-    result = fuzz(task, instantiate(template, spec, tmp_path), budget=BUDGET, seed=13)
+    command = instantiate(template, spec, tmp_path)
+    result = fuzz(task, command, budget=BUDGET, seed=13)
     assert result.verdict == "divergent"
     finding = result.findings[0]
     assert finding.divergence.channels == channels
     assert finding.confirmed
     assert finding.divergence.case.size() <= finding.original.case.size()
+    assert finding.shrink_proposals < 2000, "the shrink budget ran out: the case may not be 1-minimal"
+    # the written reproduction replays the divergence on its own
+    setup = prepare(task, command)
+    paths = write_artifacts(tmp_path / "out", [finding], setup.spec, 13, setup.reference, setup.candidate)
+    script = next(p for p in paths if p.endswith(".sh"))
+    replay = subprocess.run(["sh", script], capture_output=True, timeout=60)
+    assert replay.returncode == 1, replay.stdout
 
 
 def test_python_candidate_sees_same_program_name(tmp_path: Path) -> None:
