@@ -13,11 +13,12 @@ import os
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits
-from .model import Case, Outcome, Program
+from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
 #: Cases sent to a worker at once: amortises inter-process overhead (~0.1 ms a
@@ -142,16 +143,19 @@ class PoolRunner:
         self.executions = 0
         self.reference_executions = 0
         self.candidate_executions = 0
-        # forkserver: workers never inherit this process's threads or locks.
-        ctx = multiprocessing.get_context("forkserver")
-        self.pool = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(dict(env), limits, reference, candidate),
-        )
+        self._initargs = (dict(env), limits, reference, candidate)
+        self.pool = self._new_pool()
         #: How the workers isolate runs (they all set up alike; ask one).
         self.isolation: str = self.pool.submit(_isolation).result()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers never inherit this process's threads or locks.
+        return ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_init_worker,
+            initargs=self._initargs,
+        )
 
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         results: dict[int, Pair] = {}
@@ -173,8 +177,19 @@ class PoolRunner:
         futures = [
             self.pool.submit(_run_chunk, [c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks
         ]
+        done: list[list[tuple[Outcome | None, Outcome]]] = []
+        broken = False
         for chunk, fut in zip(chunks, futures, strict=True):
-            for (i, case), (ref, cand) in zip(chunk, fut.result(), strict=True):
+            try:
+                done.append(fut.result() if not broken else self._one_by_one(chunk, known))
+            except BrokenProcessPool:
+                # A run killed its worker (e.g. `kill -9 $PPID`): start a new pool and
+                # find which case and side did it, one case at a time.
+                broken = True
+                self._restart()
+                done.append(self._one_by_one(chunk, known))
+        for chunk, results_ in zip(chunks, done, strict=True):
+            for (i, case), (ref, cand) in zip(chunk, results_, strict=True):
                 if ref is None:
                     ref = known[i]
                 else:
@@ -187,8 +202,37 @@ class PoolRunner:
                 self.executions += 1
         return [results[i] for i in range(len(cases))]
 
+    def _restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+
+    def _one_by_one(
+        self, chunk: Sequence[tuple[int, Case]], known: Mapping[int, Outcome]
+    ) -> list[tuple[Outcome | None, Outcome]]:
+        """Run each case alone; a side that kills its worker gets a ``worker-lost`` outcome."""
+        out: list[tuple[Outcome | None, Outcome]] = []
+        for i, case in chunk:
+            ref: Outcome | None = None
+            if i not in known:
+                ref = self._side(0, case)
+            out.append((ref, self._side(1, case)))
+        return out
+
+    def _side(self, side: int, case: Case) -> Outcome:
+        try:
+            return self.pool.submit(_run_side, side, case).result()
+        except BrokenProcessPool:
+            self._restart()
+            return Outcome(Termination.WORKER_LOST, None, None, b"", b"")
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_side(side: int, case: Case) -> Outcome:
+    assert _WORKER is not None, "worker not initialised"
+    executor, reference, candidate = _WORKER
+    return executor.run(reference if side == 0 else candidate, case)
 
 
 def default_jobs() -> int:

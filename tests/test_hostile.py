@@ -82,3 +82,18 @@ def test_isolation_is_reported_without_a_cgroup_too() -> None:
     outcome, isolation = run(sh("echo hi"))
     assert isolation in ("rlimits", "rlimits+pids-cgroup")
     assert os.getpid() > 0 and outcome.stdout == b"hi\n"  # type: ignore[attr-defined]
+
+
+def test_candidate_killing_its_worker_is_a_behaviour_not_a_crash() -> None:
+    """`kill -9 $PPID` takes the worker down; the runner restarts it and blames the right side."""
+    runner = PoolRunner(1, DEFAULT_ENV, LIMITS, sh("printf ref"), sh('case "$0" in *) kill -9 $PPID;; esac; sleep 1'))
+    try:
+        pairs = runner.run_pairs([Case(argv=(b"a",)), Case(argv=(b"b",))])
+        for ref, cand in pairs:
+            assert ref.stdout == b"ref"
+            assert cand.termination is Termination.WORKER_LOST
+        # and the runner still works afterwards
+        ((ref, _),) = runner.run_pairs([Case(argv=(b"c",))])
+        assert ref.stdout == b"ref"
+    finally:
+        runner.close()
