@@ -1,0 +1,467 @@
+"""Runs in a bubblewrap sandbox that programs cannot escape, stall or cheat.
+
+``SandboxExecutor`` is an ``Executor`` that starts ONE long-lived ``bwrap``
+process per executor (on first use), running a small server
+(``sandbox_worker``) that executes cases one at a time with ``LocalExecutor``
+machinery. The bwrap start-up (~6 ms, plus ~40 ms for the server's Python) is
+paid once, not once per case.
+
+Inside: new PID, network, IPC, UTS and cgroup namespaces (no host process is
+visible, no network but a private loopback), every capability dropped, the
+host's root read-only, private /dev, /proc, /tmp and /dev/shm, an empty
+environment, and the ``masked_paths`` hidden (files read as empty and cannot
+be executed, directories appear empty and read-only). After every run the
+server kills every process it did not start itself and empties /tmp and
+/dev/shm, so detached daemons and stored state do not outlive a run.
+
+If the server dies or stalls during a case (the program killed it), the
+executor kills the sandbox, returns an ``Outcome`` with termination
+``WORKER_LOST`` and starts a fresh sandbox for the next case.
+
+The executor must be used from the thread that started it (``bwrap
+--die-with-parent`` ties the sandbox to that thread). Pickling it copies only
+its configuration: the copy starts a sandbox of its own, so it can be created
+in one process and sent to workers.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import io
+import os
+import pickle
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .cage import _pids_root
+from .execute import _remove_tree
+from .model import Case, Outcome, Program, Termination
+from .spec import Limits
+
+HEADER = struct.Struct("<Q")
+#: Seconds a reply may take beyond the run's own timeout (drain, snapshot, sweep)
+#: before the sandbox is deemed stalled and killed.
+SAFETY_SECONDS = 5.0
+#: Seconds the sandbox may take to start and say it is ready.
+START_SECONDS = 15.0
+#: Processes of the sandbox itself (bwrap, its init, the server) beside the program's.
+SANDBOX_TASKS = 8
+#: Smallest size of the private /tmp and /dev/shm (each is also at least 16 files at the size limit).
+SCRATCH_BYTES = 64 << 20
+#: Directories that are private tmpfs inside; masks below them are moot.
+PRIVATE_DIRS = ("/tmp", "/dev/shm")
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Runs the server without the package's __init__ (which imports the whole
+# toolkit): a bare package module pointing at this directory.
+_BOOTSTRAP = (
+    "import sys, types\n"
+    "pkg = types.ModuleType('fuzzdiff')\n"
+    f"pkg.__path__ = [{_PACKAGE_DIR!r}]\n"
+    "sys.modules['fuzzdiff'] = pkg\n"
+    "from fuzzdiff.sandbox_worker import main\n"
+    "main()\n"
+)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be started (no bwrap, no namespaces): fall back or fix."""
+
+
+def bwrap_path() -> str | None:
+    """bwrap on PATH, else Debian's /usr/bin/bwrap (PATH may be minimal), else None."""
+    found = shutil.which("bwrap")
+    if found is None and os.access("/usr/bin/bwrap", os.X_OK):
+        found = "/usr/bin/bwrap"
+    return found
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def exposed_dirs(program: Program) -> set[str]:
+    """Host directories holding the program's files (its executable, a script it is
+    given) that lie in a directory private inside the sandbox (/tmp, /dev/shm):
+    they are bound in read-only, at the same path, so the program can run."""
+    found = set()
+    for word in program.argv:
+        if os.path.isabs(word) and os.path.exists(word):
+            for path in {os.path.abspath(word), os.path.realpath(word)}:
+                if _under(path, PRIVATE_DIRS) and path not in PRIVATE_DIRS:
+                    found.add(os.path.dirname(path) if not os.path.isdir(path) else path)
+    return found
+
+
+def bwrap_args(
+    masked_paths: Iterable[str] = (),
+    tmp_dir: str | None = None,
+    exposed: Iterable[str] = (),
+    scratch_bytes: int = SCRATCH_BYTES,
+) -> list[str]:
+    """The bwrap options (without the command) for one sandbox; ``scratch_bytes``
+    bounds the private /tmp (unless ``tmp_dir`` is bound there) and /dev/shm."""
+    size = ("--size", str(scratch_bytes))
+    exposed = list(exposed)
+    exe = bwrap_path()
+    if exe is None:
+        raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap)")
+    args = [
+        exe,
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "fuzzdiff",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        *(("--bind", tmp_dir, "/tmp") if tmp_dir else (*size, "--tmpfs", "/tmp")),
+        *size,
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        *(arg for d in sorted(exposed) for arg in ("--ro-bind", d, d)),
+        "--clearenv",
+        "--chdir",
+        "/",
+    ]
+    read_only = []
+    keep_package = False
+    for raw in masked_paths:
+        path = os.path.realpath(raw)
+        if _under(path, PRIVATE_DIRS) and not _under(path, exposed):
+            continue  # already invisible: /tmp and /dev/shm are private inside
+        if os.path.isdir(path):
+            args += ["--tmpfs", path]
+            read_only.append(path)
+        elif os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+        keep_package = keep_package or _under(_PACKAGE_DIR, [path])
+    if keep_package:  # the server's own code must stay visible
+        args += ["--ro-bind", _PACKAGE_DIR, _PACKAGE_DIR]
+    for path in read_only:  # last: bwrap makes mount points in them first
+        args += ["--remount-ro", path]
+    return args
+
+
+@functools.cache
+def bwrap_available() -> bool:
+    """Whether a trivial sandbox starts here (tried once, then cached)."""
+    true = shutil.which("true") or "/bin/true"
+    try:
+        done = subprocess.run(
+            [*bwrap_args(), "--", true],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=START_SECONDS,
+            check=False,
+        )
+    except (SandboxError, OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+_SAFE_MODULES = {
+    "fuzzdiff.model": {"Outcome", "Termination"},
+    "fuzzdiff.errors": None,  # any of our error types
+    "copyreg": {"__newobj__", "_reconstructor"},
+}
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    """Unpickles only outcomes and exceptions: defence in depth should a reply be forged."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins":
+            obj = getattr(builtins, name, None)
+            if (isinstance(obj, type) and issubclass(obj, BaseException)) or name in ("tuple", "bytes", "str"):
+                return obj
+        elif module in _SAFE_MODULES:
+            allowed = _SAFE_MODULES[module]
+            if allowed is None or name in allowed:
+                return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"sandbox reply may not hold {module}.{name}")
+
+
+def _send(sock: socket.socket, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(HEADER.pack(len(data)) + data)
+
+
+def _recv(sock: socket.socket, deadline: float) -> Any:
+    """One message, or None on end of file, error or deadline."""
+    buf = bytearray()
+    need = HEADER.size
+    header_done = False
+    while True:
+        while len(buf) < need:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(min(need - len(buf), 1 << 20))
+            except (TimeoutError, OSError):
+                return None
+            if not chunk:
+                return None
+            buf += chunk
+        if header_done:
+            try:
+                return _ReplyUnpickler(io.BytesIO(bytes(buf))).load()
+            except Exception:
+                return None
+        (need,) = HEADER.unpack(buf)
+        buf.clear()
+        header_done = True
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def _cage_tree(pid: int, processes: int) -> Path | None:
+    """Move the sandbox (idle: nothing forks meanwhile) into a fresh pids cgroup
+    capped at ``processes``; None where no pids cgroup is writable."""
+    root = _pids_root()
+    if root is None:
+        return None
+    # named like ProcessCage's cages, so a stale one is removed the same way
+    path = root / f"fuzzdiff-{os.getpid()}-sandbox{uuid.uuid4().hex[:8]}"
+    try:
+        path.mkdir()
+        (path / "pids.max").write_text(str(processes))
+        for member in _descendants(pid):
+            (path / "cgroup.procs").write_text(str(member))
+    except OSError:
+        _remove_cgroup(path)
+        return None
+    return path
+
+
+def _remove_cgroup(path: Path) -> None:
+    """Remove a sandbox's cgroup once its processes (killed) are gone."""
+    for _ in range(100):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
+def worker_lost(wall: float = 0.0) -> Outcome:
+    return Outcome(
+        termination=Termination.WORKER_LOST,
+        exit_code=None,
+        signal=None,
+        stdout=b"",
+        stderr=b"",
+        files=(),
+        wall_seconds=round(wall, 6),
+    )
+
+
+class SandboxExecutor:
+    """Runs programs inside one long-lived bubblewrap sandbox (see the module docstring)."""
+
+    isolation = "bubblewrap"
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        limits: Limits,
+        masked_paths: Iterable[str | os.PathLike[str]] = (),
+        root: str | None = None,
+    ) -> None:
+        """``masked_paths``: files and directories of the host to hide (corpora, the
+        reference's sources, ...). ``root``: where the sandbox's /tmp (working
+        directories) lives on the host; by default a private tmpfs."""
+        self.env = dict(env)
+        self.limits = limits
+        self.masked_paths = tuple(os.fspath(p) for p in masked_paths)
+        self.root = root
+        if bwrap_path() is None:
+            raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap)")
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._tmp_dir: str | None = None
+        self._cgroup: Path | None = None
+        #: Host directories bound in read-only for the programs run so far (see ``exposed_dirs``).
+        self.exposed: frozenset[str] = frozenset()
+        #: Sandboxes started, restarts included.
+        self.starts = 0
+        self.lost = 0
+
+    # -- pickling: configuration only -------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"env": self.env, "limits": self.limits, "masked_paths": self.masked_paths, "root": self.root}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["env"], state["limits"], state["masked_paths"], state["root"])  # type: ignore[misc]
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the sandbox now (else on first use); raises ``SandboxError`` if it cannot."""
+        if self._sock is not None:
+            return
+        if self.root is not None and self._tmp_dir is None:
+            self._tmp_dir = tempfile.mkdtemp(prefix="fuzzdiff-sandbox-", dir=self.root)
+        parent, child = socket.socketpair()
+        cmd = [
+            *bwrap_args(
+                self.masked_paths, self._tmp_dir, self.exposed, max(SCRATCH_BYTES, 16 * self.limits.file_bytes)
+            ),
+            "--",
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _BOOTSTRAP,
+            str(child.fileno()),
+        ]
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(child.fileno(),),
+                start_new_session=True,  # a terminal's ^C does not reach the sandbox
+            )
+        except OSError as exc:
+            parent.close()
+            raise SandboxError(f"cannot run bubblewrap: {exc}") from exc
+        finally:
+            child.close()
+        self.starts += 1
+        ready = None
+        with contextlib.suppress(OSError):
+            _send(parent, (self.env, self.limits, sorted(self.exposed)))
+            ready = _recv(parent, time.monotonic() + START_SECONDS)
+        if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
+            proc.kill()
+            try:
+                _, err = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                err = b""
+            parent.close()
+            message = err.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+            raise SandboxError(f"the bubblewrap sandbox did not start: {message}")
+        # Bubblewrap's init still holds this pipe; programs could write to it.
+        # Nothing reads it from now on: they get EPIPE.
+        assert proc.stderr is not None
+        proc.stderr.close()
+        self._proc = proc
+        self._sock = parent
+        self._cgroup = _cage_tree(proc.pid, self.limits.processes + SANDBOX_TASKS)
+
+    def _stop(self) -> None:
+        proc, sock = self._proc, self._sock
+        self._proc = self._sock = None
+        if sock is not None:
+            sock.close()
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()  # --die-with-parent takes the whole PID namespace with it
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        if self._cgroup is not None:
+            _remove_cgroup(self._cgroup)
+            self._cgroup = None
+
+    @property
+    def caged(self) -> bool:
+        """Whether the running sandbox is in a pids cgroup (a hard cap on processes,
+        which RLIMIT_NPROC is not for root)."""
+        return self._cgroup is not None
+
+    def close(self) -> None:
+        """Stop the sandbox; a later ``run`` starts a new one."""
+        self._stop()
+        if self._tmp_dir is not None:
+            _remove_tree(Path(self._tmp_dir))
+            self._tmp_dir = None
+
+    def __enter__(self) -> SandboxExecutor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # -- running ----------------------------------------------------------------
+
+    def run(self, program: Program, case: Case) -> Outcome:
+        needed = exposed_dirs(program)
+        if not needed <= self.exposed:
+            # A program under /tmp or /dev/shm: restart with its directory bound in
+            # (once per program: a campaign has two).
+            self._stop()
+            self.exposed |= needed
+        self.start()
+        sock = self._sock
+        assert sock is not None
+        start = time.monotonic()
+        reply = None
+        with contextlib.suppress(OSError):
+            _send(sock, (program, case))
+            reply = _recv(sock, start + self.limits.timeout + SAFETY_SECONDS)
+        if not (isinstance(reply, tuple) and len(reply) == 2):
+            # The server died (the program killed it) or stalled: a fresh sandbox next time.
+            self._stop()
+            self.lost += 1
+            return worker_lost(time.monotonic() - start)
+        kind, value = reply
+        if kind == "error" and isinstance(value, BaseException):
+            raise value
+        if kind != "ok" or not isinstance(value, Outcome):
+            self._stop()
+            self.lost += 1
+            return worker_lost(time.monotonic() - start)
+        return value

@@ -1,0 +1,225 @@
+"""The in-sandbox side of ``SandboxExecutor``: a small server inside bubblewrap.
+
+Started once per executor (see ``sandbox.py``) with one end of a socket pair
+as file descriptor ``argv[1]``. It reads length-prefixed pickles of
+``(Program, Case)`` and answers each with a length-prefixed pickle of
+``("ok", Outcome)`` or ``("error", exception)``.
+
+Each case runs with ``LocalExecutor`` machinery, under fixed paths: the working
+directory is always ``/tmp/fuzzdiff-work`` and the temporary directory always
+``/tmp/fuzzdiff-tmp`` (the placeholders themselves, so no path can differ
+between runs or need scrubbing). After every run the server kills every other
+process in its PID namespace (bubblewrap's init excepted) and empties /tmp and
+/dev/shm, so nothing a program starts or stores outlives its run.
+
+The server makes itself non-dumpable: programs (same uid, no capabilities)
+cannot open its file descriptors through /proc or ptrace it, so they cannot
+forge replies. The socket is not inherited by bubblewrap's init, nor by
+programs (``close_fds``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+from pathlib import Path
+
+from .cage import ProcessCage
+from .execute import WORKDIR_PLACEHOLDER, LocalExecutor, _remove_tree, _write_files, apply_limits
+from .model import Case, Outcome, Program
+from .spec import Limits
+
+HEADER = struct.Struct("<Q")
+WORK = Path(os.fsdecode(WORKDIR_PLACEHOLDER))
+TMP = Path("/tmp/fuzzdiff-tmp")
+#: Directories a program can write to beside its own; emptied after every run.
+SCRATCH = (Path("/tmp"), Path("/dev/shm"))
+PR_SET_DUMPABLE = 4
+#: Catchable signals a program could kill the server with; a Python handler
+#: (unlike SIG_IGN) is reset to the default on exec, so programs see no change.
+SHIELDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM)
+
+
+def send(sock: socket.socket, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(HEADER.pack(len(data)) + data)
+
+
+def recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = sock.recv(min(size - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+class NamespaceSweeper(ProcessCage):
+    """A ``ProcessCage`` whose members are every live process of this PID namespace
+    but its init (pid 1): ``sweep`` kills them all but the server."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/proc"), Path("/proc"))
+
+    def members(self) -> list[int]:
+        pids = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or name == "1":
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    state = fh.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in (b"Z", b"X"):  # zombies are reaped by init; they cannot act
+                pids.append(int(name))
+        return pids
+
+    def close(self) -> None:
+        self.sweep()
+
+
+class FixedPathExecutor(LocalExecutor):
+    """``LocalExecutor`` with the working and temporary directories at fixed paths
+    (one run at a time: the sandbox is private to one executor)."""
+
+    def run(self, program: Program, case: Case) -> Outcome:
+        spawned = False
+        try:
+            for path in (WORK, TMP):
+                if path.exists() or path.is_symlink():
+                    _remove_tree(path)
+                path.mkdir()
+            _write_files(WORK, case.files)
+            env = dict(self.env)
+            env.update(case.env)
+            env["HOME"] = str(WORK)
+            env["PWD"] = str(WORK)
+            env["TMPDIR"] = str(TMP)
+            outcome = self._spawn(program, case, WORK, env)  # sweeps once the run is over
+            spawned = True
+            return outcome
+        finally:
+            if self.cage is not None and not spawned:
+                self.cage.sweep()
+            _wipe_scratch()
+
+
+#: Host directories bound read-only inside /tmp or /dev/shm (the programs'
+#: own): the wipe leaves the directories leading to them.
+KEEP: set[str] = set()
+
+
+IPC_RMID = 0
+_LIBC: ctypes.CDLL | None = None
+
+
+def _remove_sysv_ipc() -> None:
+    """Remove every System V shared memory segment, message queue and semaphore set
+    of this IPC namespace: state a program could otherwise keep between runs."""
+    if _LIBC is None:
+        return
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ident = int(row.split()[1])
+            if kind == "shm":
+                _LIBC.shmctl(ident, IPC_RMID, None)
+            elif kind == "msg":
+                _LIBC.msgctl(ident, IPC_RMID, None)
+            else:
+                _LIBC.semctl(ident, 0, IPC_RMID)
+
+
+def _wipe_scratch() -> None:
+    _remove_sysv_ipc()
+    for root in SCRATCH:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(root):
+                if entry.path in KEEP:
+                    _wipe_around(Path(entry.path))
+                    continue
+                path = Path(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_tree(path)
+                else:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+
+
+def _wipe_around(path: Path) -> None:
+    """Within a directory leading to a kept one: remove all but the way there."""
+    if path.is_mount() or str(path) not in KEEP or path.is_symlink():
+        return
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path):
+            if entry.path in KEEP:
+                _wipe_around(Path(entry.path))
+            elif entry.is_dir(follow_symlinks=False):
+                _remove_tree(Path(entry.path))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _shield() -> None:
+    global _LIBC
+    with contextlib.suppress(OSError, AttributeError):
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+        _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    for sig in SHIELDED:
+        signal.signal(sig, lambda _signum, _frame: None)
+
+
+def serve(fd: int, env: dict[str, str], limits: Limits) -> None:
+    sock = socket.socket(fileno=fd)
+    _shield()
+    apply_limits(limits, cpu=False)
+    executor = FixedPathExecutor(env, limits, root="/tmp", limits_inherited=True, cage=NamespaceSweeper())
+    _wipe_scratch()  # a /tmp bound in from the host may hold what a lost sandbox left
+    send(sock, ("ready", os.getpid()))
+    while True:
+        header = recv_exact(sock, HEADER.size)
+        if header is None:
+            return
+        body = recv_exact(sock, HEADER.unpack(header)[0])
+        if body is None:
+            return
+        program, case = pickle.loads(body)
+        try:
+            reply: tuple[str, object] = ("ok", executor.run(program, case))
+        except Exception as exc:  # reported to the caller, which raises it
+            reply = ("error", exc)
+        send(sock, reply)
+
+
+def main() -> None:
+    fd = int(sys.argv[1])
+    sock = socket.socket(fileno=os.dup(fd))
+    os.close(fd)
+    header = recv_exact(sock, HEADER.size)
+    if header is None:
+        return
+    body = recv_exact(sock, HEADER.unpack(header)[0])
+    if body is None:
+        return
+    env, limits, exposed = pickle.loads(body)
+    for path in exposed:
+        parts = Path(path).parts
+        KEEP.update(str(Path(*parts[:n])) for n in range(2, len(parts) + 1))
+    serve(sock.detach(), env, limits)
+
+
+if __name__ == "__main__":
+    main()
