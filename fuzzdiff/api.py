@@ -7,14 +7,16 @@ can cause surfaces as a ``UserError`` with a clear message.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .engine import CampaignConfig, Judge, minimize, run_campaign
 from .model import CampaignResult, Case, Event, Finding, Finished, Program
+from .paths import data_paths
 from .program import candidate_program, reference_program, reference_version
-from .runner import PairRunner, PoolRunner, default_jobs
+from .runner import Isolation, PoolRunner, default_jobs
 from .spec import TaskSpec, load_task
 
 
@@ -42,10 +44,29 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
     return Setup(spec, reference, cand, tuple(warnings))
 
 
+def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
+    """What a sandboxed candidate must not see: fuzzdiff's task files, corpora and
+    caches (expected outputs), and with ``mask_reference`` the reference itself."""
+    paths = list(data_paths())
+    if mask_reference:
+        exe = setup.reference.argv[0]
+        paths += [exe, os.path.realpath(exe)]
+    return tuple(dict.fromkeys(p for p in paths if os.path.exists(p)))
+
+
 @contextmanager
-def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
+def open_runner(
+    setup: Setup, jobs: int | None = None, sandbox: bool = False, mask_reference: bool = False
+) -> Iterator[PoolRunner]:
+    """Worker processes for ``setup``; with ``sandbox``, each side runs in bubblewrap."""
+    isolation = Isolation(sandbox, hidden_paths(setup, mask_reference) if sandbox else ())
     runner = PoolRunner(
-        jobs or default_jobs(), dict(setup.spec.env), setup.spec.limits, setup.reference, setup.candidate
+        jobs or default_jobs(),
+        dict(setup.spec.env),
+        setup.spec.limits,
+        setup.reference,
+        setup.candidate,
+        isolation=isolation,
     )
     try:
         yield runner
@@ -53,11 +74,14 @@ def open_runner(setup: Setup, jobs: int | None = None) -> Iterator[PairRunner]:
         runner.close()
 
 
-def fuzz_events(setup: Setup, config: CampaignConfig, jobs: int | None = None) -> Iterator[Event]:
+def fuzz_events(
+    setup: Setup, config: CampaignConfig, jobs: int | None = None, sandbox: bool = False, mask_reference: bool = False
+) -> Iterator[Event]:
     """Run a campaign, yielding its events; the last is ``Finished``."""
-    with open_runner(setup, jobs) as runner:
+    with open_runner(setup, jobs, sandbox, mask_reference) as runner:
+        warnings = (*setup.warnings, *runner.warnings)
         yield from run_campaign(
-            setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation, setup.warnings
+            setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation, warnings
         )
 
 

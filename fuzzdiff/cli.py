@@ -30,6 +30,7 @@ from .generate import generate_cases
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
 from .oracle import POLICIES
 from .oracle import score as oracle_score
+from .paths import data_home
 from .replay import junit_xml, replay_json, replay_text
 from .replay import record as run_record
 from .replay import replay as run_replay
@@ -103,6 +104,12 @@ def fuzz(
         typer.Option(help="Corpus to add divergences and new reference behaviours to (default: a per-user one)."),
     ] = None,
     no_corpus: Annotated[bool, typer.Option("--no-corpus", help="Record nothing.")] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap sandboxes.")
+    ] = False,
+    mask_reference: Annotated[
+        bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
+    ] = False,
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -125,7 +132,7 @@ def fuzz(
     progress = _Progress(sys.stderr.isatty() and not as_json, budget)
     result: CampaignResult | None = None
     try:
-        for event in fuzz_events(setup, config, jobs):
+        for event in fuzz_events(setup, config, jobs, sandbox, mask_reference):
             if isinstance(event, Progress):
                 progress.show(event)
             elif isinstance(event, Found):
@@ -336,8 +343,7 @@ def corpus_stats(
 
 def default_corpus(task: str) -> Path:
     """Where campaigns record by default: a per-user corpus, never the committed one."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "fuzzdiff" / "corpora" / task
+    return data_home() / "corpora" / task
 
 
 @app.command()
@@ -349,6 +355,12 @@ def score(
     policy: Annotated[str, typer.Option(help="binary (1 only when nothing diverges) or graded.")] = "binary",
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     no_pool: Annotated[bool, typer.Option("--no-pool", help="Skip the shared pool of earlier findings.")] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
+    ] = True,
+    mask_reference: Annotated[
+        bool, typer.Option("--mask-reference", help="Hide the reference binary from the candidate's sandbox.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per candidate on stdout.")] = False,
 ) -> None:
     """Score candidates as a reward oracle: one result per candidate, in the order given.
@@ -364,7 +376,17 @@ def score(
         _fail(str(exc))
     failed = False
     for cmd in candidate:
-        result = oracle_score(task, cmd, budget=budget, seed=seed, policy=policy, jobs=jobs, use_pool=not no_pool)
+        result = oracle_score(
+            task,
+            cmd,
+            budget=budget,
+            seed=seed,
+            policy=policy,
+            jobs=jobs,
+            use_pool=not no_pool,
+            sandbox=sandbox,
+            mask_reference=mask_reference,
+        )
         failed = failed or result.status != "ok"
         if as_json:
             sys.stdout.write(json.dumps({"candidate": cmd, **result.to_json()}, ensure_ascii=False) + "\n")

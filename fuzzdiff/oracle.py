@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .api import Setup, prepare
+from .api import Setup, hidden_paths, prepare
 from .artifacts import write_atomic
 from .codec import decode_case, encode_case, encode_divergence
 from .compare import compare
@@ -52,7 +52,7 @@ from .generate import generate_cases
 from .model import Case, Divergence
 from .refcache import DiskReferenceCache, cache_root
 from .report import escape, shell_argv
-from .runner import PoolRunner, default_jobs
+from .runner import Isolation, PoolRunner, default_jobs
 from .shrink import Shrinker
 
 POLICIES = ("binary", "graded")
@@ -203,8 +203,15 @@ def score(
     cache: Path | None = None,
     use_pool: bool = True,
     deadline: float = DEADLINE,
+    sandbox: bool = True,
+    mask_reference: bool = False,
 ) -> Score:
-    """Score one candidate for one task. Never raises for the candidate's faults."""
+    """Score one candidate for one task. Never raises for the candidate's faults.
+
+    ``sandbox``: run both sides in bubblewrap (where it can start; otherwise the
+    score's ``isolation`` says what was used), the candidate without sight of
+    fuzzdiff's corpora, caches and task files, and with ``mask_reference`` of the
+    reference binary itself."""
     if policy not in POLICIES:
         raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
@@ -224,6 +231,7 @@ def score(
             setup.reference,
             setup.candidate,
             reference_cache=ref_cache,
+            isolation=Isolation(sandbox, hidden_paths(setup, mask_reference) if sandbox else ()),
         )
         try:
             return _score(setup, runner, cand, base, cache, use_pool, deadline, start)

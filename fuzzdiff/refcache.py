@@ -19,13 +19,13 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from .artifacts import write_atomic
 from .codec import DecodeError, decode_outcome, encode_outcome
 from .corpus import reference_fingerprint
 from .model import Case, Outcome, Program
+from .paths import cache_home
 from .spec import TaskSpec
 
 CACHE_VERSION = 1
@@ -33,11 +33,7 @@ CACHE_VERSION = 1
 
 def cache_root() -> Path:
     """``$FUZZDIFF_CACHE``, else ``$XDG_CACHE_HOME/fuzzdiff``, else ``~/.cache/fuzzdiff``."""
-    explicit = os.environ.get("FUZZDIFF_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "fuzzdiff"
+    return cache_home()
 
 
 class DiskReferenceCache:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Protocol
 
 from .cage import ProcessCage
@@ -85,19 +86,49 @@ class SerialRunner:
         pass
 
 
-_WORKER: tuple[LocalExecutor, Program, Program] | None = None
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """How workers run programs: locally, or each side in its own bubblewrap sandbox.
+    ``masked`` paths are hidden from the candidate's sandbox only."""
+
+    sandbox: bool = False
+    masked: tuple[str, ...] = ()
 
 
-def _init_worker(env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program) -> None:
+class _Worker:
+    def __init__(self, reference: Executor, candidate: Executor, programs: tuple[Program, Program]) -> None:
+        self.executors = (reference, candidate)
+        self.programs = programs
+
+    def run(self, side: int, case: Case) -> Outcome:
+        return self.executors[side].run(self.programs[side], case)
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(
+    env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program, isolation: Isolation
+) -> None:
     global _WORKER
+    if isolation.sandbox:
+        from .sandbox import SandboxExecutor
+
+        _WORKER = _Worker(
+            SandboxExecutor(env, limits),
+            SandboxExecutor(env, limits, masked_paths=isolation.masked),
+            (reference, candidate),
+        )
+        return
     cage = ProcessCage.create(limits.processes)
     apply_limits(limits, cpu=False)
-    _WORKER = (LocalExecutor(env, limits, limits_inherited=True, cage=cage), reference, candidate)
+    local = LocalExecutor(env, limits, limits_inherited=True, cage=cage)
+    _WORKER = _Worker(local, local, (reference, candidate))
 
 
 def _isolation() -> str:
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER[0].isolation
+    return str(getattr(_WORKER.executors[1], "isolation", "unknown"))
 
 
 def _run_chunk(
@@ -105,12 +136,9 @@ def _run_chunk(
 ) -> list[tuple[Outcome | None, Outcome]]:
     """Both programs on each case; the reference only where ``need_reference`` says so."""
     assert _WORKER is not None, "worker not initialised"
-    executor, reference, candidate = _WORKER
+    worker = _WORKER
     return [
-        (
-            executor.run(reference, c) if need_reference is None or need_reference[i] else None,
-            executor.run(candidate, c),
-        )
+        (worker.run(0, c) if need_reference is None or need_reference[i] else None, worker.run(1, c))
         for i, c in enumerate(cases)
     ]
 
@@ -134,16 +162,28 @@ class PoolRunner:
         reference: Program,
         candidate: Program,
         reference_cache: ReferenceCache | None = None,
+        isolation: Isolation = Isolation(),
     ):
         """``reference_cache``: reference outcomes found there are not run again, and
-        new ones are added to it."""
+        new ones are added to it. ``isolation``: see ``Isolation``; a sandbox that
+        cannot start here falls back to local runs, noted in ``warnings``."""
+        self.warnings: list[str] = []
+        if isolation.sandbox:
+            from .sandbox import bwrap_available
+
+            if not bwrap_available():
+                self.warnings.append(
+                    "bubblewrap cannot start a sandbox here (install bubblewrap, allow user namespaces); "
+                    "running with rlimits and a pids cgroup only"
+                )
+                isolation = Isolation()
         self.jobs = jobs
         self.cache = _Cache()
         self.reference_cache = reference_cache
         self.executions = 0
         self.reference_executions = 0
         self.candidate_executions = 0
-        self._initargs = (dict(env), limits, reference, candidate)
+        self._initargs = (dict(env), limits, reference, candidate, isolation)
         self.pool = self._new_pool()
         #: How the workers isolate runs (they all set up alike; ask one).
         self.isolation: str = self.pool.submit(_isolation).result()
@@ -231,8 +271,7 @@ class PoolRunner:
 
 def _run_side(side: int, case: Case) -> Outcome:
     assert _WORKER is not None, "worker not initialised"
-    executor, reference, candidate = _WORKER
-    return executor.run(reference if side == 0 else candidate, case)
+    return _WORKER.run(side, case)
 
 
 def default_jobs() -> int:

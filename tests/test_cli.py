@@ -218,3 +218,22 @@ def test_replay_of_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
     proc = fuzzdiff("replay", str(tmp_path / "nope"), "--candidate", "base64")
     assert proc.returncode == 2
     assert "nope" in proc.stderr
+
+
+def test_sandboxed_campaign_with_the_reference_masked(buggy: Path) -> None:
+    """In the sandbox, a wrapper that execs the hidden reference can no longer pass for it."""
+    from fuzzdiff.sandbox import bwrap_available
+
+    if not bwrap_available():
+        pytest.skip("bubblewrap cannot start here")
+    plain = fuzzdiff("fuzz", "base64", "--candidate", "base64", "--budget", "100", "--seed", "1", "--sandbox", "--json")
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["isolation"] == "bubblewrap"
+    wrapper = buggy.parent / "exec.sh"
+    wrapper.write_text('#!/bin/sh\nexec base64 "$@"\n')
+    wrapper.chmod(0o755)
+    masked = fuzzdiff(
+        "fuzz", "base64", "--candidate", str(wrapper), "--budget", "100", "--sandbox", "--mask-reference", "--json"
+    )
+    assert masked.returncode == 1
+    assert "exit" in json.loads(masked.stdout)["counterexample"]["channels"]
