@@ -104,6 +104,18 @@ def exposed_dirs(program: Program) -> set[str]:
     return found
 
 
+def runtime_dirs() -> frozenset[str]:
+    """fuzzdiff's own package and the Python running it, where they lie in a directory
+    that is private inside the sandbox (a checkout or a virtualenv under /tmp): the
+    server must be able to start. Bound in read-only, like a program's directory."""
+    found = set()
+    for path in (_PACKAGE_DIR, sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)):
+        real = os.path.realpath(path)
+        if _under(real, PRIVATE_DIRS) and real not in PRIVATE_DIRS:
+            found.add(real)
+    return frozenset(found)
+
+
 def bwrap_args(
     masked_paths: Iterable[str] = (),
     tmp_dir: str | None = None,
@@ -350,10 +362,9 @@ class SandboxExecutor:
         if self.root is not None and self._tmp_dir is None:
             self._tmp_dir = tempfile.mkdtemp(prefix="fuzzdiff-sandbox-", dir=self.root)
         parent, child = socket.socketpair()
+        exposed = self.exposed | runtime_dirs()
         cmd = [
-            *bwrap_args(
-                self.masked_paths, self._tmp_dir, self.exposed, max(SCRATCH_BYTES, 16 * self.limits.file_bytes)
-            ),
+            *bwrap_args(self.masked_paths, self._tmp_dir, exposed, max(SCRATCH_BYTES, 16 * self.limits.file_bytes)),
             "--",
             sys.executable,
             "-I",
@@ -379,7 +390,7 @@ class SandboxExecutor:
         self.starts += 1
         ready = None
         with contextlib.suppress(OSError):
-            _send(parent, (self.env, self.limits, sorted(self.exposed)))
+            _send(parent, (self.env, self.limits, sorted(exposed)))
             ready = _recv(parent, time.monotonic() + START_SECONDS)
         if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
             proc.kill()

@@ -21,7 +21,7 @@ from fuzzdiff.execute import LocalExecutor
 from fuzzdiff.generate import generate_cases
 from fuzzdiff.model import Case, Outcome, Program, Termination
 from fuzzdiff.program import reference_program
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_available
+from fuzzdiff.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
 from fuzzdiff.spec import DEFAULT_ENV, Limits, load_task
 
 pytestmark = [
@@ -105,12 +105,23 @@ def test_network_to_host_loopback_fails(box: SandboxExecutor) -> None:
         listener.close()
 
 
+def expected_tmp() -> bytes:
+    """What `ls /tmp` shows inside: the two fixed directories, plus the top of any
+    runtime directory bound in because this checkout or Python lives under /tmp."""
+    names = {"fuzzdiff-tmp", "fuzzdiff-work"}
+    names |= {Path(d).relative_to("/tmp").parts[0] for d in runtime_dirs() if d.startswith("/tmp/")}
+    return "".join(f"{n}\n" for n in sorted(names)).encode()
+
+
 def test_writes_outside_the_working_directory_fail(box: SandboxExecutor) -> None:
     targets = ["/etc/fuzzdiff-x", "/usr/fuzzdiff-x", "/root/fuzzdiff-x", "/var/tmp/fuzzdiff-x", os.getcwd() + "/fz-x"]
     assert not any(os.path.exists(t) for t in targets)
     script = "for p in " + " ".join(targets) + '; do echo hi > "$p" 2>/dev/null && echo "wrote $p"; done; echo done'
     outcome = box.run(sh(script), EMPTY)
-    assert outcome.stdout == b"done\n"
+    for t in targets[:4]:  # the system is read-only inside
+        assert f"wrote {t}".encode() not in outcome.stdout
+    assert outcome.stdout.endswith(b"done\n")
+    # and nothing reached the host (a checkout under /tmp is a private tmpfs inside)
     assert not any(os.path.exists(t) for t in targets)
 
 
@@ -348,7 +359,7 @@ def test_scratch_space_is_bounded() -> None:
         outcome = fresh.run(sh(script), EMPTY)
         assert b"No space left" in outcome.stderr
         assert int(outcome.stdout) <= 64  # 64 MiB, the smallest size
-        assert fresh.run(sh("ls /tmp"), EMPTY).stdout == b"fuzzdiff-tmp\nfuzzdiff-work\n"  # wiped after the run
+        assert fresh.run(sh("ls /tmp"), EMPTY).stdout == expected_tmp()  # wiped after the run
 
 
 def test_masking_the_package_directory_keeps_the_server_working() -> None:
@@ -361,7 +372,7 @@ def test_masking_the_package_directory_keeps_the_server_working() -> None:
 def test_a_private_directory_itself_is_never_bound_in() -> None:
     with SandboxExecutor(DEFAULT_ENV, LIMITS) as fresh:
         outcome = fresh.run(Program(argv=("/bin/ls", "/tmp"), argv0="ls"), EMPTY)
-    assert outcome.stdout == b"fuzzdiff-tmp\nfuzzdiff-work\n"
+    assert outcome.stdout == expected_tmp()
 
 
 def test_root_puts_the_sandbox_tmp_on_the_host(tmp_path: Path) -> None:
@@ -369,5 +380,5 @@ def test_root_puts_the_sandbox_tmp_on_the_host(tmp_path: Path) -> None:
         assert fresh.run(sh("echo hi > f; cat f; sleep 0.1"), EMPTY).stdout == b"hi\n"
         assert len(list(tmp_path.iterdir())) == 1
         assert fresh.run(sh("kill -9 $PPID"), EMPTY).termination is Termination.WORKER_LOST
-        assert fresh.run(sh("ls -A /tmp"), EMPTY).stdout == b"fuzzdiff-tmp\nfuzzdiff-work\n"
+        assert fresh.run(sh("ls -A /tmp"), EMPTY).stdout == expected_tmp()
     assert list(tmp_path.iterdir()) == []
