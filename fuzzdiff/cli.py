@@ -27,6 +27,7 @@ from .engine import CampaignConfig
 from .errors import UserError
 from .execute import LocalExecutor
 from .generate import generate_cases
+from .mine import mine_task, task_toml
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
 from .oracle import POLICIES
 from .oracle import score as oracle_score
@@ -36,7 +37,7 @@ from .replay import record as run_record
 from .replay import replay as run_replay
 from .report import json_report, text_report
 from .runner import default_jobs
-from .spec import load_task, shipped_tasks
+from .spec import TaskSpec, load_task, parse_task, shipped_tasks
 
 app = typer.Typer(
     add_completion=False,
@@ -84,10 +85,17 @@ class _Progress:
 
 @app.command()
 def fuzz(
-    task: Annotated[str, typer.Argument(help="A shipped task name (see `fuzzdiff tasks`) or the path of a task file.")],
     candidate: Annotated[
         str, typer.Option("--candidate", "-c", help="The candidate's command line, split like a shell.")
     ],
+    task: Annotated[
+        str | None,
+        typer.Argument(help="A shipped task name (see `fuzzdiff tasks`) or the path of a task file."),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="No task file: the reference's command; its options are mined from its --help."),
+    ] = None,
     budget: Annotated[int, typer.Option(min=1, help="Cases to generate at most.")] = 1000,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Seed for a reproducible run; printed when not given.")
@@ -116,7 +124,10 @@ def fuzz(
         seed = secrets.randbelow(2**31)
         typer.echo(f"fuzzdiff: seed {seed}", err=True)
     try:
-        setup = prepare(task, candidate)
+        if (task is None) == (reference is None):
+            raise UserError("give a TASK or --reference CMD (one of them); see `fuzzdiff fuzz --help`")
+        spec = load_task(task) if task is not None else mined_spec(reference or "")
+        setup = prepare(spec, candidate)
     except UserError as exc:
         _fail(str(exc))
     for w in setup.warnings:
@@ -151,7 +162,7 @@ def fuzz(
         artifacts = write_artifacts(out, result.findings, setup.spec, seed, setup.reference, setup.candidate)
     if not no_corpus:
         _record(corpus or default_corpus(setup.spec.name), setup, result)
-    reproduce = _reproduce_command(task, candidate, budget, seed, max_divergences)
+    reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
@@ -174,7 +185,13 @@ def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
         typer.echo(f"fuzzdiff: warning: not recorded in corpus {path}: {exc}", err=True)
 
 
-def _reproduce_command(task: str, candidate: str, budget: int, seed: int, max_divergences: int) -> str:
+def _reproduce_command(
+    task: str | None, reference: str | None, candidate: str, budget: int, seed: int, max_divergences: int
+) -> str:
+    if task is None:
+        words = ["fuzzdiff", "fuzz", "--reference", reference or "", "--candidate", candidate]
+        words += ["--budget", str(budget), "--seed", str(seed)]
+        return shlex.join(words)
     task_arg = task if task in shipped_tasks() else os.path.abspath(task)
     words = ["fuzzdiff", "fuzz", task_arg, "--candidate", candidate, "--budget", str(budget), "--seed", str(seed)]
     if max_divergences != 1:
@@ -396,6 +413,39 @@ def score(
             typer.echo(f"{cmd}: reward {reward} ({result.status}, {result.cases} cases, {result.seconds:.1f} s)")
             typer.echo("  " + (result.feedback or result.error).replace("\n", "\n  "))
     raise typer.Exit(1 if failed else 0)
+
+
+def mined_spec(reference: str) -> TaskSpec:
+    """A task mined from the reference's --help (see ``fuzzdiff task init``)."""
+    try:
+        words = shlex.split(reference)
+    except ValueError as exc:
+        raise UserError(f"cannot split --reference {reference!r}: {exc}") from exc
+    if not words:
+        raise UserError("--reference is empty; give the reference program's command")
+    return parse_task(mine_task(words), f"<mined from {reference} --help>")
+
+
+task_app = typer.Typer(help="Write and check task files.", no_args_is_help=True)
+app.add_typer(task_app, name="task")
+
+
+@task_app.command("init")
+def task_init(
+    command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: stdout).")] = None,
+    name: Annotated[str | None, typer.Option(help="The task's name (default: the program's name).")] = None,
+) -> None:
+    """Mine a task file from a program's --help, for a person to refine."""
+    try:
+        text = task_toml(mine_task(command, name))
+    except UserError as exc:
+        _fail(str(exc))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text.encode())
+        typer.echo(f"wrote {out}; review its value ranges, operands and constraints (references/README.md)")
 
 
 @app.command()

@@ -237,3 +237,16 @@ def test_sandboxed_campaign_with_the_reference_masked(buggy: Path) -> None:
     )
     assert masked.returncode == 1
     assert "exit" in json.loads(masked.stdout)["counterexample"]["channels"]
+
+
+def test_zero_config_fuzz_and_task_init(tmp_path: Path) -> None:
+    same = fuzzdiff("fuzz", "--reference", "fold", "--candidate", "fold", "--budget", "200", "--seed", "1", "--json")
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["verdict"] == "equivalent"
+    task = tmp_path / "fold.toml"
+    init = fuzzdiff("task", "init", "fold", "--out", str(task))
+    assert init.returncode == 0
+    again = fuzzdiff("fuzz", str(task), "--candidate", "fold", "--budget", "100", "--seed", "1")
+    assert again.returncode == 0, again.stderr
+    neither = fuzzdiff("fuzz", "--candidate", "fold")
+    assert neither.returncode == 2 and "--reference" in neither.stderr

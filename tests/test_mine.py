@@ -1,0 +1,68 @@
+"""Zero-config tasks mined from --help text."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from fuzzdiff.errors import ProgramError
+from fuzzdiff.mine import mine_operands, mine_options, mine_task, task_toml
+from fuzzdiff.spec import parse_task
+
+GNU_HELP = """Usage: frob [OPTION]... [FILE]...
+Frobnicate FILEs.
+
+  -b, --bytes=[-]NUM     print the first NUM bytes
+  -d, --delimiter=DELIM  use DELIM
+  -f, --fields=LIST      select only these fields
+      --color[=WHEN]     colorize
+  -q, --quiet            never print headers
+  -n NUM                 a short option with a value
+      --help     display this help and exit
+  -q, --quiet            (listed twice: kept once)
+"""
+
+BUSYBOX_HELP = """BusyBox v1.35.0 multi-call binary.
+
+Usage: sort [-nru] [-o FILE] [FILE]...
+
+\t-o FILE\tOutput to FILE
+\t-n\tSort numbers
+"""
+
+
+def test_gnu_options_and_value_kinds() -> None:
+    opts = {str(o.get("long") or o.get("short")): o for o in mine_options(GNU_HELP)}
+    assert opts["bytes"]["short"] == "b" and opts["bytes"]["value"]["kind"] == "int"  # type: ignore[index]
+    assert opts["delimiter"]["value"]["kind"] == "char"  # type: ignore[index]
+    assert opts["fields"]["value"]["kind"] == "list"  # type: ignore[index]
+    assert opts["color"]["optional_value"] is True
+    assert "value" not in opts["quiet"]
+    assert opts["n"]["value"]["kind"] == "int"  # type: ignore[index]
+    assert opts["help"]["weight"] == 0.1
+    assert [o.get("long") for o in mine_options(GNU_HELP)].count("quiet") == 1
+
+
+def test_tab_indented_busybox_help() -> None:
+    opts = {str(o.get("short")): o for o in mine_options(BUSYBOX_HELP)}
+    assert set(opts) == {"o", "n"}
+    assert opts["o"]["value"]["kind"] == "string"  # type: ignore[index]
+
+
+def test_operands_from_usage() -> None:
+    assert mine_operands(GNU_HELP, "frob")["max"] == 3
+    assert "file" in mine_operands("Usage: x [OPTION]... [FILE]", "x")["kinds"]  # type: ignore[operator]
+    assert mine_operands("Usage: x [OPTION]... SET1 [SET2]", "x")["kinds"] == ["missing"]
+
+
+@pytest.mark.parametrize("program", ["base64", "cut", "head", "uniq", "sort"])
+def test_mined_task_files_load(program: str) -> None:
+    text = task_toml(mine_task([program]))
+    spec = parse_task(tomllib.loads(text), "<test>")
+    assert spec.name == program and len(spec.options) >= 5
+
+
+def test_program_without_help_is_a_clear_error() -> None:
+    with pytest.raises(ProgramError, match="no-such-program"):
+        mine_task(["no-such-program-xyz"])
