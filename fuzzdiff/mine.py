@@ -22,6 +22,8 @@ from .errors import ProgramError
 from .execute import resolve_executable
 from .spec import DEFAULT_ENV, parse_task
 
+#: Multi-call binaries: ``busybox sort`` means the binary called as ``sort``.
+MULTI_CALL = ("busybox", "toybox", "coreutils")
 #: Seconds allowed for ``--help``.
 HELP_TIMEOUT = 10
 
@@ -122,13 +124,18 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     """A raw task table (as parsed TOML) for ``command``, mined from its help."""
     text = help_text(command)
     program = command[0]
+    applet = ""
+    if os.path.basename(program) in MULTI_CALL and len(command) > 1:
+        applet = command[1]  # busybox sort: the binary dispatches on argv[0]
     raw: dict[str, object] = {
-        "name": name or os.path.basename(program),
+        "name": name or applet or os.path.basename(program),
         "program": program if os.sep not in program else os.path.abspath(program),
         "description": f"mined from `{' '.join(command)} --help`; refine by hand",
         "options": mine_options(text),
         "operands": mine_operands(text, program),
     }
+    if applet:
+        raw["argv0"] = applet
     parse_task(raw, f"<mined from {program} --help>")  # a mined task must load
     return raw
 
@@ -153,8 +160,9 @@ def task_toml(raw: dict[str, object]) -> str:
         "# Mined by `fuzzdiff task init` from the program's --help. Review it: value",
         "# ranges, operand kinds, stdin models and option constraints are guesses.",
     ]
-    for key in ("name", "program", "description"):
-        lines.append(f"{key} = {_toml_value(raw[key])}")
+    for key in ("name", "program", "argv0", "description"):
+        if key in raw:
+            lines.append(f"{key} = {_toml_value(raw[key])}")
     options = raw.get("options", [])
     assert isinstance(options, list)
     for opt in options:

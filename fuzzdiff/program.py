@@ -42,8 +42,8 @@ def reference_version(program: Program) -> str:
 
 
 def program_name(spec: TaskSpec) -> str:
-    """The name both sides are shown as: the reference's base name."""
-    return os.path.basename(spec.program)
+    """The name both sides are shown as: the task's ``argv0``, else the reference's base name."""
+    return spec.argv0 or os.path.basename(spec.program)
 
 
 def reference_program(spec: TaskSpec) -> Program:

@@ -113,6 +113,7 @@ class TaskSpec:
     name: str
     program: str
     version: str = ""
+    argv0: str = ""  # the name the program is called by; multi-call binaries dispatch on it (busybox)
     description: str = ""
     options: tuple[OptionSpec, ...] = ()
     operands: OperandSpec = OperandSpec()
@@ -395,6 +396,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         name=name,
         program=program,
         version=top.get("version", str, ""),
+        argv0=top.get("argv0", str, ""),
         description=top.get("description", str, ""),
         options=options,
         operands=operands,

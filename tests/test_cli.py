@@ -250,3 +250,16 @@ def test_zero_config_fuzz_and_task_init(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     neither = fuzzdiff("fuzz", "--candidate", "fold")
     assert neither.returncode == 2 and "--reference" in neither.stderr
+
+
+def test_busybox_family_zero_config() -> None:
+    import shutil
+
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed")
+    same = fuzzdiff(
+        "fuzz", "--reference", "busybox sort", "--candidate", "busybox sort", "--budget", "150", "--seed", "1"
+    )
+    assert same.returncode == 0, same.stdout + same.stderr
+    gnu = fuzzdiff("fuzz", "--reference", "busybox sort", "--candidate", "sort", "--budget", "300", "--seed", "1")
+    assert gnu.returncode == 1  # GNU sort and BusyBox sort differ, e.g. in error messages

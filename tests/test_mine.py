@@ -66,3 +66,16 @@ def test_mined_task_files_load(program: str) -> None:
 def test_program_without_help_is_a_clear_error() -> None:
     with pytest.raises(ProgramError, match="no-such-program"):
         mine_task(["no-such-program-xyz"])
+
+
+def test_multi_call_binary_is_called_by_its_applet_name() -> None:
+    import shutil
+
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed")
+    raw = mine_task(["busybox", "sort"])
+    assert (raw["name"], raw["program"], raw["argv0"]) == ("sort", "busybox", "sort")
+    spec = parse_task(tomllib.loads(task_toml(raw)), "<test>")
+    from fuzzdiff.program import reference_program
+
+    assert reference_program(spec).argv0 == "sort"
