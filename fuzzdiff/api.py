@@ -16,7 +16,7 @@ from .engine import CampaignConfig, Judge, minimize, run_campaign
 from .model import CampaignResult, Case, Event, Finding, Finished, Program
 from .paths import data_paths
 from .program import candidate_program, reference_program, reference_version
-from .runner import Isolation, PoolRunner, default_jobs
+from .runner import Isolation, PoolRunner, ReferenceCache, default_jobs
 from .spec import TaskSpec, load_task
 
 
@@ -56,7 +56,11 @@ def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
 
 @contextmanager
 def open_runner(
-    setup: Setup, jobs: int | None = None, sandbox: bool = False, mask_reference: bool = False
+    setup: Setup,
+    jobs: int | None = None,
+    sandbox: bool = False,
+    mask_reference: bool = False,
+    reference_cache: ReferenceCache | None = None,
 ) -> Iterator[PoolRunner]:
     """Worker processes for ``setup``; with ``sandbox``, each side runs in bubblewrap."""
     isolation = Isolation(sandbox, hidden_paths(setup, mask_reference) if sandbox else ())
@@ -66,6 +70,7 @@ def open_runner(
         setup.spec.limits,
         setup.reference,
         setup.candidate,
+        reference_cache=reference_cache,
         isolation=isolation,
     )
     try:

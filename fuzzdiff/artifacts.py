@@ -60,21 +60,29 @@ def case_document(
     }
 
 
+def load_document(path: Path, what: str, fmt: str, version: int, missing: str) -> dict[str, Any]:
+    """A versioned JSON document of ours (case file, corpus manifest): its object, or a
+    ``CaseFileError`` naming the file and the problem (``missing`` when it is absent)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CaseFileError(missing) from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CaseFileError(f"{what} {path} is not readable JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise CaseFileError(f'{path} is not a fuzzdiff {what} (no "format": "{fmt}")')
+    if doc.get("version") != version:
+        raise CaseFileError(
+            f"{what} {path} has format version {doc.get('version')!r}; this fuzzdiff reads version {version}; "
+            "use a matching fuzzdiff or write it again"
+        )
+    return doc
+
+
 def read_case_file(path: str | Path) -> tuple[dict[str, Any], Divergence]:
     """Load a case file written by ``write_artifacts``; errors name the file and the problem."""
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CaseFileError(f"case file {p} does not exist") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaseFileError(f"case file {p} is not readable JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != CASE_FORMAT:
-        raise CaseFileError(f'{p} is not a fuzzdiff case file (no "format": "{CASE_FORMAT}")')
-    if doc.get("version") != CASE_VERSION:
-        raise CaseFileError(
-            f"case file {p} has format version {doc.get('version')!r}; this fuzzdiff reads version {CASE_VERSION}"
-        )
+    doc = load_document(p, "case file", CASE_FORMAT, CASE_VERSION, f"case file {p} does not exist")
     try:
         return doc, decode_divergence(doc["divergence"])
     except (KeyError, ValueError) as exc:

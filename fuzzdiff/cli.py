@@ -159,7 +159,10 @@ def fuzz(
     assert result is not None
     artifacts: list[str] = []
     if out is not None and result.findings:
-        artifacts = write_artifacts(out, result.findings, setup.spec, seed, setup.reference, setup.candidate)
+        try:
+            artifacts = write_artifacts(out, result.findings, setup.spec, seed, setup.reference, setup.candidate)
+        except OSError as exc:  # the report below still carries the whole finding
+            typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
     if not no_corpus:
         _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
@@ -276,7 +279,10 @@ def replay(
     except UserError as exc:
         _fail(str(exc))
     if junit is not None:
-        write_atomic(junit, junit_xml(result, setup.spec.name, setup.reference.argv0).encode())
+        try:
+            write_atomic(junit, junit_xml(result, setup.spec.name, setup.reference.argv0).encode())
+        except OSError as exc:
+            typer.echo(f"fuzzdiff: warning: cannot write {junit}: {exc}; pick another --junit", err=True)
     if as_json:
         sys.stdout.write(json.dumps(replay_json(result), ensure_ascii=False) + "\n")
     else:
@@ -444,7 +450,10 @@ def task_init(
     if out is None:
         sys.stdout.write(text)
     else:
-        write_atomic(out, text.encode())
+        try:
+            write_atomic(out, text.encode())
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc}; pick another --out")
         typer.echo(f"wrote {out}; review its value ranges, operands and constraints (references/README.md)")
 
 

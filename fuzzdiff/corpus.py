@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .artifacts import write_atomic
+from .artifacts import load_document, write_atomic
 from .codec import decode_case, decode_fingerprint, decode_outcome, encode_case, encode_fingerprint, encode_outcome
 from .compare import normalise
 from .errors import CaseFileError
@@ -172,19 +172,8 @@ def read_manifest(path: str | Path) -> Manifest:
     if not root.is_dir():
         raise CaseFileError(f"corpus {root} is not a directory; give the corpus directory")
     mpath = root / MANIFEST
-    try:
-        doc = _read_json(mpath)
-    except FileNotFoundError as exc:
-        raise CaseFileError(f"{root} is not a fuzzdiff corpus: it has no {MANIFEST}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaseFileError(f"corpus manifest {mpath} is not readable JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != CORPUS_FORMAT:
-        raise CaseFileError(f'{mpath} is not a fuzzdiff corpus manifest (no "format": "{CORPUS_FORMAT}")')
-    if doc.get("version") != CORPUS_VERSION:
-        raise CaseFileError(
-            f"corpus manifest {mpath} has format version {doc.get('version')!r}; "
-            f"this fuzzdiff reads version {CORPUS_VERSION}; use a matching fuzzdiff or re-record the corpus"
-        )
+    missing = f"{root} is not a fuzzdiff corpus: it has no {MANIFEST}"
+    doc = load_document(mpath, "corpus manifest", CORPUS_FORMAT, CORPUS_VERSION, missing)
     task, name, ref = doc.get("task"), doc.get("program_name"), doc.get("reference", {})
     if (
         not isinstance(task, str)

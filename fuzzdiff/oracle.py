@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .api import Setup, hidden_paths, prepare
+from .api import Setup, open_runner, prepare
 from .artifacts import write_atomic
 from .codec import decode_case, encode_case, encode_divergence
 from .compare import compare
@@ -49,10 +49,11 @@ from .corpus import load_corpus
 from .engine import Judge, spellings
 from .errors import UserError
 from .generate import generate_cases
-from .model import Case, Divergence
-from .refcache import DiskReferenceCache, cache_root
+from .model import CHANNELS, Case, Divergence
+from .paths import cache_home
+from .refcache import DiskReferenceCache
 from .report import escape, shell_argv
-from .runner import Isolation, PoolRunner, default_jobs
+from .runner import PoolRunner
 from .shrink import Shrinker
 
 POLICIES = ("binary", "graded")
@@ -70,7 +71,6 @@ SHRINK_BUDGET = 500
 DEADLINE = 600.0
 
 CORPORA_DIR = Path(__file__).resolve().parent.parent / "corpora"
-CHANNELS = ("exit", "stdout", "stderr", "files")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ class Pool:
     """Minimal counterexamples of earlier candidates, per task, on disk."""
 
     def __init__(self, task: str, root: Path | None = None) -> None:
-        self.path = (root or cache_root()) / "pool" / task
+        self.path = (root or cache_home()) / "pool" / task
 
     def cases(self, exclude_contributor: str) -> list[Case]:
         out: list[tuple[str, Case]] = []
@@ -224,19 +224,8 @@ def score(
         except UserError as exc:
             return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
         ref_cache = DiskReferenceCache(setup.spec, setup.reference, cache)
-        runner = PoolRunner(
-            jobs or default_jobs(),
-            dict(setup.spec.env),
-            setup.spec.limits,
-            setup.reference,
-            setup.candidate,
-            reference_cache=ref_cache,
-            isolation=Isolation(sandbox, hidden_paths(setup, mask_reference) if sandbox else ()),
-        )
-        try:
+        with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             return _score(setup, runner, cand, base, cache, use_pool, deadline, start)
-        finally:
-            runner.close()
     except Exception as exc:  # the oracle's own failure: reported, never a reward
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
@@ -244,21 +233,20 @@ def score(
 
 
 def _phases(
-    setup: Setup, cand: Candidate, base: Score, cache: Path | None, use_pool: bool
+    setup: Setup, probes: list[Case], cand: Candidate, base: Score, cache: Path | None, use_pool: bool
 ) -> Iterator[tuple[str, Case]]:
     seen: set[str] = set()
-    for phase, cases in (
-        ("probe", probe_cases(setup.spec.name)),
+    phases: list[tuple[str, Iterable[Case]]] = [
+        ("probe", probes),
         ("pool", Pool(setup.spec.name, cache).cases(cand.identity()) if use_pool else []),
-    ):
+        ("fuzz", generate_cases(setup.spec, base.seed, base.budget)),
+    ]
+    for phase, cases in phases:
         for case in cases:
-            if case.key() not in seen:
-                seen.add(case.key())
+            key = case.key()
+            if key not in seen:
+                seen.add(key)
                 yield phase, case
-    for case in generate_cases(setup.spec, base.seed, base.budget):
-        if case.key() not in seen:
-            seen.add(case.key())
-            yield "fuzz", case
 
 
 def _windows(items: Iterable[tuple[str, Case]], budget: int) -> Iterator[list[tuple[str, Case]]]:
@@ -293,13 +281,14 @@ def _score(
     first_visible: Divergence | None = None
     status = "ok"
     diverged = False
-    has_probes = bool(probe_cases(setup.spec.name))
+    probes = probe_cases(setup.spec.name)
+    has_probes = bool(probes)
 
     def finished(phase: str) -> bool:
         """After a divergence: binary needs nothing more; graded needs every probe."""
         return diverged and (base.policy == "binary" or (has_probes and phase != "probe"))
 
-    for window in _windows(_phases(setup, cand, base, cache, use_pool), base.budget):
+    for window in _windows(_phases(setup, probes, cand, base, cache, use_pool), base.budget):
         if finished(window[0][0]):
             break
         if time.monotonic() - start > deadline:

@@ -31,11 +31,6 @@ from .spec import TaskSpec
 CACHE_VERSION = 1
 
 
-def cache_root() -> Path:
-    """``$FUZZDIFF_CACHE``, else ``$XDG_CACHE_HOME/fuzzdiff``, else ``~/.cache/fuzzdiff``."""
-    return cache_home()
-
-
 class DiskReferenceCache:
     """Reference outcomes on disk, keyed by the reference's fingerprint and the case."""
 
@@ -48,9 +43,7 @@ class DiskReferenceCache:
             "limits": dataclasses.asdict(spec.limits),
         }
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
-        self.path = (root or cache_root()) / "reference" / f"{spec.name}-{digest}"
-        self.hits = 0
-        self.misses = 0
+        self.path = (root or cache_home()) / "reference" / f"{spec.name}-{digest}"
 
     def _file(self, case: Case) -> Path:
         key = case.key()
@@ -60,9 +53,7 @@ class DiskReferenceCache:
         try:
             outcome = decode_outcome(json.loads(self._file(case).read_bytes()))
         except (OSError, ValueError, DecodeError):
-            self.misses += 1  # absent or damaged: the reference simply runs again
-            return None
-        self.hits += 1
+            return None  # absent or damaged: the reference simply runs again
         return outcome
 
     def put(self, case: Case, outcome: Outcome) -> None:

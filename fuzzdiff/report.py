@@ -164,13 +164,13 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
 def _finding_lines(i: int, f: Finding, name: str) -> list[str]:
     div = f.divergence
     lines = ["", f"[{i}] {div.fingerprint}"]
-    status = "" if f.confirmed else "  (FLAKY: did not reproduce on every re-run"
+    notes = [] if f.confirmed else ["FLAKY: did not reproduce on every re-run"]
     if f.unstable:
-        status += f"; unstable: {', '.join(f.unstable)}"
-        if "reference" in f.unstable:
-            status += " — the reference is not deterministic here, so this is not the candidate's fault"
-    if status:
-        lines.append(status + ")")
+        notes.append(f"unstable: {', '.join(f.unstable)}")
+    if "reference" in f.unstable:
+        notes.append("the reference is not deterministic here, so this is not the candidate's fault")
+    if notes:
+        lines.append("  (" + "; ".join(notes) + ")")
     lines.append(
         f"Minimal input (case #{f.found_at} shrunk from {f.original.case.size()} to {div.case.size()} bytes"
         f" in {f.shrink_proposals} tries):"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,16 @@ def spec() -> TaskSpec:
 def make_judge(spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome]) -> Judge:
     executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
     return Judge(spec, SerialRunner(executor, REF, CAND), REF, CAND)
+
+
+def host_processes(marker: str) -> list[int]:
+    """Pids of host processes whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

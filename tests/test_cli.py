@@ -263,3 +263,14 @@ def test_busybox_family_zero_config() -> None:
     assert same.returncode == 0, same.stdout + same.stderr
     gnu = fuzzdiff("fuzz", "--reference", "busybox sort", "--candidate", "sort", "--budget", "300", "--seed", "1")
     assert gnu.returncode == 1  # GNU sort and BusyBox sort differ, e.g. in error messages
+
+
+def test_unwritable_out_keeps_the_report(buggy: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = fuzzdiff(
+        "fuzz", "base64", "--candidate", str(buggy), "--budget", "100", "--seed", "2", "--out", str(blocker)
+    )
+    assert proc.returncode == 1
+    assert "cannot write artefacts" in proc.stderr and "Traceback" not in proc.stderr
+    assert "command: base64 -d" in proc.stdout

@@ -24,6 +24,8 @@ from fuzzdiff.program import reference_program
 from fuzzdiff.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
 from fuzzdiff.spec import DEFAULT_ENV, Limits, load_task
 
+from .conftest import host_processes
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(120),
@@ -59,18 +61,6 @@ def outside_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="fuzzdiff-sandbox-test-", dir="/var/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def host_processes(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def wait_gone(marker: str, seconds: float = 3.0) -> list[int]:
