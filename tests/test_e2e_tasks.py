@@ -7,7 +7,6 @@ of "zero false positives" and "finds bugs" on the shipped tasks.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +15,10 @@ import pytest
 
 from fuzzdiff.api import fuzz, prepare
 from fuzzdiff.artifacts import write_artifacts
-from fuzzdiff.engine import CampaignConfig, run_campaign
+from fuzzdiff.engine import Judge
 from fuzzdiff.execute import LocalExecutor
 from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Finished
+from fuzzdiff.model import Case
 from fuzzdiff.program import reference_program
 from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec, load_task, shipped_tasks
@@ -121,22 +120,10 @@ def test_python_candidate_sees_same_program_name(tmp_path: Path) -> None:
         "sys.stderr.write(f\"{name}: unrecognized option '--bogus'\\nTry '{name} --help' for more information.\\n\")\n"
         "sys.exit(1)\n"
     )
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        setup = prepare("base64", "python3 my_base64.py")
-    finally:
-        os.chdir(cwd)
-    spec = setup.spec
-    runner = SerialRunner(LocalExecutor(dict(spec.env), spec.limits), setup.reference, setup.candidate)
-    from fuzzdiff.model import Case
-
-    events = list(run_campaign(spec, runner, setup.reference, setup.candidate, CampaignConfig(seed=1, budget=1)))
-    assert isinstance(events[-1], Finished)
-    judge_pairs = runner.run_pairs([Case(argv=(b"--bogus",))])
-    from fuzzdiff.compare import compare, normalise
-
-    (ref, cand) = judge_pairs[0]
-    ref = normalise(ref, setup.reference, "base64", spec.compare)
-    cand = normalise(cand, setup.candidate, "base64", spec.compare)
-    assert compare(Case(argv=(b"--bogus",)), ref, cand, spec.compare) is None
+    setup = prepare("base64", "python3 my_base64.py", cwd=str(tmp_path))
+    runner = SerialRunner(LocalExecutor(dict(setup.spec.env), setup.spec.limits), setup.reference, setup.candidate)
+    judge = Judge(setup.spec, runner, setup.reference, setup.candidate)
+    bogus, plain = Case(argv=(b"--bogus",)), Case(argv=(b"-d",), stdin=b"YQ==")
+    (_, cand), _ = runner.run_pairs([bogus, plain])
+    assert cand.stderr.startswith(str(tmp_path / "my_base64.py").encode())  # raw: the script's own path
+    assert judge.check([bogus, plain]) == [None, None]  # judged: the same program name
