@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from .cage import ProcessCage
+from .cage import SWEEP_ROUNDS, ProcessCage
 from .errors import CaseFileError, ProgramError
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
@@ -41,6 +41,8 @@ READ_CHUNK = 1 << 16
 #: Seconds to keep draining pipes after the main process exits, for
 #: grandchildren that still hold them; they are then killed with the group.
 DRAIN_GRACE = 0.2
+#: Pids a cage sweep must spare: long-lived helpers of this process (fork-servers).
+SPARED: set[int] = set()
 
 
 class Executor(Protocol):
@@ -61,13 +63,52 @@ class FunctionExecutor:
         return self.functions[program.argv[0]](case)
 
 
+class Started(Protocol):
+    """A running program started by a ``Launcher``: its pid (a session leader) and
+    how to collect its end once its process group was killed."""
+
+    pid: int
+
+    def reap(self) -> tuple[int, float, int]:
+        """Wait status, CPU seconds and peak RSS (KiB); raises ``LaunchLost``."""
+        ...
+
+
+class Launcher(Protocol):
+    """Starts some programs a faster way than a fresh process (see ``pyfork``)."""
+
+    def launch(
+        self, program: Program, case: Case, work: Path, env: dict[str, str], stdio: tuple[int, int, int]
+    ) -> Started | None:
+        """Start ``program`` on ``case`` with ``stdio`` as fds 0-2, or None: run it fresh."""
+        ...
+
+
+class LaunchLost(Exception):
+    """A launcher lost a run it started (its server died); the run is repeated fresh."""
+
+
+class _Fresh:
+    """A fresh process started with ``subprocess``."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+
+    def reap(self) -> tuple[int, float, int]:
+        _, status, usage = os.wait4(self.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
 def apply_limits(limits: Limits, cpu: bool = True) -> None:
     """Set the run limits on the calling process; children inherit them.
 
     Called between fork and exec (``preexec_fn``), or once in a dedicated worker
     process so that its children can be spawned with the much cheaper vfork
     path. A worker leaves out the CPU limit, which would count its own time.
-    Soft limits only: the hard ones stay, so a worker can still raise them.
+    Hard limits are lowered too: a program may raise a soft limit up to the
+    hard one (``ulimit -v unlimited``), so a soft limit alone bounds nothing.
     """
     settings = [
         (resource.RLIMIT_AS, limits.memory_mb << 20),
@@ -81,7 +122,14 @@ def apply_limits(limits: Limits, cpu: bool = True) -> None:
         with contextlib.suppress(ValueError, OSError):
             _, hard = resource.getrlimit(res)
             soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(res, (soft, hard))
+            resource.setrlimit(res, (soft, soft))
+
+
+def _child_setup(limits: Limits | None, confine: Callable[[], None] | None) -> None:
+    if limits is not None:
+        _child_limits(limits)
+    if confine is not None:
+        confine()
 
 
 def _child_limits(limits: Limits) -> None:
@@ -101,15 +149,21 @@ class LocalExecutor:
         root: str | None = None,
         limits_inherited: bool = False,
         cage: ProcessCage | None = None,
+        confine: Callable[[], None] | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
         """``limits_inherited``: this process already runs under ``limits`` (see
         ``apply_limits``), so children need no per-spawn set-up, which saves
-        about 1.7 ms a run (fork instead of vfork)."""
+        about 1.7 ms a run (fork instead of vfork). ``confine``: called in each
+        child just before ``exec`` (a Landlock ruleset's ``restrict``). ``launcher``:
+        tried first for every unconfined run (``pyfork.PythonForkLauncher``)."""
+        self.launcher = launcher
         self.env = dict(env)
         self.limits = limits
         self.root = root if root is not None else default_root()
         self.limits_inherited = limits_inherited
         self.cage = cage
+        self.confine = confine
         if cage is not None:
             self.isolation = "rlimits+pids-cgroup"
 
@@ -128,48 +182,82 @@ class LocalExecutor:
             env["HOME"] = str(work)
             env["PWD"] = str(work)
             env["TMPDIR"] = str(tmp)
-            outcome = self._spawn(program, case, work, env)
+            try:
+                outcome = self._spawn(program, case, work, env)
+            except LaunchLost:
+                for path in (work, tmp):  # start over from the case's files, in a fresh process
+                    _remove_tree(path)
+                    path.mkdir()
+                _write_files(work, case.files)
+                outcome = self._spawn(program, case, work, env, fresh=True)
             return _scrub(outcome, str(work).encode(), str(base).encode())
         finally:
             _remove_tree(base)
 
-    def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str]) -> Outcome:
-        args: list[str | bytes] = [program.argv0, *program.argv[1:], *case.argv]
-        start = time.monotonic()
+    def _preexec(self) -> Callable[[], None] | None:
+        limits = None if self.limits_inherited else self.limits
+        if limits is None and self.confine is None:
+            return None  # lets subprocess use vfork
+        return partial(_child_setup, limits, self.confine)
+
+    def _start(
+        self, program: Program, case: Case, work: Path, env: dict[str, str], stdio: tuple[int, int, int], fresh: bool
+    ) -> Started:
+        if self.launcher is not None and not fresh and self.confine is None:
+            started = self.launcher.launch(program, case, work, env, stdio)
+            if started is not None:
+                return started
         try:
             proc = subprocess.Popen(
-                args,
+                [program.argv0, *program.argv[1:], *case.argv],
                 executable=program.argv[0],
                 cwd=work,
                 env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdin=stdio[0],
+                stdout=stdio[1],
+                stderr=stdio[2],
                 start_new_session=True,
-                preexec_fn=None if self.limits_inherited else partial(_child_limits, self.limits),
+                preexec_fn=self._preexec(),
             )
         except OSError as exc:
             raise ProgramError(
                 f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit"
             ) from exc
+        return _Fresh(proc)
+
+    def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
+        start = time.monotonic()
+        stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
+        stdout_r, stdout_w = os.pipe2(os.O_CLOEXEC)
+        stderr_r, stderr_w = os.pipe2(os.O_CLOEXEC)
+        ours = {stdin_w, stdout_r, stderr_r}
+        try:
+            proc = self._start(program, case, work, env, (stdin_r, stdout_w, stderr_w), fresh)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                os.close(fd)
         capped = False
         timed_out = False
         out = bytearray()
         err = bytearray()
         deadline = start + self.limits.timeout
         cap = self.limits.output_bytes
-        assert proc.stdin and proc.stdout and proc.stderr
         sel = selectors.DefaultSelector()
         pidfd = os.pidfd_open(proc.pid)
         sel.register(pidfd, selectors.EVENT_READ, "exit")
-        sel.register(proc.stdout, selectors.EVENT_READ, out)
-        sel.register(proc.stderr, selectors.EVENT_READ, err)
+        sel.register(stdout_r, selectors.EVENT_READ, out)
+        sel.register(stderr_r, selectors.EVENT_READ, err)
         pending = memoryview(case.stdin)
         if pending:
-            os.set_blocking(proc.stdin.fileno(), False)
-            sel.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
+            os.set_blocking(stdin_w, False)
+            sel.register(stdin_w, selectors.EVENT_WRITE, "stdin")
         else:
-            proc.stdin.close()
+            os.close(stdin_w)
+            ours.discard(stdin_w)
         open_streams = 2
         exited_at: float | None = None
         try:
@@ -186,21 +274,22 @@ class LocalExecutor:
                         sel.unregister(pidfd)
                     elif key.data == "stdin":
                         try:
-                            written = os.write(proc.stdin.fileno(), pending[:READ_CHUNK])
+                            written = os.write(stdin_w, pending[:READ_CHUNK])
                             pending = pending[written:]
                         except BlockingIOError:
                             written = 0
                         except (BrokenPipeError, OSError):
                             pending = pending[:0]
                         if not pending:
-                            sel.unregister(proc.stdin)
-                            proc.stdin.close()
+                            sel.unregister(stdin_w)
+                            os.close(stdin_w)
+                            ours.discard(stdin_w)
                     else:
-                        fileobj = key.fileobj
-                        assert not isinstance(fileobj, int)
-                        chunk = os.read(fileobj.fileno(), READ_CHUNK)
+                        stream = key.fileobj
+                        assert isinstance(stream, int)
+                        chunk = os.read(stream, READ_CHUNK)
                         if not chunk:
-                            sel.unregister(fileobj)
+                            sel.unregister(stream)
                             open_streams -= 1
                             continue
                         buf: bytearray = key.data
@@ -213,14 +302,12 @@ class LocalExecutor:
         finally:
             _kill_group(proc.pid)
             if self.cage is not None:
-                self.cage.sweep()  # whatever left the process group (setsid) dies too
+                sweep_cage(self.cage)  # whatever left the process group (setsid) dies too
             sel.close()
             os.close(pidfd)
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                with contextlib.suppress(OSError):
-                    stream.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+            for fd in ours:
+                os.close(fd)
+        status, cpu, max_rss = proc.reap()
         wall = time.monotonic() - start
         files = _snapshot(work)
         if timed_out:
@@ -238,8 +325,8 @@ class LocalExecutor:
             stdout=bytes(out),
             stderr=bytes(err),
             files=files,
-            cpu_seconds=round(usage.ru_utime + usage.ru_stime, 6),
-            max_rss_kb=usage.ru_maxrss,
+            cpu_seconds=round(cpu, 6),
+            max_rss_kb=max_rss,
             wall_seconds=round(wall, 6),
         )
 
@@ -253,6 +340,21 @@ def default_root() -> str | None:
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
         return "/dev/shm"
     return None
+
+
+def sweep_cage(cage: ProcessCage) -> None:
+    """``cage.sweep()``, sparing ``SPARED`` (helpers such as fork-servers outlive runs)."""
+    if not SPARED:
+        cage.sweep()
+        return
+    for _ in range(SWEEP_ROUNDS):
+        others = [p for p in cage.members() if p != cage.me and p not in SPARED]
+        if not others:
+            return
+        for pid in others:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.001)
 
 
 def _kill_group(pgid: int) -> None:

@@ -8,17 +8,21 @@ changes a result. Results are cached by case content, which shrinking relies on
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
 from typing import Protocol
 
 from .cage import ProcessCage
-from .execute import Executor, LocalExecutor, apply_limits
+from .execute import Executor, LocalExecutor, apply_limits, default_root
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
@@ -88,11 +92,16 @@ class SerialRunner:
 
 @dataclass(frozen=True, slots=True)
 class Isolation:
-    """How workers run programs: locally, or each side in its own bubblewrap sandbox.
-    ``masked`` paths are hidden from the candidate's sandbox only."""
+    """How workers run programs: locally, or each side in its own sandbox. ``masked``
+    paths are hidden from the candidate only. ``landlock``: the sandbox is the
+    Landlock fallback (``fuzzdiff.landlock``) rather than bubblewrap."""
 
     sandbox: bool = False
     masked: tuple[str, ...] = ()
+    landlock: bool = False
+    #: Python candidates run in a fork-server (``fuzzdiff.pyfork``) when not
+    #: sandboxed; ``FUZZDIFF_PYFORK=0`` in the environment turns it off.
+    python_fork: bool = field(default_factory=lambda: os.environ.get("FUZZDIFF_PYFORK", "1") != "0")
 
 
 class _Worker:
@@ -122,8 +131,56 @@ def _init_worker(
         return
     cage = ProcessCage.create(limits.processes)
     apply_limits(limits, cpu=False)
+    if isolation.landlock:
+        _WORKER = _Worker(
+            _confined(env, limits, cage, isolation.masked, grant=reference.argv),
+            _confined(env, limits, cage, isolation.masked, grant=()),
+            (reference, candidate),
+        )
+        return
     local = LocalExecutor(env, limits, limits_inherited=True, cage=cage)
-    _WORKER = _Worker(local, local, (reference, candidate))
+    candidate_side = local
+    if isolation.python_fork:
+        from .pyfork import PythonForkLauncher
+
+        launcher = PythonForkLauncher(env, limits, limits_inherited=True)
+        candidate_side = LocalExecutor(env, limits, limits_inherited=True, cage=cage, launcher=launcher)
+    _WORKER = _Worker(local, candidate_side, (reference, candidate))
+
+
+def _confined(
+    env: Mapping[str, str], limits: Limits, cage: ProcessCage | None, hidden: Sequence[str], grant: Sequence[str]
+) -> LocalExecutor:
+    """A local executor whose runs are confined by Landlock to their own directory
+    tree (one per side and worker), with ``hidden`` unreadable except what
+    ``grant`` names (the reference's own files, for the reference)."""
+    from .landlock import Policy, Ruleset, level
+
+    root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+    Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
+    granted = tuple(w for w in grant if os.path.isabs(w) and os.path.exists(w))
+    ruleset = Ruleset(Policy(hidden=tuple(hidden), writable=(root,), granted=granted))
+    executor = _OwnRootExecutor(env, limits, root=root, limits_inherited=True, cage=cage, confine=ruleset.restrict)
+    executor.isolation = f"{level()}+{executor.isolation}"
+    return executor
+
+
+class _OwnRootExecutor(LocalExecutor):
+    """A ``LocalExecutor`` whose root directory is its alone: after each run the
+    root is emptied, so nothing a run wrote beside its own directories (it may
+    write anywhere under the root) reaches the next run."""
+
+    def run(self, program: Program, case: Case) -> Outcome:
+        try:
+            return super().run(program, case)
+        finally:
+            assert self.root is not None
+            for entry in os.scandir(self.root):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
 
 def _isolation() -> str:
@@ -172,11 +229,21 @@ class PoolRunner:
             from .sandbox import bwrap_available
 
             if not bwrap_available():
-                self.warnings.append(
-                    "bubblewrap cannot start a sandbox here (install bubblewrap, allow user namespaces); "
-                    "running with rlimits and a pids cgroup only"
-                )
-                isolation = Isolation()
+                from .landlock import abi
+
+                if abi() >= 1:
+                    self.warnings.append(
+                        "bubblewrap cannot start a sandbox here (install bubblewrap, allow user namespaces); "
+                        "falling back to Landlock, rlimits and a pids cgroup"
+                    )
+                    isolation = Isolation(sandbox=False, masked=isolation.masked, landlock=True)
+                else:
+                    self.warnings.append(
+                        "bubblewrap cannot start a sandbox here and the kernel has no Landlock "
+                        "(install bubblewrap, allow user namespaces); running with rlimits and a pids cgroup "
+                        "only: the candidate can read the reference and fuzzdiff's data"
+                    )
+                    isolation = Isolation()
         self.jobs = jobs
         self.cache = _Cache()
         self.reference_cache = reference_cache

@@ -1,0 +1,336 @@
+"""The Python fork-server against fresh interpreters: identical outcomes on probe scripts.
+
+Every probe in ``tests/pyfork_probes/`` prints or exercises one detail of how a
+script starts, runs and ends. Each runs on several cases through a plain
+``LocalExecutor`` (a fresh interpreter per run) and through one whose launcher
+is a ``PythonForkLauncher``; stdout, stderr, exit status, termination and the
+files left behind must be the same, and the fork-server must really have run
+the case (no silent fallback).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff import spec
+from fuzzdiff.execute import SPARED, LocalExecutor
+from fuzzdiff.model import Case, Outcome, Program, Termination
+from fuzzdiff.pyfork import PythonForkLauncher, plan, script_imports
+from fuzzdiff.spec import Limits
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+PROBES = Path(__file__).parent / "pyfork_probes"
+LIMITS = Limits(timeout=10.0, memory_mb=1024, output_bytes=4 << 20, file_bytes=1 << 20, processes=64)
+ENV = dict(spec.DEFAULT_ENV)
+
+Pair = tuple[LocalExecutor, LocalExecutor, PythonForkLauncher]
+
+
+@pytest.fixture(scope="module")
+def executors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = str(tmp_path_factory.mktemp("pyfork"))
+    launcher = PythonForkLauncher(ENV, LIMITS, root=root)
+    yield LocalExecutor(ENV, LIMITS, root=root), LocalExecutor(ENV, LIMITS, root=root, launcher=launcher), launcher
+    launcher.close()
+
+
+def interpreter_form(name: str) -> Program:
+    """``python3 probe.py``, as ``program.candidate_program`` builds it."""
+    return Program(argv=(sys.executable, str(PROBES / name)), argv0=sys.executable)
+
+
+def shebang_form(name: str) -> Program:
+    """``./probe.py``, run through its ``#!/usr/bin/env python3`` line."""
+    return Program(argv=(str(PROBES / name),), argv0="probe")
+
+
+FORMS = {"interpreter": interpreter_form, "shebang": shebang_form}
+
+
+def observable(outcome: Outcome) -> tuple[object, ...]:
+    return (outcome.termination, outcome.exit_code, outcome.signal, outcome.stdout, outcome.stderr, outcome.files)
+
+
+def both(executors: Pair, program: Program, case: Case) -> tuple[Outcome, Outcome]:
+    fresh, forked, launcher = executors
+    before = launcher.forked
+    expected = fresh.run(program, case)
+    got = forked.run(program, case)
+    assert launcher.last_reason is None, f"fell back to a fresh run: {launcher.last_reason}"
+    assert launcher.forked == before + 1
+    return expected, got
+
+
+def assert_same(executors: Pair, program: Program, case: Case) -> Outcome:
+    expected, got = both(executors, program, case)
+    for field, a, b in zip(
+        ("termination", "exit", "signal", "stdout", "stderr", "files"),
+        observable(expected),
+        observable(got),
+        strict=True,
+    ):
+        assert a == b, f"{field} differs for {case}:\nfresh:  {a!r}\nforked: {b!r}"
+    return got
+
+
+LATIN = bytes(range(0x20, 0x7F)) + b"\n\xff\xfe caf\xc3\xa9 \xed\xa0\x80\n"
+BIG = bytes(range(256)) * 1200  # 300 KiB: more than a pipe holds
+
+CASES: dict[str, list[Case]] = {
+    "identity.py": [
+        Case(),
+        Case(argv=(b"a", b"\xff\xfe", b"--x=1", b"")),
+        Case(argv=(b"-c", b"print(1)"), env=(("FUZZ_VAR", "x"),)),
+    ],
+    "stdio.py": [Case(), Case(argv=(b"caf\xc3\xa9", b"bad\xff"), stdin=LATIN), Case(stdin=b"no newline")],
+    "stdin_binary.py": [
+        Case(),
+        Case(stdin=BIG),
+        Case(argv=(b"1",), stdin=b"abc\x00\xff"),
+        Case(argv=(b"70000",), stdin=BIG),
+    ],
+    "stdin_lines.py": [Case(), Case(stdin=b"one\ntwo\r\nthree"), Case(stdin=LATIN * 3)],
+    "environ.py": [Case(), Case(env=(("FUZZ_VAR", "set by the case"), ("OTHER", "=x=")))],
+    "exits.py": [
+        Case(argv=(kind,))
+        for kind in (
+            b"none",
+            b"str",
+            b"obj",
+            b"oserror",
+            b"sigterm",
+            b"abort",
+            b"_exit",
+            b"hook",
+            b"badhook",
+            b"fall",
+            b"value",
+            b"chained",
+            b"context",
+            b"kbi",
+            b"deep",
+            b"group",
+        )
+    ]
+    + [Case(argv=(b"int", code)) for code in (b"0", b"3", b"255", b"256", b"-1")],
+    "atexit_threads.py": [Case(), Case(argv=(b"exit",))],
+    "files.py": [
+        Case(),
+        Case(argv=(b"x", b"y"), files=((b"input.txt", b"data\n"), (b"sub/dir/f", b"\x00\x01"))),
+    ],
+    "processes.py": [Case(), Case(argv=(b"handler",))],
+    "output.py": [Case(argv=(b"1000000",)), Case(argv=(b"12345", b"_exit")), Case(argv=(b"99",))],
+    "brokenpipe.py": [Case(), Case(argv=(b"write",))],
+    "warns.py": [Case(), Case(argv=(b"x",))],
+    "recursion.py": [Case(), Case(argv=(b"uncaught",))],
+}
+PARAMS = [(form, name, i) for name, cases in CASES.items() for i in range(len(cases)) for form in FORMS]
+
+
+@pytest.mark.parametrize(("form", "name", "index"), PARAMS, ids=[f"{n}-{i}-{f}" for f, n, i in PARAMS])
+def test_probe_outcomes_are_identical(executors: Pair, form: str, name: str, index: int) -> None:
+    assert_same(executors, FORMS[form](name), CASES[name][index])
+
+
+def test_probes_really_probe(executors: Pair) -> None:
+    """Spot checks that the probes observe what they claim (the comparison is not vacuous)."""
+    out = assert_same(executors, interpreter_form("identity.py"), Case(argv=(b"a",)))
+    assert f"['{PROBES / 'identity.py'}', 'a']".encode() in out.stdout
+    assert b"__main__ " + str(PROBES / "identity.py").encode() in out.stdout
+    assert f"{PROBES}".encode() in out.stdout  # sys.path[0]
+    out = assert_same(executors, interpreter_form("exits.py"), Case(argv=(b"kbi",)))
+    assert out.termination is Termination.SIGNALLED and out.signal == signal.SIGINT
+    assert b'Traceback (most recent call last):\n  File "' + str(PROBES).encode() in out.stderr
+    assert b"pyfork_server" not in out.stderr
+    out = assert_same(executors, interpreter_form("exits.py"), Case(argv=(b"str",)))
+    assert (out.exit_code, out.stderr) == (1, b"err start\na message for stderr\n")
+    out = assert_same(executors, interpreter_form("brokenpipe.py"), Case())
+    assert out.exit_code == 120 and b"BrokenPipeError" in out.stderr
+    out = assert_same(executors, interpreter_form("atexit_threads.py"), Case())
+    assert out.stdout.index(b"thread 2 done") < out.stdout.index(b"atexit last registered")
+    assert b"del at shutdown" in out.stdout and b"ZeroDivisionError" in out.stderr
+    out = assert_same(executors, interpreter_form("output.py"), Case(argv=(b"1000000",)))
+    assert len(out.stdout) > 900_000
+    out = assert_same(executors, interpreter_form("warns.py"), Case())
+    assert b"DeprecationWarning: the imp module is deprecated" in out.stderr
+
+
+def test_modules_and_random_state(executors: Pair) -> None:
+    """After the same top-level imports ``sys.modules`` is the same; random seeds are not shared."""
+    program = interpreter_form("modules.py")
+    seen = set()
+    for n in range(3):
+        expected, got = both(executors, program, Case(argv=(str(n).encode(),)))
+        assert (got.exit_code, got.stdout) == (expected.exit_code, expected.stdout)
+        seen.add(got.stderr)
+    assert len(seen) == 3
+
+
+def test_local_modules_shadow_standard_ones(executors: Pair) -> None:
+    """A module beside the script wins over the standard one, also when a standard
+    module imports it; the fork-server never imports it ahead of the run."""
+    out = assert_same(executors, interpreter_form("shadow/main.py"), Case())
+    assert out.stderr.count(b"local") == 2
+    info = executors[2].servers()[interpreter_form("shadow/main.py")]
+    assert info["preimported"] == [] and "shadows numbers" in info["skipped"]["fractions"]
+
+
+def test_script_change_is_picked_up(executors: Pair, tmp_path: Path) -> None:
+    script = tmp_path / "changing.py"
+    script.write_text("print('first')\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    assert assert_same(executors, program, Case()).stdout == b"first\n"
+    time.sleep(0.01)
+    script.write_text("print('second')\n")
+    got = executors[1].run(program, Case())
+    assert got.stdout == b"second\n"
+    assert assert_same(executors, program, Case()).stdout == b"second\n"
+
+
+def test_loop_is_killed_at_the_timeout_and_the_server_survives(tmp_path: Path) -> None:
+    limits = Limits(timeout=1.0, memory_mb=1024, output_bytes=1 << 20, file_bytes=1 << 20, processes=64)
+    launcher = PythonForkLauncher(ENV, limits, root=str(tmp_path))
+    executor = LocalExecutor(ENV, limits, root=str(tmp_path), launcher=launcher)
+    program = interpreter_form("loop.py")
+    try:
+        out = executor.run(program, Case(argv=(b"quiet",)))
+        assert launcher.last_reason is None
+        assert out.termination is Termination.TIMEOUT and out.stdout == b"looping\n"
+        (server,) = launcher._servers.values()
+        pid = server.proc.pid
+        assert server.alive() and pid in SPARED
+        out = executor.run(program, Case())
+        assert (out.termination, out.exit_code, out.stdout) == (Termination.EXITED, 0, b"looping\n")
+        assert launcher.forked == 2 and server.alive() and next(iter(launcher._servers.values())).proc.pid == pid
+    finally:
+        launcher.close()
+    assert not server.alive() and pid not in SPARED
+
+
+def test_server_killed_mid_run_reruns_fresh(executors: Pair, tmp_path: Path) -> None:
+    """A script that kills its parent when that parent is the fork-server: the run is
+    lost, repeated fresh (where the parent is this process, which it spares), and the
+    outcome is the fresh one; the launcher says why."""
+    script = tmp_path / "killer.py"
+    script.write_text(
+        "import os, signal\n"
+        "with open(f'/proc/{os.getppid()}/cmdline', 'rb') as fh:\n"
+        "    if b'pyfork_server' in fh.read():\n"
+        "        os.kill(os.getppid(), signal.SIGKILL)\n"
+        "print('done')\n"
+    )
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    fresh, forked, launcher = executors
+    lost = launcher.fallbacks["the fork-server died during the run; ran fresh"]
+    got = forked.run(program, Case())
+    assert observable(got) == observable(fresh.run(program, Case()))
+    assert got.stdout == b"done\n"
+    assert launcher.fallbacks["the fork-server died during the run; ran fresh"] == lost + 1
+
+
+def test_server_death_is_recovered(tmp_path: Path) -> None:
+    """The server dies between cases (killed from outside): the next case starts a new one."""
+    launcher = PythonForkLauncher(ENV, LIMITS, root=str(tmp_path))
+    executor = LocalExecutor(ENV, LIMITS, root=str(tmp_path), launcher=launcher)
+    program = interpreter_form("exits.py")
+    try:
+        assert executor.run(program, Case(argv=(b"fall",))).stdout == b"start\nfalls off the end\n"
+        (server,) = launcher._servers.values()
+        os.kill(server.proc.pid, signal.SIGKILL)
+        server.proc.wait()
+        out = executor.run(program, Case(argv=(b"fall",)))
+        assert out.stdout == b"start\nfalls off the end\n" and launcher.last_reason is None
+        assert next(iter(launcher._servers.values())) is not server
+    finally:
+        launcher.close()
+
+
+@pytest.mark.parametrize(
+    ("program", "case", "reason"),
+    [
+        (Program(argv=(sys.executable, "-c", "print(1)"), argv0=sys.executable), Case(), "-c runs no script"),
+        (Program(argv=(sys.executable, "-m", "json.tool"), argv0=sys.executable), Case(), "-m runs no script"),
+        (
+            Program(argv=(sys.executable, "-x", str(PROBES / "stdin_lines.py")), argv0=sys.executable),
+            Case(),
+            "-x is not",
+        ),
+        (Program(argv=("/bin/echo",), argv0="echo"), Case(), "not a Python program"),
+        (interpreter_form("stdin_lines.py"), Case(env=(("PYTHONIOENCODING", "latin-1"),)), "sets PYTHONIOENCODING"),
+        (interpreter_form("stdin_lines.py"), Case(env=(("LC_ALL", "C.UTF-8"),)), "sets LC_ALL"),
+        (interpreter_form("stdin_lines.py"), Case(env=(("TZ", "Europe/Paris"),)), "sets TZ"),
+        (interpreter_form("stdin_lines.py"), Case(files=((b".local/lib/x", b""),)), "~/.local"),
+    ],
+)
+def test_fallback_runs_fresh_and_says_why(executors: Pair, program: Program, case: Case, reason: str) -> None:
+    fresh, forked, launcher = executors
+    before = launcher.forked
+    got = forked.run(program, case)
+    assert launcher.last_reason is not None and reason in launcher.last_reason
+    assert launcher.forked == before
+    assert observable(got) == observable(fresh.run(program, case))
+
+
+def test_script_that_does_not_compile_runs_fresh(executors: Pair, tmp_path: Path) -> None:
+    """Compile errors (and compile-time warnings) are reported by a fresh run, exactly."""
+    script = tmp_path / "broken.py"
+    script.write_text('print("never runs"\n')
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    fresh, forked, launcher = executors
+    got = forked.run(program, Case())
+    assert launcher.last_reason is not None and "does not compile" in launcher.last_reason
+    assert got.exit_code == 1 and b"SyntaxError" in got.stderr
+    assert observable(got) == observable(fresh.run(program, Case()))
+    script.write_text("x = 1\nprint(x is 1)\n")  # SyntaxWarning at compile time
+    got = forked.run(program, Case())
+    assert launcher.last_reason is not None and "warnings" in launcher.last_reason
+    assert b"SyntaxWarning" in got.stderr
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b'# -*- coding: latin-1 -*-\nprint(ascii("caf\xe9"), __doc__)\n',
+        b'\xef\xbb\xbf"""BOM."""\nprint(ascii("caf\xc3\xa9"), __doc__)\n',
+        b"import sys\r\nprint(sys.argv[1:])\r\n",
+    ],
+    ids=["latin1-cookie", "utf8-bom", "crlf"],
+)
+def test_source_encodings(executors: Pair, tmp_path: Path, source: bytes) -> None:
+    script = tmp_path / "encoded.py"
+    script.write_bytes(source)
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    out = assert_same(executors, program, Case(argv=(b"x",)))
+    assert out.exit_code == 0 and out.stdout
+
+
+def test_plans() -> None:
+    flags = Program(argv=(sys.executable, "-u", "-X", "utf8", "-OO", str(PROBES / "exits.py"), "extra"), argv0="py")
+    found = plan(flags, ENV)
+    assert not isinstance(found, str)
+    assert found.prefix == ("py", "-u", "-X", "utf8", "-OO") and found.args == ("extra",)
+    found = plan(shebang_form("exits.py"), ENV)
+    assert not isinstance(found, str) and found.launch == ("/usr/bin/env", "python3")
+    assert plan(Program(argv=(sys.executable, "-X", "importtime", "x.py"), argv0="p"), ENV) == (
+        "interpreter option -X importtime is not supported"
+    )
+
+
+def test_unbuffered_flag_is_honoured(executors: Pair) -> None:
+    program = Program(argv=(sys.executable, "-u", str(PROBES / "output.py")), argv0=sys.executable)
+    out = assert_same(executors, program, Case(argv=(b"12345", b"_exit")))
+    assert out.stdout.endswith(b"tail without newline ")  # unbuffered: nothing lost at os._exit
+
+
+def test_script_imports_are_found_everywhere() -> None:
+    names = script_imports(str(PROBES / "modules.py"))
+    assert names[:4] == ["argparse", "json", "random", "sys"]
+    assert "collections" in names and "collections.OrderedDict" in names
