@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from .engine import CampaignConfig, Judge, minimize, run_campaign
+from .errors import ProgramError
+from .execute import resolve_executable
 from .model import CampaignResult, Case, Event, Finding, Finished, Program
-from .paths import data_paths
+from .paths import copies, data_paths, program_files
 from .program import candidate_program, reference_program, reference_version
 from .runner import Isolation, PoolRunner, ReferenceCache, default_jobs
 from .spec import TaskSpec, load_task
@@ -46,11 +48,19 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
 
 def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
     """What a sandboxed candidate must not see: fuzzdiff's task files, corpora and
-    caches (expected outputs), and with ``mask_reference`` the reference itself."""
+    caches (expected outputs), and with ``mask_reference`` the reference itself,
+    the programs its task file lists under ``mask`` (multi-call binaries), and any
+    hard link or copy of them on the task's PATH or beside them."""
     paths = list(data_paths())
     if mask_reference:
-        exe = setup.reference.argv[0]
-        paths += [exe, os.path.realpath(exe)]
+        path_env = dict(setup.spec.env).get("PATH", "")
+        programs = list(program_files(setup.reference.argv))
+        for name in setup.spec.mask:
+            with suppress(ProgramError):  # not installed here: nothing to hide
+                programs.append(resolve_executable(name, path_env))
+        real = [os.path.realpath(p) for p in programs]
+        search = [*path_env.split(os.pathsep), *(os.path.dirname(p) for p in programs + real)]
+        paths += [*programs, *real, *copies(real, search)]
     return tuple(dict.fromkeys(p for p in paths if os.path.exists(p)))
 
 

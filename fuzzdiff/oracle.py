@@ -36,7 +36,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,11 @@ from .corpus import load_corpus
 from .engine import Judge, spellings
 from .errors import UserError
 from .generate import generate_cases
-from .model import CHANNELS, Case, Divergence
+from .model import CHANNELS, Case, Divergence, Termination
 from .paths import cache_home
 from .refcache import DiskReferenceCache
 from .report import escape, shell_argv
-from .runner import PoolRunner
+from .runner import PoolRunner, ReferenceCache
 from .shrink import Shrinker
 
 POLICIES = ("binary", "graded")
@@ -65,8 +65,15 @@ WINDOW = 64
 FEEDBACK_CHARS = 1500
 #: Bytes of each stream quoted in feedback.
 FEEDBACK_STREAM = 300
+#: Terminations whose runs are costly to repeat.
+SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
+#: The first window; later ones double up to WINDOW.
+FIRST_WINDOW = 4
 #: Shrinking tries per score; a small share of a typical budget.
 SHRINK_BUDGET = 500
+#: Shrinking tries when the counterexample ran into a resource limit (timeout,
+#: output cap): each try may cost a full timeout, and the feedback is the limit.
+SLOW_SHRINK_BUDGET = 16
 #: Seconds a score may take before it is cut off (a safety net; budgets count cases).
 DEADLINE = 600.0
 
@@ -204,14 +211,18 @@ def score(
     use_pool: bool = True,
     deadline: float = DEADLINE,
     sandbox: bool = True,
-    mask_reference: bool = False,
+    mask_reference: bool = True,
+    reference_cache: Callable[[DiskReferenceCache], ReferenceCache] | None = None,
 ) -> Score:
     """Score one candidate for one task. Never raises for the candidate's faults.
 
     ``sandbox``: run both sides in bubblewrap (where it can start; otherwise the
     score's ``isolation`` says what was used), the candidate without sight of
-    fuzzdiff's corpora, caches and task files, and with ``mask_reference`` of the
-    reference binary itself."""
+    fuzzdiff's corpora, caches and task files, and with ``mask_reference`` (the
+    default) of the reference itself, its copies and the task's ``mask`` programs:
+    a candidate that calls the reference is judged on what it does without it.
+    ``reference_cache`` wraps the on-disk reference cache (``distributed`` layers
+    a cluster-wide store over it)."""
     if policy not in POLICIES:
         raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
@@ -223,7 +234,8 @@ def score(
             setup = prepare(task, materialise(cand, workdir))
         except UserError as exc:
             return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-        ref_cache = DiskReferenceCache(setup.spec, setup.reference, cache)
+        disk = DiskReferenceCache(setup.spec, setup.reference, cache)
+        ref_cache = disk if reference_cache is None else reference_cache(disk)
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             return _score(setup, runner, cand, base, cache, use_pool, deadline, start)
     except Exception as exc:  # the oracle's own failure: reported, never a reward
@@ -249,15 +261,22 @@ def _phases(
                 yield phase, case
 
 
-def _windows(items: Iterable[tuple[str, Case]], budget: int) -> Iterator[list[tuple[str, Case]]]:
+def _windows(
+    items: Iterable[tuple[str, Case]], budget: int, first: int = FIRST_WINDOW
+) -> Iterator[list[tuple[str, Case]]]:
+    """Cases in windows that start small and double up to ``WINDOW``: a candidate
+    that fails at once (or hangs on every case) costs a few runs, not a full
+    window. Window sizes change how much runs, never which case counts."""
     window: list[tuple[str, Case]] = []
+    size = first
     for n, item in enumerate(items):
         if n >= budget:
             break
         window.append(item)
-        if len(window) == WINDOW:
+        if len(window) == size:
             yield window
             window = []
+            size = min(2 * size, WINDOW)
     if window:
         yield window
 
@@ -314,8 +333,13 @@ def _score(
                 first_visible = div
     minimal = None
     if first_visible is not None:
+        slow = any(o.termination in SLOW for o in (first_visible.reference, first_visible.candidate))
         shrinker = Shrinker(
-            judge.check, first_visible, budget=SHRINK_BUDGET, batch=2 * runner.jobs, spellings=spellings(setup.spec)
+            judge.check,
+            first_visible,
+            budget=SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET,
+            batch=2 * runner.jobs,
+            spellings=spellings(setup.spec),
         )
         minimal = shrinker.shrink()
         if use_pool:

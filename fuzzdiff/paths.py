@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .spec import REFERENCES_DIR
@@ -31,3 +34,57 @@ def data_paths() -> tuple[str, ...]:
         str(cache_home()),
         str(data_home()),
     )
+
+
+def program_files(argv: Sequence[str]) -> tuple[str, ...]:
+    """The files that make up a program given as a command line: the script(s) it
+    is given when the first word is an interpreter (``python3 ref.py``), else the
+    executable itself. Masking these hides the program without hiding a shared
+    interpreter."""
+    scripts = [w for w in argv[1:] if os.path.isabs(w) and os.path.isfile(w)]
+    return tuple(scripts) if scripts else tuple(argv[:1])
+
+
+def copies(paths: Iterable[str], search: Iterable[str]) -> tuple[str, ...]:
+    """Every file in the ``search`` directories that is one of ``paths`` under another
+    name: a hard link (same inode) or a copy (same size and SHA-256). A candidate
+    must not reach a masked program through a second name."""
+    wanted: dict[int, set[bytes]] = {}
+    inodes: set[tuple[int, int]] = set()
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        inodes.add((st.st_dev, st.st_ino))
+        digest = _digest(p)
+        if digest is not None:
+            wanted.setdefault(st.st_size, set()).add(digest)
+    found: list[str] = []
+    for directory in dict.fromkeys(search):
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat()  # follows symbolic links: a link to a masked file is one too
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            same = (st.st_dev, st.st_ino) in inodes
+            if same or (st.st_size in wanted and _digest(entry.path) in wanted[st.st_size]):
+                found.append(entry.path)
+    return tuple(found)
+
+
+def _digest(path: str) -> bytes | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.digest()

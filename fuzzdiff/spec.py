@@ -114,6 +114,9 @@ class TaskSpec:
     program: str
     version: str = ""
     argv0: str = ""  # the name the program is called by; multi-call binaries dispatch on it (busybox)
+    # Other programs that implement the reference (multi-call binaries such as busybox):
+    # hidden from a sandboxed candidate along with the reference.
+    mask: tuple[str, ...] = ()
     description: str = ""
     options: tuple[OptionSpec, ...] = ()
     operands: OperandSpec = OperandSpec()
@@ -397,6 +400,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         program=program,
         version=top.get("version", str, ""),
         argv0=top.get("argv0", str, ""),
+        mask=top.strings("mask", ()),
         description=top.get("description", str, ""),
         options=options,
         operands=operands,

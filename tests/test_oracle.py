@@ -18,6 +18,7 @@ from .test_e2e_tasks import instantiate
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 BUDGET = 300
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.fixture
@@ -46,27 +47,30 @@ def test_equivalent_scores_one_and_planted_bug_less(task: str, cache: Path, tmp_
     shutil.copy(reference_program(spec).argv[0], copy)
     good = score(task, str(copy), budget=BUDGET, seed=1, cache=cache)
     assert (good.status, good.reward) == ("ok", 1.0), good.feedback
-    wrapper = score(task, instantiate("equivalent_exec.sh", spec, tmp_path), budget=BUDGET, seed=1, cache=cache)
-    assert (wrapper.status, wrapper.reward) == ("ok", 1.0), wrapper.feedback
-    bad = score(task, instantiate("bug_stderr.sh", spec, tmp_path), budget=BUDGET, seed=1, cache=cache)
+    wrapper = instantiate("equivalent_exec.sh", spec, tmp_path)
+    allowed = score(task, wrapper, budget=BUDGET, seed=1, cache=cache, mask_reference=False)
+    assert (allowed.status, allowed.reward) == ("ok", 1.0), allowed.feedback
+    bug = instantiate("bug_stderr.sh", spec, tmp_path)
+    bad = score(task, bug, budget=BUDGET, seed=1, cache=cache, mask_reference=False)
     assert bad.status == "ok" and bad.reward is not None and bad.reward < 1.0
 
 
 def test_same_inputs_same_score(cache: Path, tmp_path: Path) -> None:
     spec = load_task("base64")
     cand = instantiate("bug_option.sh", spec, tmp_path)
-    first = score("base64", cand, budget=BUDGET, seed=4, cache=cache)
-    second = score("base64", cand, budget=BUDGET, seed=4, cache=cache)
+    # planted bugs wrap the reference, so it must stay visible to them
+    first = score("base64", cand, budget=BUDGET, seed=4, cache=cache, mask_reference=False)
+    second = score("base64", cand, budget=BUDGET, seed=4, cache=cache, mask_reference=False)
     assert first.reward == 0.0 and first.counterexample is not None
     assert stable(first) == stable(second)
 
 
 def test_reference_runs_once_per_case_across_candidates(cache: Path, tmp_path: Path) -> None:
     spec = load_task("fold")
-    first = score("fold", "fold", budget=200, seed=2, cache=cache, use_pool=False)
+    first = score("fold", "fold", budget=200, seed=2, cache=cache, use_pool=False, mask_reference=False)
     assert first.reference_executions == first.cases == 200
     wrapper = instantiate("equivalent_exec.sh", spec, tmp_path)
-    second = score("fold", wrapper, budget=200, seed=2, cache=cache, use_pool=False)
+    second = score("fold", wrapper, budget=200, seed=2, cache=cache, use_pool=False, mask_reference=False)
     assert second.reward == 1.0
     assert second.reference_executions == 0
     assert second.candidate_executions == 200
@@ -74,9 +78,8 @@ def test_reference_runs_once_per_case_across_candidates(cache: Path, tmp_path: P
 
 def test_graded_policy_is_the_share_of_agreeing_probes(cache: Path, tmp_path: Path) -> None:
     spec = load_task("base64")
-    graded = score(
-        "base64", instantiate("bug_stderr.sh", spec, tmp_path), budget=1000, seed=1, policy="graded", cache=cache
-    )
+    bug = instantiate("bug_stderr.sh", spec, tmp_path)
+    graded = score("base64", bug, budget=1000, seed=1, policy="graded", cache=cache, mask_reference=False)
     assert graded.probe_cases == len(probe_cases("base64"))
     assert graded.reward == round(graded.probe_agreed / graded.probe_cases, 6)
     assert 0.0 < graded.reward < 1.0
@@ -98,8 +101,22 @@ def test_crashing_candidate_is_behaviour_not_error(cache: Path) -> None:
 
 
 def test_shell_source_candidate(cache: Path) -> None:
-    result = score("wc", Candidate(source='exec wc "$@"\n', language="shell"), budget=100, cache=cache)
+    wrapper = Candidate(source='exec wc "$@"\n', language="shell")
+    result = score("wc", wrapper, budget=100, cache=cache, mask_reference=False)
     assert (result.status, result.reward) == ("ok", 1.0)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'exec wc "$@"\n',  # by name
+        'exec /usr/bin/wc "$@"\n',  # by path
+        'cp /usr/bin/wc ./w 2>/dev/null; exec ./w "$@"\n',  # a copy made at run time
+    ],
+)
+def test_calling_the_reference_is_a_cheat_by_default(cache: Path, source: str) -> None:
+    result = score("wc", Candidate(source=source, language="shell"), budget=40, cache=cache)
+    assert (result.status, result.reward) == ("ok", 0.0), result.feedback
 
 
 def test_held_out_split_is_stable_and_partial() -> None:
@@ -109,7 +126,8 @@ def test_held_out_split_is_stable_and_partial() -> None:
     assert held == [c for c in probe_cases("base64") if is_held_out(c)]
 
 
-FENCED_GOOD = 'Here you go:\n```sh\nexec base64 "$@"\n```\n'
+# An honest port (not a wrapper: the oracle hides the reference from candidates).
+FENCED_GOOD = "Here you go:\n```python\n" + (EXAMPLES / "base64" / "good.py").read_text() + "```\n"
 FENCED_BAD = "```python\nimport sys\nsys.stdout.write('nope')\n```"
 
 

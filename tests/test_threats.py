@@ -1,0 +1,215 @@
+"""Every threat of the sandbox issue, as a hostile candidate scored by the oracle,
+once in bubblewrap and once in the fallback (Landlock, rlimits, pids cgroup).
+
+Each test checks what the issue asks: the score finishes with status "ok", a
+hostile or cheating candidate gets no reward, no process of the candidate is
+left, nothing is written outside the sandbox. Whether secrets were unreadable is
+checked through the verdict itself: "spies" are honest ports of base64
+(examples/base64/good.py) that write ``LEAK`` to stderr when they manage to read
+the reference, fuzzdiff's stored outputs or the network. A spy earns reward 1
+only if every attempt failed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import fuzzdiff.sandbox
+from fuzzdiff.api import hidden_paths, prepare
+from fuzzdiff.landlock import abi
+from fuzzdiff.oracle import Candidate, Score, score
+from fuzzdiff.paths import data_paths, program_files
+from fuzzdiff.spec import parse_task
+
+from .conftest import host_processes
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = REPO / "examples" / "base64" / "good.py"
+MODES = ("bubblewrap", "landlock")
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    chosen: str = request.param
+    if chosen == "bubblewrap" and not fuzzdiff.sandbox.bwrap_available():
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    if chosen == "landlock":
+        if abi() < 1:
+            pytest.skip("the kernel has no Landlock")
+        monkeypatch.setattr(fuzzdiff.sandbox, "bwrap_available", lambda: False)
+    return chosen
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("FUZZDIFF_CACHE", str(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def task(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shipped base64 task with a short timeout: hanging candidates cost each
+    of their runs a full timeout, and these tests only need to see them cut off."""
+    path = tmp_path_factory.mktemp("task") / "base64.toml"
+    text = (REPO / "references" / "base64.toml").read_text()
+    assert "[limits]" not in text
+    path.write_text(text + "\n[limits]\ntimeout = 1.0\n")
+    return str(path)
+
+
+def judge(task: str, source: str, mode: str, budget: int = 12) -> Score:
+    result = score(task, Candidate(source=source, language="shell"), budget=budget, seed=3, use_pool=False, jobs=1)
+    assert result.status == "ok", result.error
+    assert result.isolation.startswith("bubblewrap" if mode == "bubblewrap" else "landlock-"), result.isolation
+    return result
+
+
+def spy(probe: str) -> str:
+    """An honest base64 that reports ``LEAK`` on stderr when ``probe`` succeeds.
+    The port's source travels inside the candidate (the checkout may be under
+    /tmp, which is private inside the sandbox)."""
+    return honest(f"if {probe}; then echo LEAK >&2; fi\n")
+
+
+def honest(prelude: str) -> str:
+    """``prelude``, then the base64 port written to the run's private TMPDIR and run."""
+    port = GOOD.read_text()
+    return f'{prelude}cat > "$TMPDIR/port.py" <<\'PORT\'\n{port}PORT\nexec python3 "$TMPDIR/port.py" "$@"\n'
+
+
+# -- survival: the candidate is hostile, the verdict is "no reward" and nothing is left --
+
+HOSTILE = {
+    "fork bomb": "f() { f | f & }; f",
+    "endless loop": "while :; do :; done",
+    "unbounded memory": "python3 -c 'b = []\nwhile True: b.append(bytearray(1 << 24))'",
+    "endless stdout": "yes",
+    "endless stderr": "yes >&2",
+    "fills the disk": "head -c 2000000000 /dev/zero > big; yes > more",
+    "kills its parent": "kill -9 $PPID; kill -9 0; exit 0",
+    "closes its streams": "exec 0<&- 1>&- 2>&-; exit 0",
+    "dies by a signal": "kill -SEGV $$",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_candidate_scores_zero_and_leaves_nothing(name: str, mode: str, cache: Path, task: str) -> None:
+    marker = f"threat-{uuid.uuid4().hex[:8]}"
+    # the marker rides in a comment so that leftover processes can be found by command line
+    result = judge(task, f"# {marker}\n{HOSTILE[name]}\n", mode, budget=6)
+    assert result.reward == 0.0
+    assert host_processes(marker) == []
+
+
+def test_detached_daemon_does_not_outlive_the_score(mode: str, cache: Path, task: str) -> None:
+    marker = str(4000 + os.getpid() % 1000)
+    result = judge(task, f"setsid sleep {marker}.5 </dev/null >/dev/null 2>&1 &\nexit 0\n", mode, budget=6)
+    assert result.reward == 0.0
+    assert host_processes(f"sleep {marker}.5") == []
+
+
+# -- cheats: calling the reference, reading stored outputs, the network ----------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'exec base64 "$@"',
+        'exec /usr/bin/base64 "$@"',
+        'cat /usr/bin/base64 > b && chmod +x b && exec ./b "$@"',
+        'exec /proc/1/root/usr/bin/base64 "$@"',
+    ],
+)
+def test_calling_the_reference_earns_nothing(source: str, mode: str, cache: Path, task: str) -> None:
+    assert judge(task, source + "\n", mode).reward == 0.0
+
+
+def test_honest_port_scores_one(mode: str, cache: Path, task: str) -> None:
+    """The control for the spies below: without a leak, the port is equivalent."""
+    assert judge(task, spy("false"), mode).reward == 1.0
+
+
+def test_reference_is_unreadable(mode: str, cache: Path, task: str) -> None:
+    probe = "{ cat /usr/bin/base64 || cat /bin/base64; } 2>/dev/null | grep -q ."
+    assert judge(task, spy(probe), mode).reward == 1.0
+
+
+def test_stored_outputs_are_unreadable(mode: str, cache: Path, task: str) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "expected.json").write_text("{}")
+    files = [REPO / "corpora/base64/manifest.json", REPO / "references/base64.toml", cache / "expected.json"]
+    assert all(f.is_file() for f in files)
+    assert str(cache) in data_paths()
+    probe = " || ".join(f"cat {f} >/dev/null 2>&1" for f in files)
+    listing = " || ".join(f"ls {f.parent} 2>/dev/null | grep -q ." for f in files)
+    assert judge(task, spy(f"{probe} || {listing}"), mode).reward == 1.0
+
+
+def test_limits_cannot_be_raised_and_no_capability_is_held(mode: str, cache: Path, task: str) -> None:
+    raise_limits = "ulimit -v unlimited 2>/dev/null || ulimit -H -f unlimited 2>/dev/null"
+    probe = f"{raise_limits} || grep -Eq 'CapEff:.*[1-9a-f]' /proc/self/status"
+    assert judge(task, spy(probe), mode).reward == 1.0
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_network_is_unreachable(mode: str, cache: Path, task: str, listener: int) -> None:
+    connect = f"import socket; socket.create_connection(('127.0.0.1', {listener}), timeout=1)"
+    probe = f'{sys.executable} -c "{connect}" 2>/dev/null'
+    assert judge(task, spy(probe), mode).reward == 1.0
+
+
+def test_nothing_is_written_outside(mode: str, cache: Path, task: str) -> None:
+    targets = [REPO / f".escape-{uuid.uuid4().hex[:8]}", Path("/var/tmp") / f"escape-{uuid.uuid4().hex[:8]}"]
+    writes = "; ".join(f"echo x > {t} 2>/dev/null" for t in targets)
+    judge(task, honest(f"{writes}\n"), mode)
+    assert [t for t in targets if t.exists()] == []
+
+
+# -- what is masked ---------------------------------------------------------------
+
+
+def test_masking_covers_copies_links_and_multi_call_binaries(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ref = bin_dir / "ref"
+    ref.write_text("#!/bin/sh\necho reference\n")
+    ref.chmod(0o755)
+    os.link(ref, bin_dir / "hard-link")
+    (bin_dir / "copy").write_bytes(ref.read_bytes())
+    (bin_dir / "same-size").write_text("#!/bin/sh\necho referencf\n")
+    (bin_dir / "multi").write_text("#!/bin/sh\n")
+    (bin_dir / "multi").chmod(0o755)
+    (bin_dir / "symlink").symlink_to(ref)
+    spec = parse_task(
+        {"name": "t", "program": "ref", "mask": ["multi", "not-installed"], "env": {"PATH": str(bin_dir)}}, "t.toml"
+    )
+    setup = prepare(spec, "true")
+    hidden = set(hidden_paths(setup, mask_reference=True))
+    assert {str(bin_dir / n) for n in ("ref", "hard-link", "copy", "multi", "symlink")} <= hidden
+    assert str(bin_dir / "same-size") not in hidden
+    assert not {str(bin_dir / n) for n in ("ref", "multi")} & set(hidden_paths(setup, mask_reference=False))
+
+
+def test_interpreted_reference_masks_its_script_not_the_interpreter(tmp_path: Path) -> None:
+    script = tmp_path / "ref.py"
+    script.write_text("print('hi')\n")
+    assert program_files((sys.executable, str(script))) == (str(script),)
+    assert program_files(("/usr/bin/base64",)) == ("/usr/bin/base64",)
