@@ -5,23 +5,35 @@
 hold no logic of their own. The engine reaches the world only through a
 ``PairRunner`` (which wraps the executor) and the task spec.
 
+Guidance: after the first window, part of each window is mutants
+(``mutate``) of cases that showed a new behaviour signature of the pair (the
+pool), including cases made from the reference's own output (feedback); the
+rest is fresh structured generation. ``CampaignConfig.guidance`` switches each
+part off; an empty set is generation alone.
+
 Determinism: cases come from the seed in a fixed order and are judged in that
-order, whatever the number of workers. ``cases`` in the result counts the
-generated cases up to and including the one that completed the requested
-number of findings (or the whole budget), so it too is independent of
-parallelism.
+order, whatever the number of workers. Mutants of window ``n`` are made when
+window ``n`` is taken, from a random source derived from the seed and ``n``,
+out of the pool as it stood after window ``n - 1`` was judged; the prefetch
+thread only draws fresh generation, whose order is fixed. ``cases`` in the
+result counts the cases judged up to and including the one that completed the
+requested number of findings (or the whole budget), so it too is independent
+of parallelism.
 """
 
 from __future__ import annotations
 
+import random
+import re
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .compare import compare, normalise
 from .corpus import outcome_behaviour
-from .generate import generate_cases
+from .generate import derive_seed, generate_cases
 from .model import (
     CampaignResult,
     Case,
@@ -36,6 +48,7 @@ from .model import (
     Progress,
     Shrunk,
 )
+from .mutate import GUIDANCE, Mutator, Parent
 from .runner import PairRunner
 from .shrink import Shrinker
 from .spec import TaskSpec
@@ -45,6 +58,16 @@ WINDOW = 64
 #: Re-runs of a minimal case before it is reported; a case that does not
 #: reproduce every time is reported as flaky.
 CONFIRM_RUNS = 3
+#: Share of a window made of mutants once there are parents: half keeps fresh
+#: generation's breadth (shallow bugs) while the pool digs into what was new.
+MUTANT_SHARE = 0.5
+#: Parents the pool keeps; signatures are coarse, so a campaign rarely fills it.
+POOL_LIMIT = 2048
+#: Share of parents taken from the last window judged rather than the pool: the
+#: pool holds one case per coarse signature, the window the variety around it.
+RECENT_SHARE = 0.25
+#: Attempts at one mutant not judged before; past them the slot goes to fresh generation.
+MUTANT_TRIES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +78,87 @@ class CampaignConfig:
     shrink: bool = True
     shrink_budget: int = 2000  # proposals per finding
     batch: int = 4  # cases evaluated together while shrinking
+    guidance: frozenset[str] = frozenset(GUIDANCE)  # mutate.GUIDANCE names; empty: generation alone
 
 
 def behaviour_signature(reference: Outcome, candidate: Outcome, channels: tuple[str, ...]) -> tuple[object, ...]:
-    """A coarse class of what the pair did; counts distinct behaviours seen."""
+    """A coarse class of what the pair did: both exit classes, the differing
+    channels, the class of the reference's first stderr line and the size class
+    of both stdouts. Counts distinct behaviours; a case with a new one joins the
+    guidance pool."""
 
     def size_class(data: bytes) -> int:
-        return min(len(data).bit_length(), 12)
+        return min(len(data).bit_length(), 17)
 
     return (
         reference.exit_class(),
         candidate.exit_class(),
         channels,
-        bool(reference.stderr),
+        stderr_class(reference.stderr),
         size_class(reference.stdout),
+        size_class(candidate.stdout),
     )
+
+
+_QUOTED = re.compile(rb"'[^']*'|\"[^\"]*\"")
+_DIGITS = re.compile(rb"[0-9]+")
+
+
+def stderr_class(stderr: bytes) -> bytes:
+    """The first stderr line with quoted names and numbers masked, at most 80 bytes:
+    "invalid option" and "No such file" are different classes, two file names are not."""
+    first = stderr.split(b"\n", 1)[0][:200]
+    return _DIGITS.sub(b"N", _QUOTED.sub(b"'*'", first))[:80]
+
+
+class Guide:
+    """The pool of parents and the mutator: what mutants are made from.
+
+    ``observe`` is called for every judged case in order; ``mutants`` draws
+    parents from the pool as it stands, and a share from the last window judged
+    (with "pool" off: all from the last window).
+    """
+
+    def __init__(self, spec: TaskSpec, seed: int, guidance: frozenset[str]) -> None:
+        self.mutator = Mutator(spec, guidance)
+        self.use_pool = "pool" in guidance
+        self.seed = seed
+        self.pool: list[Parent] = []
+        self.recent: list[Parent] = []
+        self.last: list[Parent] = []
+
+    def observe(self, case: Case, reference: Outcome, new_behaviour: bool) -> None:
+        parent = Parent(case, reference.stdout)
+        if new_behaviour:
+            if self.use_pool and len(self.pool) < POOL_LIMIT:
+                self.pool.append(parent)
+            if self.mutator.use_dictionary:
+                self.mutator.dictionary.harvest(reference.stdout)
+                self.mutator.dictionary.harvest(reference.stderr)
+        self.recent.append(parent)
+
+    def end_window(self) -> None:
+        self.last, self.recent = self.recent, []
+
+    def _parent(self, rng: random.Random) -> Parent:
+        if self.pool and (not self.last or rng.random() >= RECENT_SHARE):
+            return rng.choice(self.pool)
+        return rng.choice(self.last)
+
+    def mutants(self, count: int, seen: set[str], *path: object) -> list[Case]:
+        """Up to ``count`` mutants not in ``seen`` (added to it), from a source seeded by ``path``."""
+        if count <= 0 or not (self.pool or self.last) or not self.mutator.active:
+            return []
+        rng = random.Random(derive_seed(self.seed, "mutate", *path))
+        out: list[Case] = []
+        for _ in range(count):
+            for _ in range(MUTANT_TRIES):
+                case = self.mutator.mutant(rng, self._parent(rng), self._parent(rng))
+                if case is not None and (key := case.key()) not in seen:
+                    seen.add(key)
+                    out.append(case)
+                    break
+        return out
 
 
 class Judge:
@@ -113,36 +202,63 @@ def run_campaign(
     novel: list[tuple[Case, Outcome]] = []
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
+    guide = Guide(spec, config.seed, config.guidance)
+    fresh: deque[Case] = deque()
+    judged_keys: set[str] = set()
 
     def take() -> list[Case]:
         return [c for _, c in zip(range(WINDOW), stream, strict=False)]
 
     # Generation (pure Python, ~1 ms a case) overlaps with execution: the next
-    # window is drawn on a helper thread while the workers run this one.
+    # window of fresh cases is drawn on a helper thread while the workers run this one.
+    # Mutants depend on results, so they are made here, when a window is taken.
     prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuzzdiff-generate")
     upcoming = prefetch.submit(take)
-    exhausted = False
-    while not exhausted and len(first) < config.max_divergences:
-        window = upcoming.result()
-        if len(window) < WINDOW:
-            exhausted = True
-        else:
-            upcoming = prefetch.submit(take)
+    dry = False  # the fresh stream has ended
+    number = 0
+    while judged < config.budget and len(first) < config.max_divergences:
+        size = min(WINDOW, config.budget - judged)
+        mutants = guide.mutants(round(size * MUTANT_SHARE), judged_keys, number)
+        window: list[Case] = []
+        while len(window) + len(mutants) < size:
+            if not fresh:
+                if dry:
+                    break
+                drawn = upcoming.result()
+                if len(drawn) < WINDOW:
+                    dry = True
+                else:
+                    upcoming = prefetch.submit(take)
+                fresh.extend(drawn)
+                continue
+            case = fresh.popleft()
+            if (key := case.key()) not in judged_keys:
+                judged_keys.add(key)
+                window.append(case)
+        window += mutants
+        if len(window) < size and dry:  # generation is exhausted: mutants fill the window
+            window += guide.mutants(size - len(window), judged_keys, number, "fill")
+        number += 1
         if not window:
             break
         for case, (ref, cand) in zip(window, judge.outcomes(window), strict=True):
             judged += 1
             div = compare(case, ref, cand, spec.compare)
-            behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
+            pair_sig = behaviour_signature(ref, cand, div.channels if div else ())
+            new = pair_sig not in behaviours
+            behaviours.add(pair_sig)
             sig = outcome_behaviour(case, ref)
             if sig not in novel_seen:
                 novel_seen.add(sig)
                 novel.append((case, ref))
+                new = True
+            guide.observe(case, ref, new)
             if div is not None and div.fingerprint not in first:
                 first[div.fingerprint] = (judged - 1, div)
                 yield Found(judged - 1, div)
                 if len(first) >= config.max_divergences:
                     break
+        guide.end_window()
         yield Progress(judged, len(behaviours), len(first), time.monotonic() - start)
     prefetch.shutdown(wait=True, cancel_futures=True)
 

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Planted bug (deep: an input past the generator's size): with no options, an
+# input of 1024 bytes or more gets a byte count one too small.
+for a in "$@"; do case "$a" in -?*) exec cksum "$@" ;; esac; done
+o=$(mktemp) || exit 99
+cksum "$@" > "$o"
+rc=$?
+if ! awk '$2 + 0 >= 1024 { f = 1 } END { exit !f }' "$o"; then
+  cat "$o"
+  rm -f "$o"
+  exit $rc
+fi
+while IFS= read -r line; do
+  crc=${line%% *}
+  rest=${line#* }
+  size=${rest%% *}
+  case "$size" in
+    '' | *[!0-9]*) printf '%s\n' "$line" ;;
+    *) if [ "$size" -ge 1024 ]; then printf '%s %s%s\n' "$crc" $((size - 1)) "${rest#"$size"}"; else printf '%s\n' "$line"; fi ;;
+  esac
+done < "$o"
+rm -f "$o"
+exit $rc

@@ -1,0 +1,213 @@
+"""Mutators (pure, seeded) and behaviour-guided campaigns with fake programs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzzdiff.codec import decode_case, encode_case
+from fuzzdiff.engine import CampaignConfig, run_campaign
+from fuzzdiff.errors import UserError
+from fuzzdiff.execute import FunctionExecutor
+from fuzzdiff.generate import generate_cases
+from fuzzdiff.model import CampaignResult, Case, Finished, Outcome
+from fuzzdiff.mutate import (
+    GUIDANCE,
+    MAX_ARGV,
+    MAX_DATA,
+    Dictionary,
+    Mutator,
+    Parent,
+    feed_back,
+    make_boundary,
+    parse_guidance,
+)
+from fuzzdiff.runner import Pair, SerialRunner
+from fuzzdiff.spec import TaskSpec, parse_task
+
+from .conftest import CAND, REF, SIMPLE_TASK, exited
+
+ALL = frozenset(GUIDANCE)
+
+
+def parents(spec: TaskSpec, n: int = 40) -> list[Parent]:
+    return [Parent(c, b" ".join(c.argv) + b"\n" + c.stdin) for c in generate_cases(spec, 3, n)]
+
+
+def mutants(spec: TaskSpec, seed: int, n: int = 200, guidance: frozenset[str] = ALL) -> list[Case | None]:
+    mutator = Mutator(spec, guidance)
+    rng = random.Random(seed)
+    pool = parents(spec)
+    return [mutator.mutant(rng, rng.choice(pool), rng.choice(pool)) for _ in range(n)]
+
+
+def test_mutants_are_a_function_of_the_seed(spec: TaskSpec) -> None:
+    assert mutants(spec, 7) == mutants(spec, 7)
+    assert mutants(spec, 7) != mutants(spec, 8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32))
+def test_mutants_are_valid_cases(seed: int) -> None:
+    spec = parse_task(SIMPLE_TASK, "<test>")
+    made = [m for m in mutants(spec, seed, 60) if m is not None]
+    assert made, "most mutations apply"
+    for case in made:
+        assert isinstance(case, Case)
+        assert all(isinstance(a, bytes) and b"\x00" not in a for a in case.argv) and len(case.argv) <= MAX_ARGV
+        assert len(case.stdin) <= MAX_DATA and all(len(c) <= MAX_DATA for _, c in case.files)
+        names = [n for n, _ in case.files]
+        assert names == sorted(set(names))
+        assert decode_case(encode_case(case)) == case  # storable in a corpus like any case
+
+
+def test_each_family_alone_changes_cases(spec: TaskSpec) -> None:
+    pool = parents(spec)
+    for family in ("mutate", "dictionary", "feedback"):
+        made = [m for m in mutants(spec, 1, 100, frozenset({family})) if m is not None]
+        assert sum(m not in {p.case for p in pool} for m in made) >= 20, family
+    assert not Mutator(spec, frozenset({"pool"})).active
+    assert not Mutator(spec, frozenset()).active
+
+
+def test_feedback_feeds_the_reference_output_back(spec: TaskSpec) -> None:
+    listing = b"e3b0c442  a\n"
+    parent = Parent(Case(argv=(b"a",), files=((b"a", b""),)), listing)
+    dictionary = Dictionary(spec)
+    seen_stdin = seen_file = False
+    for seed in range(60):
+        case = feed_back(random.Random(seed), parent, dictionary)
+        assert case is not None
+        assert dict(case.files)[b"a"] == b"", "the parent's files are kept, so a listing still verifies"
+        as_file = [n for n, c in case.files if c == listing]
+        assert case.stdin == listing or as_file
+        if as_file:
+            assert as_file[0] in case.argv, "a fed-back file is named as an operand"
+            seen_file = True
+        else:
+            seen_stdin = True
+    assert seen_stdin and seen_file
+    assert feed_back(random.Random(0), Parent(Case(), b""), dictionary) is None  # no output, nothing to feed
+
+
+def test_boundary_moves_a_number_to_an_edge(spec: TaskSpec) -> None:
+    dictionary = Dictionary(spec)
+    boundary = make_boundary(dictionary.numbers)
+    case = Case(argv=(b"-n", b"7", b"in.txt"))
+    values = set()
+    for seed in range(200):
+        out = boundary(random.Random(seed), case, case)
+        assert out is not None and out.argv[0] == b"-n" and out.argv[2] == b"in.txt"
+        values.add(int(out.argv[1]))
+    assert {0, 1, -1, 50, 51, 2**31, 2**63} <= values  # the task's own max (50) and its successor too
+    assert boundary(random.Random(0), Case(argv=(b"-a",)), case) is None
+
+
+def test_dictionary_harvests_tokens_in_order_and_bounded(spec: TaskSpec) -> None:
+    d = Dictionary(spec)
+    d.harvest(b"usage: prog [--alpha] 'file'\n  -n, --number=N")
+    assert d.tokens()[:4] == (b"usage", b"prog", b"--alpha", b"file")
+    assert b"--number=N" in d.tokens()
+    for i in range(2000):
+        d.harvest(f"tok{i}".encode())
+    assert len(d.tokens()) == 512
+
+
+def test_parse_guidance() -> None:
+    assert parse_guidance("all") == ALL
+    assert parse_guidance("none") == frozenset()
+    assert parse_guidance("pool,feedback") == {"pool", "feedback"}
+    assert parse_guidance("-feedback") == ALL - {"feedback"}
+    with pytest.raises(UserError, match="unknown guidance 'bogus'"):
+        parse_guidance("bogus")
+    with pytest.raises(UserError):
+        parse_guidance("pool,-feedback")
+
+
+# -- campaigns -----------------------------------------------------------------------
+
+
+def _decode_mode(argv: Sequence[bytes]) -> bool:
+    return any(a == b"-a" or (len(a) > 2 and b"--alpha".startswith(a)) for a in argv)
+
+
+def hex_tool(case: Case) -> Outcome:
+    """A reference: writes stdin as hex, or with -a/--alpha decodes hex from stdin."""
+    if not _decode_mode(case.argv):
+        return exited(0, case.stdin.hex().encode() + b"\n")
+    try:
+        return exited(0, bytes.fromhex(case.stdin.decode("ascii")))
+    except ValueError:
+        return exited(1, stderr=b"prog: invalid input\n")
+
+
+def hex_tool_bug(case: Case) -> Outcome:
+    """The candidate: decoding 24 bytes or more loses the last one. Random stdin is
+    never 48 valid hex digits; the reference's own output is."""
+    out = hex_tool(case)
+    if _decode_mode(case.argv) and out.exit_code == 0 and len(out.stdout) >= 24:
+        return exited(0, out.stdout[:-1])
+    return out
+
+
+class ThreadedRunner(SerialRunner):
+    """Evaluates each batch on threads in whatever order they finish (a stand-in
+    for worker processes), returning pairs in case order like every runner."""
+
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+        def one(case: Case) -> Pair:
+            return (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(one, cases))
+
+
+def hex_campaign(spec: TaskSpec, guidance: frozenset[str], runner_type: type = SerialRunner) -> CampaignResult:
+    executor = FunctionExecutor({REF.argv[0]: hex_tool, CAND.argv[0]: hex_tool_bug})
+    config = CampaignConfig(seed=5, budget=2000, guidance=guidance)
+    events = list(run_campaign(spec, runner_type(executor, REF, CAND), REF, CAND, config))
+    last = events[-1]
+    assert isinstance(last, Finished)
+    return last.result
+
+
+def test_bug_reached_only_through_reference_output_is_found(spec: TaskSpec) -> None:
+    random_only = hex_campaign(spec, frozenset())
+    assert random_only.verdict == "equivalent" and random_only.cases == 2000
+    # havoc alone does not make 48 valid hex digits either
+    assert hex_campaign(spec, frozenset({"pool", "mutate"})).verdict == "equivalent"
+    for guidance in (ALL, frozenset({"pool", "feedback"}), frozenset({"pool", "dictionary"})):
+        # output fed back as stdin, or a harvested hex token inserted into stdin
+        guided = hex_campaign(spec, guidance)
+        assert guided.verdict == "divergent", guidance
+        minimal = guided.findings[0].divergence.case
+        assert _decode_mode(minimal.argv) and len(bytes.fromhex(minimal.stdin.decode())) >= 24
+
+
+def test_guided_campaign_is_independent_of_batch_timing(spec: TaskSpec) -> None:
+    serial = hex_campaign(spec, ALL)
+    threaded = hex_campaign(spec, ALL, ThreadedRunner)
+    assert serial.cases == threaded.cases
+    assert serial.counterexample == threaded.counterexample
+    assert serial.behaviours == threaded.behaviours
+
+
+def test_guidance_keeps_the_budget_and_distinct_cases(spec: TaskSpec) -> None:
+    judged: list[Case] = []
+
+    def recording(case: Case) -> Outcome:
+        judged.append(case)
+        return hex_tool(case)
+
+    executor = FunctionExecutor({REF.argv[0]: recording, CAND.argv[0]: hex_tool})
+    events = list(run_campaign(spec, SerialRunner(executor, REF, CAND), REF, CAND, CampaignConfig(seed=2, budget=500)))
+    result = events[-1].result  # type: ignore[attr-defined]
+    assert result.cases == 500 and result.verdict == "equivalent"
+    assert len(judged) == len(set(judged)) == 500
+    fresh = set(generate_cases(spec, 2, 500))
+    assert 100 < sum(c not in fresh for c in judged) < 400, "about half are mutants after the first window"
