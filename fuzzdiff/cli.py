@@ -29,6 +29,7 @@ from .execute import LocalExecutor
 from .generate import generate_cases
 from .mine import mine_task, task_toml
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
+from .mutate import GUIDANCE, parse_guidance
 from .oracle import POLICIES
 from .oracle import score as oracle_score
 from .paths import data_home
@@ -118,6 +119,13 @@ def fuzz(
     mask_reference: Annotated[
         bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
     ] = False,
+    guidance: Annotated[
+        str,
+        typer.Option(
+            help="Behaviour guidance: all, none (generation alone), a comma list of pool, mutate, dictionary, "
+            "feedback, or all but some (-feedback)."
+        ),
+    ] = "all",
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -127,6 +135,7 @@ def fuzz(
         if (task is None) == (reference is None):
             raise UserError("give a TASK or --reference CMD (one of them); see `fuzzdiff fuzz --help`")
         spec = load_task(task) if task is not None else mined_spec(reference or "")
+        guided = parse_guidance(guidance)
         setup = prepare(spec, candidate)
     except UserError as exc:
         _fail(str(exc))
@@ -139,6 +148,7 @@ def fuzz(
         shrink=shrink_budget > 0,
         shrink_budget=max(shrink_budget, 1),
         batch=2 * (jobs or default_jobs()),
+        guidance=guided,
     )
     progress = _Progress(sys.stderr.isatty() and not as_json, budget)
     result: CampaignResult | None = None
@@ -166,6 +176,8 @@ def fuzz(
     if not no_corpus:
         _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
+    if guided != frozenset(GUIDANCE):  # the cases a seed gives depend on the guidance
+        reproduce += " --guidance " + shlex.quote(",".join(sorted(guided)) or "none")
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
@@ -382,11 +394,29 @@ def score(
         bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
     ] = True,
     mask_reference: Annotated[
-        bool, typer.Option("--mask-reference", help="Hide the reference binary from the candidate's sandbox.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--mask-reference/--no-mask-reference",
+            help="Hide the reference binary (and copies, and the task's `mask` programs) from the candidate; "
+            "--no-mask-reference lets wrappers of the reference score, which is a cheat in training.",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per candidate on stdout.")] = False,
+    use_ray: Annotated[
+        bool, typer.Option("--ray", help="Score on Ray, one candidate per actor call (a local Ray runtime).")
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", metavar="ADDR", help="Score on this Ray cluster (HOST:PORT, ray://HOST:PORT or auto)."
+        ),
+    ] = None,
 ) -> None:
     """Score candidates as a reward oracle: one result per candidate, in the order given.
+
+    With --ray or --ray-address, candidates are scored in parallel on Ray with
+    the same results as --no-pool locally (the pool is not used there); --jobs
+    is then worker processes per candidate (default 1).
 
     Exit status 0 when every candidate was scored (whatever its reward), 1 when
     any score is an infrastructure error or hit its deadline, 2 for usage errors.
@@ -398,18 +428,42 @@ def score(
     except UserError as exc:
         _fail(str(exc))
     failed = False
-    for cmd in candidate:
-        result = oracle_score(
-            task,
-            cmd,
-            budget=budget,
-            seed=seed,
-            policy=policy,
-            jobs=jobs,
-            use_pool=not no_pool,
-            sandbox=sandbox,
-            mask_reference=mask_reference,
+    if use_ray or ray_address is not None:
+        from .distributed import score_ray  # Ray is an optional extra: imported only when asked for
+
+        if not no_pool:
+            typer.echo("fuzzdiff: note: --ray scores without the shared pool (as --no-pool does locally)", err=True)
+        try:
+            scores = score_ray(
+                task,
+                candidate,
+                address=ray_address,
+                budget=budget,
+                seed=seed,
+                policy=policy,
+                jobs=jobs or 1,
+                sandbox=sandbox,
+                mask_reference=mask_reference,
+            )
+        except UserError as exc:
+            _fail(str(exc))
+        results = iter(scores)
+    else:
+        results = (
+            oracle_score(
+                task,
+                cmd,
+                budget=budget,
+                seed=seed,
+                policy=policy,
+                jobs=jobs,
+                use_pool=not no_pool,
+                sandbox=sandbox,
+                mask_reference=mask_reference,
+            )
+            for cmd in candidate
         )
+    for cmd, result in zip(candidate, results, strict=True):
         failed = failed or result.status != "ok"
         if as_json:
             sys.stdout.write(json.dumps({"candidate": cmd, **result.to_json()}, ensure_ascii=False) + "\n")
@@ -419,6 +473,68 @@ def score(
             typer.echo(f"{cmd}: reward {reward} ({result.status}, {result.cases} cases, {result.seconds:.1f} s)")
             typer.echo("  " + (result.feedback or result.error).replace("\n", "\n  "))
     raise typer.Exit(1 if failed else 0)
+
+
+#: Third-party modules of the ``serve`` extra; a missing one gets the install hint.
+SERVE_EXTRA = frozenset({"fastapi", "uvicorn", "starlette", "pydantic", "anyio", "h11"})
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
+    max_concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests scored at once; one more is answered 503 busy.")
+    ] = 4,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes per score (default: cores / max-concurrency).")
+    ] = None,
+    pool: Annotated[
+        bool, typer.Option("--pool/--no-pool", help="Default for the shared pool of findings (off: reproducible).")
+    ] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
+    ] = True,
+    mask_reference: Annotated[
+        bool,
+        typer.Option(
+            "--mask-reference/--no-mask-reference",
+            help="Hide the reference binary (and copies, and the task's `mask` programs) from the candidate; "
+            "--no-mask-reference lets wrappers of the reference score, which is a cheat in training.",
+        ),
+    ] = True,
+    max_body: Annotated[int, typer.Option(min=1, help="Largest request body in bytes (413 beyond).")] = 1 << 20,
+    max_batch: Annotated[int, typer.Option(min=1, help="Most candidates in one request (413 beyond).")] = 64,
+    max_budget: Annotated[int, typer.Option(min=1, help="Largest budget a request may ask for.")] = 20_000,
+    allow_task_files: Annotated[
+        bool, typer.Option("--allow-task-files", help="Also accept task file paths, not only shipped task names.")
+    ] = False,
+) -> None:
+    """Serve the reward oracle over HTTP: GET /health, POST /score (see README)."""
+    try:
+        from .serve import ServiceConfig, run
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in SERVE_EXTRA:
+            raise
+        _fail(f"`fuzzdiff serve` needs the serve extra ({exc.name} is missing): pip install 'fuzzdiff[serve]'")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"fuzzdiff: warning: listening on {host}: anyone who can reach it can run commands here"
+            + ("" if sandbox else ", unsandboxed"),
+            err=True,
+        )
+    config = ServiceConfig(
+        max_concurrency=max_concurrency,
+        jobs=jobs,
+        use_pool=pool,
+        sandbox=sandbox,
+        mask_reference=mask_reference,
+        max_body=max_body,
+        max_batch=max_batch,
+        max_budget=max_budget,
+        allow_task_files=allow_task_files,
+    )
+    run(config, host=host, port=port)
 
 
 def mined_spec(reference: str) -> TaskSpec:
