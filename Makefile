@@ -2,7 +2,7 @@
 PYTHON ?= python3
 STAMP := .setup-done
 
-.PHONY: setup demo test lint unit bench clean
+.PHONY: setup demo test lint unit bench bench-setup clean
 
 # Debian packages (bubblewrap for the sandbox, busybox as a second family of references),
 # then the package itself with its development tools. Re-running is cheap: a stamp file
@@ -35,6 +35,13 @@ test: lint
 
 bench: $(STAMP)
 	$(PYTHON) benchmarks/throughput.py
+
+# What the benchmarks need beyond the tests: other implementations of coreutils for the
+# real-world showcase (benchmarks/realworld.py) and matplotlib for plots.
+bench-setup: $(STAMP)
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox toybox rust-coreutils hyperfine >/dev/null; \
+	else echo "note: install busybox, toybox, rust-coreutils and hyperfine (apt-get)"; fi
+	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 
 clean:
 	rm -rf $(STAMP) demo-out .pytest_cache .mypy_cache .ruff_cache
