@@ -23,6 +23,7 @@ import psutil
 from fuzzdiff.api import fuzz_events, prepare
 from fuzzdiff.engine import CampaignConfig
 from fuzzdiff.model import Finished, Progress
+from fuzzdiff.mutate import parse_guidance
 from fuzzdiff.program import reference_program
 from fuzzdiff.spec import load_task
 
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--task", default="base64")
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--guidance", default="all", help="as fuzz --guidance: all, none, or a list")
     args = parser.parse_args()
     spec = load_task(args.task)
     workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-memory-"))
@@ -48,7 +50,7 @@ def main() -> None:
     start = time.monotonic()
     try:
         setup = prepare(spec, str(copy))
-        config = CampaignConfig(seed=1, budget=args.cases)
+        config = CampaignConfig(seed=1, budget=args.cases, guidance=parse_guidance(args.guidance))
         for event in fuzz_events(setup, config):
             if isinstance(event, Progress) and event.cases >= next_sample:
                 workers = sum(c.memory_info().rss for c in me.children(recursive=True))
@@ -59,7 +61,8 @@ def main() -> None:
                 cases = event.result.cases
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\n{args.task}: {cases} cases, verdict {verdict}, {time.monotonic() - start:.0f} s\n")
+    seconds = time.monotonic() - start
+    print(f"\n{args.task}: {cases} cases, guidance {args.guidance}, verdict {verdict}, {seconds:.0f} s\n")
     print("| cases | main process RSS (MiB) | worker processes RSS (MiB) | seconds |")
     print("|---|---|---|---|")
     for n, main_rss, workers_rss, seconds in rows:

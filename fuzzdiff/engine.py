@@ -68,6 +68,9 @@ POOL_LIMIT = 2048
 RECENT_SHARE = 0.25
 #: Attempts at one mutant not judged before; past them the slot goes to fresh generation.
 MUTANT_TRIES = 4
+#: Keys of judged cases remembered for skipping repeats: the most recent ones only,
+#: so that a campaign's memory stays flat however many cases it runs.
+JUDGED_KEYS = 32768
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,27 @@ def stderr_class(stderr: bytes) -> bytes:
     return _DIGITS.sub(b"N", _QUOTED.sub(b"'*'", first))[:80]
 
 
+class RecentKeys:
+    """The last ``limit`` case keys added, as a set: a repeat within that horizon is
+    skipped, and memory is bounded. Depends only on the order of additions."""
+
+    def __init__(self, limit: int = JUDGED_KEYS) -> None:
+        self.limit = limit
+        self.keys: set[str] = set()
+        self.order: deque[str] = deque()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def add(self, key: str) -> None:
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        self.order.append(key)
+        if len(self.order) > self.limit:
+            self.keys.discard(self.order.popleft())
+
+
 class Guide:
     """The pool of parents and the mutator: what mutants are made from.
 
@@ -145,7 +169,7 @@ class Guide:
             return rng.choice(self.pool)
         return rng.choice(self.last)
 
-    def mutants(self, count: int, seen: set[str], *path: object) -> list[Case]:
+    def mutants(self, count: int, seen: RecentKeys, *path: object) -> list[Case]:
         """Up to ``count`` mutants not in ``seen`` (added to it), from a source seeded by ``path``."""
         if count <= 0 or not (self.pool or self.last) or not self.mutator.active:
             return []
@@ -204,7 +228,7 @@ def run_campaign(
     stream = generate_cases(spec, config.seed, config.budget)
     guide = Guide(spec, config.seed, config.guidance)
     fresh: deque[Case] = deque()
-    judged_keys: set[str] = set()
+    judged_keys = RecentKeys()
 
     def take() -> list[Case]:
         return [c for _, c in zip(range(WINDOW), stream, strict=False)]

@@ -127,3 +127,13 @@ def test_report_names_flaky_and_unstable_findings(spec: TaskSpec) -> None:
     flaky = replace(steady, confirmed=False, unstable=("reference",))
     text = text_report(replace(result, findings=(flaky,)), "prog", "fuzzdiff ...")
     assert "(FLAKY: did not reproduce on every re-run; unstable: reference; the reference is not" in text
+
+
+def test_recent_keys_forget_the_oldest_beyond_their_limit() -> None:
+    from fuzzdiff.engine import RecentKeys
+
+    keys = RecentKeys(limit=3)
+    for k in ["a", "b", "a", "c", "d"]:
+        keys.add(k)
+    assert "a" not in keys and all(k in keys for k in "bcd")
+    assert len(keys.keys) == len(keys.order) == 3
