@@ -381,6 +381,20 @@ def default_corpus(task: str) -> Path:
     return data_home() / "corpora" / task
 
 
+#: Options shared by `score` and `serve`: the sandbox and the reference's masking, both on.
+ScoringSandbox = Annotated[
+    bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
+]
+ScoringMask = Annotated[
+    bool,
+    typer.Option(
+        "--mask-reference/--no-mask-reference",
+        help="Hide the reference binary (and copies, and the task's `mask` programs) from the candidate; "
+        "--no-mask-reference lets wrappers of the reference score, which is a cheat in training.",
+    ),
+]
+
+
 @app.command()
 def score(
     task: Annotated[str, typer.Argument(help="A shipped task name or the path of a task file.")],
@@ -390,17 +404,8 @@ def score(
     policy: Annotated[str, typer.Option(help="binary (1 only when nothing diverges) or graded.")] = "binary",
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     no_pool: Annotated[bool, typer.Option("--no-pool", help="Skip the shared pool of earlier findings.")] = False,
-    sandbox: Annotated[
-        bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
-    ] = True,
-    mask_reference: Annotated[
-        bool,
-        typer.Option(
-            "--mask-reference/--no-mask-reference",
-            help="Hide the reference binary (and copies, and the task's `mask` programs) from the candidate; "
-            "--no-mask-reference lets wrappers of the reference score, which is a cheat in training.",
-        ),
-    ] = True,
+    sandbox: ScoringSandbox = True,
+    mask_reference: ScoringMask = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per candidate on stdout.")] = False,
     use_ray: Annotated[
         bool, typer.Option("--ray", help="Score on Ray, one candidate per actor call (a local Ray runtime).")
@@ -492,17 +497,8 @@ def serve(
     pool: Annotated[
         bool, typer.Option("--pool/--no-pool", help="Default for the shared pool of findings (off: reproducible).")
     ] = False,
-    sandbox: Annotated[
-        bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap (default on).")
-    ] = True,
-    mask_reference: Annotated[
-        bool,
-        typer.Option(
-            "--mask-reference/--no-mask-reference",
-            help="Hide the reference binary (and copies, and the task's `mask` programs) from the candidate; "
-            "--no-mask-reference lets wrappers of the reference score, which is a cheat in training.",
-        ),
-    ] = True,
+    sandbox: ScoringSandbox = True,
+    mask_reference: ScoringMask = True,
     max_body: Annotated[int, typer.Option(min=1, help="Largest request body in bytes (413 beyond).")] = 1 << 20,
     max_batch: Annotated[int, typer.Option(min=1, help="Most candidates in one request (413 beyond).")] = 64,
     max_budget: Annotated[int, typer.Option(min=1, help="Largest budget a request may ask for.")] = 20_000,

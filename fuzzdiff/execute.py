@@ -177,11 +177,7 @@ class LocalExecutor:
             work.mkdir()
             tmp.mkdir()
             _write_files(work, case.files)
-            env = dict(self.env)
-            env.update(case.env)
-            env["HOME"] = str(work)
-            env["PWD"] = str(work)
-            env["TMPDIR"] = str(tmp)
+            env = run_env(self.env, case, work, tmp)
             try:
                 outcome = self._spawn(program, case, work, env)
             except LaunchLost:
@@ -329,6 +325,16 @@ class LocalExecutor:
             max_rss_kb=max_rss,
             wall_seconds=round(wall, 6),
         )
+
+
+def run_env(base: Mapping[str, str], case: Case, work: Path, tmp: Path) -> dict[str, str]:
+    """A run's environment: the task's, the case's entries, and its own directories."""
+    env = dict(base)
+    env.update(case.env)
+    env["HOME"] = str(work)
+    env["PWD"] = str(work)
+    env["TMPDIR"] = str(tmp)
+    return env
 
 
 def default_root() -> str | None:

@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 from .cage import ProcessCage
-from .execute import WORKDIR_PLACEHOLDER, LocalExecutor, _remove_tree, _write_files, apply_limits
+from .execute import WORKDIR_PLACEHOLDER, LocalExecutor, _remove_tree, _write_files, apply_limits, run_env
 from .model import Case, Outcome, Program
 from .spec import Limits
 
@@ -98,11 +98,7 @@ class FixedPathExecutor(LocalExecutor):
                     _remove_tree(path)
                 path.mkdir()
             _write_files(WORK, case.files)
-            env = dict(self.env)
-            env.update(case.env)
-            env["HOME"] = str(WORK)
-            env["PWD"] = str(WORK)
-            env["TMPDIR"] = str(TMP)
+            env = run_env(self.env, case, WORK, TMP)
             outcome = self._spawn(program, case, WORK, env)  # sweeps once the run is over
             spawned = True
             return outcome
