@@ -1,23 +1,35 @@
-"""Throughput of fuzzdiff against the bare spawn limit, on one task.
+"""Throughput of a fuzzdiff campaign against the bare spawn limit, per core count.
 
-Runs, in one process and one run:
-  - generation alone (cases per second);
-  - a bare loop: subprocess.run of the reference and a copy of it on the same cases;
-  - fuzzdiff's runner (executor, private directories, snapshot) with 1 and 2 workers;
-  - a whole campaign through the engine (generation + comparison included);
-and prints a table with pair executions per second and the main process's RSS.
+For each core count N (default: 1 and every core), everything below is pinned
+to N CPUs with ``sched_setaffinity`` (this process and, once started, fuzzdiff's
+worker processes), and, in this one process:
 
-    python3 benchmarks/throughput.py [--task base64] [--cases 1000]
+  (b) fuzzdiff runs a whole campaign, as shipped (guidance on), with N workers:
+      the reference against a native candidate (a byte copy of the reference,
+      so the verdict is "equivalent" and every case of the budget runs);
+      generation, mutation, comparison and bookkeeping all count;
+  (a) a bare loop spawns the reference and the candidate on exactly the cases
+      the campaign ran: N processes, each making a fresh directory with the
+      case's files, running both programs with ``subprocess.run`` (argv, stdin,
+      captured output), and removing the directory. Nothing is compared.
+
+The table gives pair executions per second for both and their ratio; the bare
+loop is the physical limit fuzzdiff is measured against. Then, for diagnosis:
+generation alone (cases/s, one core), and fuzzdiff's runner alone.
+
+    python3 benchmarks/throughput.py [--task base64] [--cases 2000] [--cores 1,2]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 
 import psutil
 
@@ -25,27 +37,75 @@ from fuzzdiff.engine import CampaignConfig, run_campaign
 from fuzzdiff.generate import generate_cases
 from fuzzdiff.model import Case, Finished
 from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.runner import PoolRunner
+from fuzzdiff.runner import Pair, PoolRunner
 from fuzzdiff.spec import load_task
 
 
-def bare_loop(ref: str, cand: str, cases: list[Case], env: dict[str, str]) -> float:
-    work = tempfile.mkdtemp()
-    start = time.perf_counter()
+class Recording:
+    """A runner that remembers the cases it was asked to run, in order."""
+
+    def __init__(self, runner: PoolRunner) -> None:
+        self.runner = runner
+        self.isolation = runner.isolation
+        self.cases: list[Case] = []
+
+    @property
+    def executions(self) -> int:
+        return self.runner.executions
+
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+        if not fresh:
+            self.cases.extend(cases)
+        return self.runner.run_pairs(cases, fresh=fresh)
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def pin(cpus: set[int], runner: PoolRunner | None = None) -> None:
+    os.sched_setaffinity(0, cpus)
+    if runner is not None:
+        for child in psutil.Process().children(recursive=True):
+            child.cpu_affinity(sorted(cpus))
+
+
+def _bare_share(args: tuple[str, str, list[Case], dict[str, str], str | None]) -> int:
+    ref, cand, cases, env, root = args
     for case in cases:
+        work = tempfile.mkdtemp(dir=root)
+        for name, content in case.files:
+            path = os.path.join(os.fsencode(work), name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(content)
         for exe in (ref, cand):
             subprocess.run([exe, *case.argv], input=case.stdin, capture_output=True, cwd=work, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(work)
-    return len(cases) / elapsed
+        shutil.rmtree(work, ignore_errors=True)
+    return len(cases)
+
+
+def bare_loop(ref: str, cand: str, cases: list[Case], env: dict[str, str], processes: int) -> float:
+    root = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    shares = [(ref, cand, cases[k::processes], env, root) for k in range(processes)]
+    start = time.perf_counter()
+    if processes == 1:
+        done = _bare_share(shares[0])
+    else:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            done = sum(pool.map(_bare_share, shares))
+    return done / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="base64")
-    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--cores", default="", help="core counts to measure, e.g. 1,2 (default: 1 and all)")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
+    allowed = sorted(os.sched_getaffinity(0))
+    counts = [int(c) for c in args.cores.split(",") if c] or sorted({1, len(allowed)})
     spec = load_task(args.task)
     ref = reference_program(spec)
     tmp = tempfile.mkdtemp()
@@ -55,38 +115,58 @@ def main() -> None:
     env = dict(spec.env)
     proc = psutil.Process()
 
-    rows: list[tuple[str, float, str]] = []
-    t = time.perf_counter()
-    cases = list(generate_cases(spec, 1, args.cases))
-    rows.append(("generation only (cases/s)", len(cases) / (time.perf_counter() - t), ""))
-    # The bare loop runs files-free cases only: it has no private directory to put files in.
-    plain = [c for c in cases if not c.files]
-    rows.append(("bare subprocess loop, 1 core", bare_loop(ref.argv[0], copy, plain, env), f"{len(plain)} cases"))
-    for jobs in (1, 2):
-        runner = PoolRunner(jobs, env, spec.limits, ref, cand)
-        runner.run_pairs(cases[:8])  # warm the workers
-        t = time.perf_counter()
-        runner.run_pairs(cases)
-        rows.append((f"fuzzdiff runner, {jobs} worker(s)", len(cases) / (time.perf_counter() - t), ""))
-        runner.close()
-    for jobs in (1, 2):
-        runner = PoolRunner(jobs, env, spec.limits, ref, cand)
+    rows: list[tuple[int, float, float, int, float]] = []
+    for n in counts:
+        cpus = set(allowed[:n])
+        pin(cpus)
+        runner = Recording(PoolRunner(n, env, spec.limits, ref, cand))
+        pin(cpus, runner.runner)
         rss0 = proc.memory_info().rss
-        t = time.perf_counter()
-        for ev in run_campaign(spec, runner, ref, cand, CampaignConfig(seed=2, budget=args.cases)):
+        start = time.perf_counter()
+        judged = 0
+        for ev in run_campaign(spec, runner, ref, cand, CampaignConfig(seed=args.seed, budget=args.cases)):
             if isinstance(ev, Finished):
-                n = ev.result.cases
-        elapsed = time.perf_counter() - t
+                judged = ev.result.cases
+                assert ev.result.verdict == "equivalent", ev.result.verdict
+        campaign = judged / (time.perf_counter() - start)
         rss = (proc.memory_info().rss - rss0) / 2**20
-        rows.append((f"fuzzdiff campaign, {jobs} worker(s)", n / elapsed, f"RSS +{rss:.1f} MiB"))
         runner.close()
+        bare = bare_loop(ref.argv[0], copy, runner.cases, env, n)
+        rows.append((n, bare, campaign, judged, rss))
+    pin(set(allowed))
+
+    diag: list[tuple[str, float]] = []
+    pin({allowed[0]})
+    t = time.perf_counter()
+    cases = list(generate_cases(spec, args.seed, args.cases))
+    diag.append(("generation alone, 1 core (cases/s)", len(cases) / (time.perf_counter() - t)))
+    pin(set(allowed))
+    for n in counts:
+        cpus = set(allowed[:n])
+        pin(cpus)
+        pool = PoolRunner(n, env, spec.limits, ref, cand)
+        pin(cpus, pool)
+        pool.run_pairs(cases[:8])
+        t = time.perf_counter()
+        pool.run_pairs(cases)
+        diag.append((f"fuzzdiff runner alone, {n} core(s) (pairs/s)", len(cases) / (time.perf_counter() - t)))
+        pool.close()
+    pin(set(allowed))
     shutil.rmtree(tmp)
 
-    print(f"task {args.task}, {len(cases)} cases, {os.cpu_count()} cores")
-    print(f"| {'what':38} | {'pairs/s':>9} | note |")
-    print(f"|{'-' * 40}|{'-' * 11}|------|")
-    for what, rate, note in rows:
-        print(f"| {what:38} | {rate:9.0f} | {note} |")
+    print(f"task {args.task}, budget {args.cases} cases, seed {args.seed}, {len(allowed)} cores available")
+    print()
+    print("| cores | bare loop (pairs/s) | fuzzdiff campaign (pairs/s) | ratio | cases | main RSS change |")
+    print("|---|---|---|---|---|---|")
+    for n, bare, campaign, judged, rss in rows:
+        print(f"| {n} | {bare:.0f} | {campaign:.0f} | {campaign / bare:.2f} | {judged} | {rss:+.1f} MiB |")
+    if len(rows) > 1:
+        (n1, b1, c1, _, _), (nk, bk, ck, _, _) = rows[0], rows[-1]
+        print()
+        print(f"scaling {n1} -> {nk} cores: bare loop x{bk / b1:.2f}, fuzzdiff x{ck / c1:.2f}")
+    print()
+    for what, rate in diag:
+        print(f"- {what}: {rate:.0f}")
 
 
 if __name__ == "__main__":

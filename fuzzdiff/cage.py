@@ -46,6 +46,7 @@ class ProcessCage:
         self.path = path
         self.parent = parent
         self.me = os.getpid()
+        self._procs = os.fsencode(path / "cgroup.procs")
 
     @classmethod
     def create(cls, processes: int) -> ProcessCage | None:
@@ -65,11 +66,19 @@ class ProcessCage:
         return cls(path, root)
 
     def members(self) -> list[int]:
+        # Opened afresh each time: a kept descriptor re-read with pread returns the
+        # list as it was one read earlier (the kernel's cached copy), missing new members.
+        chunks: list[bytes] = []
         try:
-            text = (self.path / "cgroup.procs").read_text()
+            fd = os.open(self._procs, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                while chunk := os.read(fd, 1 << 16):
+                    chunks.append(chunk)
+            finally:
+                os.close(fd)
         except OSError:
             return []
-        return [int(p) for p in text.split()]
+        return [int(p) for p in b"".join(chunks).split()]
 
     def sweep(self) -> int:
         """Kill every process in the cage but this one; returns how many were killed."""

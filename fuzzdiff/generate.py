@@ -1,13 +1,26 @@
-"""Case generation: Hypothesis strategies derived from a task file.
+"""Case generation: a task's grammar, read through a source of choices.
 
 Generation is structure-aware. Most cases are valid option combinations with
 operands, files and stdin drawn from the task's models; a share (the task's
 ``malformed``) carries one deliberate mistake (an unknown flag, a missing or bad
 value), because error behaviour is behaviour too.
 
-Cases are drawn in batches with Hypothesis' own engine seeded explicitly, so the
-same task and seed always yield the same cases (for a given Hypothesis version,
-which ``pyproject.toml`` pins to a compatible range).
+The grammar (``Grammar``) asks a ``Choices`` source for every decision it makes:
+an integer in a range, one of some options, a size, a text, some bytes. Three
+sources read it:
+
+- ``RandomChoices``: a seeded ``random.Random``; campaigns draw fresh cases this
+  way, at some 50 microseconds a case. (Hypothesis' engine costs about 40
+  microseconds per draw, over 1 ms a case, which made generation the bottleneck
+  of a campaign; see issue "Speed" in the README.)
+- ``BytesChoices``: a byte string read front to back, so that a coverage-guided
+  fuzzer's mutations of bytes become mutations of cases (``fuzzdiff.coverage``).
+- ``HypothesisChoices``: a Hypothesis ``draw``; ``case_strategy(spec)`` is a
+  Hypothesis strategy for a task's cases, for property tests and shrinking with
+  Hypothesis.
+
+The same task and seed always yield the same cases (``random.Random`` is stable
+across Python releases for the calls used here).
 """
 
 from __future__ import annotations
@@ -15,16 +28,17 @@ from __future__ import annotations
 import hashlib
 import random
 import string
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from .model import Case
 from .spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec, find_option
 
-#: Cases per Hypothesis run; small enough to stream, large enough to amortise set-up.
+T = TypeVar("T")
+
+#: Cases per batch: each batch has its own seed, derived from the campaign's.
 BATCH_SIZE = 256
 
 #: Percent of cases whose options are made to satisfy the task's one_of and
@@ -53,6 +67,7 @@ FILE_NAMES: tuple[bytes, ...] = (
 BAD_NUMBERS: tuple[str, ...] = ("", "x", "1x", "-", "+", "0x10", " 1", "1.5", "99999999999999999999999", "-0", "1e3")
 
 _PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
+_FIELD_ALPHABET = "ab \t:,xyz019"
 
 
 def derive_seed(root: int, *parts: object) -> int:
@@ -61,90 +76,205 @@ def derive_seed(root: int, *parts: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
-def value_strategy(v: ValueSpec) -> st.SearchStrategy[str]:
+class Choices(Protocol):
+    """Where the grammar's decisions come from."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in ``[lo, hi]`` (``lo <= hi``)."""
+        ...
+
+    def choice(self, options: Sequence[T]) -> T:
+        """One of ``options`` (not empty)."""
+        ...
+
+    def size(self, lo: int, hi: int) -> int:
+        """The size of a collection in ``[lo, hi]``: small ones more often than big ones."""
+        ...
+
+    def text(self, alphabet: str, max_size: int) -> str: ...
+
+    def binary(self, max_size: int) -> bytes: ...
+
+
+#: One size in LONG_ONE is drawn uniformly up to the maximum, so long inputs
+#: (long lines, big files) come up too; the others are small, around AVERAGE_SIZE.
+LONG_ONE = 16
+AVERAGE_SIZE = 5
+
+
+class RandomChoices:
+    """Choices from a seeded ``random.Random``: fast, and fixed by the seed."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.rng.randrange(len(options))]
+
+    def size(self, lo: int, hi: int) -> int:
+        rng = self.rng
+        if hi <= lo:
+            return lo
+        if rng.randrange(LONG_ONE) == 0:
+            return rng.randint(lo, hi)
+        average = min(AVERAGE_SIZE, (hi - lo) / 2)
+        more = average / (average + 1)  # geometric with that mean
+        n = lo
+        while n < hi and rng.random() < more:
+            n += 1
+        return n
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        return "".join(self.rng.choices(alphabet, k=self.size(0, max_size))) if alphabet else ""
+
+    def binary(self, max_size: int) -> bytes:
+        return self.rng.randbytes(self.size(0, max_size))
+
+
+class BytesChoices:
+    """Choices read from a byte string, front to back; past its end every choice is
+    the smallest one. Small edits of the bytes make small edits of the case."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int) -> int:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return int.from_bytes(chunk, "little")
+
+    def integer(self, lo: int, hi: int) -> int:
+        span = hi - lo
+        if span <= 0:
+            return lo
+        return lo + self._take((span.bit_length() + 7) // 8) % (span + 1)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.integer(0, len(options) - 1)]
+
+    def size(self, lo: int, hi: int) -> int:
+        return self.integer(lo, hi)
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        if not alphabet:
+            return ""
+        return "".join(self.choice(alphabet) for _ in range(self.size(0, max_size)))
+
+    def binary(self, max_size: int) -> bytes:
+        n = self.size(0, max_size)
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+
+class HypothesisChoices:
+    """Choices drawn through Hypothesis (inside ``st.composite``)."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self.draw(st.sampled_from(options))
+
+    def size(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        return self.draw(st.text(alphabet=alphabet, max_size=max_size)) if alphabet else ""
+
+    def binary(self, max_size: int) -> bytes:
+        return self.draw(st.binary(max_size=max_size))
+
+
+def int_value(c: Choices, v: ValueSpec) -> int:
+    """An integer for a value: its edges (and just past them) a quarter of the
+    time, a small one another quarter, else anywhere in its range."""
+    k = c.integer(0, 7)
+    if k < 2:
+        return c.choice(sorted({v.min, v.max, 0, 1, v.min - 1, v.max + 1}))
+    if k < 4:
+        return c.integer(v.min, min(v.max, v.min + 16))
+    return c.integer(v.min, v.max)
+
+
+def value(c: Choices, v: ValueSpec) -> str:
+    """A value of the kind ``v`` declares."""
     if v.kind == "int":
-        edges = sorted({v.min, v.max, 0, 1, v.min - 1, v.max + 1})
-        nums = st.one_of(st.integers(v.min, v.max), st.sampled_from(edges)).map(str)
-        if v.suffixes:
-            return st.tuples(nums, st.sampled_from(("", *v.suffixes))).map("".join)
-        return nums
+        text = str(int_value(c, v))
+        return text + c.choice(("", *v.suffixes)) if v.suffixes else text
     if v.kind == "choice":
-        return st.sampled_from(v.values)
+        return c.choice(v.values)
     if v.kind == "char":
-        return st.sampled_from(tuple(v.alphabet) or v.values)
+        return c.choice(tuple(v.alphabet) or v.values)
     if v.kind == "string":
-        text = st.text(alphabet=v.alphabet, max_size=v.max_len) if v.alphabet else st.nothing()
-        return st.one_of(st.sampled_from(v.values), text) if v.values else text
+        if v.values and (not v.alphabet or c.integer(0, 1) == 0):
+            return c.choice(v.values)
+        return c.text(v.alphabet, v.max_len)
     if v.kind == "list":
-        n = st.integers(v.min, v.max).map(str)
-        item = st.one_of(
-            n,
-            st.tuples(n, n).map(lambda t: f"{t[0]}-{t[1]}"),
-            n.map(lambda x: f"{x}-"),
-            n.map(lambda x: f"-{x}"),
-        )
-        sep = st.sampled_from((",", ",", " "))
-        return st.lists(st.tuples(item, sep), min_size=1, max_size=4).map(
-            lambda items: "".join(i + s for i, s in items)[:-1]
-        )
+        items: list[str] = []
+        for _ in range(c.size(1, 4)):
+            a, b = c.integer(v.min, v.max), c.integer(v.min, v.max)
+            items.append(c.choice((f"{a}", f"{a}-{b}", f"{a}-", f"-{a}")))
+            items.append(c.choice((",", ",", " ")))
+        return "".join(items[:-1])
     raise AssertionError(f"unknown value kind {v.kind}")
 
 
-def option_tokens(opt: OptionSpec) -> st.SearchStrategy[list[str]]:
-    """The spellings of one option, as the argv tokens they produce."""
-    forms: list[st.SearchStrategy[list[str]]] = []
+def option_tokens(c: Choices, opt: OptionSpec) -> list[str]:
+    """One spelling of an option, as the argv tokens it makes."""
+    forms: list[str] = []
     if opt.value is None:
         if opt.short:
-            forms.append(st.just([f"-{opt.short}"]))
+            forms.append(f"-{opt.short}")
         if opt.long:
-            forms.append(st.just([f"--{opt.long}"]))
+            forms.append(f"--{opt.long}")
             # getopt accepts any unambiguous prefix of a long option
-            forms.append(st.integers(1, len(opt.long)).map(lambda k: [f"--{opt.long[:k]}"]))  # type: ignore[index]
-        return st.one_of(forms)
-    val = value_strategy(opt.value)
+            forms.append(f"--{opt.long[: c.integer(1, len(opt.long))]}")
+        return [c.choice(forms)]
     if opt.short:
-        forms.append(val.map(lambda x: [f"-{opt.short}{x}"]))
-        if not opt.optional_value:
-            forms.append(val.map(lambda x: [f"-{opt.short}", x]))
-        else:
-            forms.append(st.just([f"-{opt.short}"]))
+        forms += ["-x", "-x value" if not opt.optional_value else "-"]
     if opt.long:
-        forms.append(val.map(lambda x: [f"--{opt.long}={x}"]))
-        if not opt.optional_value:
-            forms.append(val.map(lambda x: [f"--{opt.long}", x]))
-        else:
-            forms.append(st.just([f"--{opt.long}"]))
-    return st.one_of(forms)
+        forms += ["--x=", "--x value" if not opt.optional_value else "--"]
+    form = c.choice(forms)
+    if form == "-":  # an optional value is attached or absent
+        return [f"-{opt.short}"]
+    if form == "--":
+        return [f"--{opt.long}"]
+    x = value(c, opt.value)
+    if form == "-x":
+        return [f"-{opt.short}{x}"]
+    if form == "-x value":
+        return [f"-{opt.short}", x]
+    if form == "--x=":
+        return [f"--{opt.long}={x}"]
+    return [f"--{opt.long}", x]
 
 
-def content_strategy(c: ContentSpec) -> st.SearchStrategy[bytes]:
-    models: list[st.SearchStrategy[bytes]] = []
-    for m in c.models:
-        if m == "empty":
-            models.append(st.just(b""))
-        elif m == "bytes":
-            models.append(st.binary(max_size=c.max_bytes))
-        elif m == "text":
-            # printable lines, so multi-line text is common rather than rare
-            line = st.text(alphabet=_PRINTABLE_LINE, max_size=40)
-            models.append(
-                st.tuples(st.lists(line, max_size=10), st.booleans()).map(
-                    lambda t: _join_lines(t[0], t[1], c.max_bytes)
-                )
-            )
-        elif m == "lines":
-            # short field-like lines from a small alphabet: separators, digits, blanks
-            line = st.text(alphabet="ab \t:,xyz019", max_size=12)
-            models.append(
-                st.tuples(st.lists(line, max_size=8), st.booleans()).map(lambda t: _join_lines(t[0], t[1], c.max_bytes))
-            )
-        elif m == "alphabet":
-            models.append(st.text(alphabet=c.alphabet, max_size=c.max_bytes).map(str.encode))
-        elif m == "samples":
-            models.append(
-                st.lists(st.sampled_from(c.samples), max_size=8).map(lambda xs: "".join(xs).encode()[: c.max_bytes])
-            )
-    return st.one_of(models)
+def content(c: Choices, spec: ContentSpec) -> bytes:
+    """Standard input or a file's content, from one of the spec's models."""
+    model = c.choice(spec.models)
+    if model == "empty":
+        return b""
+    if model == "bytes":
+        return c.binary(spec.max_bytes)
+    if model == "text":  # printable lines, so multi-line text is common rather than rare
+        lines = [c.text(_PRINTABLE_LINE, 40) for _ in range(c.size(0, 10))]
+        return _join_lines(lines, c.integer(0, 1) == 1, spec.max_bytes)
+    if model == "lines":  # short field-like lines from a small alphabet: separators, digits, blanks
+        lines = [c.text(_FIELD_ALPHABET, 12) for _ in range(c.size(0, 8))]
+        return _join_lines(lines, c.integer(0, 1) == 1, spec.max_bytes)
+    if model == "alphabet":
+        return c.text(spec.alphabet, spec.max_bytes).encode()
+    if model == "samples":
+        return "".join(c.choice(spec.samples) for _ in range(c.size(0, 8))).encode()[: spec.max_bytes]
+    raise AssertionError(f"unknown content model {model}")
 
 
 def _join_lines(lines: list[str], final_newline: bool, limit: int) -> bytes:
@@ -152,113 +282,110 @@ def _join_lines(lines: list[str], final_newline: bool, limit: int) -> bytes:
     return text.encode()[:limit]
 
 
-def _malformed_tokens(spec: TaskSpec) -> st.SearchStrategy[list[str]]:
-    declared_short = {o.short for o in spec.options if o.short}
-    unknown_short = [c for c in "qzQZ%7" if c not in declared_short] or ["\x01"]
-    forms: list[st.SearchStrategy[list[str]]] = [
-        st.sampled_from(unknown_short).map(lambda c: [f"-{c}"]),
-        st.sampled_from(("--bogus", "--no-such-option", "---", "--=")).map(lambda t: [t]),
-    ]
-    valued = [o for o in spec.options if o.value is not None and not o.optional_value]
-    if valued:
-        # an option whose value is missing (placed last) or malformed
-        forms.append(st.sampled_from(valued).map(lambda o: ["\x00missing", o.label()]))
-        forms.append(
-            st.tuples(st.sampled_from(valued), st.sampled_from(BAD_NUMBERS)).map(lambda t: [t[0].label(), t[1]])
-        )
-    flags = [o for o in spec.options if o.value is None and o.long]
-    if flags:
-        forms.append(st.sampled_from(flags).map(lambda o: [f"--{o.long}=x"]))
-    return st.one_of(forms)
-
-
-class _Grammar:
-    """Every strategy a task needs, built once: Hypothesis validates a strategy on
-    first use, which would dominate generation time if done per case."""
+class Grammar:
+    """A task's cases, made from choices. Built once per task: the tables here are
+    what every case consults."""
 
     def __init__(self, spec: TaskSpec) -> None:
         self.spec = spec
         weighted = [o for o in spec.options for _ in range(round(o.weight * 4) if o.weight > 0 else 0)]
-        weighted = weighted or [o for o in spec.options if o.weight > 0]
-        self.option = st.sampled_from(weighted) if weighted else None
-        self.spell = {o: option_tokens(o) for o in spec.options}
+        self.options: tuple[OptionSpec, ...] = tuple(weighted or [o for o in spec.options if o.weight > 0])
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
         self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
         self.flags = {f"-{o.short}" for o in spec.options if o.short and o.value is None}
-        self.malformed = _malformed_tokens(spec)
-        self.stdin = content_strategy(spec.stdin)
-        self.file_content = content_strategy(spec.files)
-        self.file_name = st.sampled_from(FILE_NAMES)
-        self.dir_name = st.sampled_from((b"d", b"sub dir"))
-        self.missing = st.sampled_from((b"missing", b"no such file", b"nodir/x"))
-        self.kind = st.sampled_from(spec.operands.kinds)
-        self.count = st.integers(spec.operands.min, spec.operands.max)
-        self.n_options = st.integers(0, spec.max_options)
-        self.string = _string_operand(spec) if "string" in spec.operands.kinds else st.just("")
+        declared_short = {o.short for o in spec.options if o.short}
+        self.unknown_short = tuple(f"-{ch}" for ch in "qzQZ%7" if ch not in declared_short) or ("-\x01",)
+        self.valued = tuple(o for o in spec.options if o.value is not None and not o.optional_value)
+        self.long_flags = tuple(o for o in spec.options if o.value is None and o.long)
 
-    def _constrain(self, draw: st.DrawFn, chosen: list[OptionSpec]) -> list[OptionSpec]:
+    def malformed(self, c: Choices) -> list[str]:
+        """One deliberate mistake; ``["\x00missing", option]`` means a value left off the end."""
+        forms = ["unknown-short", "unknown-long"]
+        if self.valued:
+            forms += ["missing-value", "bad-value"]
+        if self.long_flags:
+            forms.append("flag-with-value")
+        form = c.choice(forms)
+        if form == "unknown-short":
+            return [c.choice(self.unknown_short)]
+        if form == "unknown-long":
+            return [c.choice(("--bogus", "--no-such-option", "---", "--="))]
+        if form == "missing-value":
+            return ["\x00missing", c.choice(self.valued).label()]
+        if form == "bad-value":
+            return [c.choice(self.valued).label(), c.choice(BAD_NUMBERS)]
+        return [f"--{c.choice(self.long_flags).long}=x"]
+
+    def constrain(self, c: Choices, chosen: list[OptionSpec]) -> list[OptionSpec]:
         """Make a valid combination: add what chosen options require, keep one of each group."""
         for opt in list(chosen):
             for need in self.requires.get(opt, ()):
                 if need not in chosen:
-                    chosen.insert(draw(st.integers(0, len(chosen))), need)
+                    chosen.insert(c.integer(0, len(chosen)), need)
         needed = [n for o in chosen for n in self.requires.get(o, ())]
         for group in self.groups:
             members = [o for o in chosen if o in group]
             if len(members) == 1:
                 continue
             wanted = [o for o in members if o in needed]
-            keep = wanted[0] if wanted else members[0] if members else draw(st.sampled_from(group))
+            keep = wanted[0] if wanted else members[0] if members else c.choice(group)
             chosen = [o for o in chosen if o not in group]
-            chosen.insert(draw(st.integers(0, len(chosen))), keep)
+            chosen.insert(c.integer(0, len(chosen)), keep)
         return chosen
 
-    def files_and_operands(self, draw: st.DrawFn) -> tuple[list[bytes], dict[bytes, bytes]]:
+    def string_operand(self, c: Choices) -> str:
+        ops = self.spec.operands
+        if ops.strings and (ops.value is None or c.integer(0, 1) == 0):
+            return "".join(c.choice(ops.strings) for _ in range(c.size(1, 3)))
+        return value(c, ops.value) if ops.value is not None else ""
+
+    def files_and_operands(self, c: Choices) -> tuple[list[bytes], dict[bytes, bytes]]:
+        ops = self.spec.operands
         files: dict[bytes, bytes] = {}
         dirs: set[bytes] = set()
         operands: list[bytes] = []
-        for _ in range(draw(self.count)):
-            kind = draw(self.kind)
+        for _ in range(c.integer(ops.min, ops.max)):
+            kind = c.choice(ops.kinds)
             if kind == "file":
-                name = draw(self.file_name)
+                name = c.choice(FILE_NAMES)
                 if name not in dirs and name not in files:
-                    files[name] = draw(self.file_content)
+                    files[name] = content(c, self.spec.files)
                 operands.append(name)
             elif kind == "dash":
                 operands.append(b"-")
             elif kind == "missing":
-                operands.append(draw(self.missing))
+                operands.append(c.choice((b"missing", b"no such file", b"nodir/x")))
             elif kind == "dir":
-                name = draw(self.dir_name)
+                name = c.choice((b"d", b"sub dir"))
                 if name not in files:
                     dirs.add(name)
                     files[name + b"/f"] = b"x\n"
                 operands.append(name)
             elif kind == "string":
-                operands.append(draw(self.string).encode("utf-8", "surrogateescape"))
+                operands.append(self.string_operand(c).encode("utf-8", "surrogateescape"))
         return operands, files
 
-    def case(self, draw: st.DrawFn) -> Case:
+    def case(self, c: Choices) -> Case:
         spec = self.spec
         args: list[str] = []
-        if self.option is not None:
-            chosen = [draw(self.option) for _ in range(draw(self.n_options))]
-            if (self.groups or self.requires) and draw(st.integers(0, 99)) < CONSTRAINED_SHARE:
-                chosen = self._constrain(draw, chosen)
+        if self.options:
+            chosen = [c.choice(self.options) for _ in range(c.integer(0, spec.max_options))]
+            if (self.groups or self.requires) and c.integer(0, 99) < CONSTRAINED_SHARE:
+                chosen = self.constrain(c, chosen)
             for opt in chosen:
-                args.extend(draw(self.spell[opt]))
-            args = _cluster_short_flags(args, self.flags, draw)
+                args.extend(option_tokens(c, opt))
+            args = _cluster_short_flags(args, self.flags, c)
         trailing: list[str] = []
-        if draw(st.integers(0, 999)) < int(spec.malformed * 1000):
-            bad = draw(self.malformed)
+        if c.integer(0, 999) < int(spec.malformed * 1000):
+            bad = self.malformed(c)
             if bad[0] == "\x00missing":
                 trailing = bad[1:]
             else:
-                pos = draw(st.integers(0, len(args)))
+                pos = c.integer(0, len(args))
                 args[pos:pos] = bad
-        operands, files = self.files_and_operands(draw)
+        operands, files = self.files_and_operands(c)
         argv = [a.encode("utf-8", "surrogateescape") for a in args]
-        layout = draw(st.integers(0, 9))
+        layout = c.integer(0, 9)
         if operands and layout == 0:
             argv = operands + argv  # GNU getopt permutes: operands first is legal
         elif operands and layout == 1:
@@ -266,146 +393,51 @@ class _Grammar:
         else:
             argv = argv + operands
         argv += [t.encode() for t in trailing]
-        stdin = draw(self.stdin)
+        stdin = content(c, spec.stdin)
         return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
 
 
-def _string_operand(spec: TaskSpec) -> st.SearchStrategy[str]:
-    parts: list[st.SearchStrategy[str]] = []
-    if spec.operands.strings:
-        frag = st.sampled_from(spec.operands.strings)
-        parts.append(st.lists(frag, min_size=1, max_size=3).map("".join))
-    if spec.operands.value is not None:
-        parts.append(value_strategy(spec.operands.value))
-    return st.one_of(parts)
-
-
-def case_strategy(spec: TaskSpec) -> st.SearchStrategy[Case]:
-    """A strategy for whole cases of one task."""
-    grammar = _Grammar(spec)
-    return st.composite(lambda draw: grammar.case(draw))()
-
-
-def _cluster_short_flags(args: list[str], flags: set[str], draw: st.DrawFn) -> list[str]:
+def _cluster_short_flags(args: list[str], flags: set[str], c: Choices) -> list[str]:
     """Sometimes merge neighbouring short flags: ``-a -b`` -> ``-ab``."""
     out: list[str] = []
     for a in args:
         if out and a in flags and len(out[-1]) >= 2 and out[-1][0] == "-" and out[-1][1] != "-":
-            prev_is_flags = all(f"-{c}" in flags for c in out[-1][1:])
-            if prev_is_flags and draw(st.integers(0, 2)) == 0:
+            prev_is_flags = all(f"-{ch}" in flags for ch in out[-1][1:])
+            if prev_is_flags and c.integer(0, 2) == 0:
                 out[-1] += a[1:]
                 continue
         out.append(a)
     return out
 
 
+_GRAMMARS: dict[int, Grammar] = {}
+
+
+def grammar_for(spec: TaskSpec) -> Grammar:
+    """The task's grammar, built once per spec object."""
+    hit = _GRAMMARS.get(id(spec))
+    if hit is None or hit.spec is not spec:
+        hit = _GRAMMARS[id(spec)] = Grammar(spec)
+    return hit
+
+
+def case_strategy(spec: TaskSpec) -> st.SearchStrategy[Case]:
+    """A Hypothesis strategy for whole cases of one task."""
+    grammar = Grammar(spec)
+    return st.composite(lambda draw: grammar.case(HypothesisChoices(draw)))()
+
+
+def case_from_bytes(spec: TaskSpec, data: bytes) -> Case:
+    """The case a byte string spells in the task's grammar (see ``BytesChoices``)."""
+    return grammar_for(spec).case(BytesChoices(data))
+
+
 def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> Iterator[Case]:
-    """Up to ``size`` cases, always the same ones for the same spec and seed, drawn lazily.
-
-    Cases are drawn straight from Hypothesis' choice engine with a seeded random
-    source (about 1 ms a case). Should a Hypothesis release move those internals,
-    the public ``@given`` path takes over: slower, equally deterministic.
-    """
-    strategy = _strategy_for(spec)
-    try:
-        direct = _draw_direct(strategy, batch_seed, size)
-        first = next(direct, None)
-    except _InternalsMissing:
-        yield from _draw_with_given(strategy, batch_seed, size)
-        return
-    if first is not None:
-        yield first
-        yield from direct
-
-
-class _InternalsMissing(Exception):
-    pass
-
-
-_STRATEGIES: dict[int, tuple[TaskSpec, st.SearchStrategy[Case]]] = {}
-
-
-def _strategy_for(spec: TaskSpec) -> st.SearchStrategy[Case]:
-    hit = _STRATEGIES.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        hit = (spec, case_strategy(spec))
-        _STRATEGIES[id(spec)] = hit
-    return hit[1]
-
-
-#: Choices one case may make; a case past it is dropped, not truncated.
-MAX_CHOICES = 20_000
-
-
-def _provider() -> type:
-    """Hypothesis' provider, minus its harvest of constants from local modules.
-
-    Hypothesis biases draws toward constants found in the source of modules
-    under the working directory; which ones depends on what is imported and
-    from where, so the same seed would give different cases in different
-    processes. Only its global constants are kept.
-    """
-    from hypothesis.internal.conjecture.choice import choice_constraints_key, choice_permitted
-    from hypothesis.internal.conjecture.providers import GLOBAL_CONSTANTS, HypothesisProvider
-
-    cache: dict[object, tuple[object, ...]] = {}
-
-    class SeededProvider(HypothesisProvider):
-        def _maybe_draw_constant(self, choice_type: Any, constraints: Any, *, p: float = 0.05) -> Any:
-            rng = self._random
-            assert rng is not None
-            if rng.random() > p:
-                return None
-            key = (choice_type, choice_constraints_key(choice_type, constraints))
-            pool = cache.get(key)
-            if pool is None:
-                pool = tuple(c for c in GLOBAL_CONSTANTS.set_for_type(choice_type) if choice_permitted(c, constraints))
-                cache[key] = pool
-            return rng.choice(pool) if pool else None
-
-    return SeededProvider
-
-
-def _draw_direct(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> Iterator[Case]:
-    try:
-        from hypothesis.control import BuildContext
-        from hypothesis.errors import StopTest
-        from hypothesis.internal.conjecture.data import ConjectureData
-
-        provider = _provider()
-    except ImportError as exc:  # pragma: no cover - depends on the Hypothesis release
-        raise _InternalsMissing from exc
-    rng = random.Random(batch_seed)
+    """``size`` cases, always the same ones for the same spec and seed, drawn lazily."""
+    grammar = grammar_for(spec)
+    choices = RandomChoices(random.Random(batch_seed))
     for _ in range(size):
-        try:
-            data = ConjectureData(random=rng, max_choices=MAX_CHOICES, provider=provider)
-            with BuildContext(data, is_final=False, wrapped_test=None):  # type: ignore[arg-type]
-                case = data.draw(strategy)
-        except StopTest:
-            continue
-        except TypeError as exc:  # pragma: no cover - internals changed shape
-            raise _InternalsMissing from exc
-        yield case
-
-
-def _draw_with_given(strategy: st.SearchStrategy[Case], batch_seed: int, size: int) -> list[Case]:
-    out: list[Case] = []
-
-    @seed(batch_seed)
-    @settings(
-        max_examples=size,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        print_blob=False,
-    )
-    @given(strategy)
-    def collect(case: Case) -> None:
-        out.append(case)
-
-    collect()
-    return out
+        yield grammar.case(choices)
 
 
 def generate_cases(spec: TaskSpec, root_seed: int, budget: int, batch_size: int = BATCH_SIZE) -> Iterator[Case]:

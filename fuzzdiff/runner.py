@@ -175,7 +175,10 @@ class _OwnRootExecutor(LocalExecutor):
             return super().run(program, case)
         finally:
             assert self.root is not None
+            kept = self._scratch.path.name if self._scratch is not None else None
             for entry in os.scandir(self.root):
+                if entry.name == kept:  # the executor's own directory, emptied by it
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:

@@ -9,6 +9,7 @@ import signal
 import stat
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -680,3 +681,66 @@ def test_resource_figures_reported(tmp_path: Path) -> None:
     assert outcome.cpu_seconds > 0
     assert outcome.max_rss_kb > 0
     assert outcome.wall_seconds > 0
+
+
+# A caged executor keeps its private directory from run to run; nothing a run did
+# may reach the next one.
+
+HOSTILE_LEFTOVERS = [
+    'printf x > a; mkdir -p b/c; printf y > b/c/d; printf t > "$TMPDIR/t"',
+    "printf x > ../beside",
+    "chmod 500 .",
+    'chmod 000 "$TMPDIR"',
+    "mkdir -p locked/in; chmod 000 locked/in locked",
+    'rm -rf "$PWD" "$TMPDIR"',
+    "cd ..; rm -rf work; ln -s /etc work",
+    "mkfifo pipe; ln -s /etc link",
+]
+
+
+@pytest.fixture
+def caged_executor(tmp_path: Path) -> Iterator[LocalExecutor]:
+    from fuzzdiff.cage import ProcessCage
+
+    cage = ProcessCage.create(LIMITS.processes)
+    if cage is None:
+        pytest.skip("no writable pids cgroup on this machine")
+    yield LocalExecutor(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path), cage=cage)
+    cage.close()
+
+
+@pytest.mark.parametrize("script", HOSTILE_LEFTOVERS)
+def test_reused_directory_starts_pristine(caged_executor: LocalExecutor, tmp_path: Path, script: str) -> None:
+    look = sh('find . "$TMPDIR" .. | sort; stat -c "%a %F" . "$TMPDIR" ..')
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    pristine = executor(fresh).run(look, Case())
+    caged_executor.run(look, Case())
+    kept = caged_executor._scratch
+    assert kept is not None
+    caged_executor.run(sh(script), Case(files=((b"in", b"i"),)))
+    after = caged_executor.run(look, Case())
+    assert after.stdout == pristine.stdout and after.stderr == pristine.stderr == b""
+
+
+def test_caged_executor_reuses_its_directory(caged_executor: LocalExecutor, tmp_path: Path) -> None:
+    caged_executor.run(sh("printf x > f"), Case())
+    first = caged_executor._scratch
+    caged_executor.run(sh("true"), Case())
+    assert first is not None and caged_executor._scratch is first
+    assert [p.name for p in tmp_path.iterdir()] == [first.path.name]
+
+
+def test_sweep_removes_directories_whose_creator_is_gone(tmp_path: Path) -> None:
+    from fuzzdiff.execute import SCRATCH_PREFIX, new_scratch, sweep_scratch
+
+    live = new_scratch(str(tmp_path))
+    dead = tmp_path / f"{SCRATCH_PREFIX}dead"
+    (dead / "work").mkdir(parents=True)
+    (dead / "work" / "f").write_bytes(b"x")
+    other = tmp_path / "fuzzdiff-sandbox-keep"
+    other.mkdir()
+    assert sweep_scratch(str(tmp_path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.path.name, other.name])
+    assert sweep_scratch(str(tmp_path)) == 0  # once per process and root
+    live.remove()

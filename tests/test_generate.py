@@ -109,3 +109,46 @@ def test_constraints_must_name_declared_options() -> None:
 
     with pytest.raises(SpecError, match="'x' named in one_of"):
         parse_task({"name": "t", "program": "p", "options": [{"short": "a"}], "generate": {"one_of": [["a", "x"]]}})
+
+
+def test_hypothesis_strategy_reads_the_same_grammar(spec: TaskSpec) -> None:
+    from hypothesis import given, settings
+
+    from fuzzdiff.generate import case_strategy
+
+    seen: list[Case] = []
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(case_strategy(spec))
+    def collect(case: Case) -> None:
+        seen.append(case)
+        for name, _ in case.files:
+            assert name in case.argv or any(n.startswith(name.split(b"/")[0]) for n in case.argv)
+
+    collect()
+    assert len({c.key() for c in seen}) > 10
+
+
+def test_bytes_spell_cases_and_small_edits_make_small_changes(spec: TaskSpec) -> None:
+    import random
+
+    from fuzzdiff.generate import case_from_bytes
+
+    empty = case_from_bytes(spec, b"")
+    assert empty == case_from_bytes(spec, b"")
+    rng = random.Random(1)
+    blobs = [rng.randbytes(rng.randint(0, 200)) for _ in range(300)]
+    cases = [case_from_bytes(spec, b) for b in blobs]
+    assert len({c.key() for c in cases}) > 250  # bytes reach many cases
+    assert cases == [case_from_bytes(spec, b) for b in blobs]
+    # the first choices come from the first bytes: appending bytes past what a case
+    # read never changes it
+    case = case_from_bytes(spec, blobs[0] + b"\x00" * 4096)
+    assert case_from_bytes(spec, blobs[0] + b"\x00" * 4096 + b"\xff" * 64) == case
+
+
+def test_generation_reaches_long_inputs(spec: TaskSpec) -> None:
+    """Sizes are mostly small, but some reach the model's maximum: long lines find bugs."""
+    cases = list(generate_cases(spec, 2, 2000))
+    longest = max(len(c.stdin) for c in cases)
+    assert longest > spec.stdin.max_bytes // 2
