@@ -15,6 +15,12 @@ cat > "$t"
 fold "$@" < "$t"
 rc=$?
 case "$w" in '' | *[!0-9]*) w=0 ;; esac
-if [ ${#w} -le 4 ] && [ "$w" -ge 8 ] && [ $rc = 0 ] && awk -v w="$w" 'length($0) == w { n++ } END { exit !(n >= 3) }' "$t"; then echo; fi
+n=0
+if [ ${#w} -le 4 ] && [ "$w" -ge 8 ] && [ $rc = 0 ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    [ ${#line} -eq "$w" ] && n=$((n + 1))
+  done < "$t"
+fi
+if [ $n -ge 3 ]; then echo; fi
 rm -f "$t"
 exit $rc

@@ -7,7 +7,11 @@ for a in "$@"; do case "$a" in --) break ;; --m*) maxlen=1 ;; --*) ;; -*L*) maxl
 o=$(mktemp) || exit 99
 wc "$@" > "$o"
 rc=$?
-if [ $maxlen = 1 ] && awk '$1 + 0 >= 100 { f = 1 } END { exit !f }' "$o"; then
+big=0
+while read -r first _; do
+  case "$first" in '' | *[!0-9]*) ;; *) [ ${#first} -gt 3 ] || [ "$first" -ge 100 ] && big=1 ;; esac
+done < "$o"
+if [ $maxlen = 1 ] && [ $big = 1 ]; then
   sed '1s/$/ /' "$o"
 else
   cat "$o"
