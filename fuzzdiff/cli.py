@@ -36,7 +36,7 @@ from .paths import data_home
 from .replay import junit_xml, replay_json, replay_text
 from .replay import record as run_record
 from .replay import replay as run_replay
-from .report import json_report, text_report
+from .report import json_report, launch_summary, text_report
 from .runner import default_jobs
 from .spec import TaskSpec, load_task, parse_task, shipped_tasks
 
@@ -477,6 +477,8 @@ def score(
             reward = "none" if result.reward is None else f"{result.reward:g}"
             typer.echo(f"{cmd}: reward {reward} ({result.status}, {result.cases} cases, {result.seconds:.1f} s)")
             typer.echo("  " + (result.feedback or result.error).replace("\n", "\n  "))
+            if result.launches:
+                typer.echo("  " + launch_summary(result.launches))
     raise typer.Exit(1 if failed else 0)
 
 

@@ -19,10 +19,19 @@ thread only draws fresh generation, whose order is fixed. ``cases`` in the
 result counts the cases judged up to and including the one that completed the
 requested number of findings (or the whole budget), so it too is independent
 of parallelism.
+
+Memory: what a campaign keeps is capped by construction, first come first kept
+or most recent kept, never by timing: judged case keys (``JUDGED_KEYS``),
+behaviour signatures (``SIGNATURES``), novel cases (``NOVEL_LIMIT``,
+``NOVEL_BYTES``), the pool (``POOL_LIMIT``, ``POOL_BYTES``), the dictionary
+(``mutate.MAX_TOKENS``) and the runner's cache (``runner.CACHE_SIZE``,
+``CACHE_BYTES``). The caps rarely bind (campaigns of the shipped tasks see a few
+hundred behaviours); where one does, the result is still a function of the seed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import time
@@ -33,6 +42,7 @@ from dataclasses import dataclass
 
 from .compare import compare, normalise
 from .corpus import outcome_behaviour
+from .generate import RecentKeys as RecentKeys  # re-exported: the engine's judged keys
 from .generate import derive_seed, generate_cases
 from .model import (
     CampaignResult,
@@ -48,7 +58,7 @@ from .model import (
     Progress,
     Shrunk,
 )
-from .mutate import GUIDANCE, Mutator, Parent
+from .mutate import GUIDANCE, MAX_DATA, Mutator, OptionReader, Parent
 from .runner import PairRunner
 from .shrink import Shrinker
 from .spec import TaskSpec
@@ -58,11 +68,27 @@ WINDOW = 64
 #: Re-runs of a minimal case before it is reported; a case that does not
 #: reproduce every time is reported as flaky.
 CONFIRM_RUNS = 3
-#: Share of a window made of mutants once there are parents: half keeps fresh
-#: generation's breadth (shallow bugs) while the pool digs into what was new.
-MUTANT_SHARE = 0.5
+#: Share of a window made of mutants once there are parents. Measured on the
+#: planted bugs (benchmarks/killrate.py, README): 0.75 killed more runs than 0.5
+#: or 0.25, and shallow bugs still fall to the first window, all fresh generation.
+MUTANT_SHARE = 0.75
 #: Parents the pool keeps; signatures are coarse, so a campaign rarely fills it.
 POOL_LIMIT = 2048
+#: Bytes of cases and reference output the pool keeps (first come, first kept):
+#: with POOL_LIMIT, the pool's memory is bounded whatever the outputs' sizes.
+#: A parent keeps at most MAX_DATA bytes of the reference's stdout, all that
+#: feedback ever uses.
+POOL_BYTES = 8 << 20
+#: Distinct behaviour signatures remembered (pair signatures for ``behaviours``,
+#: reference signatures for ``novel``), first come, first kept: past it, a
+#: signature not seen yet is neither counted nor new. Campaigns of the shipped
+#: tasks see a few hundred.
+SIGNATURES = 8192
+#: First cases of new reference behaviours kept for the result's ``novel`` (what
+#: campaigns record into the corpus), first come, first kept, and the bytes of
+#: cases and outcomes they may hold: later behaviours still guide, unrecorded.
+NOVEL_LIMIT = 1024
+NOVEL_BYTES = 8 << 20
 #: Share of parents taken from the last window judged rather than the pool: the
 #: pool holds one case per coarse signature, the window the variety around it.
 RECENT_SHARE = 0.25
@@ -114,25 +140,43 @@ def stderr_class(stderr: bytes) -> bytes:
     return _DIGITS.sub(b"N", _QUOTED.sub(b"'*'", first))[:80]
 
 
-class RecentKeys:
-    """The last ``limit`` case keys added, as a set: a repeat within that horizon is
-    skipped, and memory is bounded. Depends only on the order of additions."""
+class Signatures:
+    """Distinct signatures seen, remembered by a 16-byte digest of their ``repr``,
+    at most ``limit`` of them (the first ones): bounded memory whatever a
+    signature holds, and membership depends only on the order of additions."""
 
-    def __init__(self, limit: int = JUDGED_KEYS) -> None:
-        self.limit = limit
-        self.keys: set[str] = set()
-        self.order: deque[str] = deque()
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = SIGNATURES if limit is None else limit
+        self.digests: set[bytes] = set()
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.keys
+    def __len__(self) -> int:
+        return len(self.digests)
 
-    def add(self, key: str) -> None:
-        if key in self.keys:
-            return
-        self.keys.add(key)
-        self.order.append(key)
-        if len(self.order) > self.limit:
-            self.keys.discard(self.order.popleft())
+    def add(self, signature: tuple[object, ...]) -> bool:
+        """Remember ``signature``; True if it is new and there was room for it."""
+        digest = hashlib.blake2b(repr(signature).encode(), digest_size=16).digest()
+        if digest in self.digests or len(self.digests) >= self.limit:
+            return False
+        self.digests.add(digest)
+        return True
+
+
+class Novel:
+    """The first case of each new reference behaviour, with the reference's outcome:
+    the first ``limit`` of them that fit in ``max_bytes`` (``Case.size`` plus
+    ``Outcome.size``). Depends only on the order of additions."""
+
+    def __init__(self, limit: int | None = None, max_bytes: int | None = None) -> None:
+        self.limit = NOVEL_LIMIT if limit is None else limit
+        self.max_bytes = NOVEL_BYTES if max_bytes is None else max_bytes
+        self.bytes = 0
+        self.entries: list[tuple[Case, Outcome]] = []
+
+    def add(self, case: Case, outcome: Outcome) -> None:
+        cost = case.size() + outcome.size()
+        if len(self.entries) < self.limit and self.bytes + cost <= self.max_bytes:
+            self.entries.append((case, outcome))
+            self.bytes += cost
 
 
 class Guide:
@@ -140,7 +184,8 @@ class Guide:
 
     ``observe`` is called for every judged case in order; ``mutants`` draws
     parents from the pool as it stands, and a share from the last window judged
-    (with "pool" off: all from the last window).
+    (with "pool" off: all from the last window). The pool keeps the first
+    parents that fit in ``POOL_LIMIT`` and ``POOL_BYTES``.
     """
 
     def __init__(self, spec: TaskSpec, seed: int, guidance: frozenset[str]) -> None:
@@ -148,14 +193,17 @@ class Guide:
         self.use_pool = "pool" in guidance
         self.seed = seed
         self.pool: list[Parent] = []
+        self.pool_bytes = 0
         self.recent: list[Parent] = []
         self.last: list[Parent] = []
 
     def observe(self, case: Case, reference: Outcome, new_behaviour: bool) -> None:
-        parent = Parent(case, reference.stdout)
+        parent = Parent(case, reference.stdout[:MAX_DATA])  # feedback uses no more
         if new_behaviour:
-            if self.use_pool and len(self.pool) < POOL_LIMIT:
+            cost = case.size() + len(parent.stdout)
+            if self.use_pool and len(self.pool) < POOL_LIMIT and self.pool_bytes + cost <= POOL_BYTES:
                 self.pool.append(parent)
+                self.pool_bytes += cost
             if self.mutator.use_dictionary:
                 self.mutator.dictionary.harvest(reference.stdout)
                 self.mutator.dictionary.harvest(reference.stderr)
@@ -220,15 +268,19 @@ def run_campaign(
 ) -> Iterator[Event]:
     judge = Judge(spec, runner, reference, candidate)
     start = time.monotonic()
-    behaviours: set[tuple[object, ...]] = set()
+    behaviours = Signatures()
     first: dict[Fingerprint, tuple[int, Divergence]] = {}
-    novel_seen: set[tuple[object, ...]] = set()
-    novel: list[tuple[Case, Outcome]] = []
+    novel_seen = Signatures()
+    novel = Novel()
+    # Option combinations the reference accepted: a new one is a new behaviour
+    # for guidance (a parent that bugs needing several options build on).
+    combinations = Signatures()
+    read_options = OptionReader(spec).names
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
     guide = Guide(spec, config.seed, config.guidance)
     fresh: deque[Case] = deque()
-    judged_keys = RecentKeys()
+    judged_keys = RecentKeys(JUDGED_KEYS)
 
     def take() -> list[Case]:
         return [c for _, c in zip(range(WINDOW), stream, strict=False)]
@@ -268,13 +320,11 @@ def run_campaign(
         for case, (ref, cand) in zip(window, judge.outcomes(window), strict=True):
             judged += 1
             div = compare(case, ref, cand, spec.compare)
-            pair_sig = behaviour_signature(ref, cand, div.channels if div else ())
-            new = pair_sig not in behaviours
-            behaviours.add(pair_sig)
-            sig = outcome_behaviour(case, ref)
-            if sig not in novel_seen:
-                novel_seen.add(sig)
-                novel.append((case, ref))
+            new = behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
+            if novel_seen.add(outcome_behaviour(case, ref)):
+                novel.add(case, ref)
+                new = True
+            if ref.exit_code == 0 and combinations.add(read_options(case.argv)):
                 new = True
             guide.observe(case, ref, new)
             if div is not None and div.fingerprint not in first:
@@ -311,7 +361,8 @@ def run_campaign(
         findings=tuple(findings),
         isolation=isolation,
         warnings=warnings,
-        novel=tuple(novel),
+        novel=tuple(novel.entries),
+        launches=tuple(sorted(getattr(runner, "launches", {}).items())),
     )
     yield Finished(result)
 

@@ -174,6 +174,18 @@ class LocalExecutor:
         self._busy = threading.Lock()
         sweep_scratch(self.root)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (for a process pool) without its directory and lock: the copy
+        makes its own."""
+        state = dict(self.__dict__)
+        state["_scratch"] = None
+        del state["_busy"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._busy = threading.Lock()
+
     def run(self, program: Program, case: Case) -> Outcome:
         # A caged executor keeps its private directories from run to run (emptied
         # after each, and replaced when a run changed them otherwise): making and

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import random
 import string
+from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Protocol, TypeVar
 
@@ -440,9 +441,37 @@ def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> Iterator[Case]
         yield grammar.case(choices)
 
 
+#: Case keys the fresh stream remembers to skip repeats: the most recent ones, so
+#: that its memory stays flat over a long campaign. A task whose whole input space
+#: is smaller never forgets a case, so the stream still ends when it is exhausted.
+STREAM_KEYS = 65536
+
+
+class RecentKeys:
+    """The last ``limit`` case keys added, as a set: a repeat within that horizon is
+    recognised, and memory is bounded. Depends only on the order of additions."""
+
+    def __init__(self, limit: int = STREAM_KEYS) -> None:
+        self.limit = limit
+        self.keys: set[str] = set()
+        self.order: deque[str] = deque()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def add(self, key: str) -> None:
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        self.order.append(key)
+        if len(self.order) > self.limit:
+            self.keys.discard(self.order.popleft())
+
+
 def generate_cases(spec: TaskSpec, root_seed: int, budget: int, batch_size: int = BATCH_SIZE) -> Iterator[Case]:
-    """A stream of distinct cases for a campaign: at most ``budget`` of them, in a fixed order."""
-    seen: set[str] = set()
+    """A stream of distinct cases for a campaign (within the last ``STREAM_KEYS``):
+    at most ``budget`` of them, in a fixed order."""
+    seen = RecentKeys(STREAM_KEYS)
     produced = 0
     batch = 0
     dry = 0

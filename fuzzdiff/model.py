@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 #: Channels a user can observe, in the order reports list them.
 CHANNELS: tuple[str, ...] = ("exit", "stdout", "stderr", "files")
+#: Labels of ``CampaignResult.launches``: a run in a Python fork-server's child,
+#: and (followed by the reason) a run in a fresh interpreter.
+LAUNCH_FORKED = "fork-server"
+LAUNCH_FRESH = "fresh: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,11 @@ class Outcome:
     cpu_seconds: float = 0.0
     max_rss_kb: int = 0
     wall_seconds: float = 0.0
+
+    def size(self) -> int:
+        """Bytes of data the outcome holds (streams, file names and contents): what
+        memory bounds count."""
+        return len(self.stdout) + len(self.stderr) + sum(len(n) + len(c or b"") for n, c in self.files)
 
     def exit_class(self) -> str:
         """A short stable name for how the run ended: ``exit:1``, ``signal:11``, ``timeout``."""
@@ -171,7 +180,12 @@ class CampaignResult:
     isolation: str = "rlimits"
     warnings: tuple[str, ...] = ()
     # the first case of each distinct reference behaviour, with the reference's outcome
+    # (the first engine.NOVEL_LIMIT of them that fit in engine.NOVEL_BYTES)
     novel: tuple[tuple[Case, Outcome], ...] = ()
+    # how the candidate's runs of a Python program started, sorted by label:
+    # (LAUNCH_FORKED, n) and (LAUNCH_FRESH + reason, n); empty when no fork-server
+    # was in use (native candidates, sandboxed runs)
+    launches: tuple[tuple[str, int], ...] = ()
 
     @property
     def blamed(self) -> tuple[Finding, ...]:

@@ -116,6 +116,9 @@ class Score:
     candidate_executions: int = 0
     seconds: float = 0.0
     isolation: str = ""
+    # how the candidate's runs started when it is a Python program run outside a
+    # sandbox (``CampaignResult.launches``): fork-server, or fresh and why
+    launches: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +140,7 @@ class Score:
             "candidate_executions": self.candidate_executions,
             "seconds": self.seconds,
             "isolation": self.isolation,
+            "launches": dict(self.launches),
         }
 
 
@@ -369,6 +373,7 @@ def _score(
         candidate_executions=runner.candidate_executions,
         seconds=round(time.monotonic() - start, 3),
         isolation=runner.isolation,
+        launches=tuple(sorted(runner.launches.items())),
     )
 
 

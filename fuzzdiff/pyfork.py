@@ -15,7 +15,10 @@ fresh process; each decline names its reason (``fallbacks``, ``static_reason``):
 programs that are not ``python script.py`` or a Python-shebang script, unknown
 interpreter flags, a case that changes ``PYTHON*``, locale, ``TZ`` or ``PATH``
 variables, or creates ``~/.local`` (user site-packages), a script that does not
-compile cleanly, a server that failed or died.
+compile cleanly, a server that failed or died. ``take_launches`` hands over
+how each run of a Python program started since it was last called
+(``model.LAUNCH_FORKED``, or ``LAUNCH_FRESH`` and the reason); the pool runner
+gathers these into campaign and score results.
 
 Known differences from a fresh run: the hash seed (``PYTHONHASHSEED`` unset) is
 the server's for every case of a worker; seeds other libraries draw at import
@@ -48,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from .execute import SPARED, LaunchLost, _remove_tree, apply_limits, default_root
-from .model import Case, Program
+from .model import LAUNCH_FORKED, LAUNCH_FRESH, Case, Program
 from .spec import Limits
 
 SERVER = str(Path(__file__).with_name("pyfork_server.py"))
@@ -72,6 +75,9 @@ REPLY_TIMEOUT = 10.0
 THREAD_RETRIES = 3
 #: Server deaths tolerated per program before fresh runs only.
 MAX_RESTARTS = 5
+#: Why a program is not run through a fork-server when it is no Python program
+#: at all; its runs are not counted in ``launches``.
+NOT_PYTHON = "not a Python program"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +100,12 @@ def plan(program: Program, env: Mapping[str, str]) -> Plan | str:
         with open(exe, "rb") as fh:
             first = fh.readline(256)
     except OSError:
-        return "not a Python program"
+        return NOT_PYTHON
     if not first.startswith(b"#!"):
-        return "not a Python program"
+        return NOT_PYTHON
     words = first[2:].strip(b" \t\n").split()
+    if not any(b"python" in os.path.basename(w) for w in words):
+        return NOT_PYTHON
     if not os.access(exe, os.X_OK):
         return "the script is not executable"
     if len(words) == 1 and PYTHON_NAME.fullmatch(os.path.basename(words[0]).decode(errors="replace")):
@@ -353,6 +361,10 @@ class PythonForkLauncher:
     """Runs Python candidates in fork-server children; declines (``None``) otherwise.
 
     ``fallbacks`` counts the reasons cases ran fresh; ``forked`` counts the others.
+    ``launches`` counts the runs of Python programs since ``take_launches`` was
+    last called, by ``LAUNCH_FORKED`` or ``LAUNCH_FRESH`` and the reason
+    (programs that are not Python are left out: a fork-server was never an
+    option for them).
     """
 
     def __init__(
@@ -364,6 +376,7 @@ class PythonForkLauncher:
         self.limits_inherited = limits_inherited
         self.forked = 0
         self.fallbacks: Counter[str] = Counter()
+        self.launches: Counter[str] = Counter()
         self.last_reason: str | None = None
         self._plans: dict[Program, Plan | str] = {}
         self._servers: dict[Program, _Server] = {}
@@ -397,12 +410,21 @@ class PythonForkLauncher:
             started = self._try(program, case, work, env, stdio)
             if isinstance(started, _Forked):
                 self.forked += 1
+                self.launches[LAUNCH_FORKED] += 1
                 self.last_reason = None
                 return started
             why = started
         self.fallbacks[why] += 1
+        if why != NOT_PYTHON:
+            self.launches[LAUNCH_FRESH + why] += 1
         self.last_reason = why
         return None
+
+    def take_launches(self) -> tuple[tuple[str, int], ...]:
+        """``launches`` since the last call, sorted by label; the count starts over."""
+        taken = tuple(sorted((label, n) for label, n in self.launches.items() if n > 0))
+        self.launches.clear()
+        return taken
 
     def _case_reason(self, case: Case, env: Mapping[str, str]) -> str | None:
         for key in sorted(set(env) | set(self.env)):
@@ -471,7 +493,9 @@ class PythonForkLauncher:
         """``server`` died during a run (``counted`` as forked): note it; the next
         case starts a new one."""
         self.forked -= counted
+        self.launches[LAUNCH_FORKED] -= counted
         self.fallbacks[LOST] += 1
+        self.launches[LAUNCH_FRESH + LOST] += 1
         self.last_reason = LOST
         for program, running in list(self._servers.items()):
             if running is server:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .codec import encode_divergence
-from .model import CampaignResult, Case, Divergence, Finding, Outcome
+from .model import LAUNCH_FORKED, LAUNCH_FRESH, CampaignResult, Case, Divergence, Finding, Outcome
 
 #: The JSON contract's version; bump it when a field changes meaning or goes away.
 JSON_VERSION = 1
@@ -158,7 +158,25 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         lines.append(f"warning: {w}")
     if result.isolation != "bubblewrap":
         lines.append(f"isolation: {result.isolation}")
+    if result.launches:
+        lines.append(launch_summary(result.launches))
     return "\n".join(lines)
+
+
+def launch_summary(launches: Sequence[tuple[str, int]]) -> str:
+    """How a Python candidate's runs started, in one line: ``python fork-server: 812
+    runs; fresh interpreter: 12 (the case sets PYTHONPATH, ...)``, reasons by count."""
+    counts = dict(launches)
+    forked = counts.pop(LAUNCH_FORKED, 0)
+    line = f"python fork-server: {forked} run{'' if forked == 1 else 's'}"
+    fresh = sorted(
+        ((label.removeprefix(LAUNCH_FRESH), n) for label, n in counts.items()), key=lambda item: (-item[1], item[0])
+    )
+    if fresh:
+        total = sum(n for _, n in fresh)
+        why = fresh[0][0] if len(fresh) == 1 else "; ".join(f"{reason}: {n}" for reason, n in fresh)
+        line += f"; fresh interpreter: {total} ({why})"
+    return line
 
 
 def _finding_lines(i: int, f: Finding, name: str) -> list[str]:
@@ -198,6 +216,7 @@ def json_report(
         "executions": result.executions,
         "behaviours": result.behaviours,
         "isolation": result.isolation,
+        "launches": dict(result.launches),
         "reference": list(reference),
         "candidate": list(candidate),
         "counterexample": next(

@@ -3,7 +3,9 @@
 A ``PairRunner`` takes cases in a fixed order and returns their outcome pairs in
 the same order, whatever order the work finished in, so parallelism never
 changes a result. Results are cached by case content, which shrinking relies on
-(it proposes the same case many times).
+(it proposes the same case many times). ``launches`` counts how the candidate's
+runs of a Python program started (fork-server, or fresh and why), gathered from
+the workers with their outcomes.
 """
 
 from __future__ import annotations
@@ -13,26 +15,36 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits, default_root
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
+if TYPE_CHECKING:
+    from .pyfork import PythonForkLauncher
+
 #: Cases sent to a worker at once: amortises inter-process overhead (~0.1 ms a
 #: message) without making the last chunk of a batch wait long.
 CHUNK = 8
 #: Outcome pairs kept in the cache; bounded so long campaigns stay flat in memory.
 CACHE_SIZE = 4096
+#: Bytes of cases and outcomes the cache keeps (``Case.size``, ``Outcome.size``),
+#: oldest dropped first: pairs of large mutants (64 KiB inputs, outputs up to the
+#: cap) would otherwise make CACHE_SIZE pairs hundreds of MiB. Shrinking, which
+#: relies on the cache, works on small cases.
+CACHE_BYTES = 8 << 20
 
 Pair = tuple[Outcome, Outcome]
+#: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
+Launches = tuple[tuple[str, int], ...]
 
 
 class PairRunner(Protocol):
@@ -46,10 +58,21 @@ class PairRunner(Protocol):
 
 
 class _Cache:
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    """The most recently used pairs, at most ``size`` of them and ``max_bytes`` in
+    all; a pair larger than ``max_bytes`` alone is not kept. What it holds
+    depends only on the order of calls."""
+
+    def __init__(self, size: int = CACHE_SIZE, max_bytes: int = CACHE_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.data: OrderedDict[Case, Pair] = OrderedDict()
         self.hits = 0
+
+    @staticmethod
+    def cost(case: Case, pair: Pair) -> int:
+        """Bytes of data a pair and its case hold: inputs, streams and files."""
+        return case.size() + pair[0].size() + pair[1].size()
 
     def get(self, case: Case) -> Pair | None:
         pair = self.data.get(case)
@@ -59,9 +82,17 @@ class _Cache:
         return pair
 
     def put(self, case: Case, pair: Pair) -> None:
+        old = self.data.pop(case, None)
+        if old is not None:
+            self.bytes -= self.cost(case, old)
+        cost = self.cost(case, pair)
+        if cost > self.max_bytes:
+            return
         self.data[case] = pair
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
+        self.bytes += cost
+        while len(self.data) > self.size or self.bytes > self.max_bytes:
+            dropped, dropped_pair = self.data.popitem(last=False)
+            self.bytes -= self.cost(dropped, dropped_pair)
 
 
 class SerialRunner:
@@ -74,6 +105,9 @@ class SerialRunner:
         self.cache = _Cache()
         self.executions = 0
         self.isolation: str = getattr(executor, "isolation", "none")
+        #: How runs started, where the executor has a launcher that counts them (``pyfork``).
+        self.launches: Counter[str] = Counter()
+        self._take_launches = getattr(getattr(executor, "launcher", None), "take_launches", None)
 
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         out: list[Pair] = []
@@ -83,6 +117,8 @@ class SerialRunner:
                 pair = (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
                 self.executions += 1
                 self.cache.put(case, pair)
+                if self._take_launches is not None:
+                    self.launches.update(dict(self._take_launches()))
             out.append(pair)
         return out
 
@@ -105,12 +141,23 @@ class Isolation:
 
 
 class _Worker:
-    def __init__(self, reference: Executor, candidate: Executor, programs: tuple[Program, Program]) -> None:
+    def __init__(
+        self,
+        reference: Executor,
+        candidate: Executor,
+        programs: tuple[Program, Program],
+        launcher: PythonForkLauncher | None = None,
+    ) -> None:
         self.executors = (reference, candidate)
         self.programs = programs
+        self.launcher = launcher
 
     def run(self, side: int, case: Case) -> Outcome:
         return self.executors[side].run(self.programs[side], case)
+
+    def launches(self) -> Launches:
+        """How the candidate's runs started since the last call (empty without a fork-server)."""
+        return self.launcher.take_launches() if self.launcher is not None else ()
 
 
 _WORKER: _Worker | None = None
@@ -140,12 +187,13 @@ def _init_worker(
         return
     local = LocalExecutor(env, limits, limits_inherited=True, cage=cage)
     candidate_side = local
+    launcher = None
     if isolation.python_fork:
         from .pyfork import PythonForkLauncher
 
         launcher = PythonForkLauncher(env, limits, limits_inherited=True)
         candidate_side = LocalExecutor(env, limits, limits_inherited=True, cage=cage, launcher=launcher)
-    _WORKER = _Worker(local, candidate_side, (reference, candidate))
+    _WORKER = _Worker(local, candidate_side, (reference, candidate), launcher)
 
 
 def _confined(
@@ -193,14 +241,16 @@ def _isolation() -> str:
 
 def _run_chunk(
     cases: Sequence[Case], need_reference: Sequence[bool] | None = None
-) -> list[tuple[Outcome | None, Outcome]]:
-    """Both programs on each case; the reference only where ``need_reference`` says so."""
+) -> tuple[list[tuple[Outcome | None, Outcome]], Launches]:
+    """Both programs on each case; the reference only where ``need_reference`` says
+    so. With the outcomes, how the candidate's runs started."""
     assert _WORKER is not None, "worker not initialised"
     worker = _WORKER
-    return [
+    outcomes = [
         (worker.run(0, c) if need_reference is None or need_reference[i] else None, worker.run(1, c))
         for i, c in enumerate(cases)
     ]
+    return outcomes, worker.launches()
 
 
 class ReferenceCache(Protocol):
@@ -253,6 +303,9 @@ class PoolRunner:
         self.executions = 0
         self.reference_executions = 0
         self.candidate_executions = 0
+        #: How the candidate's runs started (``pyfork``: fork-server, or fresh and
+        #: why), summed over the workers; empty when no fork-server is in use.
+        self.launches: Counter[str] = Counter()
         self._initargs = (dict(env), limits, reference, candidate, isolation)
         self.pool = self._new_pool()
         #: How the workers isolate runs (they all set up alike; ask one).
@@ -291,7 +344,7 @@ class PoolRunner:
         broken = False
         for chunk, fut in zip(chunks, futures, strict=True):
             try:
-                done.append(fut.result() if not broken else self._one_by_one(chunk, known))
+                done.append(self._gather(fut.result()) if not broken else self._one_by_one(chunk, known))
             except BrokenProcessPool:
                 # A run killed its worker (e.g. `kill -9 $PPID`): start a new pool and
                 # find which case and side did it, one case at a time.
@@ -312,6 +365,13 @@ class PoolRunner:
                 self.executions += 1
         return [results[i] for i in range(len(cases))]
 
+    def _gather(
+        self, result: tuple[list[tuple[Outcome | None, Outcome]], Launches]
+    ) -> list[tuple[Outcome | None, Outcome]]:
+        outcomes, launches = result
+        self.launches.update(dict(launches))
+        return outcomes
+
     def _restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new_pool()
@@ -330,18 +390,21 @@ class PoolRunner:
 
     def _side(self, side: int, case: Case) -> Outcome:
         try:
-            return self.pool.submit(_run_side, side, case).result()
+            outcome, launches = self.pool.submit(_run_side, side, case).result()
         except BrokenProcessPool:
             self._restart()
             return Outcome(Termination.WORKER_LOST, None, None, b"", b"")
+        self.launches.update(dict(launches))
+        return outcome
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_side(side: int, case: Case) -> Outcome:
+def _run_side(side: int, case: Case) -> tuple[Outcome, Launches]:
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER.run(side, case)
+    outcome = _WORKER.run(side, case)
+    return outcome, _WORKER.launches()
 
 
 def default_jobs() -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from fuzzdiff.engine import CampaignConfig, run_campaign
 from fuzzdiff.execute import FunctionExecutor
 from fuzzdiff.model import CampaignResult, Case, Finished, Found, Outcome, Progress, Shrunk
@@ -137,3 +139,113 @@ def test_recent_keys_forget_the_oldest_beyond_their_limit() -> None:
         keys.add(k)
     assert "a" not in keys and all(k in keys for k in "bcd")
     assert len(keys.keys) == len(keys.order) == 3
+
+
+# -- memory bounds: every structure a campaign keeps is capped by construction --
+
+
+def test_signatures_keep_the_first_ones_up_to_their_limit() -> None:
+    from fuzzdiff.engine import Signatures
+
+    sigs = Signatures(limit=3)
+    huge = ("exit:1", b"x" * (1 << 20))  # a signature may hold a whole stderr line
+    assert [sigs.add(s) for s in [("a",), huge, ("a",), ("b",), ("c",), ("d",)]] == [
+        True, True, False, True, False, False,
+    ]  # fmt: skip
+    assert len(sigs) == 3 and not sigs.add(huge) and not sigs.add(("c",))
+    assert all(len(d) == 16 for d in sigs.digests)  # kept as digests, not as the signatures
+
+
+def test_novel_keeps_the_first_cases_that_fit_its_count_and_bytes() -> None:
+    from fuzzdiff.engine import Novel
+
+    novel = Novel(limit=3, max_bytes=100)
+    cases = [Case(argv=(bytes([97 + i]),)) for i in range(6)]  # 2 bytes each
+    for case, out in zip(cases, [b"x" * 40, b"y" * 80, b"z" * 10, b"w" * 10, b"v" * 10, b"u"], strict=True):
+        novel.add(case, exited(0, stdout=out))
+    assert [c for c, _ in novel.entries] == [cases[0], cases[2], cases[3]]  # 80 bytes did not fit
+    assert novel.bytes == sum(c.size() + o.size() for c, o in novel.entries) <= 100
+
+
+def test_guide_pool_is_bounded_in_parents_and_bytes(spec: TaskSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuzzdiff import engine
+    from fuzzdiff.mutate import GUIDANCE, MAX_DATA
+
+    guide = engine.Guide(spec, 1, frozenset(GUIDANCE))
+    for i in range(engine.POOL_LIMIT + 100):  # small parents: the count binds
+        guide.observe(Case(argv=(str(i).encode(),)), exited(0, stdout=b"out"), True)
+    assert len(guide.pool) == engine.POOL_LIMIT
+    assert guide.pool[-1].case.argv == (str(engine.POOL_LIMIT - 1).encode(),)  # the first ones are kept
+
+    monkeypatch.setattr(engine, "POOL_BYTES", 1 << 20)
+    guide = engine.Guide(spec, 1, frozenset(GUIDANCE))
+    for i in range(100):  # each reference output is 1 MiB: a parent keeps MAX_DATA of it
+        guide.observe(Case(argv=(str(i).encode(),)), exited(0, stdout=bytes([i]) * (1 << 20)), True)
+        guide.end_window()
+    assert all(len(p.stdout) == MAX_DATA for p in guide.pool + guide.last)
+    assert len(guide.pool) == (1 << 20) // (MAX_DATA + 2)
+    assert guide.pool_bytes == sum(p.case.size() + len(p.stdout) for p in guide.pool) <= engine.POOL_BYTES
+
+
+def test_campaign_with_endless_new_behaviours_stays_within_its_caps(
+    spec: TaskSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reference whose every case is a new behaviour (a distinct first stderr
+    line) with large output: behaviours, novel cases and the pool stop at their caps."""
+    from fuzzdiff import engine
+
+    for name, value in {"SIGNATURES": 40, "NOVEL_LIMIT": 25, "NOVEL_BYTES": 1 << 20, "POOL_LIMIT": 30}.items():
+        monkeypatch.setattr(engine, name, value)
+    pools: list[engine.Guide] = []
+
+    class Recorded(engine.Guide):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            pools.append(self)
+
+    monkeypatch.setattr(engine, "Guide", Recorded)
+
+    def chatty(case: Case) -> Outcome:
+        word = "".join(chr(97 + int(d, 16)) for d in case.key()[:12])  # letters: not masked as numbers
+        return exited(0, stdout=b"o" * (100 << 10), stderr=f"prog: {word}\n".encode())
+
+    executor = FunctionExecutor({REF.argv[0]: chatty, CAND.argv[0]: chatty})
+    events = list(run_campaign(spec, SerialRunner(executor, REF, CAND), REF, CAND, CampaignConfig(seed=1, budget=300)))
+    assert isinstance(events[-1], Finished)
+    result = events[-1].result
+    assert result.cases == 300 and result.verdict == "equivalent"
+    assert result.behaviours == 40  # 300 distinct signatures seen, 40 remembered
+    assert max(e.behaviours for e in events if isinstance(e, Progress)) == 40
+    # each novel case holds 100 KiB of output: the first 10 fill NOVEL_BYTES
+    assert len(result.novel) == 10 and sum(c.size() + o.size() for c, o in result.novel) <= 1 << 20
+    assert len(pools) == 1 and len(pools[0].pool) == 30  # 40 new behaviours, 30 parents
+
+
+def test_pair_cache_is_bounded_in_pairs_and_bytes() -> None:
+    from fuzzdiff.runner import CACHE_BYTES, _Cache
+
+    cache = _Cache(size=10, max_bytes=1000)
+    big = exited(0, stdout=b"x" * 298)  # a pair of these with a 2-byte case costs 600
+    small = exited(0, stdout=b"s")
+    cases = [Case(argv=(str(i).encode(),)) for i in range(20)]
+    for case in cases[:15]:
+        cache.put(case, (small, small))
+    assert list(cache.data) == cases[5:15]  # the count binds: the last 10 are kept
+    cache.put(cases[15], (big, big))
+    assert cache.bytes == sum(_Cache.cost(c, p) for c, p in cache.data.items()) <= 1000
+    assert cases[15] in cache.data and cases[14] in cache.data and cases[5] not in cache.data
+    cache.put(cases[16], (big, big))  # two big pairs do not fit: the older one goes
+    assert cases[15] not in cache.data and cases[16] in cache.data
+    cache.put(cases[16], (small, small))  # replacing a pair counts its bytes once
+    assert cache.bytes == sum(_Cache.cost(c, p) for c, p in cache.data.items())
+    huge = exited(0, stdout=b"h" * 5000)
+    cache.put(cases[17], (huge, huge))  # larger than the whole cache: not kept, nothing evicted for it
+    assert cases[17] not in cache.data and cases[16] in cache.data
+
+    def loud(case: Case) -> Outcome:
+        return exited(0, stdout=case.argv[0] * (256 << 10))  # 256 KiB a side at least
+
+    runner = SerialRunner(FunctionExecutor({REF.argv[0]: loud, CAND.argv[0]: loud}), REF, CAND)
+    runner.run_pairs([Case(argv=(str(i).encode(),)) for i in range(100)])
+    assert runner.cache.bytes == sum(_Cache.cost(c, p) for c, p in runner.cache.data.items()) <= CACHE_BYTES
+    assert 0 < len(runner.cache.data) < 100

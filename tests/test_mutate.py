@@ -211,3 +211,22 @@ def test_guidance_keeps_the_budget_and_distinct_cases(spec: TaskSpec) -> None:
     assert len(judged) == len(set(judged)) == 500
     fresh = set(generate_cases(spec, 2, 500))
     assert 100 < sum(c not in fresh for c in judged) < 400, "about half are mutants after the first window"
+
+
+def test_option_reader_reads_argv_as_getopt_does() -> None:
+    from fuzzdiff.mutate import OptionReader
+    from fuzzdiff.spec import load_task
+
+    read = OptionReader(load_task("cut")).names
+    assert read([b"-s", b"--output-delimiter=:", b"--comp", b"-f1"]) == (
+        "--complement",
+        "--fields",
+        "--only-delimited",
+        "--output-delimiter",
+    )
+    assert read([b"-sf", b"1", b"--co"]) == ("--complement", "--fields", "--only-delimited")
+    assert read([b"-f", b"-s"]) == ("--fields",)  # "-s" is -f's value
+    assert read([b"--output-delimiter", b"-s"]) == ("--output-delimiter",)
+    assert read([b"--", b"-s"]) == ()  # operands after "--"
+    assert read([b"-zsd:"]) == ("--delimiter", "--only-delimited", "--zero-terminated")
+    assert read([b"--bogus", b"-q", b"file"]) == ()

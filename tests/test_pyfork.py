@@ -14,15 +14,22 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fuzzdiff import spec
+from fuzzdiff.api import prepare
+from fuzzdiff.engine import CampaignConfig, run_campaign
 from fuzzdiff.execute import SPARED, LocalExecutor
-from fuzzdiff.model import Case, Outcome, Program, Termination
+from fuzzdiff.model import CampaignResult, Case, Finished, Outcome, Program, Termination
+from fuzzdiff.oracle import score
 from fuzzdiff.pyfork import PythonForkLauncher, plan, script_imports
+from fuzzdiff.report import json_report, text_report
+from fuzzdiff.runner import Pair as OutcomePair
+from fuzzdiff.runner import PoolRunner
 from fuzzdiff.spec import Limits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -334,3 +341,90 @@ def test_script_imports_are_found_everywhere() -> None:
     names = script_imports(str(PROBES / "modules.py"))
     assert names[:4] == ["argparse", "json", "random", "sys"]
     assert "collections" in names and "collections.OrderedDict" in names
+
+
+# -- how runs started reaches results ------------------------------------------------
+
+PYTHONPATH_REASON = "fresh: the case sets PYTHONPATH, which the interpreter reads at start-up"
+GOOD_BASE64 = Path(__file__).resolve().parent.parent / "examples" / "base64" / "good.py"
+
+
+def test_launches_are_counted_per_run_and_handed_over(executors: Pair) -> None:
+    _, forked, launcher = executors
+    launcher.take_launches()  # what earlier tests ran
+    program = interpreter_form("stdin_lines.py")
+    forked.run(program, Case())
+    forked.run(program, Case(stdin=b"x\n"))
+    forked.run(program, Case(env=(("PYTHONPATH", "/nonexistent"),)))
+    forked.run(Program(argv=("/bin/echo",), argv0="echo"), Case())  # not Python: not counted
+    assert launcher.take_launches() == (("fork-server", 2), (PYTHONPATH_REASON, 1))
+    assert launcher.take_launches() == ()  # the count starts over
+
+
+def python_campaign(jobs: int, runner_type: type[PoolRunner] = PoolRunner) -> CampaignResult:
+    """base64 against the pure-Python example, on real worker processes."""
+    setup = prepare("base64", f"{sys.executable} {GOOD_BASE64}")
+    spec_ = setup.spec
+    runner = runner_type(jobs, dict(spec_.env), spec_.limits, setup.reference, setup.candidate)
+    try:
+        config = CampaignConfig(seed=3, budget=48, shrink=False)
+        *_, last = run_campaign(spec_, runner, setup.reference, setup.candidate, config, runner.isolation)
+    finally:
+        runner.close()
+    assert isinstance(last, Finished)
+    return last.result
+
+
+def test_campaign_result_counts_fork_server_runs_whatever_the_jobs() -> None:
+    results = [python_campaign(jobs) for jobs in (1, 2)]
+    for result in results:
+        assert result.executions > 0
+        assert result.launches == (("fork-server", result.executions),)  # the candidate ran once per pair
+    assert results[0].launches == results[1].launches
+    result = results[0]
+    report = text_report(result, "base64", "fuzzdiff ...")
+    assert f"python fork-server: {result.executions} runs" in report and "fresh interpreter" not in report
+    assert json_report(result, ["base64"], ["python3"])["launches"] == {"fork-server": result.executions}
+
+
+class PythonPathOnEveryOtherCase(PoolRunner):
+    """Runs every other case of a batch with PYTHONPATH set (the reference, native
+    base64, does not read it): those cases cannot use the candidate's fork-server."""
+
+    sent = 0
+
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[OutcomePair]:
+        changed = [replace(c, env=(("PYTHONPATH", "/nonexistent"),)) if i % 2 else c for i, c in enumerate(cases)]
+        self.sent += sum(i % 2 for i in range(len(cases)))
+        return super().run_pairs(changed, fresh)
+
+
+def test_campaign_result_says_why_runs_were_fresh() -> None:
+    result = python_campaign(2, PythonPathOnEveryOtherCase)
+    launches = dict(result.launches)
+    assert set(launches) == {"fork-server", PYTHONPATH_REASON}
+    assert sum(launches.values()) == result.executions
+    assert launches[PYTHONPATH_REASON] == result.executions // 2  # one case in two: no repeats, no cache hits
+    report = text_report(result, "base64", "fuzzdiff ...")
+    fresh = launches[PYTHONPATH_REASON]
+    assert (
+        f"python fork-server: {launches['fork-server']} runs; fresh interpreter: {fresh} "
+        "(the case sets PYTHONPATH, which the interpreter reads at start-up)"
+    ) in report
+
+
+def test_score_counts_fork_server_runs(tmp_path: Path) -> None:
+    result = score(
+        "base64",
+        f"{sys.executable} {GOOD_BASE64}",
+        budget=24,
+        seed=1,
+        jobs=1,
+        cache=tmp_path,
+        use_pool=False,
+        sandbox=False,
+        mask_reference=False,
+    )
+    assert result.status == "ok", result.error
+    assert result.launches == (("fork-server", result.candidate_executions),)
+    assert result.to_json()["launches"] == {"fork-server": result.candidate_executions}
