@@ -19,8 +19,9 @@ sources read it:
   Hypothesis strategy for a task's cases, for property tests and shrinking with
   Hypothesis.
 
-The same task and seed always yield the same cases (``random.Random`` is stable
-across Python releases for the calls used here).
+The same task and seed always yield the same cases on the same Python minor
+version (the ``random.Random`` methods used here have kept their sequences
+across CPython releases, but the language does not promise it).
 """
 
 from __future__ import annotations

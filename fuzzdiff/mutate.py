@@ -196,31 +196,58 @@ class OptionReader:
         hits = {o for n, o in self.long.items() if n.startswith(name)}
         return hits.pop() if len(hits) == 1 else None
 
-    def names(self, argv: Sequence[bytes]) -> tuple[str, ...]:
-        found: set[str] = set()
-        skip = False
-        for tok in argv:
-            if skip:
-                skip = False
-                continue
+    def spans(self, argv: Sequence[bytes]) -> list[tuple[str, int, int]]:
+        """Each option the argv names, with the slice of argv it takes (its value
+        included when that is a separate token): ``(label, start, end)``."""
+        found: list[tuple[str, int, int]] = []
+        i = 0
+        while i < len(argv):
+            tok = argv[i]
             if tok == b"--":
                 break
+            end = i + 1
             if tok.startswith(b"--"):
                 name, eq, _ = tok[2:].partition(b"=")
                 opt = self._long(name) if name else None
                 if opt is not None:
-                    found.add(opt.label())
-                    skip = opt.value is not None and not opt.optional_value and not eq
+                    if opt.value is not None and not opt.optional_value and not eq:
+                        end = min(i + 2, len(argv))
+                    found.append((opt.label(), i, end))
             elif tok.startswith(b"-") and len(tok) > 1:
                 for k, ch in enumerate(tok[1:], start=1):
                     opt = self.short.get(ch)
                     if opt is None:
                         break
-                    found.add(opt.label())
+                    found.append((opt.label(), i, i + 1))
                     if opt.value is not None:
-                        skip = k == len(tok) - 1 and not opt.optional_value
+                        if k == len(tok) - 1 and not opt.optional_value:
+                            end = min(i + 2, len(argv))
+                            found[-1] = (opt.label(), i, end)
                         break
-        return tuple(sorted(found))
+            i = end
+        return found
+
+    def names(self, argv: Sequence[bytes]) -> tuple[str, ...]:
+        return tuple(sorted({label for label, _, _ in self.spans(argv)}))
+
+
+def make_merge(reader: OptionReader) -> Callable[[random.Random, Case, Case], Case | None]:
+    """A mutator that adds the options of another case (with their values) to this
+    one: two parents that each reached part of an option combination make the whole."""
+
+    def merge_options(rng: random.Random, case: Case, other: Case) -> Case | None:
+        have = set(reader.names(case.argv))
+        extra = [other.argv[a:b] for label, a, b in reader.spans(other.argv) if label not in have]
+        if not extra:
+            return None
+        argv = list(case.argv)
+        end = argv.index(b"--") if b"--" in argv else len(argv)
+        inside = {a + 1 for _, a, b in reader.spans(case.argv) if b - a == 2}  # between an option and its value
+        i = rng.choice([k for k in range(end + 1) if k not in inside])
+        argv[i:i] = [t for group in extra for t in group]
+        return _argv(case, argv)
+
+    return merge_options
 
 
 # -- havoc: argv ---------------------------------------------------------------
@@ -461,7 +488,7 @@ def feed_back(rng: random.Random, parent: Parent, dictionary: Dictionary) -> Cas
 Havoc = Callable[[random.Random, Case, Case], Case | None]
 
 
-def havoc_operators(dictionary: Dictionary) -> tuple[Havoc, ...]:
+def havoc_operators(dictionary: Dictionary, merge: Havoc) -> tuple[Havoc, ...]:
     """The havoc family, in a fixed order (the order is part of determinism)."""
     return (
         argv_insert,
@@ -476,6 +503,9 @@ def havoc_operators(dictionary: Dictionary) -> tuple[Havoc, ...]:
         _bytes_op(repeat_chunk),
         _bytes_op(line_op),
         splice,
+        merge,  # option crossover three times: combination bugs need it (benchmarks/killrate.py)
+        merge,
+        merge,
     )
 
 
@@ -484,7 +514,8 @@ class Mutator:
 
     def __init__(self, spec: TaskSpec, guidance: frozenset[str]) -> None:
         self.dictionary = Dictionary(spec)
-        self.havoc = havoc_operators(self.dictionary) if "mutate" in guidance else ()
+        self.options = OptionReader(spec)
+        self.havoc = havoc_operators(self.dictionary, make_merge(self.options)) if "mutate" in guidance else ()
         self.use_dictionary = "dictionary" in guidance
         self.use_feedback = "feedback" in guidance
         families: list[tuple[str, float]] = []

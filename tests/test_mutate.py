@@ -230,3 +230,22 @@ def test_option_reader_reads_argv_as_getopt_does() -> None:
     assert read([b"--", b"-s"]) == ()  # operands after "--"
     assert read([b"-zsd:"]) == ("--delimiter", "--only-delimited", "--zero-terminated")
     assert read([b"--bogus", b"-q", b"file"]) == ()
+
+
+def test_merge_adds_the_other_cases_options_with_their_values() -> None:
+    import random
+
+    from fuzzdiff.mutate import OptionReader, make_merge
+    from fuzzdiff.spec import load_task
+
+    reader = OptionReader(load_task("cut"))
+    merge = make_merge(reader)
+    a = Case(argv=(b"-s", b"-f", b"1", b"--", b"file"), stdin=b"x")
+    b = Case(argv=(b"--output-delimiter", b":", b"-f2", b"--complement", b"in"))
+    for seed in range(20):
+        out = merge(random.Random(seed), a, b)
+        assert out is not None and out.stdin == a.stdin
+        assert reader.names(out.argv) == ("--complement", "--fields", "--only-delimited", "--output-delimiter")
+        assert out.argv[-2:] == (b"--", b"file")  # operands after "--" stay operands
+        assert b"in" not in out.argv  # operands of the other case are not options
+    assert merge(random.Random(0), a, Case(argv=(b"-s",))) is None  # nothing new to add
