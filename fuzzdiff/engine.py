@@ -96,7 +96,7 @@ RECENT_SHARE = 0.25
 MUTANT_TRIES = 4
 #: Keys of judged cases remembered for skipping repeats: the most recent ones only,
 #: so that a campaign's memory stays flat however many cases it runs.
-JUDGED_KEYS = 32768
+JUDGED_KEYS = 16384
 
 
 @dataclass(frozen=True, slots=True)

@@ -445,26 +445,32 @@ def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> Iterator[Case]
 #: Case keys the fresh stream remembers to skip repeats: the most recent ones, so
 #: that its memory stays flat over a long campaign. A task whose whole input space
 #: is smaller never forgets a case, so the stream still ends when it is exhausted.
-STREAM_KEYS = 65536
+STREAM_KEYS = 16384
 
 
 class RecentKeys:
     """The last ``limit`` case keys added, as a set: a repeat within that horizon is
-    recognised, and memory is bounded. Depends only on the order of additions."""
+    recognised, and memory is bounded (each key is kept as 16 bytes of its hash).
+    Depends only on the order of additions."""
 
     def __init__(self, limit: int = STREAM_KEYS) -> None:
         self.limit = limit
-        self.keys: set[str] = set()
-        self.order: deque[str] = deque()
+        self.keys: set[bytes] = set()
+        self.order: deque[bytes] = deque()
+
+    @staticmethod
+    def _digest(key: str) -> bytes:
+        return bytes.fromhex(key[:32]) if len(key) >= 32 else key.encode()
 
     def __contains__(self, key: str) -> bool:
-        return key in self.keys
+        return self._digest(key) in self.keys
 
     def add(self, key: str) -> None:
-        if key in self.keys:
+        digest = self._digest(key)
+        if digest in self.keys:
             return
-        self.keys.add(key)
-        self.order.append(key)
+        self.keys.add(digest)
+        self.order.append(digest)
         if len(self.order) > self.limit:
             self.keys.discard(self.order.popleft())
 
