@@ -7,6 +7,8 @@ Runs, in one process and one run, the example candidate ``examples/base64/good.p
     checking that every outcome (stdout, stderr, exit, files) is identical;
   - through the pool runner (reference and candidate pairs), fork-server off and
     on, with 1 and 2 workers;
+  - the same in bubblewrap (``SandboxExecutor``, and the pool runner with
+    ``Isolation(sandbox=True)``), fork-server off and on, where bubblewrap starts;
 and prints a table of executions per second.
 
     python3 benchmarks/pyfork.py [--cases 400] [--candidate examples/base64/good.py]
@@ -19,13 +21,14 @@ import os
 import time
 from pathlib import Path
 
-from fuzzdiff.execute import LocalExecutor
+from fuzzdiff.execute import Executor, LocalExecutor
 from fuzzdiff.generate import generate_cases
 from fuzzdiff.model import Case, Outcome, Program
 from fuzzdiff.program import candidate_program, reference_program
 from fuzzdiff.pyfork import PythonForkLauncher
 from fuzzdiff.runner import Isolation, PoolRunner
-from fuzzdiff.spec import load_task
+from fuzzdiff.sandbox import SandboxExecutor, bwrap_available
+from fuzzdiff.spec import Limits, load_task
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +37,7 @@ def observable(outcome: Outcome) -> tuple[object, ...]:
     return (outcome.termination, outcome.exit_code, outcome.signal, outcome.stdout, outcome.stderr, outcome.files)
 
 
-def timed(executor: LocalExecutor, program: Program, cases: list[Case]) -> tuple[float, list[Outcome]]:
+def timed(executor: Executor, program: Program, cases: list[Case]) -> tuple[float, list[Outcome]]:
     executor.run(program, cases[0])  # warm up (starts the fork-server)
     start = time.perf_counter()
     outcomes = [executor.run(program, case) for case in cases]
@@ -65,23 +68,58 @@ def main() -> None:
     rows.append(("candidate alone, fork-server", fork_rate, note))
     launcher.close()
 
+    pool_rows(rows, env, spec.limits, ref, cand, cases, sandbox=False)
+    if bwrap_available():
+        with SandboxExecutor(env, spec.limits) as box:
+            boxed_rate, boxed = timed(box, cand, cases)
+        rows.append(("candidate alone, bubblewrap, fresh interpreter", boxed_rate, "1.0x"))
+        with SandboxExecutor(env, spec.limits, python_fork=True) as box:
+            box.take_launches()
+            boxed_fork_rate, boxed_forked = timed(box, cand, cases)
+            launches = dict(box.take_launches())
+        differ = sum(observable(a) != observable(b) for a, b in zip(boxed, boxed_forked, strict=True))
+        note = f"{boxed_fork_rate / boxed_rate:.1f}x; {differ} of {len(cases)} outcomes differ"
+        note += f"; {differ_from(fresh, boxed_forked)} differ from unsandboxed fresh runs"
+        if set(launches) != {"fork-server"}:
+            note += f"; launches: {launches}"
+        rows.append(("candidate alone, bubblewrap, fork-server", boxed_fork_rate, note))
+        pool_rows(rows, env, spec.limits, ref, cand, cases, sandbox=True)
+    else:
+        print("bubblewrap cannot start a sandbox here: no sandboxed rows")
+
+    print(f"{len(cases)} base64 cases, candidate: python3 {os.path.relpath(args.candidate, ROOT)}")
+    print(f"{'what':<70} {'runs/s':>9}  notes")
+    for name, rate, extra in rows:
+        print(f"{name:<70} {rate:>9.1f}  {extra}")
+
+
+def differ_from(a: list[Outcome], b: list[Outcome]) -> int:
+    return sum(observable(x) != observable(y) for x, y in zip(a, b, strict=True))
+
+
+def pool_rows(
+    rows: list[tuple[str, float, str]],
+    env: dict[str, str],
+    limits: Limits,
+    ref: Program,
+    cand: Program,
+    cases: list[Case],
+    sandbox: bool,
+) -> None:
     base = 0.0
     for python_fork in (False, True):
         for jobs in (1, 2):
-            runner = PoolRunner(jobs, env, spec.limits, ref, cand, isolation=Isolation(python_fork=python_fork))
+            isolation = Isolation(sandbox=sandbox, python_fork=python_fork)
+            runner = PoolRunner(jobs, env, limits, ref, cand, isolation=isolation)
             runner.run_pairs(cases[:8])  # warm the workers (and their fork-servers)
             start = time.perf_counter()
             runner.run_pairs(cases, fresh=True)
             rate = len(cases) / (time.perf_counter() - start)
             runner.close()
             base = base or rate
-            label = f"pairs, pool runner, {jobs} worker(s), fork-server {'on' if python_fork else 'off'}"
+            where = "bubblewrap, " if sandbox else ""
+            label = f"pairs, pool runner, {where}{jobs} worker(s), fork-server {'on' if python_fork else 'off'}"
             rows.append((label, rate, f"{rate / base:.1f}x"))
-
-    print(f"{len(cases)} base64 cases, candidate: python3 {os.path.relpath(args.candidate, ROOT)}")
-    print(f"{'what':<58} {'runs/s':>9}  notes")
-    for name, rate, extra in rows:
-        print(f"{name:<58} {rate:>9.1f}  {extra}")
 
 
 if __name__ == "__main__":

@@ -215,6 +215,8 @@ class LocalExecutor:
         try:
             outcome = self._spawn(program, case, work, env)
         except LaunchLost:
+            if self.cage is not None:
+                sweep_cage(self.cage)  # a child the lost launcher could not name
             for path in (work, tmp):  # start over from the case's files, in a fresh process
                 _remove_tree(path)
                 path.mkdir(mode=0o700)

@@ -116,8 +116,8 @@ class Score:
     candidate_executions: int = 0
     seconds: float = 0.0
     isolation: str = ""
-    # how the candidate's runs started when it is a Python program run outside a
-    # sandbox (``CampaignResult.launches``): fork-server, or fresh and why
+    # how the candidate's runs started when it is a Python program run unsandboxed
+    # or in bubblewrap (``CampaignResult.launches``): fork-server, or fresh and why
     launches: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:

@@ -20,6 +20,13 @@ how each run of a Python program started since it was last called
 (``model.LAUNCH_FORKED``, or ``LAUNCH_FRESH`` and the reason); the pool runner
 gathers these into campaign and score results.
 
+A server's start-up directory (home, temp, log) is removed once it has started.
+A run that stops (or traces) its server, which a fresh run would have done to
+its own parent, is noticed (``interfered``): the server is killed and the run
+lost (``LaunchLost``: the executor reruns it fresh). Inside a sandbox
+(``sandbox_worker``) the launcher is made with ``shield``: its servers are not
+dumpable, so runs cannot ptrace them nor open their memory or descriptors.
+
 Known differences from a fresh run: the hash seed (``PYTHONHASHSEED`` unset) is
 the server's for every case of a worker; seeds other libraries draw at import
 time (``os.fork`` reseeds ``random``) are shared; the script's module frame has
@@ -37,11 +44,13 @@ import contextlib
 import marshal
 import os
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,10 +80,14 @@ PER_CASE = frozenset({"HOME", "PWD", "TMPDIR"})
 START_TIMEOUT = 60.0
 #: Seconds to wait for the server's answer to a request (it forks and replies).
 REPLY_TIMEOUT = 10.0
+#: Seconds between checks that a server that has not answered yet was not stopped.
+POLL_SECONDS = 0.02
 #: Times a server is restarted without a thread-starting module before giving up.
 THREAD_RETRIES = 3
 #: Server deaths tolerated per program before fresh runs only.
 MAX_RESTARTS = 5
+#: SIGSTOP's bit in /proc/PID/status's pending signal masks.
+STOP_SIGNAL = 1 << (signal.SIGSTOP - 1)
 #: Why a program is not run through a fork-server when it is no Python program
 #: at all; its runs are not counted in ``launches``.
 NOT_PYTHON = "not a Python program"
@@ -200,7 +213,15 @@ class _Server:
     """One running ``pyfork_server`` for one plan."""
 
     def __init__(
-        self, plan: Plan, env: Mapping[str, str], limits: Limits, root: str | None, inherited: bool, skip: set[str]
+        self,
+        plan: Plan,
+        env: Mapping[str, str],
+        limits: Limits,
+        root: str | None,
+        inherited: bool,
+        skip: set[str],
+        shield: bool = False,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.plan = plan
         self.base = Path(os.path.realpath(tempfile.mkdtemp(prefix="fuzzdiff-pyfork-", dir=root)))
@@ -237,9 +258,9 @@ class _Server:
         cpu = None if inherited else int(limits.timeout) + 2
         names = [n for n in script_imports(plan.script) if n.partition(".")[0] not in skip and n not in skip]
         spawn_env = [(os.fsencode(k), os.fsencode(v)) for k, v in self.env.items()]
-        config = {"script": plan.script, "cpu": cpu, "env": spawn_env, "names": names}
+        config = {"script": plan.script, "cpu": cpu, "env": spawn_env, "names": names, "shield": shield}
         try:
-            self.sock.settimeout(START_TIMEOUT)
+            self.sock.settimeout(start_timeout)
             self._send(config)
             reply = self._recv()
         except (OSError, EOFError, ValueError) as exc:
@@ -252,6 +273,9 @@ class _Server:
             raise ServerError(str(refusal or "the fork-server did not start"))
         self.info: dict[str, Any] = reply
         self.sock.settimeout(REPLY_TIMEOUT)
+        # Its home, temp directory and log served the start only (children get the
+        # case's): gone now, so that runs never see them (a sandbox's /tmp is theirs).
+        _remove_tree(self.base)
 
     def _send(self, obj: Any, fds: tuple[int, ...] = ()) -> None:
         data = marshal.dumps(obj)
@@ -298,21 +322,65 @@ class _Server:
         return ("pid", pid) if kind == "ready" else (kind, value)
 
     def _reply(self) -> tuple[str, Any]:
+        self._await()
         reply = self._recv()
         if not isinstance(reply, tuple) or len(reply) != 2 or not isinstance(reply[0], str):
             raise ServerError("the fork-server sent a malformed reply")
         return reply[0], reply[1]
 
+    def _await(self) -> None:
+        """Wait for the server's next message. The case's script runs as soon as its
+        child is set up, before the server's replies: if it stopped the server, the
+        server is killed (``ServerError``)."""
+        poll = select.poll()
+        poll.register(self.sock, select.POLLIN)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while not poll.poll(POLL_SECONDS * 1000):
+            if self._stopped():
+                raise ServerError("the fork-server was stopped")
+            if time.monotonic() > deadline:
+                raise ServerError("the fork-server did not answer")
+
+    def _stopped(self) -> bool:
+        """``interfered``, and if so the server is killed."""
+        if not self.interfered():
+            return False
+        # what a fresh run would have done to its own parent (the executor) is seen
+        # only when the case runs fresh
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        return True
+
     def reap(self) -> tuple[int, float, int]:
+        if self._stopped():
+            raise LaunchLost("the fork-server was stopped during the run")
         try:
             self._send("reap")
+            self._await()
             reply = self._recv()
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, ServerError) as exc:
             raise LaunchLost(f"the fork-server died during the run: {exc}") from exc
         if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == "status"):
             raise LaunchLost("the fork-server sent a malformed status")
         _, status, cpu, rss = reply
         return int(status), float(cpu), int(rss)
+
+    def interfered(self) -> bool:
+        """Whether the server has a SIGSTOP pending or is stopped or traced (by the
+        run, which is over: its processes are killed before the reap). The file is
+        read twice: its state line comes before its signal masks, and a pending
+        SIGSTOP turns into the stopped state between them."""
+        try:
+            first, second = self._status(), self._status()
+            pending = int(first[b"ShdPnd"], 16) | int(first[b"SigPnd"], 16)
+            states = {first[b"State"].split()[0], second[b"State"].split()[0]}
+        except (OSError, KeyError, IndexError, ValueError):
+            return False  # gone: the reap finds out
+        return bool(pending & STOP_SIGNAL) or bool(states & {b"T", b"t"})
+
+    def _status(self) -> dict[bytes, bytes]:
+        with open(f"/proc/{self.proc.pid}/status", "rb") as fh:
+            return dict(line.split(b":", 1) for line in fh.read().splitlines() if b":" in line)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -368,12 +436,24 @@ class PythonForkLauncher:
     """
 
     def __init__(
-        self, env: Mapping[str, str], limits: Limits, root: str | None = None, limits_inherited: bool = False
+        self,
+        env: Mapping[str, str],
+        limits: Limits,
+        root: str | None = None,
+        limits_inherited: bool = False,
+        shield: bool = False,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
+        """``shield``: servers make themselves non-dumpable (``pyfork_server``), so
+        that the cases they fork cannot reach into them; for use in a sandbox.
+        ``start_timeout``: seconds a server may take to start (its imports
+        included); one that takes longer is given up (the case runs fresh)."""
         self.env = dict(env)
         self.limits = limits
         self.root = root if root is not None else default_root()
         self.limits_inherited = limits_inherited
+        self.shield = shield
+        self.start_timeout = start_timeout
         self.forked = 0
         self.fallbacks: Counter[str] = Counter()
         self.launches: Counter[str] = Counter()
@@ -388,10 +468,24 @@ class PythonForkLauncher:
         Finalize(self, _stop_all, args=(self._servers,), exitpriority=10)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"env": self.env, "limits": self.limits, "root": self.root, "limits_inherited": self.limits_inherited}
+        return {
+            "env": self.env,
+            "limits": self.limits,
+            "root": self.root,
+            "limits_inherited": self.limits_inherited,
+            "shield": self.shield,
+            "start_timeout": self.start_timeout,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["env"], state["limits"], state["root"], state["limits_inherited"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["env"],
+            state["limits"],
+            state["root"],
+            state["limits_inherited"],
+            state.get("shield", False),
+            state.get("start_timeout", START_TIMEOUT),
+        )
 
     def static_reason(self, program: Program) -> str | None:
         """Why no case of ``program`` can run in a fork-server, or None."""
@@ -476,7 +570,16 @@ class PythonForkLauncher:
         skip = self._skip.setdefault(program, set())
         for _ in range(THREAD_RETRIES + 1):
             try:
-                server = _Server(found, self.env, self.limits, self.root, self.limits_inherited, skip)
+                server = _Server(
+                    found,
+                    self.env,
+                    self.limits,
+                    self.root,
+                    self.limits_inherited,
+                    skip,
+                    self.shield,
+                    self.start_timeout,
+                )
             except ServerError as exc:
                 reason = str(exc)
                 threaded = re.match(r"RuntimeError: threads: importing (\S+) started a thread", reason)

@@ -20,6 +20,8 @@ the exit status, exactly as it would for a script.
 Only ``sys`` is imported before the start-up module list is recorded, and the
 server's own modules are taken out of ``sys.modules`` before the candidate's are
 imported, so a child's ``sys.modules`` holds what a fresh run would have.
+With ``shield`` in its configuration (inside a sandbox) the server makes itself
+non-dumpable and each child dumpable again, as exec would.
 Written for CPython 3.10 and later; imports nothing of fuzzdiff.
 """
 
@@ -50,6 +52,8 @@ STDIO_FDS = 3
 NEVER_PREIMPORT = frozenset({"this", "antigravity", "__hello__", "__phello__", "readline", "idlelib"})
 #: Exit status of a child whose set-up failed (the executor then runs the case fresh).
 SETUP_FAILED = 121
+#: ``prctl`` option: whether the process may be ptraced and its /proc files opened.
+PR_SET_DUMPABLE = 4
 #: Byte offsets of ``recursion_remaining`` and ``recursion_limit`` in CPython
 #: 3.11's ``PyThreadState`` (three pointers, two ints before them); checked at start.
 RECURSION_FIELDS = {(3, 11): (32, 36)}
@@ -260,6 +264,14 @@ class Server:
         self.keep_fds: set[int] = set()
         self.code: CodeType | None = None
         self.depth_offset = 0
+        #: With ``shield`` (inside a sandbox) the server is not dumpable: the cases it
+        #: forks (same uid, no capabilities) cannot ptrace it nor open its memory or
+        #: descriptors through /proc. Each child becomes dumpable again, as after exec.
+        self.libc: Any = None
+        if config.get("shield"):
+            self.libc = ctypes.CDLL(None, use_errno=True)
+            if self.libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+                raise RuntimeError("cannot make the fork-server non-dumpable")
 
     def prepare(self, names: list[str]) -> dict[str, object]:
         done, skipped = preimport(names, self.directory)
@@ -401,6 +413,8 @@ class Server:
             setattr(sys, f"__{attr}__", stream)
         if _COUNTER.remaining is not None:
             _COUNTER.remaining.value += self.depth_offset
+        if self.libc is not None and self.libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0:
+            raise RuntimeError("cannot make the child dumpable")
         os.close(ready)
         return self.code, fresh
 

@@ -30,6 +30,7 @@ from .spec import Limits
 
 if TYPE_CHECKING:
     from .pyfork import PythonForkLauncher
+    from .sandbox import SandboxExecutor
 
 #: Cases sent to a worker at once: amortises inter-process overhead (~0.1 ms a
 #: message) without making the last chunk of a batch wait long.
@@ -135,8 +136,9 @@ class Isolation:
     sandbox: bool = False
     masked: tuple[str, ...] = ()
     landlock: bool = False
-    #: Python candidates run in a fork-server (``fuzzdiff.pyfork``) when not
-    #: sandboxed; ``FUZZDIFF_PYFORK=0`` in the environment turns it off.
+    #: Python candidates run in a fork-server (``fuzzdiff.pyfork``), inside the
+    #: candidate's bubblewrap sandbox when sandboxed (not under the Landlock
+    #: fallback); ``FUZZDIFF_PYFORK=0`` in the environment turns it off.
     python_fork: bool = field(default_factory=lambda: os.environ.get("FUZZDIFF_PYFORK", "1") != "0")
 
 
@@ -146,7 +148,7 @@ class _Worker:
         reference: Executor,
         candidate: Executor,
         programs: tuple[Program, Program],
-        launcher: PythonForkLauncher | None = None,
+        launcher: PythonForkLauncher | SandboxExecutor | None = None,
     ) -> None:
         self.executors = (reference, candidate)
         self.programs = programs
@@ -170,10 +172,10 @@ def _init_worker(
     if isolation.sandbox:
         from .sandbox import SandboxExecutor
 
+        boxed = SandboxExecutor(env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork)
+        # the launch counts come back from the candidate's sandbox with each outcome
         _WORKER = _Worker(
-            SandboxExecutor(env, limits),
-            SandboxExecutor(env, limits, masked_paths=isolation.masked),
-            (reference, candidate),
+            SandboxExecutor(env, limits), boxed, (reference, candidate), boxed if isolation.python_fork else None
         )
         return
     cage = ProcessCage.create(limits.processes)
@@ -289,14 +291,16 @@ class PoolRunner:
                         "bubblewrap cannot start a sandbox here (install bubblewrap, allow user namespaces); "
                         "falling back to Landlock, rlimits and a pids cgroup"
                     )
-                    isolation = Isolation(sandbox=False, masked=isolation.masked, landlock=True)
+                    isolation = Isolation(
+                        sandbox=False, masked=isolation.masked, landlock=True, python_fork=isolation.python_fork
+                    )
                 else:
                     self.warnings.append(
                         "bubblewrap cannot start a sandbox here and the kernel has no Landlock "
                         "(install bubblewrap, allow user namespaces); running with rlimits and a pids cgroup "
                         "only: the candidate can read the reference and fuzzdiff's data"
                     )
-                    isolation = Isolation()
+                    isolation = Isolation(python_fork=isolation.python_fork)
         self.jobs = jobs
         self.cache = _Cache()
         self.reference_cache = reference_cache

@@ -14,6 +14,9 @@ be executed, directories appear empty and read-only). After every run the
 server kills every process it did not start itself and empties /tmp and
 /dev/shm, so detached daemons and stored state do not outlive a run.
 
+With ``python_fork``, Python programs run in a fork-server inside the sandbox
+(see ``sandbox_worker``); replies then say how each run started (``take_launches``).
+
 If the server dies or stalls during a case (the program killed it), the
 executor kills the sandbox, returns an ``Outcome`` with termination
 ``WORKER_LOST`` and starts a fresh sandbox for the next case.
@@ -40,9 +43,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .cage import _pids_root
 from .execute import _remove_tree
@@ -325,14 +329,20 @@ class SandboxExecutor:
         limits: Limits,
         masked_paths: Iterable[str | os.PathLike[str]] = (),
         root: str | None = None,
+        python_fork: bool = False,
     ) -> None:
         """``masked_paths``: files and directories of the host to hide (corpora, the
         reference's sources, ...). ``root``: where the sandbox's /tmp (working
-        directories) lives on the host; by default a private tmpfs."""
+        directories) lives on the host; by default a private tmpfs. ``python_fork``:
+        Python programs run in a fork-server inside the sandbox (``pyfork``);
+        ``take_launches`` says how their runs started."""
         self.env = dict(env)
         self.limits = limits
         self.masked_paths = tuple(os.fspath(p) for p in masked_paths)
         self.root = root
+        self.python_fork = python_fork
+        #: How runs of Python programs started (``pyfork`` labels), since ``take_launches``.
+        self.launches: Counter[str] = Counter()
         if bwrap_path() is None:
             raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap)")
         self._proc: subprocess.Popen[bytes] | None = None
@@ -348,10 +358,18 @@ class SandboxExecutor:
     # -- pickling: configuration only -------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"env": self.env, "limits": self.limits, "masked_paths": self.masked_paths, "root": self.root}
+        return {
+            "env": self.env,
+            "limits": self.limits,
+            "masked_paths": self.masked_paths,
+            "root": self.root,
+            "python_fork": self.python_fork,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["env"], state["limits"], state["masked_paths"], state["root"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["env"], state["limits"], state["masked_paths"], state["root"], state.get("python_fork", False)
+        )
 
     # -- life cycle -------------------------------------------------------------
 
@@ -390,7 +408,7 @@ class SandboxExecutor:
         self.starts += 1
         ready = None
         with contextlib.suppress(OSError):
-            _send(parent, (self.env, self.limits, sorted(exposed)))
+            _send(parent, (self.env, self.limits, sorted(exposed), self.python_fork))
             ready = _recv(parent, time.monotonic() + START_SECONDS)
         if not (isinstance(ready, tuple) and ready and ready[0] == "ready"):
             proc.kill()
@@ -463,16 +481,37 @@ class SandboxExecutor:
         with contextlib.suppress(OSError):
             _send(sock, (program, case))
             reply = _recv(sock, start + self.limits.timeout + SAFETY_SECONDS)
-        if not (isinstance(reply, tuple) and len(reply) == 2):
+        if not (isinstance(reply, tuple) and len(reply) in (2, 3)):
             # The server died (the program killed it) or stalled: a fresh sandbox next time.
             self._stop()
             self.lost += 1
             return worker_lost(time.monotonic() - start)
-        kind, value = reply
+        kind, value = reply[:2]
         if kind == "error" and isinstance(value, BaseException):
             raise value
-        if kind != "ok" or not isinstance(value, Outcome):
+        launches = reply[2] if len(reply) == 3 else None
+        if kind != "ok" or not isinstance(value, Outcome) or not _is_launches(launches):
             self._stop()
             self.lost += 1
             return worker_lost(time.monotonic() - start)
+        for label, runs in launches:
+            self.launches[label] += runs
         return value
+
+    def take_launches(self) -> tuple[tuple[str, int], ...]:
+        """How runs of Python programs started since the last call, by label (see
+        ``pyfork.PythonForkLauncher.take_launches``); the count starts over."""
+        taken = tuple(sorted((label, n) for label, n in self.launches.items() if n > 0))
+        self.launches.clear()
+        return taken
+
+
+def _is_launches(value: object) -> TypeGuard[tuple[tuple[str, int], ...]]:
+    return isinstance(value, tuple) and all(
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], int)
+        and not isinstance(item[1], bool)
+        for item in value
+    )

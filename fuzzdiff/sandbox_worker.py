@@ -3,7 +3,8 @@
 Started once per executor (see ``sandbox.py``) with one end of a socket pair
 as file descriptor ``argv[1]``. It reads length-prefixed pickles of
 ``(Program, Case)`` and answers each with a length-prefixed pickle of
-``("ok", Outcome)`` or ``("error", exception)``.
+``("ok", Outcome, launches)`` or ``("error", exception)``; ``launches`` says how
+a Python program's run started (``pyfork``), empty for other programs.
 
 Each case runs with ``LocalExecutor`` machinery, under fixed paths: the working
 directory is always ``/tmp/fuzzdiff-work`` and the temporary directory always
@@ -11,6 +12,12 @@ directory is always ``/tmp/fuzzdiff-work`` and the temporary directory always
 between runs or need scrubbing). After every run the server kills every other
 process in its PID namespace (bubblewrap's init excepted) and empties /tmp and
 /dev/shm, so nothing a program starts or stores outlives its run.
+
+With ``python_fork`` (sent at start), Python programs run in a fork-server
+(``pyfork.PythonForkLauncher``) started inside the sandbox: the sweep spares it
+(``execute.SPARED``), its start-up directory goes with the first wipe, and it is
+non-dumpable like the server (its children become dumpable again, as after
+exec). A run that kills or stops it is run again fresh, from a clean slate.
 
 The server makes itself non-dumpable: programs (same uid, no capabilities)
 cannot open its file descriptors through /proc or ptrace it, so they cannot
@@ -28,10 +35,21 @@ import signal
 import socket
 import struct
 import sys
+import time
 from pathlib import Path
 
-from .cage import ProcessCage
-from .execute import WORKDIR_PLACEHOLDER, LocalExecutor, _remove_tree, _write_files, apply_limits, run_env
+from .cage import SWEEP_ROUNDS, ProcessCage
+from .execute import (
+    SPARED,
+    WORKDIR_PLACEHOLDER,
+    LaunchLost,
+    LocalExecutor,
+    _remove_tree,
+    _write_files,
+    apply_limits,
+    run_env,
+    sweep_cage,
+)
 from .model import Case, Outcome, Program
 from .spec import Limits
 
@@ -82,6 +100,20 @@ class NamespaceSweeper(ProcessCage):
                 pids.append(int(name))
         return pids
 
+    def sweep(self) -> int:
+        """Kill every member but this server and ``SPARED`` (its fork-servers)."""
+        killed = 0
+        for _ in range(SWEEP_ROUNDS):
+            others = [p for p in self.members() if p != self.me and p not in SPARED]
+            if not others:
+                return killed
+            for pid in others:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+            time.sleep(0.001)
+        return killed
+
     def close(self) -> None:
         self.sweep()
 
@@ -93,19 +125,32 @@ class FixedPathExecutor(LocalExecutor):
     def run(self, program: Program, case: Case) -> Outcome:
         spawned = False
         try:
-            for path in (WORK, TMP):
-                if path.exists() or path.is_symlink():
-                    _remove_tree(path)
-                path.mkdir()
-            _write_files(WORK, case.files)
-            env = run_env(self.env, case, WORK, TMP)
-            outcome = self._spawn(program, case, WORK, env)  # sweeps once the run is over
+            env = self._prepare(case)
+            try:
+                outcome = self._spawn(program, case, WORK, env)  # sweeps once the run is over
+            except LaunchLost:
+                # The fork-server died (or was stopped) during the run: the case runs
+                # again in a fresh process, from a clean slate, as if it were the first.
+                if self.cage is not None:
+                    sweep_cage(self.cage)
+                _wipe_scratch()
+                env = self._prepare(case)
+                outcome = self._spawn(program, case, WORK, env, fresh=True)
             spawned = True
             return outcome
         finally:
             if self.cage is not None and not spawned:
-                self.cage.sweep()
+                sweep_cage(self.cage)  # spares the fork-servers (``SPARED``)
             _wipe_scratch()
+
+    def _prepare(self, case: Case) -> dict[str, str]:
+        """The case's working and temporary directories, and its environment."""
+        for path in (WORK, TMP):
+            if path.exists() or path.is_symlink():
+                _remove_tree(path)
+            path.mkdir()
+        _write_files(WORK, case.files)
+        return run_env(self.env, case, WORK, TMP)
 
 
 #: Host directories bound read-only inside /tmp or /dev/shm (the programs'
@@ -178,11 +223,24 @@ def _shield() -> None:
         signal.signal(sig, lambda _signum, _frame: None)
 
 
-def serve(fd: int, env: dict[str, str], limits: Limits) -> None:
+def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = False) -> None:
     sock = socket.socket(fileno=fd)
     _shield()
     apply_limits(limits, cpu=False)
-    executor = FixedPathExecutor(env, limits, root="/tmp", limits_inherited=True, cage=NamespaceSweeper())
+    launcher = None
+    if python_fork:
+        from .pyfork import PythonForkLauncher
+
+        # The server's start-up directory lies in /tmp and is removed once it has
+        # started; the server itself is spared by the sweep. A start is bounded by
+        # the run's timeout, which it counts against: the host gives up on the
+        # sandbox soon after that (``sandbox.SAFETY_SECONDS``).
+        launcher = PythonForkLauncher(
+            env, limits, root="/tmp", limits_inherited=True, shield=True, start_timeout=limits.timeout
+        )
+    executor = FixedPathExecutor(
+        env, limits, root="/tmp", limits_inherited=True, cage=NamespaceSweeper(), launcher=launcher
+    )
     _wipe_scratch()  # a /tmp bound in from the host may hold what a lost sandbox left
     send(sock, ("ready", os.getpid()))
     while True:
@@ -194,7 +252,9 @@ def serve(fd: int, env: dict[str, str], limits: Limits) -> None:
             return
         program, case = pickle.loads(body)
         try:
-            reply: tuple[str, object] = ("ok", executor.run(program, case))
+            outcome = executor.run(program, case)
+            # with how the run started, when it was a Python program (``pyfork``)
+            reply: tuple[object, ...] = ("ok", outcome, launcher.take_launches() if launcher is not None else ())
         except Exception as exc:  # reported to the caller, which raises it
             reply = ("error", exc)
         send(sock, reply)
@@ -210,11 +270,11 @@ def main() -> None:
     body = recv_exact(sock, HEADER.unpack(header)[0])
     if body is None:
         return
-    env, limits, exposed = pickle.loads(body)
+    env, limits, exposed, python_fork = pickle.loads(body)
     for path in exposed:
         parts = Path(path).parts
         KEEP.update(str(Path(*parts[:n])) for n in range(2, len(parts) + 1))
-    serve(sock.detach(), env, limits)
+    serve(sock.detach(), env, limits, python_fork)
 
 
 if __name__ == "__main__":

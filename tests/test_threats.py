@@ -67,8 +67,8 @@ def task(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def judge(task: str, source: str, mode: str, budget: int = 12) -> Score:
-    result = score(task, Candidate(source=source, language="shell"), budget=budget, seed=3, use_pool=False, jobs=1)
+def judge(task: str, source: str, mode: str, budget: int = 12, language: str = "shell") -> Score:
+    result = score(task, Candidate(source=source, language=language), budget=budget, seed=3, use_pool=False, jobs=1)
     assert result.status == "ok", result.error
     assert result.isolation.startswith("bubblewrap" if mode == "bubblewrap" else "landlock-"), result.isolation
     return result
@@ -107,6 +107,73 @@ def test_hostile_candidate_scores_zero_and_leaves_nothing(name: str, mode: str, 
     marker = f"threat-{uuid.uuid4().hex[:8]}"
     # the marker rides in a comment so that leftover processes can be found by command line
     result = judge(task, f"# {marker}\n{HOSTILE[name]}\n", mode, budget=6)
+    assert result.reward == 0.0
+    assert host_processes(marker) == []
+
+
+# -- Python candidates: in bubblewrap their runs are forked by a fork-server (pyfork) --
+
+#: Tries to leave state for the next run wherever it can: the fork-server's
+#: directory, memory and tracing (it is the parent), /tmp, /dev/shm, its own
+#: interpreter (which a careless fork-server would hand to the next run); reports
+#: ``LEAK`` on stderr when a mark of an earlier run is found or the parent is reached.
+STATE_SPY = r"""
+import ctypes, glob, os, sys
+_parent = os.getppid()
+_places = [f"/proc/{_parent}/cwd", "/tmp", "/dev/shm", *glob.glob("/tmp/fuzzdiff-pyfork-*")]
+_marks = [p for p in _places if os.path.exists(os.path.join(p, ".mark"))]
+if _marks or hasattr(os, "_mark") or "MARK" in os.environ or hasattr(sys, "_mark"):
+    sys.stderr.write("LEAK\n")
+os._mark = sys._mark = True
+os.environ["MARK"] = "1"
+for _place in _places:
+    try:
+        open(os.path.join(_place, ".mark"), "w").close()
+    except OSError:
+        pass
+for _what in ("mem", "environ", "fd/0"):
+    try:
+        os.close(os.open(f"/proc/{_parent}/{_what}", os.O_RDWR if _what == "mem" else os.O_RDONLY))
+        sys.stderr.write("LEAK\n")
+    except OSError:
+        pass
+_libc = ctypes.CDLL(None, use_errno=True)
+if _libc.ptrace(16, _parent, 0, 0) == 0:
+    _libc.ptrace(17, _parent, 0, 0)
+    sys.stderr.write("LEAK\n")
+"""
+
+
+def python_port(prelude: str) -> str:
+    """The base64 port with ``prelude`` run first (after its ``__future__`` import)."""
+    port = GOOD.read_text()
+    future = "from __future__ import annotations\n"
+    assert future in port
+    return port.replace(future, future + prelude, 1)
+
+
+def test_python_state_spy_finds_nothing_and_uses_the_fork_server(mode: str, cache: Path, task: str) -> None:
+    """A reward of 1 only if no run found a mark of an earlier one nor reached its parent."""
+    result = judge(task, python_port(STATE_SPY), mode, language="python")
+    assert result.reward == 1.0
+    launches = dict(result.launches)
+    if mode == "bubblewrap":  # the fork-server served the runs (the Landlock fallback runs fresh)
+        assert launches == {"fork-server": result.candidate_executions}
+    else:
+        assert launches == {}
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGSTOP"])
+def test_python_candidate_that_kills_or_stops_its_parent_earns_nothing(
+    signal_name: str, mode: str, cache: Path, task: str
+) -> None:
+    """Its parent is the fork-server, then (rerun fresh) the sandbox's server: each run
+    is lost, as with fresh interpreters, whatever it prints before."""
+    if mode == "landlock" and signal_name == "SIGSTOP" and abi() < 6:
+        pytest.skip("Landlock without signal scoping (ABI 6): a stopped worker is never given up on")
+    marker = f"threat-{uuid.uuid4().hex[:8]}"
+    prelude = f"# {marker}\nimport os, signal\nos.kill(os.getppid(), signal.{signal_name})\n"
+    result = judge(task, python_port(prelude), mode, budget=3, language="python")
     assert result.reward == 0.0
     assert host_processes(marker) == []
 
