@@ -194,10 +194,9 @@ class LocalExecutor:
         reuse = self.cage is not None and self._busy.acquire(blocking=False)
         try:
             base = self._scratch if reuse and self._scratch is not None else new_scratch(self.root)
-            work = base.path / "work"
-            tmp = base.path / "tmp"
+            work, tmp = base.work, base.tmp
             try:
-                outcome = self._run_in(program, case, base.path, work, tmp)
+                outcome = self._run_in(program, case, base, work, tmp)
             finally:
                 if reuse and base.empty_after_run():
                     self._scratch = base
@@ -209,7 +208,7 @@ class LocalExecutor:
             if reuse:
                 self._busy.release()
 
-    def _run_in(self, program: Program, case: Case, base: Path, work: Path, tmp: Path) -> Outcome:
+    def _run_in(self, program: Program, case: Case, base: Scratch, work: Path, tmp: Path) -> Outcome:
         _write_files(work, case.files)
         env = run_env(self.env, case, work, tmp)
         try:
@@ -222,7 +221,7 @@ class LocalExecutor:
                 path.mkdir(mode=0o700)
             _write_files(work, case.files)
             outcome = self._spawn(program, case, work, env, fresh=True)
-        return _scrub(outcome, str(work).encode(), str(base).encode())
+        return _scrub(outcome, base.work_bytes, base.path_bytes)
 
     def _preexec(self) -> Callable[[], None] | None:
         limits = None if self.limits_inherited else self.limits
@@ -375,10 +374,14 @@ class Scratch:
     def __init__(self, path: Path, lock: int) -> None:
         self.path = path
         self.lock = lock
+        self.work = path / "work"
+        self.tmp = path / "tmp"
+        self.path_bytes = os.fsencode(path)
+        self.work_bytes = os.fsencode(self.work)
         self.modes = tuple(os.lstat(d).st_mode for d in self._dirs())
 
     def _dirs(self) -> tuple[Path, Path, Path]:
-        return (self.path, self.path / "work", self.path / "tmp")
+        return (self.path, self.work, self.tmp)
 
     def empty_after_run(self) -> bool:
         """Empty ``work`` and ``tmp`` for the next run; False if the run changed the
@@ -389,7 +392,7 @@ class Scratch:
                 return False
             if tuple(os.lstat(d).st_mode for d in self._dirs()) != self.modes:
                 return False
-            for d in (self.path / "work", self.path / "tmp"):
+            for d in (self.work, self.tmp):
                 with os.scandir(d) as entries:
                     for entry in entries:
                         if entry.is_dir(follow_symlinks=False):
