@@ -13,11 +13,12 @@ worker processes), and, in this one process:
       case's files, running both programs with ``subprocess.run`` (argv, stdin,
       captured output), and removing the directory. Nothing is compared.
 
-The table gives pair executions per second for both and their ratio; the bare
+The table gives pair executions per second for both and their ratio (medians
+of ``--rounds`` alternating rounds, so that a noisy moment hits both); the bare
 loop is the physical limit fuzzdiff is measured against. Then, for diagnosis:
 generation alone (cases/s, one core), and fuzzdiff's runner alone.
 
-    python3 benchmarks/throughput.py [--task base64] [--cases 2000] [--cores 1,2]
+    python3 benchmarks/throughput.py [--task base64] [--cases 2000] [--cores 1,2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import argparse
 import multiprocessing
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -102,6 +104,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--cores", default="", help="core counts to measure, e.g. 1,2 (default: 1 and all)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per core count; medians reported")
     args = parser.parse_args()
 
     allowed = sorted(os.sched_getaffinity(0))
@@ -118,21 +121,24 @@ def main() -> None:
     rows: list[tuple[int, float, float, int, float]] = []
     for n in counts:
         cpus = set(allowed[:n])
-        pin(cpus)
-        runner = Recording(PoolRunner(n, env, spec.limits, ref, cand))
-        pin(cpus, runner.runner)
-        rss0 = proc.memory_info().rss
-        start = time.perf_counter()
-        judged = 0
-        for ev in run_campaign(spec, runner, ref, cand, CampaignConfig(seed=args.seed, budget=args.cases)):
-            if isinstance(ev, Finished):
-                judged = ev.result.cases
-                assert ev.result.verdict == "equivalent", ev.result.verdict
-        campaign = judged / (time.perf_counter() - start)
-        rss = (proc.memory_info().rss - rss0) / 2**20
-        runner.close()
-        bare = bare_loop(ref.argv[0], copy, runner.cases, env, n)
-        rows.append((n, bare, campaign, judged, rss))
+        bares: list[float] = []
+        campaigns: list[float] = []
+        for _ in range(args.rounds):  # alternate, so that a noisy moment hits both sides
+            pin(cpus)
+            runner = Recording(PoolRunner(n, env, spec.limits, ref, cand))
+            pin(cpus, runner.runner)
+            rss0 = proc.memory_info().rss
+            start = time.perf_counter()
+            judged = 0
+            for ev in run_campaign(spec, runner, ref, cand, CampaignConfig(seed=args.seed, budget=args.cases)):
+                if isinstance(ev, Finished):
+                    judged = ev.result.cases
+                    assert ev.result.verdict == "equivalent", ev.result.verdict
+            campaigns.append(judged / (time.perf_counter() - start))
+            rss = (proc.memory_info().rss - rss0) / 2**20
+            runner.close()
+            bares.append(bare_loop(ref.argv[0], copy, runner.cases, env, n))
+        rows.append((n, statistics.median(bares), statistics.median(campaigns), judged, rss))
     pin(set(allowed))
 
     diag: list[tuple[str, float]] = []
@@ -154,7 +160,10 @@ def main() -> None:
     pin(set(allowed))
     shutil.rmtree(tmp)
 
-    print(f"task {args.task}, budget {args.cases} cases, seed {args.seed}, {len(allowed)} cores available")
+    print(
+        f"task {args.task}, budget {args.cases} cases, seed {args.seed}, {len(allowed)} cores available, "
+        f"median of {args.rounds} alternating rounds, load average {os.getloadavg()[0]:.1f} at the end"
+    )
     print()
     print("| cores | bare loop (pairs/s) | fuzzdiff campaign (pairs/s) | ratio | cases | main RSS change |")
     print("|---|---|---|---|---|---|")
