@@ -378,7 +378,7 @@ class Scratch:
         self.tmp = path / "tmp"
         self.path_bytes = os.fsencode(path)
         self.work_bytes = os.fsencode(self.work)
-        self.modes = tuple(os.lstat(d).st_mode for d in self._dirs())
+        self.identities = tuple((st.st_dev, st.st_ino, st.st_mode) for st in map(os.lstat, self._dirs()))
 
     def _dirs(self) -> tuple[Path, Path, Path]:
         return (self.path, self.work, self.tmp)
@@ -386,22 +386,44 @@ class Scratch:
     def empty_after_run(self) -> bool:
         """Empty ``work`` and ``tmp`` for the next run; False if the run changed the
         directories themselves (removed, replaced, re-moded, or wrote beside them),
-        which only a fresh scratch undoes."""
+        which only a fresh scratch undoes.
+
+        Every step goes through descriptors opened with ``O_NOFOLLOW`` and checked
+        against the directories made at creation, so a run that swapped one of
+        them for a symbolic link (``ln -s /etc work``) can never turn the emptying
+        on what the link points to."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+        opened: list[int] = []
         try:
-            if sorted(os.listdir(self.path)) != ["tmp", "work"]:
+            base = os.open(self.path, flags)
+            opened.append(base)
+            if self._identity(base) != self.identities[0] or sorted(os.listdir(base)) != ["tmp", "work"]:
                 return False
-            if tuple(os.lstat(d).st_mode for d in self._dirs()) != self.modes:
-                return False
-            for d in (self.work, self.tmp):
-                with os.scandir(d) as entries:
-                    for entry in entries:
-                        if entry.is_dir(follow_symlinks=False):
-                            _remove_tree(Path(entry.path))
-                        else:
-                            os.unlink(entry.path)
+            for path, identity in ((self.work, self.identities[1]), (self.tmp, self.identities[2])):
+                fd = os.open(path.name, flags, dir_fd=base)
+                opened.append(fd)
+                if self._identity(fd) != identity:
+                    return False
+                # Nothing runs any more (the cage was swept), so the verified
+                # directory is still what its path names.
+                for entry in os.scandir(fd):
+                    if entry.is_dir(follow_symlinks=False):
+                        _remove_tree(path / entry.name)
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+                if os.listdir(fd):
+                    return False
             return True
         except OSError:
             return False
+        finally:
+            for fd in opened:
+                os.close(fd)
+
+    @staticmethod
+    def _identity(fd: int) -> tuple[int, int, int]:
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino, st.st_mode)
 
     def remove(self) -> None:
         _remove_tree(self.path)
@@ -559,11 +581,17 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
 
 
 def _remove_tree(path: Path) -> None:
+    if os.path.islink(path):  # a run swapped a directory for a link: remove the link, never its target
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return
+
     def onerror(func: Callable[..., object], p: str, _exc: object) -> None:
         with contextlib.suppress(OSError):
             if os.fspath(p) != os.fspath(path):  # never chmod the shared root (/tmp) above ``path``
                 os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
+            if not os.path.islink(p):
+                os.chmod(p, 0o700)
             func(p)
 
     shutil.rmtree(path, onerror=onerror)

@@ -693,8 +693,8 @@ HOSTILE_LEFTOVERS = [
     'chmod 000 "$TMPDIR"',
     "mkdir -p locked/in; chmod 000 locked/in locked",
     'rm -rf "$PWD" "$TMPDIR"',
-    "cd ..; rm -rf work; ln -s /etc work",
-    "mkfifo pipe; ln -s /etc link",
+    "cd ..; rm -rf work; mkdir work",
+    "mkfifo pipe; ln -s / link",
 ]
 
 
@@ -744,3 +744,42 @@ def test_sweep_removes_directories_whose_creator_is_gone(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.path.name, other.name])
     assert sweep_scratch(str(tmp_path)) == 0  # once per process and root
     live.remove()
+
+
+@pytest.mark.parametrize(
+    "swap",
+    [
+        'cd ..; rm -rf work; ln -s "$CANARY" work',
+        'rm -rf "$TMPDIR"; ln -s "$CANARY" "$TMPDIR"',
+        'B=$(basename "$(dirname "$PWD")"); cd ../..; mv "$B" moved; ln -s "$CANARY" "$B"',
+    ],
+)
+def test_a_directory_swapped_for_a_link_is_never_followed(
+    caged_executor: LocalExecutor, tmp_path: Path, swap: str
+) -> None:
+    """A run that replaces its directories with links must not make the clean-up
+    empty what they point to (here a canary; it could have been /etc)."""
+    canary = tmp_path / "canary"
+    (canary / "sub").mkdir(parents=True)
+    (canary / "keep").write_bytes(b"k")
+    (canary / "sub" / "keep").write_bytes(b"k")
+    script = f"CANARY={os.fsdecode(canary)}; {swap}"
+    caged_executor.run(sh("true"), Case())
+    first = caged_executor._scratch
+    outcome = caged_executor.run(sh(script), Case())
+    assert outcome.exit_code == 0, outcome.stderr
+    assert caged_executor._scratch is None and first is not None  # the swap was seen
+    caged_executor.run(sh("true"), Case())
+    assert (canary / "keep").read_bytes() == b"k"
+    assert (canary / "sub" / "keep").read_bytes() == b"k"
+
+
+def test_remove_tree_removes_a_link_not_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir(mode=0o755)
+    (target / "f").write_bytes(b"x")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    _remove_tree(link)
+    assert not link.exists() and not link.is_symlink()
+    assert (target / "f").read_bytes() == b"x" and stat.S_IMODE(target.stat().st_mode) == 0o755
