@@ -23,6 +23,7 @@ from .artifacts import read_case_file, write_artifacts, write_atomic
 from .corpus import CorpusWriter, load_corpus
 from .corpus import reduce as reduce_corpus
 from .corpus import stats as corpus_figures
+from .coverage import CoverageStats, check_coverage, coverage_events
 from .engine import CampaignConfig
 from .errors import UserError
 from .execute import LocalExecutor
@@ -126,6 +127,20 @@ def fuzz(
             "feedback, or all but some (-feedback)."
         ),
     ] = "all",
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Coverage-guided: the cases come from atheris (libFuzzer), steered by the branches a Python "
+            "program (candidate or reference) reaches; needs pip install 'fuzzdiff[coverage]'.",
+        ),
+    ] = False,
+    coverage_side: Annotated[
+        str,
+        typer.Option(
+            help="With --coverage: whose coverage steers: auto (every Python side), candidate, reference, both."
+        ),
+    ] = "auto",
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -137,6 +152,8 @@ def fuzz(
         spec = load_task(task) if task is not None else mined_spec(reference or "")
         guided = parse_guidance(guidance)
         setup = prepare(spec, candidate)
+        if coverage:
+            check_coverage(setup, coverage_side, sandbox or mask_reference, guided != frozenset(GUIDANCE))
     except UserError as exc:
         _fail(str(exc))
     for w in setup.warnings:
@@ -152,8 +169,14 @@ def fuzz(
     )
     progress = _Progress(sys.stderr.isatty() and not as_json, budget)
     result: CampaignResult | None = None
+    stats = CoverageStats()
+    events = (
+        coverage_events(setup, config, coverage_side, jobs, stats)
+        if coverage
+        else fuzz_events(setup, config, jobs, sandbox, mask_reference)
+    )
     try:
-        for event in fuzz_events(setup, config, jobs, sandbox, mask_reference):
+        for event in events:
             if isinstance(event, Progress):
                 progress.show(event)
             elif isinstance(event, Found):
@@ -178,9 +201,15 @@ def fuzz(
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
     if guided != frozenset(GUIDANCE):  # the cases a seed gives depend on the guidance
         reproduce += " --guidance " + shlex.quote(",".join(sorted(guided)) or "none")
+    if coverage:
+        reproduce += " --coverage" + ("" if coverage_side == "auto" else f" --coverage-side {coverage_side}")
+        if not as_json:
+            typer.echo(f"fuzzdiff: {stats.summary()}", err=True)
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
+        if coverage:
+            obj["coverage"] = stats.to_json()
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_report(result, setup.reference.argv0, reproduce, artifacts))
