@@ -75,7 +75,7 @@ def killer(marker: Path) -> Candidate:
   p=$$
   while [ "$p" -gt 1 ]; do
     case "$(tr '\\0' ' ' < /proc/$p/cmdline)" in *ray::Scorer*) kill -9 "$p"; break;; esac
-    p=$(awk '{{print $4}}' /proc/$p/stat)
+    p=$(sed 's/.*) . \\([0-9]*\\) .*/\\1/' /proc/$p/stat)  # the parent pid, after "(comm) state"
   done
 fi
 exec base64 "$@"
