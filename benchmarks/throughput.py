@@ -12,10 +12,13 @@ worker processes), and, in this one process:
       the campaign ran: N processes, each making a fresh directory with the
       case's files, running both programs with ``subprocess.run`` (argv, stdin,
       captured output), and removing the directory. Nothing is compared.
+      A second bare loop is leaner still: ``posix_spawn`` (vfork and exec, as
+      fuzzdiff's workers now start programs) with the standard streams on
+      files in the case's directory, so there are no pipes to pump.
 
-The table gives pair executions per second for both and their ratio (medians
-of ``--rounds`` alternating rounds, so that a noisy moment hits both); the bare
-loop is the physical limit fuzzdiff is measured against. Then, for diagnosis:
+The table gives pair executions per second for each and the ratios (medians
+of ``--rounds`` alternating rounds, so that a noisy moment hits all); the bare
+loops are the physical limit fuzzdiff is measured against. Then, for diagnosis:
 generation alone (cases/s, one core), and fuzzdiff's runner alone.
 
     python3 benchmarks/throughput.py [--task base64] [--cases 2000] [--cores 1,2] [--rounds 3]
@@ -86,15 +89,51 @@ def _bare_share(args: tuple[str, str, list[Case], dict[str, str], str | None]) -
     return len(cases)
 
 
-def bare_loop(ref: str, cand: str, cases: list[Case], env: dict[str, str], processes: int) -> float:
+def _bare_share_spawn(args: tuple[str, str, list[Case], dict[str, str], str | None]) -> int:
+    """The leanest loop: ``posix_spawn`` (vfork and exec) with the standard streams
+    on files in the case's directory (no pipes to pump), outputs read back."""
+    ref, cand, cases, env, root = args
+    for case in cases:
+        work = tempfile.mkdtemp(dir=root)
+        for name, content in case.files:
+            path = os.path.join(os.fsencode(work), name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(content)
+        stdin = os.path.join(work, ".stdin")
+        with open(stdin, "wb") as fh:
+            fh.write(case.stdin)
+        os.chdir(work)
+        for exe in (ref, cand):
+            actions = [
+                (os.POSIX_SPAWN_OPEN, 0, stdin, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, ".out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                (os.POSIX_SPAWN_OPEN, 2, ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+            ]
+            pid = os.posix_spawn(exe, [exe, *case.argv], env, file_actions=actions)
+            os.waitpid(pid, 0)
+            for name in (".out", ".err"):
+                with open(name, "rb") as fh:
+                    fh.read()
+        os.chdir("/")
+        shutil.rmtree(work, ignore_errors=True)
+    return len(cases)
+
+
+def bare_loop(
+    ref: str, cand: str, cases: list[Case], env: dict[str, str], processes: int, spawn: bool = False
+) -> float:
+    """Pairs per second of a bare loop on ``processes`` processes: ``subprocess.run``
+    with pipes, or (``spawn``) ``posix_spawn`` with the streams on files."""
     root = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     shares = [(ref, cand, cases[k::processes], env, root) for k in range(processes)]
+    share = _bare_share_spawn if spawn else _bare_share
     start = time.perf_counter()
     if processes == 1:
-        done = _bare_share(shares[0])
+        done = share(shares[0])
     else:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            done = sum(pool.map(_bare_share, shares))
+            done = sum(pool.map(share, shares))
     return done / (time.perf_counter() - start)
 
 
@@ -118,10 +157,11 @@ def main() -> None:
     env = dict(spec.env)
     proc = psutil.Process()
 
-    rows: list[tuple[int, float, float, int, float]] = []
+    rows: list[tuple[int, float, float, float, int, float]] = []
     for n in counts:
         cpus = set(allowed[:n])
         bares: list[float] = []
+        spawns: list[float] = []
         campaigns: list[float] = []
         for _ in range(args.rounds):  # alternate, so that a noisy moment hits both sides
             pin(cpus)
@@ -138,7 +178,8 @@ def main() -> None:
             rss = (proc.memory_info().rss - rss0) / 2**20
             runner.close()
             bares.append(bare_loop(ref.argv[0], copy, runner.cases, env, n))
-        rows.append((n, statistics.median(bares), statistics.median(campaigns), judged, rss))
+            spawns.append(bare_loop(ref.argv[0], copy, runner.cases, env, n, spawn=True))
+        rows.append((n, statistics.median(bares), statistics.median(spawns), statistics.median(campaigns), judged, rss))
     pin(set(allowed))
 
     diag: list[tuple[str, float]] = []
@@ -165,14 +206,23 @@ def main() -> None:
         f"median of {args.rounds} alternating rounds, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print()
-    print("| cores | bare loop (pairs/s) | fuzzdiff campaign (pairs/s) | ratio | cases | main RSS change |")
-    print("|---|---|---|---|---|---|")
-    for n, bare, campaign, judged, rss in rows:
-        print(f"| {n} | {bare:.0f} | {campaign:.0f} | {campaign / bare:.2f} | {judged} | {rss:+.1f} MiB |")
+    print(
+        "| cores | bare loop, subprocess.run (pairs/s) | bare loop, posix_spawn (pairs/s) "
+        "| fuzzdiff campaign (pairs/s) | ratio to subprocess.run | ratio to posix_spawn | cases | main RSS change |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for n, bare, spawn, campaign, judged, rss in rows:
+        print(
+            f"| {n} | {bare:.0f} | {spawn:.0f} | {campaign:.0f} | {campaign / bare:.2f} | {campaign / spawn:.2f} "
+            f"| {judged} | {rss:+.1f} MiB |"
+        )
     if len(rows) > 1:
-        (n1, b1, c1, _, _), (nk, bk, ck, _, _) = rows[0], rows[-1]
+        (n1, b1, s1, c1, _, _), (nk, bk, sk, ck, _, _) = rows[0], rows[-1]
         print()
-        print(f"scaling {n1} -> {nk} cores: bare loop x{bk / b1:.2f}, fuzzdiff x{ck / c1:.2f}")
+        print(
+            f"scaling {n1} -> {nk} cores: bare loop x{bk / b1:.2f} (subprocess.run), x{sk / s1:.2f} (posix_spawn); "
+            f"fuzzdiff x{ck / c1:.2f}"
+        )
     print()
     for what, rate in diag:
         print(f"- {what}: {rate:.0f}")
