@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from .pyfork import PythonForkLauncher
     from .sandbox import SandboxExecutor
 
-#: Cases sent to a worker at once: amortises inter-process overhead (~0.1 ms a
-#: message) without making the last chunk of a batch wait long.
-CHUNK = 8
+#: Cases sent to a worker at once, at most; a batch is cut in two chunks per
+#: worker, so every worker gets work and the last chunk does not wait long. A
+#: message costs the main process some 0.3 ms (the pool's threads hand it on):
+#: on one core, chunks of 32 rather than 8 ran 3 to 4% more pairs a second.
+CHUNK = 32
 #: Outcome pairs kept in the cache; bounded so long campaigns stay flat in memory.
 CACHE_SIZE = 4096
 #: Bytes of cases and outcomes the cache keeps (``Case.size``, ``Outcome.size``),
