@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import random
 import string
-from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Protocol, TypeVar
 
@@ -451,28 +450,45 @@ STREAM_KEYS = 16384
 class RecentKeys:
     """The last ``limit`` case keys added, as a set: a repeat within that horizon is
     recognised, and memory is bounded (each key is kept as 16 bytes of its hash).
-    Depends only on the order of additions."""
+    Depends only on the order of additions.
+
+    Kept in two generations, so that no set ever has a key inserted after one was
+    removed: ``current`` takes the newest additions (insertions only) and
+    ``previous``, the generation before, loses its oldest key with each one.
+    A single set with a key removed for each one added fills with deleted slots,
+    and CPython then regrows its table to eight times the keys (2 MiB for 16384)."""
 
     def __init__(self, limit: int = STREAM_KEYS) -> None:
         self.limit = limit
-        self.keys: set[bytes] = set()
-        self.order: deque[bytes] = deque()
+        self.current: set[bytes] = set()
+        self.current_order: list[bytes | None] = []
+        self.previous: set[bytes] = set()
+        self.previous_order: list[bytes | None] = []
 
     @staticmethod
     def _digest(key: str) -> bytes:
         return bytes.fromhex(key[:32]) if len(key) >= 32 else key.encode()
 
+    def __len__(self) -> int:
+        return len(self.current) + len(self.previous)
+
     def __contains__(self, key: str) -> bool:
-        return self._digest(key) in self.keys
+        digest = self._digest(key)
+        return digest in self.current or digest in self.previous
 
     def add(self, key: str) -> None:
         digest = self._digest(key)
-        if digest in self.keys:
+        if digest in self.current or digest in self.previous:
             return
-        self.keys.add(digest)
-        self.order.append(digest)
-        if len(self.order) > self.limit:
-            self.keys.discard(self.order.popleft())
+        if len(self.current_order) >= self.limit:
+            self.previous, self.previous_order = self.current, self.current_order
+            self.current, self.current_order = set(), []
+        self.current.add(digest)
+        self.current_order.append(digest)
+        n = len(self.current_order)
+        if n <= len(self.previous_order):  # limit + 1 keys: the oldest one goes
+            self.previous.discard(self.previous_order[n - 1])
+            self.previous_order[n - 1] = None
 
 
 def generate_cases(spec: TaskSpec, root_seed: int, budget: int, batch_size: int = BATCH_SIZE) -> Iterator[Case]:

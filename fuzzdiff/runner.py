@@ -11,12 +11,13 @@ the workers with their outcomes.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ CACHE_SIZE = 4096
 #: cap) would otherwise make CACHE_SIZE pairs hundreds of MiB. Shrinking, which
 #: relies on the cache, works on small cases.
 CACHE_BYTES = 8 << 20
+
+#: Executions between returns of free heap memory to the system (``malloc_trim``).
+TRIM_EVERY = 1024
 
 Pair = tuple[Outcome, Outcome]
 #: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
@@ -96,6 +100,24 @@ class _Cache:
         while len(self.data) > self.size or self.bytes > self.max_bytes:
             dropped, dropped_pair = self.data.popitem(last=False)
             self.bytes -= self.cost(dropped, dropped_pair)
+
+
+def _glibc_allocator() -> Callable[[], object] | None:
+    """glibc only: a call that returns free heap pages to the system, after fixing the
+    mmap threshold at its default (128 KiB). Outcomes are unpickled on the pool's
+    manager thread, in its own malloc arena, and freed on this one in cache order;
+    glibc's moving mmap threshold puts large buffers (chunk results, set tables) on
+    the heaps once one is freed. Without both, the main process's resident memory
+    keeps rising in steps over a long campaign (benchmarks/memory.py) though the
+    live data is capped. None where the C library has no ``malloc_trim``."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim, mallopt = libc.malloc_trim, libc.mallopt
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, mallopt.argtypes = [ctypes.c_size_t], [ctypes.c_int, ctypes.c_int]
+    mallopt(-3, 128 << 10)  # M_MMAP_THRESHOLD: large blocks always mmapped, unmapped when freed
+    return lambda: trim(0)
 
 
 class SerialRunner:
@@ -313,6 +335,8 @@ class PoolRunner:
         #: why), summed over the workers; empty when no fork-server is in use.
         self.launches: Counter[str] = Counter()
         self._initargs = (dict(env), limits, reference, candidate, isolation)
+        self._trim = _glibc_allocator()
+        self._untrimmed = 0
         self.pool = self._new_pool()
         #: How the workers isolate runs (they all set up alike; ask one).
         self.isolation: str = self.pool.submit(_isolation).result()
@@ -369,6 +393,10 @@ class PoolRunner:
                 results[i] = (ref, cand)
                 self.cache.put(case, (ref, cand))
                 self.executions += 1
+        self._untrimmed += len(todo)
+        if self._trim is not None and self._untrimmed >= TRIM_EVERY:
+            self._untrimmed = 0
+            self._trim()
         return [results[i] for i in range(len(cases))]
 
     def _gather(

@@ -138,7 +138,33 @@ def test_recent_keys_forget_the_oldest_beyond_their_limit() -> None:
     for k in ["a", "b", "a", "c", "d"]:
         keys.add(k)
     assert "a" not in keys and all(k in keys for k in "bcd")
-    assert len(keys.keys) == len(keys.order) == 3
+    assert len(keys) == 3
+    for k in "efghijk":  # a key leaves after exactly `limit` newer ones, across generations
+        keys.add(k)
+        assert len(keys) == 3 and k in keys and chr(ord(k) - 3) not in keys
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7, 64])
+def test_recent_keys_match_a_plain_model(limit: int) -> None:
+    """The two-generation sets answer exactly as "the last ``limit`` distinct keys
+    added" would, whatever the mix of repeats."""
+    import random
+    from collections import OrderedDict
+
+    from fuzzdiff.engine import RecentKeys
+
+    rng = random.Random(limit)
+    keys = RecentKeys(limit=limit)
+    model: OrderedDict[str, None] = OrderedDict()
+    for _ in range(5000):
+        k = f"{rng.randrange(3 * limit + 2):032x}"  # full-length keys and repeats
+        assert (k in keys) == (k in model)
+        keys.add(k)
+        if k not in model:
+            model[k] = None
+            if len(model) > limit:
+                model.popitem(last=False)
+        assert len(keys) == len(model)
 
 
 # -- memory bounds: every structure a campaign keeps is capped by construction --
