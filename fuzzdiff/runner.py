@@ -361,8 +361,13 @@ class _Workers:
         return self.reply(self.conns[0])
 
     def map_in_order(self, function: Callable[..., object], arguments: Sequence[tuple[object, ...]]) -> list[object]:
-        """``function(*a)`` for each ``a``, spread over the workers (two in flight
-        each), results in the order of ``arguments``; ``WorkerLost`` if one died."""
+        """``function(*a)`` for each ``a``, spread over the workers, results in the
+        order of ``arguments``; ``WorkerLost`` if one died.
+
+        One call in flight a worker: a worker gets its next call only once it has
+        replied, so it is reading while this process writes. With two in flight,
+        large cases going out and large outcomes coming back filled the socket
+        both ways and each side blocked in ``send`` for good (``tests/test_workers.py``)."""
         results: dict[int, object] = {}
         queued: dict[Connection, deque[int]] = {conn: deque() for conn in self.conns}
         following = 0
@@ -374,9 +379,8 @@ class _Workers:
                 queued[conn].append(following)
                 following += 1
 
-        for _ in range(2):
-            for conn in self.conns:
-                feed(conn)
+        for conn in self.conns:
+            feed(conn)
         while len(results) < len(arguments):
             for ready in wait([c for c in self.conns if queued[c]]):
                 assert isinstance(ready, Connection)

@@ -57,3 +57,18 @@ def test_closing_leaves_no_worker(runner: PoolRunner) -> None:
     assert len(pids) == 2 and all(psutil.pid_exists(pid) for pid in pids)
     runner.close()
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids)
+
+
+def test_large_cases_and_outcomes_both_ways_do_not_deadlock() -> None:
+    """Megabytes going out to a worker while megabytes come back: a worker never
+    gets a call while it may still be writing its last reply."""
+    cat = Program(argv=("/bin/cat",), argv0="cat")
+    limits = Limits(timeout=10.0, processes=32, output_bytes=4 << 20)
+    pool = PoolRunner(1, DEFAULT_ENV, limits, cat, cat)
+    try:
+        cases = [Case(stdin=bytes([65 + i]) * (1 << 20)) for i in range(8)]
+        pairs = pool.run_pairs(cases)
+        assert [len(ref.stdout) for ref, _ in pairs] == [1 << 20] * 8
+        assert all(cand.stdout == case.stdin for case, (_, cand) in zip(cases, pairs, strict=True))
+    finally:
+        pool.close()
