@@ -42,7 +42,7 @@ from fuzzdiff.engine import CampaignConfig, run_campaign
 from fuzzdiff.generate import generate_cases
 from fuzzdiff.model import Case, Finished
 from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.runner import Pair, PoolRunner
+from fuzzdiff.runner import Meanwhile, Pair, PoolRunner
 from fuzzdiff.spec import load_task
 
 
@@ -58,10 +58,10 @@ class Recording:
     def executions(self) -> int:
         return self.runner.executions
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
         if not fresh:
             self.cases.extend(cases)
-        return self.runner.run_pairs(cases, fresh=fresh)
+        return self.runner.run_pairs(cases, fresh=fresh, meanwhile=meanwhile)
 
     def close(self) -> None:
         self.runner.close()

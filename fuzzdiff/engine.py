@@ -11,14 +11,17 @@ pool), including cases made from the reference's own output (feedback); the
 rest is fresh structured generation. ``CampaignConfig.guidance`` switches each
 part off; an empty set is generation alone.
 
-Determinism: cases come from the seed in a fixed order and are judged in that
-order, whatever the number of workers. Mutants of window ``n`` are made when
-window ``n`` is taken, from a random source derived from the seed and ``n``,
-out of the pool as it stood after window ``n - 1`` was judged; the prefetch
-thread only draws fresh generation, whose order is fixed. ``cases`` in the
-result counts the cases judged up to and including the one that completed the
-requested number of findings (or the whole budget), so it too is independent
-of parallelism.
+Pipeline and determinism: while the workers run window ``n``, the engine
+judges window ``n - 1`` and builds window ``n + 1`` in small steps, taken
+whenever no worker's reply is waiting (``runner.Meanwhile``), so workers never
+wait for judging or generation. Cases are judged in the order they were made,
+whatever the number of workers. Mutants of window ``n + 1`` come from a random
+source derived from the seed and ``n + 1``, out of the pool as it stood after
+window ``n - 1`` was judged, so what runs depends only on the seed and on
+results, never on timing. ``cases`` in the result counts the cases judged up to
+and including the one that completed the requested number of findings (or the
+whole budget), so it too is independent of parallelism; the window already
+running when the last finding is judged is run to its end and not judged.
 
 Memory: what a campaign keeps is capped by construction, first come first kept
 or most recent kept, never by timing: judged case keys (``JUDGED_KEYS``),
@@ -35,10 +38,9 @@ import hashlib
 import random
 import re
 import time
-from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from .compare import compare, normalise
 from .corpus import outcome_behaviour
@@ -59,9 +61,11 @@ from .model import (
     Shrunk,
 )
 from .mutate import GUIDANCE, MAX_DATA, Mutator, OptionReader, Parent
-from .runner import PairRunner
+from .runner import Meanwhile, Pair, PairRunner
 from .shrink import Shrinker
 from .spec import TaskSpec
+
+T = TypeVar("T")
 
 #: Cases judged between progress events (and between checks for enough findings).
 WINDOW = 64
@@ -219,18 +223,20 @@ class Guide:
 
     def mutants(self, count: int, seen: RecentKeys, *path: object) -> list[Case]:
         """Up to ``count`` mutants not in ``seen`` (added to it), from a source seeded by ``path``."""
+        return list(self.iter_mutants(count, seen, *path))
+
+    def iter_mutants(self, count: int, seen: RecentKeys, *path: object) -> Iterator[Case]:
+        """``mutants``, one at a time."""
         if count <= 0 or not (self.pool or self.last) or not self.mutator.active:
-            return []
+            return
         rng = random.Random(derive_seed(self.seed, "mutate", *path))
-        out: list[Case] = []
         for _ in range(count):
             for _ in range(MUTANT_TRIES):
                 case = self.mutator.mutant(rng, self._parent(rng), self._parent(rng))
                 if case is not None and (key := case.key()) not in seen:
                     seen.add(key)
-                    out.append(case)
+                    yield case
                     break
-        return out
 
 
 class Judge:
@@ -243,13 +249,21 @@ class Judge:
         self.candidate = candidate
         self.name = reference.argv0
 
-    def outcomes(self, cases: Sequence[Case], fresh: bool = False) -> list[tuple[Outcome, Outcome]]:
-        pairs = self.runner.run_pairs(cases, fresh=fresh)
+    def outcomes(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+        """Normalised outcome pairs."""
+        return [self.normalised(pair) for pair in self.runner.run_pairs(cases, fresh=fresh)]
+
+    def run(self, cases: Sequence[Case], meanwhile: Meanwhile) -> list[Pair]:
+        """Outcome pairs as they came, to be passed through ``normalised`` before
+        comparing; ``meanwhile``: see ``runner.Meanwhile``."""
+        return self.runner.run_pairs(cases, meanwhile=meanwhile)
+
+    def normalised(self, pair: Pair) -> Pair:
         cmp = self.spec.compare
-        return [
-            (normalise(r, self.reference, self.name, cmp), normalise(c, self.candidate, self.name, cmp))
-            for r, c in pairs
-        ]
+        return (
+            normalise(pair[0], self.reference, self.name, cmp),
+            normalise(pair[1], self.candidate, self.name, cmp),
+        )
 
     def check(self, cases: Sequence[Case]) -> list[Divergence | None]:
         return [
@@ -279,46 +293,41 @@ def run_campaign(
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
     guide = Guide(spec, config.seed, config.guidance)
-    fresh: deque[Case] = deque()
     judged_keys = RecentKeys(JUDGED_KEYS)
-
-    def take() -> list[Case]:
-        return [c for _, c in zip(range(WINDOW), stream, strict=False)]
-
-    # Generation (pure Python, ~1 ms a case) overlaps with execution: the next
-    # window of fresh cases is drawn on a helper thread while the workers run this one.
-    # Mutants depend on results, so they are made here, when a window is taken.
-    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuzzdiff-generate")
-    upcoming = prefetch.submit(take)
+    taken = 0  # cases put in windows so far
     dry = False  # the fresh stream has ended
-    number = 0
-    while judged < config.budget and len(first) < config.max_divergences:
-        size = min(WINDOW, config.budget - judged)
-        mutants = guide.mutants(round(size * MUTANT_SHARE), judged_keys, number)
+    events: list[Event] = []  # found while judging, yielded once the window is judged
+
+    def build(number: int) -> Generator[None, None, list[Case]]:
+        """Window ``number``: mutants of the pool as it stands, then fresh cases not
+        judged before, a step for each case (see ``meanwhile`` below)."""
+        nonlocal taken, dry
+        size = min(WINDOW, config.budget - taken)
+        mutants: list[Case] = []
+        for mutant in guide.iter_mutants(round(size * MUTANT_SHARE), judged_keys, number):
+            mutants.append(mutant)
+            yield
         window: list[Case] = []
-        while len(window) + len(mutants) < size:
-            if not fresh:
-                if dry:
-                    break
-                drawn = upcoming.result()
-                if len(drawn) < WINDOW:
-                    dry = True
-                else:
-                    upcoming = prefetch.submit(take)
-                fresh.extend(drawn)
-                continue
-            case = fresh.popleft()
-            if (key := case.key()) not in judged_keys:
+        while not dry and len(window) + len(mutants) < size:
+            case = next(stream, None)
+            if case is None:
+                dry = True
+            elif (key := case.key()) not in judged_keys:
                 judged_keys.add(key)
                 window.append(case)
+            yield
         window += mutants
         if len(window) < size and dry:  # generation is exhausted: mutants fill the window
             window += guide.mutants(size - len(window), judged_keys, number, "fill")
-        number += 1
-        if not window:
-            break
-        for case, (ref, cand) in zip(window, judge.outcomes(window), strict=True):
+        taken += len(window)
+        return window
+
+    def judge_window(window: Sequence[Case], pairs: Sequence[Pair]) -> Generator[None, None, bool]:
+        """Judge a window in order, a step for each case; True once enough is found."""
+        nonlocal judged
+        for case, pair in zip(window, pairs, strict=True):
             judged += 1
+            ref, cand = judge.normalised(pair)
             div = compare(case, ref, cand, spec.compare)
             new = behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
             if novel_seen.add(outcome_behaviour(case, ref)):
@@ -329,12 +338,45 @@ def run_campaign(
             guide.observe(case, ref, new)
             if div is not None and div.fingerprint not in first:
                 first[div.fingerprint] = (judged - 1, div)
-                yield Found(judged - 1, div)
+                events.append(Found(judged - 1, div))
                 if len(first) >= config.max_divergences:
-                    break
+                    return True
+            yield
         guide.end_window()
-        yield Progress(judged, len(behaviours), len(first), time.monotonic() - start)
-    prefetch.shutdown(wait=True, cancel_futures=True)
+        events.append(Progress(judged, len(behaviours), len(first), time.monotonic() - start))
+        return False
+
+    # A pipeline: while the workers run window n, this process judges window n - 1
+    # and then builds window n + 1 (its mutants from the pool as it stood after
+    # window n - 1), in steps taken whenever no worker's reply is waiting. So the
+    # workers never wait for judging or generation, and what runs depends only on
+    # the seed and on results already judged, never on timing.
+    def meanwhile(
+        previous: tuple[list[Case], list[Pair]] | None, number: int
+    ) -> Generator[None, None, tuple[bool, list[Case]]]:
+        """Judge ``previous``, then build window ``number`` unless enough is found."""
+        enough = False
+        if previous is not None:
+            enough = yield from judge_window(*previous)
+        following: list[Case] = []
+        if not enough and taken < config.budget:
+            following = yield from build(number)
+        return enough, following
+
+    current = Steps(build(0)).finish()
+    number = 1
+    previous: tuple[list[Case], list[Pair]] | None = None
+    while current or previous is not None:
+        steps = Steps(meanwhile(previous, number))
+        pairs = judge.run(current, steps) if current else []
+        enough, following = steps.finish()
+        yield from events
+        events.clear()
+        if enough:
+            break
+        previous = (current, pairs) if current else None
+        current = following
+        number += 1
 
     # Shrink each finding in the order found. Divergences of other fingerprints
     # met while shrinking join the queue (up to max_divergences) instead of being lost.
@@ -365,6 +407,34 @@ def run_campaign(
         launches=tuple(sorted(getattr(runner, "launches", {}).items())),
     )
     yield Finished(result)
+
+
+class Steps(Generic[T]):
+    """A generator advanced step by step, by anyone (``runner.Meanwhile``), whose
+    return value is kept for ``finish``."""
+
+    def __init__(self, steps: Generator[None, None, T]) -> None:
+        self.steps = steps
+        self.done = False
+        self.value: T | None = None
+
+    def __iter__(self) -> Steps[T]:
+        return self
+
+    def __next__(self) -> None:
+        if self.done:
+            raise StopIteration
+        try:
+            return next(self.steps)
+        except StopIteration as stop:
+            self.done, self.value = True, stop.value
+            raise StopIteration from None
+
+    def finish(self) -> T:
+        """The remaining steps, then the return value."""
+        for _ in self:
+            pass
+        return self.value  # type: ignore[return-value]
 
 
 def _finish(

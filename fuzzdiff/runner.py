@@ -14,12 +14,14 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import select
 import shutil
 import tempfile
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,11 +34,13 @@ if TYPE_CHECKING:
     from .pyfork import PythonForkLauncher
     from .sandbox import SandboxExecutor
 
-#: Cases sent to a worker at once, at most (see ``PoolRunner.run_pairs`` for how a
-#: batch is cut). On one core, chunks of 32 rather than 8 ran 2 to 4% more pairs
-#: a second; on two, chunks of 4 to 8 ran some 4% more than chunks of 16 (less
-#: waiting for the last chunk of a window).
+#: Cases sent to a worker at once, at most (see ``chunk_sizes`` for how a batch is
+#: cut). On one core, chunks of 32 rather than 8 ran 2 to 4% more pairs a second.
 CHUNK = 32
+#: Largest pickled call a worker is given while it still has one in hand (see
+#: ``_Workers.map_in_order``): far below the 208 KiB socket buffer, far above a
+#: chunk of ordinary cases (a chunk of 4 generated base64 cases: 0.3 to 0.6 KiB).
+QUEUED_BYTES = 16 << 10
 #: Outcome pairs kept in the cache; bounded so long campaigns stay flat in memory.
 CACHE_SIZE = 4096
 #: Bytes of cases and outcomes the cache keeps (``Case.size``, ``Outcome.size``),
@@ -51,13 +55,18 @@ TRIM_EVERY = 1024
 Pair = tuple[Outcome, Outcome]
 #: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
 Launches = tuple[tuple[str, int], ...]
+#: Work the caller wants done while the workers run its batch: the runner advances
+#: it one step at a time whenever no worker's reply is waiting, and may leave any
+#: part of it undone (the caller finishes it). Results never depend on how far it got.
+Meanwhile = Iterator[object]
 
 
 class PairRunner(Protocol):
     isolation: str
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
-        """Outcome pairs in the order of ``cases``; ``fresh`` bypasses the cache."""
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+        """Outcome pairs in the order of ``cases``; ``fresh`` bypasses the cache.
+        ``meanwhile``: see ``Meanwhile``."""
         ...
 
     def close(self) -> None: ...
@@ -133,7 +142,8 @@ class SerialRunner:
         self.launches: Counter[str] = Counter()
         self._take_launches = getattr(getattr(executor, "launcher", None), "take_launches", None)
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+        """``meanwhile`` is left to the caller: runs here are in this process."""
         out: list[Pair] = []
         for case in cases:
             pair = None if fresh else self.cache.get(case)
@@ -307,6 +317,14 @@ def _serve(conn: Connection, initargs: tuple[object, ...]) -> None:
         conn.send(reply)
 
 
+_DONE = object()
+
+
+def _hang_up(conns: Sequence[Connection]) -> None:
+    for conn in conns:
+        conn.close()
+
+
 class _Workers:
     """``jobs`` worker processes, each served over its own pipe.
 
@@ -320,6 +338,9 @@ class _Workers:
         self.initargs = initargs
         self.conns: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
+        # At exit without ``close`` (an exception went past the caller), multiprocessing
+        # joins the workers, which wait for their next call for ever: hang up on them first.
+        Finalize(self, _hang_up, args=(self.conns,), exitpriority=100)
         try:
             for _ in range(jobs):
                 self._start()
@@ -348,10 +369,15 @@ class _Workers:
             raise value
         return value
 
+    @classmethod
+    def send(cls, conn: Connection, function: Callable[..., object], *args: object) -> None:
+        cls.send_bytes(conn, bytes(ForkingPickler.dumps((function, args))))
+
     @staticmethod
-    def send(conn: Connection, function: Callable[..., object], *args: object) -> None:
+    def send_bytes(conn: Connection, message: bytes) -> None:
+        """A pickled ``(function, args)``, as ``conn.send`` would have sent it."""
         try:
-            conn.send((function, args))
+            conn.send_bytes(message)
         except (BrokenPipeError, ConnectionResetError, OSError) as exc:
             raise WorkerLost("a worker process died") from exc
 
@@ -360,32 +386,77 @@ class _Workers:
         self.send(self.conns[0], function, *args)
         return self.reply(self.conns[0])
 
-    def map_in_order(self, function: Callable[..., object], arguments: Sequence[tuple[object, ...]]) -> list[object]:
+    def map_in_order(
+        self,
+        function: Callable[..., object],
+        arguments: Sequence[tuple[object, ...]],
+        meanwhile: Meanwhile | None = None,
+    ) -> list[object]:
         """``function(*a)`` for each ``a``, spread over the workers, results in the
-        order of ``arguments``; ``WorkerLost`` if one died.
+        order of ``arguments``; ``WorkerLost`` if one died. ``meanwhile`` is
+        advanced a step at a time while no reply is waiting (replies come first).
 
-        One call in flight a worker: a worker gets its next call only once it has
-        replied, so it is reading while this process writes. With two in flight,
-        large cases going out and large outcomes coming back filled the socket
-        both ways and each side blocked in ``send`` for good (``tests/test_workers.py``)."""
+        A worker holds its current call and, when that call's message is small
+        (``QUEUED_BYTES``), the next one, so it never waits for this process to
+        be scheduled between calls: on two cores, with this process a third one
+        competing for them, one call at a time left workers idle after each
+        reply. A large message goes only to a worker with nothing in hand: with
+        large cases going out and large outcomes coming back, both sides filled
+        the socket and blocked in ``send`` for good (``tests/test_workers.py``).
+        A small one always fits in the socket's buffer, which the worker empties
+        (reading its current call whole) before it starts replying. The last
+        ``jobs`` calls go only to workers with nothing in hand, so none waits
+        behind another's last call while a worker idles."""
         results: dict[int, object] = {}
         queued: dict[Connection, deque[int]] = {conn: deque() for conn in self.conns}
         following = 0
+        message: bytes | None = None  # arguments[following], pickled
+        failed: BaseException | None = None  # raised by ``meanwhile``: raised once the replies are in
+        poller = select.poll()  # the workers with calls in hand (kept across steps: cheap to ask)
+        by_fd = {conn.fileno(): conn for conn in self.conns}
 
         def feed(conn: Connection) -> None:
-            nonlocal following
-            if following < len(arguments):
-                self.send(conn, function, *arguments[following])
+            nonlocal following, message
+            while following < len(arguments):
+                held = len(queued[conn])
+                if held > 1 or (held and len(arguments) - following <= len(self.conns)):
+                    return
+                if message is None:
+                    message = bytes(ForkingPickler.dumps((function, arguments[following])))
+                if held and len(message) > QUEUED_BYTES:
+                    return
+                self.send_bytes(conn, message)
+                if not held:
+                    poller.register(conn.fileno(), select.POLLIN)
                 queued[conn].append(following)
                 following += 1
+                message = None
 
         for conn in self.conns:
             feed(conn)
         while len(results) < len(arguments):
-            for ready in wait([c for c in self.conns if queued[c]]):
-                assert isinstance(ready, Connection)
-                results[queued[ready].popleft()] = self.reply(ready)
-                feed(ready)
+            if meanwhile is not None:
+                ready = poller.poll(0)
+                if not ready:
+                    try:
+                        if next(meanwhile, _DONE) is _DONE:
+                            meanwhile = None
+                    except BaseException as exc:  # the pool stays in step with its workers
+                        failed, meanwhile = exc, None
+                    continue
+            else:
+                ready = poller.poll()
+            for fd, _ in ready:
+                done = by_fd[fd]
+                results[queued[done].popleft()] = self.reply(done)
+                if not queued[done]:
+                    poller.unregister(fd)
+                feed(done)
+            for idle in self.conns:  # a call held back may go to a worker now idle
+                if not queued[idle]:
+                    feed(idle)
+        if failed is not None:
+            raise failed
         return [results[k] for k in range(len(arguments))]
 
     def close(self, kill: bool = False) -> None:
@@ -464,7 +535,7 @@ class PoolRunner:
         #: How the workers isolate runs (they all set up alike; ask one).
         self.isolation: str = str(self.pool.call(_isolation))
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
         results: dict[int, Pair] = {}
         todo: list[tuple[int, Case]] = []
         for i, case in enumerate(cases):
@@ -479,15 +550,17 @@ class PoolRunner:
                 hit = self.reference_cache.get(case)
                 if hit is not None:
                     known[i] = hit
-        # One worker: two chunks a batch (a message costs more than it saves).
-        # Several: about eight a worker, so that none waits long for the last one.
-        share = 2 if self.jobs == 1 else 8 * self.jobs
-        size = max(1, min(CHUNK, len(todo) // share))
-        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+        chunks: list[list[tuple[int, Case]]] = []
+        start = 0
+        for size in chunk_sizes(len(todo), self.jobs):
+            chunks.append(todo[start : start + size])
+            start += size
         done: list[list[tuple[Outcome | None, Outcome]]]
         try:
             replies = self.pool.map_in_order(
-                _run_chunk, [([c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks]
+                _run_chunk,
+                [([c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks],
+                meanwhile,
             )
             done = [self._gather(reply) for reply in replies]  # type: ignore[arg-type]
         except WorkerLost:
@@ -556,6 +629,24 @@ def _run_side(side: int, case: Case) -> tuple[Outcome, Launches]:
     assert _WORKER is not None, "worker not initialised"
     outcome = _WORKER.run(side, case)
     return outcome, _WORKER.launches()
+
+
+def chunk_sizes(count: int, jobs: int) -> list[int]:
+    """How a batch of ``count`` cases is cut for ``jobs`` workers. One worker: in
+    two (a message costs more than it saves). Several: each chunk a share of what
+    is left (about ``1 / (2 * jobs)``, at most ``CHUNK``), so chunks shrink
+    towards the end of the batch and no worker waits long for another's last one
+    before the next batch can start."""
+    if jobs == 1:
+        size = max(1, min(CHUNK, count // 2))
+        return [min(size, count - k) for k in range(0, count, size)]
+    sizes: list[int] = []
+    left = count
+    while left > 0:
+        size = max(1, min(CHUNK, -(-left // (2 * jobs))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 def default_jobs() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from fuzzdiff.mutate import (
     make_boundary,
     parse_guidance,
 )
-from fuzzdiff.runner import Pair, SerialRunner
+from fuzzdiff.runner import Meanwhile, Pair, SerialRunner
 from fuzzdiff.spec import TaskSpec, parse_task
 
 from .conftest import CAND, REF, SIMPLE_TASK, exited
@@ -157,12 +158,20 @@ def hex_tool_bug(case: Case) -> Outcome:
 
 class ThreadedRunner(SerialRunner):
     """Evaluates each batch on threads in whatever order they finish (a stand-in
-    for worker processes), returning pairs in case order like every runner."""
+    for worker processes), returning pairs in case order like every runner, and
+    advances the caller's ``meanwhile`` work by a different number of steps each
+    call (none, some, all of it), as workers of varying speed would."""
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
+    calls = 0
+
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
         def one(case: Case) -> Pair:
             return (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
 
+        self.calls += 1
+        if meanwhile is not None:
+            for _ in itertools.islice(meanwhile, (self.calls * 37) % 150):
+                pass
         with ThreadPoolExecutor(max_workers=4) as pool:
             return list(pool.map(one, cases))
 

@@ -28,8 +28,8 @@ from fuzzdiff.model import CampaignResult, Case, Finished, Outcome, Program, Ter
 from fuzzdiff.oracle import score
 from fuzzdiff.pyfork import PythonForkLauncher, plan, script_imports
 from fuzzdiff.report import json_report, text_report
+from fuzzdiff.runner import Meanwhile, PoolRunner
 from fuzzdiff.runner import Pair as OutcomePair
-from fuzzdiff.runner import PoolRunner
 from fuzzdiff.spec import Limits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -393,10 +393,12 @@ class PythonPathOnEveryOtherCase(PoolRunner):
 
     sent = 0
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False) -> list[OutcomePair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None
+    ) -> list[OutcomePair]:
         changed = [replace(c, env=(("PYTHONPATH", "/nonexistent"),)) if i % 2 else c for i, c in enumerate(cases)]
         self.sent += sum(i % 2 for i in range(len(cases)))
-        return super().run_pairs(changed, fresh)
+        return super().run_pairs(changed, fresh, meanwhile)
 
 
 def test_campaign_result_says_why_runs_were_fresh() -> None:

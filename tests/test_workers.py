@@ -4,6 +4,10 @@ a dead worker is reported as lost and replaced, closing leaves nothing behind.""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -72,3 +76,64 @@ def test_large_cases_and_outcomes_both_ways_do_not_deadlock() -> None:
         assert all(cand.stdout == case.stdin for case, (_, cand) in zip(cases, pairs, strict=True))
     finally:
         pool.close()
+
+
+def test_small_calls_queued_behind_large_outcomes_do_not_deadlock() -> None:
+    """Small cases are queued two to a worker while megabytes come back, and
+    large cases in between go only to a worker with nothing in hand."""
+    cat = Program(argv=("/bin/sh", "-c", 'cat; [ -n "$1" ] && head -c "$1" /dev/zero', "big"), argv0="big")
+    limits = Limits(timeout=10.0, processes=32, output_bytes=4 << 20)
+    pool = PoolRunner(2, DEFAULT_ENV, limits, cat, cat)
+    try:
+        cases = [
+            Case(argv=(b"%d" % (1 << 20),)) if i % 3 else Case(stdin=bytes([65 + i % 26]) * (1 << 19))
+            for i in range(40)
+        ]
+        pairs = pool.run_pairs(cases)
+        for case, (ref, cand) in zip(cases, pairs, strict=True):
+            assert ref.stdout == cand.stdout == (case.stdin or bytes(1 << 20))
+    finally:
+        pool.close()
+
+
+def test_meanwhile_is_advanced_and_its_error_raised_after_the_replies(runner: PoolRunner) -> None:
+    steps: list[int] = []
+
+    def work() -> Iterator[None]:
+        for k in range(1_000_000):
+            steps.append(k)
+            yield
+
+    cases = [Case(argv=(b"%d" % i,)) for i in range(40)]
+    pairs = runner.run_pairs(cases, meanwhile=work())
+    assert [ref.stdout for ref, _ in pairs] == [b"%d\n" % i for i in range(40)]
+    assert 0 < len(steps) < 1_000_000  # advanced while waiting, left unfinished
+
+    def failing() -> Iterator[None]:
+        yield
+        raise RuntimeError("judging failed")
+
+    with pytest.raises(RuntimeError, match="judging failed"):
+        runner.run_pairs([Case(argv=(b"x%d" % i,)) for i in range(40)], meanwhile=failing())
+    # every reply was read: the next batch gets its own outcomes
+    pairs = runner.run_pairs([Case(argv=(b"y%d" % i,)) for i in range(40)])
+    assert [ref.stdout for ref, _ in pairs] == [b"y%d\n" % i for i in range(40)]
+
+
+LEFT_OPEN = """
+from fuzzdiff.model import Case, Program
+from fuzzdiff.runner import PoolRunner
+from fuzzdiff.spec import DEFAULT_ENV, Limits
+if __name__ == "__main__":
+    echo = Program(argv=("/bin/echo",), argv0="echo")
+    runner = PoolRunner(2, DEFAULT_ENV, Limits(timeout=5.0, processes=32), echo, echo)
+    runner.run_pairs([Case()])
+    raise SystemExit("left without closing the runner")
+"""
+
+
+def test_leaving_without_close_does_not_hang(tmp_path: Path) -> None:
+    script = tmp_path / "left_open.py"
+    script.write_text(LEFT_OPEN)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=60, check=False)
+    assert done.returncode == 1 and b"left without closing" in done.stderr
