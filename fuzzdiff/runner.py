@@ -18,7 +18,7 @@ import select
 import shutil
 import tempfile
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
@@ -55,10 +55,21 @@ TRIM_EVERY = 1024
 Pair = tuple[Outcome, Outcome]
 #: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
 Launches = tuple[tuple[str, int], ...]
-#: Work the caller wants done while the workers run its batch: the runner advances
-#: it one step at a time whenever no worker's reply is waiting, and may leave any
-#: part of it undone (the caller finishes it). Results never depend on how far it got.
-Meanwhile = Iterator[object]
+
+
+class Meanwhile(Protocol):
+    """Work the caller wants done while the workers run its batch, typically judging
+    the pairs already back. A runner tells it each pair as it becomes known (in any
+    order, perhaps not all of them: the returned list is what counts) and advances
+    it a step at a time whenever no worker's reply is waiting. It may leave any part
+    undone (the caller finishes it); results must never depend on how far it got."""
+
+    def arrived(self, index: int, pair: Pair) -> None:
+        """The pair of ``cases[index]`` is known."""
+
+    def step(self) -> bool:
+        """A little of the work; False when there is nothing to do until more arrives."""
+        ...
 
 
 class PairRunner(Protocol):
@@ -390,11 +401,15 @@ class _Workers:
         self,
         function: Callable[..., object],
         arguments: Sequence[tuple[object, ...]],
-        meanwhile: Meanwhile | None = None,
+        step: Callable[[], bool] | None = None,
+        on_reply: Callable[[int, object], None] | None = None,
     ) -> list[object]:
         """``function(*a)`` for each ``a``, spread over the workers, results in the
-        order of ``arguments``; ``WorkerLost`` if one died. ``meanwhile`` is
-        advanced a step at a time while no reply is waiting (replies come first).
+        order of ``arguments``; ``WorkerLost`` if one died. ``on_reply(k, result)``
+        is called as the result for ``arguments[k]`` comes back (in any order), and
+        ``step()`` whenever no reply is waiting, until it returns False (then this
+        waits for a reply). An error from either is raised once all replies are in,
+        so the pool stays in step with its workers.
 
         A worker holds its current call and, when that call's message is small
         (``QUEUED_BYTES``), the next one, so it never waits for this process to
@@ -411,7 +426,7 @@ class _Workers:
         queued: dict[Connection, deque[int]] = {conn: deque() for conn in self.conns}
         following = 0
         message: bytes | None = None  # arguments[following], pickled
-        failed: BaseException | None = None  # raised by ``meanwhile``: raised once the replies are in
+        failed: BaseException | None = None  # raised by ``step`` or ``on_reply``
         poller = select.poll()  # the workers with calls in hand (kept across steps: cheap to ask)
         by_fd = {conn.fileno(): conn for conn in self.conns}
 
@@ -434,27 +449,38 @@ class _Workers:
 
         for conn in self.conns:
             feed(conn)
-        while len(results) < len(arguments):
-            if meanwhile is not None:
-                ready = poller.poll(0)
+        try:
+            while len(results) < len(arguments):
+                ready = poller.poll(0) if step is not None else []
                 if not ready:
-                    try:
-                        if next(meanwhile, _DONE) is _DONE:
-                            meanwhile = None
-                    except BaseException as exc:  # the pool stays in step with its workers
-                        failed, meanwhile = exc, None
-                    continue
-            else:
-                ready = poller.poll()
-            for fd, _ in ready:
-                done = by_fd[fd]
-                results[queued[done].popleft()] = self.reply(done)
-                if not queued[done]:
-                    poller.unregister(fd)
-                feed(done)
-            for idle in self.conns:  # a call held back may go to a worker now idle
-                if not queued[idle]:
-                    feed(idle)
+                    busy = False
+                    if step is not None:
+                        try:
+                            busy = step()
+                        except BaseException as exc:
+                            failed, step = exc, None
+                    if busy:
+                        continue
+                    ready = poller.poll()
+                for fd, _ in ready:
+                    done = by_fd[fd]
+                    k = queued[done].popleft()
+                    results[k] = self.reply(done)
+                    if not queued[done]:
+                        poller.unregister(fd)
+                    feed(done)
+                    if on_reply is not None and failed is None:
+                        try:
+                            on_reply(k, results[k])
+                        except BaseException as exc:
+                            failed = exc
+                for idle in self.conns:  # a call held back may go to a worker now idle
+                    if not queued[idle]:
+                        feed(idle)
+        except WorkerLost:
+            if failed is not None:
+                raise failed from None
+            raise
         if failed is not None:
             raise failed
         return [results[k] for k in range(len(arguments))]
@@ -555,19 +581,33 @@ class PoolRunner:
         for size in chunk_sizes(len(todo), self.jobs):
             chunks.append(todo[start : start + size])
             start += size
-        done: list[list[tuple[Outcome | None, Outcome]]]
+        if meanwhile is not None:
+            for i, pair in sorted(results.items()):
+                meanwhile.arrived(i, pair)
+        # Chunks as they come back; if a worker is lost, the others are run again one case at a time.
+        back: dict[int, list[tuple[Outcome | None, Outcome]]] = {}
+
+        def on_reply(k: int, reply: object) -> None:
+            back[k] = self._gather(reply)  # type: ignore[arg-type]
+            if meanwhile is not None:
+                for (i, _), (ref, cand) in zip(chunks[k], back[k], strict=True):
+                    meanwhile.arrived(i, (known[i] if ref is None else ref, cand))
+
         try:
-            replies = self.pool.map_in_order(
+            self.pool.map_in_order(
                 _run_chunk,
                 [([c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks],
-                meanwhile,
+                meanwhile.step if meanwhile is not None else None,
+                on_reply,
             )
-            done = [self._gather(reply) for reply in replies]  # type: ignore[arg-type]
         except WorkerLost:
             # A run killed its worker (e.g. `kill -9 $PPID`): start new workers and
             # find which case and side did it, one case at a time.
             self._restart()
-            done = [self._one_by_one(chunk, known) for chunk in chunks]
+            for k, chunk in enumerate(chunks):
+                if k not in back:
+                    back[k] = self._one_by_one(chunk, known)
+        done = [back[k] for k in range(len(chunks))]
         for chunk, results_ in zip(chunks, done, strict=True):
             for (i, case), (ref, cand) in zip(chunk, results_, strict=True):
                 if ref is None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
 from hypothesis import given, settings
@@ -158,9 +157,9 @@ def hex_tool_bug(case: Case) -> Outcome:
 
 class ThreadedRunner(SerialRunner):
     """Evaluates each batch on threads in whatever order they finish (a stand-in
-    for worker processes), returning pairs in case order like every runner, and
-    advances the caller's ``meanwhile`` work by a different number of steps each
-    call (none, some, all of it), as workers of varying speed would."""
+    for worker processes), returning pairs in case order like every runner; tells
+    the caller's ``meanwhile`` of each pair as it finishes and steps it a
+    different number of times each call, as workers of varying speed would."""
 
     calls = 0
 
@@ -169,11 +168,14 @@ class ThreadedRunner(SerialRunner):
             return (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
 
         self.calls += 1
-        if meanwhile is not None:
-            for _ in itertools.islice(meanwhile, (self.calls * 37) % 150):
-                pass
         with ThreadPoolExecutor(max_workers=4) as pool:
-            return list(pool.map(one, cases))
+            futures = {pool.submit(one, case): i for i, case in enumerate(cases)}
+            for done in as_completed(futures):
+                if meanwhile is not None:
+                    meanwhile.arrived(futures[done], done.result())
+                    for _ in range((self.calls * 37 + futures[done]) % 7):
+                        meanwhile.step()
+            return [f.result() for f in sorted(futures, key=futures.__getitem__)]
 
 
 def hex_campaign(spec: TaskSpec, guidance: frozenset[str], runner_type: type = SerialRunner) -> CampaignResult:

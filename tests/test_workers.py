@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
 from fuzzdiff.model import Case, Program, Termination
+from fuzzdiff.runner import Pair as OutcomePair
 from fuzzdiff.runner import PoolRunner, WorkerLost
 from fuzzdiff.spec import DEFAULT_ENV, Limits
 
@@ -96,28 +96,69 @@ def test_small_calls_queued_behind_large_outcomes_do_not_deadlock() -> None:
         pool.close()
 
 
-def test_meanwhile_is_advanced_and_its_error_raised_after_the_replies(runner: PoolRunner) -> None:
-    steps: list[int] = []
+class Recorder:
+    """A ``runner.Meanwhile`` that records what it is told and stops after ``steps`` steps."""
 
-    def work() -> Iterator[None]:
-        for k in range(1_000_000):
-            steps.append(k)
-            yield
+    def __init__(self, steps: int, fail: bool = False) -> None:
+        self.arrived_pairs: dict[int, bytes | None] = {}
+        self.left = steps
+        self.taken = 0
+        self.fail = fail
 
+    def arrived(self, index: int, pair: OutcomePair) -> None:
+        assert index not in self.arrived_pairs
+        self.arrived_pairs[index] = pair[0].stdout
+
+    def step(self) -> bool:
+        if self.fail:
+            raise RuntimeError("judging failed")
+        if self.left == 0:
+            return False
+        self.left -= 1
+        self.taken += 1
+        return True
+
+
+def test_meanwhile_hears_of_each_pair_and_is_stepped_while_waiting(runner: PoolRunner) -> None:
+    runner.run_pairs([Case(argv=(b"%d" % i,)) for i in range(0, 40, 3)])  # some will come from the cache
+    work = Recorder(1_000_000)
     cases = [Case(argv=(b"%d" % i,)) for i in range(40)]
-    pairs = runner.run_pairs(cases, meanwhile=work())
+    pairs = runner.run_pairs(cases, meanwhile=work)
     assert [ref.stdout for ref, _ in pairs] == [b"%d\n" % i for i in range(40)]
-    assert 0 < len(steps) < 1_000_000  # advanced while waiting, left unfinished
+    assert work.arrived_pairs == {i: b"%d\n" % i for i in range(40)}
+    assert 0 < work.taken < 1_000_000  # stepped while waiting, left unfinished
 
-    def failing() -> Iterator[None]:
-        yield
-        raise RuntimeError("judging failed")
+    # a meanwhile with nothing to do is not spun on: the runner waits for replies
+    idle = Recorder(0)
+    runner.run_pairs([Case(argv=(b"z%d" % i,)) for i in range(40)], meanwhile=idle)
+    assert len(idle.arrived_pairs) == 40
 
+
+def test_an_error_in_meanwhile_is_raised_after_the_replies(runner: PoolRunner) -> None:
     with pytest.raises(RuntimeError, match="judging failed"):
-        runner.run_pairs([Case(argv=(b"x%d" % i,)) for i in range(40)], meanwhile=failing())
+        runner.run_pairs([Case(argv=(b"x%d" % i,)) for i in range(40)], meanwhile=Recorder(1, fail=True))
     # every reply was read: the next batch gets its own outcomes
     pairs = runner.run_pairs([Case(argv=(b"y%d" % i,)) for i in range(40)])
     assert [ref.stdout for ref, _ in pairs] == [b"y%d\n" % i for i in range(40)]
+
+
+def test_a_lost_worker_mid_batch_keeps_the_pairs_already_back_and_blames_one_case() -> None:
+    killer = Program(argv=("/bin/sh", "-c", 'case "$1" in die) kill -9 $PPID;; esac; echo "$@"', "echo"), argv0="echo")
+    pool = PoolRunner(2, DEFAULT_ENV, LIMITS, ECHO, killer)
+    try:
+        cases = [Case(argv=(b"die" if i == 30 else b"%d" % i,)) for i in range(40)]
+        work = Recorder(1_000_000)
+        pairs = pool.run_pairs(cases, meanwhile=work)
+        for i, (ref, cand) in enumerate(pairs):
+            assert ref.stdout == cases[i].argv[0] + b"\n"
+            if i == 30:
+                assert cand.termination is Termination.WORKER_LOST
+            else:
+                assert cand.stdout == ref.stdout
+        # what the meanwhile was told agrees with what was returned
+        assert all(work.arrived_pairs[i] == pairs[i][0].stdout for i in work.arrived_pairs)
+    finally:
+        pool.close()
 
 
 LEFT_OPEN = """
