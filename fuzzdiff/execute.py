@@ -348,9 +348,17 @@ class LocalExecutor:
         cap = self.limits.output_bytes
         # poll(2), not an epoll selector: no descriptor to create per run (some 15 us).
         poller = select.poll()
-        pidfd = os.pidfd_open(proc.pid)
+        pidfd: int | None = None
+        exited_at: float | None = None
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            poller.register(pidfd, select.POLLIN)
+        except ProcessLookupError:
+            # Ended and reaped already, which only a launcher's child can be (its
+            # parent is not this process): a fork-server child that killed the
+            # server. Its streams are read to their end; ``reap`` says what happened.
+            exited_at = time.monotonic()
         buffers = {stdout_r: out, stderr_r: err}
-        poller.register(pidfd, select.POLLIN)
         poller.register(stdout_r, select.POLLIN)
         poller.register(stderr_r, select.POLLIN)
         pending = memoryview(case.stdin)
@@ -362,7 +370,6 @@ class LocalExecutor:
             os.close(stdin_w)
             ours.discard(stdin_w)
         open_streams = 2
-        exited_at: float | None = None
         try:
             while open_streams or exited_at is None:
                 now = time.monotonic()
@@ -404,7 +411,8 @@ class LocalExecutor:
             _kill_group(proc.pid)
             if self.cage is not None:
                 sweep_cage(self.cage)  # whatever left the process group (setsid) dies too
-            os.close(pidfd)
+            if pidfd is not None:
+                os.close(pidfd)
             for fd in ours:
                 os.close(fd)
         status, cpu, max_rss = proc.reap()

@@ -20,6 +20,7 @@ from fuzzdiff.errors import CaseFileError, ProgramError
 from fuzzdiff.execute import (
     WORKDIR_PLACEHOLDER,
     FunctionExecutor,
+    LaunchLost,
     LocalExecutor,
     _remove_tree,
     resolve_executable,
@@ -783,3 +784,36 @@ def test_remove_tree_removes_a_link_not_its_target(tmp_path: Path) -> None:
     _remove_tree(link)
     assert not link.exists() and not link.is_symlink()
     assert (target / "f").read_bytes() == b"x" and stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+class ReapedBeforeWatched:
+    """A launcher whose child has ended and been reaped by someone else before the
+    executor looks at it, as a fork-server's child that killed its server can be."""
+
+    def __init__(self) -> None:
+        self.launched = 0
+
+    def launch(
+        self, program: Program, case: Case, work: Path, env: dict[str, str], stdio: tuple[int, int, int]
+    ) -> object:
+        self.launched += 1
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
+        pid = os.posix_spawn("/bin/sh", ["sh", "-c", "echo from-launcher"], env, file_actions=actions, setsid=True)
+        os.waitpid(pid, 0)  # reaped: its pid names nothing any more
+
+        class Lost:
+            def __init__(self) -> None:
+                self.pid = pid
+
+            def reap(self) -> tuple[int, float, int]:
+                raise LaunchLost("the server was killed")
+
+        return Lost()
+
+
+def test_a_launched_child_already_reaped_is_run_again_fresh(tmp_path: Path) -> None:
+    launcher = ReapedBeforeWatched()
+    ex = LocalExecutor(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path), launcher=launcher)  # type: ignore[arg-type]
+    outcome = ex.run(sh("echo fresh"), Case())
+    assert launcher.launched == 1
+    assert outcome.termination is Termination.EXITED and outcome.stdout == b"fresh\n"
