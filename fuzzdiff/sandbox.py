@@ -44,9 +44,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
+
+import psutil
 
 from .cage import _pids_root
 from .execute import _remove_tree
@@ -59,6 +61,8 @@ HEADER = struct.Struct("<Q")
 SAFETY_SECONDS = 5.0
 #: Seconds the sandbox may take to start and say it is ready.
 START_SECONDS = 15.0
+#: Seconds between looks at a server that has not answered by its run's deadline.
+STALL_CHECK = 0.25
 #: Processes of the sandbox itself (bwrap, its init, the server) beside the program's.
 SANDBOX_TASKS = 8
 #: Smallest size of the private /tmp and /dev/shm (each is also at least 16 files at the size limit).
@@ -223,25 +227,46 @@ class _ReplyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"sandbox reply may not hold {module}.{name}")
 
 
+def _server_process(bwrap_pid: int) -> psutil.Process | None:
+    """The sandbox's server as the host sees it: once it is ready, the only process
+    under bubblewrap's two (the outer one and the namespace's init) that is not
+    bubblewrap. None if it cannot be told."""
+    try:
+        found = [p for p in psutil.Process(bwrap_pid).children(recursive=True) if p.name() != "bwrap"]
+    except psutil.Error:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
 def _send(sock: socket.socket, obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     sock.sendall(HEADER.pack(len(data)) + data)
 
 
-def _recv(sock: socket.socket, deadline: float) -> Any:
-    """One message, or None on end of file, error or deadline."""
+def _recv(sock: socket.socket, deadline: float, stalled: Callable[[], bool] | None = None, after: float = 0.0) -> Any:
+    """One message, or None on end of file, error or deadline; or None as soon as
+    ``stalled()`` says so, asked every ``STALL_CHECK`` seconds from ``after`` on."""
     buf = bytearray()
     need = HEADER.size
     header_done = False
     while True:
         while len(buf) < need:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return None
+            if stalled is not None and now >= after:
+                if stalled():
+                    return None
+                left = min(left, STALL_CHECK)
+            elif stalled is not None:
+                left = min(left, after - now)
             sock.settimeout(left)
             try:
                 chunk = sock.recv(min(need - len(buf), 1 << 20))
-            except (TimeoutError, OSError):
+            except TimeoutError:
+                continue
+            except OSError:
                 return None
             if not chunk:
                 return None
@@ -346,6 +371,7 @@ class SandboxExecutor:
         if bwrap_path() is None:
             raise SandboxError("bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap)")
         self._proc: subprocess.Popen[bytes] | None = None
+        self._server: psutil.Process | None = None  # the server inside, as the host sees it
         self._sock: socket.socket | None = None
         self._tmp_dir: str | None = None
         self._cgroup: Path | None = None
@@ -426,10 +452,21 @@ class SandboxExecutor:
         self._proc = proc
         self._sock = parent
         self._cgroup = _cage_tree(proc.pid, self.limits.processes + SANDBOX_TASKS)
+        self._server = _server_process(proc.pid)
+
+    def _server_stopped(self) -> bool:
+        """Is the sandbox's server stopped by a signal (so it will never answer)?"""
+        if self._server is None:
+            return False
+        try:
+            return self._server.status() in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP)
+        except psutil.Error:
+            return False
 
     def _stop(self) -> None:
         proc, sock = self._proc, self._sock
         self._proc = self._sock = None
+        self._server = None
         if sock is not None:
             sock.close()
         if proc is not None:
@@ -480,7 +517,15 @@ class SandboxExecutor:
         reply = None
         with contextlib.suppress(OSError):
             _send(sock, (program, case))
-            reply = _recv(sock, start + self.limits.timeout + SAFETY_SECONDS)
+            # Past the run's own deadline the server answers at once unless it is
+            # stopped (a program sent it SIGSTOP): then it is lost without waiting
+            # the SAFETY_SECONDS out, which every case of such a candidate would cost.
+            reply = _recv(
+                sock,
+                start + self.limits.timeout + SAFETY_SECONDS,
+                self._server_stopped,
+                start + self.limits.timeout + STALL_CHECK,
+            )
         if not (isinstance(reply, tuple) and len(reply) in (2, 3)):
             # The server died (the program killed it) or stalled: a fresh sandbox next time.
             self._stop()

@@ -231,6 +231,37 @@ def test_catchable_signals_to_the_server_are_ignored(box: SandboxExecutor) -> No
     assert box.run(sh("kill -TERM $$; echo not-reached"), EMPTY).signal == 15
 
 
+def test_a_stopped_server_is_given_up_on_without_waiting_out_the_safety_margin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an hour of margin: only noticing the stopped server ends this run (the test's timeout guards it)
+    monkeypatch.setattr(sandbox, "SAFETY_SECONDS", 3600.0)
+    with SandboxExecutor(DEFAULT_ENV, Limits(timeout=0.5)) as fresh:
+        assert fresh.run(sh("echo up"), EMPTY).stdout == b"up\n"
+        assert fresh._server is not None and not fresh._server_stopped()  # found, and running
+        outcome = fresh.run(sh("kill -STOP $PPID; sleep 3018"), EMPTY)
+        assert outcome.termination is Termination.WORKER_LOST
+        assert fresh.run(sh("echo fine"), EMPTY).stdout == b"fine\n"
+    assert wait_gone("sleep 3018", seconds=15) == []
+
+
+def test_recv_gives_up_once_stalled_and_not_before() -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        far = time.monotonic() + 3600
+        assert sandbox._recv(ours, far, lambda: True, after=time.monotonic()) is None
+        asked: list[float] = []
+
+        def not_stalled() -> bool:
+            asked.append(time.monotonic())
+            if len(asked) == 2:  # the answer comes while it waits
+                sandbox._send(theirs, ("ok", 42))
+            return False
+
+        assert sandbox._recv(ours, far, not_stalled, after=time.monotonic()) == ("ok", 42)
+        assert len(asked) >= 2
+
+
 def test_stopping_the_server_is_worker_lost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "SAFETY_SECONDS", 1.0)
     with SandboxExecutor(DEFAULT_ENV, Limits(timeout=0.5)) as fresh:
