@@ -66,7 +66,7 @@ FEEDBACK_CHARS = 1500
 #: Bytes of each stream quoted in feedback.
 FEEDBACK_STREAM = 300
 #: Terminations whose runs are costly to repeat.
-SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
+SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP, Termination.WORKER_LOST})
 #: The first window; later ones double up to WINDOW.
 FIRST_WINDOW = 4
 #: Shrinking tries per score; a small share of a typical budget.
