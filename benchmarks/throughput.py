@@ -19,7 +19,10 @@ worker processes), and, in this one process:
 The table gives pair executions per second for each and the ratios (medians
 of ``--rounds`` alternating rounds, so that a noisy moment hits all); the bare
 loops are the physical limit fuzzdiff is measured against. Then, for diagnosis:
-generation alone (cases/s, one core), and fuzzdiff's runner alone.
+during the campaign, how much of the N CPUs' time was idle (workers waiting)
+and this process's CPU time a pair (judging, generation, pickles: it competes
+with the workers for the CPUs); generation alone (cases/s, one core); and
+fuzzdiff's runner alone.
 
     python3 benchmarks/throughput.py [--task base64] [--cases 2000] [--cores 1,2] [--rounds 3]
 """
@@ -67,6 +70,19 @@ class Recording:
         self.runner.close()
 
 
+def cpu_idle(cpus: set[int]) -> tuple[int, int]:
+    """Idle and total time so far of ``cpus`` (``/proc/stat``, clock ticks)."""
+    idle = total = 0
+    with open("/proc/stat") as stat:
+        for line in stat:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                ticks = [int(f) for f in fields[:8]]
+                idle += ticks[3] + ticks[4]  # idle, iowait
+                total += sum(ticks)
+    return idle, total
+
+
 def pin(cpus: set[int], runner: PoolRunner | None = None) -> None:
     os.sched_setaffinity(0, cpus)
     if runner is not None:
@@ -110,11 +126,11 @@ def _bare_share_spawn(args: tuple[str, str, list[Case], dict[str, str], str | No
                 (os.POSIX_SPAWN_OPEN, 1, ".out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
                 (os.POSIX_SPAWN_OPEN, 2, ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
             ]
-            pid = os.posix_spawn(exe, [exe, *case.argv], env, file_actions=actions)
+            pid = os.posix_spawn(exe, [os.fsencode(exe), *case.argv], env, file_actions=actions)
             os.waitpid(pid, 0)
-            for name in (".out", ".err"):
-                with open(name, "rb") as fh:
-                    fh.read()
+            for stream in (".out", ".err"):
+                with open(stream, "rb") as out:
+                    out.read()
         os.chdir("/")
         shutil.rmtree(work, ignore_errors=True)
     return len(cases)
@@ -158,16 +174,20 @@ def main() -> None:
     proc = psutil.Process()
 
     rows: list[tuple[int, float, float, float, int, float]] = []
+    campaign_diag: list[tuple[str, float]] = []
     for n in counts:
         cpus = set(allowed[:n])
         bares: list[float] = []
         spawns: list[float] = []
         campaigns: list[float] = []
+        idles: list[float] = []  # share of the N CPUs' time idle during the campaign
+        mains: list[float] = []  # this process's CPU time a pair, microseconds
         for _ in range(args.rounds):  # alternate, so that a noisy moment hits both sides
             pin(cpus)
             runner = Recording(PoolRunner(n, env, spec.limits, ref, cand))
             pin(cpus, runner.runner)
             rss0 = proc.memory_info().rss
+            idle0, cpu0 = cpu_idle(cpus), proc.cpu_times()
             start = time.perf_counter()
             judged = 0
             for ev in run_campaign(spec, runner, ref, cand, CampaignConfig(seed=args.seed, budget=args.cases)):
@@ -175,14 +195,20 @@ def main() -> None:
                     judged = ev.result.cases
                     assert ev.result.verdict == "equivalent", ev.result.verdict
             campaigns.append(judged / (time.perf_counter() - start))
+            idle1, cpu1 = cpu_idle(cpus), proc.cpu_times()
+            idles.append(100 * (idle1[0] - idle0[0]) / max(1, idle1[1] - idle0[1]))
+            mains.append(1e6 * (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / max(1, judged))
             rss = (proc.memory_info().rss - rss0) / 2**20
             runner.close()
             bares.append(bare_loop(ref.argv[0], copy, runner.cases, env, n))
             spawns.append(bare_loop(ref.argv[0], copy, runner.cases, env, n, spawn=True))
+        campaign_diag.append((f"campaign on {n} core(s): CPUs idle (%)", statistics.median(idles)))
+        main_cpu = statistics.median(mains)
+        campaign_diag.append((f"campaign on {n} core(s): main process CPU (microseconds a pair)", main_cpu))
         rows.append((n, statistics.median(bares), statistics.median(spawns), statistics.median(campaigns), judged, rss))
     pin(set(allowed))
 
-    diag: list[tuple[str, float]] = []
+    diag: list[tuple[str, float]] = list(campaign_diag)
     pin({allowed[0]})
     t = time.perf_counter()
     cases = list(generate_cases(spec, args.seed, args.cases))
@@ -225,7 +251,7 @@ def main() -> None:
         )
     print()
     for what, rate in diag:
-        print(f"- {what}: {rate:.0f}")
+        print(f"- {what}: {rate:.1f}" if rate < 100 else f"- {what}: {rate:.0f}")
 
 
 if __name__ == "__main__":
