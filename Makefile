@@ -31,7 +31,7 @@ unit: $(STAMP)
 	$(PYTHON) -m pytest -q -m "not e2e"
 
 # Two test processes, a file each at a time: most of the suite waits on programs and
-# timeouts (user + sys time is a quarter of wall time), so CI takes 10 minutes, not 14.
+# timeouts (user + sys time is a quarter of wall time): .ci/run took 11 minutes, not 14.
 test: lint
 	$(PYTHON) -m pytest -q -n 2 --dist loadfile
 
