@@ -303,16 +303,10 @@ def run_campaign(
     taken = 0  # cases put in windows so far
     dry = False  # the fresh stream has ended
     events: list[Event] = []  # found while judging, yielded once the window is judged
-
     ahead: deque[Case] = deque()  # fresh cases drawn early, while workers run (see ``Overlap``)
 
     def draw() -> Case | None:
-        nonlocal dry
-        if ahead:
-            return ahead.popleft()
-        case = None if dry else next(stream, None)
-        dry = case is None
-        return case
+        return ahead.popleft() if ahead or draw_ahead() else None
 
     def draw_ahead() -> bool:
         """Draw a fresh case for later (they do not depend on results); False if
@@ -437,23 +431,22 @@ class Overlap(Generic[T]):
     def arrived(self, index: int, pair: Pair) -> None:
         self.pairs[index] = pair
 
+    def _advance(self) -> bool:
+        """A step of the work; whether it did anything."""
+        try:
+            return next(self.steps)
+        except StopIteration as stop:
+            self.done, self.value = True, stop.value
+            return False
+
     def step(self) -> bool:
-        if not self.done:
-            try:
-                if next(self.steps):
-                    return True
-            except StopIteration as stop:
-                self.done, self.value = True, stop.value
-        return self.spare()
+        return (not self.done and self._advance()) or self.spare()
 
     def finish(self, pairs: Sequence[Pair]) -> T:
         """Every pair arrived (``pairs`` in case order); the remaining work, then its return value."""
         self.pairs.update(enumerate(pairs))
         while not self.done:
-            try:
-                next(self.steps)
-            except StopIteration as stop:
-                self.done, self.value = True, stop.value
+            self._advance()
         return self.value  # type: ignore[return-value]
 
 

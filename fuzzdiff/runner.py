@@ -328,9 +328,6 @@ def _serve(conn: Connection, initargs: tuple[object, ...]) -> None:
         conn.send(reply)
 
 
-_DONE = object()
-
-
 def _hang_up(conns: Sequence[Connection]) -> None:
     for conn in conns:
         conn.close()
@@ -607,9 +604,8 @@ class PoolRunner:
             for k, chunk in enumerate(chunks):
                 if k not in back:
                     back[k] = self._one_by_one(chunk, known)
-        done = [back[k] for k in range(len(chunks))]
-        for chunk, results_ in zip(chunks, done, strict=True):
-            for (i, case), (ref, cand) in zip(chunk, results_, strict=True):
+        for k, chunk in enumerate(chunks):
+            for (i, case), (ref, cand) in zip(chunk, back[k], strict=True):
                 if ref is None:
                     ref = known[i]
                 else:
