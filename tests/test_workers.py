@@ -13,7 +13,7 @@ import pytest
 
 from fuzzdiff.model import Case, Program, Termination
 from fuzzdiff.runner import Pair as OutcomePair
-from fuzzdiff.runner import PoolRunner, WorkerLost
+from fuzzdiff.runner import PoolRunner, WorkerLost, chunk_sizes
 from fuzzdiff.spec import DEFAULT_ENV, Limits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -41,19 +41,6 @@ def test_a_dead_worker_is_lost_and_the_runner_goes_on(runner: PoolRunner) -> Non
     runner._restart()
     pairs = runner.run_pairs([Case(argv=(b"%d" % i,)) for i in range(20)])
     assert [ref.stdout for ref, _ in pairs] == [b"%d\n" % i for i in range(20)]
-
-
-def test_a_run_that_kills_its_worker_is_found_and_the_batch_finishes() -> None:
-    killer = Program(argv=("/bin/sh", "-c", '[ "$1" = kill ] && kill -9 $PPID; echo "$@"', "k"), argv0="k")
-    pool = PoolRunner(2, DEFAULT_ENV, LIMITS, ECHO, killer)
-    try:
-        cases = [Case(argv=(b"%d" % i,)) for i in range(10)] + [Case(argv=(b"kill",))]
-        pairs = pool.run_pairs(cases)
-        assert [ref.stdout for ref, _ in pairs[:10]] == [b"%d\n" % i for i in range(10)]
-        assert pairs[10][1].termination is Termination.WORKER_LOST
-        assert pairs[10][0].stdout == b"kill\n"
-    finally:
-        pool.close()
 
 
 def test_closing_leaves_no_worker(runner: PoolRunner) -> None:
@@ -102,7 +89,8 @@ class Recorder:
     def __init__(self, steps: int, fail: bool = False) -> None:
         self.arrived_pairs: dict[int, bytes | None] = {}
         self.left = steps
-        self.taken = 0
+        self.taken = 0  # steps that did something
+        self.asked = 0  # calls of ``step``
         self.fail = fail
 
     def arrived(self, index: int, pair: OutcomePair) -> None:
@@ -110,6 +98,7 @@ class Recorder:
         self.arrived_pairs[index] = pair[0].stdout
 
     def step(self) -> bool:
+        self.asked += 1
         if self.fail:
             raise RuntimeError("judging failed")
         if self.left == 0:
@@ -132,6 +121,7 @@ def test_meanwhile_hears_of_each_pair_and_is_stepped_while_waiting(runner: PoolR
     idle = Recorder(0)
     runner.run_pairs([Case(argv=(b"z%d" % i,)) for i in range(40)], meanwhile=idle)
     assert len(idle.arrived_pairs) == 40
+    assert idle.asked <= len(chunk_sizes(40, 2))  # asked once a wait at most, each wait ending in a reply
 
 
 def test_an_error_in_meanwhile_is_raised_after_the_replies(runner: PoolRunner) -> None:
@@ -142,9 +132,13 @@ def test_an_error_in_meanwhile_is_raised_after_the_replies(runner: PoolRunner) -
     assert [ref.stdout for ref, _ in pairs] == [b"y%d\n" % i for i in range(40)]
 
 
-def test_a_lost_worker_mid_batch_keeps_the_pairs_already_back_and_blames_one_case() -> None:
-    killer = Program(argv=("/bin/sh", "-c", 'case "$1" in die) kill -9 $PPID;; esac; echo "$@"', "echo"), argv0="echo")
-    pool = PoolRunner(2, DEFAULT_ENV, LIMITS, ECHO, killer)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_that_kills_its_worker_is_blamed_alone_and_the_batch_finishes(jobs: int, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    killer = Program(
+        argv=("/bin/sh", "-c", f'echo >> {runs}; [ "$1" = die ] && kill -9 $PPID; echo "$@"', "echo"), argv0="echo"
+    )
+    pool = PoolRunner(jobs, DEFAULT_ENV, LIMITS, ECHO, killer)
     try:
         cases = [Case(argv=(b"die" if i == 30 else b"%d" % i,)) for i in range(40)]
         work = Recorder(1_000_000)
@@ -157,6 +151,11 @@ def test_a_lost_worker_mid_batch_keeps_the_pairs_already_back_and_blames_one_cas
                 assert cand.stdout == ref.stdout
         # what the meanwhile was told agrees with what was returned
         assert all(work.arrived_pairs[i] == pairs[i][0].stdout for i in work.arrived_pairs)
+        if jobs == 1:
+            # Two chunks of 20, one after the other: the first came back before the
+            # second died at case 30 (11 runs), and only the second is run again,
+            # one case at a time (20 runs); running both again would make 71.
+            assert len(runs.read_text()) == 20 + 11 + 20
     finally:
         pool.close()
 
