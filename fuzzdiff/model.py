@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from typing import TypeVar
 
 #: Channels a user can observe, in the order reports list them.
 CHANNELS: tuple[str, ...] = ("exit", "stdout", "stderr", "files")
@@ -23,6 +25,25 @@ LAUNCH_FORKED = "fork-server"
 LAUNCH_FRESH = "fresh: "
 
 
+T = TypeVar("T")
+
+
+def _pickled_by_fields(cls: type[T]) -> type[T]:
+    """Pickle a dataclass as a call of its constructor with its fields in order,
+    not the dataclass default (state set field by field): cases go to the workers
+    and outcomes come back pickled, on every run. Unpickling an outcome pair:
+    3.6 rather than 13.6 microseconds; pickling it 1.5 rather than 11; pickling
+    a case 1.0 rather than 2.6."""
+    state = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def reduce(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return (cls, state(self))
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Case:
     """One input to a program: arguments (without the program name), stdin and files.
@@ -42,11 +63,6 @@ class Case:
         # One entry per name (the last wins, as when the files are written), sorted.
         object.__setattr__(self, "files", tuple(sorted(dict(self.files).items())))
         object.__setattr__(self, "env", tuple(sorted(self.env)))
-
-    def __reduce__(self) -> tuple[type[Case], tuple[object, ...]]:
-        # Pickled by its fields, not the dataclass default: 1.0 rather than 2.6
-        # microseconds a case (cases go to the workers pickled, every run).
-        return (Case, (self.argv, self.stdin, self.files, self.env))
 
     def size(self) -> int:
         """A measure of how big the case is, used to tell which of two is smaller."""
@@ -82,6 +98,7 @@ class Termination(enum.Enum):
     WORKER_LOST = "worker-lost"
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """Everything observable about one run of one program on one case.
@@ -100,12 +117,6 @@ class Outcome:
     cpu_seconds: float = 0.0
     max_rss_kb: int = 0
     wall_seconds: float = 0.0
-
-    def __reduce__(self) -> tuple[type[Outcome], tuple[object, ...]]:
-        # By its fields, as ``Case``: unpickling a pair 3.6 rather than 13.6
-        # microseconds, pickling 1.5 rather than 11, in the process that waits for it.
-        fields = (self.termination, self.exit_code, self.signal, self.stdout, self.stderr, self.files)
-        return (Outcome, (*fields, self.cpu_seconds, self.max_rss_kb, self.wall_seconds))
 
     def size(self) -> int:
         """Bytes of data the outcome holds (streams, file names and contents): what
