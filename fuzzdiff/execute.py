@@ -407,15 +407,24 @@ class LocalExecutor:
                             capped = True
                 if capped:
                     break
+        except BaseException:
+            if self.cage is not None:
+                sweep_cage(self.cage)
+            raise
         finally:
             _kill_group(proc.pid)
-            if self.cage is not None:
-                sweep_cage(self.cage)  # whatever left the process group (setsid) dies too
             if pidfd is not None:
                 os.close(pidfd)
             for fd in ours:
                 os.close(fd)
-        status, cpu, max_rss = proc.reap()
+        try:
+            status, cpu, max_rss = proc.reap()
+        finally:
+            # After the reap, so that a cage left with nothing but this process is
+            # seen as such at once (``ProcessCage.alone``): whatever left the process
+            # group (setsid) dies here.
+            if self.cage is not None:
+                sweep_cage(self.cage)
         wall = time.monotonic() - start
         files = _snapshot(work)
         if timed_out:

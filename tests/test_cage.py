@@ -1,0 +1,47 @@
+"""The pids cgroup's quick check after each run: ``alone`` may say True only when
+nothing but the worker is in the cage, and the sweep still kills what escaped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from fuzzdiff.cage import ProcessCage
+
+# Run in a fresh, single-threaded interpreter: the cage takes in every thread of
+# the process that makes it, and a test runner may have threads of its own.
+PROBE = textwrap.dedent(
+    """
+    import os, subprocess, time
+    from fuzzdiff.cage import ProcessCage
+
+    cage = ProcessCage.create(8)
+    seen = [cage.alone()]
+    child = subprocess.Popen(["sleep", "30"])
+    seen.append(cage.alone())  # running
+    child.kill()
+    time.sleep(0.2)
+    seen.append(cage.alone())  # dead but not reaped: still counted
+    child.wait()
+    seen.append(cage.alone())
+    daemon = subprocess.Popen(["setsid", "sleep", "31"], start_new_session=True)
+    time.sleep(0.2)
+    seen.append(cage.alone())
+    killed = cage.sweep()  # an orphan: its zombie may be counted until init reaps it
+    left = cage.members()
+    cage.close()
+    print(seen, killed, left == [os.getpid()])
+    """
+)
+
+
+def test_alone_only_when_nothing_else_is_in_the_cage() -> None:
+    probe = ProcessCage.create(4)
+    if probe is None:
+        pytest.skip("no writable pids cgroup on this machine")
+    probe.close()
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["[True,", "False,", "False,", "True,", "False]", "1", "True"]
