@@ -28,11 +28,21 @@ _CUT_SHORT = (Termination.TIMEOUT, Termination.OUTPUT_CAP)
 
 
 @lru_cache(maxsize=256)
-def _alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[bytes] | None:
+def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[bytes, ...]] | None:
+    """The pattern that finds ``aliases`` where a program name stands, and the
+    aliases as bytes (a substring test skips the pattern for output without any)."""
     if not aliases:
         return None
-    alts = b"|".join(re.escape(a.encode()) for a in sorted(aliases, key=len, reverse=True))
-    return re.compile(rb"(^|['`\"])(?:" + alts + rb")(?=[:' ])", re.MULTILINE)
+    needles = tuple(sorted((a.encode() for a in aliases), key=len, reverse=True))
+    alts = b"|".join(re.escape(a) for a in needles)
+    return re.compile(rb"(^|['`\"])(?:" + alts + rb")(?=[:' ])", re.MULTILINE), needles
+
+
+def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, data: bytes) -> bytes:
+    pattern, needles = found
+    if not any(needle in data for needle in needles):
+        return data
+    return pattern.sub(lambda m: m.group(1) + shown, data)
 
 
 def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) -> Outcome:
@@ -42,11 +52,11 @@ def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) 
     """
     stdout, stderr = outcome.stdout, outcome.stderr
     if "program-name" in spec.normalise:
-        pattern = _alias_pattern(program.aliases)
-        if pattern is not None:
+        found = _alias_pattern(program.aliases)
+        if found is not None:
             shown = name.encode()
-            stdout = pattern.sub(lambda m: m.group(1) + shown, stdout)
-            stderr = pattern.sub(lambda m: m.group(1) + shown, stderr)
+            stdout = _renamed(found, shown, stdout)
+            stderr = _renamed(found, shown, stderr)
     for rep in spec.replace:
         rx = re.compile(rep.pattern.encode())
         if rep.channel == "stdout":
