@@ -11,20 +11,23 @@ pool), including cases made from the reference's own output (feedback); the
 rest is fresh structured generation. ``CampaignConfig.guidance`` switches each
 part off; an empty set is generation alone.
 
-Overlap and determinism: a window is judged while it runs, pair by pair in case
-order as the workers' replies come back, and fresh cases for the next window are
-drawn while the next pair is still out (``runner.Meanwhile``, ``Overlap``); the
-next window is built once this one is judged, its mutants from a random source
-derived from the seed and the window's number, out of the pool as it stands
-then. So what runs depends only on the seed and on results, never on timing or
-the number of workers. ``cases`` in the result counts the cases judged up to and
-including the one that completed the requested number of findings (or the whole
-budget); the rest of that window still runs, and is not judged. Building the next
-window's mutants is the only work the workers wait for: building it from the
-pool one window late, so that it too overlapped, found the feedback-reached
-planted bugs after twice as many cases (benchmarks/killrate.py: base64-decode-long
-115 against 310) for some 5% more pairs a second on two cores, a bad trade when
-budgets are counted in cases.
+Overlap and determinism: window n is its head, fresh cases (all of the first
+window, a quarter of later ones), and its tail, mutants made from the pool as it
+stands once window n-1 is judged. Each batch given to the runner is what is left
+of window n (its tail), then window n+1's head. While the batch runs, window n
+is judged pair by pair in case order as the workers' replies come back, then
+window n+1's tail is made, while the workers are still busy with its head, and
+fresh cases are drawn ahead (``runner.Meanwhile``, ``Overlap``). The tail's
+mutants, from a random source derived from the seed and the window's number,
+see every case judged before them. So what runs depends only on the seed and on
+results, never on timing or the number of workers, and the workers wait for the
+main process only at the end of a batch (its last chunk). ``cases`` in the result
+counts the cases judged up to and including the one that completed the
+requested number of findings (or the whole budget); the rest of that batch
+still runs, and is not judged. Making mutants from the pool one window late
+instead, so that they overlapped too, found the feedback-reached planted bugs
+after twice as many cases (benchmarks/killrate.py: base64-decode-long 115
+against 310), a bad trade when budgets are counted in cases.
 
 Memory: what a campaign keeps is capped by construction, first come first kept
 or most recent kept, never by timing: judged case keys (``JUDGED_KEYS``),
@@ -301,6 +304,7 @@ def run_campaign(
     guide = Guide(spec, config.seed, config.guidance)
     judged_keys = RecentKeys(JUDGED_KEYS)
     taken = 0  # cases put in windows so far
+    following: list[Case] = []  # the tail of the next window, made once this one is judged
     dry = False  # the fresh stream has ended
     events: list[Event] = []  # found while judging, yielded once the window is judged
     ahead: deque[Case] = deque()  # fresh cases drawn early, while workers run (see ``Overlap``)
@@ -321,31 +325,58 @@ def run_campaign(
         ahead.append(case)
         return True
 
-    def build(number: int) -> list[Case]:
-        """Window ``number``: mutants of the pool as it stands, then fresh cases not judged before."""
-        nonlocal taken
-        size = min(WINDOW, config.budget - taken)
-        window = guide.mutants(round(size * MUTANT_SHARE), judged_keys, number)
+    def fresh_cases(count: int) -> list[Case]:
+        """Up to ``count`` fresh cases not judged before (fewer once generation ends)."""
         fresh: list[Case] = []
-        while len(fresh) + len(window) < size and (case := draw()) is not None:
+        while len(fresh) < count and (case := draw()) is not None:
             if (key := case.key()) not in judged_keys:
                 judged_keys.add(key)
                 fresh.append(case)
-        window = fresh + window
-        if len(window) < size and dry:  # generation is exhausted: mutants fill the window
-            window += guide.mutants(size - len(window), judged_keys, number, "fill")
-        taken += len(window)
-        return window
+        return fresh
 
-    def judge_window(window: Sequence[Case], pairs: Mapping[int, Pair]) -> Generator[bool, None, bool]:
-        """Judge a window in case order as its pairs arrive; True once enough is
-        found. Yields whether it did anything (False: the next pair is not back)."""
-        nonlocal judged
+    def head(number: int) -> list[Case]:
+        """The fresh cases that open window ``number``, drawn before its mutants
+        exist (they run while the window before is judged): all of the first
+        window, a share of later ones (``MUTANT_SHARE``)."""
+        nonlocal taken
+        size = min(WINDOW, config.budget - taken)
+        mutants = round(size * MUTANT_SHARE) if number > 0 and guide.mutator.active else 0
+        fresh = fresh_cases(size - mutants)
+        sizes[number] = size
+        taken += len(fresh)
+        return fresh
+
+    def tail(number: int, opened: int) -> list[Case]:
+        """The rest of window ``number`` after its ``opened`` fresh cases: mutants
+        of the pool as it stands, then fresh cases where mutants fell short, then,
+        generation exhausted, mutants again."""
+        nonlocal taken
+        left = sizes.pop(number) - opened
+        rest = guide.mutants(left, judged_keys, number)
+        rest += fresh_cases(left - len(rest))
+        if len(rest) < left and dry:
+            rest += guide.mutants(left - len(rest), judged_keys, number, "fill")
+        taken += len(rest)
+        return rest
+
+    def judge_window(
+        window: Sequence[Case], number: int, opened: Mapping[int, Pair], next_head: int, pairs: Mapping[int, Pair]
+    ) -> Generator[bool, None, bool]:
+        """Judge window ``number`` in case order as its pairs arrive: the first
+        ``len(opened)`` are in hand, the others arrive in ``pairs`` (by index in
+        this batch). Then make the tail of the next window (whose head holds
+        ``next_head`` cases), which the next batch opens with. True once enough
+        is found. Yields whether it did anything (False: the next pair is not back)."""
+        nonlocal judged, following
         for index, case in enumerate(window):
-            while index not in pairs:
-                yield False
+            if index < len(opened):
+                pair = opened[index]
+            else:
+                while index - len(opened) not in pairs:
+                    yield False
+                pair = pairs[index - len(opened)]
             judged += 1
-            ref, cand = judge.normalised(pairs[index])
+            ref, cand = judge.normalised(pair)
             div = compare(case, ref, cand, spec.compare)
             new = behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
             if novel_seen.add(outcome_behaviour(case, ref)):
@@ -362,21 +393,35 @@ def run_campaign(
             yield True
         guide.end_window()
         events.append(Progress(judged, len(behaviours), len(first), time.monotonic() - start))
+        if number + 1 in sizes:
+            following = tail(number + 1, next_head)
         return False
 
-    # Each window is judged while it runs, pair by pair in case order as pairs come
-    # back, and the next is built once it is judged: from the pool as it stands then,
-    # so what runs depends only on the seed and on results, never on timing.
-    window = build(0)
-    number = 1
-    while window:
-        overlap = Overlap(partial(judge_window, window), spare=draw_ahead)
-        enough = overlap.finish(judge.run(window, overlap))
+    # Window n is its head (fresh cases) and its tail (mutants of the pool as it
+    # stands once window n-1 is judged). A batch runs what is left of window n (its
+    # tail; all of the first window), then window n+1's head: while the head runs,
+    # window n is judged pair by pair as pairs come back and window n+1's tail is
+    # made, so the workers do not wait for it. What runs depends only on the seed
+    # and on results, never on timing.
+    sizes: dict[int, int] = {}  # planned size of each window whose tail is not made yet
+    coming = head(0)
+    following = tail(0, len(coming))
+    opened: dict[int, Pair] = {}  # pairs of the window's cases that ran in the batch before
+    number = 0
+    while coming or following:
+        window = coming + following
+        unrun = window[len(opened) :]
+        coming = head(number + 1) if taken < config.budget else []
+        following = []
+        batch = unrun + coming
+        overlap = Overlap(partial(judge_window, window, number, opened, len(coming)), spare=draw_ahead)
+        pairs = judge.run(batch, overlap)
+        enough = overlap.finish(pairs)
+        opened = dict(enumerate(pairs[len(unrun) :]))
         yield from events
         events.clear()
-        if enough or taken >= config.budget:
+        if enough:
             break
-        window = build(number)
         number += 1
 
     # Shrink each finding in the order found. Divergences of other fingerprints

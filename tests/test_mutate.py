@@ -208,6 +208,53 @@ def test_guided_campaign_is_independent_of_batch_timing(spec: TaskSpec) -> None:
     assert serial.behaviours == threaded.behaviours
 
 
+class BatchRecorder(ThreadedRunner):
+    """A ``ThreadedRunner`` that keeps the size of each batch it was given."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.batches: list[int] = []
+
+    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+        self.batches.append(len(cases))
+        return super().run_pairs(cases, fresh, meanwhile)
+
+
+def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(
+    spec: TaskSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch runs this window's mutants and the next window's fresh cases, so the
+    workers need not wait while mutants are made; yet each window's mutants are
+    made only once every case before them is judged (no lag in feedback)."""
+    from fuzzdiff import engine
+
+    log: list[tuple[str, int]] = []
+    observed = 0
+    observe, make = engine.Guide.observe, engine.Guide.mutants
+
+    def counting_observe(self: engine.Guide, *args: object) -> None:
+        nonlocal observed
+        observed += 1
+        observe(self, *args)  # type: ignore[arg-type]
+
+    def logging_mutants(self: engine.Guide, count: int, seen: engine.RecentKeys, *path: object) -> list[Case]:
+        log.append((f"{path}", observed))
+        return make(self, count, seen, *path)
+
+    monkeypatch.setattr(engine.Guide, "observe", counting_observe)
+    monkeypatch.setattr(engine.Guide, "mutants", logging_mutants)
+    executor = FunctionExecutor({REF.argv[0]: hex_tool, CAND.argv[0]: hex_tool})
+    runner = BatchRecorder(executor, REF, CAND)
+    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(seed=2, budget=500)))
+    assert events[-1].result.cases == 500  # type: ignore[attr-defined]
+    # window 0: 64 fresh; windows 1-6: 16 fresh then 48 mutants; window 7 (52 left): 13 and 39
+    assert runner.batches == [64 + 16, *[48 + 16] * 5, 48 + 13, 39]
+    made = [(path, seen) for path, seen in log if path.startswith("(") and "fill" not in path]
+    assert made[0] == ("(0,)", 0)  # no parents yet: nothing made
+    for number in range(1, 8):
+        assert (f"({number},)", 64 * number) in made, f"window {number}'s mutants made after all before it were judged"
+
+
 def test_guidance_keeps_the_budget_and_distinct_cases(spec: TaskSpec) -> None:
     judged: list[Case] = []
 
