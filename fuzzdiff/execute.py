@@ -346,31 +346,31 @@ class LocalExecutor:
         err = bytearray()
         deadline = start + self.limits.timeout
         cap = self.limits.output_bytes
-        # poll(2), not an epoll selector: no descriptor to create per run (some 15 us).
-        poller = select.poll()
         pidfd: int | None = None
         exited_at: float | None = None
         try:
-            pidfd = os.pidfd_open(proc.pid)
-            poller.register(pidfd, select.POLLIN)
-        except ProcessLookupError:
-            # Ended and reaped already, which only a launcher's child can be (its
-            # parent is not this process): a fork-server child that killed the
-            # server. Its streams are read to their end; ``reap`` says what happened.
-            exited_at = time.monotonic()
-        buffers = {stdout_r: out, stderr_r: err}
-        poller.register(stdout_r, select.POLLIN)
-        poller.register(stderr_r, select.POLLIN)
-        pending = memoryview(case.stdin)
-        stdin_fd = stdin_w if pending else -1  # its number may be reused once closed
-        if pending:
-            os.set_blocking(stdin_w, False)
-            poller.register(stdin_w, select.POLLOUT)
-        else:
-            os.close(stdin_w)
-            ours.discard(stdin_w)
-        open_streams = 2
-        try:
+            # poll(2), not an epoll selector: no descriptor to create per run (some 15 us).
+            poller = select.poll()
+            try:
+                pidfd = os.pidfd_open(proc.pid)
+                poller.register(pidfd, select.POLLIN)
+            except ProcessLookupError:
+                # Ended and reaped already, which only a launcher's child can be (its
+                # parent is not this process): a fork-server child that killed the
+                # server. Its streams are read to their end; ``reap`` says what happened.
+                exited_at = time.monotonic()
+            buffers = {stdout_r: out, stderr_r: err}
+            poller.register(stdout_r, select.POLLIN)
+            poller.register(stderr_r, select.POLLIN)
+            pending = memoryview(case.stdin)
+            stdin_fd = stdin_w if pending else -1  # its number may be reused once closed
+            if pending:
+                os.set_blocking(stdin_w, False)
+                poller.register(stdin_w, select.POLLOUT)
+            else:
+                os.close(stdin_w)
+                ours.discard(stdin_w)
+            open_streams = 2
             while open_streams or exited_at is None:
                 now = time.monotonic()
                 limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_GRACE)

@@ -817,3 +817,75 @@ def test_a_launched_child_already_reaped_is_run_again_fresh(tmp_path: Path) -> N
     outcome = ex.run(sh("echo fresh"), Case())
     assert launcher.launched == 1
     assert outcome.termination is Termination.EXITED and outcome.stdout == b"fresh\n"
+
+
+class RecordingCage:
+    """Stands in for ``cage.ProcessCage``: at each sweep, records whether the run's
+    process was reaped already (``ProcessCage.alone`` counts it until then)."""
+
+    def __init__(self) -> None:
+        self.me = os.getpid()
+        self.child: int | None = None
+        self.reaped_at_sweep: list[bool] = []
+
+    def sweep(self) -> int:
+        assert self.child is not None
+        try:
+            os.waitid(os.P_PID, self.child, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            self.reaped_at_sweep.append(False)
+        except ChildProcessError:
+            self.reaped_at_sweep.append(True)
+        return 0
+
+
+class WatchedExecutor(LocalExecutor):
+    """Tells its cage the pid of each run's process."""
+
+    def _start(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        started = super()._start(*args, **kwargs)  # type: ignore[arg-type]
+        assert isinstance(self.cage, RecordingCage)
+        self.cage.child = started.pid
+        return started
+
+
+def test_cage_is_swept_once_the_run_is_reaped(tmp_path: Path) -> None:
+    cage = RecordingCage()
+    ex = WatchedExecutor(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path), cage=cage)  # type: ignore[arg-type]
+    assert ex.run(sh("echo hi"), Case()).stdout == b"hi\n"
+    assert cage.reaped_at_sweep == [True]
+
+
+@pytest.mark.parametrize("where", ["setting up the watch", "watching"])
+def test_cage_is_swept_when_a_run_fails_midway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """An error once the program has started (here from ``poll``, made or asked)
+    still kills what the run started: its process group, and (the sweep) whatever
+    left it."""
+    import select
+
+    from fuzzdiff import execute
+
+    real = select.poll
+
+    class Failing:
+        def __init__(self) -> None:
+            if where == "setting up the watch":
+                raise RuntimeError("watching failed")
+            self.inner = real()
+
+        def register(self, *args: int) -> None:
+            self.inner.register(*args)
+
+        def unregister(self, fd: int) -> None:
+            self.inner.unregister(fd)
+
+        def poll(self, *args: float) -> list[tuple[int, int]]:
+            raise RuntimeError("watching failed")
+
+    monkeypatch.setattr(execute.select, "poll", Failing)
+    cage = RecordingCage()
+    ex = WatchedExecutor(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path), cage=cage)  # type: ignore[arg-type]
+    marker = "4324" if where == "watching" else "4325"
+    with pytest.raises(RuntimeError, match="watching failed"):
+        ex.run(sh(f"sleep {marker}"), Case())
+    assert cage.reaped_at_sweep == [False]  # swept, though the failed run was not reaped
+    assert wait_gone(marker) == []
