@@ -377,6 +377,7 @@ class SandboxExecutor:
         self._cgroup: Path | None = None
         #: Host directories bound in read-only for the programs run so far (see ``exposed_dirs``).
         self.exposed: frozenset[str] = frozenset()
+        self._needs: dict[tuple[str, ...], set[str]] = {}  # ``exposed_dirs`` by program, once each
         #: Sandboxes started, restarts included.
         self.starts = 0
         self.lost = 0
@@ -504,7 +505,10 @@ class SandboxExecutor:
     # -- running ----------------------------------------------------------------
 
     def run(self, program: Program, case: Case) -> Outcome:
-        needed = exposed_dirs(program)
+        # Looked up once per program (its path's parts cost a system call each, every run).
+        needed = self._needs.get(program.argv)
+        if needed is None:
+            needed = self._needs[program.argv] = exposed_dirs(program)
         if not needed <= self.exposed:
             # A program under /tmp or /dev/shm: restart with its directory bound in
             # (once per program: a campaign has two).
