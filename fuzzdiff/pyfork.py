@@ -371,16 +371,20 @@ class _Server:
         read twice: its state line comes before its signal masks, and a pending
         SIGSTOP turns into the stopped state between them."""
         try:
-            first, second = self._status(), self._status()
+            first, second = (dict(_STATUS_FIELDS.findall(self._status())) for _ in range(2))
             pending = int(first[b"ShdPnd"], 16) | int(first[b"SigPnd"], 16)
-            states = {first[b"State"].split()[0], second[b"State"].split()[0]}
+            states = {first[b"State"][:1], second[b"State"][:1]}
         except (OSError, KeyError, IndexError, ValueError):
             return False  # gone: the reap finds out
         return bool(pending & STOP_SIGNAL) or bool(states & {b"T", b"t"})
 
-    def _status(self) -> dict[bytes, bytes]:
-        with open(f"/proc/{self.proc.pid}/status", "rb") as fh:
-            return dict(line.split(b":", 1) for line in fh.read().splitlines() if b":" in line)
+    def _status(self) -> bytes:
+        """``/proc/PID/status`` of the server (one read: the file is a few KiB)."""
+        fd = os.open(f"/proc/{self.proc.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -404,6 +408,9 @@ class _Server:
         SPARED.discard(self.proc.pid)
         _remove_tree(self.base)
 
+
+#: The lines of /proc/PID/status that ``interfered`` reads (State comes first).
+_STATUS_FIELDS = re.compile(rb"^(State|SigPnd|ShdPnd):\s*(\S+)", re.MULTILINE)
 
 #: The reason noted when a server dies while a case runs (the case is rerun fresh).
 LOST = "the fork-server died during the run; ran fresh"

@@ -430,3 +430,31 @@ def test_score_counts_fork_server_runs(tmp_path: Path) -> None:
     assert result.status == "ok", result.error
     assert result.launches == (("fork-server", result.candidate_executions),)
     assert result.to_json()["launches"] == {"fork-server": result.candidate_executions}
+
+
+def test_a_stopped_or_signalled_server_is_seen_as_interfered_with() -> None:
+    """``interfered`` reads the server's state and pending signals from /proc: a
+    process stopped, or with a SIGSTOP pending, counts; a running one does not."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from fuzzdiff.pyfork import _Server
+
+    proc = subprocess.Popen(["sleep", "30"])
+    server = SimpleNamespace(proc=proc, _status=lambda: _Server._status(server))  # type: ignore[has-type]
+    try:
+        assert _Server.interfered(server) is False  # type: ignore[arg-type]
+        os.kill(proc.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while not _Server.interfered(server) and time.monotonic() < deadline:  # type: ignore[arg-type]
+            time.sleep(0.01)
+        assert _Server.interfered(server) is True  # type: ignore[arg-type]
+        os.kill(proc.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while _Server.interfered(server) and time.monotonic() < deadline:  # type: ignore[arg-type]
+            time.sleep(0.01)
+        assert _Server.interfered(server) is False  # type: ignore[arg-type]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _Server.interfered(server) is False  # type: ignore[arg-type]  # gone: the reap finds out
