@@ -304,6 +304,7 @@ def run_campaign(
     guide = Guide(spec, config.seed, config.guidance)
     judged_keys = RecentKeys(JUDGED_KEYS)
     taken = 0  # cases put in windows so far
+    sizes: dict[int, int] = {}  # planned size of each window whose tail is not made yet
     following: list[Case] = []  # the tail of the next window, made once this one is judged
     dry = False  # the fresh stream has ended
     events: list[Event] = []  # found while judging, yielded once the window is judged
@@ -403,7 +404,6 @@ def run_campaign(
     # window n is judged pair by pair as pairs come back and window n+1's tail is
     # made, so the workers do not wait for it. What runs depends only on the seed
     # and on results, never on timing.
-    sizes: dict[int, int] = {}  # planned size of each window whose tail is not made yet
     coming = head(0)
     following = tail(0, len(coming))
     opened: dict[int, Pair] = {}  # pairs of the window's cases that ran in the batch before
