@@ -343,6 +343,11 @@ class _Workers:
 
     def __init__(self, jobs: int, initargs: tuple[object, ...]) -> None:
         self.context = multiprocessing.get_context("forkserver")
+        # The fork server imports fuzzdiff once, when it starts (``__main__`` is its
+        # default): a worker forked from it starts with the modules loaded instead of
+        # importing them (0.2 s each, hypothesis included), which a reward oracle
+        # scoring one candidate after another would pay for every candidate.
+        self.context.set_forkserver_preload(["__main__", __name__])
         self.initargs = initargs
         self.conns: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
@@ -350,8 +355,10 @@ class _Workers:
         # joins the workers, which wait for their next call for ever: hang up on them first.
         Finalize(self, _hang_up, args=(self.conns,), exitpriority=100)
         try:
-            for _ in range(jobs):
+            for _ in range(jobs):  # all started, then all awaited: they set up side by side
                 self._start()
+            for conn in self.conns:
+                self.reply(conn)  # set up, or its error raised here
         except BaseException:
             self.close()
             raise
@@ -363,7 +370,6 @@ class _Workers:
         theirs.close()
         self.conns.append(ours)
         self.procs.append(proc)
-        self.reply(ours)  # set up, or its error raised here
 
     @staticmethod
     def reply(conn: Connection) -> object:

@@ -29,6 +29,33 @@ def runner() -> PoolRunner:
     pool.close()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_cannot_set_up_raises_its_error_and_leaves_no_worker(jobs: int) -> None:
+    """Workers set up side by side: a set-up error is still raised here, no worker
+    is left running, and the next pool starts."""
+    from fuzzdiff.runner import Isolation, _Workers
+
+    started: list[int] = []
+    real_start = _Workers._start
+
+    def start(self: _Workers) -> None:
+        real_start(self)
+        started.append(self.procs[-1].pid or 0)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Workers, "_start", start)
+        with pytest.raises(AttributeError):  # limits None: the set-up reads limits.processes
+            _Workers(jobs, (dict(DEFAULT_ENV), None, ECHO, ECHO, Isolation()))
+    assert len(started) == jobs
+    assert not [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    pool = PoolRunner(jobs, DEFAULT_ENV, LIMITS, ECHO, ECHO)  # and workers still start afterwards
+    try:
+        ((_, cand),) = pool.run_pairs([Case(argv=(b"ok",))])
+        assert cand.stdout == b"ok\n"
+    finally:
+        pool.close()
+
+
 def test_an_error_in_a_worker_is_raised_here(runner: PoolRunner) -> None:
     with pytest.raises(ValueError, match="invalid literal"):
         runner.pool.call(int, "not a number")
