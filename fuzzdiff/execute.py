@@ -325,21 +325,20 @@ class LocalExecutor:
             ) from exc
         return _Fresh(proc)
 
-    def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
-        start = time.monotonic()
-        stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
-        stdout_r, stdout_w = os.pipe2(os.O_CLOEXEC)
-        stderr_r, stderr_w = os.pipe2(os.O_CLOEXEC)
-        ours = {stdin_w, stdout_r, stderr_r}
-        try:
-            proc = self._start(program, case, work, env, (stdin_r, stdout_w, stderr_w), fresh)
-        except BaseException:
-            for fd in ours:
-                os.close(fd)
-            raise
-        finally:
-            for fd in (stdin_r, stdout_w, stderr_w):
-                os.close(fd)
+    def _watch(
+        self,
+        proc: Started,
+        case: Case,
+        start: float,
+        stdin_w: int,
+        stdout_r: int,
+        stderr_r: int,
+        ours: set[int],
+    ) -> tuple[bytearray, bytearray, bool, bool]:
+        """Feed the run its stdin and read its stdout and stderr until it has ended
+        and they are closed, its deadline passes or its output passes the cap; then
+        kill its process group and close ``ours``. Returns stdout, stderr, whether
+        it timed out and whether it was capped."""
         capped = False
         timed_out = False
         out = bytearray()
@@ -407,22 +406,36 @@ class LocalExecutor:
                             capped = True
                 if capped:
                     break
-        except BaseException:
-            if self.cage is not None:
-                sweep_cage(self.cage)
-            raise
         finally:
             _kill_group(proc.pid)
             if pidfd is not None:
                 os.close(pidfd)
             for fd in ours:
                 os.close(fd)
+        return out, err, timed_out, capped
+
+    def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
+        start = time.monotonic()
+        stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
+        stdout_r, stdout_w = os.pipe2(os.O_CLOEXEC)
+        stderr_r, stderr_w = os.pipe2(os.O_CLOEXEC)
+        ours = {stdin_w, stdout_r, stderr_r}
         try:
+            proc = self._start(program, case, work, env, (stdin_r, stdout_w, stderr_w), fresh)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                os.close(fd)
+        try:
+            out, err, timed_out, capped = self._watch(proc, case, start, stdin_w, stdout_r, stderr_r, ours)
             status, cpu, max_rss = proc.reap()
         finally:
-            # After the reap, so that a cage left with nothing but this process is
-            # seen as such at once (``ProcessCage.alone``): whatever left the process
-            # group (setsid) dies here.
+            # Once the run is reaped (or has failed), so that a cage left with nothing
+            # but this process is seen as such at once (``ProcessCage.alone``):
+            # whatever left the process group (setsid) dies here.
             if self.cage is not None:
                 sweep_cage(self.cage)
         wall = time.monotonic() - start
