@@ -304,7 +304,7 @@ def run_campaign(
     guide = Guide(spec, config.seed, config.guidance)
     judged_keys = RecentKeys(JUDGED_KEYS)
     taken = 0  # cases put in windows so far
-    sizes: dict[int, int] = {}  # planned size of each window whose tail is not made yet
+    planned = 0  # size of the next window, set when its head is drawn
     following: list[Case] = []  # the tail of the next window, made once this one is judged
     dry = False  # the fresh stream has ended
     events: list[Event] = []  # found while judging, yielded once the window is judged
@@ -339,11 +339,10 @@ def run_campaign(
         """The fresh cases that open window ``number``, drawn before its mutants
         exist (they run while the window before is judged): all of the first
         window, a share of later ones (``MUTANT_SHARE``)."""
-        nonlocal taken
-        size = min(WINDOW, config.budget - taken)
-        mutants = round(size * MUTANT_SHARE) if number > 0 and guide.mutator.active else 0
-        fresh = fresh_cases(size - mutants)
-        sizes[number] = size
+        nonlocal taken, planned
+        planned = min(WINDOW, config.budget - taken)
+        mutants = round(planned * MUTANT_SHARE) if number > 0 and guide.mutator.active else 0
+        fresh = fresh_cases(planned - mutants)
         taken += len(fresh)
         return fresh
 
@@ -352,7 +351,7 @@ def run_campaign(
         of the pool as it stands, then fresh cases where mutants fell short, then,
         generation exhausted, mutants again."""
         nonlocal taken
-        left = sizes.pop(number) - opened
+        left = planned - opened
         rest = guide.mutants(left, judged_keys, number)
         rest += fresh_cases(left - len(rest))
         if len(rest) < left and dry:
@@ -361,13 +360,18 @@ def run_campaign(
         return rest
 
     def judge_window(
-        window: Sequence[Case], number: int, opened: Mapping[int, Pair], next_head: int, pairs: Mapping[int, Pair]
+        window: Sequence[Case],
+        number: int,
+        opened: Sequence[Pair],
+        next_head: int | None,
+        pairs: Mapping[int, Pair],
     ) -> Generator[bool, None, bool]:
         """Judge window ``number`` in case order as its pairs arrive: the first
         ``len(opened)`` are in hand, the others arrive in ``pairs`` (by index in
         this batch). Then make the tail of the next window (whose head holds
-        ``next_head`` cases), which the next batch opens with. True once enough
-        is found. Yields whether it did anything (False: the next pair is not back)."""
+        ``next_head`` cases; None: there is no next window), which the next batch
+        opens with. True once enough is found. Yields whether it did anything
+        (False: the next pair is not back)."""
         nonlocal judged, following
         for index, case in enumerate(window):
             if index < len(opened):
@@ -394,7 +398,7 @@ def run_campaign(
             yield True
         guide.end_window()
         events.append(Progress(judged, len(behaviours), len(first), time.monotonic() - start))
-        if number + 1 in sizes:
+        if next_head is not None:
             following = tail(number + 1, next_head)
         return False
 
@@ -406,18 +410,21 @@ def run_campaign(
     # and on results, never on timing.
     coming = head(0)
     following = tail(0, len(coming))
-    opened: dict[int, Pair] = {}  # pairs of the window's cases that ran in the batch before
+    opened: list[Pair] = []  # pairs of the window's cases that ran in the batch before
     number = 0
     while coming or following:
         window = coming + following
         unrun = window[len(opened) :]
-        coming = head(number + 1) if taken < config.budget else []
+        more = taken < config.budget
+        coming = head(number + 1) if more else []
         following = []
         batch = unrun + coming
-        overlap = Overlap(partial(judge_window, window, number, opened, len(coming)), spare=draw_ahead)
+        overlap = Overlap(
+            partial(judge_window, window, number, opened, len(coming) if more else None), spare=draw_ahead
+        )
         pairs = judge.run(batch, overlap)
         enough = overlap.finish(pairs)
-        opened = dict(enumerate(pairs[len(unrun) :]))
+        opened = pairs[len(unrun) :]
         yield from events
         events.clear()
         if enough:
