@@ -8,7 +8,8 @@ tested with ``FunctionExecutor`` and plain Python functions.
 only the case's files (a caged executor keeps one directory and empties it
 between runs, or replaces it when a run changed more than its contents), with
 a fixed environment, rlimits, a wall-clock deadline after which the whole
-process group is killed, and caps on captured output.
+process group is killed, and caps on captured output and on what the snapshot
+of its directory records (``scratch``, which also makes and removes it).
 The working directory's real path is rewritten to ``WORKDIR_PLACEHOLDER`` in
 everything observed, so the two sides (whose directories necessarily differ)
 cannot diverge on it.
@@ -17,15 +18,12 @@ cannot diverge on it.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import resource
 import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,8 +32,13 @@ from pathlib import Path
 from typing import Protocol
 
 from .cage import SWEEP_ROUNDS, ProcessCage
-from .errors import CaseFileError, ProgramError
+from .errors import ProgramError
 from .model import Case, Outcome, Program, Termination
+from .scratch import SCRATCH_PREFIX as SCRATCH_PREFIX
+from .scratch import Scratch as Scratch
+from .scratch import SnapshotBounds, remove_tree, snapshot, write_files
+from .scratch import new_scratch as new_scratch
+from .scratch import sweep_scratch as sweep_scratch
 from .spec import Limits
 
 #: The path the working directory is shown as; also where a sandbox mounts it.
@@ -47,6 +50,11 @@ READ_CHUNK = 1 << 16
 DRAIN_GRACE = 0.2
 #: Pids a cage sweep must spare: long-lived helpers of this process (fork-servers).
 SPARED: set[int] = set()
+# The run's directories are made, snapshotted and removed by ``scratch``; the
+# names other modules have long imported from here:
+_remove_tree = remove_tree
+_snapshot = snapshot
+_write_files = write_files
 
 
 class Executor(Protocol):
@@ -217,6 +225,7 @@ class LocalExecutor:
         self.confine = confine
         if cage is not None:
             self.isolation = "rlimits+pids-cgroup"
+        self._bounds = SnapshotBounds.of(limits)
         self._scratch: Scratch | None = None
         self._busy = threading.Lock()
         self._fds_private = False
@@ -439,7 +448,7 @@ class LocalExecutor:
             if self.cage is not None:
                 sweep_cage(self.cage)
         wall = time.monotonic() - start
-        files = _snapshot(work)
+        files = snapshot(work, self._bounds)
         if timed_out:
             termination, code, sig = Termination.TIMEOUT, None, None
         elif capped:
@@ -459,124 +468,6 @@ class LocalExecutor:
             max_rss_kb=max_rss,
             wall_seconds=round(wall, 6),
         )
-
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-#: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
-SCRATCH_PREFIX = "fuzzdiff-run-"
-_SWEPT: set[str | None] = set()
-
-
-class Scratch:
-    """A run's private directory, ``<root>/fuzzdiff-run-XXXX`` with ``work`` and
-    ``tmp`` inside, all mode 0700. Its creator holds an ``flock`` on it while it
-    lives, so a directory whose creator died (a killed worker) can be told from a
-    live one, in any process or pid namespace, and swept."""
-
-    def __init__(self, path: Path, lock: int) -> None:
-        self.path = path
-        self.lock = lock
-        self.work = path / "work"
-        self.tmp = path / "tmp"
-        self.path_bytes = os.fsencode(path)
-        self.work_bytes = os.fsencode(self.work)
-        self.identities = tuple((st.st_dev, st.st_ino, st.st_mode) for st in map(os.lstat, self._dirs()))
-
-    def _dirs(self) -> tuple[Path, Path, Path]:
-        return (self.path, self.work, self.tmp)
-
-    def empty_after_run(self) -> bool:
-        """Empty ``work`` and ``tmp`` for the next run; False if the run changed the
-        directories themselves (removed, replaced, re-moded, or wrote beside them),
-        which only a fresh scratch undoes.
-
-        Every step goes through descriptors opened with ``O_NOFOLLOW`` and checked
-        against the directories made at creation, so a run that swapped one of
-        them for a symbolic link (``ln -s /etc work``) can never turn the emptying
-        on what the link points to."""
-        try:
-            base = os.open(self.path_bytes, _DIR_FLAGS)
-        except OSError:
-            return False
-        try:
-            if self._identity(base) != self.identities[0] or sorted(os.listdir(base)) != ["tmp", "work"]:
-                return False
-            return self._empty(base, "work", self.identities[1]) and self._empty(base, "tmp", self.identities[2])
-        except OSError:
-            return False
-        finally:
-            os.close(base)
-
-    def _empty(self, base: int, name: str, identity: tuple[int, int, int]) -> bool:
-        """Empty the directory ``name`` of ``base`` if it is still the one made."""
-        fd = os.open(name, _DIR_FLAGS, dir_fd=base)
-        try:
-            if self._identity(fd) != identity:
-                return False
-            # Nothing runs any more (the cage was swept), so the verified
-            # directory is still what its path names.
-            trees = False
-            for entry in os.listdir(fd):
-                try:
-                    os.unlink(entry, dir_fd=fd)
-                except IsADirectoryError:
-                    _remove_tree(self.path / name / entry)
-                    trees = True
-            # a failed unlink raised; a tree's removal may have failed quietly
-            return not trees or not os.listdir(fd)
-        finally:
-            os.close(fd)
-
-    @staticmethod
-    def _identity(fd: int) -> tuple[int, int, int]:
-        st = os.fstat(fd)
-        return (st.st_dev, st.st_ino, st.st_mode)
-
-    def remove(self) -> None:
-        _remove_tree(self.path)
-        with contextlib.suppress(OSError):
-            os.close(self.lock)
-
-
-def new_scratch(root: str | None) -> Scratch:
-    # The real, absolute path: through a symlinked or relative root, `pwd -P`
-    # would otherwise show a path that scrubbing does not recognise.
-    path = Path(os.path.realpath(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=root)))
-    lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    (path / "work").mkdir(mode=0o700)
-    (path / "tmp").mkdir(mode=0o700)
-    return Scratch(path, lock)
-
-
-def sweep_scratch(root: str | None) -> int:
-    """Remove private run directories under ``root`` whose creator is gone (nobody
-    holds their lock); once per process and root. Returns how many were removed."""
-    if root in _SWEPT:
-        return 0
-    _SWEPT.add(root)
-    removed = 0
-    where = root if root is not None else tempfile.gettempdir()
-    uid = os.getuid()
-    with contextlib.suppress(OSError), os.scandir(where) as entries:
-        for entry in entries:
-            if not entry.name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False):
-                continue
-            try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue  # alive
-            _remove_tree(Path(entry.path))
-            os.close(fd)
-            removed += 1
-    return removed
 
 
 def run_env(base: Mapping[str, str], case: Case, work: Path, tmp: Path) -> dict[str, str]:
@@ -620,49 +511,6 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
-    root = os.fsencode(work)
-    for name, content in files:
-        if not name or name.startswith(b"/") or b".." in name.split(b"/") or b"\0" in name:
-            raise CaseFileError(f"case file name {name!r} must be a relative path inside the working directory")
-        path = os.path.join(root, name)
-        parent = os.path.dirname(path)
-        if parent != root:
-            os.makedirs(parent, exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(content)
-
-
-def _snapshot(work: Path) -> tuple[tuple[bytes, bytes | None], ...]:
-    """The final state of the working directory: files with content, directories as
-    None, symbolic links as their target (never followed). One ``scandir`` per
-    directory and no ``stat`` per entry: this runs after every run."""
-    entries: list[tuple[bytes, bytes | None]] = []
-    pending: list[tuple[bytes, bytes]] = [(os.fsencode(work), b"")]
-    while pending:
-        directory, prefix = pending.pop()
-        try:
-            listing = list(os.scandir(directory))
-        except OSError:
-            continue  # an unreadable directory shows as itself, without contents
-        for entry in listing:
-            rel = prefix + entry.name
-            try:
-                if entry.is_symlink():
-                    entries.append((rel, b"\x00symlink\x00" + os.readlink(entry.path)))
-                elif entry.is_dir(follow_symlinks=False):
-                    entries.append((rel, None))
-                    pending.append((entry.path, rel + b"/"))
-                elif entry.is_file(follow_symlinks=False):
-                    with open(entry.path, "rb") as fh:
-                        entries.append((rel, fh.read()))
-                else:
-                    entries.append((rel, b"\x00special\x00"))
-            except OSError as exc:
-                entries.append((rel, b"\x00unreadable\x00" + errno.errorcode.get(exc.errno or 0, "?").encode()))
-    return tuple(sorted(entries))
-
-
 def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
     """Replace this run's private paths with fixed placeholders."""
 
@@ -685,23 +533,6 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
         max_rss_kb=outcome.max_rss_kb,
         wall_seconds=outcome.wall_seconds,
     )
-
-
-def _remove_tree(path: Path) -> None:
-    if os.path.islink(path):  # a run swapped a directory for a link: remove the link, never its target
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        return
-
-    def onerror(func: Callable[..., object], p: str, _exc: object) -> None:
-        with contextlib.suppress(OSError):
-            if os.fspath(p) != os.fspath(path):  # never chmod the shared root (/tmp) above ``path``
-                os.chmod(os.path.dirname(p), 0o700)
-            if not os.path.islink(p):
-                os.chmod(p, 0o700)
-            func(p)
-
-    shutil.rmtree(path, onerror=onerror)
 
 
 def resolve_executable(name: str, path: str) -> str:

@@ -33,6 +33,7 @@ import os
 import pickle
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
@@ -50,7 +51,8 @@ from .execute import (
     run_env,
     sweep_cage,
 )
-from .model import Case, Outcome, Program
+from .model import Case, Outcome, Program, Termination
+from .scratch import remove_at, restore_mode
 from .spec import Limits
 
 HEADER = struct.Struct("<Q")
@@ -127,6 +129,10 @@ class FixedPathExecutor(LocalExecutor):
     """``LocalExecutor`` with the working and temporary directories at fixed paths
     (one run at a time: the sandbox is private to one executor)."""
 
+    #: The wipe after the last run left something behind: only a fresh sandbox is
+    #: clean again (``serve`` quits once it has replied).
+    spoiled = False
+
     def run(self, program: Program, case: Case) -> Outcome:
         spawned = False
         try:
@@ -138,7 +144,10 @@ class FixedPathExecutor(LocalExecutor):
                 # again in a fresh process, from a clean slate, as if it were the first.
                 if self.cage is not None:
                     sweep_cage(self.cage)
-                _wipe_scratch()
+                if not _wipe_scratch():
+                    # no clean slate here: the run is lost, as if it had killed the server
+                    self.spoiled = True
+                    return Outcome(Termination.WORKER_LOST, None, None, b"", b"")
                 env = self._prepare(case)
                 outcome = self._spawn(program, case, WORK, env, fresh=True)
             spawned = True
@@ -146,7 +155,7 @@ class FixedPathExecutor(LocalExecutor):
         finally:
             if self.cage is not None and not spawned:
                 sweep_cage(self.cage)  # spares the fork-servers (``SPARED``)
-            _wipe_scratch()
+            self.spoiled = not _wipe_scratch() or self.spoiled
 
     def _prepare(self, case: Case) -> dict[str, str]:
         """The case's working and temporary directories, and its environment."""
@@ -163,6 +172,22 @@ class FixedPathExecutor(LocalExecutor):
 #: Host directories bound read-only inside /tmp or /dev/shm (the programs'
 #: own): the wipe leaves the directories leading to them.
 KEEP: set[str] = set()
+#: Device, inode and permission bits of the scratch directories and of those in
+#: ``KEEP``, as the server found them: the wipe puts the bits back, and a
+#: directory that is no longer the one found (moved, replaced) spoils the sandbox.
+FOUND: dict[str, tuple[int, int, int]] = {}
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _note_found() -> None:
+    """Fill ``FOUND``, once, before the first wipe."""
+    for path in (*map(str, SCRATCH), *KEEP):
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                # with the owner's bits, which a lost sandbox's run (in a /tmp bound
+                # in from the host) may have taken away
+                FOUND[path] = (st.st_dev, st.st_ino, stat.S_IMODE(st.st_mode) | 0o700)
 
 
 IPC_RMID = 0
@@ -215,38 +240,62 @@ def _remove_sysv_ipc() -> None:
                 _LIBC.semctl(ident, 0, IPC_RMID)
 
 
-def _wipe_scratch() -> None:
+def _wipe_scratch() -> bool:
+    """Empty /tmp and /dev/shm, and remove System V IPC objects, so that nothing a run
+    stored outlives it; permission bits a run took away are put back first. True
+    when all is as the server found it; else the sandbox must be replaced."""
     _remove_sysv_ipc()
+    clean = True
     for root in SCRATCH:
+        clean = _wipe_around(str(root), None) and clean
+    return clean
+
+
+def _wipe_around(path: str, device: int | None) -> bool:
+    """Empty the directory ``path`` (a scratch root, or one leading to a kept
+    directory) but for the way to kept directories, which are emptied the same
+    way; a kept directory itself (another file system than ``device``) is left."""
+    found = FOUND.get(path)
+    if found is None:
+        return device is None and not os.path.lexists(path)  # a root the sandbox has not
+    try:
+        try:
+            fd = os.open(path, _DIR_FLAGS)
+        except PermissionError:  # a run took its owner's bits away
+            restore_mode(None, path, found[2])
+            fd = os.open(path, _DIR_FLAGS)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != found[:2]:
+            return False  # moved or replaced: only a fresh sandbox has it back
+        if device is not None and st.st_dev != device:
+            return True  # a kept directory: a read-only mount
+        if stat.S_IMODE(st.st_mode) != found[2]:
+            os.fchmod(fd, found[2])
+        with os.scandir(fd) as listing:
+            entries = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in listing]
+        clean = True
+        for name, is_dir in entries:
+            inner = os.path.join(path, name)
+            wiped = _wipe_around(inner, st.st_dev) if inner in KEEP else _remove(fd, name, is_dir)
+            clean = wiped and clean
+        return clean
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _remove(fd: int, name: str, is_dir: bool) -> bool:
+    """Remove the entry ``name`` of ``fd``: an empty directory (the working and
+    temporary ones, most often) with one call, anything else with ``remove_at``."""
+    if is_dir:
         with contextlib.suppress(OSError):
-            for entry in os.scandir(root):
-                if entry.path in KEEP:
-                    _wipe_around(Path(entry.path))
-                    continue
-                path = Path(entry.path)
-                if entry.is_dir(follow_symlinks=False):
-                    try:
-                        os.rmdir(path)  # most often empty: one call, not a tree walk
-                    except OSError:
-                        _remove_tree(path)
-                else:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
-
-
-def _wipe_around(path: Path) -> None:
-    """Within a directory leading to a kept one: remove all but the way there."""
-    if path.is_mount() or str(path) not in KEEP or path.is_symlink():
-        return
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path):
-            if entry.path in KEEP:
-                _wipe_around(Path(entry.path))
-            elif entry.is_dir(follow_symlinks=False):
-                _remove_tree(Path(entry.path))
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+            os.rmdir(name, dir_fd=fd)
+            return True
+    return remove_at(fd, name)
 
 
 def _shield() -> None:
@@ -276,6 +325,7 @@ def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = Fals
     executor = FixedPathExecutor(
         env, limits, root="/tmp", limits_inherited=True, cage=NamespaceSweeper(), launcher=launcher
     )
+    _note_found()
     _wipe_scratch()  # a /tmp bound in from the host may hold what a lost sandbox left
     send(sock, ("ready", os.getpid()))
     while True:
@@ -288,11 +338,15 @@ def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = Fals
         program, case = pickle.loads(body)
         try:
             outcome = executor.run(program, case)
-            # with how the run started, when it was a Python program (``pyfork``)
-            reply: tuple[object, ...] = ("ok", outcome, launcher.take_launches() if launcher is not None else ())
+            # with how the run started, when it was a Python program (``pyfork``),
+            # and whether the host must replace this sandbox before the next run
+            launches = launcher.take_launches() if launcher is not None else ()
+            reply: tuple[object, ...] = ("ok", outcome, launches, executor.spoiled)
         except Exception as exc:  # reported to the caller, which raises it
             reply = ("error", exc)
         send(sock, reply)
+        if executor.spoiled:
+            return  # what the wipe could not remove goes with this sandbox
 
 
 def main() -> None:

@@ -1,0 +1,110 @@
+"""What the working directory's snapshot and removal cost, per run, in microseconds.
+
+Builds each layout in a directory under /dev/shm (where plain runs make theirs),
+then times ``scratch.snapshot`` with the default bounds and ``scratch.remove_tree``
+(the layout is rebuilt before each removal, outside the timing). The ordinary
+layouts are what nearly every run leaves; the hostile ones are threats 4 and 7
+of issue 17. Prints a markdown table.
+
+    python3 benchmarks/scratch.py [--repeat 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fuzzdiff.scratch import SnapshotBounds, remove_tree, snapshot
+
+
+def empty(path: Path) -> None:
+    path.mkdir()
+
+
+def three_files(path: Path) -> None:
+    path.mkdir()
+    for i in range(3):
+        (path / f"f{i}").write_bytes(b"line %d\n" % i)
+
+
+def small_tree(path: Path) -> None:
+    three_files(path)
+    (path / "d" / "e").mkdir(parents=True)
+    (path / "d" / "e" / "g").write_bytes(b"x")
+
+
+def deep_2000(path: Path) -> None:
+    path.mkdir()
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(2000):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+
+
+def files_10000(path: Path) -> None:
+    path.mkdir()
+    for i in range(10000):
+        (path / f"f{i}").write_bytes(b"")
+
+
+def sparse_100x16m(path: Path) -> None:
+    path.mkdir()
+    for i in range(100):
+        with open(path / f"f{i}", "wb") as fh:
+            fh.truncate(16 << 20)
+
+
+LAYOUTS: dict[str, tuple[Callable[[Path], None], int]] = {
+    # name: (builder, divisor of --repeat: hostile layouts are slow to build)
+    "empty": (empty, 1),
+    "3 small files": (three_files, 1),
+    "small tree (4 files, 2 dirs)": (small_tree, 1),
+    "2,000 deep": (deep_2000, 200),
+    "10,000 empty files": (files_10000, 200),
+    "100 sparse 16 MiB files": (sparse_100x16m, 200),
+}
+
+
+def measure(build: Callable[[Path], None], repeat: int, base: Path) -> tuple[float, float, int]:
+    """Microseconds per snapshot and per removal, and the entries recorded."""
+    path = base / "work"
+    bounds = SnapshotBounds()
+    build(path)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        entries = snapshot(path, bounds)
+    snap = (time.perf_counter() - start) / repeat * 1e6
+    removal = 0.0
+    for i in range(repeat):
+        if i:
+            build(path)
+        start = time.perf_counter()
+        assert remove_tree(path)
+        removal += time.perf_counter() - start
+    return snap, removal / repeat * 1e6, len(entries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2000)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="fuzzdiff-bench-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
+    print("| layout | snapshot (us) | removal (us) | entries recorded |")
+    print("|---|---:|---:|---:|")
+    try:
+        for name, (build, divisor) in LAYOUTS.items():
+            snap, removal, count = measure(build, max(1, args.repeat // divisor), base)
+            print(f"| {name} | {snap:.1f} | {removal:.1f} | {count} |")
+    finally:
+        remove_tree(base)
+
+
+if __name__ == "__main__":
+    main()
