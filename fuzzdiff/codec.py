@@ -3,8 +3,10 @@
 Bytes are written as a plain JSON string when they are valid UTF-8 (the string
 then stands for its UTF-8 encoding), and as ``{"base64": "..."}`` otherwise.
 The two forms cannot be confused, so decoding is exact: ``decode(encode(x)) == x``
-for every value. This is the encoding of the ``--json`` contract and of case
-files on disk.
+for every value. File names are JSON object keys, which must be strings: a
+name that is not UTF-8, or that starts with ``base64:``, is written as
+``"base64:"`` and its base64 (``_name_key``), so names decode exactly too. This
+is the encoding of the ``--json`` contract and of case files on disk.
 """
 
 from __future__ import annotations
@@ -54,18 +56,34 @@ def encode_case(case: Case) -> dict[str, JSONValue]:
     }
 
 
+#: Marks a file name written as base64 in a JSON object key (keys must be strings).
+NAME_ESCAPE = "base64:"
+
+
 def _name_key(name: bytes) -> str:
-    # JSON object keys must be strings: non-UTF-8 names use a reversible escape.
+    """A file name as a JSON object key: the name itself when it is UTF-8 and does
+    not start with ``NAME_ESCAPE``, else the escape and the name in base64. A
+    literal name such as ``base64:abc`` is escaped too, so every key starting
+    with the escape is base64 and no two names share a key. Files written before
+    names like that were escaped read as before: their escaped keys are the same."""
     try:
-        return name.decode("utf-8")
+        text = name.decode("utf-8")
     except UnicodeDecodeError:
-        return "base64:" + base64.b64encode(name).decode("ascii")
+        text = None
+    if text is not None and not text.startswith(NAME_ESCAPE):
+        return text
+    return NAME_ESCAPE + base64.b64encode(name).decode("ascii")
 
 
-def _name_from_key(key: str) -> bytes:
-    if key.startswith("base64:"):
-        return base64.b64decode(key[len("base64:") :], validate=True)
-    return key.encode("utf-8", "surrogatepass")
+def _name_from_key(key: str, where: str) -> bytes:
+    if not key.startswith(NAME_ESCAPE):
+        return key.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(key[len(NAME_ESCAPE) :], validate=True)
+    except ValueError as exc:
+        raise DecodeError(
+            f"{where}: file name key {key!r} starts with {NAME_ESCAPE!r} but is not base64 ({exc})"
+        ) from exc
 
 
 def decode_case(value: JSONValue, where: str = "case") -> Case:
@@ -85,7 +103,9 @@ def decode_case(value: JSONValue, where: str = "case") -> Case:
     return Case(
         argv=args,
         stdin=decode_bytes(obj.get("stdin", ""), f"{where}.stdin"),
-        files=tuple((_name_from_key(k), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()),
+        files=tuple(
+            (_name_from_key(k, f"{where}.files"), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()
+        ),
         env=tuple((str(k), v) for k, v in env.items()),
     )
 
@@ -126,7 +146,8 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
         stderr=decode_bytes(obj.get("stderr", ""), f"{where}.stderr"),
         files=tuple(
             sorted(
-                (_name_from_key(k), None if v is None else decode_bytes(v, f"{where}.files")) for k, v in files.items()
+                (_name_from_key(k, f"{where}.files"), None if v is None else decode_bytes(v, f"{where}.files"))
+                for k, v in files.items()
             )
         ),
         cpu_seconds=cpu,
