@@ -15,6 +15,9 @@ a little, or turn what the reference printed into the next input:
   with the same arguments or one option added or removed (``sha256sum`` listing
   to ``sha256sum -c``, ``base64`` output to ``base64 -d``).
 
+An option of weight 0 is kept out of every mutant, however its tokens came in
+(copied from another case, harvested from an output, spliced).
+
 Everything is a pure function of its arguments and the ``random.Random`` it is
 given: no processes, no clock, so the engine can make mutants deterministically
 from the seed and the results judged so far.
@@ -116,7 +119,8 @@ class Dictionary:
     """
 
     def __init__(self, spec: TaskSpec) -> None:
-        self.options: tuple[OptionSpec, ...] = tuple(o for o in spec.options if o.weight > 0) or spec.options
+        # weight 0 keeps an option out of every case, mutants included (``Mutator.mutant``)
+        self.options: tuple[OptionSpec, ...] = tuple(o for o in spec.options if o.weight > 0)
         self.weights: tuple[float, ...] = tuple(max(o.weight, 0.05) for o in self.options)
         values = [v for o in spec.options if o.value is not None for v in [o.value]]
         if spec.operands.value is not None:
@@ -229,6 +233,12 @@ class OptionReader:
 
     def names(self, argv: Sequence[bytes]) -> tuple[str, ...]:
         return tuple(sorted({label for label, _, _ in self.spans(argv)}))
+
+    def without(self, argv: Sequence[bytes], labels: frozenset[str]) -> list[bytes]:
+        """``argv`` less the tokens that name any option in ``labels`` (with their
+        separate values); a cluster of short flags that names one goes whole."""
+        drop = {i for label, a, b in self.spans(argv) if label in labels for i in range(a, b)}
+        return [t for i, t in enumerate(argv) if i not in drop]
 
 
 def make_merge(reader: OptionReader) -> Callable[[random.Random, Case, Case], Case | None]:
@@ -515,6 +525,9 @@ class Mutator:
     def __init__(self, spec: TaskSpec, guidance: frozenset[str]) -> None:
         self.dictionary = Dictionary(spec)
         self.options = OptionReader(spec)
+        # Options of weight 0: a task's way to keep them out. Tokens copied from other
+        # cases or harvested from outputs (``--help`` in a usage message) may name one.
+        self.excluded = frozenset(o.label() for o in spec.options if o.weight == 0)
         self.havoc = havoc_operators(self.dictionary, make_merge(self.options)) if "mutate" in guidance else ()
         self.use_dictionary = "dictionary" in guidance
         self.use_feedback = "feedback" in guidance
@@ -540,6 +553,12 @@ class Mutator:
         case = self._mutant(rng, parent, other)
         if case is None or any(b"\x00" in a for a in case.argv) or any(b"\x00" in n for n, _ in case.files):
             return None  # an argument or file name cannot hold a NUL byte
+        if self.excluded:
+            argv = self.options.without(case.argv, self.excluded)
+            if len(argv) < len(case.argv):
+                case = _argv(case, argv)
+                if case == parent.case:
+                    return None
         return case
 
     def _mutant(self, rng: random.Random, parent: Parent, other: Parent) -> Case | None:

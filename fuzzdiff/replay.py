@@ -20,6 +20,7 @@ import multiprocessing
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from .errors import CaseFileError
 from .execute import Executor, LocalExecutor, apply_limits
 from .model import Case, Divergence, Outcome, Program
 from .program import candidate_program, program_name
-from .report import describe_case, describe_divergence
+from .report import describe_case, describe_divergence, shell_argv
 from .spec import TaskSpec, load_task
 
 #: Version of the ``replay_json`` object.
@@ -343,9 +344,31 @@ def replay_text(result: ReplayResult, name: str) -> str:
     return "\n".join(lines)
 
 
+#: Longest test name made from a case's command line: about what a CI page shows
+#: on one line; the full command is in the failure text.
+MAX_TEST_NAME = 100
+#: Characters of a case's key that tell apart cases whose names would be the same.
+NAME_KEY_CHARS = 8
+
+
+def junit_names(cases: Sequence[StoredCase], name: str) -> list[str]:
+    """Readable, unique test names, one per case: its command line (``base64 -d -w 5``),
+    cut to ``MAX_TEST_NAME`` characters, with a short key suffix (``[1f3a9c0e]``) only
+    on names two cases share (cases that differ only in stdin or files)."""
+    base = []
+    for s in cases:
+        text = shell_argv(name, s.case.argv)
+        base.append(text if len(text) <= MAX_TEST_NAME else text[: MAX_TEST_NAME - 1] + "…")
+    counts = Counter(base)
+    names = [f"{b} [{s.key[:NAME_KEY_CHARS]}]" if counts[b] > 1 else b for b, s in zip(base, cases, strict=True)]
+    counts = Counter(names)  # two keys sharing a prefix: the whole key, which is unique
+    return [f"{b} [{s.key}]" if counts[n] > 1 else n for n, b, s in zip(names, base, cases, strict=True)]
+
+
 def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = None) -> str:
-    """JUnit XML: one ``testcase`` per stored case (named by its key; load errors by file
-    name), a ``failure`` with the diff per failed case, an ``error`` per case that could not run."""
+    """JUnit XML: one ``testcase`` per stored case (named by ``junit_names``; load errors by
+    file name), a ``failure`` with the case's key and diff per failed case, an ``error``
+    per case that could not run."""
     task = task or result.task
     name = name or task
     suite_name = f"fuzzdiff.corpus.{task}"
@@ -363,15 +386,16 @@ def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = 
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="corpus", value=_xml_text(result.corpus))
     ET.SubElement(props, "property", name="reference_changed", value=str(result.reference_changed).lower())
-    for r in result.results:
+    names = junit_names([r.stored for r in result.results], name)
+    for r, test in zip(result.results, names, strict=True):
         wall = r.candidate.wall_seconds if r.candidate else 0.0
-        tc = ET.SubElement(suite, "testcase", classname=suite_name, name=r.key, time=f"{wall:.3f}")
+        tc = ET.SubElement(suite, "testcase", classname=suite_name, name=_xml_text(test), time=f"{wall:.3f}")
         if r.status == "failed" and r.divergence is not None:
             fail = ET.SubElement(tc, "failure", type="divergence", message=str(r.divergence.fingerprint))
-            fail.text = _xml_text(failure_text(r, name))
+            fail.text = _xml_text(f"case {r.key}\n" + failure_text(r, name))
         elif r.status == "error":
             err = ET.SubElement(tc, "error", type="run-error", message=_xml_text((r.error.splitlines() or [""])[0]))
-            err.text = _xml_text(r.error)
+            err.text = _xml_text(f"case {r.key}\n" + r.error)
         if r.reference_matches is False and r.reference_divergence is not None:
             out = ET.SubElement(tc, "system-out")
             out.text = _xml_text(

@@ -9,7 +9,9 @@ range is a ``SpecError`` naming the file, the key and the fix.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +119,9 @@ class TaskSpec:
     # Other programs that implement the reference (multi-call binaries such as busybox):
     # hidden from a sandboxed candidate along with the reference.
     mask: tuple[str, ...] = ()
+    # Programs a sandboxed candidate may run besides its own command (names on the
+    # task's PATH): what a candidate's sandbox holds is an allowlist. ``sh`` always.
+    tools: tuple[str, ...] = ("sh",)
     description: str = ""
     options: tuple[OptionSpec, ...] = ()
     operands: OperandSpec = OperandSpec()
@@ -177,22 +182,84 @@ def load_task(task: str) -> TaskSpec:
     return parse_task(raw, str(path))
 
 
-class _Table:
-    """Typed access to one TOML table that remembers which keys were read."""
+#: The keys each table of a task file accepts. Loading reads exactly these (an
+#: unknown key is an error with the nearest allowed one suggested), and a test
+#: checks that references/README.md documents every one. ``[env]`` takes any key.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "task": (
+        "name",
+        "program",
+        "version",
+        "argv0",
+        "mask",
+        "tools",
+        "description",
+        "options",
+        "operands",
+        "stdin",
+        "files",
+        "env",
+        "limits",
+        "compare",
+        "generate",
+    ),
+    "options": ("short", "long", "value", "optional_value", "weight", "requires"),
+    "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
+    "operands": ("min", "max", "kinds", "strings", "value"),
+    "content": ("models", "alphabet", "samples", "max_bytes"),  # [stdin] and [files]
+    "limits": ("timeout", "memory_mb", "output_bytes", "file_bytes", "processes"),
+    "compare": (*CHANNEL_MODES, "normalise", "replace"),
+    "compare.replace": ("channel", "pattern", "replacement"),
+    "generate": ("max_options", "malformed", "one_of"),
+}
 
-    def __init__(self, data: Any, where: str, source: str) -> None:
-        if not isinstance(data, dict):
-            raise SpecError(f"{source}: {where} must be a table")
-        self.data: dict[str, Any] = data
-        self.where = where
+#: How close an unknown key must be to an allowed one to be suggested (difflib's
+#: ratio): 0.6 catches one or two typos in short keys without far-fetched guesses.
+SUGGEST_CUTOFF = 0.6
+
+
+class _Problems:
+    """Every problem found in one task file, in the order found, one line each."""
+
+    def __init__(self, source: str) -> None:
         self.source = source
-        self.seen: set[str] = set()
+        self.lines: list[str] = []
 
-    def fail(self, key: str, msg: str) -> SpecError:
-        return SpecError(f"{self.source}: {self.where}{key}: {msg}")
+    def add(self, where: str, msg: str) -> None:
+        self.lines.append(f"{self.source}: {where}{msg}")
+
+    def raise_if_any(self) -> None:
+        if len(self.lines) == 1:
+            raise SpecError(self.lines[0])
+        if self.lines:
+            head = f"{self.source}: {len(self.lines)} problems (array tables are counted from 1):"
+            raise SpecError("\n".join([head, *self.lines]))
+
+
+class _Table:
+    """Typed access to one TOML table. A wrong type, an unknown key or a bad value is
+    recorded in the shared ``_Problems`` and the default is used, so that loading
+    goes on and reports every problem of the file at once."""
+
+    def __init__(
+        self, data: Any, path: str, problems: _Problems, keys: tuple[str, ...] | None, label: str = ""
+    ) -> None:
+        self.label = label  # the array entry this table is or is in: "", "[[options]] #2: "
+        self.path = path  # its dotted path within that: "", "limits.", "value."
+        self.where = label + path
+        self.problems = problems
+        self.keys = keys  # None: any key ([env])
+        self.is_table = isinstance(data, dict)
+        if not self.is_table:
+            what = f"{path.rstrip('.')} must be a table" if path else "must be a table"
+            self.problems.add(label, f"{what}, got {type(data).__name__} {data!r}")
+        self.data: dict[str, Any] = data if self.is_table else {}
+
+    def fail(self, key: str, msg: str) -> None:
+        self.problems.add(f"{self.where}{key}: " if key else self.where, msg)
 
     def get(self, key: str, typ: type | tuple[type, ...], default: Any) -> Any:
-        self.seen.add(key)
+        assert self.keys is None or key in self.keys, f"{key} missing from TABLE_KEYS"
         if key not in self.data:
             return default
         value = self.data[key]
@@ -200,7 +267,8 @@ class _Table:
             value = float(value)
         if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
             names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+            self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+            return default
         return value
 
     def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -208,32 +276,44 @@ class _Table:
         if value is None:
             return default
         if not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "expected a list of strings")
+            self.fail(key, "expected a list of strings")
+            return default
         return tuple(value)
 
     def choices(self, key: str, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
         values = self.strings(key, default)
         for v in values:
             if v not in allowed:
-                raise self.fail(key, f"unknown value {v!r}; allowed: {', '.join(allowed)}")
-        return values
+                self.fail(key, f"unknown value {v!r}; allowed: {', '.join(allowed)}")
+        return tuple(v for v in values if v in allowed)
 
-    def table(self, key: str) -> _Table:
-        self.seen.add(key)
-        return _Table(self.data.get(key, {}), f"{self.where}{key}.", self.source)
+    def table(self, key: str, keys: str) -> _Table:
+        assert self.keys is None or key in self.keys, f"{key} missing from TABLE_KEYS"
+        return _Table(self.data.get(key, {}), f"{self.path}{key}.", self.problems, TABLE_KEYS[keys], self.label)
 
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            raise SpecError(
-                f"{self.source}: unknown key {self.where}{unknown[0]}; check its spelling against references/README.md"
-            )
+    def check_keys(self) -> None:
+        """Record each key this table does not accept, with the nearest accepted one."""
+        if self.keys is None:
+            return
+        for key in sorted(set(self.data) - set(self.keys)):
+            near = difflib.get_close_matches(key, self.keys, n=1, cutoff=SUGGEST_CUTOFF)
+            hint = f"did you mean {near[0]!r}?" if near else f"allowed here: {', '.join(self.keys)}"
+            self.problems.add(self.label, f"unknown key {self.path}{key}; {hint} (see references/README.md)")
+
+
+def _array(top: _Table, key: str, problems: _Problems, keys: str) -> list[_Table]:
+    """The entries of an array of tables, each named in messages as ``[[key]] #N`` (counted from 1)."""
+    raw = top.get(key, list, [])
+    tables = TABLE_KEYS[keys]
+    return [_Table(entry, "", problems, tables, f"[[{top.path}{key}]] #{i}: ") for i, entry in enumerate(raw, 1)]
 
 
 def _value(t: _Table) -> ValueSpec:
+    t.check_keys()
     kind = t.get("kind", str, "int")
     if kind not in VALUE_KINDS:
-        raise t.fail("kind", f"unknown value kind {kind!r}; allowed: {', '.join(VALUE_KINDS)}")
+        t.fail("kind", f"unknown value kind {kind!r}; allowed: {', '.join(VALUE_KINDS)}")
+        kind = "int"
     spec = ValueSpec(
         kind=kind,
         min=t.get("min", int, 0),
@@ -243,105 +323,100 @@ def _value(t: _Table) -> ValueSpec:
         alphabet=t.get("alphabet", str, _DEFAULT_VALUESPEC.alphabet),
         max_len=t.get("max_len", int, _DEFAULT_VALUESPEC.max_len),
     )
-    t.done()
     if spec.min > spec.max:
-        raise t.fail("min", f"min {spec.min} is greater than max {spec.max}")
+        t.fail("min", f"min {spec.min} is greater than max {spec.max}")
     if kind == "choice" and not spec.values:
-        raise t.fail("values", "a choice value needs a non-empty values list")
+        t.fail("values", "a choice value needs a non-empty values list")
     if kind in ("string", "char") and not spec.alphabet and not spec.values:
-        raise t.fail("alphabet", "a string value needs an alphabet or values")
+        t.fail("alphabet", "a string value needs an alphabet or values")
     return spec
 
 
-def _option(t: _Table) -> OptionSpec:
+def _option(t: _Table) -> OptionSpec | None:
+    """The option, or None when it has no usable name (already recorded as a problem)."""
+    if not t.is_table:
+        return None
+    t.check_keys()
     short = t.get("short", str, None)
     long = t.get("long", str, None)
     if short is None and long is None:
-        raise t.fail("", "an option needs short, long or both")
+        t.fail("", "an option needs short, long or both")
     if short is not None and len(short) != 1:
-        raise t.fail("short", f"a short option is one character, got {short!r} (write it without the dash)")
+        t.fail("short", f"a short option is one character, got {short!r} (write it without the dash)")
+        short = None
     if long is not None and (not long or long.startswith("-")):
-        raise t.fail("long", f"write the long option without dashes, got {long!r}")
-    value = None
-    if "value" in t.data:
-        value = _value(t.table("value"))
+        t.fail("long", f"write the long option without dashes, got {long!r}")
+        long = None
+    value = _value(t.table("value", "value")) if "value" in t.data else None
+    weight = t.get("weight", float, 1.0)
+    if weight < 0:
+        t.fail("weight", "weights are non-negative (0 keeps the option out of every case)")
     opt = OptionSpec(
         short=short,
         long=long,
         value=value,
         optional_value=t.get("optional_value", bool, False),
-        weight=t.get("weight", float, 1.0),
+        weight=weight,
         requires=t.strings("requires", ()),
     )
-    t.done()
-    if opt.weight < 0:
-        raise t.fail("weight", "weights are non-negative")
-    return opt
+    return opt if short is not None or long is not None else None
 
 
 def _content(t: _Table, default: ContentSpec) -> ContentSpec:
+    t.check_keys()
     spec = ContentSpec(
         models=t.choices("models", CONTENT_MODELS, default.models),
         alphabet=t.get("alphabet", str, default.alphabet),
         samples=t.strings("samples", default.samples),
         max_bytes=t.get("max_bytes", int, default.max_bytes),
     )
-    t.done()
-    if not spec.models:
-        raise t.fail("models", "give at least one content model")
+    if "models" in t.data and not t.data["models"]:
+        t.fail("models", "give at least one content model")
     if "alphabet" in spec.models and not spec.alphabet:
-        raise t.fail("alphabet", "the 'alphabet' model needs a non-empty alphabet")
+        t.fail("alphabet", "the 'alphabet' model needs a non-empty alphabet")
     if "samples" in spec.models and not spec.samples:
-        raise t.fail("samples", "the 'samples' model needs a non-empty samples list")
+        t.fail("samples", "the 'samples' model needs a non-empty samples list")
     if spec.max_bytes < 0:
-        raise t.fail("max_bytes", "must be at least 0")
+        t.fail("max_bytes", "must be at least 0")
     return spec
 
 
-def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
-    """Build a TaskSpec from parsed TOML, checking every key."""
-    top = _Table(raw, "", source)
-    name = top.get("name", str, None)
-    program = top.get("program", str, None)
-    if not name:
-        raise top.fail("name", "missing; every task needs a name")
-    if not program:
-        raise top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
-    options_raw = top.get("options", list, [])
-    options = tuple(_option(_Table(o, f"options[{i}].", source)) for i, o in enumerate(options_raw))
+def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
+    options = []
+    for table in _array(top, "options", problems, "options"):
+        opt = _option(table)
+        if opt is not None:
+            options.append(opt)
     seen: set[str] = set()
     for o in options:
         for n in (o.short and "-" + o.short, o.long and "--" + o.long):
             if n and n in seen:
-                raise SpecError(f"{source}: option {n} is declared twice; keep one entry")
+                problems.add("", f"option {n} is declared twice; keep one entry")
             if n:
                 seen.add(n)
+    return tuple(options)
 
-    ot = top.table("operands")
-    operand_value = _value(ot.table("value")) if "value" in ot.data else None
+
+def _operands(top: _Table) -> OperandSpec:
+    ot = top.table("operands", "operands")
+    ot.check_keys()
     operands = OperandSpec(
         min=ot.get("min", int, 0),
         max=ot.get("max", int, 2),
         kinds=ot.choices("kinds", OPERAND_KINDS, _DEFAULT_OPERANDSPEC.kinds),
         strings=ot.strings("strings", ()),
-        value=operand_value,
+        value=_value(ot.table("value", "value")) if "value" in ot.data else None,
     )
-    ot.done()
     if not 0 <= operands.min <= operands.max:
-        raise ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
+        ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
     if "string" in operands.kinds and not operands.strings and operands.value is None:
-        raise ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
+        ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
+    return operands
 
-    stdin = _content(top.table("stdin"), ContentSpec())
-    files = _content(top.table("files"), stdin)
 
-    et = top.table("env")
-    env = dict(DEFAULT_ENV)
-    for k in list(et.data):
-        env[k] = et.get(k, str, "")
-    et.done()
-
-    lt = top.table("limits")
+def _limits(top: _Table) -> Limits:
+    lt = top.table("limits", "limits")
+    lt.check_keys()
     limits = Limits(
         timeout=lt.get("timeout", float, _DEFAULT_LIMITS.timeout),
         memory_mb=lt.get("memory_mb", int, _DEFAULT_LIMITS.memory_mb),
@@ -349,58 +424,88 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         file_bytes=lt.get("file_bytes", int, _DEFAULT_LIMITS.file_bytes),
         processes=lt.get("processes", int, _DEFAULT_LIMITS.processes),
     )
-    lt.done()
     if limits.timeout <= 0 or limits.memory_mb <= 0 or limits.output_bytes <= 0:
-        raise lt.fail("", "timeout, memory_mb and output_bytes must be positive")
+        lt.fail("", "timeout, memory_mb and output_bytes must be positive")
+    return limits
 
-    ct = top.table("compare")
+
+def _compare(top: _Table, problems: _Problems) -> CompareSpec:
+    ct = top.table("compare", "compare")
+    ct.check_keys()
     modes = []
     for channel, allowed in CHANNEL_MODES.items():
         mode = ct.get(channel, str, "exact")
         if mode not in allowed:
-            raise ct.fail(channel, f"unknown mode {mode!r}; allowed: {', '.join(allowed)}")
+            ct.fail(channel, f"unknown mode {mode!r}; allowed: {', '.join(allowed)}")
+            mode = "exact"
         modes.append((channel, mode))
     normalise = ct.choices("normalise", NORMALISERS, NORMALISERS)
     replacements = []
-    for i, r in enumerate(ct.get("replace", list, [])):
-        rt = _Table(r, f"compare.replace[{i}].", source)
+    for rt in _array(ct, "replace", problems, "compare.replace"):
+        rt.check_keys()
         rep = Replacement(
             channel=rt.get("channel", str, "stderr"),
             pattern=rt.get("pattern", str, ""),
             replacement=rt.get("replacement", str, ""),
         )
-        rt.done()
         if rep.channel not in ("stdout", "stderr"):
-            raise rt.fail("channel", "replacements apply to stdout or stderr")
+            rt.fail("channel", "replacements apply to stdout or stderr")
         _check_regex(rep.pattern, rt)
         replacements.append(rep)
-    ct.done()
-    compare = CompareSpec(modes=tuple(modes), normalise=normalise, replace=tuple(replacements))
+    return CompareSpec(modes=tuple(modes), normalise=normalise, replace=tuple(replacements))
 
-    gt = top.table("generate")
+
+def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
+    """Build a TaskSpec from parsed TOML, checking every key; a ``SpecError`` lists
+    every problem found, one line each."""
+    problems = _Problems(source)
+    top = _Table(raw, "", problems, TABLE_KEYS["task"])
+    top.check_keys()
+    name = top.get("name", str, "")
+    program = top.get("program", str, "")
+    if not name:
+        top.fail("name", "missing; every task needs a name")
+    if not program:
+        top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
+    options = _options(top, problems)
+    operands = _operands(top)
+    stdin = _content(top.table("stdin", "content"), ContentSpec())
+    files = _content(top.table("files", "content"), stdin)
+
+    et = _Table(top.data.get("env", {}), "env.", problems, None)
+    env = dict(DEFAULT_ENV)
+    for k in list(et.data):
+        env[k] = et.get(k, str, env.get(k, ""))
+
+    limits = _limits(top)
+    compare = _compare(top, problems)
+
+    gt = top.table("generate", "generate")
+    gt.check_keys()
     max_options = gt.get("max_options", int, 4)
     malformed = gt.get("malformed", float, 0.1)
     one_of_raw = gt.get("one_of", list, [])
     if not all(isinstance(g, list) and g and all(isinstance(n, str) for n in g) for g in one_of_raw):
-        raise gt.fail("one_of", 'expected a list of lists of option names, e.g. [["b", "c", "f"]]')
+        gt.fail("one_of", 'expected a list of lists of option names, e.g. [["b", "c", "f"]]')
+        one_of_raw = []
     one_of = tuple(tuple(g) for g in one_of_raw)
-    gt.done()
-    known = {n for o in options for n in (o.short, o.long) if n}
-    for name_ in [n for g in one_of for n in g] + [r for o in options for r in o.requires]:
-        if name_ not in known:
-            raise SpecError(
-                f"{source}: option {name_!r} named in one_of or requires is not declared; "
-                "use a declared short or long name without dashes"
-            )
     if not 0.0 <= malformed <= 1.0:
-        raise gt.fail("malformed", "a share between 0 and 1")
-
+        gt.fail("malformed", "a share between 0 and 1")
+    known = {n for o in options for n in (o.short, o.long) if n}
+    for name_ in dict.fromkeys([n for g in one_of for n in g] + [r for o in options for r in o.requires]):
+        if name_ not in known:
+            problems.add(
+                "",
+                f"option {name_!r} named in one_of or requires is not declared; "
+                "use a declared short or long name without dashes",
+            )
     spec = TaskSpec(
         name=name,
         program=program,
         version=top.get("version", str, ""),
         argv0=top.get("argv0", str, ""),
         mask=top.strings("mask", ()),
+        tools=tuple(dict.fromkeys(("sh", *top.strings("tools", ())))),
         description=top.get("description", str, ""),
         options=options,
         operands=operands,
@@ -414,14 +519,12 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         one_of=one_of,
         source=source,
     )
-    top.done()
+    problems.raise_if_any()
     return spec
 
 
 def _check_regex(pattern: str, t: _Table) -> None:
-    import re
-
     try:
         re.compile(pattern.encode())
     except re.error as exc:
-        raise t.fail("pattern", f"invalid regular expression: {exc}") from exc
+        t.fail("pattern", f"invalid regular expression: {exc}")

@@ -1,0 +1,293 @@
+"""A new user's first hour (issue 23): the mistakes a newcomer makes get a clear
+answer, and what fuzzdiff writes and prints is readable."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import fuzzdiff
+from fuzzdiff.artifacts import write_artifacts
+from fuzzdiff.corpus import StoredCase
+from fuzzdiff.errors import ProgramError, SpecError
+from fuzzdiff.generate import FILE_NAMES, generate_cases
+from fuzzdiff.model import Case, Divergence, Finding, Fingerprint, Program
+from fuzzdiff.mutate import Mutator, OptionReader, Parent
+from fuzzdiff.oracle import Candidate, score
+from fuzzdiff.program import candidate_program, reference_program
+from fuzzdiff.replay import MAX_TEST_NAME, ReplayResult, junit_names, junit_xml
+from fuzzdiff.spec import CONTENT_MODELS, NORMALISERS, OPERAND_KINDS, TABLE_KEYS, VALUE_KINDS, load_task, parse_task
+
+from .conftest import SIMPLE_TASK, exited
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "references" / "README.md"
+
+
+def fuzzdiff_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(cwd / "data"), "XDG_CACHE_HOME": str(cwd)}
+    return subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env
+    )
+
+
+# -- 1. a candidate that cannot start is a usage error --------------------------------
+
+
+@pytest.mark.parametrize("command", ["python3 nope.py", "python3 -u sub/nope.py", "sh ./nope", "sh sub/../nope.sh"])
+def test_a_missing_script_is_named_before_anything_runs(tmp_path: Path, command: str) -> None:
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(ProgramError) as info:
+        candidate_program(command, load_task("base64"), cwd=str(tmp_path))
+    message = str(info.value)
+    assert "does not exist" in message and "nope" in message and str(tmp_path) in message
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cat --mode fast",  # a word that names no file is an argument
+        "sed /x/d",  # a path into a directory that does not exist: a sed script
+        "sed -e /tmp/x/d",  # the value of an option
+        "cat -o /tmp/new-output",
+        f"{sys.executable} -c 'print(1/2)'",
+        f"{sys.executable} -m json.tool",
+        "sh my.sh",  # exists in the caller's directory
+    ],
+)
+def test_arguments_that_name_no_file_are_kept(tmp_path: Path, command: str) -> None:
+    (tmp_path / "my.sh").write_text('exec base64 "$@"\n')
+    program = candidate_program(command, load_task("base64"), cwd=str(tmp_path))
+    assert len(program.argv) == len(command.split())
+
+
+def test_cli_fuzz_and_score_exit_2_for_a_missing_script(tmp_path: Path) -> None:
+    fuzz = ["fuzz", "base64", "--seed", "1", "--budget", "5", "--no-corpus"]
+    for args in (fuzz, ["score", "base64", "--budget", "5"]):
+        proc = fuzzdiff_cli(*args, "--candidate", "python3 nope.py", cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert "nope.py" in proc.stderr and "does not exist" in proc.stderr
+        assert "DIVERGENT" not in proc.stdout and "reward" not in proc.stdout
+
+
+def test_oracle_scores_a_candidate_that_cannot_start_as_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = score("base64", "python3 /nonexistent-dir/nope.py", budget=5, cache=tmp_path, sandbox=False)
+    assert missing.status == "error" and missing.reward is None and "nope.py" in missing.error
+    # source text is written to a file by the oracle; what can be missing is the interpreter
+    monkeypatch.setenv("PATH", str(tmp_path))
+    source = Candidate(source="import sys\n", language="python")
+    no_python = score("base64", source, budget=5, cache=tmp_path, sandbox=False)
+    assert no_python.status == "error" and no_python.reward is None and "python3" in no_python.error
+
+
+# -- 2. weight 0 keeps an option out of mutants too -----------------------------------
+
+WEIGHTED_TASK = {
+    **SIMPLE_TASK,
+    "options": [
+        {"short": "a", "long": "alpha"},
+        {"short": "n", "long": "number", "value": {"kind": "int", "min": 0, "max": 50}, "weight": 0},
+        {"long": "beta", "weight": 0.0},
+    ],
+    "generate": {"malformed": 0.0},
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_weight_zero_holds_for_mutants(seed: int) -> None:
+    spec = parse_task(WEIGHTED_TASK, "<test>")
+    reader = OptionReader(spec)
+    excluded = {o.label() for o in spec.options if o.weight == 0}
+    assert excluded == {"--number", "--beta"}
+    mutator = Mutator(spec, frozenset({"pool", "mutate", "dictionary", "feedback"}))
+    # what the reference printed (a usage message) and a stored case from before the weight was 0
+    usage = b"usage: prog [-a] [-n N] [--beta]\n  --number=N  --be -n5\n"
+    mutator.dictionary.harvest(usage)
+    old = Parent(Case(argv=(b"-n", b"7", b"--beta", b"-a", b"--number=3")), usage)
+    pool = [Parent(c, b" ".join(c.argv) + b"\n" + usage) for c in generate_cases(spec, seed, 30)]
+    assert not any(excluded & set(reader.names(p.case.argv)) for p in pool)
+    rng = random.Random(seed)
+    made = [mutator.mutant(rng, rng.choice([*pool, old]), rng.choice([*pool, old])) for _ in range(3000)]
+    cases = [m for m in made if m is not None]
+    assert len(cases) > 1500
+    named = {name for m in cases for name in reader.names(m.argv)}
+    assert "--alpha" in named
+    assert not named & excluded
+
+
+def test_a_task_whose_options_all_weigh_zero_gets_none_from_the_dictionary() -> None:
+    spec = parse_task({**WEIGHTED_TASK, "options": [{"short": "n", "long": "number", "weight": 0}]}, "<test>")
+    mutator = Mutator(spec, frozenset({"dictionary", "feedback"}))
+    rng = random.Random(5)
+    assert not any(mutator.dictionary.option(rng) for _ in range(200))
+
+
+# -- 3. every problem of a task file, with suggestions ---------------------------------
+
+BAD_TASK = """\
+name = "x"
+program = "base64"
+colour = "red"
+[[options]]
+short = "a"
+wieght = 2
+[[options]]
+short = "ab"
+[limits]
+timout = 3
+[compare]
+stderr = "fuzzy"
+"""
+
+
+def test_every_problem_of_a_task_file_is_reported_with_suggestions(tmp_path: Path) -> None:
+    task = tmp_path / "bad.toml"
+    task.write_text(BAD_TASK)
+    with pytest.raises(SpecError) as info:
+        load_task(str(task))
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{task}: 5 problems (array tables are counted from 1):"
+    assert all(line.startswith(f"{task}: ") for line in lines)
+    body = "\n".join(lines[1:])
+    assert "unknown key colour" in body
+    assert "[[options]] #1: unknown key wieght; did you mean 'weight'?" in body
+    assert "[[options]] #2: short: a short option is one character" in body
+    assert "unknown key limits.timout; did you mean 'timeout'?" in body
+    assert "compare.stderr: unknown mode 'fuzzy'" in body
+    proc = fuzzdiff_cli("fuzz", str(task), "--candidate", "cat", "--seed", "1", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "did you mean 'weight'" in proc.stderr and "did you mean 'timeout'" in proc.stderr
+
+
+def test_a_value_of_the_wrong_shape_is_one_problem_not_a_crash() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_task({**SIMPLE_TASK, "options": [3, {"long": "x", "value": "int"}], "stdin": []}, "t.toml")
+    assert str(info.value).splitlines()[1:] == [
+        "t.toml: [[options]] #1: must be a table, got int 3",
+        "t.toml: [[options]] #2: value must be a table, got str 'int'",
+        "t.toml: stdin must be a table, got list []",
+    ]
+
+
+# -- 4. readable JUnit names ---------------------------------------------------------
+
+
+def stored(argv: tuple[bytes, ...], stdin: bytes = b"") -> StoredCase:
+    case = Case(argv=argv, stdin=stdin)
+    return StoredCase(case.key(), case, exited(0))
+
+
+def test_junit_names_are_command_lines_unique_only_where_needed() -> None:
+    long = stored(tuple(b"-w%d" % i for i in range(60)))
+    cases = [stored((b"-d",), b"YQ=="), stored((b"-d",), b"YWI="), stored((b"-w", b"5")), long, stored(())]
+    names = junit_names(cases, "base64")
+    assert names[2] == "base64 -w 5" and names[4] == "base64"
+    assert names[0] == f"base64 -d [{cases[0].key[:8]}]" and names[1] == f"base64 -d [{cases[1].key[:8]}]"
+    assert names[3].startswith("base64 -w0 -w1 -w2") and len(names[3]) == MAX_TEST_NAME
+    assert len(set(names)) == len(names)
+    result = ReplayResult("base64", "corpus", tuple(_passed(s) for s in cases))
+    tree = ET.fromstring(junit_xml(result, "base64"))
+    assert [tc.get("name") for tc in tree.iter("testcase")] == names
+
+
+def _passed(s: StoredCase):  # type: ignore[no-untyped-def]
+    from fuzzdiff.replay import CaseResult
+
+    return CaseResult(s, "passed", s.expected)
+
+
+# -- 5. a repro script with a relative FUZZDIFF_CANDIDATE -----------------------------
+
+
+@pytest.mark.parametrize("override", ["./good.sh", "sh good.sh", "sh sub/good.sh"])
+def test_repro_script_takes_a_relative_candidate(tmp_path: Path, override: str) -> None:
+    spec = load_task("base64")
+    case = Case(argv=(b"-d",), stdin=b"YQ==")
+    div = Divergence(
+        case,
+        exited(0, b"a"),
+        exited(0, b"b"),
+        ("stdout",),
+        Fingerprint(("stdout",), "exit:0", "exit:0"),
+    )
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/bin/sh\necho b\n")
+    bad.chmod(0o755)
+    out = tmp_path / "out"
+    written = write_artifacts(
+        out, [Finding(div, div, 0)], spec, 1, reference_program(spec), Program((str(bad),), "base64")
+    )
+    script = next(p for p in written if p.endswith(".sh"))
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    for good in (work / "good.sh", work / "sub" / "good.sh"):
+        good.write_text('#!/bin/sh\nexec base64 "$@"\n')
+        good.chmod(0o755)
+    still = subprocess.run([script], cwd=work, capture_output=True, text=True, timeout=30)
+    assert still.returncode == 1 and "stdout differs" in still.stdout
+    env = {**os.environ, "FUZZDIFF_CANDIDATE": override}
+    fixed = subprocess.run([script], cwd=work, capture_output=True, text=True, timeout=30, env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "no divergence" in fixed.stdout
+    assert "relative paths" in Path(script).read_text()  # and the script says so
+
+
+# -- 6. which fuzzdiff runs -----------------------------------------------------------
+
+
+def test_version_names_the_version_and_the_install(tmp_path: Path) -> None:
+    proc = fuzzdiff_cli("--version", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"fuzzdiff {fuzzdiff.__version__}")
+    assert f"location: {Path(fuzzdiff.__file__).resolve().parent}" in proc.stdout
+
+
+# -- 7. the task format page documents every key --------------------------------------
+
+
+def test_the_task_format_page_documents_every_key() -> None:
+    text = README.read_text()
+    missing = []
+    for table, keys in TABLE_KEYS.items():
+        for key in keys:
+            documented = rf"(`{key}`|^\s*#?\s*{key} =|[{{,]\s*{key} =|\[{{1,2}}([a-z]+\.)?{key}\]{{1,2}})"
+            if not re.search(documented, text, re.MULTILINE):
+                missing.append(f"{table}: {key}")
+    for word in (*NORMALISERS, *VALUE_KINDS, *OPERAND_KINDS, *CONTENT_MODELS):
+        if f"`{word}`" not in text:
+            missing.append(f"value {word}")
+    assert not missing, f"references/README.md does not document: {', '.join(missing)}"
+
+
+def _shown(name: bytes) -> str:
+    """A file name as the page writes it: Python byte-string escapes, no quotes."""
+    out = []
+    for b in name:
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x0A:
+            out.append("\\n")
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append(f"\\x{b:02x}")
+    return "".join(out)
+
+
+def test_the_task_format_page_lists_the_generated_file_names_and_its_example_loads() -> None:
+    text = README.read_text()
+    assert all(f"`{_shown(n)}`" in text for n in FILE_NAMES), [_shown(n) for n in FILE_NAMES]
+    example = re.search(r"```toml\n(.*?)```", text, re.DOTALL)
+    assert example is not None
+    spec = parse_task(tomllib.loads(example.group(1)), "references/README.md")
+    assert {k for o in spec.options for k in (o.short, o.long)} >= {"w", "wrap", "decode", "ignore-garbage"}
