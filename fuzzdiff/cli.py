@@ -2,20 +2,26 @@
 reports; everything it decides comes from the engine's events and results.
 
 Exit status: 0 equivalent within the budget, 1 divergence found, 2 usage or
-configuration error (one line naming the problem and the fix; no traceback).
+configuration error (one line naming the problem and the fix; no traceback), 3
+internal error: a bug in fuzzdiff, named on one line (``FUZZDIFF_DEBUG=1`` shows
+the traceback), with ``--json`` still one JSON object, ``"verdict": "error"``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 import shlex
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec
 
+import click
 import typer
 
 from .api import Setup, fuzz_events, minimize_case, prepare
@@ -25,7 +31,7 @@ from .corpus import reduce as reduce_corpus
 from .corpus import stats as corpus_figures
 from .coverage import CoverageStats, check_coverage, coverage_events
 from .engine import CampaignConfig
-from .errors import UserError
+from .errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
 from .execute import LocalExecutor
 from .generate import generate_cases
 from .mine import mine_task, task_toml
@@ -37,7 +43,7 @@ from .paths import data_home
 from .replay import junit_xml, replay_json, replay_text
 from .replay import record as run_record
 from .replay import replay as run_replay
-from .report import json_report, launch_summary, text_report
+from .report import JSON_VERSION, json_report, launch_summary, text_report
 from .runner import default_jobs
 from .spec import TaskSpec, load_task, parse_task, shipped_tasks
 
@@ -50,9 +56,81 @@ app = typer.Typer(
 )
 
 
+def version_text() -> str:
+    """Which fuzzdiff runs: its version (the installed metadata's, else the package's
+    own ``__version__``), where it is imported from, and the Python running it."""
+    from importlib import metadata
+
+    from . import __version__
+
+    try:
+        version = metadata.version("fuzzdiff")
+    except metadata.PackageNotFoundError:
+        version = f"{__version__} (no install metadata: run from a source tree)"
+    where = Path(__file__).resolve().parent
+    return f"fuzzdiff {version}\nlocation: {where}\npython: {sys.executable} {sys.version.split()[0]}"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and location."),
+    ] = False,
+) -> None:
+    """Options before any command."""
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"fuzzdiff: error: {message}", err=True)
     raise typer.Exit(2)
+
+
+_Params = ParamSpec("_Params")
+#: What a command may raise on purpose: exits (typer's own class or click's, by
+#: version), click's usage errors, ``UserError`` (exit 2, in ``main``).
+_PASSING = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException, UserError)
+
+
+def _internal_error(command: str, exc: BaseException, as_json: bool) -> NoReturn:
+    """Report a bug in fuzzdiff: one line on stderr (the traceback too with
+    ``FUZZDIFF_DEBUG=1``), with ``--json`` one object on stdout, and exit 3."""
+    message = describe(exc)
+    if debugging():
+        traceback.print_exception(exc, file=sys.stderr)
+    hint = "" if debugging() else f"; {DEBUG_VARIABLE}=1 shows the traceback"
+    typer.echo(f"fuzzdiff: internal error in `fuzzdiff {command}` (a bug in fuzzdiff): {message}{hint}", err=True)
+    if as_json:
+        obj = {"version": JSON_VERSION, "verdict": "error", "command": command, "error": message}
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+def _internal_errors(command: str) -> Callable[[Callable[_Params, None]], Callable[_Params, None]]:
+    """Wrap a command so that an unexpected exception exits with status 3 (never
+    1, "divergent", nor a traceback) and keeps the ``--json`` promise; exits,
+    usage errors and ^C pass through unchanged."""
+
+    def wrap(function: Callable[_Params, None]) -> Callable[_Params, None]:
+        @functools.wraps(function)
+        def run(*args: _Params.args, **kwargs: _Params.kwargs) -> None:
+            try:
+                function(*args, **kwargs)
+            except _PASSING:
+                raise
+            except Exception as exc:
+                _internal_error(command, exc, bool(kwargs.get("as_json")))
+
+        return run
+
+    return wrap
 
 
 class _Progress:
@@ -86,6 +164,7 @@ class _Progress:
 
 
 @app.command()
+@_internal_errors("fuzz")
 def fuzz(
     candidate: Annotated[
         str, typer.Option("--candidate", "-c", help="The candidate's command line, split like a shell.")
@@ -244,6 +323,7 @@ def _reproduce_command(
 
 
 @app.command()
+@_internal_errors("minimize")
 def minimize(
     case_file: Annotated[Path, typer.Argument(help="A case-N.json written by `fuzzdiff fuzz --out`.")],
     candidate: Annotated[str, typer.Option("--candidate", "-c", help="The candidate's command line.")],
@@ -292,6 +372,7 @@ def minimize(
 
 
 @app.command()
+@_internal_errors("replay")
 def replay(
     corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory (corpora/TASK).")],
     candidate: Annotated[str, typer.Option("--candidate", "-c", help="The candidate's command line.")],
@@ -336,6 +417,7 @@ app.add_typer(corpus_app, name="corpus")
 
 
 @corpus_app.command("record")
+@_internal_errors("corpus record")
 def corpus_record(
     task: Annotated[str, typer.Argument(help="A shipped task name or task file.")],
     out: Annotated[Path, typer.Option(help="The corpus directory to add to (created if missing).")],
@@ -364,6 +446,7 @@ def corpus_record(
 
 
 @corpus_app.command("reduce")
+@_internal_errors("corpus reduce")
 def corpus_reduce(
     corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; delete nothing.")] = False,
@@ -387,6 +470,7 @@ def corpus_reduce(
 
 
 @corpus_app.command("stats")
+@_internal_errors("corpus stats")
 def corpus_stats(
     corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
@@ -425,6 +509,7 @@ ScoringMask = Annotated[
 
 
 @app.command()
+@_internal_errors("score")
 def score(
     task: Annotated[str, typer.Argument(help="A shipped task name or the path of a task file.")],
     candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="A candidate command; repeat for more.")],
@@ -453,12 +538,15 @@ def score(
     is then worker processes per candidate (default 1).
 
     Exit status 0 when every candidate was scored (whatever its reward), 1 when
-    any score is an infrastructure error or hit its deadline, 2 for usage errors.
+    any score is an infrastructure error or hit its deadline, 2 for usage errors, 3 for an
+    internal error (a bug in fuzzdiff).
     """
     if policy not in POLICIES:
         _fail(f"unknown --policy {policy!r}; choose one of {', '.join(POLICIES)}")
     try:
-        load_task(task)
+        spec = load_task(task)
+        for cmd in candidate:  # one that cannot start is a usage error, not a reward of 0
+            prepare(spec, cmd)
     except UserError as exc:
         _fail(str(exc))
     failed = False
@@ -613,9 +701,14 @@ def tasks() -> None:
 
 def main() -> None:
     """Entry point. Click reports bad flags itself (exit 2); our own user errors are
-    caught here too, in case one escapes a command."""
+    caught here too, in case one escapes a command, and so is anything else (exit 3)."""
     try:
         app()
     except UserError as exc:
         sys.stderr.write(f"fuzzdiff: error: {exc}\n")
-        sys.exit(2)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # outside any command (each names its own): still not status 1
+        if debugging():
+            traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.write(f"fuzzdiff: internal error (a bug in fuzzdiff): {describe(exc)}\n")
+        sys.exit(EXIT_INTERNAL)
