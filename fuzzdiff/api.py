@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .allowlist import Allowlist, Root, always, needs
 from .engine import CampaignConfig, Judge, minimize, run_campaign
 from .errors import ProgramError
 from .execute import resolve_executable
@@ -64,6 +65,25 @@ def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in paths if os.path.exists(p)))
 
 
+def candidate_root(setup: Setup, mask_reference: bool) -> Root:
+    """What the candidate's sandbox holds (``fuzzdiff.allowlist``): what its command
+    needs and the task's ``tools``; where the reference is not masked (the
+    candidate may run it, so nothing is secret), also the reference and the
+    system's ``/usr``, so that shell wrappers find their tools. fuzzdiff's data is
+    kept out either way."""
+    spec = setup.spec
+    allow = Allowlist(
+        tools=spec.tools,
+        system=not mask_reference,
+        path=dict(spec.env).get("PATH", os.defpath),
+        keep_out=data_paths(),
+    )
+    root = needs(setup.candidate.argv, allow).union(always())
+    if not mask_reference:
+        root = root.union(needs(setup.reference.argv, replace(allow, tools=())))
+    return root
+
+
 @contextmanager
 def open_runner(
     setup: Setup,
@@ -73,7 +93,11 @@ def open_runner(
     reference_cache: ReferenceCache | None = None,
 ) -> Iterator[PoolRunner]:
     """Worker processes for ``setup``; with ``sandbox``, each side runs in bubblewrap."""
-    isolation = Isolation(sandbox, hidden_paths(setup, mask_reference) if sandbox else ())
+    isolation = Isolation(
+        sandbox,
+        hidden_paths(setup, mask_reference) if sandbox else (),
+        root=candidate_root(setup, mask_reference) if sandbox else None,
+    )
     runner = PoolRunner(
         jobs or default_jobs(),
         dict(setup.spec.env),

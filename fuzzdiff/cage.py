@@ -8,7 +8,8 @@ many there can be, and after each run the worker kills every member but itself.
 
 Works with the cgroup v1 ``pids`` hierarchy or a cgroup v2 tree with the pids
 controller. Where neither is writable, ``ProcessCage.create`` returns ``None``
-and the isolation level says so.
+and the isolation level says so. The sandbox (``sandbox.py``) also puts each
+sandbox in a memory cgroup (``limit_memory``), made and swept up the same way.
 """
 
 from __future__ import annotations
@@ -25,18 +26,42 @@ WORKER_TASKS = 16
 #: Rounds of kill-and-reread while sweeping: a fork loop may add members between reads.
 SWEEP_ROUNDS = 50
 
-_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+_CGROUP_FS = Path("/sys/fs/cgroup")
+
+
+def _controller_root(controller: str) -> Path | None:
+    """Where to make cgroups with ``controller``: its cgroup v1 hierarchy, else the
+    cgroup v2 tree if it offers the controller; None where neither is writable."""
+    for root in (_CGROUP_FS / controller, _CGROUP_FS):
+        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
+            if root.name == controller:
+                return root
+            controllers = root / "cgroup.controllers"
+            if controllers.is_file() and controller in controllers.read_text().split():
+                return root
+    return None
 
 
 def _pids_root() -> Path | None:
-    for root in _ROOTS:
-        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
-            if root.name == "pids":
-                return root
-            controllers = root / "cgroup.controllers"
-            if controllers.is_file() and "pids" in controllers.read_text().split():
-                return root
-    return None
+    return _controller_root("pids")
+
+
+def _memory_root() -> Path | None:
+    return _controller_root("memory")
+
+
+def limit_memory(path: Path, limit: int) -> None:
+    """Cap the memory of cgroup ``path`` (v1 or v2) at ``limit`` bytes, swap included
+    where the kernel accounts it (else a run could use swap as memory past the cap).
+    Raises ``OSError`` if the cgroup has no memory controller."""
+    if (path / "memory.max").exists():  # v2
+        (path / "memory.max").write_text(str(limit))
+        with contextlib.suppress(OSError):
+            (path / "memory.swap.max").write_text("0")
+    else:  # v1: memsw (memory and swap) may not be set below the memory limit, so after it
+        (path / "memory.limit_in_bytes").write_text(str(limit))
+        with contextlib.suppress(OSError):
+            (path / "memory.memsw.limit_in_bytes").write_text(str(limit))
 
 
 class ProcessCage:

@@ -113,6 +113,9 @@ class Policy:
     hidden: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     granted: tuple[str, ...] = ()  # readable and executable even where hidden (the reference, for itself)
+    #: Readable and executable trees (the candidate's allowlist, ``fuzzdiff.allowlist``),
+    #: less what is hidden; None: the whole filesystem less what is hidden.
+    allowed: tuple[str, ...] | None = None
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -123,9 +126,9 @@ def _identity(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def readable_roots(hidden: Iterable[str]) -> list[str]:
-    """Paths whose trees together cover the whole filesystem except the ``hidden``
-    paths: each ancestor of a hidden path is replaced by its other entries.
+def readable_roots(hidden: Iterable[str], start: str = "/") -> list[str]:
+    """Paths whose trees together cover ``start`` (the whole filesystem) except the
+    ``hidden`` paths: each ancestor of a hidden path is replaced by its other entries.
 
     Entries that are symbolic links are left out (their targets are covered where
     they really are), and so are entries that are the same file as a hidden one
@@ -155,7 +158,7 @@ def readable_roots(hidden: Iterable[str]) -> list[str]:
                 continue
             cover(child)
 
-    cover("/")
+    cover(start)
     return roots
 
 
@@ -181,8 +184,10 @@ class Ruleset:
         self.fd = fd
         try:
             read = (EXECUTE | READ_FILE | READ_DIR) & handled
-            for path in readable_roots(policy.hidden):
-                self._allow(path, read)
+            starts = ("/",) if policy.allowed is None else policy.allowed
+            for start in starts:
+                for path in readable_roots(policy.hidden, start):
+                    self._allow(path, read)
             for path in DEVICES:
                 self._allow(path, (READ_FILE | WRITE_FILE | TRUNCATE | IOCTL_DEV) & handled)
             for path in policy.granted:

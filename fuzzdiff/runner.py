@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import multiprocessing
 import os
 import select
 import shutil
+import signal
 import tempfile
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +27,7 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING, Protocol
 
+from .allowlist import Root
 from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits, default_root
 from .model import Case, Outcome, Program, Termination
@@ -184,6 +187,9 @@ class Isolation:
     #: candidate's bubblewrap sandbox when sandboxed (not under the Landlock
     #: fallback); ``FUZZDIFF_PYFORK=0`` in the environment turns it off.
     python_fork: bool = field(default_factory=lambda: os.environ.get("FUZZDIFF_PYFORK", "1") != "0")
+    #: In bubblewrap, the candidate's root holds only these host paths
+    #: (``fuzzdiff.allowlist``); None: the host's ``/``, read-only.
+    root: Root | None = None
 
 
 class _Worker:
@@ -216,7 +222,9 @@ def _init_worker(
     if isolation.sandbox:
         from .sandbox import SandboxExecutor
 
-        boxed = SandboxExecutor(env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork)
+        boxed = SandboxExecutor(
+            env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork, allowlist=isolation.root
+        )
         # the launch counts come back from the candidate's sandbox with each outcome
         _WORKER = _Worker(
             SandboxExecutor(env, limits), boxed, (reference, candidate), boxed if isolation.python_fork else None
@@ -227,7 +235,14 @@ def _init_worker(
     if isolation.landlock:
         _WORKER = _Worker(
             _confined(env, limits, cage, isolation.masked, grant=reference.argv),
-            _confined(env, limits, cage, isolation.masked, grant=()),
+            _confined(
+                env,
+                limits,
+                cage,
+                isolation.masked,
+                grant=(),
+                allowed=None if isolation.root is None else tuple(sorted(isolation.root.binds)),
+            ),
             (reference, candidate),
         )
         return
@@ -243,17 +258,23 @@ def _init_worker(
 
 
 def _confined(
-    env: Mapping[str, str], limits: Limits, cage: ProcessCage | None, hidden: Sequence[str], grant: Sequence[str]
+    env: Mapping[str, str],
+    limits: Limits,
+    cage: ProcessCage | None,
+    hidden: Sequence[str],
+    grant: Sequence[str],
+    allowed: tuple[str, ...] | None = None,
 ) -> LocalExecutor:
     """A local executor whose runs are confined by Landlock to their own directory
     tree (one per side and worker), with ``hidden`` unreadable except what
-    ``grant`` names (the reference's own files, for the reference)."""
+    ``grant`` names (the reference's own files, for the reference), and with
+    ``allowed`` only those trees readable (the candidate's allowlist)."""
     from .landlock import Policy, Ruleset, level
 
     root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
     Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
     granted = tuple(w for w in grant if os.path.isabs(w) and os.path.exists(w))
-    ruleset = Ruleset(Policy(hidden=tuple(hidden), writable=(root,), granted=granted))
+    ruleset = Ruleset(Policy(hidden=tuple(hidden), writable=(root,), granted=granted, allowed=allowed))
     executor = _OwnRootExecutor(env, limits, root=root, limits_inherited=True, cage=cage, confine=ruleset.restrict)
     executor.isolation = f"{level()}+{executor.isolation}"
     return executor
@@ -303,12 +324,59 @@ class WorkerLost(Exception):
     """A worker process died while it held work (a run killed it: ``kill -9 $PPID``)."""
 
 
+class _HungUp(BaseException):
+    """The main process closed its end of a worker's pipe: nobody will read what
+    the worker does next. A ``BaseException`` so that no handler of run errors
+    takes it for one."""
+
+
+def _stop_on_hang_up(conn: Connection) -> None:
+    """Raise ``_HungUp`` in this worker as soon as the main process closes its end
+    of ``conn`` (it exits, was interrupted or killed, or gave up on the worker),
+    even in the middle of a run, whose clean-up then kills what the run started.
+    Workers are in their own session, so a terminal's ^C reaches only the main
+    process; without this a worker would first finish the chunks it holds. The
+    socket raises SIGIO on every event (``O_ASYNC``); the handler looks for a
+    hang-up and ignores the rest (messages arriving)."""
+    fd = conn.fileno()
+    raised = False
+
+    def on_io(signum: int, frame: object) -> None:
+        nonlocal raised
+        poller = select.poll()
+        poller.register(fd, select.POLLRDHUP)  # POLLHUP and POLLERR are reported unasked
+        if poller.poll(0) and not raised:
+            raised = True
+            raise _HungUp
+
+    signal.signal(signal.SIGIO, on_io)
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+
+
 def _serve(conn: Connection, initargs: tuple[object, ...]) -> None:
     """A worker's loop: set up (``_init_worker``), then run each ``(function, args)``
     received and send back ``("ok", result)`` or ``("error", exception)``, until
-    told to stop or the main process is gone."""
+    told to stop or the main process is gone (``_stop_on_hang_up``).
+
+    The worker first leaves the main process's session: a program's parent is
+    its worker, so a candidate that signals its parent's process group
+    (``kill -TERM -$(ps -o pgid= -p $PPID)``) reaches this worker alone (lost,
+    restarted, and the run reported ``worker-lost``), never the main process or
+    the shell that started it."""
+    os.setsid()
+    try:
+        _stop_on_hang_up(conn)
+        _serve_calls(conn, initargs)
+    except (_HungUp, BrokenPipeError, ConnectionResetError):
+        return  # the main process is gone: nobody reads what this worker would say
+
+
+def _serve_calls(conn: Connection, initargs: tuple[object, ...]) -> None:
     try:
         _init_worker(*initargs)  # type: ignore[arg-type]
+    except _HungUp:
+        raise
     except BaseException as exc:  # reported to the main process, which raises it
         conn.send(("error", exc))
         return
@@ -539,7 +607,11 @@ class PoolRunner:
                         "falling back to Landlock, rlimits and a pids cgroup"
                     )
                     isolation = Isolation(
-                        sandbox=False, masked=isolation.masked, landlock=True, python_fork=isolation.python_fork
+                        sandbox=False,
+                        masked=isolation.masked,
+                        landlock=True,
+                        python_fork=isolation.python_fork,
+                        root=isolation.root,
                     )
                 else:
                     self.warnings.append(

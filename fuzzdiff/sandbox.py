@@ -10,7 +10,10 @@ Inside: new PID, network, IPC, UTS and cgroup namespaces (no host process is
 visible, no network but a private loopback), every capability dropped, the
 host's root read-only, private /dev, /proc, /tmp and /dev/shm, an empty
 environment, and the ``masked_paths`` hidden (files read as empty and cannot
-be executed, directories appear empty and read-only). After every run the
+be executed, directories appear empty and read-only), a seccomp filter
+(``seccomp``: no keyrings, message queues, namespaces, tracing, ...) and, where
+the kernel lets us, a pids and a memory cgroup (``memory_limit``). bubblewrap
+itself starts with an empty environment. After every run the
 server kills every process it did not start itself and empties /tmp and
 /dev/shm, so detached daemons and stored state do not outlive a run.
 
@@ -45,12 +48,15 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import psutil
 
-from .cage import _pids_root
+from . import seccomp
+from .allowlist import Allowlist, Root, always, needs
+from .cage import _memory_root, _pids_root, _remove_stale, limit_memory
 from .execute import _remove_tree
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
@@ -69,6 +75,11 @@ SANDBOX_TASKS = 8
 SCRATCH_BYTES = 64 << 20
 #: Directories that are private tmpfs inside; masks below them are moot.
 PRIVATE_DIRS = ("/tmp", "/dev/shm")
+#: Processes of one run that may each hold its address-space limit (``Limits.memory_mb``)
+#: at once: a pipeline's two ends. Address space is seldom all resident, so more fit.
+MEMORY_PROCESSES = 2
+#: Memory of the sandbox's own processes (the server, a Python fork-server) beside the program's.
+SANDBOX_MEMORY = 256 << 20
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Runs the server without the package's __init__ (which imports the whole
@@ -108,7 +119,9 @@ def exposed_dirs(program: Program) -> set[str]:
         if os.path.isabs(word) and os.path.exists(word):
             for path in {os.path.abspath(word), os.path.realpath(word)}:
                 if _under(path, PRIVATE_DIRS) and path not in PRIVATE_DIRS:
-                    found.add(os.path.dirname(path) if not os.path.isdir(path) else path)
+                    where = os.path.dirname(path) if not os.path.isdir(path) else path
+                    # a file right in /tmp: itself, not the host's whole /tmp
+                    found.add(path if where in PRIVATE_DIRS else where)
     return found
 
 
@@ -129,9 +142,15 @@ def bwrap_args(
     tmp_dir: str | None = None,
     exposed: Iterable[str] = (),
     scratch_bytes: int = SCRATCH_BYTES,
+    root: Root | None = None,
 ) -> list[str]:
     """The bwrap options (without the command) for one sandbox; ``scratch_bytes``
-    bounds the private /tmp (unless ``tmp_dir`` is bound there) and /dev/shm."""
+    bounds the private /tmp (unless ``tmp_dir`` is bound there) and /dev/shm.
+
+    ``root``: the sandbox is built from this allowlist (``fuzzdiff.allowlist``) on
+    an empty, read-only root; None: the host's ``/`` is bound read-only (the
+    reference's sandbox: the reference is trusted and must see what it sees on
+    the host)."""
     size = ("--size", str(scratch_bytes))
     exposed = list(exposed)
     exe = bwrap_path()
@@ -150,9 +169,7 @@ def bwrap_args(
         "--new-session",
         "--cap-drop",
         "ALL",
-        "--ro-bind",
-        "/",
-        "/",
+        *(("--ro-bind", "/", "/") if root is None else ()),
         "--dev",
         "/dev",
         "--proc",
@@ -163,6 +180,7 @@ def bwrap_args(
         "/dev/shm",
         "--remount-ro",
         "/dev",
+        *(root.args() if root is not None else ()),
         *(arg for d in sorted(exposed) for arg in ("--ro-bind", d, d)),
         "--clearenv",
         "--chdir",
@@ -170,10 +188,13 @@ def bwrap_args(
     ]
     read_only = []
     keep_package = False
+    visible = None if root is None else [*root.binds, *exposed]
     for raw in masked_paths:
         path = os.path.realpath(raw)
         if _under(path, PRIVATE_DIRS) and not _under(path, exposed):
             continue  # already invisible: /tmp and /dev/shm are private inside
+        if visible is not None and not _under(path, visible):
+            continue  # not in the allowlist: not there to hide
         if os.path.isdir(path):
             args += ["--tmpfs", path]
             read_only.append(path)
@@ -184,7 +205,18 @@ def bwrap_args(
         args += ["--ro-bind", _PACKAGE_DIR, _PACKAGE_DIR]
     for path in read_only:  # last: bwrap makes mount points in them first
         args += ["--remount-ro", path]
+    if root is not None:  # the empty root is a tmpfs: nothing may be left on it between runs
+        args += ["--remount-ro", "/"]
     return args
+
+
+@functools.cache
+def server_root() -> Root:
+    """What the sandbox's server needs in an allowlisted root: the Python running
+    fuzzdiff (its standard library, not its site-packages), fuzzdiff's own package,
+    and the files every sandbox holds (``allowlist.always``)."""
+    python = needs([sys.executable], Allowlist(tools=()))
+    return python.union(always()).union(Root(binds=frozenset({_PACKAGE_DIR})))
 
 
 @functools.cache
@@ -300,35 +332,98 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _cage_tree(pid: int, processes: int) -> Path | None:
-    """Move the sandbox (idle: nothing forks meanwhile) into a fresh pids cgroup
-    capped at ``processes``; None where no pids cgroup is writable."""
-    root = _pids_root()
+def scratch_bytes(limits: Limits) -> int:
+    """Size of the private /tmp and of /dev/shm: at least 16 files at the size limit."""
+    return max(SCRATCH_BYTES, 16 * limits.file_bytes)
+
+
+def memory_limit(limits: Limits) -> int:
+    """Bytes a sandbox's memory cgroup may hold: ``MEMORY_PROCESSES`` processes at the
+    address-space limit, /tmp and /dev/shm full (files in a tmpfs are charged to
+    the cgroup that wrote them) and the sandbox's own processes. RLIMIT_AS caps
+    each process only: without this, ``processes`` of them could hold that much each."""
+    per_process = limits.memory_mb << 20
+    return min(limits.processes, MEMORY_PROCESSES) * per_process + 2 * scratch_bytes(limits) + SANDBOX_MEMORY
+
+
+@dataclass(frozen=True, slots=True)
+class Cgroups:
+    """A sandbox's cgroups: a pids cgroup (a cap on processes) and a memory cgroup (a
+    cap on their memory together), each None where none could be made. With cgroup
+    v2 both are the same directory."""
+
+    pids: Path | None
+    memory: Path | None
+
+    def paths(self) -> list[Path]:
+        return list(dict.fromkeys(p for p in (self.pids, self.memory) if p is not None))
+
+
+def _new_cgroup(root: Path | None, limit: Callable[[Path], None]) -> Path | None:
+    """A fresh cgroup under ``root`` with ``limit`` written; None if either fails."""
     if root is None:
         return None
+    _remove_stale(root)
     # named like ProcessCage's cages, so a stale one is removed the same way
     path = root / f"fuzzdiff-{os.getpid()}-sandbox{uuid.uuid4().hex[:8]}"
     try:
         path.mkdir()
-        (path / "pids.max").write_text(str(processes))
-        for member in _descendants(pid):
-            (path / "cgroup.procs").write_text(str(member))
+        limit(path)
     except OSError:
-        _remove_cgroup(path)
+        _remove_cgroup(Cgroups(path, None))
         return None
     return path
 
 
-def _remove_cgroup(path: Path) -> None:
-    """Remove a sandbox's cgroup once its processes (killed) are gone."""
-    for _ in range(100):
+def _cage_tree(pid: int, processes: int, memory: int) -> Cgroups:
+    """Move the sandbox (idle: nothing forks meanwhile) into a fresh pids cgroup
+    capped at ``processes`` tasks and a memory cgroup capped at ``memory`` bytes
+    (one cgroup for both with cgroup v2). Either is None where no such cgroup is
+    writable; the sandbox runs without that cap (``caged``, ``memory_capped``)."""
+    pids_root, memory_root = _pids_root(), _memory_root()
+
+    def cap_pids(path: Path) -> None:
+        (path / "pids.max").write_text(str(processes))
+
+    def cap_memory(path: Path) -> None:
+        limit_memory(path, memory)
+
+    def cap_both(path: Path) -> None:
+        cap_pids(path)
+        cap_memory(path)
+
+    if pids_root is not None and pids_root == memory_root:  # cgroup v2: one tree
+        both = _new_cgroup(pids_root, cap_both)
+        groups = Cgroups(both, both) if both is not None else Cgroups(_new_cgroup(pids_root, cap_pids), None)
+    else:
+        groups = Cgroups(_new_cgroup(pids_root, cap_pids), _new_cgroup(memory_root, cap_memory))
+    members = _descendants(pid)
+    kept = []
+    for path in groups.paths():
         try:
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
+            for member in members:
+                (path / "cgroup.procs").write_text(str(member))
         except OSError:
-            time.sleep(0.01)
+            for member in members:  # those already moved go back, so the cgroup can go
+                with contextlib.suppress(OSError):
+                    (path.parent / "cgroup.procs").write_text(str(member))
+            _remove_cgroup(Cgroups(path, None))
+        else:
+            kept.append(path)
+    return Cgroups(*(p if p in kept else None for p in (groups.pids, groups.memory)))
+
+
+def _remove_cgroup(groups: Cgroups) -> None:
+    """Remove a sandbox's cgroups once its processes (killed) are gone."""
+    for path in groups.paths():
+        for _ in range(100):
+            try:
+                path.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.01)
 
 
 def worker_lost(wall: float = 0.0) -> Outcome:
@@ -355,13 +450,17 @@ class SandboxExecutor:
         masked_paths: Iterable[str | os.PathLike[str]] = (),
         root: str | None = None,
         python_fork: bool = False,
+        allowlist: Root | None = None,
     ) -> None:
         """``masked_paths``: files and directories of the host to hide (corpora, the
         reference's sources, ...). ``root``: where the sandbox's /tmp (working
         directories) lives on the host; by default a private tmpfs. ``python_fork``:
         Python programs run in a fork-server inside the sandbox (``pyfork``);
-        ``take_launches`` says how their runs started."""
+        ``take_launches`` says how their runs started. ``allowlist``: the sandbox's
+        root holds only these host paths (and what the server itself needs), not
+        the host's ``/`` (see ``fuzzdiff.allowlist``)."""
         self.env = dict(env)
+        self.allowlist = allowlist
         self.limits = limits
         self.masked_paths = tuple(os.fspath(p) for p in masked_paths)
         self.root = root
@@ -374,7 +473,7 @@ class SandboxExecutor:
         self._server: psutil.Process | None = None  # the server inside, as the host sees it
         self._sock: socket.socket | None = None
         self._tmp_dir: str | None = None
-        self._cgroup: Path | None = None
+        self._cgroup: Cgroups | None = None
         #: Host directories bound in read-only for the programs run so far (see ``exposed_dirs``).
         self.exposed: frozenset[str] = frozenset()
         self._needs: dict[tuple[str, ...], set[str]] = {}  # ``exposed_dirs`` by program, once each
@@ -391,11 +490,17 @@ class SandboxExecutor:
             "masked_paths": self.masked_paths,
             "root": self.root,
             "python_fork": self.python_fork,
+            "allowlist": self.allowlist,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(  # type: ignore[misc]
-            state["env"], state["limits"], state["masked_paths"], state["root"], state.get("python_fork", False)
+            state["env"],
+            state["limits"],
+            state["masked_paths"],
+            state["root"],
+            state.get("python_fork", False),
+            state.get("allowlist"),
         )
 
     # -- life cycle -------------------------------------------------------------
@@ -408,8 +513,22 @@ class SandboxExecutor:
             self._tmp_dir = tempfile.mkdtemp(prefix="fuzzdiff-sandbox-", dir=self.root)
         parent, child = socket.socketpair()
         exposed = self.exposed | runtime_dirs()
+        try:
+            filter_fd = seccomp.program_fd()
+        except OSError as exc:
+            parent.close()
+            child.close()
+            raise SandboxError(f"cannot pass the seccomp filter to bubblewrap: {exc}") from exc
         cmd = [
-            *bwrap_args(self.masked_paths, self._tmp_dir, exposed, max(SCRATCH_BYTES, 16 * self.limits.file_bytes)),
+            *bwrap_args(
+                self.masked_paths,
+                self._tmp_dir,
+                exposed,
+                scratch_bytes(self.limits),
+                None if self.allowlist is None else self.allowlist.union(server_root()),
+            ),
+            "--seccomp",  # applied to the server, so to everything in the sandbox (see ``seccomp``)
+            str(filter_fd),
             "--",
             sys.executable,
             "-I",
@@ -424,7 +543,11 @@ class SandboxExecutor:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                pass_fds=(child.fileno(),),
+                pass_fds=(child.fileno(), filter_fd),
+                # Nothing of ours: bubblewrap's init (pid 1 inside) keeps the environment
+                # it was started with in /proc/1/environ, readable by every program, and
+                # --clearenv empties only the server's.
+                env={},
                 start_new_session=True,  # a terminal's ^C does not reach the sandbox
             )
         except OSError as exc:
@@ -432,6 +555,7 @@ class SandboxExecutor:
             raise SandboxError(f"cannot run bubblewrap: {exc}") from exc
         finally:
             child.close()
+            os.close(filter_fd)
         self.starts += 1
         ready = None
         with contextlib.suppress(OSError):
@@ -452,7 +576,7 @@ class SandboxExecutor:
         proc.stderr.close()
         self._proc = proc
         self._sock = parent
-        self._cgroup = _cage_tree(proc.pid, self.limits.processes + SANDBOX_TASKS)
+        self._cgroup = _cage_tree(proc.pid, self.limits.processes + SANDBOX_TASKS, memory_limit(self.limits))
         self._server = _server_process(proc.pid)
 
     def _server_stopped(self) -> bool:
@@ -483,7 +607,13 @@ class SandboxExecutor:
     def caged(self) -> bool:
         """Whether the running sandbox is in a pids cgroup (a hard cap on processes,
         which RLIMIT_NPROC is not for root)."""
-        return self._cgroup is not None
+        return self._cgroup is not None and self._cgroup.pids is not None
+
+    @property
+    def memory_capped(self) -> bool:
+        """Whether the running sandbox is in a memory cgroup (a cap on the memory of
+        all its processes together, which RLIMIT_AS is not: see ``memory_limit``)."""
+        return self._cgroup is not None and self._cgroup.memory is not None
 
     def close(self) -> None:
         """Stop the sandbox; a later ``run`` starts a new one."""
@@ -530,7 +660,7 @@ class SandboxExecutor:
                 self._server_stopped,
                 start + self.limits.timeout + STALL_CHECK,
             )
-        if not (isinstance(reply, tuple) and len(reply) in (2, 3)):
+        if not (isinstance(reply, tuple) and len(reply) in (2, 3, 4)):
             # The server died (the program killed it) or stalled: a fresh sandbox next time.
             self._stop()
             self.lost += 1
@@ -538,13 +668,17 @@ class SandboxExecutor:
         kind, value = reply[:2]
         if kind == "error" and isinstance(value, BaseException):
             raise value
-        launches = reply[2] if len(reply) == 3 else None
+        launches = reply[2] if len(reply) >= 3 else None
         if kind != "ok" or not isinstance(value, Outcome) or not _is_launches(launches):
             self._stop()
             self.lost += 1
             return worker_lost(time.monotonic() - start)
         for label, runs in launches:
             self.launches[label] += runs
+        if len(reply) == 4 and reply[3] is True:
+            # The server could not clean up after this run and has quit: the outcome
+            # stands, and the next run gets a fresh sandbox.
+            self._stop()
         return value
 
     def take_launches(self) -> tuple[tuple[str, int], ...]:

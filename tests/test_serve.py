@@ -49,7 +49,12 @@ BUGGY = {
     "language": "bash",
 }
 # Right answers, slowly: holds a scoring slot for a few seconds.
-SLOW = {"source": f'sleep 0.1\nexec -a base64 {CLONE} "$@"\n', "language": "bash"}
+# Slow, then the clone. A command naming the clone's directory: a masked candidate's
+# sandbox holds only what its command names, its shell and the task's tools (no `sleep`).
+(CLONE_DIR / "slow.sh").write_text(
+    'clone=$1; shift\ni=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done\nexec -a base64 "$clone" "$@"\n'
+)
+SLOW = {"command": f"bash {CLONE_DIR / 'slow.sh'} {CLONE}"}
 MAX_BODY = 64 * 1024  # small, so an oversize body still fits the socket buffers and the 413 is read cleanly
 #: Fields that measure the run rather than judge it (the reference count depends on how warm the cache is).
 TIMINGS = {"seconds", "reference_executions", "cpu_seconds", "max_rss_kb", "wall_seconds"}

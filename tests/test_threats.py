@@ -63,7 +63,8 @@ def task(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("task") / "base64.toml"
     text = (REPO / "references" / "base64.toml").read_text()
     assert "[limits]" not in text
-    path.write_text(text + "\n[limits]\ntimeout = 1.0\n")
+    # the spies are shell scripts that run a Python port: they may use cat, grep and python3
+    path.write_text('tools = ["cat", "grep", "python3"]\n' + text + "\n[limits]\ntimeout = 1.0\n")
     return str(path)
 
 
@@ -224,7 +225,14 @@ def test_stored_outputs_are_unreadable(mode: str, cache: Path, task: str) -> Non
 
 def test_limits_cannot_be_raised_and_no_capability_is_held(mode: str, cache: Path, task: str) -> None:
     raise_limits = "ulimit -v unlimited 2>/dev/null || ulimit -H -f unlimited 2>/dev/null"
-    probe = f"{raise_limits} || grep -Eq 'CapEff:.*[1-9a-f]' /proc/self/status"
+    # capget(2) rather than /proc/self/status: Landlock's allowlist does not show /proc
+    capget = (
+        "import ctypes, sys; h = (ctypes.c_uint32 * 2)(0x20080522, 0); d = (ctypes.c_uint32 * 6)(); "
+        "ctypes.CDLL(None).syscall(125, h, d); sys.exit(0 if d[0] or d[3] else 1)"
+    )
+    probe = f'{raise_limits} || python3 -c "{capget}"'
+    if os.uname().machine != "x86_64":
+        probe = raise_limits  # capget's number is x86_64's
     assert judge(task, spy(probe), mode).reward == 1.0
 
 

@@ -1,0 +1,397 @@
+"""What a candidate's sandbox is built from: the files its command needs, and nothing else.
+
+A sandbox that shows the host's ``/`` and hides what someone thought of is
+built by enumeration: a candidate finds what nobody thought of (a program that
+implements the task under another name, the checkout's git objects, a socket
+under ``/run``). The candidate's sandbox is therefore built from an allowlist:
+its root is empty, and each path the candidate needs is bound in read-only at
+the same place. What it needs is found from the command itself:
+
+- every executable and script named by the command, each symbolic link on the
+  way to it (recreated as a link) and the file it resolves to;
+- for an ELF file, the shared libraries the system's dynamic loader maps for it
+  (``ld.so --list``: the loader reads the file, the file never runs);
+- for a script, its ``#!`` interpreter (through ``env`` on the task's PATH);
+- for a Python interpreter, its standard library and the libraries its
+  extension modules load (``site-packages`` is covered unless ``system``);
+- the directory of every script or file the command names (a script imports its
+  siblings);
+- the task's ``tools`` (program names looked up on the task's PATH) and, where
+  the reference is not masked, the reference;
+- with ``system`` (a campaign whose candidate may run the reference, so
+  secrecy is not the goal), ``/usr`` whole and the usual ``/etc`` files, so that
+  shell wrappers find their tools; never ``/home``, ``/root``, ``/run``,
+  ``/var``, ``/srv``, ``/opt`` or ``/work`` (checkouts, caches, sockets).
+
+The sandbox server's own runtime (fuzzdiff's package and the Python running it)
+is added by ``sandbox.py``. Masked paths are still hidden on top where they lie
+under a bound directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import struct
+import subprocess
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+#: Directories bound whole with ``system``: programs and their data, nothing of users.
+SYSTEM_DIRS = ("/usr",)
+#: Files of /etc a program may read to run (users, libraries, time, names); bound where they exist.
+ETC_FILES = (
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/alternatives",
+)
+#: Data the C library loads at run time, which no ELF header names: character-set
+#: converters (``gconv``, beside libc), compiled locales and time zones. Data, not programs.
+RUNTIME_DATA = ("/usr/lib/locale", "/usr/share/zoneinfo", "gconv")
+#: Symbolic links followed at most this deep before a path is given up (the kernel's own limit).
+MAX_LINKS = 40
+#: Bytes of a file read to tell an ELF file or a ``#!`` line (the kernel reads 256 for ``#!``).
+HEAD_BYTES = 256
+#: Seconds the dynamic loader may take to list one file's libraries.
+LIST_SECONDS = 10.0
+#: Loader runs at once when listing a Python's extension modules (they wait on exec, not CPU).
+LIST_THREADS = 8
+_PYTHON = re.compile(r"python(\d+\.\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Allowlist:
+    """How a candidate's sandbox is built. ``tools``: program names (on ``path``) or
+    absolute paths, bound with what they need; ``system``: ``/usr`` and the usual
+    ``/etc`` files bound whole (see the module docstring)."""
+
+    tools: tuple[str, ...] = ("sh",)
+    system: bool = False
+    path: str = "/usr/local/bin:/usr/bin:/bin"
+    #: Paths that must stay out (fuzzdiff's data: task files, corpora, caches): a
+    #: directory holding one is never bound whole, only the files named in it.
+    keep_out: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A sandbox's root: host paths bound read-only at the same place (``binds``),
+    symbolic links recreated (link path → target, ``links``), and directories
+    covered by an empty, read-only tmpfs (``covered``)."""
+
+    binds: frozenset[str] = frozenset()
+    links: tuple[tuple[str, str], ...] = ()
+    covered: frozenset[str] = frozenset()
+
+    def union(self, other: Root) -> Root:
+        return Root(
+            self.binds | other.binds, tuple(dict.fromkeys(self.links + other.links)), self.covered | other.covered
+        )
+
+    def outermost(self) -> Root:
+        """The same root with every bind and link that lies under a bound directory
+        dropped (it is there already; a mount below would fail on the read-only
+        bind), unless it lies under a covered directory too (it must show through)."""
+        dirs = sorted(p for p in self.binds if os.path.isdir(p))
+        kept: list[str] = []
+        for d in dirs:
+            if not _under(d, kept):
+                kept.append(d)
+
+        def needed(path: str) -> bool:
+            return path in kept or not _under(path, kept) or _under(path, self.covered)
+
+        binds = frozenset(p for p in self.binds if needed(p))
+        links = tuple((link, target) for link, target in self.links if needed(link))
+        return Root(binds, links, self.covered)
+
+    def args(self) -> list[str]:
+        """bubblewrap options that build this root on an empty one: links first
+        (their parents are made as directories), then binds, then the covering
+        tmpfs, then what must show through a cover, then the covers made read-only."""
+        root = self.outermost()
+        args: list[str] = []
+        for link, target in sorted(root.links):
+            args += ["--symlink", target, link]
+        late = sorted(p for p in root.binds if _under(p, root.covered))
+        for path in sorted(root.binds - set(late)):
+            args += ["--ro-bind", path, path]
+        for path in sorted(root.covered):
+            args += ["--tmpfs", path]
+        for path in late:
+            args += ["--ro-bind", path, path]
+        for path in sorted(root.covered):
+            args += ["--remount-ro", path]
+        return args
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def resolve(path: str, links: dict[str, str]) -> str | None:
+    """The real path of ``path``, recording each symbolic link met on the way
+    (its path → what it says) in ``links``; None if it cannot be resolved."""
+    seen = 0
+    parts = [p for p in os.path.abspath(path).split("/") if p]
+    current = "/"
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, part)
+        if os.path.islink(candidate):
+            seen += 1
+            if seen > MAX_LINKS:
+                return None
+            target = os.readlink(candidate)
+            links[candidate] = target
+            if os.path.isabs(target):
+                current = "/"
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+            continue
+        if not os.path.lexists(candidate):
+            return None
+        current = candidate
+    return current
+
+
+def _head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(HEAD_BYTES)
+    except OSError:
+        return b""
+
+
+def _interp(path: str) -> str | None:
+    """The ELF program interpreter (``PT_INTERP``) of a 64-bit little-endian file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+                return None
+            (phoff,) = struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            for i in range(min(phnum, 64)):
+                f.seek(phoff + i * phentsize)
+                ph = f.read(56)
+                if len(ph) < 56:
+                    return None
+                kind, _flags, offset, _va, _pa, size = struct.unpack_from("<IIQQQQ", ph)
+                if kind == 3:  # PT_INTERP
+                    f.seek(offset)
+                    return f.read(min(size, 4096)).rstrip(b"\0").decode("ascii", "replace")
+    except OSError:
+        return None
+    return None
+
+
+@functools.cache
+def system_loader() -> str | None:
+    """The dynamic loader of the Python running fuzzdiff: trusted to list any file's libraries."""
+    import sys
+
+    found = _interp(os.path.realpath(sys.executable))
+    return found if found and os.path.exists(found) else None
+
+
+@functools.cache
+def libraries(path: str) -> tuple[str, ...]:
+    """The shared libraries (and loader) an ELF file maps, as the system's loader
+    lists them without running it; () for anything else."""
+    if _head(path)[:4] != b"\x7fELF":
+        return ()
+    loader = system_loader()
+    if loader is None:
+        return ()
+    try:
+        done = subprocess.run(
+            [loader, "--list", path],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=LIST_SECONDS,
+            env={"LC_ALL": "C"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    found: list[str] = []
+    interp = _interp(path)
+    if interp:
+        found.append(interp)
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        words = line.split()
+        if "=>" in words:
+            where = words[words.index("=>") + 1] if len(words) > words.index("=>") + 1 else ""
+        else:
+            where = words[0] if words else ""
+        if where.startswith("/"):
+            found.append(where)
+    return tuple(dict.fromkeys(found))
+
+
+def shebang(path: str) -> list[str]:
+    """The words of a script's ``#!`` line; [] when it has none."""
+    head = _head(path)
+    if not head.startswith(b"#!"):
+        return []
+    line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace")
+    return line.split()
+
+
+def which(name: str, path: str) -> str | None:
+    if "/" in name:
+        return name if os.path.exists(name) else None
+    for d in path.split(os.pathsep):
+        full = os.path.join(d or ".", name)
+        if os.path.isfile(full) and os.access(full, os.X_OK):
+            return full
+    return None
+
+
+class _Builder:
+    """Collects what a set of executables needs (see ``needs``)."""
+
+    def __init__(self, path: str, system: bool) -> None:
+        self.path = path
+        self.system = system
+        self.binds: set[str] = set()
+        self.links: dict[str, str] = {}
+        self.covered: set[str] = set()
+        self._done: set[str] = set()
+
+    def file(self, path: str, depth: int = 0) -> None:
+        """An executable or a library, with everything it needs to run."""
+        real = resolve(path, self.links)
+        if real is None or real in self._done or depth > MAX_LINKS:
+            return
+        self._done.add(real)
+        self.binds.add(real)
+        for lib in libraries(real):
+            self.file(lib, depth + 1)
+        words = shebang(real)
+        if words:
+            interpreter = words[0]
+            self.file(interpreter, depth + 1)
+            if os.path.basename(interpreter) == "env":
+                named = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+                found = which(named[0], self.path) if named else None
+                if found:
+                    self.file(found, depth + 1)
+        match = _PYTHON.search(os.path.basename(real))
+        if match:
+            self.python(path, real, match.group(1))
+
+    def python(self, named: str, real: str, version: str) -> None:
+        """A Python interpreter's standard library and what its extension modules load;
+        a virtual environment's ``pyvenv.cfg`` where ``named`` lies in one."""
+        prefix = os.path.dirname(os.path.dirname(real))
+        stdlib = os.path.join(prefix, "lib", f"python{version}")
+        if os.path.isdir(stdlib):
+            self.directory(stdlib)
+            site = os.path.join(stdlib, "site-packages")
+            if not self.system and os.path.isdir(site):
+                self.covered.add(site)
+            dynload = os.path.join(stdlib, "lib-dynload")
+            if os.path.isdir(dynload):
+                modules = [os.path.join(dynload, e) for e in sorted(os.listdir(dynload)) if e.endswith(".so")]
+                # listed side by side: one loader run each, some 60 of them
+                with ThreadPoolExecutor(LIST_THREADS) as pool:
+                    for libs in pool.map(libraries, modules):
+                        for lib in libs:
+                            self.file(lib)
+        venv = os.path.dirname(os.path.dirname(os.path.abspath(named)))
+        config = os.path.join(venv, "pyvenv.cfg")
+        if os.path.isfile(config):
+            self.file(config)
+
+    def directory(self, path: str) -> None:
+        real = resolve(path, self.links)
+        if real is not None:
+            self.binds.add(real)
+
+    def root(self) -> Root:
+        return Root(frozenset(self.binds), tuple(sorted(self.links.items())), frozenset(self.covered))
+
+
+@functools.cache
+def _system_root() -> Root:
+    builder = _Builder("", True)
+    for d in SYSTEM_DIRS:
+        builder.directory(d)
+    for f in ETC_FILES:
+        if os.path.lexists(f):
+            builder.directory(f)
+    # the merged-/usr links (/bin -> usr/bin, ...) and the loader's usual places
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            builder.links[top] = os.readlink(top)
+    return builder.root()
+
+
+#: Directories never bound whole, whatever a command names: the root, the private
+#: scratch directories (bound over, they would hide the run's own) and homes.
+NEVER_WHOLE = ("/", "/tmp", "/dev/shm", "/root", "/home", "/var/tmp")
+
+
+def _broad(directory: str, keep_out: Iterable[str]) -> bool:
+    """Whether binding ``directory`` whole would show more than the command needs:
+    it is a root, scratch or home directory, or holds one of ``keep_out``."""
+    homes = {os.path.realpath(os.path.expanduser("~"))}
+    if directory in NEVER_WHOLE or directory in homes or any(_under(h, [directory]) for h in homes):
+        return True
+    return any(_under(os.path.realpath(p), [directory]) for p in keep_out)
+
+
+def needs(argv: Iterable[str], allow: Allowlist) -> Root:
+    """The root a command needs under ``allow``: its executable and every existing
+    absolute path it names (with their directories, for scripts), the tools, and
+    with ``system`` the system directories."""
+    builder = _Builder(allow.path, allow.system)
+    words = list(argv)
+    if words:
+        builder.file(words[0])
+    for word in words[1:]:
+        if os.path.isabs(word) and os.path.exists(word):
+            where = word if os.path.isdir(word) else os.path.dirname(word)
+            if not _broad(os.path.realpath(where), allow.keep_out):
+                builder.directory(where)
+            if not os.path.isdir(word):
+                builder.directory(word)  # data to the command (a script): bound, not followed
+    for tool in allow.tools:
+        found = which(tool, allow.path)
+        if found is not None:
+            builder.file(found)
+    root = builder.root()
+    return _system_root().union(root) if allow.system else root
+
+
+@functools.cache
+def always() -> Root:
+    """What every candidate sandbox holds besides a command's needs: the usual /etc files
+    (users, the loader's cache, time zone; no secrets) and the merged-/usr links."""
+    builder = _Builder("", False)
+    for f in ETC_FILES:
+        if os.path.lexists(f) and f != "/etc/alternatives":
+            builder.directory(f)
+    libc = next((lib for lib in libraries(os.path.realpath("/bin/sh")) if "/libc.so" in lib), None)
+    for data in RUNTIME_DATA:
+        where = data if data.startswith("/") else os.path.join(os.path.dirname(libc or "/usr/lib/libc"), data)
+        if os.path.isdir(where):
+            builder.directory(where)
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            builder.links[top] = os.readlink(top)
+    return builder.root()
