@@ -29,23 +29,25 @@ group or other user can read; one that is not is replaced by a new key (every
 entry is then recomputed), and one owned by another user turns the cache off
 (``disabled`` says why): it is someone else's cache.
 
-- fuzzdiff as root with CAP_DAC_OVERRIDE: the key is created with mode 0o000.
-  fuzzdiff reads it through the capability; a process of the same uid without
-  it (a candidate in bubblewrap, which drops every capability, or under the
-  Landlock fallback, which drops them too) cannot open it, and in both
-  sandboxes the whole cache root is hidden anyway. fuzzdiff itself never
-  changes the key's mode in this mode.
-- fuzzdiff as any other user (or as root without the capability): the key is
-  created with mode 0o400. A 0o000 key of ours (made by a capable process of
-  the same uid) is read by chmod 0o400, read, chmod back; concurrent readers
-  racing on the mode retry. The mode is no barrier to the owner, who may chmod
-  any file it owns; it only keeps the key out of a careless reader's way.
-- The limit, in every mode: a program running unsandboxed with fuzzdiff's own
-  uid (and, for root, its capabilities), as a candidate does in plain ``fuzz``,
-  can read the key and forge entries; no file mode prevents that. What the key
-  guarantees is that entries written by anyone who cannot read it (other
-  users, sandboxed candidates, copies from another cache or machine, damage)
-  are never used.
+- fuzzdiff as root with its capabilities: the key is created with mode 0o000
+  and given to ``nobody`` (``KEY_OWNER_WITH_CAPABILITIES``). fuzzdiff reads it
+  through CAP_DAC_OVERRIDE. A process of the same uid without capabilities (a
+  candidate in bubblewrap or under Landlock, which drop them all, or in plain
+  mode, whose workers drop them) can neither read it nor chmod it (it is not
+  the owner); if it swaps in a key of its own, that key is root's, not nobody's
+  (it cannot chown), so fuzzdiff replaces it and every entry is recomputed. In
+  both sandboxes the whole cache root is absent anyway.
+- fuzzdiff as any other user (or as root without capabilities): the key is
+  created with mode 0o400 and owned by that user. A 0o000 key of ours is read by
+  chmod 0o400, read, chmod back; concurrent readers racing on the mode retry.
+  The mode is no barrier to the owner, who may chmod any file it owns; it only
+  keeps the key out of a careless reader's way. A key of nobody's (made by a
+  capable fuzzdiff) turns this process's cache off.
+- The limit: a program that holds fuzzdiff's capabilities, or runs as fuzzdiff's
+  uid when that is not root, can read the key and forge entries; no file mode
+  prevents that. What the key guarantees is that entries written by anyone who
+  cannot read it (other users, candidates without capabilities, copies from
+  another cache or machine, damage) are never used.
 
 Default location: ``$FUZZDIFF_CACHE``, else ``$XDG_CACHE_HOME/fuzzdiff``
 (``~/.cache/fuzzdiff``).
@@ -95,6 +97,10 @@ _MAC_HEX = 64
 _HEADER = len(MAGIC) + _MAC_HEX + 1
 #: CAP_DAC_OVERRIDE's bit in /proc/self/status's CapEff.
 _CAP_DAC_OVERRIDE = 1
+_CAP_CHOWN = 0
+#: Who owns the key when fuzzdiff runs with CAP_CHOWN (root): nobody, so that a
+#: process of fuzzdiff's uid without capabilities can neither read nor chmod it.
+KEY_OWNER_WITH_CAPABILITIES = 65534
 
 
 class CacheKeyError(Exception):
@@ -122,6 +128,26 @@ def load_key(root: Path) -> bytes:
     raise CacheKeyError(f"cannot read the cache key {path} (several attempts failed)")
 
 
+def key_owner() -> int:
+    """The uid a key must belong to: nobody when this process can make it so (root
+    with CAP_CHOWN and CAP_DAC_OVERRIDE), else this process's own uid."""
+    if _has_capability(_CAP_CHOWN) and _has_capability(_CAP_DAC_OVERRIDE):
+        return KEY_OWNER_WITH_CAPABILITIES
+    return os.geteuid()
+
+
+def _check_owner(path: Path, uid: int) -> None:
+    """Raise unless ``uid`` owns a key we may use: ``_Untrusted`` for a key of our
+    own uid where it should be nobody's (made or swapped by a process of our uid
+    without our capabilities: it may know it), ``CacheKeyError`` for another user's."""
+    expected = key_owner()
+    if uid == expected:
+        return
+    if uid == os.geteuid():
+        raise _Untrusted
+    raise CacheKeyError(f"the cache key {path} belongs to uid {uid}, not to this user")
+
+
 def key_mode() -> int:
     """The mode a new key gets: 0o000 when this process can read it anyway, else 0o400."""
     return 0o000 if _overrides_dac() else 0o400
@@ -138,8 +164,7 @@ def _read_key(path: Path) -> bytes:
         raise
     try:
         st = os.fstat(fd)
-        if st.st_uid != os.geteuid():
-            raise CacheKeyError(f"the cache key {path} belongs to uid {st.st_uid}, not to this user")
+        _check_owner(path, st.st_uid)
         if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077:
             raise _Untrusted
         data = os.read(fd, KEY_BYTES + 1)
@@ -176,6 +201,8 @@ def _create_key(path: Path, replace: bool) -> None:
                 raise OSError(errno.EIO, "short write of the cache key", tmp)
             os.fsync(fd)
             os.fchmod(fd, key_mode())
+            if key_owner() != os.geteuid():
+                os.fchown(fd, key_owner(), -1)
         finally:
             os.close(fd)
         if replace:
@@ -189,11 +216,16 @@ def _create_key(path: Path, replace: bool) -> None:
 
 
 def _overrides_dac() -> bool:
+    return _has_capability(_CAP_DAC_OVERRIDE)
+
+
+def _has_capability(number: int) -> bool:
+    """Whether this process holds capability ``number`` in its effective set."""
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
             for line in fh:
                 if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) >> _CAP_DAC_OVERRIDE & 1)
+                    return bool(int(line.split()[1], 16) >> number & 1)
     except (OSError, ValueError, IndexError):
         pass
     return False

@@ -223,7 +223,7 @@ def test_key_is_created_once_by_racing_processes_with_the_documented_mode(tmp_pa
         assert len(bytes.fromhex(key)) == refcache.KEY_BYTES
         assert sorted(p.name for p in root.iterdir()) == ["key"]  # no temporary file left
         st = (root / "key").stat()
-        assert (st.st_mode & 0o777, st.st_uid, st.st_nlink) == (documented_mode(), os.geteuid(), 1)
+        assert (st.st_mode & 0o777, st.st_uid, st.st_nlink) == (documented_mode(), refcache.key_owner(), 1)
         assert refcache.load_key(root).hex() == key  # created once: later opens read the same key
 
 
@@ -249,39 +249,58 @@ def test_key_survives_and_is_shared_across_processes(tmp_path: Path, task_spec: 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (capabilities, chown)")
 
 
-@needs_root
-def test_process_without_capabilities_cannot_open_the_key_but_fuzzdiff_reads_it_and_restores_the_mode(
-    tmp_path: Path,
-) -> None:
-    """Root's key is 0o000: a same-uid process without CAP_DAC_OVERRIDE cannot open
-    it; fuzzdiff in such a process reads it by chmod-read-restore."""
-    key = refcache.load_key(tmp_path)
-    code = textwrap.dedent(
-        """
-        import os, sys
-        from pathlib import Path
-        from fuzzdiff.landlock import drop_capabilities
-        from fuzzdiff.refcache import load_key
-        drop_capabilities()
+#: Runs as a root process without capabilities (a plain-mode candidate): tries to
+#: read and chmod the key, then swaps in a key of its own (to sign forged entries with).
+FORGER = textwrap.dedent(
+    """
+    import hashlib, hmac, os, sys
+    from pathlib import Path
+    from fuzzdiff.landlock import drop_capabilities
+    drop_capabilities()
+    root = Path(sys.argv[1])
+    for attempt in (lambda: open(root / "key", "rb").read(), lambda: os.chmod(root / "key", 0o400)):
         try:
-            open(sys.argv[1] + "/key", "rb").close()
-            print("opened")
+            attempt()
+            print("reached")
         except PermissionError:
             print("denied")
-        print(load_key(Path(sys.argv[1])).hex())
-        """
-    )
+    mine = b"k" * 32
+    os.unlink(root / "key")
+    (root / "key").write_bytes(mine)
+    os.chmod(root / "key", 0o000)
+    print("swapped")  # entries it signs with its key would verify only while its key is used
+    """
+)
+
+
+@needs_root
+def test_a_process_without_capabilities_cannot_read_chmod_or_replace_the_key(
+    tmp_path: Path, task_spec: TaskSpec
+) -> None:
+    """Root's key belongs to nobody with mode 0o000: a root process without
+    capabilities (a plain-mode candidate) can neither read nor chmod it, and a key
+    it swaps in (owned by root, since it cannot chown) is not trusted: replaced,
+    and every entry recomputed."""
+    reference = make_reference(tmp_path / "bin")
+    root = tmp_path / "cache"
+    cache = refcache.DiskReferenceCache(task_spec, reference, root)
+    cache.put(CASE, OUTCOME)
+    key = refcache.load_key(root)
+    assert (root / "key").stat().st_uid == refcache.KEY_OWNER_WITH_CAPABILITIES
     out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
+        [sys.executable, "-c", FORGER, str(root)],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    denied, read = out.stdout.split()
-    assert denied == "denied"
-    assert bytes.fromhex(read) == key
-    assert (tmp_path / "key").stat().st_mode & 0o777 == 0o000
+    assert out.stdout.split() == ["denied", "denied", "swapped"]
+    assert (root / "key").stat().st_uid == 0  # the forger's key
+    reopened = refcache.DiskReferenceCache(task_spec, reference, root)
+    assert reopened.disabled is None
+    assert refcache.load_key(root) not in (key, b"k" * 32)  # replaced by a fresh key of nobody's
+    assert (root / "key").stat().st_uid == refcache.KEY_OWNER_WITH_CAPABILITIES
+    assert reopened.get(CASE) is None  # signed under a key the forger may have known: recomputed
 
 
 @needs_root
