@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 from .allowlist import Root
 from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits, default_root
+from .landlock import drop_capabilities
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
@@ -246,6 +247,12 @@ def _init_worker(
             (reference, candidate),
         )
         return
+    # Plain runs: programs inherit no capability (root's keep its uid but cannot
+    # read past file modes, chown, chmod others' files or raise hard limits), so a
+    # candidate can neither read nor replace the reference cache's key. Best effort:
+    # a worker that cannot drop them runs on as it is.
+    with contextlib.suppress(OSError):
+        drop_capabilities()
     local = LocalExecutor(env, limits, limits_inherited=True, cage=cage)
     candidate_side = local
     launcher = None
@@ -370,6 +377,10 @@ def _serve(conn: Connection, initargs: tuple[object, ...]) -> None:
         _serve_calls(conn, initargs)
     except (_HungUp, BrokenPipeError, ConnectionResetError):
         return  # the main process is gone: nobody reads what this worker would say
+    finally:
+        # Done serving: the hang-up that follows must not interrupt the exit's
+        # clean-up (fork-servers stopping), which would print a traceback.
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
 
 
 def _serve_calls(conn: Connection, initargs: tuple[object, ...]) -> None:

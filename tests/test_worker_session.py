@@ -112,3 +112,17 @@ def test_a_worker_stops_mid_run_once_the_main_process_hangs_up(tmp_path: Path) -
     finally:
         runner.pool.conns = []
         runner.close()
+
+
+def test_plain_runs_hold_no_capability() -> None:
+    """A plain-mode program runs as fuzzdiff's uid but with no capability: as root it
+    cannot read past file modes, chmod what is not its own or chown (so it can
+    neither read nor replace the reference cache's key)."""
+    probe = Program(argv=("/bin/sh", "-c", "grep CapEff /proc/self/status"), argv0="sh")
+    runner = PoolRunner(1, DEFAULT_ENV, Limits(), probe, probe)
+    try:
+        ((reference, candidate),) = runner.run_pairs([Case(argv=())])
+    finally:
+        runner.close()
+    for outcome in (reference, candidate):
+        assert outcome.stdout.split() == [b"CapEff:", b"0000000000000000"], outcome
