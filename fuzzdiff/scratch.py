@@ -34,6 +34,8 @@ from .spec import Limits
 
 #: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
 SCRATCH_PREFIX = "fuzzdiff-run-"
+#: A run directory's name while it is made, before its lock is held.
+STAGING_PREFIX = ".fuzzdiff-new-"
 #: The snapshot entry that says what was left out; no file can have this name (NUL).
 TRUNCATED = b"\x00truncated"
 #: Entries a snapshot records: far more than any task's output files, few enough
@@ -340,9 +342,14 @@ class Scratch:
 def new_scratch(root: str | None) -> Scratch:
     # The real, absolute path: through a symlinked or relative root, `pwd -P`
     # would otherwise show a path that scrubbing does not recognise.
-    path = Path(os.path.realpath(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=root)))
-    lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    # Made under another name and locked before it is named as a run directory:
+    # another process's sweep (``sweep_scratch``) never sees it unlocked.
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root)
+    lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    final = os.path.join(os.path.dirname(staging), SCRATCH_PREFIX + os.path.basename(staging)[len(STAGING_PREFIX) :])
+    os.rename(staging, final)
+    path = Path(os.path.realpath(final))
     (path / "work").mkdir(mode=0o700)
     (path / "tmp").mkdir(mode=0o700)
     return Scratch(path, lock)
