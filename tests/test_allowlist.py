@@ -254,3 +254,22 @@ def test_a_bind_inside_a_covered_directory_shows_through() -> None:
     package = args.index("/py/lib/python3.11/site-packages/fuzzdiff")
     stdlib = args.index("/py/lib/python3.11")
     assert stdlib < cover < package < args.index("--remount-ro")
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(240)
+def test_fuzz_with_a_masked_sandbox_shows_the_walker_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same allowlist through the command line (`fuzz --sandbox --mask-reference`)."""
+    import json
+    import subprocess
+
+    if not fuzzdiff.sandbox.bwrap_available():
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    port = tmp_path / "walker.py"
+    port.write_text(_python_port(WALKER))
+    env = {**os.environ, "FUZZDIFF_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "fuzzdiff", "fuzz", "base64", "--candidate", f"python3 {port}"]
+    options = ["--sandbox", "--mask-reference", "--budget", "30", "--seed", "2", "--jobs", "1", "--json"]
+    done = subprocess.run([*command, *options], capture_output=True, timeout=200, env=env, cwd=tmp_path, check=False)
+    report = json.loads(done.stdout)
+    assert (done.returncode, report["verdict"]) == (0, "equivalent"), done.stdout[-2000:]
