@@ -9,6 +9,7 @@ the traceback), with ``--json`` still one JSON object, ``"verdict": "error"``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -34,6 +35,7 @@ from .engine import CampaignConfig
 from .errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
 from .execute import LocalExecutor
 from .generate import generate_cases
+from .landlock import undumpable
 from .mine import mine_task, task_toml
 from .model import CampaignResult, Finished, Found, Progress, Shrunk
 from .mutate import GUIDANCE, parse_guidance
@@ -701,7 +703,11 @@ def tasks() -> None:
 
 def main() -> None:
     """Entry point. Click reports bad flags itself (exit 2); our own user errors are
-    caught here too, in case one escapes a command, and so is anything else (exit 3)."""
+    caught here too, in case one escapes a command, and so is anything else (exit 3).
+    The process is made non-dumpable first: no candidate may trace it or read its
+    environment (see docs/isolation.md)."""
+    with contextlib.suppress(OSError):
+        undumpable()
     try:
         app()
     except UserError as exc:

@@ -258,6 +258,17 @@ def drop_capabilities() -> None:
         raise _error("capset")
 
 
+_PR_SET_DUMPABLE = 4
+
+
+def undumpable() -> None:
+    """Make this process non-dumpable: a process of the same uid without
+    CAP_SYS_PTRACE (any candidate) can then neither trace it nor read its memory or
+    environment through /proc. Programs it starts are dumpable again after exec."""
+    if _libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise _error("set_dumpable")
+
+
 def level() -> str:
     """A short name for the isolation Landlock gives here, or "" without it."""
     version = abi()

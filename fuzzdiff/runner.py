@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 from .allowlist import Root
 from .cage import ProcessCage
 from .execute import Executor, LocalExecutor, apply_limits, default_root
-from .landlock import drop_capabilities
+from .landlock import drop_capabilities, undumpable
 from .model import Case, Outcome, Program, Termination
 from .spec import Limits
 
@@ -372,6 +372,8 @@ def _serve(conn: Connection, initargs: tuple[object, ...]) -> None:
     restarted, and the run reported ``worker-lost``), never the main process or
     the shell that started it."""
     os.setsid()
+    with contextlib.suppress(OSError):
+        undumpable()  # no candidate may trace a worker or read its memory
     try:
         _stop_on_hang_up(conn)
         _serve_calls(conn, initargs)

@@ -55,6 +55,9 @@ bpf                    kernel attack surface that no command-line tool needs:
 perf_event_open        in-kernel programs, performance counters (side
 userfaultfd            channels), page-fault handling (widens kernel races),
 open_by_handle_at      and opening files by handle past the mounts
+io_uring_setup         asynchronous I/O rings: a large kernel surface with a
+io_uring_enter         record of flaws; command-line tools read and write
+io_uring_register      with plain system calls
 clone                  only with a namespace flag (see ``unshare``); a plain
                        fork or thread is allowed
 clone3                 fails with ENOSYS, not EPERM: its flags sit in memory a
@@ -160,6 +163,9 @@ DENIED = (
     "perf_event_open",
     "userfaultfd",
     "open_by_handle_at",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
 )
 
 
@@ -215,6 +221,9 @@ X86_64 = Arch(
         "perf_event_open": 298,
         "userfaultfd": 323,
         "open_by_handle_at": 304,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
         "clone": 56,
         "clone3": 435,
     },
@@ -262,6 +271,9 @@ AARCH64 = Arch(
         "perf_event_open": 241,
         "userfaultfd": 282,
         "open_by_handle_at": 265,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
         "clone": 220,
         "clone3": 435,
     },

@@ -126,3 +126,30 @@ def test_plain_runs_hold_no_capability() -> None:
         runner.close()
     for outcome in (reference, candidate):
         assert outcome.stdout.split() == [b"CapEff:", b"0000000000000000"], outcome
+
+
+#: Tries to trace its parent (its worker) and read the parent's environment.
+TRACER = (
+    "import ctypes, os, sys\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "parent = os.getppid()\n"
+    "if libc.ptrace(16, parent, 0, 0) == 0:\n"  # PTRACE_ATTACH
+    "    libc.ptrace(17, parent, 0, 0)\n"  # PTRACE_DETACH
+    "    print('traced')\n"
+    "try:\n"
+    "    open(f'/proc/{parent}/environ', 'rb').read()\n"
+    "    print('environ')\n"
+    "except OSError:\n"
+    "    pass\n"
+)
+
+
+def test_plain_runs_cannot_trace_their_worker_or_read_its_environment() -> None:
+    probe = Program(argv=(sys.executable, "-c", TRACER), argv0=sys.executable)
+    runner = PoolRunner(1, DEFAULT_ENV, Limits(), probe, probe)
+    try:
+        ((reference, candidate),) = runner.run_pairs([Case(argv=())])
+    finally:
+        runner.close()
+    for outcome in (reference, candidate):
+        assert (outcome.exit_code, outcome.stdout) == (0, b""), outcome
