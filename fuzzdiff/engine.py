@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -68,10 +67,12 @@ from .model import (
     Progress,
     Shrunk,
 )
-from .mutate import GUIDANCE, MAX_DATA, Mutator, OptionReader, Parent
+from .mutate import GUIDANCE, MAX_DATA, Mutator, Parent
 from .runner import Meanwhile, Pair, PairRunner
 from .shrink import Shrinker
 from .spec import TaskSpec
+from .triage import Acceptance, group_findings
+from .triage import stderr_class as stderr_class  # re-exported: part of the behaviour signature
 
 T = TypeVar("T")
 
@@ -142,17 +143,6 @@ def behaviour_signature(reference: Outcome, candidate: Outcome, channels: tuple[
         size_class(reference.stdout),
         size_class(candidate.stdout),
     )
-
-
-_QUOTED = re.compile(rb"'[^']*'|\"[^\"]*\"")
-_DIGITS = re.compile(rb"[0-9]+")
-
-
-def stderr_class(stderr: bytes) -> bytes:
-    """The first stderr line with quoted names and numbers masked, at most 80 bytes:
-    "invalid option" and "No such file" are different classes, two file names are not."""
-    first = stderr.split(b"\n", 1)[0][:200]
-    return _DIGITS.sub(b"N", _QUOTED.sub(b"'*'", first))[:80]
 
 
 class Signatures:
@@ -298,7 +288,8 @@ def run_campaign(
     # Option combinations the reference accepted: a new one is a new behaviour
     # for guidance (a parent that bugs needing several options build on).
     combinations = Signatures()
-    read_options = OptionReader(spec).names
+    # Cases the reference accepted and the options they used: the result's trust summary.
+    acceptance = Acceptance(spec)
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
     guide = Guide(spec, config.seed, config.guidance)
@@ -387,7 +378,7 @@ def run_campaign(
             if novel_seen.add(outcome_behaviour(case, ref)):
                 novel.add(case, ref)
                 new = True
-            if ref.exit_code == 0 and combinations.add(read_options(case.argv)):
+            if ref.exit_code == 0 and combinations.add(acceptance.accept(case.argv)):
                 new = True
             guide.observe(case, ref, new)
             if div is not None and div.fingerprint not in first:
@@ -458,6 +449,10 @@ def run_campaign(
         warnings=warnings,
         novel=tuple(novel.entries),
         launches=tuple(sorted(getattr(runner, "launches", {}).items())),
+        accepted=acceptance.accepted,
+        options_never_accepted=acceptance.options_never_accepted(),
+        values_never_accepted=acceptance.values_never_accepted(),
+        groups=group_findings(findings, acceptance.reader),
     )
     yield Finished(result)
 

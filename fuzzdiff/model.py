@@ -208,6 +208,23 @@ class CampaignResult:
     # (LAUNCH_FORKED, n) and (LAUNCH_FRESH + reason, n); empty when no fork-server
     # was in use (native candidates, sandboxed runs)
     launches: tuple[tuple[str, int], ...] = ()
+    # Trust: judged cases the reference accepted (exited 0), None where they were
+    # not counted (a stored case minimised again, coverage-guided campaigns); the
+    # task's options (labels), and enumerated option values ("--format=hex"),
+    # never in a case the reference accepted.
+    accepted: int | None = None
+    options_never_accepted: tuple[str, ...] = ()
+    values_never_accepted: tuple[str, ...] = ()
+    # findings grouped by likely root cause: (cause, indexes into ``findings``),
+    # groups in the order of their first finding; presentation only
+    groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    @property
+    def accepted_share(self) -> float | None:
+        """Share of judged cases the reference accepted; None if not counted."""
+        if self.accepted is None or self.cases <= 0:
+            return None
+        return self.accepted / self.cases
 
     @property
     def blamed(self) -> tuple[Finding, ...]:

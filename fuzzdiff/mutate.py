@@ -200,10 +200,11 @@ class OptionReader:
         hits = {o for n, o in self.long.items() if n.startswith(name)}
         return hits.pop() if len(hits) == 1 else None
 
-    def spans(self, argv: Sequence[bytes]) -> list[tuple[str, int, int]]:
+    def readings(self, argv: Sequence[bytes]) -> list[tuple[OptionSpec, int, int, bytes | None]]:
         """Each option the argv names, with the slice of argv it takes (its value
-        included when that is a separate token): ``(label, start, end)``."""
-        found: list[tuple[str, int, int]] = []
+        included when that is a separate token) and its value (None without one):
+        ``(option, start, end, value)``."""
+        found: list[tuple[OptionSpec, int, int, bytes | None]] = []
         i = 0
         while i < len(argv):
             tok = argv[i]
@@ -211,25 +212,37 @@ class OptionReader:
                 break
             end = i + 1
             if tok.startswith(b"--"):
-                name, eq, _ = tok[2:].partition(b"=")
+                name, eq, attached = tok[2:].partition(b"=")
                 opt = self._long(name) if name else None
                 if opt is not None:
+                    value = attached if eq else None
                     if opt.value is not None and not opt.optional_value and not eq:
                         end = min(i + 2, len(argv))
-                    found.append((opt.label(), i, end))
+                        value = argv[i + 1] if end == i + 2 else None
+                    found.append((opt, i, end, value))
             elif tok.startswith(b"-") and len(tok) > 1:
                 for k, ch in enumerate(tok[1:], start=1):
                     opt = self.short.get(ch)
                     if opt is None:
                         break
-                    found.append((opt.label(), i, i + 1))
-                    if opt.value is not None:
-                        if k == len(tok) - 1 and not opt.optional_value:
-                            end = min(i + 2, len(argv))
-                            found[-1] = (opt.label(), i, end)
-                        break
+                    if opt.value is None:
+                        found.append((opt, i, i + 1, None))
+                        continue
+                    if k < len(tok) - 1:
+                        found.append((opt, i, i + 1, tok[k + 1 :]))
+                    elif opt.optional_value:
+                        found.append((opt, i, i + 1, None))
+                    else:
+                        end = min(i + 2, len(argv))
+                        found.append((opt, i, end, argv[i + 1] if end == i + 2 else None))
+                    break
             i = end
         return found
+
+    def spans(self, argv: Sequence[bytes]) -> list[tuple[str, int, int]]:
+        """Each option the argv names, with the slice of argv it takes (its value
+        included when that is a separate token): ``(label, start, end)``."""
+        return [(opt.label(), start, end) for opt, start, end, _ in self.readings(argv)]
 
     def names(self, argv: Sequence[bytes]) -> tuple[str, ...]:
         return tuple(sorted({label for label, _, _ in self.spans(argv)}))

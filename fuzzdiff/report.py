@@ -14,6 +14,7 @@ from typing import Any
 
 from .codec import encode_divergence
 from .model import LAUNCH_FORKED, LAUNCH_FRESH, CampaignResult, Case, Divergence, Finding, Outcome
+from .triage import group_findings, trust_warning
 
 #: The JSON contract's version; bump it when a field changes meaning or goes away.
 JSON_VERSION = 1
@@ -146,6 +147,7 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
             head + f"{verdict}: {len(result.findings)} distinct divergence(s) in {result.cases} cases "
             f"(seed {result.seed}, {result.seconds:.1f} s)"
         ]
+        lines.extend(group_lines(result))
         for i, f in enumerate(result.findings, 1):
             lines.extend(_finding_lines(i, f, name))
         lines.append("")
@@ -154,6 +156,11 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         for a in artifacts:
             if a.endswith(".sh"):
                 lines.append(f"  sh {shlex.quote(a)}")
+    trust = trust_line(result)
+    if trust is not None:
+        lines.append(trust)
+    if (warning := trust_warning(result)) is not None:
+        lines.append(f"warning: {warning}")
     for w in result.warnings:
         lines.append(f"warning: {w}")
     if result.isolation != "bubblewrap":
@@ -161,6 +168,40 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
     if result.launches:
         lines.append(launch_summary(result.launches))
     return "\n".join(lines)
+
+
+def finding_groups(result: CampaignResult) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The result's findings by likely root cause (``CampaignResult.groups``); where
+    those do not cover exactly its findings (a result built without them), grouped
+    here by how options are spelled, without the task."""
+    indexes = sorted(i for _, group in result.groups for i in group)
+    if indexes == list(range(len(result.findings))) and result.findings:
+        return result.groups
+    return group_findings(result.findings, None)
+
+
+def group_lines(result: CampaignResult) -> list[str]:
+    """Each likely root cause with the fingerprints of its findings (numbered as
+    in the report) under it."""
+    found = finding_groups(result)
+    lines = ["", f"Likely root causes: {len(found)} for {len(result.findings)} divergence(s)"]
+    for cause, indexes in found:
+        lines.append(f"  {cause}")
+        lines.extend(f"    [{i + 1}] {result.findings[i].divergence.fingerprint}" for i in indexes)
+    return lines
+
+
+def trust_line(result: CampaignResult) -> str | None:
+    """How many cases the reference accepted, and what no accepted case used; None
+    when acceptance was not counted."""
+    share = result.accepted_share
+    if share is None:
+        return None
+    line = f"trust: the reference accepted {result.accepted} of {result.cases} cases ({share:.0%})"
+    never = (*result.options_never_accepted, *result.values_never_accepted)
+    if never:
+        line += f"; never in an accepted case: {', '.join(never)}"
+    return line
 
 
 def launch_summary(launches: Sequence[tuple[str, int]]) -> str:
@@ -225,6 +266,20 @@ def json_report(
         "divergences": divergences,
         "artifacts": list(artifacts),
         "warnings": list(result.warnings),
+        "trust": trust_json(result),
+        "groups": [{"cause": cause, "findings": list(indexes)} for cause, indexes in finding_groups(result)],
+    }
+
+
+def trust_json(result: CampaignResult) -> dict[str, Any] | None:
+    """The ``trust`` object of ``--json``; None when acceptance was not counted."""
+    share = result.accepted_share
+    if share is None:
+        return None
+    return {
+        "accepted_share": round(share, 4),
+        "options_never_accepted": [*result.options_never_accepted, *result.values_never_accepted],
+        "warning": trust_warning(result),
     }
 
 
