@@ -1,6 +1,11 @@
 # fuzzdiff: every set-up step lives here, so a fresh machine needs only `make demo` or `make test`.
-PYTHON ?= python3
-STAMP := .setup-done
+# Everything runs in this checkout's own virtual environment (.venv): installing
+# never re-points another clone's fuzzdiff. It sees the system's packages, so what
+# is installed already is not downloaded again.
+BASE_PYTHON ?= python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
 
 .PHONY: setup demo test lint unit bench bench-setup clean
 
@@ -12,14 +17,17 @@ $(STAMP): pyproject.toml
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap busybox >/dev/null; \
 	  else echo "note: install bubblewrap and busybox (apt-get) for the sandbox and extra references"; fi; \
 	fi
+	@test -x $(PYTHON) || $(BASE_PYTHON) -m venv --system-site-packages $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
 # The demo: a subtly wrong Python base64 is caught and shrunk; a faithful one passes.
+# The first run must find the bug: exit status 1 is what it should say; any other fails.
 demo: $(STAMP)
-	-$(PYTHON) -m fuzzdiff fuzz base64 --candidate "python3 examples/base64/buggy.py" --budget 2000 --seed 7 --out demo-out
+	@$(PYTHON) -m fuzzdiff fuzz base64 --candidate "python3 examples/base64/buggy.py" --budget 2000 --seed 7 --out demo-out; \
+	  status=$$?; if [ $$status -ne 1 ]; then echo "demo: expected a divergence (exit 1), got exit $$status"; exit 1; fi
 	$(PYTHON) -m fuzzdiff fuzz base64 --candidate "python3 examples/base64/good.py" --budget 2000 --seed 7
 
 lint: $(STAMP)
@@ -46,4 +54,4 @@ bench-setup: $(STAMP)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 
 clean:
-	rm -rf $(STAMP) demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
