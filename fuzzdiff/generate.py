@@ -296,8 +296,11 @@ class Grammar:
         self.flags = {f"-{o.short}" for o in spec.options if o.short and o.value is None}
         declared_short = {o.short for o in spec.options if o.short}
         self.unknown_short = tuple(f"-{ch}" for ch in "qzQZ%7" if ch not in declared_short) or ("-\x01",)
-        self.valued = tuple(o for o in spec.options if o.value is not None and not o.optional_value)
-        self.long_flags = tuple(o for o in spec.options if o.value is None and o.long)
+        # Deliberate mistakes use the task's options too: never one of weight 0, which
+        # the task keeps out of every case.
+        used = [o for o in spec.options if o.weight > 0]
+        self.valued = tuple(o for o in used if o.value is not None and not o.optional_value)
+        self.long_flags = tuple(o for o in used if o.value is None and o.long)
 
     def malformed(self, c: Choices) -> list[str]:
         """One deliberate mistake; ``["\x00missing", option]`` means a value left off the end."""
