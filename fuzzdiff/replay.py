@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import shlex
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -412,14 +413,21 @@ def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = 
 
 # -- pytest ------------------------------------------------------------------
 
+#: Corpus directory of each case ``corpus_params`` handed out, by key: what the
+#: repro line of a failure in ``check_case`` names.
+_CORPUS_OF: dict[str, str] = {}
+
 
 def corpus_params(path: str | Path) -> list[Any]:
-    """``pytest.param``s for ``@pytest.mark.parametrize``: one per stored case, id = its key;
-    a case file that failed to load becomes a param (id = file name) that fails in ``check_case``."""
+    """``pytest.param``s for ``@pytest.mark.parametrize``: one per stored case, id = its
+    command line as in JUnit reports (``junit_names``); a case file that failed to load
+    becomes a param (id = file name) that fails in ``check_case``."""
     import pytest  # only test suites call this; fuzzdiff does not depend on pytest
 
     corpus = load_corpus(path)
-    params = [pytest.param(s, id=s.key) for s in corpus.cases]
+    names = junit_names(corpus.cases, corpus.manifest.program_name or corpus.manifest.task)
+    _CORPUS_OF.update((s.key, str(corpus.path)) for s in corpus.cases)
+    params = [pytest.param(s, id=n) for s, n in zip(corpus.cases, names, strict=True)]
     params += [pytest.param(e, id=e.file) for e in corpus.errors]
     return params
 
@@ -431,6 +439,42 @@ def _setup(task: str | TaskSpec, candidate: str | Program, cwd: str | None) -> t
     return spec, prog
 
 
+@lru_cache(maxsize=1)
+def _failure_type() -> type[AssertionError]:
+    """The exception ``check_case`` raises: an ``AssertionError`` that pytest, when
+    installed, shows as its message alone (as ``pytest.fail(msg, pytrace=False)``),
+    without the frames of the test or of fuzzdiff."""
+    try:
+        import pytest
+    except ImportError:
+        return AssertionError
+
+    class CaseFailed(pytest.fail.Exception, AssertionError):  # type: ignore[name-defined,misc]
+        def __init__(self, msg: str) -> None:
+            super().__init__(msg, pytrace=False)  # type: ignore[call-arg]  # pytest.fail.Exception's
+
+    return CaseFailed
+
+
+def _fail(msg: str) -> AssertionError:
+    return _failure_type()(msg)
+
+
+def case_failure_text(r: CaseResult, name: str, reproduce: str) -> str:
+    """A failed case in a few lines: its command line and the channels that differ,
+    the diff, and a command that shows it again with its input."""
+    assert r.divergence is not None
+    div = r.divergence
+    channels = div.channels
+    verb = "differs" if len(channels) == 1 else "differ"
+    head = (
+        f"{shell_argv(name, div.case.argv)} [case {r.key[:NAME_KEY_CHARS]}]: {' and '.join(channels)} {verb} "
+        f"from the stored reference outcome (reference {div.reference.exit_class()}, "
+        f"candidate {div.candidate.exit_class()})"
+    )
+    return "\n".join([head, *describe_divergence(div), f"reproduce: {reproduce}"])
+
+
 def check_case(
     stored: StoredCase | LoadError,
     candidate: str | Program,
@@ -440,20 +484,24 @@ def check_case(
     executor: Executor | None = None,
 ) -> None:
     """Run ``candidate`` (a command line, as ``--candidate`` takes, or a ``Program``) on one
-    stored case; ``AssertionError`` with the input and the diff unless it gives the stored outcome.
+    stored case; unless it gives the stored outcome, fail the test (an ``AssertionError``)
+    with a short account: the case and the channels, the diff, a repro line.
 
     ``executor`` defaults to a ``LocalExecutor`` with the task's environment and limits.
     """
+    __tracebackhide__ = True  # pytest: the failure is the candidate's, not this frame's
     if isinstance(stored, LoadError):
-        raise AssertionError(f"corpus case file {stored}")
+        raise _fail(f"corpus case file {stored}")
     spec, prog = _setup(task, candidate, cwd)
     ex = executor or LocalExecutor(dict(spec.env), spec.limits)
     name = program_name(spec)
     (run,) = run_cases(ex, (prog,), [stored.case])[0]
     r = judge_run(stored, spec, name, prog, run)
     if r.status == "error":
-        raise AssertionError(f"case {stored.key} could not run: {r.error}")
+        raise _fail(f"{shell_argv(name, stored.case.argv)} [case {stored.key}] could not run: {r.error}")
     if r.status == "failed":
-        raise AssertionError(
-            f"case {stored.key} diverges ({r.divergence and r.divergence.fingerprint})\n" + failure_text(r, name)
-        )
+        corpus = _CORPUS_OF.get(stored.key, "CORPUS_DIR")
+        cand = candidate if isinstance(candidate, str) else shlex.join(candidate.argv)
+        task_arg = task if isinstance(task, str) else (spec.source if Path(spec.source).is_file() else spec.name)
+        reproduce = shlex.join(["fuzzdiff", "replay", corpus, "--candidate", cand, "--task", task_arg])
+        raise _fail(case_failure_text(r, name, reproduce))

@@ -200,7 +200,8 @@ def check_task(task: str, config: ServiceConfig) -> None:
         raise ApiError(
             400,
             "unknown_task",
-            f"unknown task {task!r}; this service scores the shipped tasks: {', '.join(shipped_tasks())}",
+            f"unknown task {task!r}; this service scores the shipped tasks: {', '.join(shipped_tasks())} "
+            "(task files only when started with `fuzzdiff serve --allow-task-files`)",
         )
     try:
         spec = load_task(task)

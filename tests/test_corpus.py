@@ -36,6 +36,7 @@ from fuzzdiff.program import candidate_program, reference_program
 from fuzzdiff.replay import (
     check_case,
     corpus_params,
+    junit_names,
     junit_xml,
     record,
     replay,
@@ -438,18 +439,19 @@ def test_stats_counts(tmp_path: Path) -> None:
 # -- pytest integration -------------------------------------------------------------
 
 
-def test_corpus_params_give_one_test_per_case_named_by_key(tmp_path: Path) -> None:
+def test_corpus_params_give_one_test_per_case_named_by_command_line(tmp_path: Path) -> None:
     root = recorded(tmp_path / "c")
     (root / CASES_DIR / "broken.json").write_text("{")
     params = corpus_params(root)
-    assert [p.id for p in params] == [*sorted(c.key() for c in SAMPLE), "broken.json"]
+    assert [p.id for p in params] == [*junit_names(load_corpus(root).cases, "prog"), "broken.json"]
+    assert [p.values[0].key for p in params[:-1]] == sorted(c.key() for c in SAMPLE)
     stored = [p.values[0] for p in params]
     for s in stored[:-1]:
         check_case(s, CAND, SPEC, executor=executor())
     with pytest.raises(AssertionError, match=r"broken\.json"):
         check_case(stored[-1], CAND, SPEC, executor=executor())
     bad = next(s for s in stored if isinstance(s, StoredCase) and b"-x" in s.case.argv)
-    with pytest.raises(AssertionError, match=r"(?s)diverges.*exit differs: reference exit:1, candidate exit:2"):
+    with pytest.raises(AssertionError, match=r"(?s)^echo -x .*exit differs: reference exit:1, candidate exit:2"):
         check_case(bad, CAND, SPEC, executor=executor(cand=wrong_exit))
     assert not isinstance(stored[-1], StoredCase) and isinstance(stored[-1], LoadError)
 

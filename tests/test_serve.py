@@ -162,6 +162,14 @@ def test_unknown_task_is_400_naming_it(client: Client) -> None:
     assert "'base65'" in info.value.message and "base64" in info.value.message
 
 
+def test_task_file_refusal_names_the_flag_that_allows_it(client: Client) -> None:
+    task_file = str(Path(__file__).resolve().parents[1] / "references" / "base64.toml")
+    with pytest.raises(ServiceError) as info:
+        client.score(task_file, GOOD, budget=BUDGET)
+    assert (info.value.status, info.value.kind) == (400, "unknown_task")
+    assert repr(task_file) in info.value.message and "--allow-task-files" in info.value.message
+
+
 def test_malformed_json_is_400(service: Service) -> None:
     status, body, _ = post(service.url, b'{"task": "base64", "candidate": ')
     assert (status, body["error"]) == (400, "malformed")

@@ -129,3 +129,12 @@ def test_make_demo_ends_cleanly() -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "ignored" not in done.stdout + done.stderr
     assert "no divergence" in done.stdout
+
+
+@pytest.mark.skipif(not (REPO / ".venv" / "bin" / "python").exists(), reason="make setup has not run here")
+def test_make_installs_into_the_checkouts_own_environment() -> None:
+    """`make` never re-points another clone's install: its Python is this checkout's .venv."""
+    venv_python = REPO / ".venv" / "bin" / "python"
+    code = "import fuzzdiff; print(fuzzdiff.__file__)"
+    done = subprocess.run([str(venv_python), "-c", code], capture_output=True, text=True, cwd="/", timeout=60)
+    assert done.stdout.strip() == str(REPO / "fuzzdiff" / "__init__.py")
