@@ -6,6 +6,10 @@ BASE_PYTHON ?= python3
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+# Every recipe runs as if the environment were activated: `python3` in a candidate's
+# command (the demo's, the tests') is the environment's interpreter, not a version
+# manager's shim (a script that needs its manager, absent from a sandboxed root).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo test lint unit bench bench-setup clean
 
