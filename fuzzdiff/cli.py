@@ -4,7 +4,9 @@ reports; everything it decides comes from the engine's events and results.
 Exit status: 0 equivalent within the budget, 1 divergence found, 2 usage or
 configuration error (one line naming the problem and the fix; no traceback), 3
 internal error: a bug in fuzzdiff, named on one line (``FUZZDIFF_DEBUG=1`` shows
-the traceback), with ``--json`` still one JSON object, ``"verdict": "error"``.
+the traceback), with ``--json`` still one JSON object, ``"verdict": "error"``;
+4 inconclusive: no divergence blamed on the candidate, but the reference was not
+deterministic on too many cases to call it equivalent.
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ def _fail(message: str) -> NoReturn:
 _Params = ParamSpec("_Params")
 #: What a command may raise on purpose: exits (typer's own class or click's, by
 #: version), click's usage errors, ``UserError`` (exit 2, in ``main``).
+#: Exit status of ``fuzz`` per verdict (2 and 3 are usage and internal errors).
+VERDICT_EXIT = {"equivalent": 0, "divergent": 1, "inconclusive": 4}
+
 _PASSING = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException, UserError)
 
 
@@ -294,7 +299,7 @@ def fuzz(
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_report(result, setup.reference.argv0, reproduce, artifacts))
-    raise typer.Exit(1 if result.verdict == "divergent" else 0)
+    raise typer.Exit(VERDICT_EXIT[result.verdict])
 
 
 def _record(path: Path, setup: Setup, result: CampaignResult) -> None:

@@ -81,6 +81,13 @@ WINDOW = 64
 #: Re-runs of a minimal case before it is reported; a case that does not
 #: reproduce every time is reported as flaky.
 CONFIRM_RUNS = 3
+#: Fresh re-runs of a divergent case before it counts (only for a fingerprint not
+#: found yet): a reference that does not repeat its own output is set aside, never
+#: shrunk or blamed. Two are cheap next to shrinking and catch output that changes
+#: on every run (a shuffle, a temporary name, a clock).
+STABILITY_RUNS = 2
+#: Set-aside cases the result keeps as examples for the report.
+UNSTABLE_EXAMPLES = 3
 #: Fresh cases drawn ahead while workers run, at most: all a window can take (a
 #: draw left for building the window is time the workers wait).
 AHEAD = WINDOW
@@ -238,6 +245,20 @@ class Guide:
         return out
 
 
+class SetAside:
+    """Divergent cases on which the reference was not deterministic: counted, and
+    the first ``UNSTABLE_EXAMPLES`` kept with the reference channels that varied."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.examples: list[tuple[Case, tuple[str, ...]]] = []
+
+    def add(self, case: Case, channels: tuple[str, ...]) -> None:
+        self.count += 1
+        if len(self.examples) < UNSTABLE_EXAMPLES:
+            self.examples.append((case, channels))
+
+
 class Judge:
     """Runs cases through a runner and turns outcome pairs into divergences."""
 
@@ -282,7 +303,13 @@ def run_campaign(
     judge = Judge(spec, runner, reference, candidate)
     start = time.monotonic()
     behaviours = Signatures()
-    first: dict[Fingerprint, tuple[int, Divergence]] = {}
+    # Fingerprints counted toward max_divergences (found, or met while shrinking),
+    # and the divergences found by judging that are still to be shrunk, in order.
+    seen: set[Fingerprint] = set()
+    pending: list[tuple[int, Divergence, str]] = []
+    # The rest of the window judging stopped in once enough was found: resumed if
+    # a finding is set aside after shrinking (see ``search``).
+    paused: Generator[bool, None, bool] | None = None
     novel_seen = Signatures()
     novel = Novel()
     # Option combinations the reference accepted: a new one is a new behaviour
@@ -290,6 +317,8 @@ def run_campaign(
     combinations = Signatures()
     # Cases the reference accepted and the options they used: the result's trust summary.
     acceptance = Acceptance(spec)
+    aside = SetAside()  # divergent cases whose reference was not stable
+    batch_done = False  # the runner has returned the batch being judged: it may run more
     judged = 0
     stream = generate_cases(spec, config.seed, config.budget)
     guide = Guide(spec, config.seed, config.guidance)
@@ -356,15 +385,19 @@ def run_campaign(
         opened: Sequence[Pair],
         next_head: int | None,
         pairs: Mapping[int, Pair],
+        begin: int = 0,
     ) -> Generator[bool, None, bool]:
         """Judge window ``number`` in case order as its pairs arrive: the first
         ``len(opened)`` are in hand, the others arrive in ``pairs`` (by index in
         this batch). Then make the tail of the next window (whose head holds
         ``next_head`` cases; None: there is no next window), which the next batch
         opens with. True once enough is found. Yields whether it did anything
-        (False: the next pair is not back)."""
-        nonlocal judged, following
+        (False: the next pair is not back). ``begin``: the first case to judge
+        (the cases before it were judged when the window was paused)."""
+        nonlocal judged, following, paused
         for index, case in enumerate(window):
+            if index < begin:
+                continue
             if index < len(opened):
                 pair = opened[index]
             else:
@@ -381,14 +414,26 @@ def run_campaign(
             if ref.exit_code == 0 and combinations.add(acceptance.accept(case.argv)):
                 new = True
             guide.observe(case, ref, new)
-            if div is not None and div.fingerprint not in first:
-                first[div.fingerprint] = (judged - 1, div)
-                events.append(Found(judged - 1, div))
-                if len(first) >= config.max_divergences:
-                    return True
+            if div is not None and div.fingerprint not in seen:
+                # The stability check runs the case again: wait until the runner
+                # has handed the whole batch back (it is not re-entrant).
+                while not batch_done:
+                    yield False
+                varied = reference_varies(judge, case, ref)
+                if varied:
+                    aside.add(case, varied)
+                else:
+                    seen.add(div.fingerprint)
+                    pending.append((judged - 1, div, "generation"))
+                    events.append(Found(judged - 1, div))
+                    if len(seen) >= config.max_divergences:
+                        # Every pair is in hand (the check waited for the batch).
+                        every = [*opened, *(pairs[k] for k in range(len(window) - len(opened)))]
+                        paused = judge_window(window, number, every, next_head, {}, index + 1)
+                        return True
             yield True
         guide.end_window()
-        events.append(Progress(judged, len(behaviours), len(first), time.monotonic() - start))
+        events.append(Progress(judged, len(behaviours), len(seen), time.monotonic() - start))
         if next_head is not None:
             following = tail(number + 1, next_head)
         return False
@@ -403,39 +448,65 @@ def run_campaign(
     following = tail(0, len(coming))
     opened: list[Pair] = []  # pairs of the window's cases that ran in the batch before
     number = 0
-    while coming or following:
-        window = coming + following
-        unrun = window[len(opened) :]
-        more = taken < config.budget
-        coming = head(number + 1) if more else []
-        following = []
-        batch = unrun + coming
-        overlap = Overlap(
-            partial(judge_window, window, number, opened, len(coming) if more else None), spare=draw_ahead
-        )
-        pairs = judge.run(batch, overlap)
-        enough = overlap.finish(pairs)
-        opened = pairs[len(unrun) :]
-        yield from events
-        events.clear()
-        if enough:
-            break
-        number += 1
+
+    def search() -> Iterator[Event]:
+        """Judge windows until enough is found (pausing the window it stopped in)
+        or the budget is spent; a paused window is finished first."""
+        nonlocal coming, following, opened, number, batch_done, paused
+        if paused is not None:
+            rest, paused = paused, None
+            enough = _drain(rest)
+            yield from events
+            events.clear()
+            if enough:
+                return
+            number += 1
+        while coming or following:
+            window = coming + following
+            unrun = window[len(opened) :]
+            more = taken < config.budget
+            coming = head(number + 1) if more else []
+            following = []
+            batch = unrun + coming
+            overlap = Overlap(
+                partial(judge_window, window, number, opened, len(coming) if more else None), spare=draw_ahead
+            )
+            batch_done = False
+            pairs = judge.run(batch, overlap)
+            batch_done = True
+            enough = overlap.finish(pairs)
+            opened = pairs[len(unrun) :]
+            yield from events
+            events.clear()
+            if enough:
+                return
+            number += 1
 
     # Shrink each finding in the order found. Divergences of other fingerprints
     # met while shrinking join the queue (up to max_divergences) instead of being lost.
+    # A finding whose reference is unstable on its minimal case is set aside and
+    # does not count: the search resumes where it stopped.
     findings: list[Finding] = []
-    queue = [(index, div, "generation") for index, div in sorted(first.values(), key=lambda t: t[0])]
-    seen = set(first)
-    while queue:
-        index, div, via = queue.pop(0)
-        finding, others = _finish(judge, div, index, config, via)
-        findings.append(finding)
-        yield Shrunk(finding)
-        for fp in sorted(others):
-            if fp not in seen and len(seen) < config.max_divergences:
-                seen.add(fp)
-                queue.append((index, others[fp], "shrinking"))
+    while True:
+        yield from search()
+        discarded = False
+        while pending:
+            index, div, via = pending.pop(0)
+            finding, others = _finish(judge, div, index, config, via)
+            if "reference" in finding.unstable:
+                minimal = finding.divergence
+                aside.add(minimal.case, reference_varies(judge, minimal.case, minimal.reference, CONFIRM_RUNS))
+                seen.discard(div.fingerprint)
+                discarded = True
+            else:
+                findings.append(finding)
+                yield Shrunk(finding)
+            for fp in sorted(others):
+                if fp not in seen and len(seen) < config.max_divergences:
+                    seen.add(fp)
+                    pending.append((index, others[fp], "shrinking"))
+        if not (discarded and paused is not None and len(seen) < config.max_divergences):
+            break
 
     result = CampaignResult(
         task=spec.name,
@@ -453,6 +524,8 @@ def run_campaign(
         options_never_accepted=acceptance.options_never_accepted(),
         values_never_accepted=acceptance.values_never_accepted(),
         groups=group_findings(findings, acceptance.reader),
+        unstable_cases=aside.count,
+        unstable_examples=tuple(aside.examples),
     )
     yield Finished(result)
 
@@ -495,6 +568,16 @@ class Overlap(Generic[T]):
         while not self.done:
             self._advance()
         return self.value  # type: ignore[return-value]
+
+
+def _drain(work: Generator[bool, None, T]) -> T:
+    """Run ``work`` to its end (every pair it waits for is in hand); its return value."""
+    while True:
+        try:
+            next(work)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
 
 
 def _finish(
@@ -541,6 +624,19 @@ def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bo
         for r, c in pairs
     )
     return same, tuple(unstable)
+
+
+def reference_varies(judge: Judge, case: Case, reference: Outcome, runs: int = STABILITY_RUNS) -> tuple[str, ...]:
+    """Run ``case`` afresh ``runs`` times: the channels on which the reference's
+    (normalised) outcome ever differed from ``reference``; empty if it is stable."""
+    again = [r for r, _ in judge.outcomes([case] * runs, fresh=True)]
+    checks: tuple[tuple[str, Callable[[Outcome], object]], ...] = (
+        ("exit", Outcome.exit_class),
+        ("stdout", lambda o: o.stdout),
+        ("stderr", lambda o: o.stderr),
+        ("files", lambda o: o.files),
+    )
+    return tuple(name for name, get in checks if any(get(r) != get(reference) for r in again))
 
 
 def _observable(o: Outcome) -> tuple[object, ...]:

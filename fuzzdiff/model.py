@@ -188,6 +188,13 @@ class Finding:
     via: str = "generation"  # "generation", "shrinking" (met while shrinking another), "stored case"
 
 
+#: Share of judged cases the reference may be unstable on before a campaign with no
+#: blamed finding is inconclusive rather than equivalent: a few odd cases (a clock,
+#: a temporary name) leave the rest of the evidence standing; beyond 1 in 20 the
+#: cases that could be judged are no longer a fair sample of the task.
+UNSTABLE_SHARE = 0.05
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignResult:
     """What a campaign found. ``counterexample`` is the first finding's minimal divergence."""
@@ -218,6 +225,17 @@ class CampaignResult:
     # findings grouped by likely root cause: (cause, indexes into ``findings``),
     # groups in the order of their first finding; presentation only
     groups: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # Divergent cases set aside because the reference did not behave the same when
+    # run again (never shrunk, never counted toward ``max_divergences``), and the
+    # first few of them: (case, reference channels that varied between runs).
+    unstable_cases: int = 0
+    unstable_examples: tuple[tuple[Case, tuple[str, ...]], ...] = ()
+
+    @property
+    def inconclusive(self) -> bool:
+        """More than ``UNSTABLE_SHARE`` of the judged cases were set aside (all of
+        them when the reference never behaved the same twice): equivalence cannot be told."""
+        return self.unstable_cases > 0 and self.unstable_cases > UNSTABLE_SHARE * max(self.cases, 1)
 
     @property
     def accepted_share(self) -> float | None:
@@ -234,7 +252,11 @@ class CampaignResult:
 
     @property
     def verdict(self) -> str:
-        return "divergent" if self.blamed else "equivalent"
+        """ "divergent" if a finding blames the candidate, else "inconclusive" if too
+        many cases were set aside as unstable, else "equivalent"."""
+        if self.blamed:
+            return "divergent"
+        return "inconclusive" if self.inconclusive else "equivalent"
 
     @property
     def counterexample(self) -> Divergence | None:

@@ -46,10 +46,10 @@ from .artifacts import write_atomic
 from .codec import decode_case, encode_case, encode_divergence
 from .compare import compare
 from .corpus import load_corpus
-from .engine import Judge, spellings
+from .engine import Judge, reference_varies, spellings
 from .errors import UserError
 from .generate import generate_cases
-from .model import CHANNELS, Case, Divergence, Termination
+from .model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination
 from .paths import cache_home
 from .refcache import DiskReferenceCache
 from .report import escape, shell_argv
@@ -302,6 +302,7 @@ def _score(
     judged = 0
     hidden = 0
     first_visible: Divergence | None = None
+    unstable = 0  # divergent cases on which the reference did not repeat itself: set aside
     status = "ok"
     diverged = False
     probes = probe_cases(setup.spec.name)
@@ -324,6 +325,9 @@ def _score(
             counts[phase] += 1
             judged += 1
             div = compare(case, ref, out, setup.spec.compare)
+            if div is not None and reference_varies(judge, case, ref):
+                unstable += 1  # not the candidate's fault, and no evidence either way
+                div = None
             channels = div.channels if div else ()
             for ch in CHANNELS:
                 agree[ch] += ch not in channels
@@ -348,6 +352,13 @@ def _score(
         minimal = shrinker.shrink()
         if use_pool:
             Pool(setup.spec.name, cache).add(minimal.case, cand.identity())
+    error = ""
+    if status == "ok" and not diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
+        status = "error"
+        error = (
+            f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
+            "(its output changed when a case was run again), so the candidate cannot be judged"
+        )
     if status != "ok":
         reward = None
     elif base.policy == "binary":
@@ -369,6 +380,7 @@ def _score(
         channels={ch: round(agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},
         counterexample=minimal,
         feedback=feedback(minimal, hidden, setup.reference.argv0),
+        error=error,
         reference_executions=runner.reference_executions,
         candidate_executions=runner.candidate_executions,
         seconds=round(time.monotonic() - start, 3),

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from .codec import encode_divergence
+from .codec import encode_case, encode_divergence
 from .model import LAUNCH_FORKED, LAUNCH_FRESH, CampaignResult, Case, Divergence, Finding, Outcome
 from .triage import group_findings, trust_warning
 
@@ -136,7 +136,9 @@ def describe_divergence(div: Divergence) -> list[str]:
 
 def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Sequence[str] = ()) -> str:
     head = f"fuzzdiff {result.task}: "
-    if not result.findings:
+    if result.verdict == "inconclusive":
+        lines = [head + f"INCONCLUSIVE: {unstable_summary(result, name)} (seed {result.seed}, {result.seconds:.1f} s)"]
+    elif not result.findings:
         lines = [
             head + f"no divergence in {result.cases} cases "
             f"(seed {result.seed}, {result.behaviours} distinct behaviours, {result.seconds:.1f} s)"
@@ -156,6 +158,8 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         for a in artifacts:
             if a.endswith(".sh"):
                 lines.append(f"  sh {shlex.quote(a)}")
+    if result.unstable_cases and result.verdict != "inconclusive":
+        lines.append(f"note: set aside, {unstable_summary(result, name)}")
     trust = trust_line(result)
     if trust is not None:
         lines.append(trust)
@@ -168,6 +172,18 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
     if result.launches:
         lines.append(launch_summary(result.launches))
     return "\n".join(lines)
+
+
+def unstable_summary(result: CampaignResult, name: str) -> str:
+    """How many judged cases the reference was not deterministic on, with examples."""
+    examples = "; ".join(
+        f"{shell_argv(name, case.argv)}"
+        + (f" with stdin {inline(case.stdin)}" if case.stdin else "")
+        + f" ({', '.join(channels) or 'outcome'} varied)"
+        for case, channels in result.unstable_examples
+    )
+    text = f"the reference is not deterministic on {result.unstable_cases} of {result.cases} cases"
+    return text + (f"; e.g. {examples}" if examples else "")
 
 
 def finding_groups(result: CampaignResult) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -268,6 +284,12 @@ def json_report(
         "warnings": list(result.warnings),
         "trust": trust_json(result),
         "groups": [{"cause": cause, "findings": list(indexes)} for cause, indexes in finding_groups(result)],
+        "unstable": {
+            "cases": result.unstable_cases,
+            "examples": [
+                {**encode_case(case), "channels": list(channels)} for case, channels in result.unstable_examples
+            ],
+        },
     }
 
 

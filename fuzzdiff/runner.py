@@ -659,7 +659,7 @@ class PoolRunner:
             else:
                 results[i] = pair
         known: dict[int, Outcome] = {}
-        if self.reference_cache is not None:
+        if self.reference_cache is not None and not fresh:  # fresh: run the reference again too
             for i, case in todo:
                 hit = self.reference_cache.get(case)
                 if hit is not None:

@@ -107,10 +107,10 @@ def test_nondeterministic_reference_is_never_blamed_on_the_candidate(spec: TaskS
     runner = SerialRunner(executor, REF, CAND)
     events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(seed=3, budget=1500, shrink=False)))
     result = events[-1].result  # type: ignore[attr-defined]
-    assert result.findings, "the wobble must be met"
+    assert result.unstable_cases, "the wobble must be met (and set aside)"
     assert all("reference" in f.unstable for f in result.findings)
     assert result.blamed == ()
-    assert result.verdict == "equivalent" and result.counterexample is None
+    assert result.verdict != "divergent" and result.counterexample is None
 
 
 def test_report_names_flaky_and_unstable_findings(spec: TaskSpec) -> None:

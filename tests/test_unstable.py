@@ -1,0 +1,219 @@
+"""A reference that is not deterministic never ends a campaign: its divergent
+cases are set aside and counted, the campaign runs to its budget, and too many of
+them make the verdict "inconclusive" (exit status 4), never "equivalent"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.engine import CampaignConfig, run_campaign
+from fuzzdiff.execute import FunctionExecutor
+from fuzzdiff.model import UNSTABLE_SHARE, CampaignResult, Case, Finished, Found, Outcome
+from fuzzdiff.report import json_report, text_report
+from fuzzdiff.runner import SerialRunner
+from fuzzdiff.spec import TaskSpec
+
+from .conftest import CAND, REF, echo_program, exited
+
+
+def campaign(
+    spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome], **config: int
+) -> tuple[CampaignResult, list[object]]:
+    executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
+    runner = SerialRunner(executor, REF, CAND)
+    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(**{"seed": 1, "budget": 300, **config})))
+    last = events[-1]
+    assert isinstance(last, Finished)
+    return last.result, events
+
+
+def random_program(case: Case) -> Outcome:
+    """Echoes its input after a random token: different on every run."""
+    out = echo_program(case)
+    return exited(out.exit_code or 0, os.urandom(8) + out.stdout, out.stderr, out.files)
+
+
+def test_a_reference_random_on_every_case_is_inconclusive_after_the_whole_budget(spec: TaskSpec) -> None:
+    result, events = campaign(spec, random_program, random_program, budget=150)
+    assert result.cases == 150  # not stopped at the first (unstable) divergence
+    assert result.verdict == "inconclusive"
+    assert result.findings == () and result.counterexample is None
+    assert result.unstable_cases == 150
+    assert not any(isinstance(e, Found) for e in events)
+    assert 0 < len(result.unstable_examples) <= 3
+    assert all(channels == ("stdout",) for _, channels in result.unstable_examples)
+    text = text_report(result, "prog", "fuzzdiff ...")
+    assert text.startswith("fuzzdiff echo: INCONCLUSIVE: the reference is not deterministic on 150 of 150 cases; e.g. ")
+    obj = json_report(result, ["prog"], ["cand"])
+    assert obj["verdict"] == "inconclusive" and obj["counterexample"] is None
+    assert obj["unstable"]["cases"] == 150
+    assert obj["unstable"]["examples"][0]["channels"] == ["stdout"]
+    assert "argv" in obj["unstable"]["examples"][0]
+
+
+def sometimes_random(case: Case) -> Outcome:
+    """Deterministic, except with a missing operand: then its stdout is random."""
+    out = echo_program(case)
+    if b"-x" not in case.argv and b"missing" in case.argv:
+        return exited(0, out.stdout + os.urandom(4), out.stderr, out.files)
+    return out
+
+
+def buggy_on_a(case: Case) -> Outcome:
+    """Like the reference, but prints nothing for stdin starting with 'a' (no missing operand)."""
+    out = sometimes_random(case)
+    return exited(0, b"", out.stderr, out.files) if case.stdin.startswith(b"a") and b"missing" not in case.argv else out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_an_unstable_kind_of_case_does_not_hide_a_bug_elsewhere(spec: TaskSpec, seed: int) -> None:
+    result, _ = campaign(spec, sometimes_random, buggy_on_a, seed=seed, budget=500)
+    assert result.verdict == "divergent"
+    assert result.counterexample is not None
+    assert result.counterexample.case == Case(stdin=b"a")
+    assert result.cases == result.findings[0].found_at + 1  # stopped at the real bug
+    assert 0 < result.unstable_cases < result.cases
+    assert all(b"missing" in case.argv for case, _ in result.unstable_examples)
+    assert all(f.unstable == () for f in result.findings)
+
+
+def test_a_finding_unstable_only_once_shrunk_is_set_aside_and_the_search_resumes(spec: TaskSpec) -> None:
+    calls = {"n": 0}
+
+    def wobbly_when_minimal(case: Case) -> Outcome:
+        """Deterministic except on the minimal case ``--alpha``, every other run of which differs."""
+        out = echo_program(case)
+        if case == Case(argv=(b"--alpha",)):
+            calls["n"] += 1
+            if calls["n"] % 2 == 0:
+                return exited(0, out.stdout + b"!", out.stderr, out.files)
+        return out
+
+    result, events = campaign(spec, wobbly_when_minimal, two_bugs, budget=400)
+    found = [e for e in events if isinstance(e, Found)]
+    assert found[0].divergence.case != Case(argv=(b"--alpha",))  # stable before shrinking
+    assert result.verdict == "divergent"
+    assert [f.divergence.case for f in result.findings] == [Case(stdin=b"a")]
+    assert result.cases == result.findings[0].found_at + 1 > found[0].index + 1
+    assert result.unstable_cases >= 1
+    assert result.unstable_examples[0] == (Case(argv=(b"--alpha",)), ("stdout",))
+
+
+def two_bugs(case: Case) -> Outcome:
+    out = echo_program(case)
+    if b"--alpha" in case.argv:
+        return exited(9, out.stdout, out.stderr, out.files)
+    if case.stdin.startswith(b"a"):
+        return exited(0, b"", out.stderr, out.files)
+    return out
+
+
+# (seed, cases, behaviours, [(found_at, minimal case)]) measured with the engine
+# before the stability check was added (git HEAD, same fake programs).
+BEFORE = [
+    (1, 43, 10, [(1, Case(argv=(b"--alpha",))), (42, Case(stdin=b"a"))]),
+    (2, 70, 11, [(0, Case(argv=(b"--alpha",))), (69, Case(stdin=b"a"))]),
+    (5, 322, 18, [(3, Case(argv=(b"--alpha",))), (321, Case(stdin=b"a"))]),
+]
+
+
+@pytest.mark.parametrize(("seed", "cases", "behaviours", "findings"), BEFORE)
+def test_a_deterministic_reference_gives_the_same_campaign_as_before(
+    spec: TaskSpec, seed: int, cases: int, behaviours: int, findings: list[tuple[int, Case]]
+) -> None:
+    result, _ = campaign(spec, echo_program, two_bugs, seed=seed, budget=400, max_divergences=2)
+    assert (result.cases, result.behaviours) == (cases, behaviours)
+    assert [(f.found_at, f.divergence.case) for f in result.findings] == findings
+    assert result.unstable_cases == 0 and result.unstable_examples == ()
+    assert result.verdict == "divergent"
+
+
+def test_a_few_unstable_cases_leave_the_verdict_equivalent_with_a_note() -> None:
+    base = CampaignResult(task="t", seed=0, cases=200, seconds=0.0, behaviours=1, executions=0)
+    limit = int(UNSTABLE_SHARE * 200)
+    example = ((Case(argv=(b"-a",)), ("stdout",)),)
+    few = CampaignResult(**{**_fields(base), "unstable_cases": limit, "unstable_examples": example})
+    many = CampaignResult(**{**_fields(base), "unstable_cases": limit + 1, "unstable_examples": example})
+    assert base.verdict == "equivalent" and few.verdict == "equivalent" and many.verdict == "inconclusive"
+    text = text_report(few, "prog", "fuzzdiff ...")
+    assert f"note: set aside, the reference is not deterministic on {limit} of 200 cases; e.g. prog -a" in text
+    assert "INCONCLUSIVE" in text_report(many, "prog", "fuzzdiff ...")
+
+
+def _fields(result: CampaignResult) -> dict[str, object]:
+    return {name: getattr(result, name) for name in result.__dataclass_fields__}
+
+
+# Without --input-range shuf reads an empty stdin and prints nothing (stable);
+# with it, it prints a permutation of 100 or 1000 numbers, which two runs all but
+# never share (stdin lines instead would give many 2-line cases that a re-run can
+# repeat by chance).
+SHUF_TASK = """name = "shuf"
+program = "shuf"
+
+[[options]]
+short = "i"
+long = "input-range"
+value = { kind = "choice", values = ["1-100", "1-1000"] }
+weight = 5.0
+
+[[options]]
+short = "z"
+long = "zero-terminated"
+
+[operands]
+min = 0
+max = 0
+
+[stdin]
+models = ["empty"]
+"""
+
+
+SHUF_FLAGS = ("--budget", "120", "--seed", "1", "--jobs", "2", "--no-corpus", "--json")
+
+
+@pytest.fixture
+def shuf_task(tmp_path: Path) -> Path:
+    path = tmp_path / "shuf.toml"
+    path.write_text(SHUF_TASK)
+    return path
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_cli_shuf_against_itself_is_inconclusive_with_exit_status_4(shuf_task: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", "fuzz", str(shuf_task), "--candidate", "shuf", *SHUF_FLAGS],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env={**os.environ, "XDG_DATA_HOME": tempfile.mkdtemp(prefix="fuzzdiff-test-data-")},
+        check=False,
+    )
+    assert proc.returncode == 4, proc.stderr
+    obj = json.loads(proc.stdout)
+    assert obj["verdict"] == "inconclusive"
+    assert obj["cases"] == 120
+    assert obj["counterexample"] is None and obj["divergences"] == []
+    assert obj["unstable"]["cases"] > UNSTABLE_SHARE * 120
+    assert obj["unstable"]["examples"][0]["channels"] == ["stdout"]
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_oracle_gives_no_reward_when_the_reference_is_not_deterministic(shuf_task: Path, tmp_path: Path) -> None:
+    from fuzzdiff.oracle import score
+
+    result = score(str(shuf_task), "shuf", budget=80, seed=1, jobs=2, cache=tmp_path / "cache", sandbox=False)
+    assert result.status == "error", result
+    assert result.reward is None
+    assert result.error.startswith("inconclusive: the reference is not deterministic on ")
