@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from fuzzdiff.cli import app
 from fuzzdiff.distributed import MAX_ATTEMPTS, RayScorer, ReferenceStore
+from fuzzdiff.engine import CONFIRM_RUNS, STABILITY_RUNS
 from fuzzdiff.model import Outcome, Termination
 from fuzzdiff.oracle import Candidate, Score, score
 
@@ -136,8 +137,13 @@ def test_reference_outcomes_are_shared_between_scorers(runtime: None, tmp_path: 
     assert alone_counts.get("shared_hits", 0) == 0
     # The second candidate's judged cases were all run by the first; only shrinking proposes new ones.
     assert shared_counts["shared_hits"] >= shared.cases > 0
-    assert shared.reference_executions == shared_counts["misses"]
-    assert shared.reference_executions + shared.cases <= alone.reference_executions == alone_counts["misses"]
+    # Every reference run is a miss of the shared store, except the fresh re-runs that
+    # check a divergence's reference is deterministic (they must not read any cache):
+    # at most STABILITY_RUNS + CONFIRM_RUNS for the one divergence found.
+    fresh = STABILITY_RUNS + CONFIRM_RUNS
+    assert 0 <= shared.reference_executions - shared_counts["misses"] <= fresh
+    assert 0 <= alone.reference_executions - alone_counts["misses"] <= fresh
+    assert shared_counts["misses"] + shared.cases <= alone_counts["misses"]
     assert stable(shared) == stable(alone)
 
 
