@@ -33,8 +33,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,7 +55,6 @@ ETC_FILES = (
     "/etc/timezone",
     "/etc/hosts",
     "/etc/host.conf",
-    "/etc/alternatives",
 )
 #: Data the C library loads at run time, which no ELF header names: character-set
 #: converters (``gconv``, beside libc), compiled locales and time zones. Data, not programs.
@@ -201,8 +202,6 @@ def _interp(path: str) -> str | None:
 @functools.cache
 def system_loader() -> str | None:
     """The dynamic loader of the Python running fuzzdiff: trusted to list any file's libraries."""
-    import sys
-
     found = _interp(os.path.realpath(sys.executable))
     return found if found and os.path.exists(found) else None
 
@@ -252,13 +251,10 @@ def shebang(path: str) -> list[str]:
 
 
 def which(name: str, path: str) -> str | None:
+    """``name`` as given when it is a path, else found on ``path`` (None: nowhere)."""
     if "/" in name:
         return name if os.path.exists(name) else None
-    for d in path.split(os.pathsep):
-        full = os.path.join(d or ".", name)
-        if os.path.isfile(full) and os.access(full, os.X_OK):
-            return full
-    return None
+    return shutil.which(name, path=path)
 
 
 class _Builder:
@@ -328,17 +324,13 @@ class _Builder:
 
 @functools.cache
 def _system_root() -> Root:
+    """``always`` and, for a campaign that may run anything of the system, ``/usr``
+    whole and the alternatives its links go through."""
     builder = _Builder("", True)
-    for d in SYSTEM_DIRS:
-        builder.directory(d)
-    for f in ETC_FILES:
-        if os.path.lexists(f):
-            builder.directory(f)
-    # the merged-/usr links (/bin -> usr/bin, ...) and the loader's usual places
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            builder.links[top] = os.readlink(top)
-    return builder.root()
+    for d in (*SYSTEM_DIRS, "/etc/alternatives"):
+        if os.path.lexists(d):
+            builder.directory(d)
+    return always().union(builder.root())
 
 
 #: Directories never bound whole, whatever a command names: the root, the private
@@ -384,7 +376,7 @@ def always() -> Root:
     (users, the loader's cache, time zone; no secrets) and the merged-/usr links."""
     builder = _Builder("", False)
     for f in ETC_FILES:
-        if os.path.lexists(f) and f != "/etc/alternatives":
+        if os.path.lexists(f):
             builder.directory(f)
     libc = next((lib for lib in libraries(os.path.realpath("/bin/sh")) if "/libc.so" in lib), None)
     for data in RUNTIME_DATA:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 
-from .allowlist import Allowlist, Root, always, needs
+from .allowlist import Allowlist, Root, always, needs, which
 from .engine import CampaignConfig, Judge, minimize, run_campaign
 from .errors import ProgramError
 from .execute import resolve_executable
@@ -36,6 +36,14 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
     spec = task if isinstance(task, TaskSpec) else load_task(task)
     reference = reference_program(spec)
     cand = candidate_program(candidate, spec, cwd)
+    path = dict(spec.env).get("PATH", os.defpath)
+    # `sh` is implied, not declared: a task whose PATH has none simply offers none
+    missing = [t for t in spec.tools if t != "sh" and which(t, path) is None]
+    if missing:  # a typo here would make every sandboxed run of a candidate that uses it fail
+        raise ProgramError(
+            f"task {spec.name!r} lists tools {missing} that are not on its PATH ({path}); "
+            f"install them or remove them from `tools` in {spec.source}"
+        )
     warnings: list[str] = []
     if spec.version:
         found = reference_version(reference)
@@ -72,12 +80,8 @@ def candidate_root(setup: Setup, mask_reference: bool) -> Root:
     system's ``/usr``, so that shell wrappers find their tools. fuzzdiff's data is
     kept out either way."""
     spec = setup.spec
-    allow = Allowlist(
-        tools=spec.tools,
-        system=not mask_reference,
-        path=dict(spec.env).get("PATH", os.defpath),
-        keep_out=data_paths(),
-    )
+    path = dict(spec.env).get("PATH", os.defpath)
+    allow = Allowlist(tools=spec.tools, system=not mask_reference, path=path, keep_out=data_paths())
     root = needs(setup.candidate.argv, allow).union(always())
     if not mask_reference:
         root = root.union(needs(setup.reference.argv, replace(allow, tools=())))

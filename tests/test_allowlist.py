@@ -20,7 +20,6 @@ import pytest
 
 import fuzzdiff.sandbox
 from fuzzdiff.allowlist import Allowlist, Root, needs, resolve, shebang
-from fuzzdiff.landlock import abi
 from fuzzdiff.oracle import Candidate, score
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,18 +140,10 @@ def _python_port(prelude: str) -> str:
     return port.replace(future, future + prelude, 1)
 
 
-@pytest.fixture(params=("bubblewrap", "landlock"))
-def mode(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The sandbox, or the Landlock fallback where bubblewrap cannot start."""
-    chosen: str = request.param
-    if chosen == "bubblewrap" and not fuzzdiff.sandbox.bwrap_available():
-        pytest.skip("bubblewrap cannot start a sandbox here")
-    if chosen == "landlock":
-        if abi() < 1:
-            pytest.skip("the kernel has no Landlock")
-        monkeypatch.setattr(fuzzdiff.sandbox, "bwrap_available", lambda: False)
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scores here keep their reference cache to themselves."""
     monkeypatch.setenv("FUZZDIFF_CACHE", str(tmp_path / "cache"))
-    return chosen
 
 
 @pytest.fixture
@@ -273,3 +264,16 @@ def test_fuzz_with_a_masked_sandbox_shows_the_walker_nothing(tmp_path: Path, mon
     done = subprocess.run([*command, *options], capture_output=True, timeout=200, env=env, cwd=tmp_path, check=False)
     report = json.loads(done.stdout)
     assert (done.returncode, report["verdict"]) == (0, "equivalent"), done.stdout[-2000:]
+
+
+def test_a_tool_that_is_not_installed_is_a_usage_error(tmp_path: Path) -> None:
+    """A typo in `tools` is named before anything runs (exit 2), not a candidate that fails every case."""
+    import subprocess
+
+    task = tmp_path / "base64.toml"
+    task.write_text('tools = ["cta"]\n' + (REPO / "references" / "base64.toml").read_text())
+    env = {**os.environ, "FUZZDIFF_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "fuzzdiff", "score", str(task), "--candidate", "base64", "--budget", "5"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "'cta'" in done.stderr and "Traceback" not in done.stderr
