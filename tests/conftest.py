@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.engine import Judge
+import fuzzdiff.sandbox
+from fuzzdiff.engine import CampaignConfig, Judge, run_campaign
 from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.model import Case, Outcome, Program, Termination
+from fuzzdiff.landlock import abi
+from fuzzdiff.model import CampaignResult, Case, Finished, Outcome, Program, Termination
 from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec, parse_task
 
@@ -48,6 +50,36 @@ def spec() -> TaskSpec:
 def make_judge(spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome]) -> Judge:
     executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
     return Judge(spec, SerialRunner(executor, REF, CAND), REF, CAND)
+
+
+def fake_campaign(
+    spec: TaskSpec,
+    reference: Callable[[Case], Outcome],
+    candidate: Callable[[Case], Outcome],
+    **config: int,
+) -> tuple[CampaignResult, list[object]]:
+    """A whole campaign over fake programs (seed 1, budget 300 unless ``config``
+    says otherwise): its result and every event."""
+    executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
+    runner = SerialRunner(executor, REF, CAND)
+    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(**{"seed": 1, "budget": 300, **config})))
+    last = events[-1]
+    assert isinstance(last, Finished)
+    return last.result, events
+
+
+@pytest.fixture(params=("bubblewrap", "landlock"))
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The sandbox, and the Landlock fallback where bubblewrap cannot start (forced
+    by making bubblewrap look unavailable); skipped where the machine has neither."""
+    chosen: str = request.param
+    if chosen == "bubblewrap" and not fuzzdiff.sandbox.bwrap_available():
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    if chosen == "landlock":
+        if abi() < 1:
+            pytest.skip("the kernel has no Landlock")
+        monkeypatch.setattr(fuzzdiff.sandbox, "bwrap_available", lambda: False)
+    return chosen
 
 
 def host_processes(marker: str) -> list[int]:

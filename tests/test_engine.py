@@ -12,18 +12,13 @@ from fuzzdiff.model import CampaignResult, Case, Finished, Found, Outcome, Progr
 from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec
 
-from .conftest import CAND, REF, echo_program, exited
+from .conftest import CAND, REF, echo_program, exited, fake_campaign
 
 
 def campaign(
     spec: TaskSpec, candidate: Callable[[Case], Outcome], **config: int
 ) -> tuple[CampaignResult, list[object]]:
-    executor = FunctionExecutor({REF.argv[0]: echo_program, CAND.argv[0]: candidate})
-    runner = SerialRunner(executor, REF, CAND)
-    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(**{"seed": 1, "budget": 300, **config})))
-    last = events[-1]
-    assert isinstance(last, Finished)
-    return last.result, events
+    return fake_campaign(spec, echo_program, candidate, **config)
 
 
 def test_identical_programs_are_equivalent(spec: TaskSpec) -> None:

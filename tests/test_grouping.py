@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.model import CampaignResult, Case, Divergence, Finding, Fingerprint, Finished, Outcome
+from fuzzdiff.model import CampaignResult, Case, Divergence, Finding, Fingerprint, Outcome
 from fuzzdiff.mutate import OptionReader
 from fuzzdiff.report import json_report, text_report
-from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec, parse_task
 from fuzzdiff.triage import group_findings, root_cause
 
-from .conftest import CAND, REF, SIMPLE_TASK, echo_program, exited
+from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
 
 DECODE_TASK = {
     **SIMPLE_TASK,
@@ -141,13 +138,7 @@ def test_two_planted_bugs_behind_one_option_share_a_group() -> None:
         return out
 
     spec = decode_spec()
-    executor = FunctionExecutor({REF.argv[0]: echo_program, CAND.argv[0]: candidate})
-    runner = SerialRunner(executor, REF, CAND)
-    config = CampaignConfig(seed=2, budget=3000, max_divergences=3)
-    events = list(run_campaign(spec, runner, REF, CAND, config))
-    last = events[-1]
-    assert isinstance(last, Finished)
-    result = last.result
+    result, _ = fake_campaign(spec, echo_program, candidate, seed=2, budget=3000, max_divergences=3)
     channels = {f.divergence.fingerprint.channels for f in result.findings}
     assert channels == {("stdout",), ("exit",), ("stderr",)}
     by_channels = {f.divergence.fingerprint.channels: i for i, f in enumerate(result.findings)}

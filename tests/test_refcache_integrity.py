@@ -99,16 +99,21 @@ def test_damaged_entry_is_ignored_counted_and_overwritten(damage: str, tmp_path:
     assert refcache.DiskReferenceCache(task_spec, reference, tmp_path / "cache").get(CASE) == fresh
 
 
+def transplant(case: Case, source: refcache.DiskReferenceCache, target: refcache.DiskReferenceCache) -> None:
+    """Copy ``case``'s entry file from one cache into the same place of another."""
+    entry = entry_file(source, case)
+    copy = target.path / entry.relative_to(source.path)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(entry, copy)
+
+
 def test_entry_copied_from_another_cache_is_not_used(tmp_path: Path, task_spec: TaskSpec) -> None:
     reference = make_reference(tmp_path / "bin")
     ours = refcache.DiskReferenceCache(task_spec, reference, tmp_path / "ours")
     theirs = refcache.DiskReferenceCache(task_spec, reference, tmp_path / "theirs")
     assert ours.path.name == theirs.path.name  # same reference and task: the same namespace
     theirs.put(CASE, dataclasses.replace(OUTCOME, stdout=b"from elsewhere\n"))
-    source = entry_file(theirs, CASE)
-    target = ours.path / source.relative_to(theirs.path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source, target)
+    transplant(CASE, theirs, ours)
     assert ours.get(CASE) is None
     assert ours.counts["rejected"] == 1
 
@@ -121,10 +126,7 @@ def test_entry_of_another_reference_binary_is_not_used(tmp_path: Path, task_spec
     old.put(CASE, OUTCOME)
     new = refcache.DiskReferenceCache(task_spec, make_reference(tmp_path / "bin", "#!/bin/sh\necho new\n"), root)
     assert new.path != old.path
-    source = entry_file(old, CASE)
-    target = new.path / source.relative_to(old.path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source, target)
+    transplant(CASE, old, new)
     assert new.get(CASE) is None
     assert new.counts["rejected"] == 1
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-import fuzzdiff.sandbox
 from fuzzdiff.api import hidden_paths, prepare
 from fuzzdiff.landlock import abi
 from fuzzdiff.oracle import Candidate, Score, score
@@ -34,19 +33,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "examples" / "base64" / "good.py"
-MODES = ("bubblewrap", "landlock")
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    chosen: str = request.param
-    if chosen == "bubblewrap" and not fuzzdiff.sandbox.bwrap_available():
-        pytest.skip("bubblewrap cannot start a sandbox here")
-    if chosen == "landlock":
-        if abi() < 1:
-            pytest.skip("the kernel has no Landlock")
-        monkeypatch.setattr(fuzzdiff.sandbox, "bwrap_available", lambda: False)
-    return chosen
 
 
 @pytest.fixture

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.model import CampaignResult, Case, Finished, Outcome
+from fuzzdiff.model import CampaignResult, Case, Outcome
 from fuzzdiff.report import json_report, text_report
-from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec, parse_task
 from fuzzdiff.triage import LOW_ACCEPTED_SHARE, Acceptance, trust_warning
 
-from .conftest import CAND, REF, SIMPLE_TASK, echo_program, exited
+from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
 
 
 def campaign(spec: TaskSpec, reference: Callable[[Case], Outcome], **config: int) -> CampaignResult:
     """A campaign in which the candidate behaves exactly like ``reference``."""
-    executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: reference})
-    runner = SerialRunner(executor, REF, CAND)
-    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(**{"seed": 1, "budget": 300, **config})))
-    last = events[-1]
-    assert isinstance(last, Finished)
-    return last.result
+    return fake_campaign(spec, reference, reference, **config)[0]
 
 
 def always_fails(case: Case) -> Outcome:

@@ -9,30 +9,17 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.model import UNSTABLE_SHARE, CampaignResult, Case, Finished, Found, Outcome
+from fuzzdiff.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome
 from fuzzdiff.report import json_report, text_report
-from fuzzdiff.runner import SerialRunner
 from fuzzdiff.spec import TaskSpec
 
-from .conftest import CAND, REF, echo_program, exited
+from .conftest import echo_program, exited, fake_campaign
 
-
-def campaign(
-    spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome], **config: int
-) -> tuple[CampaignResult, list[object]]:
-    executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
-    runner = SerialRunner(executor, REF, CAND)
-    events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(**{"seed": 1, "budget": 300, **config})))
-    last = events[-1]
-    assert isinstance(last, Finished)
-    return last.result, events
+campaign = fake_campaign
 
 
 def random_program(case: Case) -> Outcome:

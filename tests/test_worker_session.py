@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzzdiff.model import Case, Program
+from fuzzdiff.model import Case, Outcome, Program
 from fuzzdiff.runner import PoolRunner, _run_side, _Workers
 from fuzzdiff.spec import DEFAULT_ENV, Limits
 
@@ -114,17 +114,22 @@ def test_a_worker_stops_mid_run_once_the_main_process_hangs_up(tmp_path: Path) -
         runner.close()
 
 
-def test_plain_runs_hold_no_capability() -> None:
-    """A plain-mode program runs as fuzzdiff's uid but with no capability: as root it
-    cannot read past file modes, chmod what is not its own or chown (so it can
-    neither read nor replace the reference cache's key)."""
-    probe = Program(argv=("/bin/sh", "-c", "grep CapEff /proc/self/status"), argv0="sh")
+def plain_pair(probe: Program) -> tuple[Outcome, Outcome]:
+    """``probe`` run as both sides of one empty case by a plain (unsandboxed) worker."""
     runner = PoolRunner(1, DEFAULT_ENV, Limits(), probe, probe)
     try:
         ((reference, candidate),) = runner.run_pairs([Case(argv=())])
     finally:
         runner.close()
-    for outcome in (reference, candidate):
+    return reference, candidate
+
+
+def test_plain_runs_hold_no_capability() -> None:
+    """A plain-mode program runs as fuzzdiff's uid but with no capability: as root it
+    cannot read past file modes, chmod what is not its own or chown (so it can
+    neither read nor replace the reference cache's key)."""
+    probe = Program(argv=("/bin/sh", "-c", "grep CapEff /proc/self/status"), argv0="sh")
+    for outcome in plain_pair(probe):
         assert outcome.stdout.split() == [b"CapEff:", b"0000000000000000"], outcome
 
 
@@ -146,10 +151,5 @@ TRACER = (
 
 def test_plain_runs_cannot_trace_their_worker_or_read_its_environment() -> None:
     probe = Program(argv=(sys.executable, "-c", TRACER), argv0=sys.executable)
-    runner = PoolRunner(1, DEFAULT_ENV, Limits(), probe, probe)
-    try:
-        ((reference, candidate),) = runner.run_pairs([Case(argv=())])
-    finally:
-        runner.close()
-    for outcome in (reference, candidate):
+    for outcome in plain_pair(probe):
         assert (outcome.exit_code, outcome.stdout) == (0, b""), outcome
