@@ -121,20 +121,23 @@ class ProcessCage:
             return False
 
     def sweep(self) -> int:
-        """Kill every process in the cage but this one; returns how many were killed."""
-        killed = 0
+        """Kill every process in the cage but this one; returns how many distinct
+        processes were sent the kill. A killed process stays listed until it has
+        finished exiting, which on a loaded machine can span several rounds: it is
+        signalled again but counted once."""
+        killed: set[int] = set()
         if self.alone():
-            return killed
+            return 0
         for _ in range(SWEEP_ROUNDS):
             others = [p for p in self.members() if p != self.me]
             if not others:
-                return killed
+                break
             for pid in others:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-                    killed += 1
+                    killed.add(pid)
             time.sleep(0.001)
-        return killed
+        return len(killed)
 
     def close(self) -> None:
         self.sweep()

@@ -82,6 +82,10 @@ MEMORY_PROCESSES = 2
 SANDBOX_MEMORY = 256 << 20
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The server runs on the interpreter itself, not a virtualenv's link to it: a
+# virtualenv inside a masked checkout is hidden with it (``-I -S`` ignore the
+# virtualenv anyway; the server needs only the standard library and the package).
+_SERVER_PYTHON = os.path.realpath(sys.executable)
 # Runs the server without the package's __init__ (which imports the whole
 # toolkit): a bare package module pointing at this directory.
 _BOOTSTRAP = (
@@ -187,7 +191,7 @@ def bwrap_args(
         "/",
     ]
     read_only = []
-    keep_package = False
+    keep_package = keep_python = False
     visible = None if root is None else [*root.binds, *exposed]
     for raw in masked_paths:
         path = os.path.realpath(raw)
@@ -201,8 +205,11 @@ def bwrap_args(
         elif os.path.exists(path):
             args += ["--ro-bind", "/dev/null", path]
         keep_package = keep_package or _under(_PACKAGE_DIR, [path])
+        keep_python = keep_python or _under(_SERVER_PYTHON, [path])
     if keep_package:  # the server's own code must stay visible
         args += ["--ro-bind", _PACKAGE_DIR, _PACKAGE_DIR]
+    if keep_python:  # and its interpreter (a copy in a virtualenv inside what is masked)
+        args += ["--ro-bind", _SERVER_PYTHON, _SERVER_PYTHON]
     for path in read_only:  # last: bwrap makes mount points in them first
         args += ["--remount-ro", path]
     if root is not None:  # the empty root is a tmpfs: nothing may be left on it between runs
@@ -215,7 +222,7 @@ def server_root() -> Root:
     """What the sandbox's server needs in an allowlisted root: the Python running
     fuzzdiff (its standard library, not its site-packages), fuzzdiff's own package,
     and the files every sandbox holds (``allowlist.always``)."""
-    python = needs([sys.executable], Allowlist(tools=()))
+    python = needs([_SERVER_PYTHON], Allowlist(tools=()))
     return python.union(always()).union(Root(binds=frozenset({_PACKAGE_DIR})))
 
 
@@ -530,7 +537,7 @@ class SandboxExecutor:
             "--seccomp",  # applied to the server, so to everything in the sandbox (see ``seccomp``)
             str(filter_fd),
             "--",
-            sys.executable,
+            _SERVER_PYTHON,
             "-I",
             "-S",
             "-c",

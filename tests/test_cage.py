@@ -45,3 +45,16 @@ def test_alone_only_when_nothing_else_is_in_the_cage() -> None:
     probe.close()
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.split() == ["[True,", "False,", "False,", "True,", "False]", "1", "True"]
+
+
+def test_sweep_counts_a_process_once_while_it_is_still_exiting(tmp_path, monkeypatch) -> None:
+    # On a loaded machine a killed process stays listed for a few rounds; it is
+    # signalled each round but is still one process.
+    cage = ProcessCage(tmp_path, tmp_path)
+    listings = iter([[cage.me, 4242], [cage.me, 4242], [cage.me, 4242, 4343], [cage.me]])
+    monkeypatch.setattr(cage, "alone", lambda: False)
+    monkeypatch.setattr(cage, "members", lambda: next(listings))
+    sent: list[int] = []
+    monkeypatch.setattr("fuzzdiff.cage.os.kill", lambda pid, sig: sent.append(pid))
+    assert cage.sweep() == 2
+    assert sent == [4242, 4242, 4242, 4343]
