@@ -32,9 +32,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fuzzdiff.api import fuzz_events, prepare
-from fuzzdiff.coverage import CoverageStats, coverage_events
-from fuzzdiff.engine import CampaignConfig
-from fuzzdiff.model import Event, Finished, Found
+from fuzzdiff.core.model import Event, Finished, Found
+from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.engine.coverage import CoverageStats, coverage_events
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = ROOT / "examples" / "base64" / "good.py"

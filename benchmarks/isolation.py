@@ -21,12 +21,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from fuzzdiff.execute import WORKDIR_PLACEHOLDER, Executor, LocalExecutor, _snapshot, _write_files, apply_limits
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_args
-from fuzzdiff.spec import Limits, load_task
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import Limits, load_task
+from fuzzdiff.run.execute import WORKDIR_PLACEHOLDER, Executor, LocalExecutor, apply_limits
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_args
+from fuzzdiff.run.scratch import snapshot, write_files
 
 
 class FreshBwrapExecutor:
@@ -40,7 +41,7 @@ class FreshBwrapExecutor:
     def run(self, program: Program, case: Case) -> Outcome:
         host = Path(tempfile.mkdtemp(prefix="fuzzdiff-bench-", dir="/dev/shm"))
         try:
-            _write_files(host, case.files)
+            write_files(host, case.files)
             work = os.fsdecode(WORKDIR_PLACEHOLDER)
             env = {**self.env, **dict(case.env), "HOME": work, "PWD": work, "TMPDIR": "/tmp"}
             cmd = [*self.base, "--bind", str(host), work, "--chdir", work]
@@ -60,7 +61,7 @@ class FreshBwrapExecutor:
                 signal=-code if code < 0 else None,
                 stdout=done.stdout,
                 stderr=done.stderr,
-                files=_snapshot(host),
+                files=snapshot(host),
                 wall_seconds=time.monotonic() - start,
             )
         finally:

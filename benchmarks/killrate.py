@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fuzzdiff.api import Setup, prepare
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.model import Case, Finished, Found, Outcome
-from fuzzdiff.mutate import GUIDANCE
-from fuzzdiff.runner import PoolRunner
+from fuzzdiff.core.model import Case, Finished, Found, Outcome
+from fuzzdiff.core.mutate import GUIDANCE
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.run.runner import PoolRunner
 
 HERE = Path(__file__).resolve().parent
 BUGS = HERE / "bugs"

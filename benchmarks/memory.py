@@ -24,11 +24,11 @@ from pathlib import Path
 import psutil
 
 from fuzzdiff.api import fuzz_events, prepare
-from fuzzdiff.engine import CampaignConfig
-from fuzzdiff.model import Finished, Progress
-from fuzzdiff.mutate import parse_guidance
-from fuzzdiff.program import reference_program
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.model import Finished, Progress
+from fuzzdiff.core.mutate import parse_guidance
+from fuzzdiff.core.spec import load_task
+from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.run.program import reference_program
 
 
 def mib(n: int) -> float:

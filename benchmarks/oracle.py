@@ -16,9 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fuzzdiff.oracle import score
-from fuzzdiff.program import reference_program
-from fuzzdiff.spec import load_task, shipped_tasks
+from fuzzdiff.core.spec import load_task, shipped_tasks
+from fuzzdiff.oracle.scoring import score
+from fuzzdiff.run.program import reference_program
 
 WRAPPER = '#!/bin/sh\nexec {prog} "$@"\n'
 BUGGY = '#!/bin/sh\n{prog} "$@"\nrc=$?\nfor a in "$@"; do case "$a" in --*) printf x; break;; esac; done\nexit $rc\n'

@@ -21,14 +21,14 @@ import os
 import time
 from pathlib import Path
 
-from fuzzdiff.execute import Executor, LocalExecutor
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case, Outcome, Program
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.pyfork import PythonForkLauncher
-from fuzzdiff.runner import Isolation, PoolRunner
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_available
-from fuzzdiff.spec import Limits, load_task
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import Limits, load_task
+from fuzzdiff.run.execute import Executor, LocalExecutor
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.run.pyfork import PythonForkLauncher
+from fuzzdiff.run.runner import Isolation, PoolRunner
+from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,11 +29,11 @@ import time
 from pathlib import Path
 
 from fuzzdiff.api import Setup, fuzz_events, prepare
-from fuzzdiff.artifacts import write_artifacts
-from fuzzdiff.engine import CampaignConfig
-from fuzzdiff.model import CampaignResult, Finding, Finished
-from fuzzdiff.report import inline, shell_argv
-from fuzzdiff.spec import TaskSpec, load_task, shipped_tasks
+from fuzzdiff.core.model import CampaignResult, Finding, Finished
+from fuzzdiff.core.report import inline, shell_argv
+from fuzzdiff.core.spec import TaskSpec, load_task, shipped_tasks
+from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.store.artifacts import write_artifacts
 
 #: name -> (how to list its tools, command prefix)
 IMPLEMENTATIONS = {

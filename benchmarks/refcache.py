@@ -18,9 +18,9 @@ import tempfile
 import timeit
 from pathlib import Path
 
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.refcache import DiskReferenceCache
-from fuzzdiff.spec import parse_task
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import parse_task
+from fuzzdiff.store.refcache import DiskReferenceCache
 
 TASK = {"name": "bench", "program": "cat", "operands": {"min": 0, "max": 1, "kinds": ["file"]}}
 

@@ -17,13 +17,13 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from fuzzdiff.corpus import load_corpus
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.model import Case, Outcome, Program
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.replay import replay
-from fuzzdiff.runner import default_jobs
-from fuzzdiff.spec import Limits, load_task, shipped_tasks
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import Limits, load_task, shipped_tasks
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.run.runner import default_jobs
+from fuzzdiff.store.corpus import load_corpus
+from fuzzdiff.store.replay import replay
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.api import fuzz
-from fuzzdiff.codec import encode_case, encode_divergence
-from fuzzdiff.oracle import score
+from fuzzdiff.core.codec import encode_case, encode_divergence
+from fuzzdiff.oracle.scoring import score
 
 HERE = Path(__file__).resolve().parent
 TIMINGS = {"seconds"}
@@ -44,12 +44,12 @@ def _campaign(task: str, candidate: str, budget: int, seed: int) -> dict[str, An
         "novel": [encode_case(c) for c, _ in result.novel],
         "findings": [
             {
-                "index": f.index,
+                "index": f.found_at,
                 "via": f.via,
                 "original": encode_case(f.original.case),
                 "minimal": encode_divergence(f.divergence),
                 "fingerprint": repr(f.divergence.fingerprint),
-                "proposals": f.proposals,
+                "proposals": f.shrink_proposals,
                 "confirmed": f.confirmed,
                 "unstable": list(f.unstable),
             }

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 from fuzzdiff.api import fuzz_events, prepare
-from fuzzdiff.engine import CampaignConfig
-from fuzzdiff.model import CampaignResult, Finished
-from fuzzdiff.program import reference_program
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.model import CampaignResult, Finished
+from fuzzdiff.core.spec import load_task
+from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.run.program import reference_program
 
 REPO = Path(__file__).resolve().parent.parent
 MODES = {"plain": (False, False), "sandbox": (True, False), "masked": (True, True)}

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fuzzdiff.oracle import Candidate, score
+from fuzzdiff.oracle.scoring import Candidate, score
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "base64"
 
@@ -51,7 +51,7 @@ def local(cands: list[Candidate], budget: int, jobs: int | None) -> list[float |
 
 
 def through_ray(cands: list[Candidate], budget: int) -> tuple[list[float | None], float]:
-    from fuzzdiff.distributed import RayScorer
+    from fuzzdiff.oracle.distributed import RayScorer
 
     start = time.monotonic()
     scorer = RayScorer(jobs=1)
@@ -66,8 +66,8 @@ def through_ray(cands: list[Candidate], budget: int) -> tuple[list[float | None]
 def through_http(cands: list[Candidate], budget: int, slots: int) -> list[float | None]:
     import uvicorn
 
-    from fuzzdiff.client import Client
-    from fuzzdiff.serve import ServiceConfig, create_app
+    from fuzzdiff.oracle.client import Client
+    from fuzzdiff.oracle.serve import ServiceConfig, create_app
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fuzzdiff.scratch import SnapshotBounds, remove_tree, snapshot
+from fuzzdiff.run.scratch import SnapshotBounds, remove_tree, snapshot
 
 
 def empty(path: Path) -> None:

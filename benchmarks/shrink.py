@@ -24,11 +24,11 @@ from functools import partial
 from pathlib import Path
 
 from fuzzdiff.api import prepare
-from fuzzdiff.codec import DecodeError, decode_case, encode_case
-from fuzzdiff.engine import CampaignConfig, Judge, run_campaign, spellings
-from fuzzdiff.model import Case, Divergence, Fingerprint, Finished
-from fuzzdiff.runner import PoolRunner
-from fuzzdiff.shrink import Shrinker
+from fuzzdiff.core.codec import DecodeError, decode_case, encode_case
+from fuzzdiff.core.model import Case, Divergence, Fingerprint, Finished
+from fuzzdiff.core.shrink import Shrinker
+from fuzzdiff.engine.campaign import CampaignConfig, Judge, run_campaign, spellings
+from fuzzdiff.run.runner import PoolRunner
 
 BUGS = {
     "option": '#!/bin/sh\n{prog} "$@"\nrc=$?\n'

@@ -41,12 +41,12 @@ from collections.abc import Sequence
 
 import psutil
 
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case, Finished
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.runner import Meanwhile, Pair, PoolRunner
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case, Finished
+from fuzzdiff.core.spec import load_task
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.run.runner import Meanwhile, Pair, PoolRunner
 
 
 class Recording:

@@ -17,7 +17,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.spec import load_task
 
 BUGS = Path(__file__).resolve().parent / "bugs"
 

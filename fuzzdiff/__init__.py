@@ -5,14 +5,12 @@ command; it generates inputs, runs both in private directories, compares every
 observable channel and shrinks any divergence to a small counterexample.
 """
 
-from .api import fuzz, prepare
-from .codec import decode_case, decode_outcome, encode_case, encode_outcome
-from .compare import compare, normalise
-from .engine import CampaignConfig, run_campaign
-from .errors import CaseFileError, ProgramError, SpecError, UserError
-from .execute import Executor, FunctionExecutor, LocalExecutor
-from .generate import case_strategy, generate_cases
-from .model import (
+from fuzzdiff.api import fuzz, prepare
+from fuzzdiff.core.codec import decode_case, decode_outcome, encode_case, encode_outcome
+from fuzzdiff.core.compare import compare, normalise
+from fuzzdiff.core.errors import CaseFileError, ProgramError, SpecError, UserError
+from fuzzdiff.core.generate import case_strategy, generate_cases
+from fuzzdiff.core.model import (
     CampaignResult,
     Case,
     Divergence,
@@ -27,11 +25,12 @@ from .model import (
     Shrunk,
     Termination,
 )
-from .runner import PoolRunner, SerialRunner
-from .shrink import Shrinker
-from .spec import TaskSpec, load_task, parse_task
-
-__version__ = "0.1.0"
+from fuzzdiff.core.shrink import Shrinker
+from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
+from fuzzdiff.core.version import __version__ as __version__
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.run.execute import Executor, FunctionExecutor, LocalExecutor
+from fuzzdiff.run.runner import PoolRunner, SerialRunner
 
 __all__ = [
     "CampaignConfig",

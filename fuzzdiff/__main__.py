@@ -1,6 +1,6 @@
 """``python -m fuzzdiff`` runs the command line."""
 
-from .cli import main
+from fuzzdiff.cli import main
 
 if __name__ == "__main__":
     main()

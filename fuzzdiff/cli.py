@@ -27,29 +27,29 @@ from typing import Annotated, NoReturn, ParamSpec
 import click
 import typer
 
-from .api import Setup, fuzz_events, minimize_case, prepare
-from .artifacts import read_case_file, write_artifacts, write_atomic
-from .corpus import CorpusWriter, load_corpus
-from .corpus import reduce as reduce_corpus
-from .corpus import stats as corpus_figures
-from .coverage import CoverageStats, check_coverage, coverage_events
-from .engine import CampaignConfig
-from .errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
-from .execute import LocalExecutor
-from .generate import generate_cases
-from .landlock import undumpable
-from .mine import mine_task, task_toml
-from .model import CampaignResult, Finished, Found, Progress, Shrunk
-from .mutate import GUIDANCE, parse_guidance
-from .oracle import POLICIES
-from .oracle import score as oracle_score
-from .paths import data_home
-from .replay import junit_xml, replay_json, replay_text
-from .replay import record as run_record
-from .replay import replay as run_replay
-from .report import JSON_VERSION, json_report, launch_summary, text_report
-from .runner import default_jobs
-from .spec import TaskSpec, load_task, parse_task, shipped_tasks
+from fuzzdiff.api import Setup, fuzz_events, minimize_case, prepare
+from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import CampaignResult, Finished, Found, Progress, Shrunk
+from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
+from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text_report
+from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, shipped_tasks
+from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
+from fuzzdiff.factory.mine import mine_task, task_toml
+from fuzzdiff.oracle.scoring import POLICIES
+from fuzzdiff.oracle.scoring import score as oracle_score
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.landlock import undumpable
+from fuzzdiff.run.paths import data_home
+from fuzzdiff.run.runner import default_jobs
+from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atomic
+from fuzzdiff.store.corpus import CorpusWriter, load_corpus
+from fuzzdiff.store.corpus import reduce as reduce_corpus
+from fuzzdiff.store.corpus import stats as corpus_figures
+from fuzzdiff.store.replay import junit_xml, replay_json, replay_text
+from fuzzdiff.store.replay import record as run_record
+from fuzzdiff.store.replay import replay as run_replay
 
 app = typer.Typer(
     add_completion=False,
@@ -65,7 +65,7 @@ def version_text() -> str:
     own ``__version__``), where it is imported from, and the Python running it."""
     from importlib import metadata
 
-    from . import __version__
+    from fuzzdiff.core.version import __version__
 
     try:
         version = metadata.version("fuzzdiff")
@@ -558,7 +558,7 @@ def score(
         _fail(str(exc))
     failed = False
     if use_ray or ray_address is not None:
-        from .distributed import score_ray  # Ray is an optional extra: imported only when asked for
+        from fuzzdiff.oracle.distributed import score_ray  # Ray is an optional extra: imported only when asked for
 
         if not no_pool:
             typer.echo("fuzzdiff: note: --ray scores without the shared pool (as --no-pool does locally)", err=True)
@@ -634,7 +634,7 @@ def serve(
 ) -> None:
     """Serve the reward oracle over HTTP: GET /health, POST /score (see README)."""
     try:
-        from .serve import ServiceConfig, run
+        from fuzzdiff.oracle.serve import ServiceConfig, run
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in SERVE_EXTRA:
             raise

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import fuzzdiff.sandbox
-from fuzzdiff.engine import CampaignConfig, Judge, run_campaign
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.landlock import abi
-from fuzzdiff.model import CampaignResult, Case, Finished, Outcome, Program, Termination
-from fuzzdiff.runner import SerialRunner
-from fuzzdiff.spec import TaskSpec, parse_task
+import fuzzdiff.run.sandbox
+from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome, Program, Termination
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.engine.campaign import CampaignConfig, Judge, run_campaign
+from fuzzdiff.run.execute import FunctionExecutor
+from fuzzdiff.run.landlock import abi
+from fuzzdiff.run.runner import SerialRunner
 
 REF = Program(argv=("/fake/ref",), argv0="prog")
 CAND = Program(argv=("/fake/cand",), argv0="prog")
@@ -73,12 +73,12 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """The sandbox, and the Landlock fallback where bubblewrap cannot start (forced
     by making bubblewrap look unavailable); skipped where the machine has neither."""
     chosen: str = request.param
-    if chosen == "bubblewrap" and not fuzzdiff.sandbox.bwrap_available():
+    if chosen == "bubblewrap" and not fuzzdiff.run.sandbox.bwrap_available():
         pytest.skip("bubblewrap cannot start a sandbox here")
     if chosen == "landlock":
         if abi() < 1:
             pytest.skip("the kernel has no Landlock")
-        monkeypatch.setattr(fuzzdiff.sandbox, "bwrap_available", lambda: False)
+        monkeypatch.setattr(fuzzdiff.run.sandbox, "bwrap_available", lambda: False)
     return chosen
 
 

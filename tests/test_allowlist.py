@@ -1,4 +1,4 @@
-"""The candidate's sandbox is built by allowlist (``fuzzdiff.allowlist``).
+"""The candidate's sandbox is built by allowlist (``fuzzdiff.run.allowlist``).
 
 Unit tests check what a command is found to need; the end-to-end tests score
 candidates that look for anything beyond that (another program that implements
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-import fuzzdiff.sandbox
-from fuzzdiff.allowlist import Allowlist, Root, needs, resolve, shebang
-from fuzzdiff.oracle import Candidate, score
+import fuzzdiff.run.sandbox
+from fuzzdiff.oracle.scoring import Candidate, score
+from fuzzdiff.run.allowlist import Allowlist, Root, needs, resolve, shebang
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "examples" / "base64" / "good.py"
@@ -254,7 +254,7 @@ def test_fuzz_with_a_masked_sandbox_shows_the_walker_nothing(tmp_path: Path, mon
     import json
     import subprocess
 
-    if not fuzzdiff.sandbox.bwrap_available():
+    if not fuzzdiff.run.sandbox.bwrap_available():
         pytest.skip("bubblewrap cannot start a sandbox here")
     port = tmp_path / "walker.py"
     port.write_text(_python_port(WALKER))

@@ -9,14 +9,14 @@ import textwrap
 
 import pytest
 
-from fuzzdiff.cage import ProcessCage
+from fuzzdiff.run.cage import ProcessCage
 
 # Run in a fresh, single-threaded interpreter: the cage takes in every thread of
 # the process that makes it, and a test runner may have threads of its own.
 PROBE = textwrap.dedent(
     """
     import os, subprocess, time
-    from fuzzdiff.cage import ProcessCage
+    from fuzzdiff.run.cage import ProcessCage
 
     cage = ProcessCage.create(8)
     seen = [cage.alone()]
@@ -55,6 +55,6 @@ def test_sweep_counts_a_process_once_while_it_is_still_exiting(tmp_path, monkeyp
     monkeypatch.setattr(cage, "alone", lambda: False)
     monkeypatch.setattr(cage, "members", lambda: next(listings))
     sent: list[int] = []
-    monkeypatch.setattr("fuzzdiff.cage.os.kill", lambda pid, sig: sent.append(pid))
+    monkeypatch.setattr("fuzzdiff.run.cage.os.kill", lambda pid, sig: sent.append(pid))
     assert cage.sweep() == 2
     assert sent == [4242, 4242, 4242, 4343]

@@ -222,7 +222,7 @@ def test_replay_of_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_sandboxed_campaign_with_the_reference_masked(buggy: Path) -> None:
     """In the sandbox, a wrapper that execs the hidden reference can no longer pass for it."""
-    from fuzzdiff.sandbox import bwrap_available
+    from fuzzdiff.run.sandbox import bwrap_available
 
     if not bwrap_available():
         pytest.skip("bubblewrap cannot start here")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzdiff.codec import (
+from fuzzdiff.core.codec import (
     DecodeError,
     decode_bytes,
     decode_case,
@@ -19,8 +19,8 @@ from fuzzdiff.codec import (
     encode_divergence,
     encode_outcome,
 )
-from fuzzdiff.compare import fingerprint
-from fuzzdiff.model import Case, Divergence, Outcome, Termination
+from fuzzdiff.core.compare import fingerprint
+from fuzzdiff.core.model import Case, Divergence, Outcome, Termination
 
 names = st.binary(min_size=1, max_size=12).filter(lambda n: b"/" not in n and b"\x00" not in n)
 cases = st.builds(

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fuzzdiff.codec import DecodeError, decode_case, decode_outcome, encode_case, encode_outcome
-from fuzzdiff.corpus import CorpusWriter, load_corpus
-from fuzzdiff.model import Case, Outcome, Termination
-from fuzzdiff.spec import parse_task
+from fuzzdiff.core.codec import DecodeError, decode_case, decode_outcome, encode_case, encode_outcome
+from fuzzdiff.core.model import Case, Outcome, Termination
+from fuzzdiff.core.spec import parse_task
+from fuzzdiff.store.corpus import CorpusWriter, load_corpus
 
 from .conftest import REF, SIMPLE_TASK
 

@@ -7,9 +7,9 @@ import dataclasses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzdiff.compare import compare, differing_channels, normalise
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.spec import CompareSpec, Replacement
+from fuzzdiff.core.compare import compare, differing_channels, normalise
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import CompareSpec, Replacement
 
 from .conftest import exited
 from .test_codec import outcomes

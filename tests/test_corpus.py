@@ -14,8 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzdiff.compare import fingerprint
-from fuzzdiff.corpus import (
+from fuzzdiff.core.compare import fingerprint
+from fuzzdiff.core.errors import CaseFileError, UserError
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case, Fingerprint, Outcome, Program
+from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
+from fuzzdiff.run.execute import FunctionExecutor, LocalExecutor
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.store.corpus import (
     CASES_DIR,
     MANIFEST,
     CorpusWriter,
@@ -28,12 +34,7 @@ from fuzzdiff.corpus import (
     reference_fingerprint,
     stats,
 )
-from fuzzdiff.errors import CaseFileError, UserError
-from fuzzdiff.execute import FunctionExecutor, LocalExecutor
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case, Fingerprint, Outcome, Program
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.replay import (
+from fuzzdiff.store.replay import (
     check_case,
     corpus_params,
     junit_names,
@@ -42,7 +43,6 @@ from fuzzdiff.replay import (
     replay,
     replay_json,
 )
-from fuzzdiff.spec import TaskSpec, load_task, parse_task
 
 from .conftest import CAND, REF, SIMPLE_TASK, echo_program, exited
 from .test_codec import cases, outcomes

@@ -1,4 +1,4 @@
-"""Coverage-guided mode (``fuzzdiff fuzz --coverage``, ``fuzzdiff.coverage``).
+"""Coverage-guided mode (``fuzzdiff fuzz --coverage``, ``fuzzdiff.engine.coverage``).
 
 The planted bug in ``tests/coverage/cat_planted.py`` (a Python ``cat -u``) needs
 ``-u`` and standard input starting with the four bytes "QZ!?": random
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import prepare
-from fuzzdiff.coverage import CoverageStats, Harness, python_targets
-from fuzzdiff.errors import UserError
-from fuzzdiff.generate import case_from_bytes
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.generate import case_from_bytes
+from fuzzdiff.core.spec import load_task
+from fuzzdiff.engine.coverage import CoverageStats, Harness, python_targets
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 needs_atheris = pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="the coverage extra")
@@ -165,9 +165,9 @@ sys.stdout.buffer.write(data)
 def test_every_way_a_run_ends_leaves_its_coverage(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from fuzzdiff.coverage_harness import Harness as Runner
-    from fuzzdiff.coverage_harness import HarnessConfig, Target
-    from fuzzdiff.model import Case
+    from fuzzdiff.core.model import Case
+    from fuzzdiff.engine.coverage_harness import Harness as Runner
+    from fuzzdiff.engine.coverage_harness import HarnessConfig, Target
 
     script = tmp_path / "hostile.py"
     script.write_text(HOSTILE)

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import fuzz, prepare
-from fuzzdiff.artifacts import write_artifacts
-from fuzzdiff.engine import Judge
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case
-from fuzzdiff.program import reference_program
-from fuzzdiff.runner import SerialRunner
-from fuzzdiff.spec import TaskSpec, load_task, shipped_tasks
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case
+from fuzzdiff.core.spec import TaskSpec, load_task, shipped_tasks
+from fuzzdiff.engine.campaign import Judge
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.program import reference_program
+from fuzzdiff.run.runner import SerialRunner
+from fuzzdiff.store.artifacts import write_artifacts
 
 CANDIDATES = Path(__file__).parent / "candidates"
 BUDGET = 2000

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.model import CampaignResult, Case, Finished, Found, Outcome, Progress, Shrunk
-from fuzzdiff.runner import SerialRunner
-from fuzzdiff.spec import TaskSpec
+from fuzzdiff.core.model import CampaignResult, Case, Finished, Found, Outcome, Progress, Shrunk
+from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.run.execute import FunctionExecutor
+from fuzzdiff.run.runner import SerialRunner
 
 from .conftest import CAND, REF, echo_program, exited, fake_campaign
 
@@ -111,7 +111,7 @@ def test_nondeterministic_reference_is_never_blamed_on_the_candidate(spec: TaskS
 def test_report_names_flaky_and_unstable_findings(spec: TaskSpec) -> None:
     from dataclasses import replace
 
-    from fuzzdiff.report import text_report
+    from fuzzdiff.core.report import text_report
 
     def cand(case: Case) -> Outcome:
         out = echo_program(case)
@@ -127,7 +127,7 @@ def test_report_names_flaky_and_unstable_findings(spec: TaskSpec) -> None:
 
 
 def test_recent_keys_forget_the_oldest_beyond_their_limit() -> None:
-    from fuzzdiff.engine import RecentKeys
+    from fuzzdiff.engine.campaign import RecentKeys
 
     keys = RecentKeys(limit=3)
     for k in ["a", "b", "a", "c", "d"]:
@@ -146,7 +146,7 @@ def test_recent_keys_match_a_plain_model(limit: int) -> None:
     import random
     from collections import OrderedDict
 
-    from fuzzdiff.engine import RecentKeys
+    from fuzzdiff.engine.campaign import RecentKeys
 
     rng = random.Random(limit)
     keys = RecentKeys(limit=limit)
@@ -166,7 +166,7 @@ def test_recent_keys_match_a_plain_model(limit: int) -> None:
 
 
 def test_signatures_keep_the_first_ones_up_to_their_limit() -> None:
-    from fuzzdiff.engine import Signatures
+    from fuzzdiff.engine.campaign import Signatures
 
     sigs = Signatures(limit=3)
     huge = ("exit:1", b"x" * (1 << 20))  # a signature may hold a whole stderr line
@@ -178,7 +178,7 @@ def test_signatures_keep_the_first_ones_up_to_their_limit() -> None:
 
 
 def test_novel_keeps_the_first_cases_that_fit_its_count_and_bytes() -> None:
-    from fuzzdiff.engine import Novel
+    from fuzzdiff.engine.campaign import Novel
 
     novel = Novel(limit=3, max_bytes=100)
     cases = [Case(argv=(bytes([97 + i]),)) for i in range(6)]  # 2 bytes each
@@ -189,8 +189,8 @@ def test_novel_keeps_the_first_cases_that_fit_its_count_and_bytes() -> None:
 
 
 def test_guide_pool_is_bounded_in_parents_and_bytes(spec: TaskSpec, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fuzzdiff import engine
-    from fuzzdiff.mutate import GUIDANCE, MAX_DATA
+    from fuzzdiff.core.mutate import GUIDANCE, MAX_DATA
+    from fuzzdiff.engine import campaign as engine
 
     guide = engine.Guide(spec, 1, frozenset(GUIDANCE))
     for i in range(engine.POOL_LIMIT + 100):  # small parents: the count binds
@@ -213,7 +213,7 @@ def test_campaign_with_endless_new_behaviours_stays_within_its_caps(
 ) -> None:
     """A reference whose every case is a new behaviour (a distinct first stderr
     line) with large output: behaviours, novel cases and the pool stop at their caps."""
-    from fuzzdiff import engine
+    from fuzzdiff.engine import campaign as engine
 
     for name, value in {"SIGNATURES": 40, "NOVEL_LIMIT": 25, "NOVEL_BYTES": 1 << 20, "POOL_LIMIT": 30}.items():
         monkeypatch.setattr(engine, name, value)
@@ -243,7 +243,7 @@ def test_campaign_with_endless_new_behaviours_stays_within_its_caps(
 
 
 def test_pair_cache_is_bounded_in_pairs_and_bytes() -> None:
-    from fuzzdiff.runner import CACHE_BYTES, _Cache
+    from fuzzdiff.run.runner import CACHE_BYTES, _Cache
 
     cache = _Cache(size=10, max_bytes=1000)
     big = exited(0, stdout=b"x" * 298)  # a pair of these with a 2-byte case costs 600

@@ -15,18 +15,18 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzzdiff import spec
-from fuzzdiff.errors import CaseFileError, ProgramError
-from fuzzdiff.execute import (
+from fuzzdiff.core import spec
+from fuzzdiff.core.errors import CaseFileError, ProgramError
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.run.execute import (
     WORKDIR_PLACEHOLDER,
     FunctionExecutor,
     LaunchLost,
     LocalExecutor,
-    _remove_tree,
+    remove_tree,
     resolve_executable,
 )
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.spec import Limits
 
 SH = "/bin/sh"
 PYTHON = sys.executable
@@ -453,7 +453,7 @@ def test_failed_removal_never_touches_the_root(tmp_path: Path, monkeypatch: pyte
         real_rmdir(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "rmdir", stubborn_rmdir)
-    _remove_tree(base)
+    remove_tree(base)
     assert stat.S_IMODE(root.stat().st_mode) == 0o1777
 
 
@@ -701,7 +701,7 @@ HOSTILE_LEFTOVERS = [
 
 @pytest.fixture
 def caged_executor(tmp_path: Path) -> Iterator[LocalExecutor]:
-    from fuzzdiff.cage import ProcessCage
+    from fuzzdiff.run.cage import ProcessCage
 
     cage = ProcessCage.create(LIMITS.processes)
     if cage is None:
@@ -733,7 +733,7 @@ def test_caged_executor_reuses_its_directory(caged_executor: LocalExecutor, tmp_
 
 
 def test_sweep_removes_directories_whose_creator_is_gone(tmp_path: Path) -> None:
-    from fuzzdiff.execute import SCRATCH_PREFIX, new_scratch, sweep_scratch
+    from fuzzdiff.run.execute import SCRATCH_PREFIX, new_scratch, sweep_scratch
 
     live = new_scratch(str(tmp_path))
     dead = tmp_path / f"{SCRATCH_PREFIX}dead"
@@ -781,7 +781,7 @@ def test_remove_tree_removes_a_link_not_its_target(tmp_path: Path) -> None:
     (target / "f").write_bytes(b"x")
     link = tmp_path / "link"
     link.symlink_to(target)
-    _remove_tree(link)
+    remove_tree(link)
     assert not link.exists() and not link.is_symlink()
     assert (target / "f").read_bytes() == b"x" and stat.S_IMODE(target.stat().st_mode) == 0o755
 
@@ -862,7 +862,7 @@ def test_cage_is_swept_when_a_run_fails_midway(tmp_path: Path, monkeypatch: pyte
     left it."""
     import select
 
-    from fuzzdiff import execute
+    from fuzzdiff.run import execute
 
     real = select.poll
 

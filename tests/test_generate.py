@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from fuzzdiff.generate import generate_batch, generate_cases
-from fuzzdiff.model import Case
-from fuzzdiff.spec import TaskSpec, load_task
+from fuzzdiff.core.generate import generate_batch, generate_cases
+from fuzzdiff.core.model import Case
+from fuzzdiff.core.spec import TaskSpec, load_task
 
 
 def test_same_seed_same_cases(spec: TaskSpec) -> None:
@@ -56,8 +56,8 @@ def test_seed_is_independent_of_loaded_modules() -> None:
         "import sys\n"
         "if sys.argv[1] == 'extra':\n"
         "    import fuzzdiff.cli, json, email, csv\n"
-        "from fuzzdiff.spec import load_task\n"
-        "from fuzzdiff.generate import generate_cases\n"
+        "from fuzzdiff.core.spec import load_task\n"
+        "from fuzzdiff.core.generate import generate_cases\n"
         "print(''.join(c.key() for c in generate_cases(load_task('base64'), 7, 300)))\n"
     )
     outs = {
@@ -74,7 +74,7 @@ def test_batch_is_deterministic() -> None:
 
 
 def test_one_of_and_requires_make_most_cases_valid() -> None:
-    from fuzzdiff.spec import parse_task
+    from fuzzdiff.core.spec import parse_task
 
     spec = parse_task(
         {
@@ -104,8 +104,8 @@ def test_one_of_and_requires_make_most_cases_valid() -> None:
 def test_constraints_must_name_declared_options() -> None:
     import pytest
 
-    from fuzzdiff.errors import SpecError
-    from fuzzdiff.spec import parse_task
+    from fuzzdiff.core.errors import SpecError
+    from fuzzdiff.core.spec import parse_task
 
     with pytest.raises(SpecError, match="'x' named in one_of"):
         parse_task({"name": "t", "program": "p", "options": [{"short": "a"}], "generate": {"one_of": [["a", "x"]]}})
@@ -114,7 +114,7 @@ def test_constraints_must_name_declared_options() -> None:
 def test_hypothesis_strategy_reads_the_same_grammar(spec: TaskSpec) -> None:
     from hypothesis import given, settings
 
-    from fuzzdiff.generate import case_strategy
+    from fuzzdiff.core.generate import case_strategy
 
     seen: list[Case] = []
 
@@ -132,7 +132,7 @@ def test_hypothesis_strategy_reads_the_same_grammar(spec: TaskSpec) -> None:
 def test_bytes_spell_cases_and_small_edits_make_small_changes(spec: TaskSpec) -> None:
     import random
 
-    from fuzzdiff.generate import case_from_bytes
+    from fuzzdiff.core.generate import case_from_bytes
 
     empty = case_from_bytes(spec, b"")
     assert empty == case_from_bytes(spec, b"")

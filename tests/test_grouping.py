@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fuzzdiff.model import CampaignResult, Case, Divergence, Finding, Fingerprint, Outcome
-from fuzzdiff.mutate import OptionReader
-from fuzzdiff.report import json_report, text_report
-from fuzzdiff.spec import TaskSpec, parse_task
-from fuzzdiff.triage import group_findings, root_cause
+from fuzzdiff.core.model import CampaignResult, Case, Divergence, Finding, Fingerprint, Outcome
+from fuzzdiff.core.mutate import OptionReader
+from fuzzdiff.core.report import json_report, text_report
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.core.triage import group_findings, root_cause
 
 from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
 

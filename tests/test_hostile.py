@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from fuzzdiff.cage import ProcessCage
-from fuzzdiff.model import Case, Program, Termination
-from fuzzdiff.runner import PoolRunner
-from fuzzdiff.spec import DEFAULT_ENV, Limits
+from fuzzdiff.core.model import Case, Program, Termination
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits
+from fuzzdiff.run.cage import ProcessCage
+from fuzzdiff.run.runner import PoolRunner
 
 from .conftest import host_processes
 

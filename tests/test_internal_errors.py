@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fuzzdiff import cli
-from fuzzdiff.errors import EXIT_INTERNAL, UserError, describe
+from fuzzdiff.core.errors import EXIT_INTERNAL, UserError, describe
 
 ROOT = Path(__file__).resolve().parent.parent
 _DATA_HOME = tempfile.mkdtemp(prefix="fuzzdiff-test-data-")
@@ -24,12 +24,12 @@ FUZZ = ("fuzz", "base64", "--budget", "10", "--seed", "1")
 #: campaign, in the main process, after the workers have run cases.
 BROKEN_ENGINE = """
 import sys
-import fuzzdiff.engine
+import fuzzdiff.engine.campaign
 
 def broken(*args, **kwargs):
     raise RuntimeError("injected failure\\nover two lines")
 
-fuzzdiff.engine.compare = broken
+fuzzdiff.engine.campaign.compare = broken
 from fuzzdiff.cli import main
 sys.argv = ["fuzzdiff", *sys.argv[1:]]
 main()

@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
-from fuzzdiff.errors import ProgramError
-from fuzzdiff.mine import mine_operands, mine_options, mine_task, task_toml
-from fuzzdiff.spec import parse_task
+from fuzzdiff.core.errors import ProgramError
+from fuzzdiff.core.spec import parse_task
+from fuzzdiff.factory.mine import mine_operands, mine_options, mine_task, task_toml
 
 GNU_HELP = """Usage: frob [OPTION]... [FILE]...
 Frobnicate FILEs.
@@ -76,6 +76,6 @@ def test_multi_call_binary_is_called_by_its_applet_name() -> None:
     raw = mine_task(["busybox", "sort"])
     assert (raw["name"], raw["program"], raw["argv0"]) == ("sort", "busybox", "sort")
     spec = parse_task(tomllib.loads(task_toml(raw)), "<test>")
-    from fuzzdiff.program import reference_program
+    from fuzzdiff.run.program import reference_program
 
     assert reference_program(spec).argv0 == "sort"

@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import pickle
 
-from fuzzdiff.model import Case, Outcome, Termination
+from fuzzdiff.core.model import Case, Outcome, Termination
 
 
 def test_every_field_of_a_case_and_an_outcome_survives_pickling() -> None:

@@ -10,13 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzzdiff.codec import decode_case, encode_case
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.errors import UserError
-from fuzzdiff.execute import FunctionExecutor
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import CampaignResult, Case, Finished, Outcome
-from fuzzdiff.mutate import (
+from fuzzdiff.core.codec import decode_case, encode_case
+from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome
+from fuzzdiff.core.mutate import (
     GUIDANCE,
     MAX_ARGV,
     MAX_DATA,
@@ -27,8 +25,10 @@ from fuzzdiff.mutate import (
     make_boundary,
     parse_guidance,
 )
-from fuzzdiff.runner import Meanwhile, Pair, SerialRunner
-from fuzzdiff.spec import TaskSpec, parse_task
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.run.execute import FunctionExecutor
+from fuzzdiff.run.runner import Meanwhile, Pair, SerialRunner
 
 from .conftest import CAND, REF, SIMPLE_TASK, exited
 
@@ -226,7 +226,7 @@ def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(
     """A batch runs this window's mutants and the next window's fresh cases, so the
     workers need not wait while mutants are made; yet each window's mutants are
     made only once every case before them is judged (no lag in feedback)."""
-    from fuzzdiff import engine
+    from fuzzdiff.engine import campaign as engine
 
     log: list[tuple[str, int]] = []
     observed = 0
@@ -272,8 +272,8 @@ def test_guidance_keeps_the_budget_and_distinct_cases(spec: TaskSpec) -> None:
 
 
 def test_option_reader_reads_argv_as_getopt_does() -> None:
-    from fuzzdiff.mutate import OptionReader
-    from fuzzdiff.spec import load_task
+    from fuzzdiff.core.mutate import OptionReader
+    from fuzzdiff.core.spec import load_task
 
     read = OptionReader(load_task("cut")).names
     assert read([b"-s", b"--output-delimiter=:", b"--comp", b"-f1"]) == (
@@ -293,8 +293,8 @@ def test_option_reader_reads_argv_as_getopt_does() -> None:
 def test_merge_adds_the_other_cases_options_with_their_values() -> None:
     import random
 
-    from fuzzdiff.mutate import OptionReader, make_merge
-    from fuzzdiff.spec import load_task
+    from fuzzdiff.core.mutate import OptionReader, make_merge
+    from fuzzdiff.core.spec import load_task
 
     reader = OptionReader(load_task("cut"))
     merge = make_merge(reader)

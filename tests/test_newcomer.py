@@ -15,16 +15,24 @@ from pathlib import Path
 import pytest
 
 import fuzzdiff
-from fuzzdiff.artifacts import write_artifacts
-from fuzzdiff.corpus import StoredCase
-from fuzzdiff.errors import ProgramError, SpecError
-from fuzzdiff.generate import FILE_NAMES, generate_cases
-from fuzzdiff.model import Case, Divergence, Finding, Fingerprint, Program
-from fuzzdiff.mutate import Mutator, OptionReader, Parent
-from fuzzdiff.oracle import Candidate, score
-from fuzzdiff.program import candidate_program, reference_program
-from fuzzdiff.replay import MAX_TEST_NAME, ReplayResult, junit_names, junit_xml
-from fuzzdiff.spec import CONTENT_MODELS, NORMALISERS, OPERAND_KINDS, TABLE_KEYS, VALUE_KINDS, load_task, parse_task
+from fuzzdiff.core.errors import ProgramError, SpecError
+from fuzzdiff.core.generate import FILE_NAMES, generate_cases
+from fuzzdiff.core.model import Case, Divergence, Finding, Fingerprint, Program
+from fuzzdiff.core.mutate import Mutator, OptionReader, Parent
+from fuzzdiff.core.spec import (
+    CONTENT_MODELS,
+    NORMALISERS,
+    OPERAND_KINDS,
+    TABLE_KEYS,
+    VALUE_KINDS,
+    load_task,
+    parse_task,
+)
+from fuzzdiff.oracle.scoring import Candidate, score
+from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.store.artifacts import write_artifacts
+from fuzzdiff.store.corpus import StoredCase
+from fuzzdiff.store.replay import MAX_TEST_NAME, ReplayResult, junit_names, junit_xml
 
 from .conftest import SIMPLE_TASK, exited
 
@@ -201,7 +209,7 @@ def test_junit_names_are_command_lines_unique_only_where_needed() -> None:
 
 
 def _passed(s: StoredCase):  # type: ignore[no-untyped-def]
-    from fuzzdiff.replay import CaseResult
+    from fuzzdiff.store.replay import CaseResult
 
     return CaseResult(s, "passed", s.expected)
 

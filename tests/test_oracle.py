@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff import adapters
-from fuzzdiff.oracle import Candidate, Score, is_held_out, probe_cases, score
-from fuzzdiff.program import reference_program
-from fuzzdiff.spec import load_task, shipped_tasks
+from fuzzdiff.core.spec import load_task, shipped_tasks
+from fuzzdiff.oracle import adapters
+from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
+from fuzzdiff.run.program import reference_program
 
 from .test_e2e_tasks import instantiate
 

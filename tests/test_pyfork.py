@@ -20,17 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff import spec
 from fuzzdiff.api import prepare
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.execute import SPARED, LocalExecutor
-from fuzzdiff.model import CampaignResult, Case, Finished, Outcome, Program, Termination
-from fuzzdiff.oracle import score
-from fuzzdiff.pyfork import PythonForkLauncher, plan, script_imports
-from fuzzdiff.report import json_report, text_report
-from fuzzdiff.runner import Meanwhile, PoolRunner
-from fuzzdiff.runner import Pair as OutcomePair
-from fuzzdiff.spec import Limits
+from fuzzdiff.core import spec
+from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome, Program, Termination
+from fuzzdiff.core.report import json_report, text_report
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.oracle.scoring import score
+from fuzzdiff.run.execute import SPARED, LocalExecutor
+from fuzzdiff.run.pyfork import PythonForkLauncher, plan, script_imports
+from fuzzdiff.run.runner import Meanwhile, PoolRunner
+from fuzzdiff.run.runner import Pair as OutcomePair
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -438,7 +438,7 @@ def test_a_stopped_or_signalled_server_is_seen_as_interfered_with() -> None:
     import subprocess
     from types import SimpleNamespace
 
-    from fuzzdiff.pyfork import _Server
+    from fuzzdiff.run.pyfork import _Server
 
     proc = subprocess.Popen(["sleep", "30"])
     server = SimpleNamespace(proc=proc, _status=lambda: _Server._status(server))  # type: ignore[has-type]

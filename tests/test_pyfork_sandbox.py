@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-import fuzzdiff.sandbox
+import fuzzdiff.run.sandbox
 from fuzzdiff.api import prepare
-from fuzzdiff.engine import CampaignConfig, run_campaign
-from fuzzdiff.model import LAUNCH_FRESH, Case, Finished, Outcome, Program, Termination
-from fuzzdiff.oracle import score
-from fuzzdiff.pyfork import LOST
-from fuzzdiff.runner import Isolation, PoolRunner
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_available
-from fuzzdiff.spec import Limits
+from fuzzdiff.core.model import LAUNCH_FRESH, Case, Finished, Outcome, Program, Termination
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.oracle.scoring import score
+from fuzzdiff.run.pyfork import LOST
+from fuzzdiff.run.runner import Isolation, PoolRunner
+from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available
 
 from .test_pyfork import CASES, ENV, FORMS, GOOD_BASE64, LIMITS, PARAMS, interpreter_form, observable
 
@@ -96,7 +96,7 @@ def test_run_that_kills_or_stops_its_fork_server_reruns_fresh(
     which the probe leaves alone): the fresh outcome, counted as a lost fork-server
     run; the next case gets a new fork-server. The short timeout makes a stopped
     fork-server that went unnoticed a lost sandbox (the host stops waiting first)."""
-    monkeypatch.setattr(fuzzdiff.sandbox, "SAFETY_SECONDS", 3.0)
+    monkeypatch.setattr(fuzzdiff.run.sandbox, "SAFETY_SECONDS", 3.0)
     limits = Limits(timeout=1.0, memory_mb=1024, output_bytes=1 << 20, file_bytes=1 << 20, processes=64)
     with SandboxExecutor(ENV, limits) as fresh, SandboxExecutor(ENV, limits, python_fork=True) as forked:
         program = interpreter_form("parent.py")
@@ -114,7 +114,7 @@ def test_fork_server_slower_to_start_than_the_timeout_is_given_up(
     a fresh run times out; the fork-server's start is given up at the timeout, within
     what the host waits for the sandbox, and the case times out as the fresh run does
     (not a lost sandbox); later cases run fresh, saying why."""
-    monkeypatch.setattr(fuzzdiff.sandbox, "SAFETY_SECONDS", 3.0)
+    monkeypatch.setattr(fuzzdiff.run.sandbox, "SAFETY_SECONDS", 3.0)
     limits = Limits(timeout=1.0, memory_mb=1024, output_bytes=1 << 20, file_bytes=1 << 20, processes=64)
     lib = tmp_path / "lib"  # under the script's directory, which is bound into the sandbox
     lib.mkdir()

@@ -15,12 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fuzzdiff.corpus import CorpusWriter
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.model import Case
-from fuzzdiff.program import reference_program
-from fuzzdiff.replay import record
-from fuzzdiff.spec import load_task
+from fuzzdiff.core.model import Case
+from fuzzdiff.core.spec import load_task
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.program import reference_program
+from fuzzdiff.store.corpus import CorpusWriter
+from fuzzdiff.store.replay import record
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = [
@@ -34,7 +34,7 @@ MAX_FAILURE_LINES = 12
 
 TEST_FILE = """
 import pytest
-from fuzzdiff.replay import check_case, corpus_params
+from fuzzdiff.store.replay import check_case, corpus_params
 
 @pytest.mark.parametrize("stored", corpus_params({root!r}))
 def test_corpus(stored):

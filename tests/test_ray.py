@@ -16,10 +16,10 @@ import ray
 from typer.testing import CliRunner
 
 from fuzzdiff.cli import app
-from fuzzdiff.distributed import MAX_ATTEMPTS, RayScorer, ReferenceStore
-from fuzzdiff.engine import CONFIRM_RUNS, STABILITY_RUNS
-from fuzzdiff.model import Outcome, Termination
-from fuzzdiff.oracle import Candidate, Score, score
+from fuzzdiff.core.model import Outcome, Termination
+from fuzzdiff.engine.campaign import CONFIRM_RUNS, STABILITY_RUNS
+from fuzzdiff.oracle.distributed import MAX_ATTEMPTS, RayScorer, ReferenceStore
+from fuzzdiff.oracle.scoring import Candidate, Score, score
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import fuzzdiff.refcache as refcache
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.oracle import Candidate, Score, score
-from fuzzdiff.spec import TaskSpec, parse_task
+import fuzzdiff.store.refcache as refcache
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.oracle.scoring import Candidate, Score, score
 
 from .conftest import SIMPLE_TASK
 from .test_codec import cases, outcomes
@@ -189,7 +189,7 @@ RACE = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from fuzzdiff.refcache import load_key
+    from fuzzdiff.store.refcache import load_key
     root, sync = Path(sys.argv[1]), Path(sys.argv[2])
     (sync / f"ready-{os.getpid()}").touch()
     while not (sync / "go").exists():
@@ -235,7 +235,7 @@ def test_key_survives_and_is_shared_across_processes(tmp_path: Path, task_spec: 
     first = refcache.load_key(tmp_path / "cache")
     assert refcache.load_key(tmp_path / "cache") == first
     code = (
-        "import sys; from pathlib import Path; from fuzzdiff.refcache import load_key; "
+        "import sys; from pathlib import Path; from fuzzdiff.store.refcache import load_key; "
         "print(load_key(Path(sys.argv[1])).hex())"
     )
     out = subprocess.run(
@@ -257,7 +257,7 @@ FORGER = textwrap.dedent(
     """
     import hashlib, hmac, os, sys
     from pathlib import Path
-    from fuzzdiff.landlock import drop_capabilities
+    from fuzzdiff.run.landlock import drop_capabilities
     drop_capabilities()
     root = Path(sys.argv[1])
     for attempt in (lambda: open(root / "key", "rb").read(), lambda: os.chmod(root / "key", 0o400)):

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff import sandbox
-from fuzzdiff.errors import CaseFileError
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.generate import generate_cases
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.program import reference_program
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
-from fuzzdiff.spec import DEFAULT_ENV, Limits, load_task
+from fuzzdiff.core.errors import CaseFileError
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits, load_task
+from fuzzdiff.run import sandbox
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.program import reference_program
+from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
 
 from .conftest import host_processes
 

@@ -1,6 +1,6 @@
 """What mounts cannot express, in the bubblewrap sandbox: the environment
 bubblewrap itself holds, kernel state shared past the sandbox (keyrings, message
-queues, namespaces, tracing; ``fuzzdiff.seccomp``) and memory across a run's
+queues, namespaces, tracing; ``fuzzdiff.run.seccomp``) and memory across a run's
 processes (a memory cgroup).
 
 The seccomp filter is checked twice: here by running its BPF code on made-up
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff import sandbox, seccomp
-from fuzzdiff.cage import _memory_root
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.sandbox import SandboxExecutor, bwrap_available, memory_limit
-from fuzzdiff.spec import DEFAULT_ENV, Limits
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits
+from fuzzdiff.run import sandbox, seccomp
+from fuzzdiff.run.cage import memory_root
+from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available, memory_limit
 
 LIMITS = Limits(timeout=5.0, output_bytes=64 << 10, processes=32)
 
@@ -308,7 +308,7 @@ def test_namespaces_and_tracing_are_denied_but_fork_and_threads_work(box: Sandbo
 
 # -- memory across a run's processes --------------------------------------------
 
-needs_memory_cgroup = pytest.mark.skipif(_memory_root() is None, reason="no writable memory cgroup here")
+needs_memory_cgroup = pytest.mark.skipif(memory_root() is None, reason="no writable memory cgroup here")
 
 #: Small enough to be cheap: 12 children of 96 MiB each (1.1 GiB) against a cap of 704 MiB.
 SMALL = Limits(timeout=20.0, memory_mb=160, processes=24, file_bytes=1 << 20, output_bytes=64 << 10)
@@ -367,7 +367,7 @@ def test_many_processes_cannot_take_more_memory_than_the_cap() -> None:
 @needs_bwrap
 @needs_memory_cgroup
 def test_memory_cgroup_is_removed_with_the_sandbox_and_stale_ones_too() -> None:
-    root = _memory_root()
+    root = memory_root()
     assert root is not None
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -392,8 +392,8 @@ def test_memory_cgroup_is_removed_with_the_sandbox_and_stale_ones_too() -> None:
 
 @needs_bwrap
 def test_without_a_memory_cgroup_the_sandbox_runs_uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "_memory_root", lambda: None)
+    monkeypatch.setattr(sandbox, "memory_root", lambda: None)
     with SandboxExecutor(DEFAULT_ENV, LIMITS) as executor:
         assert run_py(executor, "print('ok')").stdout == b"ok\n"
         assert not executor.memory_capped
-        assert executor.caged == (sandbox._pids_root() is not None)
+        assert executor.caged == (sandbox.pids_root() is not None)

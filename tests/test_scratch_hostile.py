@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-import fuzzdiff.sandbox
-from fuzzdiff import spec
-from fuzzdiff.compare import differing_channels
-from fuzzdiff.execute import SCRATCH_PREFIX, LocalExecutor, sweep_scratch
-from fuzzdiff.model import Case, Outcome, Program, Termination
-from fuzzdiff.oracle import Candidate, score
-from fuzzdiff.sandbox import SandboxExecutor
-from fuzzdiff.scratch import SNAPSHOT_DEPTH, SNAPSHOT_ENTRIES, TRUNCATED, SnapshotBounds, remove_tree, snapshot
-from fuzzdiff.spec import CompareSpec, Limits
+import fuzzdiff.run.sandbox
+from fuzzdiff.core import spec
+from fuzzdiff.core.compare import differing_channels
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.spec import CompareSpec, Limits
+from fuzzdiff.oracle.scoring import Candidate, score
+from fuzzdiff.run.execute import SCRATCH_PREFIX, LocalExecutor, sweep_scratch
+from fuzzdiff.run.sandbox import SandboxExecutor
+from fuzzdiff.run.scratch import SNAPSHOT_DEPTH, SNAPSHOT_ENTRIES, TRUNCATED, SnapshotBounds, remove_tree, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -58,7 +58,7 @@ def same(a: Outcome, b: Outcome) -> bool:
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxExecutor]:
-    if not fuzzdiff.sandbox.bwrap_available():
+    if not fuzzdiff.run.sandbox.bwrap_available():
         pytest.skip("bubblewrap cannot start a sandbox here")
     with SandboxExecutor(dict(spec.DEFAULT_ENV), LIMITS) as executor:
         yield executor
@@ -136,7 +136,7 @@ def in_child_as_nobody(tmp_path: Path, body: str) -> subprocess.CompletedProcess
     os.chown(place, 65534, 65534)
     code = (  # everything is imported first: the interpreter may lie where nobody may read
         f"import os, sys\nsys.path.insert(0, {str(REPO)!r})\nfrom pathlib import Path\n"
-        "from fuzzdiff.scratch import remove_tree\nos.setgid(65534)\nos.setuid(65534)\n"
+        "from fuzzdiff.run.scratch import remove_tree\nos.setgid(65534)\nos.setuid(65534)\n"
         f"place = Path({str(place)!r})\n{body}"
     )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
@@ -181,7 +181,7 @@ def test_stale_tree_of_an_earlier_run_is_swept_at_start(tmp_path: Path, canary: 
 
 @pytest.mark.parametrize("caged", [False, True], ids=["fresh", "caged"])
 def test_local_run_leaves_nothing_whatever_it_litters(tmp_path: Path, caged: bool) -> None:
-    from fuzzdiff.cage import ProcessCage
+    from fuzzdiff.run.cage import ProcessCage
 
     root = tmp_path / "root"
     root.mkdir()
@@ -397,7 +397,7 @@ def littering_port(here: str, lock: str = "pass") -> str:
 def test_oracle_scores_a_littering_candidate(task: str, source: str, reward: float) -> None:
     """Judged on what it did: an honest port whatever it left in /tmp, a divergent
     one when it left the tree in its working directory; never an error."""
-    if not fuzzdiff.sandbox.bwrap_available():
+    if not fuzzdiff.run.sandbox.bwrap_available():
         pytest.skip("outside bubblewrap these candidates would lock the host's /tmp")
     result = score(task, Candidate(source=source, language="python"), budget=8, seed=5, use_pool=False)
     assert result.status == "ok", result.error

@@ -1,5 +1,5 @@
 """The HTTP reward service, started with uvicorn on a loopback port and called
-over real HTTP with ``fuzzdiff.client``: scores equal local ``oracle.score``,
+over real HTTP with ``fuzzdiff.oracle.client``: scores equal local ``oracle.score``,
 batches keep their order, a burst gets 503 busy, and bad requests get the
 statuses and messages the service documents."""
 
@@ -26,9 +26,9 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from fuzzdiff.client import Client, ServiceError  # noqa: E402
-from fuzzdiff.oracle import Candidate, score  # noqa: E402
-from fuzzdiff.serve import ServiceConfig, create_app  # noqa: E402
+from fuzzdiff.oracle.client import Client, ServiceError  # noqa: E402
+from fuzzdiff.oracle.scoring import Candidate, score  # noqa: E402
+from fuzzdiff.oracle.serve import ServiceConfig, create_app  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

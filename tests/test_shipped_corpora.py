@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import prepare
-from fuzzdiff.corpus import load_corpus, reference_changed, reference_fingerprint, stats
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.replay import replay
-from fuzzdiff.spec import load_task, shipped_tasks
+from fuzzdiff.core.spec import load_task, shipped_tasks
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.store.corpus import load_corpus, reference_changed, reference_fingerprint, stats
+from fuzzdiff.store.replay import replay
 
 from .test_e2e_tasks import instantiate
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzdiff.compare import compare
-from fuzzdiff.engine import spellings
-from fuzzdiff.model import Case, Divergence, Outcome
-from fuzzdiff.shrink import Shrinker, sort_key
-from fuzzdiff.spec import TaskSpec
+from fuzzdiff.core.compare import compare
+from fuzzdiff.core.model import Case, Divergence, Outcome
+from fuzzdiff.core.shrink import Shrinker, sort_key
+from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.engine.campaign import spellings
 
 from .conftest import echo_program, exited, make_judge
 from .test_codec import cases

@@ -16,10 +16,10 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzdiff.engine import Judge
-from fuzzdiff.model import Case, Divergence, Outcome
-from fuzzdiff.shrink import Shrinker, sort_key
-from fuzzdiff.spec import TaskSpec
+from fuzzdiff.core.model import Case, Divergence, Outcome
+from fuzzdiff.core.shrink import Shrinker, sort_key
+from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.engine.campaign import Judge
 
 from .conftest import exited, make_judge
 

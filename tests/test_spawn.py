@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff import execute, spec
-from fuzzdiff.errors import ProgramError
-from fuzzdiff.execute import LocalExecutor
-from fuzzdiff.model import Case, Outcome, Program
-from fuzzdiff.spec import Limits
+from fuzzdiff.core import spec
+from fuzzdiff.core.errors import ProgramError
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.run import execute
+from fuzzdiff.run.execute import LocalExecutor
 
 LIMITS = Limits(timeout=5.0, memory_mb=512, output_bytes=64 << 10, file_bytes=1 << 20, processes=64)
 SH = "/bin/sh"

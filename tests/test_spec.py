@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.errors import SpecError
-from fuzzdiff.spec import load_task, parse_task, shipped_tasks
+from fuzzdiff.core.errors import SpecError
+from fuzzdiff.core.spec import load_task, parse_task, shipped_tasks
 
 from .conftest import SIMPLE_TASK
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import hidden_paths, prepare
-from fuzzdiff.landlock import abi
-from fuzzdiff.oracle import Candidate, Score, score
-from fuzzdiff.paths import data_paths, program_files
-from fuzzdiff.spec import parse_task
+from fuzzdiff.core.spec import parse_task
+from fuzzdiff.oracle.scoring import Candidate, Score, score
+from fuzzdiff.run.landlock import abi
+from fuzzdiff.run.paths import data_paths, program_files
 
 from .conftest import host_processes
 

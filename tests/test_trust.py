@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fuzzdiff.model import CampaignResult, Case, Outcome
-from fuzzdiff.report import json_report, text_report
-from fuzzdiff.spec import TaskSpec, parse_task
-from fuzzdiff.triage import LOW_ACCEPTED_SHARE, Acceptance, trust_warning
+from fuzzdiff.core.model import CampaignResult, Case, Outcome
+from fuzzdiff.core.report import json_report, text_report
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.core.triage import LOW_ACCEPTED_SHARE, Acceptance, trust_warning
 
 from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
 

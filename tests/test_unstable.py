@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome
-from fuzzdiff.report import json_report, text_report
-from fuzzdiff.spec import TaskSpec
+from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome
+from fuzzdiff.core.report import json_report, text_report
+from fuzzdiff.core.spec import TaskSpec
 
 from .conftest import echo_program, exited, fake_campaign
 
@@ -198,7 +198,7 @@ def test_cli_shuf_against_itself_is_inconclusive_with_exit_status_4(shuf_task: P
 @pytest.mark.e2e
 @pytest.mark.timeout(300)
 def test_oracle_gives_no_reward_when_the_reference_is_not_deterministic(shuf_task: Path, tmp_path: Path) -> None:
-    from fuzzdiff.oracle import score
+    from fuzzdiff.oracle.scoring import score
 
     result = score(str(shuf_task), "shuf", budget=80, seed=1, jobs=2, cache=tmp_path / "cache", sandbox=False)
     assert result.status == "error", result

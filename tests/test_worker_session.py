@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzzdiff.model import Case, Outcome, Program
-from fuzzdiff.runner import PoolRunner, _run_side, _Workers
-from fuzzdiff.spec import DEFAULT_ENV, Limits
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits
+from fuzzdiff.run.runner import PoolRunner, _run_side, _Workers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzzdiff.model import Case, Program, Termination
-from fuzzdiff.runner import Pair as OutcomePair
-from fuzzdiff.runner import PoolRunner, WorkerLost, chunk_sizes
-from fuzzdiff.spec import DEFAULT_ENV, Limits
+from fuzzdiff.core.model import Case, Program, Termination
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits
+from fuzzdiff.run.runner import Pair as OutcomePair
+from fuzzdiff.run.runner import PoolRunner, WorkerLost, chunk_sizes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -33,7 +33,7 @@ def runner() -> PoolRunner:
 def test_a_worker_that_cannot_set_up_raises_its_error_and_leaves_no_worker(jobs: int) -> None:
     """Workers set up side by side: a set-up error is still raised here, no worker
     is left running, and the next pool starts."""
-    from fuzzdiff.runner import Isolation, _Workers
+    from fuzzdiff.run.runner import Isolation, _Workers
 
     started: list[int] = []
     real_start = _Workers._start
@@ -188,9 +188,9 @@ def test_a_run_that_kills_its_worker_is_blamed_alone_and_the_batch_finishes(jobs
 
 
 LEFT_OPEN = """
-from fuzzdiff.model import Case, Program
-from fuzzdiff.runner import PoolRunner
-from fuzzdiff.spec import DEFAULT_ENV, Limits
+from fuzzdiff.core.model import Case, Program
+from fuzzdiff.run.runner import PoolRunner
+from fuzzdiff.core.spec import DEFAULT_ENV, Limits
 if __name__ == "__main__":
     echo = Program(argv=("/bin/echo",), argv0="echo")
     runner = PoolRunner(2, DEFAULT_ENV, Limits(timeout=5.0, processes=32), echo, echo)

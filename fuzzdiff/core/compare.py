@@ -1,0 +1,99 @@
+"""Comparing two outcomes channel by channel, after declared normalisation.
+
+Most spurious differences are removed by construction before anything is
+compared: both sides get the same ``argv[0]``, environment, locale and time zone,
+and the executor rewrites private paths to fixed placeholders. What remains is
+handled by normalisers that a task declares (``[compare]`` in its file):
+
+- ``program-name``: a candidate run through an interpreter sees its script's path
+  as its name; occurrences of that path (or its base name) where a program name
+  stands, at the start of a line or after a quote, become the task's program name.
+- ``replace``: regular expressions applied to stdout or stderr of both sides.
+
+Normalisers are idempotent: applying one twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+
+from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Program, Termination
+from fuzzdiff.core.spec import CompareSpec
+
+#: Terminations whose captured output was cut short at an arbitrary point, so
+#: only how the run ended is compared.
+_CUT_SHORT = (Termination.TIMEOUT, Termination.OUTPUT_CAP)
+
+
+@lru_cache(maxsize=256)
+def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[bytes, ...]] | None:
+    """The pattern that finds ``aliases`` where a program name stands, and the
+    aliases as bytes (a substring test skips the pattern for output without any)."""
+    if not aliases:
+        return None
+    needles = tuple(sorted((a.encode() for a in aliases), key=len, reverse=True))
+    alts = b"|".join(re.escape(a) for a in needles)
+    return re.compile(rb"(^|['`\"])(?:" + alts + rb")(?=[:' ])", re.MULTILINE), needles
+
+
+def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, data: bytes) -> bytes:
+    pattern, needles = found
+    if not any(needle in data for needle in needles):
+        return data
+    return pattern.sub(lambda m: m.group(1) + shown, data)
+
+
+def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) -> Outcome:
+    """The outcome as it is compared: declared normalisers applied to stdout and stderr.
+
+    ``name`` is the task's program name, which aliases of ``program`` become.
+    """
+    stdout, stderr = outcome.stdout, outcome.stderr
+    if "program-name" in spec.normalise:
+        found = _alias_pattern(program.aliases)
+        if found is not None:
+            shown = name.encode()
+            stdout = _renamed(found, shown, stdout)
+            stderr = _renamed(found, shown, stderr)
+    for rep in spec.replace:
+        rx = re.compile(rep.pattern.encode())
+        if rep.channel == "stdout":
+            stdout = rx.sub(rep.replacement.encode(), stdout)
+        else:
+            stderr = rx.sub(rep.replacement.encode(), stderr)
+    if stdout is outcome.stdout and stderr is outcome.stderr:
+        return outcome
+    return dataclasses.replace(outcome, stdout=stdout, stderr=stderr)
+
+
+def differing_channels(reference: Outcome, candidate: Outcome, spec: CompareSpec) -> tuple[str, ...]:
+    """The channels on which two (normalised) outcomes differ, in report order."""
+    channels: list[str] = []
+    if spec.mode("exit") == "exact" and reference.exit_class() != candidate.exit_class():
+        channels.append("exit")
+    if reference.termination in _CUT_SHORT and candidate.termination in _CUT_SHORT:
+        return tuple(channels)
+    if spec.mode("stdout") == "exact" and reference.stdout != candidate.stdout:
+        channels.append("stdout")
+    mode = spec.mode("stderr")
+    if (mode == "exact" and reference.stderr != candidate.stderr) or (
+        mode == "presence" and bool(reference.stderr) != bool(candidate.stderr)
+    ):
+        channels.append("stderr")
+    if spec.mode("files") == "exact" and reference.files != candidate.files:
+        channels.append("files")
+    return tuple(channels)
+
+
+def fingerprint(reference: Outcome, candidate: Outcome, channels: tuple[str, ...]) -> Fingerprint:
+    return Fingerprint(channels, reference.exit_class(), candidate.exit_class())
+
+
+def compare(case: Case, reference: Outcome, candidate: Outcome, spec: CompareSpec) -> Divergence | None:
+    """Compare the (normalised) outcomes of one case; a ``Divergence`` when any channel differs."""
+    channels = differing_channels(reference, candidate, spec)
+    if not channels:
+        return None
+    return Divergence(case, reference, candidate, channels, fingerprint(reference, candidate, channels))

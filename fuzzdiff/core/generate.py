@@ -1,0 +1,519 @@
+"""Case generation: a task's grammar, read through a source of choices.
+
+Generation is structure-aware. Most cases are valid option combinations with
+operands, files and stdin drawn from the task's models; a share (the task's
+``malformed``) carries one deliberate mistake (an unknown flag, a missing or bad
+value), because error behaviour is behaviour too.
+
+The grammar (``Grammar``) asks a ``Choices`` source for every decision it makes:
+an integer in a range, one of some options, a size, a text, some bytes. Three
+sources read it:
+
+- ``RandomChoices``: a seeded ``random.Random``; campaigns draw fresh cases this
+  way, at some 50 microseconds a case. (Hypothesis' engine costs about 40
+  microseconds per draw, over 1 ms a case, which made generation the bottleneck
+  of a campaign; see issue "Speed" in the README.)
+- ``BytesChoices``: a byte string read front to back, so that a coverage-guided
+  fuzzer's mutations of bytes become mutations of cases (``fuzzdiff.engine.coverage``).
+- ``HypothesisChoices``: a Hypothesis ``draw``; ``case_strategy(spec)`` is a
+  Hypothesis strategy for a task's cases, for property tests and shrinking with
+  Hypothesis.
+
+The same task and seed always yield the same cases on the same Python minor
+version (the ``random.Random`` methods used here have kept their sequences
+across CPython releases, but the language does not promise it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from hypothesis import strategies as st
+
+from fuzzdiff.core.model import Case
+from fuzzdiff.core.spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec, find_option
+
+T = TypeVar("T")
+
+#: Cases per batch: each batch has its own seed, derived from the campaign's.
+BATCH_SIZE = 256
+
+#: Percent of cases whose options are made to satisfy the task's one_of and
+#: requires constraints; the rest keep their raw draw, so usage errors stay covered.
+CONSTRAINED_SHARE = 85
+
+#: File names the generator uses, hostile ones included: spaces, a leading dash,
+#: backslash, newline, glob and shell characters, and bytes that are not UTF-8.
+FILE_NAMES: tuple[bytes, ...] = (
+    b"a",
+    b"in.txt",
+    b"b.dat",
+    b"with space",
+    b"-n",
+    b"--",
+    b"back\\slash",
+    b"new\nline",
+    b"\xff\xfe.bin",
+    b".hidden",
+    b"*",
+    b"$HOME",
+    b"'q\"",
+)
+
+#: Values that break numeric parsing in the usual ways.
+BAD_NUMBERS: tuple[str, ...] = ("", "x", "1x", "-", "+", "0x10", " 1", "1.5", "99999999999999999999999", "-0", "1e3")
+
+_PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
+_FIELD_ALPHABET = "ab \t:,xyz019"
+
+
+def derive_seed(root: int, *parts: object) -> int:
+    """A sub-seed from a root seed and a path; stable across runs and platforms."""
+    text = ":".join(str(p) for p in (root, *parts))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+class Choices(Protocol):
+    """Where the grammar's decisions come from."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in ``[lo, hi]`` (``lo <= hi``)."""
+        ...
+
+    def choice(self, options: Sequence[T]) -> T:
+        """One of ``options`` (not empty)."""
+        ...
+
+    def size(self, lo: int, hi: int) -> int:
+        """The size of a collection in ``[lo, hi]``: small ones more often than big ones."""
+        ...
+
+    def text(self, alphabet: str, max_size: int) -> str: ...
+
+    def binary(self, max_size: int) -> bytes: ...
+
+
+#: One size in LONG_ONE is drawn uniformly up to the maximum, so long inputs
+#: (long lines, big files) come up too; the others are small, around AVERAGE_SIZE.
+LONG_ONE = 16
+AVERAGE_SIZE = 5
+
+
+class RandomChoices:
+    """Choices from a seeded ``random.Random``: fast, and fixed by the seed."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.rng.randrange(len(options))]
+
+    def size(self, lo: int, hi: int) -> int:
+        rng = self.rng
+        if hi <= lo:
+            return lo
+        if rng.randrange(LONG_ONE) == 0:
+            return rng.randint(lo, hi)
+        average = min(AVERAGE_SIZE, (hi - lo) / 2)
+        more = average / (average + 1)  # geometric with that mean
+        n = lo
+        while n < hi and rng.random() < more:
+            n += 1
+        return n
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        return "".join(self.rng.choices(alphabet, k=self.size(0, max_size))) if alphabet else ""
+
+    def binary(self, max_size: int) -> bytes:
+        return self.rng.randbytes(self.size(0, max_size))
+
+
+class BytesChoices:
+    """Choices read from a byte string, front to back; past its end every choice is
+    the smallest one. Small edits of the bytes make small edits of the case."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int) -> int:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return int.from_bytes(chunk, "little")
+
+    def integer(self, lo: int, hi: int) -> int:
+        span = hi - lo
+        if span <= 0:
+            return lo
+        return lo + self._take((span.bit_length() + 7) // 8) % (span + 1)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.integer(0, len(options) - 1)]
+
+    def size(self, lo: int, hi: int) -> int:
+        return self.integer(lo, hi)
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        if not alphabet:
+            return ""
+        return "".join(self.choice(alphabet) for _ in range(self.size(0, max_size)))
+
+    def binary(self, max_size: int) -> bytes:
+        n = self.size(0, max_size)
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+
+class HypothesisChoices:
+    """Choices drawn through Hypothesis (inside ``st.composite``)."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self.draw(st.sampled_from(options))
+
+    def size(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def text(self, alphabet: str, max_size: int) -> str:
+        return self.draw(st.text(alphabet=alphabet, max_size=max_size)) if alphabet else ""
+
+    def binary(self, max_size: int) -> bytes:
+        return self.draw(st.binary(max_size=max_size))
+
+
+def int_value(c: Choices, v: ValueSpec) -> int:
+    """An integer for a value: its edges (and just past them) a quarter of the
+    time, a small one another quarter, else anywhere in its range."""
+    k = c.integer(0, 7)
+    if k < 2:
+        return c.choice(sorted({v.min, v.max, 0, 1, v.min - 1, v.max + 1}))
+    if k < 4:
+        return c.integer(v.min, min(v.max, v.min + 16))
+    return c.integer(v.min, v.max)
+
+
+def value(c: Choices, v: ValueSpec) -> str:
+    """A value of the kind ``v`` declares."""
+    if v.kind == "int":
+        text = str(int_value(c, v))
+        return text + c.choice(("", *v.suffixes)) if v.suffixes else text
+    if v.kind == "choice":
+        return c.choice(v.values)
+    if v.kind == "char":
+        return c.choice(tuple(v.alphabet) or v.values)
+    if v.kind == "string":
+        if v.values and (not v.alphabet or c.integer(0, 1) == 0):
+            return c.choice(v.values)
+        return c.text(v.alphabet, v.max_len)
+    if v.kind == "list":
+        items: list[str] = []
+        for _ in range(c.size(1, 4)):
+            a, b = c.integer(v.min, v.max), c.integer(v.min, v.max)
+            items.append(c.choice((f"{a}", f"{a}-{b}", f"{a}-", f"-{a}")))
+            items.append(c.choice((",", ",", " ")))
+        return "".join(items[:-1])
+    raise AssertionError(f"unknown value kind {v.kind}")
+
+
+def option_tokens(c: Choices, opt: OptionSpec) -> list[str]:
+    """One spelling of an option, as the argv tokens it makes."""
+    forms: list[str] = []
+    if opt.value is None:
+        if opt.short:
+            forms.append(f"-{opt.short}")
+        if opt.long:
+            forms.append(f"--{opt.long}")
+            # getopt accepts any unambiguous prefix of a long option
+            forms.append(f"--{opt.long[: c.integer(1, len(opt.long))]}")
+        return [c.choice(forms)]
+    if opt.short:
+        forms += ["-x", "-x value" if not opt.optional_value else "-"]
+    if opt.long:
+        forms += ["--x=", "--x value" if not opt.optional_value else "--"]
+    form = c.choice(forms)
+    if form == "-":  # an optional value is attached or absent
+        return [f"-{opt.short}"]
+    if form == "--":
+        return [f"--{opt.long}"]
+    x = value(c, opt.value)
+    if form == "-x":
+        return [f"-{opt.short}{x}"]
+    if form == "-x value":
+        return [f"-{opt.short}", x]
+    if form == "--x=":
+        return [f"--{opt.long}={x}"]
+    return [f"--{opt.long}", x]
+
+
+def content(c: Choices, spec: ContentSpec) -> bytes:
+    """Standard input or a file's content, from one of the spec's models."""
+    model = c.choice(spec.models)
+    if model == "empty":
+        return b""
+    if model == "bytes":
+        return c.binary(spec.max_bytes)
+    if model == "text":  # printable lines, so multi-line text is common rather than rare
+        lines = [c.text(_PRINTABLE_LINE, 40) for _ in range(c.size(0, 10))]
+        return _join_lines(lines, c.integer(0, 1) == 1, spec.max_bytes)
+    if model == "lines":  # short field-like lines from a small alphabet: separators, digits, blanks
+        lines = [c.text(_FIELD_ALPHABET, 12) for _ in range(c.size(0, 8))]
+        return _join_lines(lines, c.integer(0, 1) == 1, spec.max_bytes)
+    if model == "alphabet":
+        return c.text(spec.alphabet, spec.max_bytes).encode()
+    if model == "samples":
+        return "".join(c.choice(spec.samples) for _ in range(c.size(0, 8))).encode()[: spec.max_bytes]
+    raise AssertionError(f"unknown content model {model}")
+
+
+def _join_lines(lines: list[str], final_newline: bool, limit: int) -> bytes:
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    return text.encode()[:limit]
+
+
+class Grammar:
+    """A task's cases, made from choices. Built once per task: the tables here are
+    what every case consults."""
+
+    def __init__(self, spec: TaskSpec) -> None:
+        self.spec = spec
+        weighted = [o for o in spec.options for _ in range(round(o.weight * 4) if o.weight > 0 else 0)]
+        self.options: tuple[OptionSpec, ...] = tuple(weighted or [o for o in spec.options if o.weight > 0])
+        self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
+        self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
+        self.flags = {f"-{o.short}" for o in spec.options if o.short and o.value is None}
+        declared_short = {o.short for o in spec.options if o.short}
+        self.unknown_short = tuple(f"-{ch}" for ch in "qzQZ%7" if ch not in declared_short) or ("-\x01",)
+        # Deliberate mistakes use the task's options too: never one of weight 0, which
+        # the task keeps out of every case.
+        used = [o for o in spec.options if o.weight > 0]
+        self.valued = tuple(o for o in used if o.value is not None and not o.optional_value)
+        self.long_flags = tuple(o for o in used if o.value is None and o.long)
+
+    def malformed(self, c: Choices) -> list[str]:
+        """One deliberate mistake; ``["\x00missing", option]`` means a value left off the end."""
+        forms = ["unknown-short", "unknown-long"]
+        if self.valued:
+            forms += ["missing-value", "bad-value"]
+        if self.long_flags:
+            forms.append("flag-with-value")
+        form = c.choice(forms)
+        if form == "unknown-short":
+            return [c.choice(self.unknown_short)]
+        if form == "unknown-long":
+            return [c.choice(("--bogus", "--no-such-option", "---", "--="))]
+        if form == "missing-value":
+            return ["\x00missing", c.choice(self.valued).label()]
+        if form == "bad-value":
+            return [c.choice(self.valued).label(), c.choice(BAD_NUMBERS)]
+        return [f"--{c.choice(self.long_flags).long}=x"]
+
+    def constrain(self, c: Choices, chosen: list[OptionSpec]) -> list[OptionSpec]:
+        """Make a valid combination: add what chosen options require, keep one of each group."""
+        for opt in list(chosen):
+            for need in self.requires.get(opt, ()):
+                if need not in chosen:
+                    chosen.insert(c.integer(0, len(chosen)), need)
+        needed = [n for o in chosen for n in self.requires.get(o, ())]
+        for group in self.groups:
+            members = [o for o in chosen if o in group]
+            if len(members) == 1:
+                continue
+            wanted = [o for o in members if o in needed]
+            keep = wanted[0] if wanted else members[0] if members else c.choice(group)
+            chosen = [o for o in chosen if o not in group]
+            chosen.insert(c.integer(0, len(chosen)), keep)
+        return chosen
+
+    def string_operand(self, c: Choices) -> str:
+        ops = self.spec.operands
+        if ops.strings and (ops.value is None or c.integer(0, 1) == 0):
+            return "".join(c.choice(ops.strings) for _ in range(c.size(1, 3)))
+        return value(c, ops.value) if ops.value is not None else ""
+
+    def files_and_operands(self, c: Choices) -> tuple[list[bytes], dict[bytes, bytes]]:
+        ops = self.spec.operands
+        files: dict[bytes, bytes] = {}
+        dirs: set[bytes] = set()
+        operands: list[bytes] = []
+        for _ in range(c.integer(ops.min, ops.max)):
+            kind = c.choice(ops.kinds)
+            if kind == "file":
+                name = c.choice(FILE_NAMES)
+                if name not in dirs and name not in files:
+                    files[name] = content(c, self.spec.files)
+                operands.append(name)
+            elif kind == "dash":
+                operands.append(b"-")
+            elif kind == "missing":
+                operands.append(c.choice((b"missing", b"no such file", b"nodir/x")))
+            elif kind == "dir":
+                name = c.choice((b"d", b"sub dir"))
+                if name not in files:
+                    dirs.add(name)
+                    files[name + b"/f"] = b"x\n"
+                operands.append(name)
+            elif kind == "string":
+                operands.append(self.string_operand(c).encode("utf-8", "surrogateescape"))
+        return operands, files
+
+    def case(self, c: Choices) -> Case:
+        spec = self.spec
+        args: list[str] = []
+        if self.options:
+            chosen = [c.choice(self.options) for _ in range(c.integer(0, spec.max_options))]
+            if (self.groups or self.requires) and c.integer(0, 99) < CONSTRAINED_SHARE:
+                chosen = self.constrain(c, chosen)
+            for opt in chosen:
+                args.extend(option_tokens(c, opt))
+            args = _cluster_short_flags(args, self.flags, c)
+        trailing: list[str] = []
+        if c.integer(0, 999) < int(spec.malformed * 1000):
+            bad = self.malformed(c)
+            if bad[0] == "\x00missing":
+                trailing = bad[1:]
+            else:
+                pos = c.integer(0, len(args))
+                args[pos:pos] = bad
+        operands, files = self.files_and_operands(c)
+        argv = [a.encode("utf-8", "surrogateescape") for a in args]
+        layout = c.integer(0, 9)
+        if operands and layout == 0:
+            argv = operands + argv  # GNU getopt permutes: operands first is legal
+        elif operands and layout == 1:
+            argv = [*argv, b"--", *operands]  # end of options
+        else:
+            argv = argv + operands
+        argv += [t.encode() for t in trailing]
+        stdin = content(c, spec.stdin)
+        return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
+
+
+def _cluster_short_flags(args: list[str], flags: set[str], c: Choices) -> list[str]:
+    """Sometimes merge neighbouring short flags: ``-a -b`` -> ``-ab``."""
+    out: list[str] = []
+    for a in args:
+        if out and a in flags and len(out[-1]) >= 2 and out[-1][0] == "-" and out[-1][1] != "-":
+            prev_is_flags = all(f"-{ch}" in flags for ch in out[-1][1:])
+            if prev_is_flags and c.integer(0, 2) == 0:
+                out[-1] += a[1:]
+                continue
+        out.append(a)
+    return out
+
+
+_GRAMMARS: dict[int, Grammar] = {}
+
+
+def grammar_for(spec: TaskSpec) -> Grammar:
+    """The task's grammar, built once per spec object."""
+    hit = _GRAMMARS.get(id(spec))
+    if hit is None or hit.spec is not spec:
+        hit = _GRAMMARS[id(spec)] = Grammar(spec)
+    return hit
+
+
+def case_strategy(spec: TaskSpec) -> st.SearchStrategy[Case]:
+    """A Hypothesis strategy for whole cases of one task."""
+    grammar = Grammar(spec)
+    return st.composite(lambda draw: grammar.case(HypothesisChoices(draw)))()
+
+
+def case_from_bytes(spec: TaskSpec, data: bytes) -> Case:
+    """The case a byte string spells in the task's grammar (see ``BytesChoices``)."""
+    return grammar_for(spec).case(BytesChoices(data))
+
+
+def generate_batch(spec: TaskSpec, batch_seed: int, size: int) -> Iterator[Case]:
+    """``size`` cases, always the same ones for the same spec and seed, drawn lazily."""
+    grammar = grammar_for(spec)
+    choices = RandomChoices(random.Random(batch_seed))
+    for _ in range(size):
+        yield grammar.case(choices)
+
+
+#: Case keys the fresh stream remembers to skip repeats: the most recent ones, so
+#: that its memory stays flat over a long campaign. A task whose whole input space
+#: is smaller never forgets a case, so the stream still ends when it is exhausted.
+STREAM_KEYS = 16384
+
+
+class RecentKeys:
+    """The last ``limit`` case keys added, as a set: a repeat within that horizon is
+    recognised, and memory is bounded (each key is kept as 16 bytes of its hash).
+    Depends only on the order of additions.
+
+    Kept in two generations, so that no set ever has a key inserted after one was
+    removed: ``current`` takes the newest additions (insertions only) and
+    ``previous``, the generation before, loses its oldest key with each one.
+    A single set with a key removed for each one added fills with deleted slots,
+    and CPython then regrows its table to eight times the keys (2 MiB for 16384)."""
+
+    def __init__(self, limit: int = STREAM_KEYS) -> None:
+        self.limit = limit
+        self.current: set[bytes] = set()
+        self.current_order: list[bytes | None] = []
+        self.previous: set[bytes] = set()
+        self.previous_order: list[bytes | None] = []
+
+    @staticmethod
+    def _digest(key: str) -> bytes:
+        return bytes.fromhex(key[:32]) if len(key) >= 32 else key.encode()
+
+    def __len__(self) -> int:
+        return len(self.current) + len(self.previous)
+
+    def __contains__(self, key: str) -> bool:
+        digest = self._digest(key)
+        return digest in self.current or digest in self.previous
+
+    def add(self, key: str) -> None:
+        digest = self._digest(key)
+        if digest in self.current or digest in self.previous:
+            return
+        if len(self.current_order) >= self.limit:
+            self.previous, self.previous_order = self.current, self.current_order
+            self.current, self.current_order = set(), []
+        self.current.add(digest)
+        self.current_order.append(digest)
+        n = len(self.current_order)
+        if n <= len(self.previous_order):  # limit + 1 keys: the oldest one goes
+            self.previous.discard(self.previous_order[n - 1])
+            self.previous_order[n - 1] = None
+
+
+def generate_cases(spec: TaskSpec, root_seed: int, budget: int, batch_size: int = BATCH_SIZE) -> Iterator[Case]:
+    """A stream of distinct cases for a campaign (within the last ``STREAM_KEYS``):
+    at most ``budget`` of them, in a fixed order."""
+    seen = RecentKeys(STREAM_KEYS)
+    produced = 0
+    batch = 0
+    dry = 0
+    while produced < budget:
+        fresh = 0
+        for case in generate_batch(spec, derive_seed(root_seed, "batch", batch), batch_size):
+            key = case.key()
+            if key in seen:
+                continue
+            seen.add(key)
+            fresh += 1
+            produced += 1
+            yield case
+            if produced >= budget:
+                return
+        batch += 1
+        dry = dry + 1 if fresh == 0 else 0
+        if dry >= 3:  # the input space is exhausted: three batches gave nothing new
+            return

@@ -1,0 +1,413 @@
+"""Shrinking a divergence to a small case that still shows the same bug.
+
+The shrinker works on the case's structure, not on raw bytes: it drops argv
+tokens, files (alone, then with the argv tokens and lines that name them),
+environment entries, file contents, lines, words and bytes of stdin and of
+file contents; then it shortens argv tokens, moves numbers toward zero,
+renames files (everywhere they are named) and replaces unusual bytes with
+plain ones.
+
+Invariants (each is tested):
+
+- the current case always diverges, with exactly the fingerprint it started with;
+- a proposal is accepted only when it is strictly smaller under ``sort_key``,
+  so shrinking never grows a case and always terminates;
+- proposals are tried in a fixed order and the first accepted one in that order
+  wins, so the result does not depend on how many are evaluated at once;
+- the budget counts proposals judged up to the adopted one; a proposal already
+  judged and rejected is not judged again and not counted (the programs are
+  taken to be deterministic, which ``engine.confirm`` checks afterwards);
+- on return without the budget running out, the case is 1-minimal: no single
+  argv token, environment entry, file, line of stdin or of a file, or byte of
+  stdin, of a file or of an argv token can be removed while keeping the
+  fingerprint (the last round of passes tried each of those and adopted none).
+
+1-minimal is not smallest: a case is only reached through deletions and the
+few rewrites above, so a check list naming ``back\\slash`` with that file's
+digest stays so even where a line for ``/dev/null`` would be shorter, since
+no single step gets from one to the other while keeping the fingerprint.
+
+A pass yields each proposal with a cursor, where the pass resumes on the
+adopted case (after deleting item 40, the next try is the new item 40, not
+item 0 again); each round of passes starts every pass from the beginning.
+
+Divergences of other fingerprints met on the way are kept in ``others``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from fuzzdiff.core.model import Case, Divergence, Fingerprint
+
+_T = TypeVar("_T")
+Check = Callable[[Sequence[Case]], list[Divergence | None]]
+#: Where a pass resumes after one of its proposals is adopted; () is its start.
+Cursor = tuple[int, ...]
+Proposals = Iterator[tuple[Case, Cursor]]
+Pass = Callable[[Cursor], Proposals]
+
+#: Bytes a shrunk case prefers, cheapest first.
+_PLAIN = b"a0 \n"
+#: Short names a file may be renamed to, in order of preference.
+_SHORT_NAMES = (b"a", b"b", b"c", b"f")
+#: A word of a line with the blanks after it, or leading blanks: what ``_drop_words`` deletes.
+_WORD = re.compile(rb"\S+\s*|\s+")
+
+
+def _byte_cost(b: int) -> int:
+    if b in _PLAIN:
+        return 0
+    if 0x61 <= b <= 0x7A or 0x30 <= b <= 0x39:
+        return 1
+    if 0x20 <= b < 0x7F:
+        return 2
+    return 3
+
+
+def _plainer(b: int) -> bytes:
+    """Plain bytes to try in place of ``b``: a letter tries ``a``, a digit ``a``
+    then ``0``, any other byte each plain byte. Letters and digits are most of
+    a case's bytes, and a blank or a newline in place of one is rarely kept."""
+    if 0x30 <= b <= 0x39:
+        return b"a0" if b != 0x30 else b""
+    if 0x61 <= b <= 0x7A or 0x41 <= b <= 0x5A:
+        return b"a" if b != 0x61 else b""
+    return bytes(p for p in _PLAIN if _byte_cost(p) < _byte_cost(b))
+
+
+def _cost(data: bytes) -> int:
+    return sum(_byte_cost(b) for b in data)
+
+
+def sort_key(case: Case) -> tuple[object, ...]:
+    """Smaller is simpler: total size, then number of parts, then argv in shortlex
+    order (so numbers go down), then plain bytes in contents, then shortlex."""
+    parts = len(case.argv) + len(case.files) + len(case.env)
+    plainness = _cost(case.stdin) + sum(_cost(c) for _, c in case.files)
+    return (case.size(), parts, case.argv, plainness, case.stdin, case.files)
+
+
+@dataclass
+class ShrinkStats:
+    proposals: int = 0  # judged and counted against the budget
+    accepted: int = 0
+    budget_exhausted: bool = False
+    skipped: int = 0  # proposals not judged: rejected before, or already waiting in the batch
+    by_pass: Counter[str] = field(default_factory=Counter)  # counted proposals by pass name
+    accepted_by_pass: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Shrinker:
+    """Greedy structural shrinking that keeps a divergence's fingerprint."""
+
+    check: Check
+    initial: Divergence
+    budget: int = 2000  # proposals judged at most (cache hits included)
+    batch: int = 4  # proposals evaluated together; does not change the result
+    spellings: tuple[tuple[bytes, bytes], ...] = ()  # (long, short) option spellings, e.g. (b"--wrap", b"-w")
+    stats: ShrinkStats = field(default_factory=ShrinkStats)
+    others: dict[Fingerprint, Divergence] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.current = self.initial
+        self.target = self.initial.fingerprint
+        self._rejected: set[Case] = set()
+
+    # -- driving ---------------------------------------------------------
+    def shrink(self) -> Divergence:
+        passes: list[Pass] = [
+            self._drop_argv,
+            self._drop_files,
+            self._drop_named_files,
+            self._drop_env,
+            self._empty_files,
+            self._drop_lines,
+            self._drop_words,
+            self._drop_bytes,
+            self._short_spellings,
+            self._shorten_tokens,
+            self._smaller_numbers,
+            self._rename_files,
+            self._plain_bytes,
+        ]
+        progress = True
+        while progress and not self.stats.budget_exhausted:
+            progress = False
+            for make in passes:
+                at: Cursor | None = ()
+                while at is not None:
+                    at = self._improve(make, at)
+                    progress = progress or at is not None
+                if self.stats.budget_exhausted:
+                    break
+        return self.current
+
+    def _improve(self, make: Pass, at: Cursor) -> Cursor | None:
+        """Try the pass's proposals from ``at`` in order; adopt the first that keeps
+        the fingerprint and return where the pass resumes (None: none adopted)."""
+        key = sort_key(self.current.case)
+        name = getattr(make, "__name__", "pass")
+        pending: list[tuple[Case, Cursor]] = []
+        for proposal in make(at):
+            if sort_key(proposal[0]) >= key:
+                continue
+            # judged and rejected before, or waiting in this batch: were it judged,
+            # it would be rejected (or come after the adopted one), whatever the batch
+            if proposal[0] in self._rejected or any(proposal[0] == p for p, _ in pending):
+                self.stats.skipped += 1
+                continue
+            pending.append(proposal)
+            if len(pending) >= self.batch:
+                adopted = self._try(pending, name)
+                if adopted is not None or self.stats.budget_exhausted:
+                    return adopted
+                pending = []
+        return self._try(pending, name) if pending else None
+
+    def _try(self, proposals: list[tuple[Case, Cursor]], name: str) -> Cursor | None:
+        """Judge a batch; adopt the first result in order that keeps the fingerprint.
+
+        Only proposals up to the adopted one count against the budget and are
+        remembered as rejected, so the count (and so the result) is the same
+        whatever the batch size.
+        """
+        room = self.budget - self.stats.proposals
+        if room <= 0:
+            self.stats.budget_exhausted = True
+            return None
+        proposals = proposals[:room]
+        results = self.check([case for case, _ in proposals])
+        for i, result in enumerate(results):
+            if result is not None and result.fingerprint == self.target:
+                self._count(name, i + 1)
+                self._reject(proposals[:i])
+                self.current = result
+                self.stats.accepted += 1
+                self.stats.accepted_by_pass[name] += 1
+                return proposals[i][1]
+            if result is not None:
+                old = self.others.get(result.fingerprint)
+                if old is None or sort_key(result.case) < sort_key(old.case):
+                    self.others[result.fingerprint] = result
+        self._count(name, len(proposals))
+        self._reject(proposals)
+        return None
+
+    def _count(self, name: str, n: int) -> None:
+        self.stats.proposals += n
+        self.stats.by_pass[name] += n
+
+    def _reject(self, proposals: list[tuple[Case, Cursor]]) -> None:
+        self._rejected.update(case for case, _ in proposals)
+
+    # -- passes: each yields (proposal, cursor) derived from self.current.case ----
+    @property
+    def _case(self) -> Case:
+        return self.current.case
+
+    def _drop_argv(self, at: Cursor) -> Proposals:
+        c = self._case
+        for kept, pos in _deletions(list(c.argv), at, every_offset=True):
+            yield replace(c, argv=tuple(kept)), pos
+
+    def _drop_files(self, at: Cursor) -> Proposals:
+        c = self._case
+        return _smallest_first([replace(c, files=c.files[:i] + c.files[i + 1 :]) for i in range(len(c.files))], at)
+
+    def _drop_named_files(self, at: Cursor) -> Proposals:
+        """A file with the argv tokens equal to its name and the lines (of stdin and
+        of other files) that name it, as a check list's line names a file to check."""
+        c = self._case
+        proposals = []
+        for i, (name, _) in enumerate(c.files):
+            named = _name_pattern(name)
+
+            def unnamed(data: bytes, named: re.Pattern[bytes] = named) -> bytes:
+                return b"".join(line for line in data.splitlines(keepends=True) if not named.search(line))
+
+            files = tuple((n, unnamed(data)) for n, data in c.files[:i] + c.files[i + 1 :])
+            argv = tuple(a for a in c.argv if a != name)
+            proposals.append(replace(c, argv=argv, stdin=unnamed(c.stdin), files=files))
+        return _smallest_first(proposals, at)
+
+    def _drop_env(self, at: Cursor) -> Proposals:
+        c = self._case
+        for i in range(_first(at), len(c.env)):
+            yield replace(c, env=c.env[:i] + c.env[i + 1 :]), (i,)
+
+    def _empty_files(self, at: Cursor) -> Proposals:
+        c = self._case
+        return _smallest_first([_with_blob(c, i + 1, b"") for i in range(len(c.files))], at)
+
+    def _drop_lines(self, at: Cursor) -> Proposals:
+        """Chunks of lines, then single lines, of stdin and of each file."""
+        return _blob_deletions(self._case, at, lambda d: d.splitlines(keepends=True), b"".join)
+
+    def _drop_words(self, at: Cursor) -> Proposals:
+        """Words (with the blanks after them) of stdin and of each file: a field of a line."""
+        return _blob_deletions(self._case, at, _WORD.findall, b"".join)
+
+    def _drop_bytes(self, at: Cursor) -> Proposals:
+        """Runs of bytes of stdin and of each file (``_growing_deletions``): by now
+        lines and words are gone, and most bytes left are needed."""
+        return _blob_deletions(self._case, at, list, bytes, _growing_deletions)
+
+    def _short_spellings(self, at: Cursor) -> Proposals:
+        """``--wrap=5`` -> ``-w5`` and ``--decode`` -> ``-d``: same option, fewer bytes."""
+        c = self._case
+        for i in range(_first(at), len(c.argv)):
+            token = c.argv[i]
+            for long, short in self.spellings:
+                if token == long:
+                    new = short
+                elif token.startswith(long + b"="):
+                    new = short + token[len(long) + 1 :]
+                else:
+                    continue
+                yield _with_arg(c, i, new), (i,)
+
+    def _shorten_tokens(self, at: Cursor) -> Proposals:
+        c = self._case
+        first = _first(at)
+        for i in range(first, len(c.argv)):
+            for kept, pos in _deletions(list(c.argv[i]), at[1:] if i == first else ()):
+                yield _with_arg(c, i, bytes(kept)), (i, *pos)
+
+    def _smaller_numbers(self, at: Cursor) -> Proposals:
+        c = self._case
+        for i in range(_first(at), len(c.argv)):
+            token = c.argv[i]
+            for m in re.finditer(rb"\d+", token):
+                value = int(m.group())
+                for smaller in dict.fromkeys((0, 1, value // 2, value - 1)):
+                    if 0 <= smaller < value:
+                        yield _with_arg(c, i, token[: m.start()] + str(smaller).encode() + token[m.end() :]), (i,)
+
+    def _rename_files(self, at: Cursor) -> Proposals:
+        """A shorter file name, wherever the case names the file: argv tokens equal
+        to it and the places in stdin and files where it stands as a word."""
+        c = self._case
+        names = [n for n, _ in c.files]
+        # files named in argv first, in argv order: ``-c a`` rather than ``-c b``
+        order = sorted(names, key=lambda n: c.argv.index(n) if n in c.argv else len(c.argv))
+        for i in range(_first(at), len(order)):
+            name = order[i]
+            named = _name_pattern(name)
+            for new in _SHORT_NAMES:
+                if new in names or len(new) > len(name) or new == name:
+                    continue
+                files = tuple((new if n == name else n, named.sub(new, data)) for n, data in c.files)
+                argv = tuple(new if a == name else a for a in c.argv)
+                yield replace(c, files=files, argv=argv, stdin=named.sub(new, c.stdin)), (i,)
+
+    def _plain_bytes(self, at: Cursor) -> Proposals:
+        c = self._case
+        blobs = _blobs(c)
+        first = _first(at)
+        for b in range(first, len(blobs)):
+            data = blobs[b]
+            for pos in range(at[1] if b == first and len(at) > 1 else 0, len(data)):
+                for plain in _plainer(data[pos]):
+                    yield _with_blob(c, b, data[:pos] + bytes([plain]) + data[pos + 1 :]), (b, pos)
+
+
+def _smallest_first(proposals: list[Case], at: Cursor) -> Proposals:
+    """Whole-part proposals (a file dropped, emptied), those that leave the
+    smallest case first: where one of several files is needed, the smallest
+    one stays. The cursor is the rank, resumed in the new case's order."""
+    ranked = sorted(proposals, key=sort_key)
+    for i in range(_first(at), len(ranked)):
+        yield ranked[i], (i,)
+
+
+def _first(at: Cursor) -> int:
+    return at[0] if at else 0
+
+
+def _blobs(case: Case) -> list[bytes]:
+    """Stdin, then each file's content: the byte strings content passes work on."""
+    return [case.stdin, *(content for _, content in case.files)]
+
+
+def _with_blob(case: Case, b: int, data: bytes) -> Case:
+    """``case`` with blob ``b`` of ``_blobs`` (0: stdin, then the files) replaced."""
+    if b == 0:
+        return replace(case, stdin=data)
+    files = list(case.files)
+    files[b - 1] = (files[b - 1][0], data)
+    return replace(case, files=tuple(files))
+
+
+def _with_arg(case: Case, i: int, token: bytes) -> Case:
+    argv = list(case.argv)
+    argv[i] = token
+    return replace(case, argv=tuple(argv))
+
+
+def _name_pattern(name: bytes) -> re.Pattern[bytes]:
+    """Where a line names a file: as a whole word, maybe after ``*`` (binary mode
+    in a check list) or ``(`` (BSD form), maybe before ``)``."""
+    return re.compile(rb"(?<![^\s*(])" + re.escape(name) + rb"(?![^\s)\x00])")
+
+
+def _blob_deletions(
+    case: Case,
+    at: Cursor,
+    split: Callable[[bytes], list[_T]],
+    join: Callable[[list[_T]], bytes],
+    deletions: Callable[[list[_T], Cursor], Iterator[tuple[list[_T], Cursor]]] | None = None,
+) -> Proposals:
+    """Deletions (``_deletions`` unless told) in stdin and in each file, split into items by ``split``."""
+    blobs = _blobs(case)
+    first = _first(at)
+    for b in range(first, len(blobs)):
+        for kept, pos in (deletions or _deletions)(split(blobs[b]), at[1:] if b == first else ()):
+            yield _with_blob(case, b, join(kept)), (b, *pos)
+
+
+def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> Iterator[tuple[list[_T], Cursor]]:
+    """Ways to delete one contiguous chunk, large chunks first (ddmin order), each
+    with its cursor ``(size, start)``; ``at`` resumes from one.
+
+    Chunks of size k start at multiples of k, or at every offset when
+    ``every_offset`` (for short sequences such as argv, where an option and its
+    value may sit at any position).
+    """
+    n = len(items)
+    k, start = (at[0], at[1]) if len(at) == 2 else (n, 0)
+    if k > n:
+        k, start = n, 0
+    while k >= 1:
+        step = 1 if every_offset else k
+        while start + k <= n:
+            yield items[:start] + items[start + k :], (k, start)
+            start += step
+        if k == 1:
+            break
+        k //= 2
+        start = 0
+
+
+def _growing_deletions(items: list[_T], at: Cursor = ()) -> Iterator[tuple[list[_T], Cursor]]:
+    """Delete one item at each position in turn; once a deletion of k items at a
+    position is adopted, try 2k there (then k, k/2, ... 1) before moving on.
+
+    Each cursor is ``(start, size to try next)``. Where nothing can go this costs
+    one try per item, half what ``_deletions`` spends; a long deletable run goes
+    in about log² of its length.
+    """
+    n = len(items)
+    start, k = (at[0], at[1]) if len(at) == 2 else (0, 1)
+    while start < n:
+        size = min(k, n - start)
+        while size >= 1:
+            yield items[:start] + items[start + size :], (start, 2 * size)
+            size //= 2
+        start += 1
+        k = 1

@@ -1,0 +1,530 @@
+"""Task files: a TOML description of a command-line program's input space.
+
+A task names the reference program and says what its arguments, operands,
+standard input and input files look like, which environment it runs in, its
+limits, and how each channel is compared. ``references/README.md`` documents
+every key. Loading is strict: an unknown key, a wrong type or an impossible
+range is a ``SpecError`` naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fuzzdiff.core.errors import SpecError
+
+#: Where shipped tasks live; FUZZDIFF_REFERENCES overrides it (for installs that are not editable).
+REFERENCES_DIR = Path(os.environ.get("FUZZDIFF_REFERENCES", Path(__file__).resolve().parents[2] / "references"))
+
+VALUE_KINDS = ("int", "choice", "string", "char", "list")
+OPERAND_KINDS = ("file", "dash", "missing", "dir", "string")
+CONTENT_MODELS = ("empty", "bytes", "text", "lines", "alphabet", "samples")
+CHANNEL_MODES = {
+    "exit": ("exact", "ignore"),
+    "stdout": ("exact", "ignore"),
+    "stderr": ("exact", "presence", "ignore"),
+    "files": ("exact", "ignore"),
+}
+NORMALISERS = ("program-name", "workdir")
+
+# A locale and time zone that exist on every Debian system and do not vary.
+DEFAULT_ENV = {"LC_ALL": "C", "LANG": "C", "TZ": "UTC", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSpec:
+    """The value an option or operand takes."""
+
+    kind: str
+    min: int = 0
+    max: int = 100
+    values: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    alphabet: str = "abc,-: \t"
+    max_len: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    short: str | None
+    long: str | None
+    value: ValueSpec | None = None
+    optional_value: bool = False
+    weight: float = 1.0
+    requires: tuple[str, ...] = ()  # names of options this one is meaningless without
+
+    def label(self) -> str:
+        return f"--{self.long}" if self.long else f"-{self.short}"
+
+
+@dataclass(frozen=True, slots=True)
+class OperandSpec:
+    min: int = 0
+    max: int = 2
+    kinds: tuple[str, ...] = ("file", "dash", "missing")
+    strings: tuple[str, ...] = ()
+    value: ValueSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSpec:
+    """How standard input or an input file's content is generated."""
+
+    models: tuple[str, ...] = ("empty", "text", "lines", "bytes")
+    alphabet: str = ""
+    samples: tuple[str, ...] = ()
+    max_bytes: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float = 5.0  # seconds of wall time a single run may take
+    memory_mb: int = 1024  # address-space limit: generous for interpreters, fatal to runaway allocation
+    output_bytes: int = 1 << 20  # per stream; a run that writes more is killed and marked output-cap
+    file_bytes: int = 16 << 20  # largest file a run may write in its working directory
+    processes: int = 64  # process limit where the kernel enforces it (not for root)
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A declared normaliser: a regular expression applied to one channel of both sides."""
+
+    channel: str
+    pattern: str
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSpec:
+    modes: tuple[tuple[str, str], ...] = tuple((c, "exact") for c in CHANNEL_MODES)
+    normalise: tuple[str, ...] = NORMALISERS
+    replace: tuple[Replacement, ...] = ()
+
+    def mode(self, channel: str) -> str:
+        return dict(self.modes).get(channel, "exact")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    name: str
+    program: str
+    version: str = ""
+    argv0: str = ""  # the name the program is called by; multi-call binaries dispatch on it (busybox)
+    # Other programs that implement the reference (multi-call binaries such as busybox):
+    # hidden from a sandboxed candidate along with the reference.
+    mask: tuple[str, ...] = ()
+    # Programs a sandboxed candidate may run besides its own command (names on the
+    # task's PATH): what a candidate's sandbox holds is an allowlist. ``sh`` always.
+    tools: tuple[str, ...] = ("sh",)
+    description: str = ""
+    options: tuple[OptionSpec, ...] = ()
+    operands: OperandSpec = OperandSpec()
+    stdin: ContentSpec = ContentSpec()
+    files: ContentSpec = ContentSpec()
+    env: tuple[tuple[str, str], ...] = tuple(sorted(DEFAULT_ENV.items()))
+    limits: Limits = Limits()
+    compare: CompareSpec = CompareSpec()
+    max_options: int = 4
+    malformed: float = 0.1
+    one_of: tuple[tuple[str, ...], ...] = ()  # groups of which a valid call names exactly one
+    source: str = field(default="<memory>", compare=False)
+
+
+_DEFAULT_LIMITS = Limits()
+_DEFAULT_VALUESPEC = ValueSpec(kind="int")
+_DEFAULT_OPERANDSPEC = OperandSpec()
+
+
+def find_option(spec: TaskSpec, name: str) -> OptionSpec:
+    """The option whose short or long name (without dashes) is ``name``."""
+    for o in spec.options:
+        if name in (o.short, o.long):
+            return o
+    raise KeyError(name)
+
+
+def resolve_task_path(task: str) -> Path:
+    """A shipped task name (``base64``) or a path to a task file -> the file's path."""
+    candidate = Path(task)
+    if task.endswith(".toml") or os.sep in task:
+        if not candidate.is_file():
+            raise SpecError(f"task file {task!r} does not exist; give a shipped task name or an existing .toml path")
+        return candidate
+    shipped = REFERENCES_DIR / f"{task}.toml"
+    if shipped.is_file():
+        return shipped
+    if candidate.is_file():
+        return candidate
+    names = ", ".join(shipped_tasks()) or "(none found)"
+    raise SpecError(f"unknown task {task!r}; shipped tasks are: {names}; or pass the path of a task file")
+
+
+def shipped_tasks() -> list[str]:
+    if not REFERENCES_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in REFERENCES_DIR.glob("*.toml"))
+
+
+def load_task(task: str) -> TaskSpec:
+    path = resolve_task_path(task)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read task file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"task file {path} is not valid TOML: {exc}; fix the syntax at that line") from exc
+    return parse_task(raw, str(path))
+
+
+#: The keys each table of a task file accepts. Loading reads exactly these (an
+#: unknown key is an error with the nearest allowed one suggested), and a test
+#: checks that references/README.md documents every one. ``[env]`` takes any key.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "task": (
+        "name",
+        "program",
+        "version",
+        "argv0",
+        "mask",
+        "tools",
+        "description",
+        "options",
+        "operands",
+        "stdin",
+        "files",
+        "env",
+        "limits",
+        "compare",
+        "generate",
+    ),
+    "options": ("short", "long", "value", "optional_value", "weight", "requires"),
+    "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
+    "operands": ("min", "max", "kinds", "strings", "value"),
+    "content": ("models", "alphabet", "samples", "max_bytes"),  # [stdin] and [files]
+    "limits": ("timeout", "memory_mb", "output_bytes", "file_bytes", "processes"),
+    "compare": (*CHANNEL_MODES, "normalise", "replace"),
+    "compare.replace": ("channel", "pattern", "replacement"),
+    "generate": ("max_options", "malformed", "one_of"),
+}
+
+#: How close an unknown key must be to an allowed one to be suggested (difflib's
+#: ratio): 0.6 catches one or two typos in short keys without far-fetched guesses.
+SUGGEST_CUTOFF = 0.6
+
+
+class _Problems:
+    """Every problem found in one task file, in the order found, one line each."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: list[str] = []
+
+    def add(self, where: str, msg: str) -> None:
+        self.lines.append(f"{self.source}: {where}{msg}")
+
+    def raise_if_any(self) -> None:
+        if len(self.lines) == 1:
+            raise SpecError(self.lines[0])
+        if self.lines:
+            head = f"{self.source}: {len(self.lines)} problems (array tables are counted from 1):"
+            raise SpecError("\n".join([head, *self.lines]))
+
+
+class _Table:
+    """Typed access to one TOML table. A wrong type, an unknown key or a bad value is
+    recorded in the shared ``_Problems`` and the default is used, so that loading
+    goes on and reports every problem of the file at once."""
+
+    def __init__(
+        self, data: Any, path: str, problems: _Problems, keys: tuple[str, ...] | None, label: str = ""
+    ) -> None:
+        self.label = label  # the array entry this table is or is in: "", "[[options]] #2: "
+        self.path = path  # its dotted path within that: "", "limits.", "value."
+        self.where = label + path
+        self.problems = problems
+        self.keys = keys  # None: any key ([env])
+        self.is_table = isinstance(data, dict)
+        if not self.is_table:
+            what = f"{path.rstrip('.')} must be a table" if path else "must be a table"
+            self.problems.add(label, f"{what}, got {type(data).__name__} {data!r}")
+        self.data: dict[str, Any] = data if self.is_table else {}
+
+    def fail(self, key: str, msg: str) -> None:
+        self.problems.add(f"{self.where}{key}: " if key else self.where, msg)
+
+    def get(self, key: str, typ: type | tuple[type, ...], default: Any) -> Any:
+        assert self.keys is None or key in self.keys, f"{key} missing from TABLE_KEYS"
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
+            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+            return default
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.get(key, list, None)
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            self.fail(key, "expected a list of strings")
+            return default
+        return tuple(value)
+
+    def choices(self, key: str, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.strings(key, default)
+        for v in values:
+            if v not in allowed:
+                self.fail(key, f"unknown value {v!r}; allowed: {', '.join(allowed)}")
+        return tuple(v for v in values if v in allowed)
+
+    def table(self, key: str, keys: str) -> _Table:
+        assert self.keys is None or key in self.keys, f"{key} missing from TABLE_KEYS"
+        return _Table(self.data.get(key, {}), f"{self.path}{key}.", self.problems, TABLE_KEYS[keys], self.label)
+
+    def check_keys(self) -> None:
+        """Record each key this table does not accept, with the nearest accepted one."""
+        if self.keys is None:
+            return
+        for key in sorted(set(self.data) - set(self.keys)):
+            near = difflib.get_close_matches(key, self.keys, n=1, cutoff=SUGGEST_CUTOFF)
+            hint = f"did you mean {near[0]!r}?" if near else f"allowed here: {', '.join(self.keys)}"
+            self.problems.add(self.label, f"unknown key {self.path}{key}; {hint} (see references/README.md)")
+
+
+def _array(top: _Table, key: str, problems: _Problems, keys: str) -> list[_Table]:
+    """The entries of an array of tables, each named in messages as ``[[key]] #N`` (counted from 1)."""
+    raw = top.get(key, list, [])
+    tables = TABLE_KEYS[keys]
+    return [_Table(entry, "", problems, tables, f"[[{top.path}{key}]] #{i}: ") for i, entry in enumerate(raw, 1)]
+
+
+def _value(t: _Table) -> ValueSpec:
+    t.check_keys()
+    kind = t.get("kind", str, "int")
+    if kind not in VALUE_KINDS:
+        t.fail("kind", f"unknown value kind {kind!r}; allowed: {', '.join(VALUE_KINDS)}")
+        kind = "int"
+    spec = ValueSpec(
+        kind=kind,
+        min=t.get("min", int, 0),
+        max=t.get("max", int, 100),
+        values=t.strings("values", ()),
+        suffixes=t.strings("suffixes", ()),
+        alphabet=t.get("alphabet", str, _DEFAULT_VALUESPEC.alphabet),
+        max_len=t.get("max_len", int, _DEFAULT_VALUESPEC.max_len),
+    )
+    if spec.min > spec.max:
+        t.fail("min", f"min {spec.min} is greater than max {spec.max}")
+    if kind == "choice" and not spec.values:
+        t.fail("values", "a choice value needs a non-empty values list")
+    if kind in ("string", "char") and not spec.alphabet and not spec.values:
+        t.fail("alphabet", "a string value needs an alphabet or values")
+    return spec
+
+
+def _option(t: _Table) -> OptionSpec | None:
+    """The option, or None when it has no usable name (already recorded as a problem)."""
+    if not t.is_table:
+        return None
+    t.check_keys()
+    short = t.get("short", str, None)
+    long = t.get("long", str, None)
+    if short is None and long is None:
+        t.fail("", "an option needs short, long or both")
+    if short is not None and len(short) != 1:
+        t.fail("short", f"a short option is one character, got {short!r} (write it without the dash)")
+        short = None
+    if long is not None and (not long or long.startswith("-")):
+        t.fail("long", f"write the long option without dashes, got {long!r}")
+        long = None
+    value = _value(t.table("value", "value")) if "value" in t.data else None
+    weight = t.get("weight", float, 1.0)
+    if weight < 0:
+        t.fail("weight", "weights are non-negative (0 keeps the option out of every case)")
+    opt = OptionSpec(
+        short=short,
+        long=long,
+        value=value,
+        optional_value=t.get("optional_value", bool, False),
+        weight=weight,
+        requires=t.strings("requires", ()),
+    )
+    return opt if short is not None or long is not None else None
+
+
+def _content(t: _Table, default: ContentSpec) -> ContentSpec:
+    t.check_keys()
+    spec = ContentSpec(
+        models=t.choices("models", CONTENT_MODELS, default.models),
+        alphabet=t.get("alphabet", str, default.alphabet),
+        samples=t.strings("samples", default.samples),
+        max_bytes=t.get("max_bytes", int, default.max_bytes),
+    )
+    if "models" in t.data and not t.data["models"]:
+        t.fail("models", "give at least one content model")
+    if "alphabet" in spec.models and not spec.alphabet:
+        t.fail("alphabet", "the 'alphabet' model needs a non-empty alphabet")
+    if "samples" in spec.models and not spec.samples:
+        t.fail("samples", "the 'samples' model needs a non-empty samples list")
+    if spec.max_bytes < 0:
+        t.fail("max_bytes", "must be at least 0")
+    return spec
+
+
+def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
+    options = []
+    for table in _array(top, "options", problems, "options"):
+        opt = _option(table)
+        if opt is not None:
+            options.append(opt)
+    seen: set[str] = set()
+    for o in options:
+        for n in (o.short and "-" + o.short, o.long and "--" + o.long):
+            if n and n in seen:
+                problems.add("", f"option {n} is declared twice; keep one entry")
+            if n:
+                seen.add(n)
+    return tuple(options)
+
+
+def _operands(top: _Table) -> OperandSpec:
+    ot = top.table("operands", "operands")
+    ot.check_keys()
+    operands = OperandSpec(
+        min=ot.get("min", int, 0),
+        max=ot.get("max", int, 2),
+        kinds=ot.choices("kinds", OPERAND_KINDS, _DEFAULT_OPERANDSPEC.kinds),
+        strings=ot.strings("strings", ()),
+        value=_value(ot.table("value", "value")) if "value" in ot.data else None,
+    )
+    if not 0 <= operands.min <= operands.max:
+        ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
+    if "string" in operands.kinds and not operands.strings and operands.value is None:
+        ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
+    return operands
+
+
+def _limits(top: _Table) -> Limits:
+    lt = top.table("limits", "limits")
+    lt.check_keys()
+    limits = Limits(
+        timeout=lt.get("timeout", float, _DEFAULT_LIMITS.timeout),
+        memory_mb=lt.get("memory_mb", int, _DEFAULT_LIMITS.memory_mb),
+        output_bytes=lt.get("output_bytes", int, _DEFAULT_LIMITS.output_bytes),
+        file_bytes=lt.get("file_bytes", int, _DEFAULT_LIMITS.file_bytes),
+        processes=lt.get("processes", int, _DEFAULT_LIMITS.processes),
+    )
+    if limits.timeout <= 0 or limits.memory_mb <= 0 or limits.output_bytes <= 0:
+        lt.fail("", "timeout, memory_mb and output_bytes must be positive")
+    return limits
+
+
+def _compare(top: _Table, problems: _Problems) -> CompareSpec:
+    ct = top.table("compare", "compare")
+    ct.check_keys()
+    modes = []
+    for channel, allowed in CHANNEL_MODES.items():
+        mode = ct.get(channel, str, "exact")
+        if mode not in allowed:
+            ct.fail(channel, f"unknown mode {mode!r}; allowed: {', '.join(allowed)}")
+            mode = "exact"
+        modes.append((channel, mode))
+    normalise = ct.choices("normalise", NORMALISERS, NORMALISERS)
+    replacements = []
+    for rt in _array(ct, "replace", problems, "compare.replace"):
+        rt.check_keys()
+        rep = Replacement(
+            channel=rt.get("channel", str, "stderr"),
+            pattern=rt.get("pattern", str, ""),
+            replacement=rt.get("replacement", str, ""),
+        )
+        if rep.channel not in ("stdout", "stderr"):
+            rt.fail("channel", "replacements apply to stdout or stderr")
+        _check_regex(rep.pattern, rt)
+        replacements.append(rep)
+    return CompareSpec(modes=tuple(modes), normalise=normalise, replace=tuple(replacements))
+
+
+def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
+    """Build a TaskSpec from parsed TOML, checking every key; a ``SpecError`` lists
+    every problem found, one line each."""
+    problems = _Problems(source)
+    top = _Table(raw, "", problems, TABLE_KEYS["task"])
+    top.check_keys()
+    name = top.get("name", str, "")
+    program = top.get("program", str, "")
+    if not name:
+        top.fail("name", "missing; every task needs a name")
+    if not program:
+        top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
+    options = _options(top, problems)
+    operands = _operands(top)
+    stdin = _content(top.table("stdin", "content"), ContentSpec())
+    files = _content(top.table("files", "content"), stdin)
+
+    et = _Table(top.data.get("env", {}), "env.", problems, None)
+    env = dict(DEFAULT_ENV)
+    for k in list(et.data):
+        env[k] = et.get(k, str, env.get(k, ""))
+
+    limits = _limits(top)
+    compare = _compare(top, problems)
+
+    gt = top.table("generate", "generate")
+    gt.check_keys()
+    max_options = gt.get("max_options", int, 4)
+    malformed = gt.get("malformed", float, 0.1)
+    one_of_raw = gt.get("one_of", list, [])
+    if not all(isinstance(g, list) and g and all(isinstance(n, str) for n in g) for g in one_of_raw):
+        gt.fail("one_of", 'expected a list of lists of option names, e.g. [["b", "c", "f"]]')
+        one_of_raw = []
+    one_of = tuple(tuple(g) for g in one_of_raw)
+    if not 0.0 <= malformed <= 1.0:
+        gt.fail("malformed", "a share between 0 and 1")
+    known = {n for o in options for n in (o.short, o.long) if n}
+    for name_ in dict.fromkeys([n for g in one_of for n in g] + [r for o in options for r in o.requires]):
+        if name_ not in known:
+            problems.add(
+                "",
+                f"option {name_!r} named in one_of or requires is not declared; "
+                "use a declared short or long name without dashes",
+            )
+    spec = TaskSpec(
+        name=name,
+        program=program,
+        version=top.get("version", str, ""),
+        argv0=top.get("argv0", str, ""),
+        mask=top.strings("mask", ()),
+        tools=tuple(dict.fromkeys(("sh", *top.strings("tools", ())))),
+        description=top.get("description", str, ""),
+        options=options,
+        operands=operands,
+        stdin=stdin,
+        files=files,
+        env=tuple(sorted(env.items())),
+        limits=limits,
+        compare=compare,
+        max_options=max_options,
+        malformed=malformed,
+        one_of=one_of,
+        source=source,
+    )
+    problems.raise_if_any()
+    return spec
+
+
+def _check_regex(pattern: str, t: _Table) -> None:
+    try:
+        re.compile(pattern.encode())
+    except re.error as exc:
+        t.fail("pattern", f"invalid regular expression: {exc}")

@@ -1,0 +1,114 @@
+"""A campaign's set-up from names and command lines: the task file, both programs,
+and the runner with its isolation. Every problem a user can cause surfaces here,
+before anything runs, as a ``UserError`` with a clear message. Used by every
+entry point (``api``, the coverage mode, the oracle)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+
+from fuzzdiff.core.errors import ProgramError
+from fuzzdiff.core.model import Program
+from fuzzdiff.core.spec import TaskSpec, load_task
+from fuzzdiff.run.allowlist import Allowlist, Root, always, needs, which
+from fuzzdiff.run.execute import resolve_executable
+from fuzzdiff.run.paths import copies, data_paths, program_files
+from fuzzdiff.run.program import candidate_program, reference_program, reference_version
+from fuzzdiff.run.runner import Isolation, PoolRunner, ReferenceCache, default_jobs
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    spec: TaskSpec
+    reference: Program
+    candidate: Program
+    warnings: tuple[str, ...]
+
+
+def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Setup:
+    """Load the task and resolve both programs; raises ``UserError`` on any problem."""
+    spec = task if isinstance(task, TaskSpec) else load_task(task)
+    reference = reference_program(spec)
+    cand = candidate_program(candidate, spec, cwd)
+    path = dict(spec.env).get("PATH", os.defpath)
+    # `sh` is implied, not declared: a task whose PATH has none simply offers none
+    missing = [t for t in spec.tools if t != "sh" and which(t, path) is None]
+    if missing:  # a typo here would make every sandboxed run of a candidate that uses it fail
+        raise ProgramError(
+            f"task {spec.name!r} lists tools {missing} that are not on its PATH ({path}); "
+            f"install them or remove them from `tools` in {spec.source}"
+        )
+    warnings: list[str] = []
+    if spec.version:
+        found = reference_version(reference)
+        if found != spec.version:
+            warnings.append(
+                f"reference version is {found!r} but task {spec.name!r} was written for {spec.version!r}; "
+                "verdicts may differ from those recorded for it"
+            )
+    return Setup(spec, reference, cand, tuple(warnings))
+
+
+def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
+    """What a sandboxed candidate must not see: fuzzdiff's task files, corpora and
+    caches (expected outputs), and with ``mask_reference`` the reference itself,
+    the programs its task file lists under ``mask`` (multi-call binaries), and any
+    hard link or copy of them on the task's PATH or beside them."""
+    paths = list(data_paths())
+    if mask_reference:
+        path_env = dict(setup.spec.env).get("PATH", "")
+        programs = list(program_files(setup.reference.argv))
+        for name in setup.spec.mask:
+            with suppress(ProgramError):  # not installed here: nothing to hide
+                programs.append(resolve_executable(name, path_env))
+        real = [os.path.realpath(p) for p in programs]
+        search = [*path_env.split(os.pathsep), *(os.path.dirname(p) for p in programs + real)]
+        paths += [*programs, *real, *copies(real, search)]
+    return tuple(dict.fromkeys(p for p in paths if os.path.exists(p)))
+
+
+def candidate_root(setup: Setup, mask_reference: bool) -> Root:
+    """What the candidate's sandbox holds (``fuzzdiff.run.allowlist``): what its command
+    needs and the task's ``tools``; where the reference is not masked (the
+    candidate may run it, so nothing is secret), also the reference and the
+    system's ``/usr``, so that shell wrappers find their tools. fuzzdiff's data is
+    kept out either way."""
+    spec = setup.spec
+    path = dict(spec.env).get("PATH", os.defpath)
+    allow = Allowlist(tools=spec.tools, system=not mask_reference, path=path, keep_out=data_paths())
+    root = needs(setup.candidate.argv, allow).union(always())
+    if not mask_reference:
+        root = root.union(needs(setup.reference.argv, replace(allow, tools=())))
+    return root
+
+
+@contextmanager
+def open_runner(
+    setup: Setup,
+    jobs: int | None = None,
+    sandbox: bool = False,
+    mask_reference: bool = False,
+    reference_cache: ReferenceCache | None = None,
+) -> Iterator[PoolRunner]:
+    """Worker processes for ``setup``; with ``sandbox``, each side runs in bubblewrap."""
+    isolation = Isolation(
+        sandbox,
+        hidden_paths(setup, mask_reference) if sandbox else (),
+        root=candidate_root(setup, mask_reference) if sandbox else None,
+    )
+    runner = PoolRunner(
+        jobs or default_jobs(),
+        dict(setup.spec.env),
+        setup.spec.limits,
+        setup.reference,
+        setup.candidate,
+        reference_cache=reference_cache,
+        isolation=isolation,
+    )
+    try:
+        yield runner
+    finally:
+        runner.close()

@@ -1,0 +1,177 @@
+"""Zero-config tasks: mine a program's options from its ``--help`` text.
+
+Reads GNU-style help (``  -w, --wrap=COLS  ...``, ``      --help``,
+``  -n NUM``, optional values as ``--color[=WHEN]``) and the usage line
+(``Usage: base64 [OPTION]... [FILE]``) and builds a task: options with their
+spellings and value kinds (guessed from the metavariable), file operands when
+the usage names FILE, and the default content models. ``task_toml`` writes it
+as a task file for a person to refine.
+
+Mining is a starting point, not a specification: the values of a metavariable
+such as WHEN are unknown, so they are drawn as short strings, and constraints
+between options (``one_of``, ``requires``) are left for a person to add.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+from fuzzdiff.core.errors import ProgramError
+from fuzzdiff.core.spec import DEFAULT_ENV, parse_task
+from fuzzdiff.run.execute import resolve_executable
+
+#: Multi-call binaries: ``busybox sort`` means the binary called as ``sort``.
+MULTI_CALL = ("busybox", "toybox", "coreutils")
+#: Seconds allowed for ``--help``.
+HELP_TIMEOUT = 10
+
+_OPTION_LINE = re.compile(
+    r"^\s{1,8}(?:(?P<short>-[A-Za-z0-9])(?:[ ,\t]\s*|$))?"
+    r"(?:(?P<long>--[A-Za-z0-9][-A-Za-z0-9_]*)(?P<opt>\[)?(?:[= ](?:\[-\])?(?P<meta>[A-Z][A-Z0-9_.-]*))?\]?)?"
+)
+_SHORT_META = re.compile(r"^\s{1,8}-(?P<short>[A-Za-z0-9])[ \t]+(?:\[-\])?(?P<meta>[A-Z][A-Z0-9_.-]*)\b")
+_INT_WORDS = ("NUM", "N", "COLS", "WIDTH", "SIZE", "BYTES", "LINES", "COUNT", "DEPTH", "BITS", "LENGTH", "K", "M")
+_FILE_WORDS = ("FILE", "INPUT")
+_LIST_WORDS = ("LIST",)
+_CHAR_WORDS = ("DELIM", "CHAR", "SEP")
+
+
+def help_text(command: list[str]) -> str:
+    """The program's ``--help`` output (stdout, else stderr), in the C locale."""
+    exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
+    try:
+        proc = subprocess.run(
+            [exe, *command[1:], "--help"],
+            capture_output=True,
+            timeout=HELP_TIMEOUT,
+            env=dict(DEFAULT_ENV),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ProgramError(f"cannot run {command[0]} --help: {exc}") from exc
+    text = (proc.stdout or proc.stderr).decode("utf-8", "replace")
+    if not text.strip():
+        raise ProgramError(f"{command[0]} --help printed nothing; write a task file by hand (see references/README.md)")
+    return text
+
+
+def _value_for(meta: str | None) -> dict[str, object] | None:
+    if not meta:
+        return None
+    word = meta.upper()
+    if word in _INT_WORDS or word.startswith(("NUM", "SIZE")):
+        return {"kind": "int", "min": 0, "max": 100, "suffixes": ["K", "b"] if word in ("SIZE", "BYTES") else []}
+    if word in _LIST_WORDS:
+        return {"kind": "list", "min": 0, "max": 10}
+    if word in _CHAR_WORDS:
+        return {"kind": "char", "alphabet": ":, \tx0"}
+    return {"kind": "string", "alphabet": "abcxyz01-_.:", "max_len": 6}
+
+
+def mine_options(text: str) -> list[dict[str, object]]:
+    """Options declared in help text, in order, without duplicates."""
+    options: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        if line[:1] not in (" ", "\t") or not line.strip().startswith("-"):
+            continue
+        m = _OPTION_LINE.match(line)
+        short = long = meta = None
+        optional = False
+        if m and (m.group("short") or m.group("long")):
+            short = m.group("short")
+            long = m.group("long")
+            meta = m.group("meta")
+            optional = bool(m.group("opt"))
+        if not long:
+            sm = _SHORT_META.match(line)
+            if sm:
+                short, meta = "-" + sm.group("short"), sm.group("meta")
+        if not short and not long:
+            continue
+        names = [n for n in (short, long) if n]
+        if any(n in seen for n in names):
+            continue
+        seen.update(names)
+        entry: dict[str, object] = {}
+        if short:
+            entry["short"] = short[1:]
+        if long:
+            entry["long"] = long[2:]
+        value = _value_for(meta)
+        if value is not None:
+            entry["value"] = value
+            if optional:
+                entry["optional_value"] = True
+        if long in ("--help", "--version"):
+            entry["weight"] = 0.1
+        options.append(entry)
+    return options
+
+
+def mine_operands(text: str, program: str) -> dict[str, object]:
+    usage = next((line for line in text.splitlines() if line.lower().lstrip().startswith("usage:")), "")
+    upper = usage.upper()
+    if any(w in upper for w in _FILE_WORDS):
+        many = "]..." in upper or "FILE..." in upper or "FILES" in upper
+        return {"min": 0, "max": 3 if many else 2, "kinds": ["file", "file", "dash", "missing"]}
+    return {"min": 0, "max": 1, "kinds": ["missing"]}
+
+
+def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
+    """A raw task table (as parsed TOML) for ``command``, mined from its help."""
+    text = help_text(command)
+    program = command[0]
+    applet = ""
+    if os.path.basename(program) in MULTI_CALL and len(command) > 1:
+        applet = command[1]  # busybox sort: the binary dispatches on argv[0]
+    raw: dict[str, object] = {
+        "name": name or applet or os.path.basename(program),
+        "program": program if os.sep not in program else os.path.abspath(program),
+        "description": f"mined from `{' '.join(command)} --help`; refine by hand",
+        "options": mine_options(text),
+        "operands": mine_operands(text, program),
+    }
+    if applet:
+        raw["argv0"] = applet
+    parse_task(raw, f"<mined from {program} --help>")  # a mined task must load
+    return raw
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def task_toml(raw: dict[str, object]) -> str:
+    """The mined task as a task file."""
+    lines = [
+        "# Mined by `fuzzdiff task init` from the program's --help. Review it: value",
+        "# ranges, operand kinds, stdin models and option constraints are guesses.",
+    ]
+    for key in ("name", "program", "argv0", "description"):
+        if key in raw:
+            lines.append(f"{key} = {_toml_value(raw[key])}")
+    options = raw.get("options", [])
+    assert isinstance(options, list)
+    for opt in options:
+        assert isinstance(opt, dict)
+        lines.append("")
+        lines.append("[[options]]")
+        for k, v in opt.items():
+            lines.append(f"{k} = {_toml_value(v)}")
+    operands = raw.get("operands", {})
+    assert isinstance(operands, dict)
+    lines += ["", "[operands]", *(f"{k} = {_toml_value(v)}" for k, v in operands.items())]
+    return "\n".join(lines) + "\n"

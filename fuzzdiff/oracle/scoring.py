@@ -1,0 +1,434 @@
+"""The reward oracle: one deterministic number per candidate, for training loops.
+
+A score runs in phases, all counted against one case budget:
+
+1. **probes**: the task's committed corpus (``corpora/TASK``), in key order.
+   One case in five (chosen by key, so always the same ones) is *held out*:
+   it counts like any other, but is never shown in feedback.
+2. **pool**: minimal counterexamples found for *other* candidates of the same
+   task (a persistent shared pool: candidates from one model share bugs).
+   A candidate's own past findings are skipped, so scoring it again gives the
+   same result.
+3. **fuzz**: seeded generation with what is left of the budget.
+4. **shrink**: the first divergence not on a held-out case is shrunk and shown.
+
+Reward policies:
+
+- ``binary``: 1.0 when nothing diverged, else 0.0. Stops at the first divergence.
+- ``graded``: the share of probe cases on which the candidate agrees (of all
+  judged cases when the task has no corpus). Every probe is judged.
+
+Timeouts, crashes and output floods of the candidate are behaviour and are
+scored. Problems that are not the candidate's (a missing reference, a broken
+task file, the oracle's own failure) give ``status="error"`` and ``reward=None``,
+never a silent 0.0. A score that passes its hard deadline has
+``status="deadline"`` and ``reward=None``.
+
+The reference's outcomes come from an on-disk cache shared by all candidates and
+processes (``refcache``), so it runs once per distinct case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
+from fuzzdiff.core.compare import compare
+from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination
+from fuzzdiff.core.report import escape, shell_argv
+from fuzzdiff.core.shrink import Shrinker
+from fuzzdiff.engine.campaign import Judge, reference_varies, spellings
+from fuzzdiff.engine.setup import Setup, open_runner, prepare
+from fuzzdiff.run.paths import cache_home
+from fuzzdiff.run.runner import PoolRunner, ReferenceCache
+from fuzzdiff.store.artifacts import write_atomic
+from fuzzdiff.store.corpus import load_corpus
+from fuzzdiff.store.refcache import DiskReferenceCache
+
+POLICIES = ("binary", "graded")
+#: Every HOLD_OUT-th probe (by key) is held out of feedback.
+HOLD_OUT = 5
+#: Cases judged together; also how often the deadline is checked.
+WINDOW = 64
+#: Feedback longer than this is cut: models get the gist, not a dump.
+FEEDBACK_CHARS = 1500
+#: Bytes of each stream quoted in feedback.
+FEEDBACK_STREAM = 300
+#: Terminations whose runs are costly to repeat.
+SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP, Termination.WORKER_LOST})
+#: The first window; later ones double up to WINDOW.
+FIRST_WINDOW = 4
+#: Shrinking tries per score; a small share of a typical budget.
+SHRINK_BUDGET = 500
+#: Shrinking tries when the counterexample ran into a resource limit (timeout,
+#: output cap): each try may cost a full timeout, and the feedback is the limit.
+SLOW_SHRINK_BUDGET = 16
+#: Seconds a score may take before it is cut off (a safety net; budgets count cases).
+DEADLINE = 600.0
+
+CORPORA_DIR = Path(__file__).resolve().parents[2] / "corpora"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A candidate as a command line, a path to a program, or source text in a language."""
+
+    command: str | None = None
+    path: str | None = None
+    source: str | None = None
+    language: str | None = None  # "python" or "shell" with source
+
+    def identity(self) -> str:
+        text = self.source if self.source is not None else (self.command or self.path or "")
+        return hashlib.sha256(f"{self.language}:{text}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    task: str
+    status: str  # "ok", "error" or "deadline"
+    reward: float | None
+    policy: str
+    seed: int
+    budget: int
+    cases: int = 0
+    probe_cases: int = 0
+    probe_agreed: int = 0
+    pool_cases: int = 0
+    fuzz_cases: int = 0
+    hidden_failures: int = 0
+    channels: dict[str, float] = field(default_factory=dict)  # share of judged cases agreeing, per channel
+    counterexample: Divergence | None = None
+    feedback: str = ""
+    error: str = ""
+    reference_executions: int = 0
+    candidate_executions: int = 0
+    seconds: float = 0.0
+    isolation: str = ""
+    # how the candidate's runs started when it is a Python program run unsandboxed
+    # or in bubblewrap (``CampaignResult.launches``): fork-server, or fresh and why
+    launches: tuple[tuple[str, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "status": self.status,
+            "reward": self.reward,
+            "policy": self.policy,
+            "seed": self.seed,
+            "budget": self.budget,
+            "cases": self.cases,
+            "phases": {"probe": self.probe_cases, "pool": self.pool_cases, "fuzz": self.fuzz_cases},
+            "probe_agreed": self.probe_agreed,
+            "hidden_failures": self.hidden_failures,
+            "channels": self.channels,
+            "counterexample": None if self.counterexample is None else encode_divergence(self.counterexample),
+            "feedback": self.feedback,
+            "error": self.error,
+            "reference_executions": self.reference_executions,
+            "candidate_executions": self.candidate_executions,
+            "seconds": self.seconds,
+            "isolation": self.isolation,
+            "launches": dict(self.launches),
+        }
+
+
+def materialise(candidate: Candidate, where: Path) -> str:
+    """A command line for any form of candidate; source text is written under ``where``."""
+    if candidate.command is not None:
+        return candidate.command
+    if candidate.path is not None:
+        return candidate.path
+    if candidate.source is None:
+        raise UserError("a candidate needs a command, a path or source text")
+    language = (candidate.language or "").lower()
+    if language in ("python", "python3", "py"):
+        script = where / "candidate.py"
+        script.write_text(candidate.source)
+        return f"python3 {script}"
+    if language in ("shell", "sh", "bash"):
+        script = where / "candidate.sh"
+        script.write_text(candidate.source)
+        return f"{'bash' if language == 'bash' else 'sh'} {script}"
+    raise UserError(f"unknown candidate language {candidate.language!r}; use python or shell")
+
+
+class Pool:
+    """Minimal counterexamples of earlier candidates, per task, on disk."""
+
+    def __init__(self, task: str, root: Path | None = None) -> None:
+        self.path = (root or cache_home()) / "pool" / task
+
+    def cases(self, exclude_contributor: str) -> list[Case]:
+        out: list[tuple[str, Case]] = []
+        for file in sorted(self.path.glob("*.json")):
+            try:
+                doc = json.loads(file.read_text())
+                if doc.get("contributor") == exclude_contributor:
+                    continue
+                out.append((file.stem, decode_case(doc["case"])))
+            except (OSError, ValueError, KeyError):
+                continue  # a damaged pool entry is skipped: the pool only adds coverage
+        return [c for _, c in out]
+
+    def add(self, case: Case, contributor: str) -> None:
+        target = self.path / f"{case.key()}.json"
+        if target.exists():
+            return
+        doc = {"case": encode_case(case), "contributor": contributor}
+        with contextlib.suppress(OSError):  # the pool only adds coverage
+            write_atomic(target, json.dumps(doc, sort_keys=True).encode())
+
+
+def is_held_out(case: Case) -> bool:
+    return int(case.key()[:8], 16) % HOLD_OUT == 0
+
+
+def probe_cases(task: str, corpora: Path = CORPORA_DIR) -> list[Case]:
+    directory = corpora / task
+    if not (directory / "manifest.json").is_file():
+        return []
+    corpus = load_corpus(directory)
+    return [s.case for s in sorted(corpus.cases, key=lambda s: s.key)]
+
+
+def score(
+    task: str,
+    candidate: Candidate | str,
+    *,
+    budget: int = 500,
+    seed: int = 0,
+    policy: str = "binary",
+    jobs: int | None = None,
+    cache: Path | None = None,
+    use_pool: bool = True,
+    deadline: float = DEADLINE,
+    sandbox: bool = True,
+    mask_reference: bool = True,
+    reference_cache: Callable[[DiskReferenceCache], ReferenceCache] | None = None,
+) -> Score:
+    """Score one candidate for one task. Never raises for the candidate's faults.
+
+    ``sandbox``: run both sides in bubblewrap (where it can start; otherwise the
+    score's ``isolation`` says what was used), the candidate without sight of
+    fuzzdiff's corpora, caches and task files, and with ``mask_reference`` (the
+    default) of the reference itself, its copies and the task's ``mask`` programs:
+    a candidate that calls the reference is judged on what it does without it.
+    ``reference_cache`` wraps the on-disk reference cache (``distributed`` layers
+    a cluster-wide store over it)."""
+    if policy not in POLICIES:
+        raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
+    start = time.monotonic()
+    base = Score(task=task, status="error", reward=None, policy=policy, seed=seed, budget=budget)
+    workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-"))
+    try:
+        try:
+            setup = prepare(task, materialise(cand, workdir))
+        except UserError as exc:
+            return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
+        disk = DiskReferenceCache(setup.spec, setup.reference, cache)
+        ref_cache = disk if reference_cache is None else reference_cache(disk)
+        with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
+            return _score(setup, runner, cand, base, cache, use_pool, deadline, start)
+    except Exception as exc:  # the oracle's own failure: reported, never a reward
+        return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _phases(
+    setup: Setup, probes: list[Case], cand: Candidate, base: Score, cache: Path | None, use_pool: bool
+) -> Iterator[tuple[str, Case]]:
+    seen: set[str] = set()
+    phases: list[tuple[str, Iterable[Case]]] = [
+        ("probe", probes),
+        ("pool", Pool(setup.spec.name, cache).cases(cand.identity()) if use_pool else []),
+        ("fuzz", generate_cases(setup.spec, base.seed, base.budget)),
+    ]
+    for phase, cases in phases:
+        for case in cases:
+            key = case.key()
+            if key not in seen:
+                seen.add(key)
+                yield phase, case
+
+
+def _windows(
+    items: Iterable[tuple[str, Case]], budget: int, first: int = FIRST_WINDOW
+) -> Iterator[list[tuple[str, Case]]]:
+    """Cases in windows that start small and double up to ``WINDOW``: a candidate
+    that fails at once (or hangs on every case) costs a few runs, not a full
+    window. Window sizes change how much runs, never which case counts."""
+    window: list[tuple[str, Case]] = []
+    size = first
+    for n, item in enumerate(items):
+        if n >= budget:
+            break
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+            size = min(2 * size, WINDOW)
+    if window:
+        yield window
+
+
+def _score(
+    setup: Setup,
+    runner: PoolRunner,
+    cand: Candidate,
+    base: Score,
+    cache: Path | None,
+    use_pool: bool,
+    deadline: float,
+    start: float,
+) -> Score:
+    judge = Judge(setup.spec, runner, setup.reference, setup.candidate)
+    counts = {"probe": 0, "pool": 0, "fuzz": 0}
+    agree = dict.fromkeys(CHANNELS, 0)
+    probe_agreed = 0
+    judged = 0
+    hidden = 0
+    first_visible: Divergence | None = None
+    unstable = 0  # divergent cases on which the reference did not repeat itself: set aside
+    status = "ok"
+    diverged = False
+    probes = probe_cases(setup.spec.name)
+    has_probes = bool(probes)
+
+    def finished(phase: str) -> bool:
+        """After a divergence: binary needs nothing more; graded needs every probe."""
+        return diverged and (base.policy == "binary" or (has_probes and phase != "probe"))
+
+    for window in _windows(_phases(setup, probes, cand, base, cache, use_pool), base.budget):
+        if finished(window[0][0]):
+            break
+        if time.monotonic() - start > deadline:
+            status = "deadline"
+            break
+        outcomes = judge.outcomes([c for _, c in window])
+        for (phase, case), (ref, out) in zip(window, outcomes, strict=True):
+            if finished(phase):
+                break
+            counts[phase] += 1
+            judged += 1
+            div = compare(case, ref, out, setup.spec.compare)
+            if div is not None and reference_varies(judge, case, ref):
+                unstable += 1  # not the candidate's fault, and no evidence either way
+                div = None
+            channels = div.channels if div else ()
+            for ch in CHANNELS:
+                agree[ch] += ch not in channels
+            if div is None:
+                probe_agreed += phase == "probe"
+                continue
+            diverged = True
+            if phase == "probe" and is_held_out(case):
+                hidden += 1
+            elif first_visible is None:
+                first_visible = div
+    minimal = None
+    if first_visible is not None:
+        slow = any(o.termination in SLOW for o in (first_visible.reference, first_visible.candidate))
+        shrinker = Shrinker(
+            judge.check,
+            first_visible,
+            budget=SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET,
+            batch=2 * runner.jobs,
+            spellings=spellings(setup.spec),
+        )
+        minimal = shrinker.shrink()
+        if use_pool:
+            Pool(setup.spec.name, cache).add(minimal.case, cand.identity())
+    error = ""
+    if status == "ok" and not diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
+        status = "error"
+        error = (
+            f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
+            "(its output changed when a case was run again), so the candidate cannot be judged"
+        )
+    if status != "ok":
+        reward = None
+    elif base.policy == "binary":
+        reward = 0.0 if diverged else 1.0
+    else:
+        denominator = counts["probe"] or judged
+        numerator = probe_agreed if counts["probe"] else judged - (1 if diverged else 0)
+        reward = round(numerator / denominator, 6) if denominator else 1.0
+    return replace(
+        base,
+        status=status,
+        reward=reward,
+        cases=judged,
+        probe_cases=counts["probe"],
+        probe_agreed=probe_agreed,
+        pool_cases=counts["pool"],
+        fuzz_cases=counts["fuzz"],
+        hidden_failures=hidden,
+        channels={ch: round(agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},
+        counterexample=minimal,
+        feedback=feedback(minimal, hidden, setup.reference.argv0),
+        error=error,
+        reference_executions=runner.reference_executions,
+        candidate_executions=runner.candidate_executions,
+        seconds=round(time.monotonic() - start, 3),
+        isolation=runner.isolation,
+        launches=tuple(sorted(runner.launches.items())),
+    )
+
+
+def _quote(data: bytes) -> str:
+    text = escape(data[:FEEDBACK_STREAM]).replace("\n", "\\n")
+    return f'"{text}"' + (f" ... ({len(data)} bytes)" if len(data) > FEEDBACK_STREAM else "")
+
+
+def feedback(div: Divergence | None, hidden: int, name: str) -> str:
+    """What the model is told: the input, what was expected, what came back."""
+    if div is None:
+        if hidden:
+            return f"Your program differs from {name} on {hidden} hidden test(s); no details are shown for those."
+        return f"Your program behaved exactly like {name} on every test."
+    case = div.case
+    lines = [f"Your program differs from {name} ({', '.join(div.channels)}) on this input:"]
+    lines.append(f"  command: {shell_argv(name, case.argv)}")
+    if case.stdin:
+        lines.append(f"  stdin: {_quote(case.stdin)}")
+    for fname, content in case.files:
+        lines.append(f"  file {_quote(fname)}: {_quote(content)}")
+    for label, outcome in (("Expected", div.reference), ("Got", div.candidate)):
+        lines.append(f"{label}: {outcome.exit_class()}")
+        for ch in ("stdout", "stderr"):
+            data = getattr(outcome, ch)
+            if ch in div.channels or data:
+                lines.append(f"  {ch}: {_quote(data)}")
+        if "files" in div.channels:
+            lines.append(f"  files: {', '.join(escape(n) for n, _ in outcome.files) or '(none)'}")
+    if hidden:
+        lines.append(f"It also differs on {hidden} hidden test(s).")
+    text = "\n".join(lines)
+    return text if len(text) <= FEEDBACK_CHARS else text[: FEEDBACK_CHARS - 4] + " ..."
+
+
+def score_many(
+    task: str,
+    candidates: Sequence[Candidate | str],
+    **kwargs: Any,
+) -> list[Score]:
+    """Score candidates one after another, each using all cores; results in input order.
+
+    One candidate at a time keeps concurrency bounded (``jobs`` workers) and the
+    reference cache warm for the next; each score has its own hard deadline.
+    """
+    return [score(task, c, **kwargs) for c in candidates]

@@ -1,0 +1,140 @@
+"""Turning a task's reference and a user's candidate command into ``Program`` values.
+
+A candidate command is split as a shell splits words. Its executable is found on
+PATH or resolved against the caller's directory, and so is every later word that
+names an existing file (``python3 my_base64.py``), so nothing depends on the
+directory a case later runs in. A candidate that cannot start is a usage error
+before any case runs: its executable is missing, or a later word that names a
+script file (``script_words``: a script suffix, or a path into an existing
+directory) names none.
+
+Both programs receive the task's program name as ``argv[0]``. A candidate run
+through an interpreter sees its script's path instead, so the script's spellings
+become ``aliases`` that the ``program-name`` normaliser maps back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import subprocess
+
+from fuzzdiff.core.errors import ProgramError
+from fuzzdiff.core.model import Program
+from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.run.execute import resolve_executable
+
+#: Seconds allowed for ``--version`` when checking the reference's version.
+VERSION_TIMEOUT = 10
+
+#: Endings of script files that interpreters take as their first operand; a word
+#: ending so names a file whatever its position (``python3 -u x.py``).
+SCRIPT_SUFFIXES = (
+    ".py", ".sh", ".bash", ".zsh", ".pl", ".pm", ".rb", ".js", ".mjs", ".cjs", ".ts",
+    ".php", ".lua", ".tcl", ".awk", ".sed", ".r", ".jl", ".scm", ".rkt", ".exs", ".groovy",
+)  # fmt: skip
+#: Beginnings that make a word a path to a file whatever its ending.
+PATH_PREFIXES = ("/", "./", "../")
+
+
+def reference_version(program: Program) -> str:
+    try:
+        proc = subprocess.run(
+            [program.argv0, "--version"],
+            executable=program.argv[0],
+            capture_output=True,
+            timeout=VERSION_TIMEOUT,
+            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    first = proc.stdout.decode("utf-8", "replace").splitlines()
+    return first[0].strip() if first else ""
+
+
+def program_name(spec: TaskSpec) -> str:
+    """The name both sides are shown as: the task's ``argv0``, else the reference's base name."""
+    return spec.argv0 or os.path.basename(spec.program)
+
+
+def reference_program(spec: TaskSpec) -> Program:
+    path = dict(spec.env).get("PATH", os.defpath)
+    try:
+        exe = resolve_executable(spec.program, path)
+    except ProgramError as exc:
+        raise ProgramError(f"reference of task {spec.name!r}: {exc} (task file {spec.source})") from exc
+    return Program(argv=(exe,), argv0=program_name(spec))
+
+
+def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> Program:
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ProgramError(f"cannot split --candidate {command!r}: {exc}; check its quotes") from exc
+    if not words:
+        raise ProgramError("--candidate is empty; give the command that runs your program")
+    base = cwd or os.getcwd()
+    first = words[0]
+    if os.sep in first and not os.path.isabs(first):
+        first = os.path.join(base, first)
+    exe = resolve_executable(first, os.environ.get("PATH", os.defpath))
+    _check_scripts(words, base)
+    rest: list[str] = []
+    aliases: list[str] = []
+    for word in words[1:]:
+        if not word.startswith("-") and not os.path.isabs(word) and os.path.exists(os.path.join(base, word)):
+            full = os.path.normpath(os.path.join(base, word))
+            rest.append(full)
+            aliases.extend([word, full, os.path.basename(word)])
+        else:
+            rest.append(word)
+            if os.path.isabs(word) and os.path.isfile(word):
+                aliases.extend([word, os.path.basename(word)])
+    name = program_name(spec)
+    if len(words) == 1:
+        # A script run directly sees its own path as $0 / sys.argv[0].
+        aliases.extend([words[0], exe, os.path.basename(exe)])
+        argv0 = name
+    else:
+        # An interpreter finds its installation from argv[0]; a bare "python3" would
+        # be looked up on the fixed PATH and could load another Python's library.
+        argv0 = exe
+    unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
+    return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
+
+
+def script_words(words: list[str], base: str) -> list[str]:
+    """The words after the executable that name a script file, which must exist.
+
+    A word names one when it is not an option, has no blank in it, and either
+    ends with a script suffix (``my_base64.py``, ``src/run.sh``), or is spelled
+    as a path (``/``, ``./``, ``../``) into a directory that exists and
+    does not follow an option, which may take it as its value (``-o /tmp/out``).
+    Any other word is an argument that need not name a file: ``mytool --mode
+    fast``, ``sed /x/d`` (no directory ``/x``), ``perl -e 'print 1/2'``.
+    """
+    found = []
+    for prev, word in itertools.pairwise(words):
+        if word.startswith("-") or any(ch.isspace() for ch in word):
+            continue
+        if word.lower().endswith(SCRIPT_SUFFIXES):
+            found.append(word)
+        elif word.startswith(PATH_PREFIXES) and not prev.startswith("-"):
+            parent = os.path.dirname(os.path.join(base, word).rstrip("/"))
+            if os.path.isdir(parent):
+                found.append(word)
+    return found
+
+
+def _check_scripts(words: list[str], base: str) -> None:
+    """A candidate whose interpreter is given a script that is not there cannot run one
+    case: a usage error before anything runs, not a candidate that fails every case."""
+    for word in script_words(words, base):
+        full = os.path.normpath(os.path.join(base, word))
+        if not os.path.exists(full):
+            raise ProgramError(
+                f"--candidate {shlex.join(words)!r}: script {word!r} does not exist (looked for {full}); "
+                "check the path, or run fuzzdiff from the directory the path is relative to"
+            )

@@ -1,0 +1,560 @@
+"""A run's private directories: made, filled, snapshotted, emptied, removed, swept.
+
+Everything here works on what a program under test leaves behind, so nothing
+here may fail because of it. Removal is iterative and goes through directory
+descriptors (``O_NOFOLLOW``; parents reopened as ``..`` and checked against what
+was there), so a tree of any depth goes, a symbolic link is removed and never
+followed, and the walk never leaves the directory it was asked to remove nor
+its file system. Modes (``chmod 000``), special files and immutable or
+append-only flags are undone on the way. It reports failure instead of raising.
+
+A snapshot of the working directory is bounded (``SnapshotBounds``): how many
+entries, how deep, how many bytes of each file and in all. What lies past a
+bound is left out in a fixed order (names sorted, depth first), and the
+snapshot then holds one more entry, ``TRUNCATED``, saying which bounds were hit
+where; it is compared like any other file, so two runs that left the same tree
+agree and two that exceeded differently do not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import stat
+import struct
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fuzzdiff.core.errors import CaseFileError
+from fuzzdiff.core.spec import Limits
+
+#: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
+SCRATCH_PREFIX = "fuzzdiff-run-"
+#: A run directory's name while it is made, before its lock is held.
+STAGING_PREFIX = ".fuzzdiff-new-"
+#: The snapshot entry that says what was left out; no file can have this name (NUL).
+TRUNCATED = b"\x00truncated"
+#: Entries a snapshot records: far more than any task's output files, few enough
+#: that comparing, pickling and reporting an outcome stays cheap.
+SNAPSHOT_ENTRIES = 1000
+#: Directory levels a snapshot lists: deeper than any real output layout; bounds the
+#: descriptors held open (one a level) and the length of a recorded name.
+SNAPSHOT_DEPTH = 32
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+# chattr's ioctls: _IOR/_IOW('f', 1/2, long); the kernel reads and writes an int.
+_LONG = struct.calcsize("l")
+_FS_IOC_GETFLAGS = (2 << 30) | (_LONG << 16) | (ord("f") << 8) | 1
+_FS_IOC_SETFLAGS = (1 << 30) | (_LONG << 16) | (ord("f") << 8) | 2
+_PINNED = 0x10 | 0x20  # FS_IMMUTABLE_FL, FS_APPEND_FL
+_SWEPT: set[str | None] = set()  # roots this process has swept
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotBounds:
+    """How much of a working directory ``snapshot`` records. Byte counts include the
+    entries' names."""
+
+    entries: int = SNAPSHOT_ENTRIES
+    depth: int = SNAPSHOT_DEPTH
+    file_bytes: int = Limits().output_bytes
+    total_bytes: int = 2 * Limits().output_bytes
+
+    @classmethod
+    def of(cls, limits: Limits) -> SnapshotBounds:
+        """Bounds for a task: a file is kept as far as a stream is (``output_bytes``),
+        and all files together weigh what both streams may, so an outcome holds
+        about four times the stream cap at most (names and notes beside)."""
+        return cls(file_bytes=limits.output_bytes, total_bytes=2 * limits.output_bytes)
+
+
+# -- removal ------------------------------------------------------------------------
+
+
+def remove_tree(path: str | os.PathLike[str]) -> bool:
+    """Remove ``path`` and everything below it (a link there is removed, never
+    followed); True when it is gone. Never raises; the directory holding ``path``
+    is never changed but for the removal."""
+    parent, name = os.path.split(os.path.abspath(path))
+    try:
+        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return not os.path.lexists(path)
+    try:
+        return remove_at(parent_fd, name)
+    finally:
+        os.close(parent_fd)
+
+
+def remove_at(dir_fd: int, name: str) -> bool:
+    """Remove the entry ``name`` of the directory open as ``dir_fd``, with everything
+    below it; True when it is gone. Never raises."""
+    try:
+        try:
+            os.unlink(name, dir_fd=dir_fd)
+            return True
+        except IsADirectoryError:
+            pass
+        except PermissionError:
+            _unpin(dir_fd, name)
+            os.unlink(name, dir_fd=dir_fd)
+            return True
+        return _remove_dir(dir_fd, name)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(slots=True)
+class _Level:
+    """A directory on the way down: its name in its parent, its identity, and the
+    subdirectories still to remove (None: not listed yet)."""
+
+    name: str
+    identity: tuple[int, int]
+    pending: list[str] | None = None
+
+
+def _remove_dir(top: int, name: str) -> bool:
+    """Remove the directory ``name`` of ``top`` depth first, holding one descriptor
+    at a time: a parent is reopened as ``..`` and must be the directory it was."""
+    fd = _open_dir(top, name)
+    try:
+        first = os.fstat(fd)
+        device = first.st_dev
+        if device != os.fstat(top).st_dev:
+            return False  # a mount point: never enter another file system
+        stack = [_Level(name, (first.st_dev, first.st_ino))]
+        done = True
+        while stack:
+            level = stack[-1]
+            if level.pending is None:
+                level.pending, cleared = _clear(fd)
+                done = done and cleared
+            if level.pending:
+                child = level.pending.pop()
+                try:
+                    child_fd = _open_dir(fd, child)
+                except OSError:
+                    done = False
+                    continue
+                st = os.fstat(child_fd)
+                if st.st_dev != device:  # a mount point: never enter another file system
+                    os.close(child_fd)
+                    done = False
+                    continue
+                os.close(fd)
+                fd = child_fd
+                stack.append(_Level(child, (st.st_dev, st.st_ino)))
+                continue
+            stack.pop()
+            if not stack:
+                break
+            up = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = up
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != stack[-1].identity:
+                return False  # moved while we walked: stop rather than go elsewhere
+            done = _drop_dir(fd, level.name) and done
+    finally:
+        os.close(fd)
+    return _drop_dir(top, name) and done
+
+
+def _clear(fd: int) -> tuple[list[str], bool]:
+    """Make the directory open as ``fd`` writable, remove its files and empty
+    subdirectories; returns the other subdirectories and whether all else went."""
+    if stat.S_IMODE(os.fstat(fd).st_mode) & 0o700 != 0o700:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o700)
+    with os.scandir(fd) as listing:
+        entries = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in listing]
+    subdirs: list[str] = []
+    done = True
+    unpinned = False
+    for name, is_dir in entries:
+        try:
+            if is_dir:
+                os.rmdir(name, dir_fd=fd)  # most are empty by now; else entered
+                continue
+            try:
+                os.unlink(name, dir_fd=fd)
+            except PermissionError:  # this directory or the file is immutable or append-only
+                unpinned = unpinned or _unpin_self(fd)
+                _unpin(fd, name)
+                os.unlink(name, dir_fd=fd)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if is_dir or exc.errno == errno.EISDIR:
+                subdirs.append(name)
+            else:
+                done = False
+    return subdirs, done
+
+
+def _drop_dir(fd: int, name: str) -> bool:
+    """``rmdir`` of an emptied directory, unpinning it and the directory holding it
+    if either is immutable or append-only."""
+    try:
+        os.rmdir(name, dir_fd=fd)
+    except FileNotFoundError:
+        return True
+    except PermissionError:
+        _unpin_self(fd)
+        with contextlib.suppress(OSError):
+            _unpin(fd, name)
+        try:
+            os.rmdir(name, dir_fd=fd)
+        except OSError:
+            return False
+    except OSError:
+        return False
+    return True
+
+
+def _open_dir(dir_fd: int, name: str) -> int:
+    """Open the directory ``name`` of ``dir_fd`` (never a link), giving it back the
+    owner's permissions first if its mode keeps even its owner out."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except PermissionError:
+        restore_mode(dir_fd, name, 0o700)
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+
+
+def restore_mode(dir_fd: int | None, name: str, mode: int) -> None:
+    """Set the mode of the directory ``name`` of ``dir_fd``, which no permission bit
+    needs to allow, and never through a link (``O_PATH`` finds it, /proc names it)."""
+    handle = os.open(name, _PATH_FLAGS, dir_fd=dir_fd)
+    try:
+        os.chmod(f"/proc/self/fd/{handle}", mode)
+    except FileNotFoundError:  # no /proc: the descriptor said it is a directory
+        os.chmod(name, mode, dir_fd=dir_fd, follow_symlinks=False)
+    finally:
+        os.close(handle)
+
+
+def _unpin(dir_fd: int, name: str) -> bool:
+    """Clear the immutable and append-only flags of the file or directory ``name``
+    (never another kind: opening a device could act on it)."""
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return False
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        return _unpin_self(fd)
+    finally:
+        os.close(fd)
+
+
+def _unpin_self(fd: int) -> bool:
+    """Clear the immutable and append-only flags of what ``fd`` is open on."""
+    buf = bytearray(_LONG)
+    try:
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, buf)
+        flags = int.from_bytes(buf[:4], sys.byteorder)
+        if not flags & _PINNED:
+            return False
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, (flags & ~_PINNED).to_bytes(4, sys.byteorder) + bytes(_LONG - 4))
+    except OSError:
+        return False
+    return True
+
+
+# -- the run's directories -----------------------------------------------------------
+
+
+class Scratch:
+    """A run's private directory, ``<root>/fuzzdiff-run-XXXX`` with ``work`` and
+    ``tmp`` inside, all mode 0700. Its creator holds an ``flock`` on it while it
+    lives, so a directory whose creator died (a killed worker) can be told from a
+    live one, in any process or pid namespace, and swept."""
+
+    def __init__(self, path: Path, lock: int) -> None:
+        self.path = path
+        self.lock = lock
+        self.work = path / "work"
+        self.tmp = path / "tmp"
+        self.path_bytes = os.fsencode(path)
+        self.work_bytes = os.fsencode(self.work)
+        self.identities = tuple((st.st_dev, st.st_ino, st.st_mode) for st in map(os.lstat, self._dirs()))
+
+    def _dirs(self) -> tuple[Path, Path, Path]:
+        return (self.path, self.work, self.tmp)
+
+    def empty_after_run(self) -> bool:
+        """Empty ``work`` and ``tmp`` for the next run; False if the run changed the
+        directories themselves (removed, replaced, re-moded, or wrote beside them),
+        which only a fresh scratch undoes.
+
+        Every step goes through descriptors opened with ``O_NOFOLLOW`` and checked
+        against the directories made at creation, so a run that swapped one of
+        them for a symbolic link (``ln -s /etc work``) can never turn the emptying
+        on what the link points to."""
+        try:
+            base = os.open(self.path_bytes, _DIR_FLAGS)
+        except OSError:
+            return False
+        try:
+            if self._identity(base) != self.identities[0] or sorted(os.listdir(base)) != ["tmp", "work"]:
+                return False
+            return self._empty(base, "work", self.identities[1]) and self._empty(base, "tmp", self.identities[2])
+        except OSError:
+            return False
+        finally:
+            os.close(base)
+
+    def _empty(self, base: int, name: str, identity: tuple[int, int, int]) -> bool:
+        """Empty the directory ``name`` of ``base`` if it is still the one made."""
+        fd = os.open(name, _DIR_FLAGS, dir_fd=base)
+        try:
+            if self._identity(fd) != identity:
+                return False
+            # Nothing runs any more (the cage was swept), so the verified
+            # directory is still what its path names.
+            return all([remove_at(fd, entry) for entry in os.listdir(fd)])
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _identity(fd: int) -> tuple[int, int, int]:
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino, st.st_mode)
+
+    def remove(self) -> None:
+        remove_tree(self.path)
+        with contextlib.suppress(OSError):
+            os.close(self.lock)
+
+
+def new_scratch(root: str | None) -> Scratch:
+    # The real, absolute path: through a symlinked or relative root, `pwd -P`
+    # would otherwise show a path that scrubbing does not recognise.
+    # Made under another name and locked before it is named as a run directory:
+    # another process's sweep (``sweep_scratch``) never sees it unlocked.
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root)
+    lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    final = os.path.join(os.path.dirname(staging), SCRATCH_PREFIX + os.path.basename(staging)[len(STAGING_PREFIX) :])
+    os.rename(staging, final)
+    path = Path(os.path.realpath(final))
+    (path / "work").mkdir(mode=0o700)
+    (path / "tmp").mkdir(mode=0o700)
+    return Scratch(path, lock)
+
+
+def sweep_scratch(root: str | None) -> int:
+    """Remove private run directories under ``root`` whose creator is gone (nobody
+    holds their lock); once per process and root. Returns how many were removed.
+    Whatever such a directory holds (any depth, mode or kind of file) cannot make
+    this fail: what cannot be removed stays, for the next sweep."""
+    if root in _SWEPT:
+        return 0
+    _SWEPT.add(root)
+    where = root if root is not None else tempfile.gettempdir()
+    try:
+        where_fd = os.open(where, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    try:
+        with os.scandir(where_fd) as listing:
+            names = [e.name for e in listing if e.name.startswith(SCRATCH_PREFIX) and e.is_dir(follow_symlinks=False)]
+        return sum(_sweep_one(where_fd, name) for name in names)
+    except OSError:
+        return 0
+    finally:
+        os.close(where_fd)
+
+
+def _sweep_one(where_fd: int, name: str) -> bool:
+    """Remove the run directory ``name`` if it is ours and nobody holds its lock."""
+    try:
+        if os.stat(name, dir_fd=where_fd, follow_symlinks=False).st_uid != os.getuid():
+            return False
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=where_fd)
+        except PermissionError:  # a dead run left it mode 000: a live one is never so
+            restore_mode(where_fd, name, 0o700)
+            fd = os.open(name, _DIR_FLAGS, dir_fd=where_fd)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # alive
+        return remove_at(where_fd, name)
+    finally:
+        os.close(fd)
+
+
+def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
+    """Write a case's files into its fresh working directory."""
+    root = os.fsencode(work)
+    for name, content in files:
+        if not name or name.startswith(b"/") or b".." in name.split(b"/") or b"\0" in name:
+            raise CaseFileError(f"case file name {name!r} must be a relative path inside the working directory")
+        path = os.path.join(root, name)
+        parent = os.path.dirname(path)
+        if parent != root:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(content)
+
+
+# -- snapshot ------------------------------------------------------------------------
+
+
+class _Budget:
+    """What a snapshot may still record, and the notes on what it left out."""
+
+    def __init__(self, bounds: SnapshotBounds) -> None:
+        self.bounds = bounds
+        self.entries = bounds.entries
+        self.bytes = bounds.total_bytes
+        self.notes: list[bytes] = []
+        self.deep = False
+
+    def stop(self, note: bytes) -> None:
+        self.notes.append(note)
+        self.entries = -1
+
+
+def snapshot(work: Path, bounds: SnapshotBounds = SnapshotBounds()) -> tuple[tuple[bytes, bytes | None], ...]:
+    """The final state of the working directory, sorted: files with content,
+    directories as None, symbolic links as their target (never followed), other
+    kinds as a marker; within ``bounds``, plus ``TRUNCATED`` when one was hit.
+
+    Names are taken sorted, depth first: what fits is a function of the tree
+    alone. A directory with more entries than are left is not listed (and the
+    walk stops there), nor is one deeper than ``bounds.depth``; a file longer
+    than ``bounds.file_bytes`` or than what is left of ``bounds.total_bytes``
+    is cut, and the note gives its length. One ``scandir`` per directory and no
+    ``stat`` per entry but for cut files: this runs after every run."""
+    entries: list[tuple[bytes, bytes | None]] = []
+    budget = _Budget(bounds)
+    try:
+        top = os.open(work, _DIR_FLAGS)
+    except OSError:
+        return ()
+    # The directories on the way down: descriptor, and subdirectories still to list.
+    stack: list[tuple[int, list[tuple[str, bytes]]]] = [(top, [])]
+    try:
+        stack[-1][1].extend(_record(top, b"", entries, budget))
+        while stack and budget.entries >= 0:
+            fd, pending = stack[-1]
+            if not pending:
+                os.close(stack.pop()[0])
+                continue
+            name, rel = pending.pop()
+            try:
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError:
+                continue  # an unreadable directory shows as itself, without contents
+            if len(stack) >= bounds.depth:
+                with contextlib.suppress(OSError), os.scandir(child) as listing:
+                    budget.deep = budget.deep or next(listing, None) is not None
+                os.close(child)
+                continue
+            stack.append((child, []))
+            stack[-1][1].extend(_record(child, rel + b"/", entries, budget))
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
+    if budget.deep:
+        budget.notes.append(b"directories deeper than %d levels not listed" % bounds.depth)
+    if budget.notes:
+        entries.append((TRUNCATED, b"\n".join(budget.notes)))
+    return tuple(sorted(entries))
+
+
+def _record(
+    fd: int, prefix: bytes, entries: list[tuple[bytes, bytes | None]], budget: _Budget
+) -> list[tuple[str, bytes]]:
+    """Record the entries of the directory open as ``fd``; returns its subdirectories
+    (name, recorded name) in reverse order, the next one to list last."""
+    room = budget.entries
+    names: list[tuple[str, str]] = []
+    try:
+        with os.scandir(fd) as listing:
+            for entry in listing:
+                if len(names) == room:
+                    budget.stop(b"more than %d entries: %s not listed" % (budget.bounds.entries, prefix or b"./"))
+                    return []
+                names.append((entry.name, _kind(entry)))
+    except OSError:
+        return []
+    budget.entries -= len(names)
+    names.sort()
+    subdirs: list[tuple[str, bytes]] = []
+    for name, kind in names:
+        rel = prefix + os.fsencode(name)
+        budget.bytes -= len(rel)
+        if budget.bytes < 0:
+            budget.stop(b"more than %d bytes: %s not recorded" % (budget.bounds.total_bytes, rel))
+            return []
+        content: bytes | None
+        try:
+            if kind == "link":
+                content = b"\x00symlink\x00" + os.fsencode(os.readlink(name, dir_fd=fd))
+            elif kind == "dir":
+                content = None
+                subdirs.append((name, rel))
+            elif kind == "file":
+                content = _read(fd, name, rel, budget)
+            else:
+                content = b"\x00special\x00"
+        except OSError as exc:
+            content = b"\x00unreadable\x00" + errno.errorcode.get(exc.errno or 0, "?").encode()
+        if content is not None:
+            budget.bytes -= len(content)
+        entries.append((rel, content))
+    subdirs.reverse()
+    return subdirs
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    """What an entry is, from the directory listing alone (no ``stat`` on most file systems)."""
+    if entry.is_symlink():
+        return "link"
+    if entry.is_dir(follow_symlinks=False):
+        return "dir"
+    return "file" if entry.is_file(follow_symlinks=False) else "special"
+
+
+def _read(fd: int, name: str, rel: bytes, budget: _Budget) -> bytes:
+    """The content of the regular file ``name`` of ``fd``, cut to what the budget
+    allows (a marker if it is no longer a regular file: a fifo is never waited on)."""
+    handle = os.open(name, _FILE_FLAGS, dir_fd=fd)
+    try:
+        st = os.fstat(handle)
+        if not stat.S_ISREG(st.st_mode):
+            return b"\x00special\x00"
+        room = max(0, min(budget.bounds.file_bytes, budget.bytes))
+        chunks = []
+        left = room + 1
+        while left > 0:
+            chunk = os.read(handle, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > room:
+            data = data[:room]
+            budget.notes.append(b"%s: %d bytes, the first %d kept" % (rel, st.st_size, room))
+        return data
+    finally:
+        os.close(handle)

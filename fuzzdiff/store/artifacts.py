@@ -1,0 +1,226 @@
+"""Artefacts of a divergence on disk: a versioned case file and a POSIX sh reproduction.
+
+``case.json`` holds the minimal case, both outcomes and how they were obtained
+(task, seed, both command lines). ``repro.sh`` needs nothing but POSIX sh and
+coreutils: it recreates the case's files in a temporary directory, runs both
+programs there the way fuzzdiff did (same argv[0], same environment), prints the
+channels that differ, and exits 1 while the divergence reproduces, 0 once it no
+longer does. Declared regex normalisers are not replayed by the script.
+
+Every file is written atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fuzzdiff.core.codec import decode_divergence, encode_divergence
+from fuzzdiff.core.errors import CaseFileError
+from fuzzdiff.core.model import Case, Divergence, Finding, Program
+from fuzzdiff.core.spec import TaskSpec
+
+CASE_FORMAT = "fuzzdiff-case"
+CASE_VERSION = 1
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def case_document(
+    finding: Finding, spec: TaskSpec, seed: int, reference: Program, candidate: Program
+) -> dict[str, Any]:
+    return {
+        "format": CASE_FORMAT,
+        "version": CASE_VERSION,
+        "task": spec.name,
+        "task_file": spec.source,
+        "seed": seed,
+        "found_at": finding.found_at,
+        "reference_command": list(reference.argv),
+        "candidate_command": list(candidate.argv),
+        "program_name": reference.argv0,
+        "divergence": encode_divergence(finding.divergence),
+    }
+
+
+def load_document(path: Path, what: str, fmt: str, version: int, missing: str) -> dict[str, Any]:
+    """A versioned JSON document of ours (case file, corpus manifest): its object, or a
+    ``CaseFileError`` naming the file and the problem (``missing`` when it is absent)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CaseFileError(missing) from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CaseFileError(f"{what} {path} is not readable JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise CaseFileError(f'{path} is not a fuzzdiff {what} (no "format": "{fmt}")')
+    if doc.get("version") != version:
+        raise CaseFileError(
+            f"{what} {path} has format version {doc.get('version')!r}; this fuzzdiff reads version {version}; "
+            "use a matching fuzzdiff or write it again"
+        )
+    return doc
+
+
+def read_case_file(path: str | Path) -> tuple[dict[str, Any], Divergence]:
+    """Load a case file written by ``write_artifacts``; errors name the file and the problem."""
+    p = Path(path)
+    doc = load_document(p, "case file", CASE_FORMAT, CASE_VERSION, f"case file {p} does not exist")
+    try:
+        return doc, decode_divergence(doc["divergence"])
+    except (KeyError, ValueError) as exc:
+        raise CaseFileError(f"case file {p} is malformed: {exc}") from exc
+
+
+def write_artifacts(
+    out: Path, findings: Sequence[Finding], spec: TaskSpec, seed: int, reference: Program, candidate: Program
+) -> list[str]:
+    """Write ``case-N.json`` and ``repro-N.sh`` for each finding; returns the paths written."""
+    written: list[str] = []
+    for i, finding in enumerate(findings, 1):
+        doc = case_document(finding, spec, seed, reference, candidate)
+        case_path = out / f"case-{i}.json"
+        write_atomic(case_path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+        script_path = out / f"repro-{i}.sh"
+        write_atomic(script_path, repro_script(finding.divergence.case, spec, reference, candidate).encode(), 0o755)
+        written += [str(case_path.resolve()), str(script_path.resolve())]
+    return written
+
+
+def _sh_bytes(data: bytes) -> str:
+    """A single-quoted printf format that prints exactly ``data``."""
+    out = []
+    for b in data:
+        ch = chr(b)
+        if (ch.isalnum() and b < 0x80) or ch in " ._-+=:,/@":
+            out.append(ch)
+        else:
+            out.append(f"\\{b:03o}")
+    return "'" + "".join(out) + "'"
+
+
+def _sh_word(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Program) -> str:
+    name = reference.argv0
+    env = dict(spec.env)
+    env.update(case.env)
+    env_words = " ".join(_sh_word(f"{k}={v}") for k, v in sorted(env.items()) if k != "PATH")
+    path = env.get("PATH", "/usr/bin:/bin")
+    lines = [
+        "#!/bin/sh",
+        f"# fuzzdiff reproduction for task {spec.name}. POSIX sh; needs only coreutils.",
+        "# Exit status: 1 while the programs still differ, 0 once they agree.",
+        "# Override the programs with FUZZDIFF_REFERENCE / FUZZDIFF_CANDIDATE (command lines, split",
+        "# at blanks): relative paths in them (./my_prog, python3 my_prog.py) are resolved against",
+        "# the directory you run this script from, as fuzzdiff resolves --candidate.",
+        "set -u",
+        "here=$(pwd)",
+        f"REFERENCE=${{FUZZDIFF_REFERENCE:-{_sh_word(' '.join(reference.argv))}}}",
+        f"CANDIDATE=${{FUZZDIFF_CANDIDATE:-{_sh_word(' '.join(candidate.argv))}}}",
+        f"TIMEOUT={spec.limits.timeout:g}",
+        "d=$(mktemp -d) || exit 2",
+        "trap 'rm -rf \"$d\"' EXIT",
+        "",
+        "# The case's arguments, exactly (the trailing x keeps final newlines).",
+        "set --",
+    ]
+    for i, arg in enumerate(case.argv):
+        lines.append(f'a{i}=$(printf -- {_sh_bytes(arg)}x); a{i}=${{a{i}%x}}; set -- "$@" "$a{i}"')
+    lines += [
+        f'printf -- {_sh_bytes(case.stdin)} > "$d/stdin"',
+        "",
+        "setup() {",
+        '  mkdir -p "$1"',
+    ]
+    for fname, content in case.files:
+        parent = os.path.dirname(fname)
+        if parent:
+            lines.append(f'  p=$(printf -- {_sh_bytes(parent)}x); mkdir -p "$1/${{p%x}}"')
+        lines.append(f'  f=$(printf -- {_sh_bytes(fname)}x); printf -- {_sh_bytes(content)} > "$1/${{f%x}}"')
+    lines += [
+        "}",
+        "",
+        "# run SIDE COMMAND ARGS...: a one-word command is started under the task's program",
+        "# name as argv[0], as fuzzdiff does (this needs bash's exec -a; without bash the",
+        "# program sees its full path).",
+        "run() {",
+        "  side=$1; cmd=$2; shift 2",
+        '  setup "$d/$side"',
+        "  # the command's words go after the case's arguments, then those rotate behind them;",
+        "  # relative paths (the program's with a slash, later words that exist) are made absolute",
+        "  n=$# first=1",
+        "  set -f",
+        "  for w in $cmd; do",
+        "    case $w in",
+        "      /* | -*) ;;",
+        '      *) if [ "$first" = 1 ]; then case $w in */*) w="$here/$w" ;; esac',
+        '         elif [ -e "$here/$w" ]; then w="$here/$w"; fi ;;',
+        "    esac",
+        '    set -- "$@" "$w"; first=0',
+        "  done",
+        "  set +f",
+        '  while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done',
+        '  if [ "${cmd#* }" = "$cmd" ] && command -v bash > /dev/null 2>&1; then',
+        f'    set -- bash -c \'exec -a "$0" "$@"\' {name} "$@"',
+        "  fi",
+        '  ( cd "$d/$side" && exec env -i PATH="'
+        + path
+        + '" HOME="$d/$side" '
+        + env_words
+        + ' timeout -s KILL "$TIMEOUT" "$@" < "$d/stdin" > "$d/$side.out" 2> "$d/$side.err" )',
+        '  echo $? > "$d/$side.status"',
+        "}",
+        'run reference "$REFERENCE" "$@"',
+        'run candidate "$CANDIDATE" "$@"',
+        "",
+        "status=0",
+    ]
+    modes = dict(spec.compare.modes)
+    if modes.get("exit", "exact") == "exact":
+        lines.append(
+            'if ! cmp -s "$d/reference.status" "$d/candidate.status"; then echo "exit status differs: '
+            'reference $(cat "$d/reference.status"), candidate $(cat "$d/candidate.status")"; status=1; fi'
+        )
+    for ch, suffix in (("stdout", "out"), ("stderr", "err")):
+        mode = modes.get(ch, "exact")
+        if mode == "exact":
+            lines.append(
+                f'if ! cmp -s "$d/reference.{suffix}" "$d/candidate.{suffix}"; then echo "{ch} differs:"; '
+                f'diff "$d/reference.{suffix}" "$d/candidate.{suffix}" | head -n 40; status=1; fi'
+            )
+        elif mode == "presence":
+            lines.append(
+                f'r=0; [ -s "$d/reference.{suffix}" ] && r=1; c=0; [ -s "$d/candidate.{suffix}" ] && c=1; '
+                f'if [ "$r" != "$c" ]; then echo "{ch} presence differs"; status=1; fi'
+            )
+    if modes.get("files", "exact") == "exact":
+        lines.append(
+            'if ! diff -r "$d/reference" "$d/candidate" > /dev/null 2>&1; then echo "files differ:"; '
+            'diff -r "$d/reference" "$d/candidate" | head -n 40; status=1; fi'
+        )
+    lines += [
+        'if [ "$status" = 0 ]; then echo "no divergence: the programs agree on this case"; fi',
+        'exit "$status"',
+        "",
+    ]
+    return "\n".join(lines)
