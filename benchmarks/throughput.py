@@ -38,6 +38,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import psutil
 
@@ -57,9 +58,10 @@ class Recording:
         self.isolation = runner.isolation
         self.cases: list[Case] = []
 
-    @property
-    def executions(self) -> int:
-        return self.runner.executions
+    def __getattr__(self, name: str) -> Any:
+        """What else a ``PairRunner``'s callers read (counts, launches, warnings,
+        jobs): the wrapped runner's."""
+        return getattr(self.runner, name)
 
     def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
         if not fresh:

@@ -23,9 +23,20 @@ from fuzzdiff.core.compare import differing_channels
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import CompareSpec, Limits
 from fuzzdiff.oracle.scoring import Candidate, score
-from fuzzdiff.run.execute import SCRATCH_PREFIX, LocalExecutor, sweep_scratch
+from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.sandbox import SandboxExecutor
-from fuzzdiff.run.scratch import SNAPSHOT_DEPTH, SNAPSHOT_ENTRIES, TRUNCATED, SnapshotBounds, remove_tree, snapshot
+from fuzzdiff.run.scratch import (
+    SCRATCH_PREFIX,
+    SNAPSHOT_DEPTH,
+    SNAPSHOT_ENTRIES,
+    TRUNCATED,
+    SnapshotBounds,
+    remove_tree,
+    snapshot,
+    sweep_scratch,
+)
+
+from .helpers import file_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -239,7 +250,7 @@ def test_sandbox_survives_litter_and_locked_scratch(sandbox: SandboxExecutor) ->
     assert outcome.termination is Termination.EXITED and outcome.stdout == b"done\n", outcome.stderr
     names = dict(outcome.files)
     assert names[b"fifo"] == b"\x00special\x00" and names[b"root"] == b"\x00symlink\x00/"
-    assert b"deeper than" in names[TRUNCATED]
+    assert b"deeper than" in file_content(outcome, TRUNCATED)
     after = sandbox.run(LOOK, Case())
     assert after.stdout == pristine.stdout and after.stderr == pristine.stderr == b""
     assert sandbox.starts == 1  # cleaned up in place: no restart was needed
@@ -283,7 +294,7 @@ def test_sparse_files_are_recorded_within_the_byte_bounds(tmp_path: Path) -> Non
     big = executor.run(sh(script), Case(argv=(b"16M",)))
     assert big.exit_code == 0, big.stderr
     assert big.size() <= bounds.total_bytes + 4096  # the note besides what the bounds allow
-    notes = dict(big.files)[TRUNCATED].split(b"\n")
+    notes = file_content(big, TRUNCATED).split(b"\n")
     assert notes[0] == b"f0: 16777216 bytes, the first %d kept" % bounds.file_bytes
     assert notes[-1].startswith(b"more than %d bytes" % bounds.total_bytes)
     again = executor.run(sh(script), Case(argv=(b"16M",)))

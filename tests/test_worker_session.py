@@ -16,7 +16,9 @@ import pytest
 
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.spec import DEFAULT_ENV, Limits
-from fuzzdiff.run.runner import PoolRunner, _run_side, _Workers
+from fuzzdiff.run.pool import Workers
+from fuzzdiff.run.runner import PoolRunner
+from fuzzdiff.run.worker import run_side
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -99,7 +101,7 @@ def test_a_worker_stops_mid_run_once_the_main_process_hangs_up(tmp_path: Path) -
     runner = PoolRunner(1, DEFAULT_ENV, LIMITS, sleeper, sleeper)
     try:
         worker = runner.pool.procs[0]
-        _Workers.send(runner.pool.conns[0], _run_side, 1, Case())
+        Workers.send(runner.pool.conns[0], run_side, 1, Case())
         deadline = time.monotonic() + 30
         while not pid_file.exists() or not pid_file.read_text().strip():
             assert time.monotonic() < deadline, "the run never started"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -23,9 +24,9 @@ ECHO = Program(argv=("/bin/sh", "-c", 'echo "$@"', "echo"), argv0="echo")
 
 
 @pytest.fixture
-def runner() -> PoolRunner:
+def runner() -> Iterator[PoolRunner]:
     pool = PoolRunner(2, DEFAULT_ENV, LIMITS, ECHO, ECHO)
-    yield pool  # type: ignore[misc]
+    yield pool
     pool.close()
 
 
@@ -33,19 +34,21 @@ def runner() -> PoolRunner:
 def test_a_worker_that_cannot_set_up_raises_its_error_and_leaves_no_worker(jobs: int) -> None:
     """Workers set up side by side: a set-up error is still raised here, no worker
     is left running, and the next pool starts."""
-    from fuzzdiff.run.runner import Isolation, _Workers
+    from fuzzdiff.run.isolation import Isolation
+    from fuzzdiff.run.pool import Workers
+    from fuzzdiff.run.worker import set_up
 
     started: list[int] = []
-    real_start = _Workers._start
+    real_start = Workers._start
 
-    def start(self: _Workers) -> None:
+    def start(self: Workers) -> None:
         real_start(self)
         started.append(self.procs[-1].pid or 0)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_Workers, "_start", start)
+        patch.setattr(Workers, "_start", start)
         with pytest.raises(AttributeError):  # limits None: the set-up reads limits.processes
-            _Workers(jobs, (dict(DEFAULT_ENV), None, ECHO, ECHO, Isolation()))
+            Workers(jobs, set_up, (dict(DEFAULT_ENV), None, ECHO, ECHO, Isolation()))
     assert len(started) == jobs
     assert not [pid for pid in started if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
     pool = PoolRunner(jobs, DEFAULT_ENV, LIMITS, ECHO, ECHO)  # and workers still start afterwards

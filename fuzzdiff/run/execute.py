@@ -5,11 +5,11 @@ Everything above it (generation, comparison, shrinking, the engine) can be
 tested with ``FunctionExecutor`` and plain Python functions.
 
 ``LocalExecutor`` runs the program in a private working directory that holds
-only the case's files (a caged executor keeps one directory and empties it
-between runs, or replaces it when a run changed more than its contents), with
-a fixed environment, rlimits, a wall-clock deadline after which the whole
-process group is killed, and caps on captured output and on what the snapshot
-of its directory records (``scratch``, which also makes and removes it).
+only the case's files (``scratch.Scratches``: a caged executor keeps one
+directory and empties it between runs, or replaces it when a run changed more
+than its contents), with a fixed environment, rlimits, a wall-clock deadline
+after which the whole process group is killed, and caps on captured output and
+on what the snapshot of its directory records (``scratch``).
 The working directory's real path is rewritten to ``WORKDIR_PLACEHOLDER`` in
 everything observed, so the two sides (whose directories necessarily differ)
 cannot diverge on it.
@@ -35,11 +35,8 @@ from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
-from fuzzdiff.run.scratch import SCRATCH_PREFIX as SCRATCH_PREFIX
-from fuzzdiff.run.scratch import Scratch as Scratch
-from fuzzdiff.run.scratch import SnapshotBounds, remove_tree, snapshot, write_files
-from fuzzdiff.run.scratch import new_scratch as new_scratch
-from fuzzdiff.run.scratch import sweep_scratch as sweep_scratch
+from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, snapshot, write_files
+from fuzzdiff.run.scratch import default_root as default_root
 
 #: The path the working directory is shown as; also where a sandbox mounts it.
 WORKDIR_PLACEHOLDER = b"/tmp/fuzzdiff-work"
@@ -221,59 +218,27 @@ class LocalExecutor:
         if cage is not None:
             self.isolation = "rlimits+pids-cgroup"
         self._bounds = SnapshotBounds.of(limits)
-        self._scratch: Scratch | None = None
-        self._busy = threading.Lock()
+        # Caged, nothing a run started outlives it: its directories may be kept.
+        self.scratches = Scratches(self.root, reuse=cage is not None)
         self._fds_private = False
-        sweep_scratch(self.root)
-
-    def __getstate__(self) -> dict[str, object]:
-        """Pickled (for a process pool) without its directory and lock: the copy
-        makes its own."""
-        state = dict(self.__dict__)
-        state["_scratch"] = None
-        del state["_busy"]
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._busy = threading.Lock()
 
     def run(self, program: Program, case: Case) -> Outcome:
-        # A caged executor keeps its private directories from run to run (emptied
-        # after each, and replaced when a run changed them otherwise): making and
-        # removing them cost a third of a millisecond a run. Uncaged, or when
-        # another thread is running this executor, each run gets fresh ones.
-        reuse = self.cage is not None and self._busy.acquire(blocking=False)
-        try:
-            base = self._scratch if reuse and self._scratch is not None else new_scratch(self.root)
-            work, tmp = base.work, base.tmp
-            try:
-                outcome = self._run_in(program, case, base, work, tmp)
-            finally:
-                if reuse and base.empty_after_run():
-                    self._scratch = base
-                else:
-                    base.remove()
-                    self._scratch = None
-            return outcome
-        finally:
-            if reuse:
-                self._busy.release()
+        with self.scratches.for_run() as scratch:
+            return self._run_in(program, case, scratch)
 
-    def _run_in(self, program: Program, case: Case, base: Scratch, work: Path, tmp: Path) -> Outcome:
+    def _run_in(self, program: Program, case: Case, scratch: Scratch) -> Outcome:
+        work = scratch.work
         write_files(work, case.files)
-        env = run_env(self.env, case, work, tmp)
+        env = run_env(self.env, case, work, scratch.tmp)
         try:
             outcome = self._spawn(program, case, work, env)
         except LaunchLost:
             if self.cage is not None:
                 sweep_cage(self.cage)  # a child the lost launcher could not name
-            for path in (work, tmp):  # start over from the case's files, in a fresh process
-                remove_tree(path)
-                path.mkdir(mode=0o700)
+            scratch.reset()  # start over from the case's files, in a fresh process
             write_files(work, case.files)
             outcome = self._spawn(program, case, work, env, fresh=True)
-        return _scrub(outcome, base.work_bytes, base.path_bytes)
+        return _scrub(outcome, scratch.work_bytes, scratch.path_bytes)
 
     def _preexec(self) -> Callable[[], None] | None:
         limits = None if self.limits_inherited else self.limits
@@ -343,12 +308,6 @@ class LocalExecutor:
         and they are closed, its deadline passes or its output passes the cap; then
         kill its process group and close ``ours``. Returns stdout, stderr, whether
         it timed out and whether it was capped."""
-        capped = False
-        timed_out = False
-        out = bytearray()
-        err = bytearray()
-        deadline = start + self.limits.timeout
-        cap = self.limits.output_bytes
         pidfd: int | None = None
         exited_at: float | None = None
         try:
@@ -362,61 +321,15 @@ class LocalExecutor:
                 # parent is not this process): a fork-server child that killed the
                 # server. Its streams are read to their end; ``reap`` says what happened.
                 exited_at = time.monotonic()
-            buffers = {stdout_r: out, stderr_r: err}
-            poller.register(stdout_r, select.POLLIN)
-            poller.register(stderr_r, select.POLLIN)
-            pending = memoryview(case.stdin)
-            stdin_fd = stdin_w if pending else -1  # its number may be reused once closed
-            if pending:
-                os.set_blocking(stdin_w, False)
-                poller.register(stdin_w, select.POLLOUT)
-            else:
-                os.close(stdin_w)
-                ours.discard(stdin_w)
-            open_streams = 2
-            while open_streams or exited_at is None:
-                now = time.monotonic()
-                limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_GRACE)
-                if now >= limit:
-                    if exited_at is None:
-                        timed_out = True
-                    break
-                for fd, _ in poller.poll(max(0.0, limit - now) * 1000):
-                    if fd == pidfd:
-                        exited_at = time.monotonic()
-                        poller.unregister(pidfd)
-                    elif fd == stdin_fd:
-                        try:
-                            written = os.write(stdin_w, pending[:READ_CHUNK])
-                            pending = pending[written:]
-                        except BlockingIOError:
-                            written = 0
-                        except (BrokenPipeError, OSError):
-                            pending = pending[:0]
-                        if not pending:
-                            poller.unregister(stdin_w)
-                            os.close(stdin_w)
-                            ours.discard(stdin_w)
-                    else:
-                        chunk = os.read(fd, READ_CHUNK)
-                        if not chunk:
-                            poller.unregister(fd)
-                            open_streams -= 1
-                            continue
-                        buf = buffers[fd]
-                        buf += chunk
-                        if len(buf) > cap:
-                            del buf[cap:]
-                            capped = True
-                if capped:
-                    break
+            pipes = _Pipes(poller, (stdin_w, stdout_r, stderr_r), case.stdin, self.limits.output_bytes, ours)
+            timed_out = _pump(poller, pidfd, exited_at, pipes, start + self.limits.timeout)
         finally:
             _kill_group(proc.pid)
             if pidfd is not None:
                 os.close(pidfd)
             for fd in ours:
                 os.close(fd)
-        return out, err, timed_out, capped
+        return pipes.out, pipes.err, timed_out, pipes.capped
 
     def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
         start = time.monotonic()
@@ -465,6 +378,88 @@ class LocalExecutor:
         )
 
 
+class _Pipes:
+    """The main process's ends of a run's pipes, registered with ``poller``: the
+    case's stdin written to the run, its stdout and stderr read, each kept up to
+    ``cap`` bytes (``capped`` once either passed it). ``ours`` loses each
+    descriptor closed here."""
+
+    def __init__(self, poller: select.poll, fds: tuple[int, int, int], stdin: bytes, cap: int, ours: set[int]) -> None:
+        self.poller = poller
+        self.stdin_w, stdout_r, stderr_r = fds
+        self.out = bytearray()
+        self.err = bytearray()
+        self.buffers = {stdout_r: self.out, stderr_r: self.err}
+        self.cap = cap
+        self.capped = False
+        self.ours = ours
+        self.open_streams = 2
+        poller.register(stdout_r, select.POLLIN)
+        poller.register(stderr_r, select.POLLIN)
+        self.pending = memoryview(stdin)
+        self.stdin_fd = self.stdin_w if self.pending else -1  # its number may be reused once closed
+        if self.pending:
+            os.set_blocking(self.stdin_w, False)
+            poller.register(self.stdin_w, select.POLLOUT)
+        else:
+            self._close_stdin()
+
+    def ready(self, fd: int) -> None:
+        """``fd`` may be written (stdin) or read (stdout, stderr) without blocking."""
+        if fd == self.stdin_fd:
+            self._write()
+        else:
+            self._read(fd)
+
+    def _write(self) -> None:
+        try:
+            written = os.write(self.stdin_w, self.pending[:READ_CHUNK])
+            self.pending = self.pending[written:]
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, OSError):
+            self.pending = self.pending[:0]
+        if not self.pending:
+            self.poller.unregister(self.stdin_w)
+            self._close_stdin()
+
+    def _close_stdin(self) -> None:
+        os.close(self.stdin_w)
+        self.ours.discard(self.stdin_w)
+
+    def _read(self, fd: int) -> None:
+        chunk = os.read(fd, READ_CHUNK)
+        if not chunk:
+            self.poller.unregister(fd)
+            self.open_streams -= 1
+            return
+        buf = self.buffers[fd]
+        buf += chunk
+        if len(buf) > self.cap:
+            del buf[self.cap :]
+            self.capped = True
+
+
+def _pump(poller: select.poll, pidfd: int | None, exited_at: float | None, pipes: _Pipes, deadline: float) -> bool:
+    """Serve ``pipes`` until the run has ended (``pidfd`` readable, or ``exited_at``
+    known) and its streams are closed, or ``DRAIN_GRACE`` after its end, or its
+    output is capped; whether ``deadline`` passed first (a timeout)."""
+    while pipes.open_streams or exited_at is None:
+        now = time.monotonic()
+        limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_GRACE)
+        if now >= limit:
+            return exited_at is None
+        for fd, _ in poller.poll(max(0.0, limit - now) * 1000):
+            if fd == pidfd:
+                exited_at = time.monotonic()
+                poller.unregister(fd)
+            else:
+                pipes.ready(fd)
+        if pipes.capped:
+            break
+    return False
+
+
 def run_env(base: Mapping[str, str], case: Case, work: Path, tmp: Path) -> dict[str, str]:
     """A run's environment: the task's, the case's entries, and its own directories."""
     env = dict(base)
@@ -473,17 +468,6 @@ def run_env(base: Mapping[str, str], case: Case, work: Path, tmp: Path) -> dict[
     env["PWD"] = str(work)
     env["TMPDIR"] = str(tmp)
     return env
-
-
-def default_root() -> str | None:
-    """Where private directories go: ``$FUZZDIFF_TMPDIR``, else /dev/shm (memory, no
-    disk I/O per run: several times faster under load), else the system default."""
-    chosen = os.environ.get("FUZZDIFF_TMPDIR")
-    if chosen:
-        return chosen
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
-        return "/dev/shm"
-    return None
 
 
 def sweep_cage(cage: ProcessCage) -> None:

@@ -1,0 +1,180 @@
+"""How a pool worker isolates the runs of each side: bubblewrap, else Landlock, else rlimits.
+
+``Isolation`` is what the caller asks for; ``fall_back`` says what this machine
+can give (a sandbox that cannot start falls back, with a warning); ``sides``
+makes one worker's executors for it: each side in its own bubblewrap sandbox,
+or local runs confined by Landlock to a root of their own, or plain local runs
+without capabilities; all but the sandbox under the worker's rlimits and pids
+cgroup. A Python candidate may run in a fork-server (``pyfork``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
+from typing import TYPE_CHECKING
+
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.run.allowlist import Root
+from fuzzdiff.run.cage import ProcessCage
+from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
+from fuzzdiff.run.landlock import drop_capabilities
+from fuzzdiff.run.scratch import default_root
+
+if TYPE_CHECKING:
+    from fuzzdiff.run.pyfork import PythonForkLauncher
+    from fuzzdiff.run.sandbox import SandboxExecutor
+
+
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """How workers run programs: locally, or each side in its own sandbox. ``masked``
+    paths are hidden from the candidate only. ``landlock``: the sandbox is the
+    Landlock fallback (``fuzzdiff.run.landlock``) rather than bubblewrap."""
+
+    sandbox: bool = False
+    masked: tuple[str, ...] = ()
+    landlock: bool = False
+    #: Python candidates run in a fork-server (``fuzzdiff.run.pyfork``), inside the
+    #: candidate's bubblewrap sandbox when sandboxed (not under the Landlock
+    #: fallback); ``FUZZDIFF_PYFORK=0`` in the environment turns it off.
+    python_fork: bool = field(default_factory=lambda: os.environ.get("FUZZDIFF_PYFORK", "1") != "0")
+    #: In bubblewrap, the candidate's root holds only these host paths
+    #: (``fuzzdiff.run.allowlist``); None: the host's ``/``, read-only.
+    root: Root | None = None
+
+
+#: The default: local runs under rlimits, a fork-server for a Python candidate
+#: unless ``FUZZDIFF_PYFORK=0`` was set when this module was imported.
+LOCAL = Isolation()
+
+
+def fall_back(isolation: Isolation) -> tuple[Isolation, list[str]]:
+    """The isolation this machine can give for ``isolation``, and warnings: a
+    bubblewrap sandbox that cannot start here falls back to Landlock, or, where
+    the kernel has none, to rlimits and a pids cgroup only."""
+    if not isolation.sandbox:
+        return isolation, []
+    from fuzzdiff.run.sandbox import bwrap_available
+
+    if bwrap_available():
+        return isolation, []
+    from fuzzdiff.run.landlock import abi
+
+    if abi() >= 1:
+        landlock = Isolation(
+            sandbox=False,
+            masked=isolation.masked,
+            landlock=True,
+            python_fork=isolation.python_fork,
+            root=isolation.root,
+        )
+        return landlock, [
+            "bubblewrap cannot start a sandbox here (install bubblewrap, allow user namespaces); "
+            "falling back to Landlock, rlimits and a pids cgroup"
+        ]
+    return Isolation(python_fork=isolation.python_fork), [
+        "bubblewrap cannot start a sandbox here and the kernel has no Landlock "
+        "(install bubblewrap, allow user namespaces); running with rlimits and a pids cgroup "
+        "only: the candidate can read the reference and fuzzdiff's data"
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Sides:
+    """One worker's executors for the reference and the candidate, and what counts
+    how the candidate's runs started (``take_launches``), if anything does."""
+
+    reference: Executor
+    candidate: Executor
+    launcher: PythonForkLauncher | SandboxExecutor | None = None
+
+
+def sides(env: Mapping[str, str], limits: Limits, reference: Program, isolation: Isolation) -> Sides:
+    """The executors of a pool worker, made once in the worker process: but for a
+    bubblewrap sandbox, they run under this process's limits (set here, once)
+    and a pids cgroup made for it."""
+    if isolation.sandbox:
+        return _sandboxed(env, limits, isolation)
+    cage = ProcessCage.create(limits.processes)
+    apply_limits(limits, cpu=False)
+    if isolation.landlock:
+        return _landlocked(env, limits, cage, reference, isolation)
+    return _plain(env, limits, cage, isolation)
+
+
+def _sandboxed(env: Mapping[str, str], limits: Limits, isolation: Isolation) -> Sides:
+    from fuzzdiff.run.sandbox import SandboxExecutor
+
+    boxed = SandboxExecutor(
+        env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork, allowlist=isolation.root
+    )
+    # the launch counts come back from the candidate's sandbox with each outcome
+    return Sides(SandboxExecutor(env, limits), boxed, boxed if isolation.python_fork else None)
+
+
+def _landlocked(
+    env: Mapping[str, str], limits: Limits, cage: ProcessCage | None, reference: Program, isolation: Isolation
+) -> Sides:
+    allowed = None if isolation.root is None else tuple(sorted(isolation.root.binds))
+    return Sides(
+        _confined(env, limits, cage, isolation.masked, grant=reference.argv),
+        _confined(env, limits, cage, isolation.masked, grant=(), allowed=allowed),
+    )
+
+
+def _plain(env: Mapping[str, str], limits: Limits, cage: ProcessCage | None, isolation: Isolation) -> Sides:
+    # Plain runs: programs inherit no capability (root's keep its uid but cannot
+    # read past file modes, chown, chmod others' files or raise hard limits), so a
+    # candidate can neither read nor replace the reference cache's key. Best effort:
+    # a worker that cannot drop them runs on as it is.
+    with contextlib.suppress(OSError):
+        drop_capabilities()
+    local = LocalExecutor(env, limits, limits_inherited=True, cage=cage)
+    if not isolation.python_fork:
+        return Sides(local, local)
+    from fuzzdiff.run.pyfork import PythonForkLauncher
+
+    launcher = PythonForkLauncher(env, limits, limits_inherited=True)
+    return Sides(local, LocalExecutor(env, limits, limits_inherited=True, cage=cage, launcher=launcher), launcher)
+
+
+def _confined(
+    env: Mapping[str, str],
+    limits: Limits,
+    cage: ProcessCage | None,
+    hidden: Sequence[str],
+    grant: Sequence[str],
+    allowed: tuple[str, ...] | None = None,
+) -> LocalExecutor:
+    """A local executor whose runs are confined by Landlock to their own directory
+    tree (one per side and worker), with ``hidden`` unreadable except what
+    ``grant`` names (the reference's own files, for the reference), and with
+    ``allowed`` only those trees readable (the candidate's allowlist)."""
+    from fuzzdiff.run.landlock import Policy, Ruleset, level
+
+    root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+    Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
+    granted = tuple(w for w in grant if os.path.isabs(w) and os.path.exists(w))
+    ruleset = Ruleset(Policy(hidden=tuple(hidden), writable=(root,), granted=granted, allowed=allowed))
+    executor = _OwnRootExecutor(env, limits, root=root, limits_inherited=True, cage=cage, confine=ruleset.restrict)
+    executor.isolation = f"{level()}+{executor.isolation}"
+    return executor
+
+
+class _OwnRootExecutor(LocalExecutor):
+    """A ``LocalExecutor`` whose root directory is its alone: after each run the
+    root is emptied, so nothing a run wrote beside its own directories (it may
+    write anywhere under the root) reaches the next run."""
+
+    def run(self, program: Program, case: Case) -> Outcome:
+        try:
+            return super().run(program, case)
+        finally:
+            self.scratches.clear_root()

@@ -1,0 +1,72 @@
+"""What a worker process of ``runner.PoolRunner`` holds and the calls it serves.
+
+``set_up`` is the worker's set-up (``pool.Workers`` calls it once, in the
+worker): the executors of both sides, made for the requested ``Isolation``.
+``run_chunk`` and ``run_side`` are the calls the runner sends it; each returns,
+with its outcomes, how the candidate's runs started since the last call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.spec import Limits
+from fuzzdiff.run.isolation import Isolation, Sides, sides
+
+#: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
+Launches = tuple[tuple[str, int], ...]
+
+
+class _Worker:
+    def __init__(self, executors: Sides, programs: tuple[Program, Program]) -> None:
+        self.executors = (executors.reference, executors.candidate)
+        self.programs = programs
+        self.launcher = executors.launcher
+
+    def run(self, side: int, case: Case) -> Outcome:
+        return self.executors[side].run(self.programs[side], case)
+
+    def launches(self) -> Launches:
+        """How the candidate's runs started since the last call (empty without a fork-server)."""
+        return self.launcher.take_launches() if self.launcher is not None else ()
+
+
+_WORKER: _Worker | None = None
+
+
+def set_up(
+    env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program, isolation: Isolation
+) -> None:
+    global _WORKER
+    _WORKER = _Worker(sides(env, limits, reference, isolation), (reference, candidate))
+
+
+def _worker() -> _Worker:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER
+
+
+def candidate_isolation() -> str:
+    """How this worker isolates the candidate's runs."""
+    return str(getattr(_worker().executors[1], "isolation", "unknown"))
+
+
+def run_chunk(
+    cases: Sequence[Case], need_reference: Sequence[bool] | None = None
+) -> tuple[list[tuple[Outcome | None, Outcome]], Launches]:
+    """Both programs on each case; the reference only where ``need_reference`` says
+    so. With the outcomes, how the candidate's runs started."""
+    worker = _worker()
+    outcomes = [
+        (worker.run(0, c) if need_reference is None or need_reference[i] else None, worker.run(1, c))
+        for i, c in enumerate(cases)
+    ]
+    return outcomes, worker.launches()
+
+
+def run_side(side: int, case: Case) -> tuple[Outcome, Launches]:
+    """One side (0: the reference, 1: the candidate) on one case."""
+    worker = _worker()
+    outcome = worker.run(side, case)
+    return outcome, worker.launches()
