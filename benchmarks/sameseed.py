@@ -4,7 +4,7 @@ compare before and after a change that must not change behaviour (a refactor).
 For each planted bug of ``benchmarks/bugs`` (every shipped task has some) it runs
 a guided campaign (``api.fuzz``, two findings at most) and a reward score
 (``oracle.score``, binary, unsandboxed); for each task, a campaign and a score
-of the reference itself (equivalent). What is kept is everything but timings:
+of the reference itself (equivalent). What is kept is everything but what is measured (times, memory):
 cases judged, behaviours, findings (original and minimal case, fingerprint,
 proposals, confirmation), reward, phases and the counterexample.
 
@@ -31,7 +31,17 @@ from fuzzdiff.core.codec import encode_case, encode_divergence
 from fuzzdiff.oracle.scoring import score
 
 HERE = Path(__file__).resolve().parent
-TIMINGS = {"seconds"}
+#: What a run measures rather than decides: left out of the digest.
+MEASURED = {"seconds", "cpu_seconds", "wall_seconds", "max_rss_kb"}
+
+
+def scrub(doc: Any) -> Any:
+    """``doc`` without the measured fields, at any depth."""
+    if isinstance(doc, dict):
+        return {k: scrub(v) for k, v in doc.items() if k not in MEASURED}
+    if isinstance(doc, list):
+        return [scrub(v) for v in doc]
+    return doc
 
 
 def _campaign(task: str, candidate: str, budget: int, seed: int) -> dict[str, Any]:
@@ -61,7 +71,7 @@ def _campaign(task: str, candidate: str, budget: int, seed: int) -> dict[str, An
 def _score(task: str, candidate: str, budget: int, seed: int, cache: Path) -> dict[str, Any]:
     doc = score(task, candidate, budget=budget, seed=seed, jobs=2, sandbox=False, cache=cache, use_pool=False)
     out = doc.to_json()
-    for key in ("seconds", "reference_executions", "launches", "isolation"):
+    for key in ("reference_executions", "launches", "isolation"):
         out.pop(key, None)
     return out
 
@@ -97,11 +107,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--compare", type=Path)
     args = parser.parse_args()
-    doc = collect(args.budget, args.seed)
+    doc = scrub(collect(args.budget, args.seed))
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=True))
     if args.compare is None:
         return 0
-    before = json.loads(args.compare.read_text())
+    before = scrub(json.loads(args.compare.read_text()))
     differ = sorted(k for k in set(before) | set(doc) if before.get(k) != doc.get(k))
     for key in differ:
         print(f"differs: {key}")

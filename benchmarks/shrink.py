@@ -27,7 +27,8 @@ from fuzzdiff.api import prepare
 from fuzzdiff.core.codec import DecodeError, decode_case, encode_case
 from fuzzdiff.core.model import Case, Divergence, Fingerprint, Finished
 from fuzzdiff.core.shrink import Shrinker
-from fuzzdiff.engine.campaign import CampaignConfig, Judge, run_campaign, spellings
+from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+from fuzzdiff.engine.judging import Judge, spellings
 from fuzzdiff.run.runner import PoolRunner
 
 BUGS = {

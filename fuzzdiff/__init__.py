@@ -5,7 +5,7 @@ command; it generates inputs, runs both in private directories, compares every
 observable channel and shrinks any divergence to a small counterexample.
 """
 
-from fuzzdiff.api import fuzz, prepare
+from fuzzdiff.api import fuzz, fuzz_events, prepare
 from fuzzdiff.core.codec import decode_case, decode_outcome, encode_case, encode_outcome
 from fuzzdiff.core.compare import compare, normalise
 from fuzzdiff.core.errors import CaseFileError, ProgramError, SpecError, UserError
@@ -24,13 +24,15 @@ from fuzzdiff.core.model import (
     Progress,
     Shrunk,
     Termination,
+    Verdict,
+    Via,
 )
 from fuzzdiff.core.shrink import Shrinker
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
 from fuzzdiff.core.version import __version__ as __version__
 from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
 from fuzzdiff.run.execute import Executor, FunctionExecutor, LocalExecutor
-from fuzzdiff.run.runner import PoolRunner, SerialRunner
+from fuzzdiff.run.runner import PairRunner, PoolRunner, SerialRunner
 
 __all__ = [
     "CampaignConfig",
@@ -47,6 +49,7 @@ __all__ = [
     "FunctionExecutor",
     "LocalExecutor",
     "Outcome",
+    "PairRunner",
     "PoolRunner",
     "Program",
     "ProgramError",
@@ -58,6 +61,8 @@ __all__ = [
     "TaskSpec",
     "Termination",
     "UserError",
+    "Verdict",
+    "Via",
     "case_strategy",
     "compare",
     "decode_case",
@@ -65,6 +70,7 @@ __all__ = [
     "encode_case",
     "encode_outcome",
     "fuzz",
+    "fuzz_events",
     "generate_cases",
     "load_task",
     "normalise",

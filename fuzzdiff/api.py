@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fuzzdiff.core.model import CampaignResult, Case, Event, Finding, Finished
-from fuzzdiff.engine.campaign import CampaignConfig, Judge, minimize, run_campaign
+from fuzzdiff.engine.campaign import CampaignConfig, minimize, run_campaign
+from fuzzdiff.engine.judging import Judge
 from fuzzdiff.engine.setup import Setup, hidden_paths, open_runner, prepare
 
 __all__ = ["Setup", "fuzz", "fuzz_events", "hidden_paths", "minimize_case", "open_runner", "prepare"]

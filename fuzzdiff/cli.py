@@ -20,7 +20,7 @@ import shlex
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec
 
@@ -30,7 +30,7 @@ import typer
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, prepare
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import CampaignResult, Finished, Found, Progress, Shrunk
+from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, shipped_tasks
@@ -100,7 +100,7 @@ _Params = ParamSpec("_Params")
 #: What a command may raise on purpose: exits (typer's own class or click's, by
 #: version), click's usage errors, ``UserError`` (exit 2, in ``main``).
 #: Exit status of ``fuzz`` per verdict (2 and 3 are usage and internal errors).
-VERDICT_EXIT = {"equivalent": 0, "divergent": 1, "inconclusive": 4}
+VERDICT_EXIT = {Verdict.EQUIVALENT: 0, Verdict.DIVERGENT: 1, Verdict.INCONCLUSIVE: 4}
 
 _PASSING = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException, UserError)
 
@@ -168,6 +168,37 @@ class _Progress:
         if self.enabled:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+def _follow(events: Iterator[Event], progress: _Progress) -> CampaignResult:
+    """Show a campaign's events as they come; its result."""
+    result: CampaignResult | None = None
+    try:
+        for event in events:
+            if isinstance(event, Progress):
+                progress.show(event)
+            elif isinstance(event, Found):
+                progress.note(f"divergence at case #{event.index}: {event.divergence.fingerprint}; shrinking…")
+            elif isinstance(event, Shrunk):
+                progress.note(f"shrunk to {event.finding.divergence.case.size()} bytes")
+            elif isinstance(event, Finished):
+                result = event.result
+    except UserError as exc:
+        progress.clear()
+        _fail(str(exc))
+    progress.clear()
+    assert result is not None, "a campaign always finishes with a Finished event"
+    return result
+
+
+def _search_flags(guided: frozenset[str], coverage_side: str | None) -> str:
+    """The flags that change which cases a seed gives: guidance, coverage mode."""
+    flags = ""
+    if guided != frozenset(GUIDANCE):
+        flags += " --guidance " + shlex.quote(",".join(sorted(guided)) or "none")
+    if coverage_side is not None:
+        flags += " --coverage" + ("" if coverage_side == "auto" else f" --coverage-side {coverage_side}")
+    return flags
 
 
 @app.command()
@@ -254,28 +285,13 @@ def fuzz(
         guidance=guided,
     )
     progress = _Progress(sys.stderr.isatty() and not as_json, budget)
-    result: CampaignResult | None = None
     stats = CoverageStats()
     events = (
         coverage_events(setup, config, coverage_side, jobs, stats)
         if coverage
         else fuzz_events(setup, config, jobs, sandbox, mask_reference)
     )
-    try:
-        for event in events:
-            if isinstance(event, Progress):
-                progress.show(event)
-            elif isinstance(event, Found):
-                progress.note(f"divergence at case #{event.index}: {event.divergence.fingerprint}; shrinking…")
-            elif isinstance(event, Shrunk):
-                progress.note(f"shrunk to {event.finding.divergence.case.size()} bytes")
-            elif isinstance(event, Finished):
-                result = event.result
-    except UserError as exc:
-        progress.clear()
-        _fail(str(exc))
-    progress.clear()
-    assert result is not None
+    result = _follow(events, progress)
     artifacts: list[str] = []
     if out is not None and result.findings:
         try:
@@ -285,12 +301,9 @@ def fuzz(
     if not no_corpus:
         _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
-    if guided != frozenset(GUIDANCE):  # the cases a seed gives depend on the guidance
-        reproduce += " --guidance " + shlex.quote(",".join(sorted(guided)) or "none")
-    if coverage:
-        reproduce += " --coverage" + ("" if coverage_side == "auto" else f" --coverage-side {coverage_side}")
-        if not as_json:
-            typer.echo(f"fuzzdiff: {stats.summary()}", err=True)
+    reproduce += _search_flags(guided, coverage_side if coverage else None)
+    if coverage and not as_json:
+        typer.echo(f"fuzzdiff: {stats.summary()}", err=True)
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
@@ -632,7 +645,7 @@ def serve(
         bool, typer.Option("--allow-task-files", help="Also accept task file paths, not only shipped task names.")
     ] = False,
 ) -> None:
-    """Serve the reward oracle over HTTP: GET /health, POST /score (see README)."""
+    """Serve the reward oracle over HTTP: GET /health, POST /score (see docs/scale-out.md)."""
     try:
         from fuzzdiff.oracle.serve import ServiceConfig, run
     except ModuleNotFoundError as exc:

@@ -17,27 +17,18 @@ from fuzzdiff.api import fuzz, prepare
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import TaskSpec, load_task, shipped_tasks
-from fuzzdiff.engine.campaign import Judge
+from fuzzdiff.engine.judging import Judge
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import SerialRunner
 from fuzzdiff.store.artifacts import write_artifacts
 
-CANDIDATES = Path(__file__).parent / "candidates"
+from .helpers import instantiate
+
 BUDGET = 2000
 TASKS = shipped_tasks()
 
 pytestmark = pytest.mark.e2e
-
-
-def instantiate(template: str, spec: TaskSpec, where: Path) -> str:
-    text = (CANDIDATES / template).read_text()
-    opt = next(o for o in spec.options if o.short and o.long and o.weight >= 1)
-    text = text.replace("@PROG@", spec.program).replace("@SHORT@", f"-{opt.short}").replace("@LONG@", f"--{opt.long}")
-    path = where / f"{spec.name}-{template}"
-    path.write_text(text)
-    path.chmod(0o755)
-    return str(path)
 
 
 def has_file_operands(spec: TaskSpec) -> bool:

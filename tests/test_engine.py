@@ -6,18 +6,16 @@ from collections.abc import Callable
 
 import pytest
 
-from fuzzdiff.core.model import CampaignResult, Case, Finished, Found, Outcome, Progress, Shrunk
+from fuzzdiff.core.model import CampaignResult, Case, Event, Finished, Found, Outcome, Progress, Shrunk
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
 from fuzzdiff.run.execute import FunctionExecutor
 from fuzzdiff.run.runner import SerialRunner
 
-from .conftest import CAND, REF, echo_program, exited, fake_campaign
+from .helpers import CAND, REF, echo_program, exited, fake_campaign, final_result
 
 
-def campaign(
-    spec: TaskSpec, candidate: Callable[[Case], Outcome], **config: int
-) -> tuple[CampaignResult, list[object]]:
+def campaign(spec: TaskSpec, candidate: Callable[[Case], Outcome], **config: int) -> tuple[CampaignResult, list[Event]]:
     return fake_campaign(spec, echo_program, candidate, **config)
 
 
@@ -101,7 +99,7 @@ def test_nondeterministic_reference_is_never_blamed_on_the_candidate(spec: TaskS
     executor = FunctionExecutor({REF.argv[0]: wobbly_reference, CAND.argv[0]: echo_program})
     runner = SerialRunner(executor, REF, CAND)
     events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(seed=3, budget=1500, shrink=False)))
-    result = events[-1].result  # type: ignore[attr-defined]
+    result = final_result(events)
     assert result.unstable_cases, "the wobble must be met (and set aside)"
     assert all("reference" in f.unstable for f in result.findings)
     assert result.blamed == ()
@@ -166,7 +164,7 @@ def test_recent_keys_match_a_plain_model(limit: int) -> None:
 
 
 def test_signatures_keep_the_first_ones_up_to_their_limit() -> None:
-    from fuzzdiff.engine.campaign import Signatures
+    from fuzzdiff.engine.judging import Signatures
 
     sigs = Signatures(limit=3)
     huge = ("exit:1", b"x" * (1 << 20))  # a signature may hold a whole stderr line
@@ -178,7 +176,7 @@ def test_signatures_keep_the_first_ones_up_to_their_limit() -> None:
 
 
 def test_novel_keeps_the_first_cases_that_fit_its_count_and_bytes() -> None:
-    from fuzzdiff.engine.campaign import Novel
+    from fuzzdiff.engine.judging import Novel
 
     novel = Novel(limit=3, max_bytes=100)
     cases = [Case(argv=(bytes([97 + i]),)) for i in range(6)]  # 2 bytes each
@@ -190,7 +188,7 @@ def test_novel_keeps_the_first_cases_that_fit_its_count_and_bytes() -> None:
 
 def test_guide_pool_is_bounded_in_parents_and_bytes(spec: TaskSpec, monkeypatch: pytest.MonkeyPatch) -> None:
     from fuzzdiff.core.mutate import GUIDANCE, MAX_DATA
-    from fuzzdiff.engine import campaign as engine
+    from fuzzdiff.engine import guided as engine
 
     guide = engine.Guide(spec, 1, frozenset(GUIDANCE))
     for i in range(engine.POOL_LIMIT + 100):  # small parents: the count binds
@@ -213,10 +211,12 @@ def test_campaign_with_endless_new_behaviours_stays_within_its_caps(
 ) -> None:
     """A reference whose every case is a new behaviour (a distinct first stderr
     line) with large output: behaviours, novel cases and the pool stop at their caps."""
-    from fuzzdiff.engine import campaign as engine
+    from fuzzdiff.engine import guided as engine
+    from fuzzdiff.engine import judging
 
-    for name, value in {"SIGNATURES": 40, "NOVEL_LIMIT": 25, "NOVEL_BYTES": 1 << 20, "POOL_LIMIT": 30}.items():
-        monkeypatch.setattr(engine, name, value)
+    for name, value in {"SIGNATURES": 40, "NOVEL_LIMIT": 25, "NOVEL_BYTES": 1 << 20}.items():
+        monkeypatch.setattr(judging, name, value)
+    monkeypatch.setattr(engine, "POOL_LIMIT", 30)
     pools: list[engine.Guide] = []
 
     class Recorded(engine.Guide):

@@ -24,12 +24,12 @@ FUZZ = ("fuzz", "base64", "--budget", "10", "--seed", "1")
 #: campaign, in the main process, after the workers have run cases.
 BROKEN_ENGINE = """
 import sys
-import fuzzdiff.engine.campaign
+import fuzzdiff.engine.judging
 
 def broken(*args, **kwargs):
     raise RuntimeError("injected failure\\nover two lines")
 
-fuzzdiff.engine.campaign.compare = broken
+fuzzdiff.engine.judging.compare = broken
 from fuzzdiff.cli import main
 sys.argv = ["fuzzdiff", *sys.argv[1:]]
 main()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fuzzdiff.core.codec import decode_case, encode_case
 from fuzzdiff.core.errors import UserError
-from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.generate import RecentKeys, generate_cases
 from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome
 from fuzzdiff.core.mutate import (
     GUIDANCE,
@@ -30,7 +30,7 @@ from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
 from fuzzdiff.run.execute import FunctionExecutor
 from fuzzdiff.run.runner import Meanwhile, Pair, SerialRunner
 
-from .conftest import CAND, REF, SIMPLE_TASK, exited
+from .helpers import CAND, REF, SIMPLE_TASK, exited, final_result
 
 ALL = frozenset(GUIDANCE)
 
@@ -226,7 +226,7 @@ def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(
     """A batch runs this window's mutants and the next window's fresh cases, so the
     workers need not wait while mutants are made; yet each window's mutants are
     made only once every case before them is judged (no lag in feedback)."""
-    from fuzzdiff.engine import campaign as engine
+    from fuzzdiff.engine import guided as engine
 
     log: list[tuple[str, int]] = []
     observed = 0
@@ -237,7 +237,7 @@ def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(
         observed += 1
         observe(self, *args)  # type: ignore[arg-type]
 
-    def logging_mutants(self: engine.Guide, count: int, seen: engine.RecentKeys, *path: object) -> list[Case]:
+    def logging_mutants(self: engine.Guide, count: int, seen: RecentKeys, *path: object) -> list[Case]:
         log.append((f"{path}", observed))
         return make(self, count, seen, *path)
 
@@ -246,7 +246,7 @@ def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(
     executor = FunctionExecutor({REF.argv[0]: hex_tool, CAND.argv[0]: hex_tool})
     runner = BatchRecorder(executor, REF, CAND)
     events = list(run_campaign(spec, runner, REF, CAND, CampaignConfig(seed=2, budget=500)))
-    assert events[-1].result.cases == 500  # type: ignore[attr-defined]
+    assert final_result(events).cases == 500
     # window 0: 64 fresh; windows 1-6: 16 fresh then 48 mutants; window 7 (52 left): 13 and 39
     assert runner.batches == [64 + 16, *[48 + 16] * 5, 48 + 13, 39]
     made = [(path, seen) for path, seen in log if path.startswith("(") and "fill" not in path]
@@ -264,7 +264,7 @@ def test_guidance_keeps_the_budget_and_distinct_cases(spec: TaskSpec) -> None:
 
     executor = FunctionExecutor({REF.argv[0]: recording, CAND.argv[0]: hex_tool})
     events = list(run_campaign(spec, SerialRunner(executor, REF, CAND), REF, CAND, CampaignConfig(seed=2, budget=500)))
-    result = events[-1].result  # type: ignore[attr-defined]
+    result = final_result(events)
     assert result.cases == 500 and result.verdict == "equivalent"
     assert len(judged) == len(set(judged)) == 500
     fresh = set(generate_cases(spec, 2, 500))

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from fuzzdiff.cli import app
 from fuzzdiff.core.model import Outcome, Termination
-from fuzzdiff.engine.campaign import CONFIRM_RUNS, STABILITY_RUNS
+from fuzzdiff.engine.judging import CONFIRM_RUNS, STABILITY_RUNS
 from fuzzdiff.oracle.distributed import MAX_ATTEMPTS, RayScorer, ReferenceStore
 from fuzzdiff.oracle.scoring import Candidate, Score, score
 

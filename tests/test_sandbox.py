@@ -24,7 +24,7 @@ from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
 
-from .conftest import host_processes
+from .helpers import host_processes
 
 pytestmark = [
     pytest.mark.e2e,
@@ -383,7 +383,7 @@ def test_scratch_space_is_bounded() -> None:
 
 
 def test_masking_the_package_directory_keeps_the_server_working() -> None:
-    repo = Path(sandbox.__file__).resolve().parent.parent
+    repo = Path(sandbox.__file__).resolve().parents[2]
     with SandboxExecutor(DEFAULT_ENV, LIMITS, masked_paths=[repo]) as masked:
         outcome = masked.run(sh(f"ls {repo}"), EMPTY)
     assert outcome.stdout == b"fuzzdiff\n"  # the rest of the tree is hidden

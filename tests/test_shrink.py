@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,10 +13,9 @@ from fuzzdiff.core.compare import compare
 from fuzzdiff.core.model import Case, Divergence, Outcome
 from fuzzdiff.core.shrink import Shrinker, sort_key
 from fuzzdiff.core.spec import TaskSpec
-from fuzzdiff.engine.campaign import spellings
+from fuzzdiff.engine.judging import spellings
 
-from .conftest import echo_program, exited, make_judge
-from .test_codec import cases
+from .helpers import cases, echo_program, exited, make_judge
 
 
 def planted(trigger: Callable[[Case], bool], mutate: Callable[[Outcome], Outcome]) -> Callable[[Case], Outcome]:
@@ -113,17 +113,44 @@ def test_budget_bounds_the_work(spec: TaskSpec) -> None:
     assert result.fingerprint == div.fingerprint
 
 
+@st.composite
+def needled_cases(draw: st.DrawFn) -> tuple[Case, bytes]:
+    """A case of ``cases`` and a needle spliced into its stdin, one of its
+    arguments (or a new one) or one of its files (or a new one): a case the
+    planted bug of the test below fires on, so every example is shrunk."""
+    case = draw(cases)
+    needle = draw(st.sampled_from([b"a", b"\n", b"-", b"0"]))
+
+    def spliced(data: bytes) -> bytes:
+        at = draw(st.integers(0, len(data)))
+        return data[:at] + needle + data[at:]
+
+    place = draw(st.sampled_from(["stdin", "argv", "file"]))
+    if place == "stdin":
+        return replace(case, stdin=spliced(case.stdin)), needle
+    if place == "argv":
+        i = draw(st.integers(0, len(case.argv)))
+        argv = (*case.argv[:i], spliced(case.argv[i] if i < len(case.argv) else b""), *case.argv[i + 1 :])
+        return replace(case, argv=argv), needle
+    if not case.files:
+        return replace(case, files=((b"f", needle),)), needle
+    i = draw(st.integers(0, len(case.files) - 1))
+    name, content = case.files[i]
+    return replace(case, files=(*case.files[:i], (name, spliced(content)), *case.files[i + 1 :])), needle
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cases, st.sampled_from([b"a", b"\n", b"-", b"0"]))
-def test_shrinking_never_grows_and_keeps_the_fingerprint(spec: TaskSpec, start: Case, needle: bytes) -> None:
+@given(needled_cases())
+def test_shrinking_never_grows_and_keeps_the_fingerprint(spec: TaskSpec, start_and_needle: tuple[Case, bytes]) -> None:
+    start, needle = start_and_needle
+
     def trigger(c: Case) -> bool:
         return needle in c.stdin or any(needle in a for a in c.argv) or any(needle in d for _, d in c.files)
 
     cand = planted(trigger, extra_output)
     judge = make_judge(spec, echo_program, cand)
     (div,) = judge.check([start])
-    if div is None:
-        return
+    assert div is not None, "the needle makes the planted bug fire"
     result = Shrinker(judge.check, div, budget=300).shrink()
     assert sort_key(result.case) <= sort_key(start)
     assert result.case.size() <= start.size()

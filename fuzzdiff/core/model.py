@@ -31,9 +31,8 @@ T = TypeVar("T")
 def _pickled_by_fields(cls: type[T]) -> type[T]:
     """Pickle a dataclass as a call of its constructor with its fields in order,
     not the dataclass default (state set field by field): cases go to the workers
-    and outcomes come back pickled, on every run. Unpickling an outcome pair:
-    3.6 rather than 13.6 microseconds; pickling it 1.5 rather than 11; pickling
-    a case 1.0 rather than 2.6."""
+    and outcomes come back pickled, on every run, and a constructor call is several
+    times cheaper to unpickle (docs/benchmarks.md, "Fresh generation and pickling")."""
     state = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
 
     def reduce(self: T) -> tuple[type[T], tuple[object, ...]]:
@@ -175,6 +174,23 @@ class Divergence:
     fingerprint: Fingerprint
 
 
+class Via(enum.StrEnum):
+    """How a finding was first met."""
+
+    GENERATION = "generation"  # a case of the search (fresh or mutant)
+    SHRINKING = "shrinking"  # met while shrinking another finding
+    STORED_CASE = "stored case"  # a corpus case judged again
+    COVERAGE = "coverage"  # a case of the coverage-guided search
+
+
+class Verdict(enum.StrEnum):
+    """What a campaign concludes about the candidate."""
+
+    EQUIVALENT = "equivalent"
+    DIVERGENT = "divergent"  # a finding blames the candidate
+    INCONCLUSIVE = "inconclusive"  # too many cases set aside: the reference did not repeat itself
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One distinct bug: the shrunk divergence, what it was shrunk from, and whether it replays."""
@@ -185,7 +201,7 @@ class Finding:
     shrink_proposals: int = 0
     confirmed: bool = True  # the minimal case reproduced on every re-run
     unstable: tuple[str, ...] = ()  # sides whose output changed between re-runs
-    via: str = "generation"  # "generation", "shrinking" (met while shrinking another), "stored case"
+    via: Via = Via.GENERATION
 
 
 #: Share of judged cases the reference may be unstable on before a campaign with no
@@ -209,7 +225,7 @@ class CampaignResult:
     isolation: str = "rlimits"
     warnings: tuple[str, ...] = ()
     # the first case of each distinct reference behaviour, with the reference's outcome
-    # (the first engine.NOVEL_LIMIT of them that fit in engine.NOVEL_BYTES)
+    # (the first judging.NOVEL_LIMIT of them that fit in judging.NOVEL_BYTES)
     novel: tuple[tuple[Case, Outcome], ...] = ()
     # how the candidate's runs of a Python program started, sorted by label:
     # (LAUNCH_FORKED, n) and (LAUNCH_FRESH + reason, n); empty when no fork-server
@@ -251,12 +267,12 @@ class CampaignResult:
         return tuple(f for f in self.findings if "reference" not in f.unstable)
 
     @property
-    def verdict(self) -> str:
-        """ "divergent" if a finding blames the candidate, else "inconclusive" if too
-        many cases were set aside as unstable, else "equivalent"."""
+    def verdict(self) -> Verdict:
+        """Divergent if a finding blames the candidate, else inconclusive if too
+        many cases were set aside as unstable, else equivalent."""
         if self.blamed:
-            return "divergent"
-        return "inconclusive" if self.inconclusive else "equivalent"
+            return Verdict.DIVERGENT
+        return Verdict.INCONCLUSIVE if self.inconclusive else Verdict.EQUIVALENT
 
     @property
     def counterexample(self) -> Divergence | None:

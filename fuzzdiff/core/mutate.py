@@ -25,6 +25,7 @@ from the seed and the results judged so far.
 
 from __future__ import annotations
 
+import enum
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -35,10 +36,18 @@ from fuzzdiff.core.generate import FILE_NAMES
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
 
+
 #: Guidance a campaign can use; ``CampaignConfig.guidance`` holds a subset.
 #: "pool" picks parents among cases that showed a new behaviour (off: among the
 #: last cases judged); the other three name the mutator families.
-GUIDANCE: tuple[str, ...] = ("pool", "mutate", "dictionary", "feedback")
+class Guidance(enum.StrEnum):
+    POOL = "pool"
+    MUTATE = "mutate"
+    DICTIONARY = "dictionary"
+    FEEDBACK = "feedback"
+
+
+GUIDANCE: tuple[str, ...] = tuple(Guidance)
 
 #: Largest stdin or file a mutant gets: long enough for multi-line encodings and
 #: listings, small enough that no reference run gets near its time limit.
@@ -526,7 +535,7 @@ def havoc_operators(dictionary: Dictionary, merge: Havoc) -> tuple[Havoc, ...]:
         _bytes_op(repeat_chunk),
         _bytes_op(line_op),
         splice,
-        merge,  # option crossover three times: combination bugs need it (benchmarks/killrate.py)
+        merge,  # option crossover three times: combination bugs need it (docs/benchmarks.md, kill rate)
         merge,
         merge,
     )
@@ -546,8 +555,8 @@ class Mutator:
         self.use_feedback = "feedback" in guidance
         families: list[tuple[str, float]] = []
         # Relative weights of the families: havoc is broad; feedback reaches the
-        # inputs nothing else makes; dictionary tokens are a narrower havoc (at
-        # 2.0 it cost kills on the planted bugs, at 1.0 it gained some).
+        # inputs nothing else makes; dictionary tokens are a narrower havoc, weighted
+        # low (tuned on the planted bugs: docs/benchmarks.md, kill rate).
         if self.havoc:
             families.append(("havoc", 4.0))
         if self.use_dictionary:

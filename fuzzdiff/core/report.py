@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from fuzzdiff.core.codec import encode_case, encode_divergence
-from fuzzdiff.core.model import LAUNCH_FORKED, LAUNCH_FRESH, CampaignResult, Case, Divergence, Finding, Outcome
+from fuzzdiff.core.model import (
+    LAUNCH_FORKED,
+    LAUNCH_FRESH,
+    CampaignResult,
+    Case,
+    Divergence,
+    Finding,
+    Outcome,
+    Verdict,
+)
 from fuzzdiff.core.triage import group_findings, trust_warning
 
 #: The JSON contract's version; bump it when a field changes meaning or goes away.
@@ -136,7 +145,7 @@ def describe_divergence(div: Divergence) -> list[str]:
 
 def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Sequence[str] = ()) -> str:
     head = f"fuzzdiff {result.task}: "
-    if result.verdict == "inconclusive":
+    if result.verdict == Verdict.INCONCLUSIVE:
         lines = [head + f"INCONCLUSIVE: {unstable_summary(result, name)} (seed {result.seed}, {result.seconds:.1f} s)"]
     elif not result.findings:
         lines = [
@@ -144,7 +153,7 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
             f"(seed {result.seed}, {result.behaviours} distinct behaviours, {result.seconds:.1f} s)"
         ]
     else:
-        verdict = "DIVERGENT" if result.verdict == "divergent" else "EQUIVALENT (reference not deterministic)"
+        verdict = "DIVERGENT" if result.verdict == Verdict.DIVERGENT else "EQUIVALENT (reference not deterministic)"
         lines = [
             head + f"{verdict}: {len(result.findings)} distinct divergence(s) in {result.cases} cases "
             f"(seed {result.seed}, {result.seconds:.1f} s)"
@@ -158,7 +167,7 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         for a in artifacts:
             if a.endswith(".sh"):
                 lines.append(f"  sh {shlex.quote(a)}")
-    if result.unstable_cases and result.verdict != "inconclusive":
+    if result.unstable_cases and result.verdict != Verdict.INCONCLUSIVE:
         lines.append(f"note: set aside, {unstable_summary(result, name)}")
     trust = trust_line(result)
     if trust is not None:
@@ -261,7 +270,7 @@ def json_report(
     candidate: Sequence[str],
     artifacts: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The ``--json`` object; its fields are documented in README.md and are a contract."""
+    """The ``--json`` object; its fields are documented in docs/json.md and are a contract."""
     divergences = [_finding_json(f) for f in result.findings]
     return {
         "version": JSON_VERSION,

@@ -44,43 +44,28 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fuzzdiff.core.compare import compare
 from fuzzdiff.core.errors import UserError
-from fuzzdiff.core.generate import case_from_bytes
+from fuzzdiff.core.generate import RecentKeys, case_from_bytes
 from fuzzdiff.core.model import (
     CampaignResult,
     Case,
-    Divergence,
     Event,
-    Finding,
-    Fingerprint,
     Finished,
-    Found,
-    Progress,
-    Shrunk,
+    Via,
 )
 from fuzzdiff.core.spec import TaskSpec
-from fuzzdiff.engine.campaign import (
-    WINDOW,
-    CampaignConfig,
-    Judge,
-    Novel,
-    RecentKeys,
-    Signatures,
-    behaviour_signature,
-    shrink_and_confirm,
-)
+from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch
+from fuzzdiff.engine.guided import WINDOW
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.execute import default_root
 from fuzzdiff.run.pyfork import Plan, plan
 from fuzzdiff.run.scratch import remove_tree
-from fuzzdiff.store.corpus import outcome_behaviour
 
 #: What to install when atheris is missing.
 INSTALL_HINT = "pip install 'fuzzdiff[coverage]'"
@@ -316,7 +301,6 @@ def coverage_events(
     require_atheris()
     stats.programs = tuple(f"{s}: {p.script}" for s, p in targets)
     spec = setup.spec
-    start = time.monotonic()
     harness = Harness(
         spec,
         targets,
@@ -329,85 +313,43 @@ def coverage_events(
         harness.start(stats)
         with open_runner(setup, jobs) as runner:
             try:
-                judge = Judge(spec, runner, setup.reference, setup.candidate)
-                yield from _campaign(judge, harness, config, stats, start, (*setup.warnings, *runner.warnings))
+                warnings = (*setup.warnings, *runner.warnings)
+                campaign = Campaign(spec, runner, setup.reference, setup.candidate, config, runner.isolation, warnings)
+                search = StreamSearch(campaign, _windows(campaign, harness, stats), Via.COVERAGE)
+                yield from campaign.run(search, after_search=partial(_after_search, campaign, harness, stats))
             finally:
                 harness.close()  # before the runner's workers are waited for
     finally:
         harness.close()
 
 
-def _campaign(
-    judge: Judge,
-    harness: Harness,
-    config: CampaignConfig,
-    stats: CoverageStats,
-    start: float,
-    warnings: tuple[str, ...],
-) -> Iterator[Event]:
-    spec = judge.spec
-    behaviours = Signatures()
-    first: dict[Fingerprint, tuple[int, Divergence]] = {}
-    novel_seen = Signatures()
-    novel = Novel()
+def _windows(campaign: Campaign, harness: Harness, stats: CoverageStats) -> Iterator[list[tuple[str, Case]]]:
+    """Windows of distinct cases decoded from the fuzzer's inputs, up to the budget."""
+    spec, budget = campaign.spec, campaign.config.budget
     judged_keys = RecentKeys()
-    judged = 0
-    while judged < config.budget and len(first) < config.max_divergences:
-        window: list[Case] = []
-        while len(window) < min(WINDOW, config.budget - judged) and not harness.ended:
-            for data in harness.take(min(WINDOW, config.budget - judged) - len(window), stats):
+    while (wanted := min(WINDOW, budget - campaign.tally.judged)) > 0:
+        window: list[tuple[str, Case]] = []
+        while len(window) < wanted and not harness.ended:
+            for data in harness.take(wanted - len(window), stats):
                 case = case_from_bytes(spec, data)
                 if (key := case.key()) not in judged_keys:
                     judged_keys.add(key)
-                    window.append(case)
+                    window.append(("coverage", case))
         if not window:
-            break
-        for case, (ref, cand) in zip(window, judge.outcomes(window), strict=True):
-            judged += 1
-            div = compare(case, ref, cand, spec.compare)
-            behaviours.add(behaviour_signature(ref, cand, div.channels if div else ()))
-            if novel_seen.add(outcome_behaviour(case, ref)):
-                novel.add(case, ref)
-            if div is not None and div.fingerprint not in first:
-                first[div.fingerprint] = (judged - 1, div)
-                yield Found(judged - 1, div)
-                if len(first) >= config.max_divergences:
-                    break
-        yield Progress(judged, len(behaviours), len(first), time.monotonic() - start)
-    if harness.ended and judged < config.budget and not first:
+            return
+        yield window
+
+
+def _after_search(campaign: Campaign, harness: Harness, stats: CoverageStats) -> tuple[str, ...]:
+    """The fuzzer's work is done (shrinking needs the cores): close it; the warnings."""
+    budget = campaign.config.budget
+    if harness.ended and campaign.tally.judged < budget and not campaign.seen:
         stats.warnings.append(
             f"the fuzzer stopped after {stats.runs} runs having sent {stats.cases} distinct cases "
-            f"(fewer than the budget of {config.budget}): {harness.last_log()}"
+            f"(fewer than the budget of {budget}): {harness.last_log()}"
         )
-    harness.close()  # the fuzzer's work is done; shrinking needs the cores
-
-    findings: list[Finding] = []
-    queue = [(index, div, "coverage") for index, div in sorted(first.values(), key=lambda t: t[0])]
-    seen = set(first)
-    while queue:
-        index, div, via = queue.pop(0)
-        finding, others = shrink_and_confirm(judge, div, index, config, via)
-        findings.append(finding)
-        yield Shrunk(finding)
-        for fp in sorted(others):
-            if fp not in seen and len(seen) < config.max_divergences:
-                seen.add(fp)
-                queue.append((index, others[fp], "shrinking"))
-
-    result = CampaignResult(
-        task=spec.name,
-        seed=config.seed,
-        cases=judged,
-        seconds=round(time.monotonic() - start, 3),
-        behaviours=len(behaviours),
-        executions=getattr(judge.runner, "executions", 0),
-        findings=tuple(findings),
-        isolation=judge.runner.isolation,
-        warnings=(*warnings, *stats.warnings),
-        novel=tuple(novel.entries),
-        launches=tuple(sorted(getattr(judge.runner, "launches", {}).items())),
-    )
-    yield Finished(result)
+    harness.close()
+    return tuple(stats.warnings)
 
 
 def fuzz_coverage(

@@ -383,6 +383,46 @@ class Harness:
             _kill(pid)  # whatever the program left in its group
             os.waitpid(pid, 0)
 
+    def _become(self, program: _Program, case: Any, work: Path, env: Mapping[str, str], stdin_path: Path) -> None:
+        """In the forked child: the process state of a fresh ``python3 script.py`` run on
+        ``case`` (its own process group, default signals, limits, the case's stdin,
+        output discarded, the run's directory and environment, argv, text streams)."""
+        os.setpgid(0, 0)
+        if self.prctl is not None:  # die with the harness, whatever kills it
+            self.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for sig in (signal.SIGTERM, signal.SIGALRM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as a fresh interpreter has them
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        from fuzzdiff.run.execute import apply_limits
+
+        apply_limits(self.config.limits)
+        stdin = os.open(stdin_path, os.O_RDONLY)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(stdin, 0)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(stdin)
+        os.close(null)
+        os.close(self.out)
+        os.chdir(work)
+        os.environ.clear()
+        os.environ.update(env)
+        target = program.target
+        sys.argv = [target.script, *target.args, *(os.fsdecode(a) for a in case.argv)]
+        if sys.path[0] != program.directory:
+            sys.path.insert(0, program.directory)
+        for fd, name in enumerate(("stdin", "stdout", "stderr")):
+            stream = io.TextIOWrapper(
+                io.open(fd, "rb" if fd == 0 else "wb", closefd=False),  # noqa: SIM115, UP020
+                encoding="utf-8",
+                errors="surrogateescape" if fd < 2 else "backslashreplace",
+                line_buffering=fd == 2,
+            )
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
+
     def _child(self, program: _Program, case: Any, work: Path, env: Mapping[str, str], stdin_path: Path) -> None:
         """In the forked child: become the program's run on the case, record, exit."""
         real_exit = os._exit
@@ -409,41 +449,8 @@ class Harness:
             real_exit(code)
 
         try:
-            os.setpgid(0, 0)
-            if self.prctl is not None:  # die with the harness, whatever kills it
-                self.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            for sig in (signal.SIGTERM, signal.SIGALRM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD):
-                signal.signal(sig, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as a fresh interpreter has them
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            from fuzzdiff.run.execute import apply_limits
-
-            apply_limits(self.config.limits)
-            stdin = os.open(stdin_path, os.O_RDONLY)
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(stdin, 0)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-            os.close(stdin)
-            os.close(null)
-            os.close(self.out)
-            os.chdir(work)
-            os.environ.clear()
-            os.environ.update(env)
+            self._become(program, case, work, env, stdin_path)
             target = program.target
-            sys.argv = [target.script, *target.args, *(os.fsdecode(a) for a in case.argv)]
-            if sys.path[0] != program.directory:
-                sys.path.insert(0, program.directory)
-            for fd, name in enumerate(("stdin", "stdout", "stderr")):
-                stream = io.TextIOWrapper(
-                    io.open(fd, "rb" if fd == 0 else "wb", closefd=False),  # noqa: SIM115, UP020
-                    encoding="utf-8",
-                    errors="surrogateescape" if fd < 2 else "backslashreplace",
-                    line_buffering=fd == 2,
-                )
-                setattr(sys, name, stream)
-                setattr(sys, f"__{name}__", stream)
             mv = memoryview(shm)
             ops = _OPS
             shift = self.shift

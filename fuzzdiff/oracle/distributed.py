@@ -1,8 +1,8 @@
 """Scoring batches of candidates on a Ray cluster (the optional ``ray`` extra).
 
-One Ray call scores one whole candidate with ``oracle.score``: a call costs
-about a millisecond, a score tens of milliseconds to minutes, so the overhead
-stays small. The pieces:
+One Ray call scores one whole candidate with ``scoring.score``: a call's own
+cost is small next to a score's, so scoring whole candidates keeps Ray's
+overhead small. The pieces:
 
 - ``Scorer`` actors (one CPU slot per ``jobs`` worker processes each) keep warm
   state between candidates: imported modules, the multiprocessing fork server,
@@ -22,7 +22,7 @@ stays small. The pieces:
   costs others at most one attempt, and one that loses its scorer
   ``MAX_ATTEMPTS`` times gets ``status="error"``.
 
-Results equal local ``oracle.score(..., use_pool=False)`` with the same seed: the
+Results equal local ``scoring.score(..., use_pool=False)`` with the same seed: the
 shared pool of earlier findings is never used here, because with candidates
 scored concurrently on several nodes its contents (and so the rewards) would
 depend on scheduling. Caches only change how often the reference runs
@@ -49,7 +49,7 @@ from typing import Any
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Case, Outcome
-from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate, Score
+from fuzzdiff.oracle.scoring import DEADLINE, Candidate, Score, parse_policy
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.store.refcache import DiskReferenceCache
 
@@ -165,7 +165,7 @@ class _Memory:
 
 
 class LayeredReferenceCache:
-    """The ``ReferenceCache`` a scorer gives ``oracle.score``: memory, then this
+    """The ``ReferenceCache`` a scorer gives ``scoring.score``: memory, then this
     node's disk (optional), then the cluster's store (optional).
 
     ``counts``: ``lookups``, ``memory_hits``, ``disk_hits``, ``shared_hits`` (the
@@ -360,12 +360,11 @@ class RayScorer:
         max_in_flight: int | None = None,
         on_submit: Callable[[int, Any], None] | None = None,
     ) -> list[Score]:
-        """Scores in input order, equal to ``oracle.score(..., use_pool=False)``.
+        """Scores in input order, equal to ``scoring.score(..., use_pool=False)``.
 
         ``on_submit(index, actor)`` is called after each call is sent (tests use
         it to kill a scorer mid-batch)."""
-        if policy not in POLICIES:
-            raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        parse_policy(policy)
         ray = self.ray
         errors = ray.exceptions
         dead = (errors.RayActorError, errors.WorkerCrashedError, errors.NodeDiedError, errors.ObjectLostError)
@@ -504,14 +503,13 @@ def score_ray(
 ) -> list[Score]:
     """Score ``candidates`` on Ray (a local runtime unless ``address``); input order.
 
-    Same results as ``[oracle.score(task, c, ..., use_pool=False) for c in candidates]``.
+    Same results as ``[scoring.score(task, c, ..., use_pool=False) for c in candidates]``.
     ``jobs``: worker processes per candidate (and CPU slots per actor);
     ``actors``: default one per ``jobs`` CPUs of the cluster, at most one per
     candidate; ``share``: the cluster-wide reference store."""
     if not candidates:
         return []
-    if policy not in POLICIES:
-        raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    parse_policy(policy)
     with RayScorer(address=address, actors=actors, jobs=jobs, share=share, at_most=len(candidates)) as pool:
         return pool.score(
             task,

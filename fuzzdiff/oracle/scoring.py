@@ -31,6 +31,7 @@ processes (``refcache``), so it runs once per distinct case.
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import json
 import shutil
@@ -42,13 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
-from fuzzdiff.core.compare import compare
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination
+from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination, Via
 from fuzzdiff.core.report import escape, shell_argv
-from fuzzdiff.core.shrink import Shrinker
-from fuzzdiff.engine.campaign import Judge, reference_varies, spellings
+from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch, shrink
+from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.runner import PoolRunner, ReferenceCache
@@ -56,7 +56,24 @@ from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
 
-POLICIES = ("binary", "graded")
+
+class Policy(enum.StrEnum):
+    """How judged cases become a reward (see the module's docstring)."""
+
+    BINARY = "binary"
+    GRADED = "graded"
+
+
+POLICIES: tuple[str, ...] = tuple(Policy)
+
+
+def parse_policy(policy: str) -> Policy:
+    """``policy`` as a ``Policy``; a ``UserError`` naming the choices if it is none."""
+    if policy not in POLICIES:
+        raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    return Policy(policy)
+
+
 #: Every HOLD_OUT-th probe (by key) is held out of feedback.
 HOLD_OUT = 5
 #: Cases judged together; also how often the deadline is checked.
@@ -99,7 +116,7 @@ class Score:
     task: str
     status: str  # "ok", "error" or "deadline"
     reward: float | None
-    policy: str
+    policy: Policy
     seed: int
     budget: int
     cases: int = 0
@@ -209,7 +226,7 @@ def score(
     *,
     budget: int = 500,
     seed: int = 0,
-    policy: str = "binary",
+    policy: str = Policy.BINARY,
     jobs: int | None = None,
     cache: Path | None = None,
     use_pool: bool = True,
@@ -227,11 +244,10 @@ def score(
     a candidate that calls the reference is judged on what it does without it.
     ``reference_cache`` wraps the on-disk reference cache (``distributed`` layers
     a cluster-wide store over it)."""
-    if policy not in POLICIES:
-        raise UserError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    chosen = parse_policy(policy)
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
     start = time.monotonic()
-    base = Score(task=task, status="error", reward=None, policy=policy, seed=seed, budget=budget)
+    base = Score(task=task, status="error", reward=None, policy=chosen, seed=seed, budget=budget)
     workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-"))
     try:
         try:
@@ -285,6 +301,68 @@ def _windows(
         yield window
 
 
+class _Reward:
+    """What the reward counts, case by case, as the campaign core judges them
+    (``StreamSearch``'s ``before`` and ``observe``), and where scoring stops."""
+
+    def __init__(self, policy: Policy, has_probes: bool, deadline: float, start: float) -> None:
+        self.policy = policy
+        self.has_probes = has_probes
+        self.deadline = deadline
+        self.start = start
+        self.status = "ok"
+        self.counts = {"probe": 0, "pool": 0, "fuzz": 0}
+        self.agree = dict.fromkeys(CHANNELS, 0)
+        self.probe_agreed = 0
+        self.judged = 0
+        self.hidden = 0
+        self.diverged = False
+        self.first_visible: Divergence | None = None
+
+    def finished(self, phase: str) -> bool:
+        """After a divergence: binary needs nothing more; graded needs every probe."""
+        return self.diverged and (self.policy == Policy.BINARY or (self.has_probes and phase != "probe"))
+
+    def windows(self, windows: Iterable[list[tuple[str, Case]]]) -> Iterator[list[tuple[str, Case]]]:
+        """``windows`` until scoring is finished or past its deadline."""
+        for window in windows:
+            if self.finished(window[0][0]):
+                return
+            if time.monotonic() - self.start > self.deadline:
+                self.status = "deadline"
+                return
+            yield window
+
+    def before(self, phase: str, case: Case) -> bool:
+        return self.finished(phase)
+
+    def observe(self, phase: str, judged: Judged, div: Divergence | None) -> None:
+        """Count one judged case; ``div`` is None where the pair agreed or the case
+        was set aside (the reference did not repeat itself: no evidence either way)."""
+        self.counts[phase] += 1
+        self.judged += 1
+        channels = div.channels if div else ()
+        for ch in CHANNELS:
+            self.agree[ch] += ch not in channels
+        if div is None:
+            self.probe_agreed += phase == "probe"
+            return
+        self.diverged = True
+        if phase == "probe" and is_held_out(judged.case):
+            self.hidden += 1
+        elif self.first_visible is None:
+            self.first_visible = div
+
+    def reward(self) -> float | None:
+        if self.status != "ok":
+            return None
+        if self.policy == Policy.BINARY:
+            return 0.0 if self.diverged else 1.0
+        denominator = self.counts["probe"] or self.judged
+        numerator = self.probe_agreed if self.counts["probe"] else self.judged - (1 if self.diverged else 0)
+        return round(numerator / denominator, 6) if denominator else 1.0
+
+
 def _score(
     setup: Setup,
     runner: PoolRunner,
@@ -295,91 +373,44 @@ def _score(
     deadline: float,
     start: float,
 ) -> Score:
-    judge = Judge(setup.spec, runner, setup.reference, setup.candidate)
-    counts = {"probe": 0, "pool": 0, "fuzz": 0}
-    agree = dict.fromkeys(CHANNELS, 0)
-    probe_agreed = 0
-    judged = 0
-    hidden = 0
-    first_visible: Divergence | None = None
-    unstable = 0  # divergent cases on which the reference did not repeat itself: set aside
-    status = "ok"
-    diverged = False
     probes = probe_cases(setup.spec.name)
-    has_probes = bool(probes)
-
-    def finished(phase: str) -> bool:
-        """After a divergence: binary needs nothing more; graded needs every probe."""
-        return diverged and (base.policy == "binary" or (has_probes and phase != "probe"))
-
-    for window in _windows(_phases(setup, probes, cand, base, cache, use_pool), base.budget):
-        if finished(window[0][0]):
-            break
-        if time.monotonic() - start > deadline:
-            status = "deadline"
-            break
-        outcomes = judge.outcomes([c for _, c in window])
-        for (phase, case), (ref, out) in zip(window, outcomes, strict=True):
-            if finished(phase):
-                break
-            counts[phase] += 1
-            judged += 1
-            div = compare(case, ref, out, setup.spec.compare)
-            if div is not None and reference_varies(judge, case, ref):
-                unstable += 1  # not the candidate's fault, and no evidence either way
-                div = None
-            channels = div.channels if div else ()
-            for ch in CHANNELS:
-                agree[ch] += ch not in channels
-            if div is None:
-                probe_agreed += phase == "probe"
-                continue
-            diverged = True
-            if phase == "probe" and is_held_out(case):
-                hidden += 1
-            elif first_visible is None:
-                first_visible = div
+    # Every divergent case is re-run for stability (each one counts for the graded
+    # reward); findings are not settled: the first visible divergence is shrunk below.
+    config = CampaignConfig(seed=base.seed, budget=base.budget, max_divergences=base.budget + 1, recheck_every=True)
+    campaign = Campaign(setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation)
+    reward = _Reward(base.policy, bool(probes), deadline, start)
+    windows = reward.windows(_windows(_phases(setup, probes, cand, base, cache, use_pool), base.budget))
+    for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe).run():
+        pass  # progress events: nobody watches a score
     minimal = None
-    if first_visible is not None:
-        slow = any(o.termination in SLOW for o in (first_visible.reference, first_visible.candidate))
-        shrinker = Shrinker(
-            judge.check,
-            first_visible,
-            budget=SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET,
-            batch=2 * runner.jobs,
-            spellings=spellings(setup.spec),
-        )
-        minimal = shrinker.shrink()
+    if reward.first_visible is not None:
+        first = reward.first_visible
+        slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
+        budget = SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
+        minimal, _ = shrink(campaign.judge, first, budget, 2 * runner.jobs)
         if use_pool:
             Pool(setup.spec.name, cache).add(minimal.case, cand.identity())
     error = ""
-    if status == "ok" and not diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
-        status = "error"
+    unstable, judged = campaign.tally.aside.count, reward.judged
+    if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
+        reward.status = "error"
         error = (
             f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
             "(its output changed when a case was run again), so the candidate cannot be judged"
         )
-    if status != "ok":
-        reward = None
-    elif base.policy == "binary":
-        reward = 0.0 if diverged else 1.0
-    else:
-        denominator = counts["probe"] or judged
-        numerator = probe_agreed if counts["probe"] else judged - (1 if diverged else 0)
-        reward = round(numerator / denominator, 6) if denominator else 1.0
     return replace(
         base,
-        status=status,
-        reward=reward,
+        status=reward.status,
+        reward=reward.reward(),
         cases=judged,
-        probe_cases=counts["probe"],
-        probe_agreed=probe_agreed,
-        pool_cases=counts["pool"],
-        fuzz_cases=counts["fuzz"],
-        hidden_failures=hidden,
-        channels={ch: round(agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},
+        probe_cases=reward.counts["probe"],
+        probe_agreed=reward.probe_agreed,
+        pool_cases=reward.counts["pool"],
+        fuzz_cases=reward.counts["fuzz"],
+        hidden_failures=reward.hidden,
+        channels={ch: round(reward.agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},
         counterexample=minimal,
-        feedback=feedback(minimal, hidden, setup.reference.argv0),
+        feedback=feedback(minimal, reward.hidden, setup.reference.argv0),
         error=error,
         reference_executions=runner.reference_executions,
         candidate_executions=runner.candidate_executions,
