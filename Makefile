@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(PYTHON) -m ruff check fuzzdiff tests benchmarks
 	$(PYTHON) -m ruff format --check fuzzdiff tests benchmarks
 	$(PYTHON) -m mypy fuzzdiff
+	$(PYTHON) -m mypy tests
 
 unit: $(STAMP)
 	$(PYTHON) -m pytest -q -m "not e2e"

@@ -20,29 +20,9 @@ from fuzzdiff.core.codec import (
     encode_outcome,
 )
 from fuzzdiff.core.compare import fingerprint
-from fuzzdiff.core.model import Case, Divergence, Outcome, Termination
+from fuzzdiff.core.model import Case, Divergence, Outcome
 
-names = st.binary(min_size=1, max_size=12).filter(lambda n: b"/" not in n and b"\x00" not in n)
-cases = st.builds(
-    Case,
-    argv=st.lists(st.binary(max_size=10).filter(lambda a: b"\x00" not in a), max_size=5).map(tuple),
-    stdin=st.binary(max_size=64),
-    files=st.dictionaries(names, st.binary(max_size=32), max_size=3).map(lambda d: tuple(d.items())),
-    env=st.dictionaries(st.text("ABC_", min_size=1, max_size=5), st.text(max_size=5), max_size=2).map(
-        lambda d: tuple(d.items())
-    ),
-)
-outcomes = st.builds(
-    Outcome,
-    termination=st.sampled_from(Termination),
-    exit_code=st.none() | st.integers(0, 255),
-    signal=st.none() | st.integers(1, 64),
-    stdout=st.binary(max_size=64),
-    stderr=st.binary(max_size=64),
-    files=st.dictionaries(names, st.none() | st.binary(max_size=16), max_size=3).map(
-        lambda d: tuple(sorted(d.items()))
-    ),
-)
+from .helpers import cases, outcomes
 
 
 @given(st.binary())
@@ -75,7 +55,7 @@ def test_divergence_round_trip(case: Case, ref: Outcome, cand: Outcome) -> None:
     "bad",
     [{"argv": "notalist"}, {"argv": [1]}, {"stdin": {"base64": "!!"}}, {"files": []}, {"env": {"A": 1}}],
 )
-def test_malformed_case_is_refused_with_a_location(bad: dict) -> None:
+def test_malformed_case_is_refused_with_a_location(bad: dict[str, object]) -> None:
     with pytest.raises(DecodeError) as info:
         decode_case(bad)
     assert "case" in str(info.value)

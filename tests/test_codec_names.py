@@ -16,7 +16,7 @@ from fuzzdiff.core.model import Case, Outcome, Termination
 from fuzzdiff.core.spec import parse_task
 from fuzzdiff.store.corpus import CorpusWriter, load_corpus
 
-from .conftest import REF, SIMPLE_TASK
+from .helpers import REF, SIMPLE_TASK
 
 #: Names that collided before the escape was made unambiguous: literal escapes,
 #: escapes of other names, and the escape's own bytes with anything after it.

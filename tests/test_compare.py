@@ -11,8 +11,7 @@ from fuzzdiff.core.compare import compare, differing_channels, normalise
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import CompareSpec, Replacement
 
-from .conftest import exited
-from .test_codec import outcomes
+from .helpers import exited, outcomes
 
 EXACT = CompareSpec()
 

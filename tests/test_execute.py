@@ -24,9 +24,11 @@ from fuzzdiff.run.execute import (
     FunctionExecutor,
     LaunchLost,
     LocalExecutor,
-    remove_tree,
     resolve_executable,
 )
+from fuzzdiff.run.scratch import remove_tree
+
+from .helpers import file_content
 
 SH = "/bin/sh"
 PYTHON = sys.executable
@@ -390,9 +392,9 @@ def test_private_directories_differ(tmp_path: Path) -> None:
     seen: list[str] = []
 
     class Spy(LocalExecutor):
-        def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str]) -> Outcome:
+        def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
             seen.append(str(work))
-            return super()._spawn(program, case, work, env)
+            return super()._spawn(program, case, work, env, fresh)
 
     ex = Spy(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path))
     ex.run(sh("true"), Case())
@@ -447,10 +449,10 @@ def test_failed_removal_never_touches_the_root(tmp_path: Path, monkeypatch: pyte
     (base / "work").mkdir(parents=True)
     real_rmdir = os.rmdir
 
-    def stubborn_rmdir(path: object, *args: object, **kwargs: object) -> None:
-        if os.fspath(path) == str(base):  # type: ignore[arg-type]
+    def stubborn_rmdir(path: str, *, dir_fd: int | None = None) -> None:
+        if os.fspath(path) == str(base):
             raise OSError(errno.ENOTEMPTY, "Directory not empty")
-        real_rmdir(path, *args, **kwargs)  # type: ignore[arg-type]
+        real_rmdir(path, dir_fd=dir_fd)
 
     monkeypatch.setattr(os, "rmdir", stubborn_rmdir)
     remove_tree(base)
@@ -576,7 +578,7 @@ def test_file_size_limit_direct_signal(tmp_path: Path) -> None:
     outcome = run(tmp_path, program, Case(argv=(b"if=/dev/zero", b"of=big", b"bs=1M", b"count=1")), limits=limits)
     assert outcome.termination is Termination.SIGNALLED
     assert outcome.signal == signal.SIGXFSZ
-    assert len(files_of(outcome)[b"big"]) <= limits.file_bytes
+    assert len(file_content(outcome, b"big")) <= limits.file_bytes
 
 
 @pytest.mark.timeout(30)
@@ -585,7 +587,7 @@ def test_file_size_limit_in_python_is_an_error(tmp_path: Path) -> None:
     limits = Limits(timeout=5.0, file_bytes=64 << 10)
     outcome = run(tmp_path, py("open('big', 'wb').write(b'x' * 1000000)"), limits=limits)
     assert not (outcome.termination is Termination.EXITED and outcome.exit_code == 0)
-    assert len(files_of(outcome)[b"big"]) <= limits.file_bytes
+    assert len(file_content(outcome, b"big")) <= limits.file_bytes
 
 
 # -- FunctionExecutor ---------------------------------------------------------------
@@ -717,7 +719,7 @@ def test_reused_directory_starts_pristine(caged_executor: LocalExecutor, tmp_pat
     fresh.mkdir()
     pristine = executor(fresh).run(look, Case())
     caged_executor.run(look, Case())
-    kept = caged_executor._scratch
+    kept = caged_executor.scratches.kept
     assert kept is not None
     caged_executor.run(sh(script), Case(files=((b"in", b"i"),)))
     after = caged_executor.run(look, Case())
@@ -726,14 +728,14 @@ def test_reused_directory_starts_pristine(caged_executor: LocalExecutor, tmp_pat
 
 def test_caged_executor_reuses_its_directory(caged_executor: LocalExecutor, tmp_path: Path) -> None:
     caged_executor.run(sh("printf x > f"), Case())
-    first = caged_executor._scratch
+    first = caged_executor.scratches.kept
     caged_executor.run(sh("true"), Case())
-    assert first is not None and caged_executor._scratch is first
+    assert first is not None and caged_executor.scratches.kept is first
     assert [p.name for p in tmp_path.iterdir()] == [first.path.name]
 
 
 def test_sweep_removes_directories_whose_creator_is_gone(tmp_path: Path) -> None:
-    from fuzzdiff.run.execute import SCRATCH_PREFIX, new_scratch, sweep_scratch
+    from fuzzdiff.run.scratch import SCRATCH_PREFIX, new_scratch, sweep_scratch
 
     live = new_scratch(str(tmp_path))
     dead = tmp_path / f"{SCRATCH_PREFIX}dead"
@@ -766,10 +768,10 @@ def test_a_directory_swapped_for_a_link_is_never_followed(
     (canary / "sub" / "keep").write_bytes(b"k")
     script = f"CANARY={os.fsdecode(canary)}; {swap}"
     caged_executor.run(sh("true"), Case())
-    first = caged_executor._scratch
+    first = caged_executor.scratches.kept
     outcome = caged_executor.run(sh(script), Case())
     assert outcome.exit_code == 0, outcome.stderr
-    assert caged_executor._scratch is None and first is not None  # the swap was seen
+    assert caged_executor.scratches.kept is None and first is not None  # the swap was seen
     caged_executor.run(sh("true"), Case())
     assert (canary / "keep").read_bytes() == b"k"
     assert (canary / "sub" / "keep").read_bytes() == b"k"
@@ -862,8 +864,6 @@ def test_cage_is_swept_when_a_run_fails_midway(tmp_path: Path, monkeypatch: pyte
     left it."""
     import select
 
-    from fuzzdiff.run import execute
-
     real = select.poll
 
     class Failing:
@@ -881,7 +881,7 @@ def test_cage_is_swept_when_a_run_fails_midway(tmp_path: Path, monkeypatch: pyte
         def poll(self, *args: float) -> list[tuple[int, int]]:
             raise RuntimeError("watching failed")
 
-    monkeypatch.setattr(execute.select, "poll", Failing)
+    monkeypatch.setattr(select, "poll", Failing)
     cage = RecordingCage()
     ex = WatchedExecutor(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path), cage=cage)  # type: ignore[arg-type]
     marker = "4324" if where == "watching" else "4325"

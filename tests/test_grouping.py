@@ -11,7 +11,7 @@ from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.core.triage import group_findings, root_cause
 
-from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
+from .helpers import SIMPLE_TASK, echo_program, exited, fake_campaign
 
 DECODE_TASK = {
     **SIMPLE_TASK,

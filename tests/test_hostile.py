@@ -10,7 +10,7 @@ from fuzzdiff.core.spec import DEFAULT_ENV, Limits
 from fuzzdiff.run.cage import ProcessCage
 from fuzzdiff.run.runner import PoolRunner
 
-from .conftest import host_processes
+from .helpers import host_processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -32,9 +32,9 @@ from fuzzdiff.oracle.scoring import Candidate, score
 from fuzzdiff.run.program import candidate_program, reference_program
 from fuzzdiff.store.artifacts import write_artifacts
 from fuzzdiff.store.corpus import StoredCase
-from fuzzdiff.store.replay import MAX_TEST_NAME, ReplayResult, junit_names, junit_xml
+from fuzzdiff.store.replay import MAX_TEST_NAME, CaseResult, ReplayResult, junit_names, junit_xml
 
-from .conftest import SIMPLE_TASK, exited
+from .helpers import SIMPLE_TASK, exited
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "references" / "README.md"
@@ -208,9 +208,7 @@ def test_junit_names_are_command_lines_unique_only_where_needed() -> None:
     assert [tc.get("name") for tc in tree.iter("testcase")] == names
 
 
-def _passed(s: StoredCase):  # type: ignore[no-untyped-def]
-    from fuzzdiff.store.replay import CaseResult
-
+def _passed(s: StoredCase) -> CaseResult:
     return CaseResult(s, "passed", s.expected)
 
 

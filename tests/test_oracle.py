@@ -13,7 +13,7 @@ from fuzzdiff.oracle import adapters
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
 from fuzzdiff.run.program import reference_program
 
-from .test_e2e_tasks import instantiate
+from .helpers import instantiate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import prepare
-from fuzzdiff.core import spec
 from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome, Program, Termination
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import Limits
@@ -32,11 +31,9 @@ from fuzzdiff.run.pyfork import PythonForkLauncher, plan, script_imports
 from fuzzdiff.run.runner import Meanwhile, PoolRunner
 from fuzzdiff.run.runner import Pair as OutcomePair
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+from .helpers import CASES, ENV, FORMS, GOOD_BASE64, LIMITS, PARAMS, PROBES, interpreter_form, observable, shebang_form
 
-PROBES = Path(__file__).parent / "pyfork_probes"
-LIMITS = Limits(timeout=10.0, memory_mb=1024, output_bytes=4 << 20, file_bytes=1 << 20, processes=64)
-ENV = dict(spec.DEFAULT_ENV)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 Pair = tuple[LocalExecutor, LocalExecutor, PythonForkLauncher]
 
@@ -47,23 +44,6 @@ def executors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     launcher = PythonForkLauncher(ENV, LIMITS, root=root)
     yield LocalExecutor(ENV, LIMITS, root=root), LocalExecutor(ENV, LIMITS, root=root, launcher=launcher), launcher
     launcher.close()
-
-
-def interpreter_form(name: str) -> Program:
-    """``python3 probe.py``, as ``program.candidate_program`` builds it."""
-    return Program(argv=(sys.executable, str(PROBES / name)), argv0=sys.executable)
-
-
-def shebang_form(name: str) -> Program:
-    """``./probe.py``, run through its ``#!/usr/bin/env python3`` line."""
-    return Program(argv=(str(PROBES / name),), argv0="probe")
-
-
-FORMS = {"interpreter": interpreter_form, "shebang": shebang_form}
-
-
-def observable(outcome: Outcome) -> tuple[object, ...]:
-    return (outcome.termination, outcome.exit_code, outcome.signal, outcome.stdout, outcome.stderr, outcome.files)
 
 
 def both(executors: Pair, program: Program, case: Case) -> tuple[Outcome, Outcome]:
@@ -86,60 +66,6 @@ def assert_same(executors: Pair, program: Program, case: Case) -> Outcome:
     ):
         assert a == b, f"{field} differs for {case}:\nfresh:  {a!r}\nforked: {b!r}"
     return got
-
-
-LATIN = bytes(range(0x20, 0x7F)) + b"\n\xff\xfe caf\xc3\xa9 \xed\xa0\x80\n"
-BIG = bytes(range(256)) * 1200  # 300 KiB: more than a pipe holds
-
-CASES: dict[str, list[Case]] = {
-    "identity.py": [
-        Case(),
-        Case(argv=(b"a", b"\xff\xfe", b"--x=1", b"")),
-        Case(argv=(b"-c", b"print(1)"), env=(("FUZZ_VAR", "x"),)),
-    ],
-    "stdio.py": [Case(), Case(argv=(b"caf\xc3\xa9", b"bad\xff"), stdin=LATIN), Case(stdin=b"no newline")],
-    "stdin_binary.py": [
-        Case(),
-        Case(stdin=BIG),
-        Case(argv=(b"1",), stdin=b"abc\x00\xff"),
-        Case(argv=(b"70000",), stdin=BIG),
-    ],
-    "stdin_lines.py": [Case(), Case(stdin=b"one\ntwo\r\nthree"), Case(stdin=LATIN * 3)],
-    "environ.py": [Case(), Case(env=(("FUZZ_VAR", "set by the case"), ("OTHER", "=x=")))],
-    "exits.py": [
-        Case(argv=(kind,))
-        for kind in (
-            b"none",
-            b"str",
-            b"obj",
-            b"oserror",
-            b"sigterm",
-            b"abort",
-            b"_exit",
-            b"hook",
-            b"badhook",
-            b"fall",
-            b"value",
-            b"chained",
-            b"context",
-            b"kbi",
-            b"deep",
-            b"group",
-        )
-    ]
-    + [Case(argv=(b"int", code)) for code in (b"0", b"3", b"255", b"256", b"-1")],
-    "atexit_threads.py": [Case(), Case(argv=(b"exit",))],
-    "files.py": [
-        Case(),
-        Case(argv=(b"x", b"y"), files=((b"input.txt", b"data\n"), (b"sub/dir/f", b"\x00\x01"))),
-    ],
-    "processes.py": [Case(), Case(argv=(b"handler",))],
-    "output.py": [Case(argv=(b"1000000",)), Case(argv=(b"12345", b"_exit")), Case(argv=(b"99",))],
-    "brokenpipe.py": [Case(), Case(argv=(b"write",))],
-    "warns.py": [Case(), Case(argv=(b"x",))],
-    "recursion.py": [Case(), Case(argv=(b"uncaught",))],
-}
-PARAMS = [(form, name, i) for name, cases in CASES.items() for i in range(len(cases)) for form in FORMS]
 
 
 @pytest.mark.parametrize(("form", "name", "index"), PARAMS, ids=[f"{n}-{i}-{f}" for f, n, i in PARAMS])
@@ -346,7 +272,6 @@ def test_script_imports_are_found_everywhere() -> None:
 # -- how runs started reaches results ------------------------------------------------
 
 PYTHONPATH_REASON = "fresh: the case sets PYTHONPATH, which the interpreter reads at start-up"
-GOOD_BASE64 = Path(__file__).resolve().parent.parent / "examples" / "base64" / "good.py"
 
 
 def test_launches_are_counted_per_run_and_handed_over(executors: Pair) -> None:

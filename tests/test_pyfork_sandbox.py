@@ -25,7 +25,7 @@ from fuzzdiff.run.pyfork import LOST
 from fuzzdiff.run.runner import Isolation, PoolRunner
 from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available
 
-from .test_pyfork import CASES, ENV, FORMS, GOOD_BASE64, LIMITS, PARAMS, interpreter_form, observable
+from .helpers import CASES, ENV, FORMS, GOOD_BASE64, LIMITS, PARAMS, interpreter_form, observable
 
 pytestmark = [
     pytest.mark.e2e,

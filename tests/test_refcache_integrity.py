@@ -27,8 +27,7 @@ from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.oracle.scoring import Candidate, Score, score
 
-from .conftest import SIMPLE_TASK
-from .test_codec import cases, outcomes
+from .helpers import SIMPLE_TASK, cases, outcomes
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "examples" / "base64" / "good.py"

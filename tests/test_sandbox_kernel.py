@@ -27,7 +27,7 @@ import pytest
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import DEFAULT_ENV, Limits
 from fuzzdiff.run import sandbox, seccomp
-from fuzzdiff.run.cage import memory_root
+from fuzzdiff.run.cage import memory_root, pids_root
 from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available, memory_limit
 
 LIMITS = Limits(timeout=5.0, output_bytes=64 << 10, processes=32)
@@ -69,7 +69,7 @@ def verdict(arch: int, nr: int, arg0: int = 0) -> int:
     built by hand, the program run by a minimal classic-BPF interpreter)."""
     data = struct.pack("=iIQ6Q", nr, arch, 0, arg0, 0, 0, 0, 0, 0)
     raw = seccomp.program()
-    code = [struct.unpack_from("=HBBI", raw, i) for i in range(0, len(raw), 8)]
+    code: list[tuple[int, int, int, int]] = [struct.unpack_from("=HBBI", raw, i) for i in range(0, len(raw), 8)]
     pc, acc = 0, 0
     for _ in range(len(code)):
         op, jt, jf, k = code[pc]
@@ -396,4 +396,4 @@ def test_without_a_memory_cgroup_the_sandbox_runs_uncapped(monkeypatch: pytest.M
     with SandboxExecutor(DEFAULT_ENV, LIMITS) as executor:
         assert run_py(executor, "print('ok')").stdout == b"ok\n"
         assert not executor.memory_capped
-        assert executor.caged == (sandbox.pids_root() is not None)
+        assert executor.caged == (pids_root() is not None)

@@ -13,7 +13,7 @@ from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.store.corpus import load_corpus, reference_changed, reference_fingerprint, stats
 from fuzzdiff.store.replay import replay
 
-from .test_e2e_tasks import instantiate
+from .helpers import instantiate
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 

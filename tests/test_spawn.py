@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_posix_spawn_and_popen_agree(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return real(path, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(execute, "_posix_spawn", counting)
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     direct = _executor(tmp_path).run(program, case)
     assert spawned, "the direct path was not taken"
 
@@ -89,7 +90,7 @@ def test_posix_spawn_and_popen_agree(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_direct_spawn_passes_no_inherited_descriptor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     leaked_r, leaked_w = os.pipe()
     os.set_inheritable(leaked_w, True)  # as a descriptor inherited from a parent would be
     try:
@@ -102,14 +103,14 @@ def test_direct_spawn_passes_no_inherited_descriptor(tmp_path: Path, monkeypatch
 
 
 def test_direct_spawn_restores_the_callers_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     before = os.getcwd()
     _executor(tmp_path).run(sh("true"), Case())
     assert os.getcwd() == before
 
 
 def test_direct_spawn_of_a_missing_program_is_a_program_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     missing = Program(argv=(str(tmp_path / "no-such-program"),), argv0="prog")
     with pytest.raises(ProgramError, match="no-such-program"):
         _executor(tmp_path).run(missing, Case())
@@ -117,9 +118,9 @@ def test_direct_spawn_of_a_missing_program_is_a_program_error(tmp_path: Path, mo
 
 def test_threads_or_a_bare_name_use_popen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ex = _executor(tmp_path)
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not ex._direct(sh("true"), (5, 6, 7))
-    monkeypatch.setattr(execute.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert ex._direct(sh("true"), (5, 6, 7))
     assert not ex._direct(Program(argv=("sh", "-c", "true"), argv0="sh"), (5, 6, 7))
     assert not ex._direct(sh("true"), (0, 6, 7))

@@ -9,7 +9,7 @@ import pytest
 from fuzzdiff.core.errors import SpecError
 from fuzzdiff.core.spec import load_task, parse_task, shipped_tasks
 
-from .conftest import SIMPLE_TASK
+from .helpers import SIMPLE_TASK
 
 
 def test_simple_task_parses() -> None:
@@ -43,7 +43,7 @@ def test_simple_task_parses() -> None:
         ({"generate": {"malformed": 2.0}}, "between 0 and 1"),
     ],
 )
-def test_mistakes_are_named(change: dict, needle: str) -> None:
+def test_mistakes_are_named(change: dict[str, object], needle: str) -> None:
     raw = {**SIMPLE_TASK, **change}
     with pytest.raises(SpecError) as info:
         parse_task(raw, "t.toml")

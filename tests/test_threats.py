@@ -27,7 +27,7 @@ from fuzzdiff.oracle.scoring import Candidate, Score, score
 from fuzzdiff.run.landlock import abi
 from fuzzdiff.run.paths import data_paths, program_files
 
-from .conftest import host_processes
+from .helpers import host_processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 

@@ -10,7 +10,7 @@ from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.core.triage import LOW_ACCEPTED_SHARE, Acceptance, trust_warning
 
-from .conftest import SIMPLE_TASK, echo_program, exited, fake_campaign
+from .helpers import SIMPLE_TASK, echo_program, exited, fake_campaign
 
 
 def campaign(spec: TaskSpec, reference: Callable[[Case], Outcome], **config: int) -> CampaignResult:

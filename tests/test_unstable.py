@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Out
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec
 
-from .conftest import echo_program, exited, fake_campaign
+from .helpers import echo_program, exited, fake_campaign
 
 campaign = fake_campaign
 
@@ -127,16 +128,12 @@ def test_a_few_unstable_cases_leave_the_verdict_equivalent_with_a_note() -> None
     base = CampaignResult(task="t", seed=0, cases=200, seconds=0.0, behaviours=1, executions=0)
     limit = int(UNSTABLE_SHARE * 200)
     example = ((Case(argv=(b"-a",)), ("stdout",)),)
-    few = CampaignResult(**{**_fields(base), "unstable_cases": limit, "unstable_examples": example})
-    many = CampaignResult(**{**_fields(base), "unstable_cases": limit + 1, "unstable_examples": example})
+    few = replace(base, unstable_cases=limit, unstable_examples=example)
+    many = replace(base, unstable_cases=limit + 1, unstable_examples=example)
     assert base.verdict == "equivalent" and few.verdict == "equivalent" and many.verdict == "inconclusive"
     text = text_report(few, "prog", "fuzzdiff ...")
     assert f"note: set aside, the reference is not deterministic on {limit} of 200 cases; e.g. prog -a" in text
     assert "INCONCLUSIVE" in text_report(many, "prog", "fuzzdiff ...")
-
-
-def _fields(result: CampaignResult) -> dict[str, object]:
-    return {name: getattr(result, name) for name in result.__dataclass_fields__}
 
 
 # Without --input-range shuf reads an empty stdin and prints nothing (stable);

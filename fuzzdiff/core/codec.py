@@ -64,8 +64,8 @@ def _name_key(name: bytes) -> str:
     """A file name as a JSON object key: the name itself when it is UTF-8 and does
     not start with ``NAME_ESCAPE``, else the escape and the name in base64. A
     literal name such as ``base64:abc`` is escaped too, so every key starting
-    with the escape is base64 and no two names share a key. Files written before
-    names like that were escaped read as before: their escaped keys are the same."""
+    with the escape is base64 and no two names share a key. Every other name is
+    its own key, so a file that holds no such name decodes the same in any version."""
     try:
         text = name.decode("utf-8")
     except UnicodeDecodeError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import traceback
 
-#: Exit statuses of the command line (README, "Exit status").
+#: Exit statuses of the command line (docs/fuzzing.md, "Exit status").
 EXIT_EQUIVALENT = 0
 EXIT_DIVERGENT = 1
 EXIT_USAGE = 2

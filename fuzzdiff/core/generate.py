@@ -10,9 +10,9 @@ an integer in a range, one of some options, a size, a text, some bytes. Three
 sources read it:
 
 - ``RandomChoices``: a seeded ``random.Random``; campaigns draw fresh cases this
-  way, at some 50 microseconds a case. (Hypothesis' engine costs about 40
-  microseconds per draw, over 1 ms a case, which made generation the bottleneck
-  of a campaign; see issue "Speed" in the README.)
+  way: it is cheap next to running a pair, while Hypothesis' engine costs enough
+  per draw to make generation a campaign's bottleneck (figures in
+  docs/benchmarks.md, "Fresh generation and pickling").
 - ``BytesChoices``: a byte string read front to back, so that a coverage-guided
   fuzzer's mutations of bytes become mutations of cases (``fuzzdiff.engine.coverage``).
 - ``HypothesisChoices``: a Hypothesis ``draw``; ``case_strategy(spec)`` is a
@@ -459,7 +459,8 @@ class RecentKeys:
     removed: ``current`` takes the newest additions (insertions only) and
     ``previous``, the generation before, loses its oldest key with each one.
     A single set with a key removed for each one added fills with deleted slots,
-    and CPython then regrows its table to eight times the keys (2 MiB for 16384)."""
+    and CPython then regrows its table to eight times the keys (docs/benchmarks.md,
+    "Memory over a long campaign")."""
 
     def __init__(self, limit: int = STREAM_KEYS) -> None:
         self.limit = limit

@@ -16,7 +16,7 @@ Invariants (each is tested):
   wins, so the result does not depend on how many are evaluated at once;
 - the budget counts proposals judged up to the adopted one; a proposal already
   judged and rejected is not judged again and not counted (the programs are
-  taken to be deterministic, which ``engine.confirm`` checks afterwards);
+  taken to be deterministic, which ``judging.confirm`` checks afterwards);
 - on return without the budget running out, the case is 1-minimal: no single
   argv token, environment entry, file, line of stdin or of a file, or byte of
   stdin, of a file or of an argv token can be removed while keeping the

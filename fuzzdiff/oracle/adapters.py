@@ -2,15 +2,16 @@
 
 Each adapter turns a model's completion into a candidate (the last fenced code
 block, Python unless the fence says ``sh``/``bash``/``shell``), scores it with
-``oracle.score`` and returns what the framework expects. The task, and
+``scoring.score`` and returns what the framework expects. The task, and
 optionally the budget, seed and policy, come from the framework's per-sample
 metadata: a task name, or a JSON object ``{"task": ..., "budget": ...,
-"seed": ..., "policy": ...}``.
+"seed": ..., "policy": ..., "jobs": ...}``.
 
 A completion without code scores 0.0 (that is the model's fault). An
 infrastructure error (``status="error"`` or ``"deadline"``) raises
-``OracleError`` unless the adapter was built with ``on_error="zero"``: a broken
-oracle must never pass silently for a bad candidate.
+``OracleError`` unless the TRL or veRL adapter is called with
+``on_error="zero"`` (the OpenRLHF one always raises): a broken oracle must
+never pass silently for a bad candidate.
 
 - TRL ``GRPOTrainer(reward_funcs=[trl_reward])``: ``trl_reward(prompts,
   completions, **kwargs) -> list[float]``; the task comes from the dataset column

@@ -46,7 +46,7 @@ class ServiceError(Exception):
 
 def candidate_json(candidate: CandidateLike) -> dict[str, str]:
     """A command line, a mapping, or anything with command/path/source/language
-    attributes (such as ``oracle.Candidate``) -> the request's candidate object."""
+    attributes (such as ``scoring.Candidate``) -> the request's candidate object."""
     if isinstance(candidate, str):
         return {"command": candidate}
     if isinstance(candidate, Mapping):

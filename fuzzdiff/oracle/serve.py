@@ -9,7 +9,7 @@ HTTP statuses separate whose problem it is:
 
 - **200**: the oracle scored it. Whatever happened to the candidate (it
   diverged, crashed, timed out, or could not even start) is in the body's
-  ``status``, ``reward`` and ``error``, exactly as ``oracle.score`` returns it.
+  ``status``, ``reward`` and ``error``, exactly as ``scoring.score`` returns it.
 - **400** malformed body or unknown task, **413** body or batch too large,
   **422** well-formed JSON with a bad field (type, range, policy, language):
   the caller's mistake; retrying the same request will not help.
@@ -22,7 +22,7 @@ Every error body is ``{"error": KIND, "message": TEXT}``.
 
 Scores are reproducible: the shared pool of earlier findings is off unless the
 service is started with it (or a request asks), so the same task, candidate,
-budget, seed and policy give what ``oracle.score(..., use_pool=False)`` gives
+budget, seed and policy give what ``scoring.score(..., use_pool=False)`` gives
 locally, whatever other requests came before.
 """
 
@@ -52,7 +52,7 @@ from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 
-#: Languages ``oracle.materialise`` turns into a command; checked here so a typo is a 422, not a scored error.
+#: Languages ``scoring.materialise`` turns into a command; checked here so a typo is a 422, not a scored error.
 LANGUAGES = ("python", "python3", "py", "shell", "sh", "bash")
 CANDIDATE_FIELDS = ("command", "path", "source", "language")
 REQUEST_FIELDS = ("task", "candidate", "candidates", "budget", "seed", "policy", "use_pool")
@@ -83,7 +83,7 @@ class ServiceConfig:
     max_batch: int = 64
     #: Largest budget a request may ask for (422 beyond).
     max_budget: int = 20_000
-    #: Hard deadline of each score, seconds (``oracle.DEADLINE`` by default).
+    #: Hard deadline of each score, seconds (``scoring.DEADLINE`` by default).
     deadline: float = DEADLINE
     #: Accept task files by path; off, only the shipped task names are served.
     allow_task_files: bool = False
@@ -258,7 +258,7 @@ class Slots:
 def score_request(req: ScoreRequest, config: ServiceConfig, scorer: Callable[..., Score] = oracle_score) -> list[Any]:
     """Score every candidate of a request in order, as ``fuzzdiff score --json`` would print them.
 
-    ``scorer``: ``oracle.score`` or anything with its signature (another backend)."""
+    ``scorer``: ``scoring.score`` or anything with its signature (another backend)."""
     options: dict[str, Any] = {"jobs": config.workers(), "deadline": config.deadline, "sandbox": config.sandbox}
     if config.mask_reference is not None:
         options["mask_reference"] = config.mask_reference

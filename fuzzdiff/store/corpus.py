@@ -4,7 +4,7 @@ A corpus is a directory (``corpora/<task>/`` by convention) holding
 ``manifest.json`` (format, version, task, the reference's fingerprint) and one
 file per case, ``cases/<key>.json``, named by the case's content hash
 (``Case.key()``). Each case file holds the case and the outcome the reference
-produced on it, normalised as ``compare`` sees it. ``corpora/README.md``
+produced on it, normalised as ``compare`` sees it. ``docs/corpora.md``
 documents the format.
 
 Concurrency: every file is written atomically (temporary file, then rename), case
