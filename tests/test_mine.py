@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,45 @@ def test_multi_call_binary_is_called_by_its_applet_name() -> None:
     from fuzzdiff.run.program import reference_program
 
     assert reference_program(spec).argv0 == "sort"
+
+
+ENUM_HELP = """Usage: frob [OPTION]... [INPUT [OUTPUT]]
+
+      --all[=METHOD]     like -D, but separate groups;
+                           METHOD={none(default),prepend,separate}
+      --group[=METHOD]   show all items;
+                           METHOD={separate(default),prepend,append,both}
+  -b, --body=STYLE       use STYLE for the body
+  -h, --head=STYLE       use STYLE for the header
+      --color[=WHEN]     colorize the output WHEN
+  -w, --width=NUM        a number, not a choice
+
+STYLE is one of:
+
+  a      number all lines
+  t      number only nonempty lines
+  pBRE   number only lines that match the regular expression BRE
+
+The WHEN argument defaults to 'always' and can also be 'auto' or 'never'.
+"""
+
+
+def test_enumerated_values_become_choices() -> None:
+    values: dict[object, Any] = {o["long"]: o["value"] for o in mine_options(ENUM_HELP)}
+    # each option keeps its own enumeration, even with the same metavariable
+    assert values["all"] == {"kind": "choice", "values": ["none", "prepend", "separate"]}
+    assert values["group"] == {"kind": "choice", "values": ["separate", "prepend", "append", "both"]}
+    # a section and a sentence apply to every option using the metavariable
+    assert values["body"] == values["head"] == {"kind": "choice", "values": ["a", "t", "pBRE"]}
+    assert values["color"] == {"kind": "choice", "values": ["always", "auto", "never"]}
+    assert values["width"]["kind"] == "int"
+
+
+@pytest.mark.parametrize(
+    ("program", "option", "expected"),
+    [("uniq", "group", {"separate", "prepend", "append", "both"}), ("nl", "body-numbering", {"a", "t", "n"})],
+)
+def test_real_help_texts_give_their_choices(program: str, option: str, expected: set[str]) -> None:
+    mined: Any = mine_task([program])["options"]
+    value = {o.get("long"): o for o in mined}[option]["value"]
+    assert value["kind"] == "choice" and expected <= set(value["values"])

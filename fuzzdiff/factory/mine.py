@@ -7,9 +7,13 @@ spellings and value kinds (guessed from the metavariable), file operands when
 the usage names FILE, and the default content models. ``task_toml`` writes it
 as a task file for a person to refine.
 
-Mining is a starting point, not a specification: the values of a metavariable
-such as WHEN are unknown, so they are drawn as short strings, and constraints
-between options (``one_of``, ``requires``) are left for a person to add.
+Enumerated values are read where the help text lists them
+(``METHOD={none(default),prepend,separate}`` on an option's lines, a ``STYLE
+is one of:`` section, ``The WHEN argument defaults to 'always' and can also be
+'auto' or 'never'``) and become choices. Mining is a starting point, not a
+specification: other values are drawn as short strings of their guessed kind,
+and constraints between options (``one_of``, ``requires``) are left for a
+person to add.
 """
 
 from __future__ import annotations
@@ -36,6 +40,14 @@ _INT_WORDS = ("NUM", "N", "COLS", "WIDTH", "SIZE", "BYTES", "LINES", "COUNT", "D
 _FILE_WORDS = ("FILE", "INPUT")
 _LIST_WORDS = ("LIST",)
 _CHAR_WORDS = ("DELIM", "CHAR", "SEP")
+# Enumerated values in help text: an option's own ``METHOD={none(default),prepend}``,
+# a section ``STYLE is one of:`` with one indented value per line, and a sentence
+# ``The WHEN argument defaults to 'always' and can also be 'auto' or 'never'.``
+_BRACES = re.compile(r"(?:\b(?P<meta>[A-Z][A-Z0-9_]*)=)?\{(?P<body>[A-Za-z0-9][-A-Za-z0-9_,() ]*)\}")
+_ONE_OF = re.compile(r"^(?P<meta>[A-Z][A-Z0-9_]*) is one of:?\s*$")
+_SECTION_VALUE = re.compile(r"^\s{1,8}(?P<value>[^\s-][^\s]*)(?:\s{2,}|\s*$)")
+_SENTENCE = re.compile(r"The (?P<meta>[A-Z][A-Z0-9_]*) argument defaults to (?P<values>(?:'[^']+'[ ,a-z]*)+)")
+_VALUE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 
 
 def help_text(command: list[str]) -> str:
@@ -70,11 +82,58 @@ def _value_for(meta: str | None) -> dict[str, object] | None:
     return {"kind": "string", "alphabet": "abcxyz01-_.:", "max_len": 6}
 
 
+def _brace_values(body: str) -> list[str]:
+    values = [v.replace("(default)", "").strip() for v in body.split(",")]
+    return [v for v in values if _VALUE.fullmatch(v)]
+
+
+def mine_choices(text: str) -> dict[str, list[str]]:
+    """The values of metavariables the help text enumerates for all options that
+    use them: a section (``STYLE is one of:`` then one indented value per line)
+    or a sentence (``The WHEN argument defaults to 'always' and can also be
+    'auto' or 'never'``)."""
+    found: dict[str, list[str]] = {}
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        section = _ONE_OF.match(line.strip())
+        if section:
+            values: list[str] = []
+            for following in lines[n + 1 :]:
+                if not following.strip():
+                    if values:
+                        break
+                    continue
+                value = _SECTION_VALUE.match(following)
+                if value is None or not following[:1].isspace():
+                    break
+                if _VALUE.fullmatch(value.group("value")):
+                    values.append(value.group("value"))
+            if values:
+                found.setdefault(section.group("meta"), values)
+        sentence = _SENTENCE.search(line)
+        if sentence:
+            found.setdefault(sentence.group("meta"), re.findall(r"'([^']+)'", sentence.group("values")))
+    return found
+
+
+def _choice(values: list[str]) -> dict[str, object]:
+    return {"kind": "choice", "values": list(dict.fromkeys(values))}
+
+
 def mine_options(text: str) -> list[dict[str, object]]:
-    """Options declared in help text, in order, without duplicates."""
+    """Options declared in help text, in order, without duplicates. A value whose
+    metavariable the text enumerates (on the option's own lines, or in a section
+    or sentence for every option using it: ``mine_choices``) is a choice."""
     options: list[dict[str, object]] = []
     seen: set[str] = set()
+    metas: dict[int, str] = {}  # option index -> its metavariable
+    sections = mine_choices(text)
     for line in text.splitlines():
+        braces = _BRACES.search(line)
+        if braces and options and len(options) - 1 in metas:
+            values = _brace_values(braces.group("body"))
+            if values and braces.group("meta") in (None, metas[len(options) - 1]):
+                options[-1]["value"] = _choice(values)
         if line[:1] not in (" ", "\t") or not line.strip().startswith("-"):
             continue
         m = _OPTION_LINE.match(line)
@@ -101,8 +160,9 @@ def mine_options(text: str) -> list[dict[str, object]]:
         if long:
             entry["long"] = long[2:]
         value = _value_for(meta)
-        if value is not None:
-            entry["value"] = value
+        if value is not None and meta is not None:
+            metas[len(options)] = meta
+            entry["value"] = _choice(sections[meta]) if meta in sections else value
             if optional:
                 entry["optional_value"] = True
         if long in ("--help", "--version"):
