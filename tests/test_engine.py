@@ -125,7 +125,7 @@ def test_report_names_flaky_and_unstable_findings(spec: TaskSpec) -> None:
 
 
 def test_recent_keys_forget_the_oldest_beyond_their_limit() -> None:
-    from fuzzdiff.engine.campaign import RecentKeys
+    from fuzzdiff.core.generate import RecentKeys
 
     keys = RecentKeys(limit=3)
     for k in ["a", "b", "a", "c", "d"]:
@@ -144,7 +144,7 @@ def test_recent_keys_match_a_plain_model(limit: int) -> None:
     import random
     from collections import OrderedDict
 
-    from fuzzdiff.engine.campaign import RecentKeys
+    from fuzzdiff.core.generate import RecentKeys
 
     rng = random.Random(limit)
     keys = RecentKeys(limit=limit)

@@ -39,10 +39,10 @@ def layer_of(module: str) -> str:
     return module.split(".")[0] if "." in module else ""
 
 
-def imports(path: Path) -> Iterator[tuple[int, str, tuple[str, ...]]]:
-    """(line, imported fuzzdiff module, names taken from it) for every import in the file,
-    at any depth (imports inside functions count)."""
-    tree = ast.parse(path.read_text(), str(path))
+def imports(path: Path, text: str | None = None) -> Iterator[tuple[int, str, tuple[str, ...]]]:
+    """(line, imported fuzzdiff module, names taken from it) for every import in the file
+    (or in ``text``, as if it were that file), at any depth (imports inside functions count)."""
+    tree = ast.parse(path.read_text() if text is None else text, str(path))
     here = module_of(path).split(".")
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -74,14 +74,14 @@ TABLE = layer_table(ARCHITECTURE.read_text())
 LAYER_NAMES = {layer for _, layer, _ in TABLE if layer != "interface"}
 
 
-def violations(files: list[Path]) -> list[str]:
+def violations(files: list[Path], texts: dict[Path, str] | None = None) -> list[str]:
     rank = {layer: r for r, layer, _ in TABLE}
     rank[""] = rank["interface"]
     found = []
     for path in files:
         here = module_of(path)
         mine = layer_of(here)
-        for line, target, names in imports(path):
+        for line, target, names in imports(path, (texts or {}).get(path)):
             if target in ("", "core.version"):  # the package itself only for its version
                 if target == "":
                     found.append(f"{here}:{line} imports the top-level package")
@@ -112,14 +112,12 @@ def test_no_layer_imports_a_higher_one_or_a_private_name() -> None:
     assert violations(modules()) == []
 
 
-def test_a_deliberate_violation_is_caught(tmp_path: Path) -> None:
+def test_a_deliberate_violation_is_caught() -> None:
     # core may import nothing above it: a core module importing the engine fails
+    # (checked as text: nothing is written into the package)
     bad = PACKAGE / "core" / "_deliberate_violation.py"
-    bad.write_text("from fuzzdiff.engine.campaign import Judge\nfrom fuzzdiff.core.model import _secret\n")
-    try:
-        found = violations([bad])
-    finally:
-        bad.unlink()
+    source = "from fuzzdiff.engine.campaign import Judge\nfrom fuzzdiff.core.model import _secret\n"
+    found = violations([bad], {bad: source})
     assert found == [
         "core._deliberate_violation:1 (core) imports engine.campaign (engine)",
         "core._deliberate_violation:2 imports private _secret from core.model",

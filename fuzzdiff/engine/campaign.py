@@ -31,7 +31,6 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from fuzzdiff.core.generate import RecentKeys as RecentKeys  # re-exported: the engine's judged keys
 from fuzzdiff.core.model import (
     CampaignResult,
     Case,

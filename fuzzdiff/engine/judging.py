@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from fuzzdiff.core.compare import compare, normalise
 from fuzzdiff.core.model import Case, Divergence, Outcome, Program
 from fuzzdiff.core.spec import TaskSpec
-from fuzzdiff.core.triage import Acceptance
-from fuzzdiff.core.triage import stderr_class as stderr_class  # re-exported: part of the behaviour signature
+from fuzzdiff.core.triage import Acceptance, stderr_class
 from fuzzdiff.run.runner import Meanwhile, Pair, PairRunner
 from fuzzdiff.store.corpus import outcome_behaviour
 
