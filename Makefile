@@ -11,15 +11,15 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint unit bench bench-setup clean
+.PHONY: setup demo test lint unit bench bench-setup bench-taskfactory clean
 
-# Debian packages (bubblewrap for the sandbox, busybox as a second family of references),
-# then the package itself with its development tools. Re-running is cheap: a stamp file
-# records that set-up succeeded for this pyproject.toml.
+# Debian packages (bubblewrap for the sandbox, busybox as a second family of references,
+# libfaketime and faketime for hermetic runs), then the package itself with its development
+# tools. Re-running is cheap: a stamp file records that set-up succeeded for this pyproject.toml.
 $(STAMP): pyproject.toml
-	@if ! command -v bwrap >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap busybox >/dev/null; \
-	  else echo "note: install bubblewrap and busybox (apt-get) for the sandbox and extra references"; fi; \
+	@if ! command -v bwrap >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1 || ! command -v faketime >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap busybox libfaketime faketime >/dev/null; \
+	  else echo "note: install bubblewrap, busybox, libfaketime and faketime (apt-get) for the sandbox, extra references and hermetic runs"; fi; \
 	fi
 	@test -x $(PYTHON) || $(BASE_PYTHON) -m venv --system-site-packages $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
@@ -52,11 +52,16 @@ bench: $(STAMP)
 	$(PYTHON) benchmarks/throughput.py
 
 # What the benchmarks need beyond the tests: other implementations of coreutils for the
-# real-world showcase (benchmarks/realworld.py) and matplotlib for plots.
+# real-world showcase (benchmarks/realworld.py), the programs of the task factory
+# benchmark (benchmarks/taskfactory.py) and matplotlib for plots.
 bench-setup: $(STAMP)
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox toybox rust-coreutils hyperfine >/dev/null; \
-	else echo "note: install busybox, toybox, rust-coreutils and hyperfine (apt-get)"; fi
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox toybox rust-coreutils hyperfine xxd jq bc zstd xz-utils bzip2 gzip openssl diffutils bsdextrautils >/dev/null; \
+	else echo "note: install busybox, toybox, rust-coreutils, hyperfine, xxd, jq, bc, zstd, xz-utils, bzip2, gzip, openssl, diffutils and bsdextrautils (apt-get)"; fi
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+
+# Issue 19's measure: how good a task fuzzdiff makes for programs without a task file.
+bench-taskfactory: bench-setup
+	$(PYTHON) benchmarks/taskfactory.py --budget 500 --seed 1 --plot docs/taskfactory.png
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

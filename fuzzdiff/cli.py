@@ -21,6 +21,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec
 
@@ -36,12 +37,15 @@ from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, shipped_tasks
 from fuzzdiff.engine.campaign import CampaignConfig
 from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
+from fuzzdiff.factory.build import build, cached_build
 from fuzzdiff.factory.mine import mine_task, task_toml
+from fuzzdiff.factory.probe import DEFAULT_BUDGET as PROBE_BUDGET
 from fuzzdiff.oracle.scoring import POLICIES
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.landlock import undumpable
 from fuzzdiff.run.paths import data_home
+from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atomic
 from fuzzdiff.store.corpus import CorpusWriter, load_corpus
@@ -213,8 +217,14 @@ def fuzz(
     ] = None,
     reference: Annotated[
         str | None,
-        typer.Option(help="No task file: the reference's command; its options are mined from its --help."),
+        typer.Option(
+            help="No task file: the reference's command; its task is mined from its --help and probed "
+            "(cached per binary and seed; see `fuzzdiff task build`)."
+        ),
     ] = None,
+    probe: Annotated[
+        bool, typer.Option("--probe/--no-probe", help="With --reference: probe the reference (else --help alone).")
+    ] = True,
     budget: Annotated[int, typer.Option(min=1, help="Cases to generate at most.")] = 1000,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Seed for a reproducible run; printed when not given.")
@@ -258,6 +268,14 @@ def fuzz(
             help="With --coverage: whose coverage steers: auto (every Python side), candidate, reference, both."
         ),
     ] = "auto",
+    hermetic: Annotated[
+        bool,
+        typer.Option(
+            "--hermetic",
+            help="Both sides run with a frozen clock and seeded randomness (libfaketime), a fixed umask "
+            "and host name, as the task key `hermetic` asks (docs/hermetic.md).",
+        ),
+    ] = False,
 ) -> None:
     """Fuzz a candidate against a task's reference program."""
     if seed is None:
@@ -266,7 +284,9 @@ def fuzz(
     try:
         if (task is None) == (reference is None):
             raise UserError("give a TASK or --reference CMD (one of them); see `fuzzdiff fuzz --help`")
-        spec = load_task(task) if task is not None else mined_spec(reference or "")
+        spec = load_task(task) if task is not None else mined_spec(reference or "", seed if probe else None)
+        if hermetic:
+            spec = replace(spec, hermetic=True)
         guided = parse_guidance(guidance)
         setup = prepare(spec, candidate)
         if coverage:
@@ -302,6 +322,8 @@ def fuzz(
         _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
     reproduce += _search_flags(guided, coverage_side if coverage else None)
+    if hermetic:
+        reproduce += " --hermetic"
     if coverage and not as_json:
         typer.echo(f"fuzzdiff: {stats.summary()}", err=True)
     if as_json:
@@ -672,14 +694,17 @@ def serve(
     run(config, host=host, port=port)
 
 
-def mined_spec(reference: str) -> TaskSpec:
-    """A task mined from the reference's --help (see ``fuzzdiff task init``)."""
+def mined_spec(reference: str, probe_seed: int | None = None) -> TaskSpec:
+    """A task mined from the reference's --help (see ``fuzzdiff task init``), and
+    probed with ``probe_seed`` unless it is None (see ``fuzzdiff task build``)."""
     try:
         words = shlex.split(reference)
     except ValueError as exc:
         raise UserError(f"cannot split --reference {reference!r}: {exc}") from exc
     if not words:
         raise UserError("--reference is empty; give the reference program's command")
+    if probe_seed is not None:
+        return cached_build(words, seed=probe_seed, budget=PROBE_BUDGET)
     return parse_task(mine_task(words), f"<mined from {reference} --help>")
 
 
@@ -706,6 +731,55 @@ def task_init(
         except OSError as exc:
             _fail(f"cannot write {out}: {exc}; pick another --out")
         typer.echo(f"wrote {out}; review its value ranges, operands and constraints (references/README.md)")
+
+
+@task_app.command("build")
+def task_build(
+    command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: NAME.toml here).")] = None,
+    name: Annotated[str | None, typer.Option(help="The task's name (default: the program's name).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for probing and calibration.")] = 1,
+    probe_budget: Annotated[int, typer.Option(min=0, help="Reference runs probing may spend.")] = PROBE_BUDGET,
+    cases: Annotated[int, typer.Option(min=1, help="Cases calibration runs (each twice).")] = 300,
+    hermetic: Annotated[
+        bool | None,
+        typer.Option(
+            "--hermetic/--no-hermetic",
+            help="Frozen clock and seeded randomness (default: only if the reference varies without).",
+        ),
+    ] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Corpus to record the reference's behaviours in (default: NAME.corpus here).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the quality card as JSON.")] = False,
+) -> None:
+    """Mine, probe and calibrate a program into a task file, a corpus and a quality card.
+
+    Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
+    try:
+        built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)
+    except UserError as exc:
+        _fail(str(exc))
+    if built.unusable:
+        if as_json:
+            typer.echo(json.dumps({"card": built.card.json(), "unusable": built.unusable}))
+        _fail(f"cannot build a task: {built.unusable}")
+    path = out or Path(f"{built.spec.name}.toml")
+    where = corpus or path.with_suffix(".corpus")
+    try:
+        write_atomic(path, built.toml().encode())
+        write_atomic(path.with_suffix(".card.json"), (json.dumps(built.card.json(), indent=2) + "\n").encode())
+        writer = CorpusWriter(where, load_task(str(path)), reference_program(built.spec))
+        for case, outcome in built.novel:
+            writer.add(case, outcome)
+    except (OSError, UserError) as exc:
+        _fail(f"cannot write the task: {exc}; pick another --out or --corpus")
+    if as_json:
+        typer.echo(json.dumps({"card": built.card.json(), "task": str(path), "corpus": str(where)}))
+        return
+    typer.echo(built.card.text())
+    typer.echo(f"wrote {path} (review its comments), {path.with_suffix('.card.json')} and corpus {where}")
+    typer.echo(f"next: fuzzdiff fuzz {path} --candidate 'YOUR COMMAND'; fuzzdiff replay {where} --candidate ...")
 
 
 @app.command()

@@ -35,7 +35,7 @@ from typing import Protocol, TypeVar
 from hypothesis import strategies as st
 
 from fuzzdiff.core.model import Case
-from fuzzdiff.core.spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec, find_option
+from fuzzdiff.core.spec import ContentSpec, OptionSpec, SlotSpec, TaskSpec, ValueSpec, find_option
 
 T = TypeVar("T")
 
@@ -228,16 +228,17 @@ def value(c: Choices, v: ValueSpec) -> str:
     raise AssertionError(f"unknown value kind {v.kind}")
 
 
-def option_tokens(c: Choices, opt: OptionSpec) -> list[str]:
-    """One spelling of an option, as the argv tokens it makes."""
+def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1) -> list[str]:
+    """One spelling of an option, as the argv tokens it makes; a flag's long name
+    may be cut to a prefix of ``shortest`` characters or more (None: never cut)."""
     forms: list[str] = []
     if opt.value is None:
         if opt.short:
             forms.append(f"-{opt.short}")
         if opt.long:
             forms.append(f"--{opt.long}")
-            # getopt accepts any unambiguous prefix of a long option
-            forms.append(f"--{opt.long[: c.integer(1, len(opt.long))]}")
+            if shortest is not None:  # getopt accepts any unambiguous prefix of a long option
+                forms.append(f"--{opt.long[: c.integer(min(shortest, len(opt.long)), len(opt.long))]}")
         return [c.choice(forms)]
     if opt.short:
         forms += ["-x", "-x value" if not opt.optional_value else "-"]
@@ -273,6 +274,8 @@ def content(c: Choices, spec: ContentSpec) -> bytes:
         return _join_lines(lines, c.integer(0, 1) == 1, spec.max_bytes)
     if model == "alphabet":
         return c.text(spec.alphabet, spec.max_bytes).encode()
+    if model == "sample":  # one sample, whole: inputs whose structure matters (sorted, JSON)
+        return c.choice(spec.samples).encode()[: spec.max_bytes]
     if model == "samples":
         return "".join(c.choice(spec.samples) for _ in range(c.size(0, 8))).encode()[: spec.max_bytes]
     raise AssertionError(f"unknown content model {model}")
@@ -293,6 +296,13 @@ class Grammar:
         self.options: tuple[OptionSpec, ...] = tuple(weighted or [o for o in spec.options if o.weight > 0])
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
         self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
+        self.excludes = any(o.excludes for o in spec.options)
+        # the shortest prefix each long option may be cut to (absent: 1; None: never cut)
+        self.shortest: dict[OptionSpec, int | None] = {}
+        if spec.abbreviate != "any":
+            longs = [o.long for o in spec.options if o.long]
+            for o in spec.options:
+                self.shortest[o] = None if spec.abbreviate == "never" or not o.long else _unique_prefix(o.long, longs)
         self.flags = {f"-{o.short}" for o in spec.options if o.short and o.value is None}
         declared_short = {o.short for o in spec.options if o.short}
         self.unknown_short = tuple(f"-{ch}" for ch in "qzQZ%7" if ch not in declared_short) or ("-\x01",)
@@ -337,6 +347,18 @@ class Grammar:
             chosen.insert(c.integer(0, len(chosen)), keep)
         return chosen
 
+    def exclusive(self, chosen: list[OptionSpec]) -> list[OptionSpec]:
+        """Drop each option that a kept one excludes (or that excludes a kept one)."""
+        kept: list[OptionSpec] = []
+        for opt in chosen:
+            if not any(self._excluded(opt, k) for k in kept):
+                kept.append(opt)
+        return kept
+
+    def _excluded(self, a: OptionSpec, b: OptionSpec) -> bool:
+        names_a, names_b = {a.short, a.long} - {None}, {b.short, b.long} - {None}
+        return bool(names_b & set(a.excludes)) or bool(names_a & set(b.excludes))
+
     def string_operand(self, c: Choices) -> str:
         ops = self.spec.operands
         if ops.strings and (ops.value is None or c.integer(0, 1) == 0):
@@ -348,8 +370,9 @@ class Grammar:
         files: dict[bytes, bytes] = {}
         dirs: set[bytes] = set()
         operands: list[bytes] = []
-        for _ in range(c.integer(ops.min, ops.max)):
-            kind = c.choice(ops.kinds)
+        for i in range(c.integer(ops.min, ops.max)):
+            slot = ops.slots[min(i, len(ops.slots) - 1)] if ops.slots else None
+            kind = c.choice(slot.kinds if slot is not None else ops.kinds)
             if kind == "file":
                 name = c.choice(FILE_NAMES)
                 if name not in dirs and name not in files:
@@ -366,7 +389,8 @@ class Grammar:
                     files[name + b"/f"] = b"x\n"
                 operands.append(name)
             elif kind == "string":
-                operands.append(self.string_operand(c).encode("utf-8", "surrogateescape"))
+                text = self.string_operand(c) if slot is None else _slot_string(c, slot)
+                operands.append(text.encode("utf-8", "surrogateescape"))
         return operands, files
 
     def case(self, c: Choices) -> Case:
@@ -374,10 +398,12 @@ class Grammar:
         args: list[str] = []
         if self.options:
             chosen = [c.choice(self.options) for _ in range(c.integer(0, spec.max_options))]
-            if (self.groups or self.requires) and c.integer(0, 99) < CONSTRAINED_SHARE:
+            if (self.groups or self.requires or self.excludes) and c.integer(0, 99) < CONSTRAINED_SHARE:
                 chosen = self.constrain(c, chosen)
+                if self.excludes:
+                    chosen = self.exclusive(chosen)
             for opt in chosen:
-                args.extend(option_tokens(c, opt))
+                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1)))
             args = _cluster_short_flags(args, self.flags, c)
         trailing: list[str] = []
         if c.integer(0, 999) < int(spec.malformed * 1000):
@@ -399,6 +425,21 @@ class Grammar:
         argv += [t.encode() for t in trailing]
         stdin = content(c, spec.stdin)
         return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
+
+
+def _unique_prefix(name: str, names: list[str]) -> int:
+    """Length of the shortest prefix of ``name`` no other name starts with."""
+    for n in range(1, len(name) + 1):
+        if not any(other != name and other.startswith(name[:n]) for other in names):
+            return n
+    return len(name)
+
+
+def _slot_string(c: Choices, slot: SlotSpec) -> str:
+    """A string operand for a slot: its fragments joined, or a value of its kind."""
+    if slot.strings and (slot.value is None or c.integer(0, 1) == 0):
+        return "".join(c.choice(slot.strings) for _ in range(c.size(1, 3)))
+    return value(c, slot.value) if slot.value is not None else ""
 
 
 def _cluster_short_flags(args: list[str], flags: set[str], c: Choices) -> list[str]:

@@ -24,13 +24,14 @@ REFERENCES_DIR = Path(os.environ.get("FUZZDIFF_REFERENCES", Path(__file__).resol
 
 VALUE_KINDS = ("int", "choice", "string", "char", "list")
 OPERAND_KINDS = ("file", "dash", "missing", "dir", "string")
-CONTENT_MODELS = ("empty", "bytes", "text", "lines", "alphabet", "samples")
+CONTENT_MODELS = ("empty", "bytes", "text", "lines", "alphabet", "samples", "sample")
 CHANNEL_MODES = {
     "exit": ("exact", "ignore"),
     "stdout": ("exact", "ignore"),
     "stderr": ("exact", "presence", "ignore"),
     "files": ("exact", "ignore"),
 }
+ABBREVIATIONS = ("any", "unique", "never")
 NORMALISERS = ("program-name", "workdir")
 
 # A locale and time zone that exist on every Debian system and do not vary.
@@ -58,18 +59,33 @@ class OptionSpec:
     optional_value: bool = False
     weight: float = 1.0
     requires: tuple[str, ...] = ()  # names of options this one is meaningless without
+    excludes: tuple[str, ...] = ()  # names of options the reference refuses alongside this one
 
     def label(self) -> str:
         return f"--{self.long}" if self.long else f"-{self.short}"
 
 
 @dataclass(frozen=True, slots=True)
+class SlotSpec:
+    """What one operand position holds (``[[operands.slots]]``)."""
+
+    kinds: tuple[str, ...] = ("file",)
+    strings: tuple[str, ...] = ()
+    value: ValueSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OperandSpec:
+    """How many operands a case has and what they are. With ``slots``, operand
+    *i* is drawn from slot *i* (the last slot for every later one); without, every
+    operand from ``kinds``."""
+
     min: int = 0
     max: int = 2
     kinds: tuple[str, ...] = ("file", "dash", "missing")
     strings: tuple[str, ...] = ()
     value: ValueSpec | None = None
+    slots: tuple[SlotSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +148,16 @@ class TaskSpec:
     compare: CompareSpec = CompareSpec()
     max_options: int = 4
     malformed: float = 0.1
+    # Long options also spelt by prefixes: "any" prefix (an ambiguous one is a usage
+    # error worth covering), "unique" prefixes only, or "never" (programs without getopt).
+    abbreviate: str = "any"
     one_of: tuple[tuple[str, ...], ...] = ()  # groups of which a valid call names exactly one
+    # Fixed arguments the reference is called with before each case's (``openssl dgst``:
+    # program "openssl", args ["dgst"]); the candidate gets only the case's.
+    args: tuple[str, ...] = ()
+    # Both sides run with a frozen clock and seeded randomness (libfaketime), a fixed
+    # host name and umask: see docs/hermetic.md.
+    hermetic: bool = False
     source: str = field(default="<memory>", compare=False)
 
 
@@ -202,15 +227,18 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "limits",
         "compare",
         "generate",
+        "args",
+        "hermetic",
     ),
-    "options": ("short", "long", "value", "optional_value", "weight", "requires"),
+    "options": ("short", "long", "value", "optional_value", "weight", "requires", "excludes"),
     "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
-    "operands": ("min", "max", "kinds", "strings", "value"),
+    "operands": ("min", "max", "kinds", "strings", "value", "slots"),
+    "slots": ("kinds", "strings", "value"),
     "content": ("models", "alphabet", "samples", "max_bytes"),  # [stdin] and [files]
     "limits": ("timeout", "memory_mb", "output_bytes", "file_bytes", "processes"),
     "compare": (*CHANNEL_MODES, "normalise", "replace"),
     "compare.replace": ("channel", "pattern", "replacement"),
-    "generate": ("max_options", "malformed", "one_of"),
+    "generate": ("abbreviate", "max_options", "malformed", "one_of"),
 }
 
 #: How close an unknown key must be to an allowed one to be suggested (difflib's
@@ -358,6 +386,7 @@ def _option(t: _Table) -> OptionSpec | None:
         optional_value=t.get("optional_value", bool, False),
         weight=weight,
         requires=t.strings("requires", ()),
+        excludes=t.strings("excludes", ()),
     )
     return opt if short is not None or long is not None else None
 
@@ -374,8 +403,8 @@ def _content(t: _Table, default: ContentSpec) -> ContentSpec:
         t.fail("models", "give at least one content model")
     if "alphabet" in spec.models and not spec.alphabet:
         t.fail("alphabet", "the 'alphabet' model needs a non-empty alphabet")
-    if "samples" in spec.models and not spec.samples:
-        t.fail("samples", "the 'samples' model needs a non-empty samples list")
+    if ("samples" in spec.models or "sample" in spec.models) and not spec.samples:
+        t.fail("samples", "the 'samples' and 'sample' models need a non-empty samples list")
     if spec.max_bytes < 0:
         t.fail("max_bytes", "must be at least 0")
     return spec
@@ -397,7 +426,21 @@ def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
     return tuple(options)
 
 
-def _operands(top: _Table) -> OperandSpec:
+def _slot(t: _Table) -> SlotSpec:
+    t.check_keys()
+    slot = SlotSpec(
+        kinds=t.choices("kinds", OPERAND_KINDS, ("file",)),
+        strings=t.strings("strings", ()),
+        value=_value(t.table("value", "value")) if "value" in t.data else None,
+    )
+    if "kinds" in t.data and not slot.kinds:
+        t.fail("kinds", "give at least one operand kind")
+    if "string" in slot.kinds and not slot.strings and slot.value is None:
+        t.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
+    return slot
+
+
+def _operands(top: _Table, problems: _Problems) -> OperandSpec:
     ot = top.table("operands", "operands")
     ot.check_keys()
     operands = OperandSpec(
@@ -406,10 +449,11 @@ def _operands(top: _Table) -> OperandSpec:
         kinds=ot.choices("kinds", OPERAND_KINDS, _DEFAULT_OPERANDSPEC.kinds),
         strings=ot.strings("strings", ()),
         value=_value(ot.table("value", "value")) if "value" in ot.data else None,
+        slots=tuple(_slot(t) for t in _array(ot, "slots", problems, "slots")),
     )
     if not 0 <= operands.min <= operands.max:
         ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
-    if "string" in operands.kinds and not operands.strings and operands.value is None:
+    if "string" in operands.kinds and not operands.strings and operands.value is None and not operands.slots:
         ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
     return operands
 
@@ -468,7 +512,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
     if not program:
         top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
     options = _options(top, problems)
-    operands = _operands(top)
+    operands = _operands(top, problems)
     stdin = _content(top.table("stdin", "content"), ContentSpec())
     files = _content(top.table("files", "content"), stdin)
 
@@ -492,11 +536,12 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
     if not 0.0 <= malformed <= 1.0:
         gt.fail("malformed", "a share between 0 and 1")
     known = {n for o in options for n in (o.short, o.long) if n}
-    for name_ in dict.fromkeys([n for g in one_of for n in g] + [r for o in options for r in o.requires]):
+    named = [n for g in one_of for n in g] + [r for o in options for r in (*o.requires, *o.excludes)]
+    for name_ in dict.fromkeys(named):
         if name_ not in known:
             problems.add(
                 "",
-                f"option {name_!r} named in one_of or requires is not declared; "
+                f"option {name_!r} named in one_of, requires or excludes is not declared; "
                 "use a declared short or long name without dashes",
             )
     spec = TaskSpec(
@@ -516,11 +561,23 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         compare=compare,
         max_options=max_options,
         malformed=malformed,
+        abbreviate=_abbreviate(gt),
         one_of=one_of,
+        args=top.strings("args", ()),
+        hermetic=top.get("hermetic", bool, False),
         source=source,
     )
     problems.raise_if_any()
     return spec
+
+
+def _abbreviate(gt: _Table) -> str:
+    value = gt.get("abbreviate", (bool, str), True)
+    mode = {True: "any", False: "never"}.get(value, value) if isinstance(value, bool) else value
+    if mode not in ABBREVIATIONS:
+        gt.fail("abbreviate", f"true, false or one of {', '.join(ABBREVIATIONS)}; got {value!r}")
+        return "any"
+    return mode
 
 
 def _check_regex(pattern: str, t: _Table) -> None:

@@ -15,6 +15,7 @@ from fuzzdiff.core.model import Program
 from fuzzdiff.core.spec import TaskSpec, load_task
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs, which
 from fuzzdiff.run.execute import resolve_executable
+from fuzzdiff.run.hermetic import HERMETIC_LIB, hermetic_spec
 from fuzzdiff.run.paths import copies, data_paths, program_files
 from fuzzdiff.run.program import candidate_program, reference_program, reference_version
 from fuzzdiff.run.runner import Isolation, PoolRunner, ReferenceCache, default_jobs
@@ -29,8 +30,9 @@ class Setup:
 
 
 def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Setup:
-    """Load the task and resolve both programs; raises ``UserError`` on any problem."""
-    spec = task if isinstance(task, TaskSpec) else load_task(task)
+    """Load the task and resolve both programs; raises ``UserError`` on any problem.
+    A hermetic task's environment gains the hermetic variables (``run.hermetic``)."""
+    spec = hermetic_spec(task if isinstance(task, TaskSpec) else load_task(task))
     reference = reference_program(spec)
     cand = candidate_program(candidate, spec, cwd)
     path = dict(spec.env).get("PATH", os.defpath)
@@ -75,13 +77,15 @@ def candidate_root(setup: Setup, mask_reference: bool) -> Root:
     needs and the task's ``tools``; where the reference is not masked (the
     candidate may run it, so nothing is secret), also the reference and the
     system's ``/usr``, so that shell wrappers find their tools. fuzzdiff's data is
-    kept out either way."""
+    kept out either way. A hermetic task's preloaded library is bound too."""
     spec = setup.spec
     path = dict(spec.env).get("PATH", os.defpath)
     allow = Allowlist(tools=spec.tools, system=not mask_reference, path=path, keep_out=data_paths())
     root = needs(setup.candidate.argv, allow).union(always())
     if not mask_reference:
         root = root.union(needs(setup.reference.argv, replace(allow, tools=())))
+    if spec.hermetic:
+        root = root.union(needs([HERMETIC_LIB], replace(allow, tools=(), system=False)))
     return root
 
 

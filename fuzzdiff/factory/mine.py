@@ -196,6 +196,8 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     }
     if applet:
         raw["argv0"] = applet
+    elif len(command) > 1:
+        raw["args"] = list(command[1:])  # `openssl dgst`: the reference's fixed arguments
     parse_task(raw, f"<mined from {program} --help>")  # a mined task must load
     return raw
 
@@ -206,7 +208,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t") + '"'
+        return '"' + "".join(_TOML_ESCAPES.get(ch) or _toml_char(ch) for ch in value) + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -214,24 +216,47 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def task_toml(raw: dict[str, object]) -> str:
-    """The mined task as a task file."""
-    lines = [
-        "# Mined by `fuzzdiff task init` from the program's --help. Review it: value",
-        "# ranges, operand kinds, stdin models and option constraints are guesses.",
-    ]
-    for key in ("name", "program", "argv0", "description"):
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _toml_char(ch: str) -> str:
+    """A character as a TOML basic string holds it: control characters escaped."""
+    return f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+
+
+def task_toml(raw: dict[str, object], notes: dict[str, list[str]] | None = None, head: str = "") -> str:
+    """The task as a task file. ``notes`` (``probe.Learned.notes``) become comments
+    beside what they explain: an option's under its ``[[options]]`` line (keyed by
+    its label, ``--wrap`` or ``-w``), others under their table's name."""
+    notes = notes or {}
+    lines = (head or _MINED_HEAD).splitlines()
+
+    def said(key: str) -> list[str]:
+        return [f"# {text}" for text in notes.get(key, [])]
+
+    for key in ("name", "program", "argv0", "args", "hermetic", "description"):
         if key in raw:
             lines.append(f"{key} = {_toml_value(raw[key])}")
+    lines += said("probe")
     options = raw.get("options", [])
     assert isinstance(options, list)
     for opt in options:
         assert isinstance(opt, dict)
-        lines.append("")
-        lines.append("[[options]]")
-        for k, v in opt.items():
-            lines.append(f"{k} = {_toml_value(v)}")
+        label = f"--{opt['long']}" if "long" in opt else f"-{opt.get('short')}"
+        lines += ["", "[[options]]", *said(label), *(f"{k} = {_toml_value(v)}" for k, v in opt.items())]
     operands = raw.get("operands", {})
     assert isinstance(operands, dict)
-    lines += ["", "[operands]", *(f"{k} = {_toml_value(v)}" for k, v in operands.items())]
+    lines += ["", "[operands]", *said("operands")]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in operands.items() if k != "slots"]
+    for slot in operands.get("slots", []):
+        assert isinstance(slot, dict)
+        lines += ["[[operands.slots]]", *(f"{k} = {_toml_value(v)}" for k, v in slot.items())]
+    for table in ("stdin", "files", "env", "limits", "compare", "generate"):
+        value = raw.get(table)
+        if isinstance(value, dict) and (value or notes.get(table)):
+            lines += ["", f"[{table}]", *said(table), *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
     return "\n".join(lines) + "\n"
+
+
+_MINED_HEAD = """# Mined by `fuzzdiff task init` from the program's --help. Review it: value
+# ranges, operand kinds, stdin models and option constraints are guesses."""

@@ -35,6 +35,7 @@ from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
+from fuzzdiff.run.hermetic import UMASK, is_hermetic, sweep_leftovers
 from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, snapshot, write_files
 from fuzzdiff.run.scratch import default_root as default_root
 
@@ -117,15 +118,22 @@ class _Direct:
 
 
 def _posix_spawn(
-    path: str, argv: list[str | bytes], work: Path, env: dict[str, str], stdio: tuple[int, int, int]
+    path: str,
+    argv: list[str | bytes],
+    work: Path,
+    env: dict[str, str],
+    stdio: tuple[int, int, int],
+    umask: int | None = None,
 ) -> int:
     """Start ``path`` in ``work`` with ``stdio`` as descriptors 0-2, in a new session,
     as ``subprocess.Popen(cwd=work, start_new_session=True)`` would; the caller's
     own directory is restored before returning. Other descriptors are not passed:
     every descriptor of this process is close-on-exec (``_make_fds_private``).
     One difference remains: glibc leaves its two internal signals (32 and 33,
-    below SIGRTMIN, unusable by programs linked with glibc) ignored in the child."""
+    below SIGRTMIN, unusable by programs linked with glibc) ignored in the child.
+    ``umask``: the child's (this process's is restored too), else this process's."""
     home = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    mask = None if umask is None else os.umask(umask)
     try:
         os.chdir(work)
         actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
@@ -133,6 +141,8 @@ def _posix_spawn(
         # are reset to default as Popen's restore_signals does.
         return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=_RESTORED_SIGNALS)
     finally:
+        if mask is not None:
+            os.umask(mask)
         os.fchdir(home)
         os.close(home)
 
@@ -218,6 +228,9 @@ class LocalExecutor:
         if cage is not None:
             self.isolation = "rlimits+pids-cgroup"
         self._bounds = SnapshotBounds.of(limits)
+        # Hermetic runs (``hermetic``): a fixed umask, and libfaketime's leftovers swept.
+        self.hermetic = is_hermetic(self.env)
+        self.umask = UMASK if self.hermetic else None
         # Caged, nothing a run started outlives it: its directories may be kept.
         self.scratches = Scratches(self.root, reuse=cage is not None)
         self._fds_private = False
@@ -238,6 +251,8 @@ class LocalExecutor:
             scratch.reset()  # start over from the case's files, in a fresh process
             write_files(work, case.files)
             outcome = self._spawn(program, case, work, env, fresh=True)
+        if self.hermetic:
+            sweep_leftovers()
         return _scrub(outcome, scratch.work_bytes, scratch.path_bytes)
 
     def _preexec(self) -> Callable[[], None] | None:
@@ -271,7 +286,7 @@ class LocalExecutor:
         argv: list[str | bytes] = [program.argv0, *program.argv[1:], *case.argv]
         if self._direct(program, stdio):
             try:
-                return _Direct(_posix_spawn(program.argv[0], argv, work, env, stdio))
+                return _Direct(_posix_spawn(program.argv[0], argv, work, env, stdio, self.umask))
             except OSError as exc:
                 raise ProgramError(
                     f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit"
@@ -287,6 +302,7 @@ class LocalExecutor:
                 stderr=stdio[2],
                 start_new_session=True,
                 preexec_fn=self._preexec(),
+                umask=-1 if self.umask is None else self.umask,
             )
         except OSError as exc:
             raise ProgramError(

@@ -65,7 +65,7 @@ def reference_program(spec: TaskSpec) -> Program:
         exe = resolve_executable(spec.program, path)
     except ProgramError as exc:
         raise ProgramError(f"reference of task {spec.name!r}: {exc} (task file {spec.source})") from exc
-    return Program(argv=(exe,), argv0=program_name(spec))
+    return Program(argv=(exe, *spec.args), argv0=program_name(spec))
 
 
 def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> Program:

@@ -92,6 +92,9 @@ STOP_SIGNAL = 1 << (signal.SIGSTOP - 1)
 #: Why a program is not run through a fork-server when it is no Python program
 #: at all; its runs are not counted in ``launches``.
 NOT_PYTHON = "not a Python program"
+#: Why a run with a preloaded library (a hermetic run's libfaketime) starts fresh: the
+#: loader preloads it at exec only, so a forked child of the server would run without it.
+PRELOADED = "LD_PRELOAD takes effect at exec only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +502,10 @@ class PythonForkLauncher:
         """Why no case of ``program`` can run in a fork-server, or None."""
         found = self._plans.get(program)
         if found is None:
-            found = self._plans[program] = plan(program, self.env)
+            found = plan(program, self.env)
+            if isinstance(found, Plan) and self.env.get("LD_PRELOAD"):
+                found = PRELOADED
+            self._plans[program] = found
         return found if isinstance(found, str) else None
 
     def launch(

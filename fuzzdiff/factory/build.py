@@ -1,0 +1,278 @@
+"""From a program to a task: mine its help, probe it, calibrate it, grade it.
+
+``build`` is what ``fuzzdiff task build CMD`` and zero-config ``fuzz --reference``
+run: ``mine.mine_task`` reads the help text, ``probe.probe`` learns what the
+reference accepts, and ``calibrate`` runs the task's own cases on the reference
+twice, the second pass after the first (another wall clock), to grade the task:
+
+- share of cases the reference accepts (exit status 0);
+- distinct reference behaviours per 1,000 cases (``corpus.outcome_behaviour``:
+  exit class, stderr class, output size class, files changed);
+- options, and pairs of options, that some accepted case used;
+- determinism: the channels that differed between the two passes, with examples;
+- seconds per case.
+
+A reference that varies is calibrated again in the hermetic mode (frozen clock,
+seeded randomness); if that makes it repeat itself the task is written with
+``hermetic = true``. A program no case of which is accepted, or that varies even
+so, cannot be a task: ``Built.unusable`` says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
+from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.mutate import OptionReader
+from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
+from fuzzdiff.factory.mine import mine_task, task_toml
+from fuzzdiff.factory.probe import DEFAULT_BUDGET, Learned, accepted, probe
+from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
+from fuzzdiff.run.hermetic import hermetic_spec
+from fuzzdiff.run.program import reference_program
+from fuzzdiff.store.corpus import outcome_behaviour
+
+#: Cases a calibration runs (each twice).
+CALIBRATION_CASES = 300
+#: Below this accepted share a task is flagged as weak on its card.
+WEAK_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Card:
+    """A task's quality card (see the module docstring)."""
+
+    task: str
+    cases: int
+    accepted_share: float
+    behaviours_per_1000: float
+    options_reached: int
+    options_total: int
+    pairs_reached: int
+    deterministic: bool
+    varying: tuple[str, ...]  # "channel: argv" examples of cases that differed
+    hermetic: bool
+    seconds_per_case: float
+    probe_runs: int = 0
+    build_seconds: float = 0.0
+
+    def text(self) -> str:
+        det = "deterministic" if self.deterministic else "NOT deterministic"
+        if self.hermetic:
+            det += " (hermetic mode: frozen clock, seeded randomness)"
+        lines = [
+            f"task {self.task}: quality card ({self.cases} cases, each run twice)",
+            f"  accepted by the reference  {self.accepted_share:.0%}"
+            + ("  (weak: under 20%)" if self.accepted_share < WEAK_SHARE else ""),
+            f"  behaviours per 1,000 cases {self.behaviours_per_1000:.0f}",
+            f"  options reached            {self.options_reached} of {self.options_total}",
+            f"  option pairs reached       {self.pairs_reached}",
+            f"  determinism                {det}",
+            *(f"    varies: {v}" for v in self.varying),
+            f"  seconds per case           {self.seconds_per_case:.4f}",
+            f"  probe runs, build seconds  {self.probe_runs}, {self.build_seconds:.1f}",
+        ]
+        return "\n".join(lines)
+
+    def json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def executor_for(spec: TaskSpec, timeout: float | None = None) -> Executor:
+    """A plain executor for the reference with the task's environment (the hermetic
+    variables added for a hermetic task) and limits (or a shorter timeout and
+    output cap, for probes)."""
+    limits = spec.limits if timeout is None else replace(spec.limits, timeout=timeout, output_bytes=1 << 16)
+    return LocalExecutor(dict(hermetic_spec(spec).env), limits)
+
+
+def _varies(first: Outcome, second: Outcome) -> tuple[str, ...]:
+    channels = []
+    if first.exit_class() != second.exit_class():
+        channels.append("exit")
+    for name in ("stdout", "stderr", "files"):
+        if getattr(first, name) != getattr(second, name):
+            channels.append(name)
+    return tuple(channels)
+
+
+def calibrate(
+    spec: TaskSpec,
+    executor: Executor,
+    program: Program,
+    *,
+    seed: int,
+    cases: int = CALIBRATION_CASES,
+    probe_runs: int = 0,
+) -> tuple[Card, list[tuple[Case, Outcome]]]:
+    """Run ``cases`` fresh cases of the task on the reference, twice; the card and
+    the first case of each behaviour with its outcome (a corpus to record)."""
+    grammar = grammar_for(spec)
+    made = [grammar.case(RandomChoices(random.Random(derive_seed(seed, "calibrate", i)))) for i in range(cases)]
+    started = time.perf_counter()
+    first = [executor.run(program, c) for c in made]
+    seconds = time.perf_counter() - started
+    second = [executor.run(program, c) for c in made]
+    reader = OptionReader(spec)
+    behaviours: dict[tuple[object, ...], tuple[Case, Outcome]] = {}
+    reached: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    varying: list[str] = []
+    n_accepted = 0
+    for case, a, b in zip(made, first, second, strict=True):
+        behaviours.setdefault(outcome_behaviour(case, a), (case, a))
+        diff = _varies(a, b)
+        if diff and len(varying) < 3:
+            varying.append(f"{', '.join(diff)}: {_shown(case)}")
+        elif diff:
+            varying.append("")
+        if accepted(a):
+            n_accepted += 1
+            names = sorted({opt.label() for opt, _, _, _ in reader.readings(case.argv)})
+            reached.update(names)
+            pairs.update(itertools.combinations(names, 2))
+    unstable = len(varying)
+    shown = tuple(v for v in varying if v)
+    if unstable > len(shown):
+        shown += (f"... {unstable} of {cases} cases differed in all",)
+    card = Card(
+        task=spec.name,
+        cases=cases,
+        accepted_share=n_accepted / max(cases, 1),
+        behaviours_per_1000=len(behaviours) * 1000 / max(cases, 1),
+        options_reached=len(reached),
+        options_total=len([o for o in spec.options if o.weight > 0]),
+        pairs_reached=len(pairs),
+        deterministic=unstable == 0,
+        varying=shown,
+        hermetic=spec.hermetic,
+        seconds_per_case=seconds / max(cases, 1),
+        probe_runs=probe_runs,
+    )
+    return card, list(behaviours.values())
+
+
+def _shown(case: Case) -> str:
+    words = [a.decode("utf-8", "replace") for a in case.argv]
+    return " ".join(words)[:100] or "(no arguments)"
+
+
+@dataclass
+class Built:
+    raw: dict[str, object]
+    learned: Learned | None
+    spec: TaskSpec
+    card: Card
+    novel: list[tuple[Case, Outcome]]
+    unusable: str | None = None  # why the program cannot be a sound task
+
+    def toml(self) -> str:
+        head = (
+            f"# Built by `fuzzdiff task build`: mined from --help, then probed ({self.card.probe_runs} reference\n"
+            "# runs). Comments say how each fact was learned; review and edit freely.\n"
+            f"# Quality: {self.card.accepted_share:.0%} of cases accepted, "
+            f"{self.card.behaviours_per_1000:.0f} behaviours per 1,000 cases, "
+            f"{'deterministic' if self.card.deterministic else 'NOT deterministic'}"
+            + (" in the hermetic mode" if self.card.hermetic else "")
+            + "."
+        )
+        return task_toml(self.raw, self.learned.notes if self.learned else None, head)
+
+
+def build(
+    command: list[str],
+    *,
+    name: str | None = None,
+    seed: int = 1,
+    budget: int = DEFAULT_BUDGET,
+    hermetic: bool | None = None,
+    cases: int = CALIBRATION_CASES,
+    probing: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Built:
+    """Mine, probe and calibrate ``command``; ``hermetic`` None tries without, then
+    with. ``Built.unusable`` says why a program cannot be a task (nothing accepted,
+    or it varies between runs)."""
+    started = time.perf_counter()
+    raw = mine_task(command, name)
+    if hermetic:
+        raw["hermetic"] = True
+    spec = parse_task(raw, f"<built from {' '.join(command)}>")
+    program = reference_program(spec)
+    learned = None
+    if probing:
+        learned = probe(raw, executor_for(spec, timeout=1.0), program, budget=budget, seed=seed, progress=progress)
+        raw = learned.raw
+        spec = parse_task(raw, f"<built from {' '.join(command)}>")
+    runs = learned.runs if learned else 0
+    card, novel = calibrate(spec, executor_for(spec), program, seed=seed, cases=cases, probe_runs=runs)
+    if not card.deterministic and hermetic is None:
+        if progress is not None:
+            progress(f"{spec.name} varies between runs; calibrating again in the hermetic mode")
+        tried = parse_task({**raw, "hermetic": True}, spec.source)
+        hcard, hnovel = calibrate(tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs)
+        if hcard.deterministic:
+            raw, spec, card, novel = {**raw, "hermetic": True}, tried, hcard, hnovel
+    card = replace(card, build_seconds=time.perf_counter() - started)
+    return Built(raw, learned, spec, card, novel, _unusable(command, card, hermetic))
+
+
+def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | None:
+    """Why a program cannot be a task, or None."""
+    shown = " ".join(command)
+    if card.accepted_share == 0:
+        return (
+            f"{shown}: the reference accepted none of {card.cases} cases (exit status 0); it may be "
+            "interactive, need the network or need inputs fuzzdiff cannot guess: write a task by hand"
+        )
+    if not card.deterministic:
+        how = " even in the hermetic mode" if hermetic is not False else " (try --hermetic)"
+        return f"{shown}: the reference does not repeat itself{how} ({'; '.join(card.varying)})"
+    return None
+
+
+def cache_key(command: list[str], seed: int, budget: int) -> str:
+    """What a built task is cached under: the reference binary's content, its fixed
+    arguments, the seed, the budget and the factory's version."""
+    exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
+    h = hashlib.sha256()
+    with open(exe, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    h.update(json.dumps([command[1:], seed, budget, FACTORY_VERSION]).encode())
+    return h.hexdigest()[:24]
+
+
+#: Bump when probing changes what it learns: cached tasks are then built again.
+FACTORY_VERSION = 1
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fuzzdiff" / "tasks"
+
+
+def cached_build(command: list[str], *, seed: int, budget: int, where: Path | None = None) -> TaskSpec:
+    """A zero-config task for ``command``: the one built before for this binary,
+    seed and budget, else a fresh ``build`` (then cached as a task file)."""
+    where = where or cache_dir()
+    path = where / f"{cache_key(command, seed, budget)}.toml"
+    if path.exists():
+        return load_task(str(path))
+    built = build(command, seed=seed, budget=budget)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(built.toml())
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run a probe
+    return built.spec

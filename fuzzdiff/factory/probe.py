@@ -1,0 +1,584 @@
+"""Learn a program's input space from its own answers.
+
+Help text says which options exist; only the program says what it accepts.
+``probe`` takes a mined task (``mine.mine_task``) and runs the reference on a
+fixed ladder of inputs, keeping what it accepts (exit status 0):
+
+1. **content**: which standard input (field lines, numbers, words, JSON, an
+   arithmetic expression) the program accepts, alone and as a file operand;
+2. **operands**: how many, and of which kind at each position (input file,
+   ``-``, number, word, pattern, expression, filter, directory, new output file);
+3. **enablers**: when nothing is accepted without options, the options that
+   make a call valid: a required choice among several (``one_of``);
+4. **options**: for each option, whether it is a flag or takes a value, and which
+   values of a ladder (integers from negative to huge, sizes, ranges, characters,
+   escapes, format strings, patterns, dates, field and key specifications,
+   encodings) it accepts, with the boundaries where it starts refusing; tried also
+   on the program's own output as input (``sha1sum -c`` reads what ``sha1sum``
+   wrote);
+5. **constraints**: an option refused alone but accepted beside another requires
+   it; two options each accepted alone but refused together exclude each other.
+
+Every run is counted against a budget and cached by case, the ladder's order is
+fixed and sampling uses the seed, so the same reference, budget and seed learn
+the same task. Each learned fact comes with a note saying how it was learned;
+``mine.task_toml`` writes them as comments beside the task's keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.run.execute import Executor
+
+#: Reference runs a probe may spend unless told otherwise.
+DEFAULT_BUDGET = 3000
+
+#: Inputs tried as standard input and as an input file's content, in order of preference.
+CONTENTS: tuple[tuple[str, bytes], ...] = (
+    ("sorted field lines", b"a 1 y\na 1 y\nb 2 x\nc 3 z\n"),
+    ("numbers", b"3\n1\n20\n2\n"),
+    ("words", b"hello world\nfoo bar baz\n"),
+    ("json", b'{"a": 1, "b": [1, 2], "c": "x"}\n'),
+    ("expression", b"1+2\n3*4\n"),
+    ("empty", b""),
+)
+
+#: Operand kinds: a label, how the spec spells the kind, and the token (None: a file).
+_OPERANDS: tuple[tuple[str, str, bytes], ...] = (
+    ("file", "file", b"in.txt"),
+    ("dash", "dash", b"-"),
+    ("number", "string", b"3"),
+    ("number", "string", b"10"),
+    ("number", "string", b"-2"),
+    ("number", "string", b"2.5"),
+    ("word", "string", b"abc"),
+    ("pattern", "string", b"/b/"),
+    ("pattern", "string", b"a.*"),
+    ("filter", "string", b"."),
+    ("filter", "string", b".a"),
+    ("expression", "string", b"1+2"),
+    ("format", "string", b"%d"),
+    ("date", "string", b"2020-01-02"),
+    ("directory", "dir", b"d"),
+    ("new file", "missing", b"out.txt"),
+)
+
+#: Values tried for an option, in order. Integers cover 0, negatives and a huge one.
+INTS = ("0", "1", "2", "3", "5", "10", "64", "100", "1000", "-1", "-5", "99999999999999999999")
+LADDER: tuple[str, ...] = (
+    *INTS,
+    "1K",
+    "2M",
+    "10b",
+    "1,2",
+    "1-3",
+    "2-",
+    "-2",
+    "1.1",
+    "2.3,1.2",
+    "1,1",
+    "2n",
+    "1.2,1.3r",
+    ",",
+    ":",
+    "\t",
+    "x",
+    "\\n",
+    "%d",
+    "%s",
+    "%5.2f",
+    "%Y-%m-%d",
+    "a.*",
+    "^[0-9]+$",
+    "2020-01-02",
+    "@0",
+    "base64",
+    "utf-8",
+    "hex",
+    "auto",
+    "always",
+    "never",
+    "none",
+    "all",
+    "abc",
+)
+#: Weight of an option no probe got accepted: its error paths stay covered, rarely.
+RARE_WEIGHT = 0.25
+#: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
+MAX_VALUES = 12
+
+
+def accepted(out: Outcome) -> bool:
+    return out.termination is Termination.EXITED and out.exit_code == 0
+
+
+@dataclass
+class Base:
+    """An accepted call without options: operands, stdin and files."""
+
+    operands: tuple[bytes, ...]
+    stdin: bytes
+    files: tuple[tuple[bytes, bytes], ...]
+    label: str
+
+    def case(self, args: Sequence[bytes] = (), prefix: Sequence[bytes] = ()) -> Case:
+        return Case(argv=(*prefix, *args, *self.operands), stdin=self.stdin, files=self.files)
+
+
+@dataclass
+class Learned:
+    """What a probe found, as task-table entries and notes (one list per option label)."""
+
+    raw: dict[str, object]
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    runs: int = 0
+    exhausted: bool = False
+
+
+class _Runs:
+    """The reference, behind a budget and a cache."""
+
+    def __init__(self, executor: Executor, program: Program, budget: int) -> None:
+        self.executor, self.program, self.budget = executor, program, budget
+        self.cache: dict[Case, Outcome] = {}
+        self.spent = 0
+
+    def left(self) -> bool:
+        return self.spent < self.budget
+
+    def run(self, case: Case) -> Outcome | None:
+        """The outcome, or None when the budget is spent."""
+        if case in self.cache:
+            return self.cache[case]
+        if not self.left():
+            return None
+        self.spent += 1
+        out = self.executor.run(self.program, case)
+        self.cache[case] = out
+        return out
+
+    def ok(self, case: Case) -> bool:
+        out = self.run(case)
+        return out is not None and accepted(out)
+
+
+def _spellings(opt: dict[str, object]) -> tuple[str, str]:
+    """(name for notes and constraints, the flag token)."""
+    long, short = opt.get("long"), opt.get("short")
+    if isinstance(long, str):
+        return long, f"--{long}"
+    assert isinstance(short, str)
+    return short, f"-{short}"
+
+
+def _with_value(opt: dict[str, object], value: str) -> list[bytes]:
+    long, short = opt.get("long"), opt.get("short")
+    if isinstance(long, str):
+        return [f"--{long}={value}".encode("utf-8", "surrogateescape")]
+    return [f"-{short}".encode(), value.encode("utf-8", "surrogateescape")]
+
+
+def _operand_case(kinds: Sequence[int], content: bytes, prefix: Sequence[bytes] = ()) -> Case:
+    argv: list[bytes] = list(prefix)
+    files: dict[bytes, bytes] = {}
+    for k in kinds:
+        _, spec_kind, token = _OPERANDS[k]
+        if spec_kind == "file":
+            files[token] = content
+        elif spec_kind == "dir":
+            files[token + b"/f"] = content
+        argv.append(token)
+    return Case(argv=tuple(argv), stdin=content, files=tuple(files.items()))
+
+
+class Prober:
+    """One probe of one reference: see the module's docstring for the stages."""
+
+    def __init__(self, raw: dict[str, object], runs: _Runs, seed: int) -> None:
+        self.raw = copy.deepcopy(raw)
+        self.runs = runs
+        self.rng = random.Random(seed)
+        self.notes: dict[str, list[str]] = {}
+        options = self.raw.get("options", [])
+        assert isinstance(options, list)
+        self.options: list[dict[str, object]] = options
+        self.prefix: tuple[bytes, ...] = ()  # an enabling option every base needs
+        self.own_output = b""  # the reference's output on a file operand (a checksum list)
+        self.seqs: list[tuple[int, ...]] = []  # operand sequences accepted, simplest first
+
+    def note(self, key: str, text: str) -> None:
+        self.notes.setdefault(key, []).append(text)
+
+    # -- 1 and 2: content and operands ------------------------------------------------
+
+    def accepted_sequences(self, content: bytes, lengths: Sequence[int]) -> list[tuple[int, ...]]:
+        """Operand kind sequences (indexes into the ladder) the reference accepts."""
+        found: list[tuple[int, ...]] = []
+        singles = range(len(_OPERANDS))
+        if 0 in lengths and self.runs.ok(_operand_case((), content, self.prefix)):
+            found.append(())
+        if 1 in lengths:
+            found += [(k,) for k in singles if self.runs.ok(_operand_case((k,), content, self.prefix))]
+        if 2 in lengths:
+            # pairs: every first kind that is a file or was accepted alone, then every second
+            firsts = sorted({0, *(s[0] for s in found if len(s) == 1)})
+            for a in firsts:
+                found += [(a, b) for b in singles if self.runs.ok(_operand_case((a, b), content, self.prefix))]
+        if 3 in lengths:
+            pairs = [s for s in found if len(s) == 2][:8]
+            for a, b in pairs:
+                for c in (0, 2, 6, 7):
+                    if self.runs.ok(_operand_case((a, b, c), content, self.prefix)):
+                        found.append((a, b, c))
+        return found
+
+    def best_content(self) -> tuple[str, bytes]:
+        """The content with which most short operand sequences are accepted (ties: ladder order)."""
+        scores = []
+        for i, (label, data) in enumerate(CONTENTS):
+            scores.append((len(self.accepted_sequences(data, (0, 1))), -i, label, data))
+        best = max(scores)
+        return best[2], best[3]
+
+    def learn_operands(self, content: bytes) -> list[tuple[int, ...]]:
+        seqs = self.accepted_sequences(content, (0, 1, 2, 3))
+        if not seqs:
+            self.note("operands", "no operand sequence tried was accepted: kept the mined operands")
+            return seqs
+        lengths = sorted({len(s) for s in seqs})
+        mined = self.raw.get("operands", {})
+        assert isinstance(mined, dict)
+        top = max(lengths)
+        hi = max(top, int(mined.get("max", 0))) if top >= 3 else top
+        slots = [self._slot([s[pos] for s in seqs if len(s) > pos]) for pos in range(top)]
+        # the first slot that reads files also names a missing one, once in nine or so
+        reading = next((kinds for kinds, _ in slots if "file" in kinds), None)
+        if reading is not None:
+            reading[:] = [*(reading * 8), "missing"]
+        tables = [{"kinds": kinds, **extra} for kinds, extra in slots]
+        self.raw["operands"] = {"min": lengths[0], "max": hi, "slots": tables}
+        shown = ", ".join(sorted({" ".join(_OPERANDS[k][0] for k in s) or "(none)" for s in seqs})[:12])
+        self.note("operands", f"probed: accepted {len(seqs)} operand sequences, counts {lengths}: {shown}")
+        return seqs
+
+    def _slot(self, kinds_at: list[int]) -> tuple[list[str], dict[str, object]]:
+        """A slot from the ladder entries accepted at one position: its kinds (file,
+        dash, directory, new file as themselves; the others as one string kind) and
+        its value table (an integer range, or a choice of the accepted strings)."""
+        kinds: list[str] = []
+        strings: list[str] = []
+        for k in kinds_at:
+            _, spec_kind, token = _OPERANDS[k]
+            if spec_kind == "string":
+                strings.append(token.decode())
+            else:
+                kinds.append(spec_kind)
+        extra: dict[str, object] = {}
+        values = list(dict.fromkeys(strings))
+        if values:
+            kinds.append("string")
+            ints = [int(v) for v in values if _is_int(v)]
+            if ints and len(ints) == len(values):
+                extra["value"] = {"kind": "int", "min": min(ints), "max": max(max(ints), 10)}
+            else:
+                extra["value"] = {"kind": "choice", "values": values}
+        return list(dict.fromkeys(kinds)), extra
+
+    def bases(self, content_label: str, content: bytes, seqs: list[tuple[int, ...]]) -> list[Base]:
+        """Accepted calls to try options on: the simplest with a file operand and the
+        simplest overall, plus the program's own output as input (a checksum list
+        for ``sha1sum -c``)."""
+        ordered = sorted(seqs, key=lambda s: (0 not in s, len(s)))
+        chosen = list(dict.fromkeys([*ordered[:1], *sorted(seqs, key=len)[:1]]))
+        out: list[Base] = []
+        for s in chosen:
+            case = _operand_case(s, content, self.prefix)
+            label = " ".join(_OPERANDS[k][0] for k in s) or "no operands"
+            out.append(Base(case.argv[len(self.prefix) :], case.stdin, case.files, f"{label}, {content_label} input"))
+        for b in list(out):
+            result = self.runs.run(b.case(prefix=self.prefix))
+            if result is not None and accepted(result) and result.stdout and b.files:
+                own = result.stdout[:4096]
+                self.own_output = own
+                out.append(Base((), own, b.files, "its own output as input"))
+                out.append(Base((b"-",), own, b.files, "its own output as input, as -"))
+                break
+        return out
+
+    # -- 3: enablers --------------------------------------------------------------------
+
+    def learn_enablers(self) -> None:
+        """With nothing accepted without options, find the options that make a
+        call valid alone, and make one of them part of every base."""
+        tries = [(_operand_case(s, data), label) for label, data in CONTENTS[:3] for s in ((), (0,))]
+        enablers: list[dict[str, object]] = []
+        for opt in self.options:
+            if opt.get("long") in ("help", "version"):
+                continue
+            tokens = [_spellings(opt)[1].encode()] if "value" not in opt else _with_value(opt, "1")
+            if any(self.runs.ok(Case(argv=(*tokens, *c.argv), stdin=c.stdin, files=c.files)) for c, _ in tries):
+                enablers.append(opt)
+        if not enablers:
+            return
+        names = [_spellings(o)[0] for o in enablers]
+        gen = self.raw.setdefault("generate", {})
+        assert isinstance(gen, dict)
+        if len(enablers) > 1:
+            gen["one_of"] = [names]
+            self.note("generate", f"probed: no call was accepted without one of {', '.join(names)}: one_of")
+        else:
+            self.note("generate", f"probed: no call was accepted without {names[0]}")
+        first = enablers[0]
+        self.prefix = tuple([_spellings(first)[1].encode()] if "value" not in first else _with_value(first, "1"))
+
+    # -- 4 and 5: options and their constraints --------------------------------------
+
+    def learn_option(self, opt: dict[str, object], bases: list[Base]) -> list[Base]:
+        """Probe one option on every base; the bases it was accepted on."""
+        name, flag = _spellings(opt)
+        label = flag
+        ok_bases: list[Base] = []
+        as_flag = [b for b in bases if self.runs.ok(b.case([flag.encode()], self.prefix))]
+        mined_value = opt.get("value")
+        values: list[str] = []
+        if isinstance(mined_value, dict) and mined_value.get("kind") == "choice":
+            values = [str(v) for v in mined_value.get("values", [])]
+        ladder = list(dict.fromkeys([*values, *LADDER]))
+        taken: list[str] = []
+        refused: list[str] = []
+        if mined_value is not None or not as_flag:
+            for v in ladder:
+                hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
+                (taken if hits else refused).append(v)
+                ok_bases += [b for b in hits if b not in ok_bases]
+                if len(taken) >= 3 * MAX_VALUES or not self.runs.left():
+                    break
+        if taken and (mined_value is not None or not as_flag):
+            taken = self._edges(opt, bases, taken, refused)
+            opt["value"] = _value_from(taken, mined_value)
+            if as_flag:
+                opt["optional_value"] = True
+            self.note(label, _value_note(taken, refused))
+            ok_bases += [b for b in as_flag if b not in ok_bases]
+        elif as_flag:
+            opt.pop("value", None)
+            opt.pop("optional_value", None)
+            where = ", ".join(b.label for b in as_flag)
+            self.note(label, f"probed: a flag, accepted on {where}" + (" (mined with a value)" if mined_value else ""))
+            ok_bases = as_flag
+        else:
+            self.note(label, f"probed: refused on every base tried ({name})")
+        return ok_bases
+
+    def _edges(self, opt: dict[str, object], bases: list[Base], taken: list[str], refused: list[str]) -> list[str]:
+        """Bisect between the largest integer accepted and the next one refused (and
+        likewise below the smallest): the boundaries where the reference starts refusing."""
+        ints = [int(v) for v in taken if _is_int(v)]
+        if not ints:
+            return taken
+        found: list[str] = []
+        for inside, direction in ((max(ints), 1), (min(ints), -1)):
+            beyond = [int(v) for v in refused if _is_int(v) and (int(v) - inside) * direction > 0]
+            if not beyond:
+                continue
+            lo, hi = inside, min(beyond, key=lambda v: abs(v - inside))
+            while abs(hi - lo) > 1 and self.runs.left():
+                mid = (lo + hi) // 2
+                if any(self.runs.ok(b.case(_with_value(opt, str(mid)), self.prefix)) for b in bases):
+                    lo = mid
+                else:
+                    hi = mid
+            if lo != inside:
+                found.append(str(lo))
+                refused.append(str(hi))
+        return [*taken, *found]
+
+    def learn_abbreviations(self, good: dict[str, list[Base]]) -> None:
+        """Whether the program takes a unique prefix of a long option (GNU getopt does,
+        jq does not): tried on the longest flag that was accepted whole."""
+        flags = [o for o in self.options if "value" not in o and isinstance(o.get("long"), str)]
+        flags = [o for o in flags if str(o["long"]) in good and len(str(o["long"])) >= 4]
+        if not flags:
+            return
+        opt = max(flags, key=lambda o: (len(str(o["long"])), str(o["long"])))
+        long = str(opt["long"])
+        prefix = f"--{long[: len(long) - 1]}"
+        if not self.runs.left():
+            return
+        gen = self.raw.setdefault("generate", {})
+        assert isinstance(gen, dict)
+        if not any(self.runs.ok(b.case([prefix.encode()], self.prefix)) for b in good[long][:2]):
+            gen["abbreviate"] = "never"
+            self.note("generate", f"probed: {prefix} refused where --{long} is accepted: no abbreviations")
+        else:
+            gen["abbreviate"] = "unique"
+            self.note("generate", f"probed: {prefix} accepted for --{long}: unique prefixes only")
+
+    def learn_requires(self, refused: list[dict[str, object]], good: dict[str, list[Base]]) -> None:
+        """An option refused alone but accepted after another requires it."""
+        for opt in refused:
+            name, flag = _spellings(opt)
+            for other_name, on in good.items():
+                other = self._by_name(other_name)
+                if other is None or not self.runs.left():
+                    continue
+                tokens = _example_tokens(other)
+                mine = [flag.encode()] if "value" not in opt else _with_value(opt, "1")
+                if any(self.runs.ok(b.case([*tokens, *mine], self.prefix)) for b in on[:2]):
+                    opt["requires"] = [other_name]
+                    self.note(flag, f"probed: refused alone, accepted with {_spellings(other)[1]}: requires it")
+                    good[name] = on
+                    break
+
+    def learn_excludes(self, good: dict[str, list[Base]], max_pairs: int) -> None:
+        """Two options accepted alone on a base but refused together exclude each other."""
+        names = sorted(good)
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        if len(pairs) > max_pairs:
+            pairs = sorted(self.rng.sample(pairs, max_pairs))
+            self.note("generate", f"probed {max_pairs} of {len(pairs)} option pairs (sampled with the seed)")
+        for a, b in pairs:
+            oa, ob = self._by_name(a), self._by_name(b)
+            shared = [x for x in good[a] if x in good[b]]
+            if oa is None or ob is None or not shared or not self.runs.left():
+                continue
+            if "requires" in oa or "requires" in ob:
+                continue
+            case = shared[0].case([*_example_tokens(oa), *_example_tokens(ob)], self.prefix)
+            out = self.runs.run(case)
+            if out is not None and not accepted(out) and out.termination is Termination.EXITED:
+                excl = oa.setdefault("excludes", [])
+                assert isinstance(excl, list)
+                excl.append(b)
+                self.note(_spellings(oa)[1], f"probed: refused together with {_spellings(ob)[1]}: excludes it")
+
+    def _by_name(self, name: str) -> dict[str, object] | None:
+        return next((o for o in self.options if _spellings(o)[0] == name), None)
+
+    # -- all of it --------------------------------------------------------------------
+
+    def learn(self, max_pairs: int) -> None:
+        label, content = self.best_content()
+        seqs = self.learn_operands(content)
+        if not seqs:
+            self.learn_enablers()
+            if self.prefix:
+                label, content = self.best_content()
+                seqs = self.learn_operands(content)
+        self.seqs = sorted(seqs, key=lambda s: (len(s), s))
+        bases = self.bases(label, content, seqs) if seqs else []
+        self._learn_content(label, content)
+        if not bases:
+            return
+        good: dict[str, list[Base]] = {}
+        refused: list[dict[str, object]] = []
+        for opt in self.options:
+            if opt.get("long") in ("help", "version") or not self.runs.left():
+                continue
+            on = self.learn_option(opt, bases)
+            if on:
+                good[_spellings(opt)[0]] = on
+            else:
+                refused.append(opt)
+        self.learn_abbreviations(good)
+        self.learn_requires(refused, good)
+        self.learn_excludes(good, max_pairs)
+        for opt in refused:  # never accepted: kept for its error paths, drawn rarely
+            if _spellings(opt)[0] not in good:
+                opt["weight"] = RARE_WEIGHT
+                self.note(_spellings(opt)[1], f"weight {RARE_WEIGHT}: no probe found a call it is accepted in")
+
+    def _learn_content(self, label: str, content: bytes) -> None:
+        """Standard input and files: the default models plus the accepted contents as samples."""
+        samples = [data.decode("utf-8", "replace") for _, data in CONTENTS if data and self._content_ok(data)]
+        if self.own_output:
+            samples.append(self.own_output.decode("utf-8", "replace"))
+        if not samples:
+            return
+        models = ["sample", "sample", "sample", "sample", "samples", "lines", "text", "empty", "bytes"]
+        table = {"models": models, "samples": samples}
+        self.raw["stdin"] = table
+        self.note("stdin", f"probed: best input {label}; accepted inputs kept as samples")
+
+    def _content_ok(self, data: bytes) -> bool:
+        seqs = self.seqs[:2] or [(), (0,)]
+        return any(self.runs.ok(_operand_case(s, data, self.prefix)) for s in seqs)
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _value_from(taken: list[str], mined: object) -> dict[str, object]:
+    """A value table from the accepted ladder values: an integer range when only
+    integers were accepted (the huge one left out: it makes runs slow), else a choice."""
+    ints = [int(v) for v in taken if _is_int(v)]
+    if ints and len(ints) == len(taken):
+        small = [i for i in ints if abs(i) <= 1000] or ints
+        return {"kind": "int", "min": min(small), "max": max(small)}
+    if isinstance(mined, dict) and mined.get("kind") == "int" and len(ints) * 2 >= len(taken):
+        small = [i for i in ints if abs(i) <= 1000] or ints
+        suffixes = [v[-1] for v in taken if v[:-1].isdigit() and not v[-1].isdigit()]
+        return {"kind": "int", "min": min(small), "max": max(small), "suffixes": sorted(set(suffixes))}
+    if len(taken) > MAX_VALUES:  # a few integers, then the other kinds of value, in ladder order
+        numbers = [v for v in taken if _is_int(v)][:4]
+        taken = [*numbers, *[v for v in taken if v not in numbers]]
+    return {"kind": "choice", "values": taken[:MAX_VALUES]}
+
+
+def _value_note(taken: list[str], refused: list[str]) -> str:
+    shown = ", ".join(repr(v) for v in taken[:8]) + (", ..." if len(taken) > 8 else "")
+    ints = [int(v) for v in taken if _is_int(v)]
+    bounds = ""
+    if ints:
+        low = [int(v) for v in refused if _is_int(v) and int(v) < min(ints)]
+        high = [int(v) for v in refused if _is_int(v) and int(v) > max(ints)]
+        bounds = f"; integers {min(ints)} to {max(ints)} accepted"
+        if low:
+            bounds += f", {max(low)} refused"
+        if high:
+            bounds += f", {min(high)} refused"
+    return f"probed: takes a value; accepted {shown} of {len(taken) + len(refused)} tried{bounds}"
+
+
+def _example_tokens(opt: dict[str, object]) -> list[bytes]:
+    """A spelling of an option with a value it was seen to accept."""
+    value = opt.get("value")
+    if not isinstance(value, dict):
+        return [_spellings(opt)[1].encode()]
+    if value.get("kind") == "int":
+        return _with_value(opt, str(value.get("min", 1)))
+    values = value.get("values") or ["1"]
+    assert isinstance(values, list)
+    return _with_value(opt, str(values[0]))
+
+
+def probe(
+    raw: dict[str, object],
+    executor: Executor,
+    program: Program,
+    *,
+    budget: int = DEFAULT_BUDGET,
+    seed: int = 1,
+    max_pairs: int = 300,
+    progress: Callable[[str], None] | None = None,
+) -> Learned:
+    """Learn ``raw``'s task from the reference's answers (see the module docstring)."""
+    runs = _Runs(executor, program, budget)
+    prober = Prober(raw, runs, seed)
+    prober.learn(max_pairs)
+    learned = Learned(prober.raw, prober.notes, runs.spent, not runs.left())
+    if learned.exhausted:
+        prober.note("probe", f"the probe budget ({budget} runs) ran out: later facts were not learned")
+    if progress is not None:
+        progress(f"probed {raw.get('name')}: {runs.spent} reference runs")
+    return learned
