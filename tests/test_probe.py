@@ -39,11 +39,12 @@ class FakeTool:
     - ``--mode=M`` takes ``fast`` or ``slow`` only;
     - ``--quiet`` is refused unless ``--verify`` is given too;
     - ``--upper`` and ``--lower`` are refused together;
+    - ``--follow`` and ``--sleep=N`` never end (the run times out);
     - standard input is not read.
     """
 
-    NAMES = (b"width", b"mode", b"quiet", b"verify", b"upper", b"lower")
-    VALUED = (b"width", b"mode")
+    NAMES = (b"width", b"mode", b"quiet", b"verify", b"upper", b"lower", b"follow", b"sleep")
+    VALUED = (b"width", b"mode", b"sleep")
 
     def parse(self, argv: tuple[bytes, ...]) -> tuple[dict[bytes, bytes], list[bytes]] | bytes:
         """GNU getopt's way with long options: unique prefixes, ``--opt=V`` or
@@ -80,6 +81,8 @@ class FakeTool:
         if isinstance(parsed, bytes):
             return _out(1, stderr=parsed)
         opts, operands = parsed
+        if b"follow" in opts or b"sleep" in opts:
+            return Outcome(Termination.TIMEOUT, None, None, b"", b"")
         files = dict(case.files)
         if len(operands) != 2:
             return _out(1, stderr=b"tool: need FILE NUMBER\n")
@@ -109,6 +112,8 @@ MINED: dict[str, object] = {
         {"long": "verify"},
         {"long": "upper"},
         {"long": "lower"},
+        {"long": "follow"},
+        {"long": "sleep", "value": {"kind": "int", "min": 0, "max": 100}},
     ],
     "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
 }
@@ -150,6 +155,13 @@ def test_probing_learns_requires_and_excludes() -> None:
     upper, lower = _option(raw, "upper"), _option(raw, "lower")
     assert upper.get("excludes") == ["lower"] or lower.get("excludes") == ["upper"]
     assert "excludes" not in _option(raw, "verify")
+
+
+def test_options_that_never_end_are_never_drawn() -> None:
+    raw = _learn()
+    assert _option(raw, "follow")["weight"] == 0.0
+    assert _option(raw, "sleep")["weight"] == 0.0
+    assert "weight" not in _option(raw, "upper")
 
 
 def test_probing_is_deterministic_and_bounded() -> None:
@@ -213,3 +225,15 @@ def test_task_build_makes_a_task_seq_accepts(tmp_path: Path) -> None:
     assert raw["operands"]["min"] >= 1
     assert (tmp_path / "seq.card.json").exists()
     assert any((tmp_path / "seq.corpus").iterdir())
+
+
+@pytest.mark.e2e
+def test_a_reference_with_fixed_arguments_is_equivalent_to_itself(tmp_path: Path) -> None:
+    """The candidate is the same command: it names itself by its full path (argv[0]
+    of a command with arguments), which must not count as a difference."""
+    command = "date -u -d @1234567890"
+    cmd = [sys.executable, "-m", "fuzzdiff", "fuzz", "--reference", command, "--candidate", command]
+    cmd += ["--no-probe", "--budget", "60", "--seed", "1", "--json", "--no-corpus"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    assert json.loads(done.stdout)["verdict"] == "equivalent"

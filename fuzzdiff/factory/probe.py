@@ -107,6 +107,8 @@ LADDER: tuple[str, ...] = (
     "all",
     "abc",
 )
+#: Values tried before an option whose every run timed out is taken for one that never ends.
+HANG_TRIES = 3
 #: Weight of an option no probe got accepted: its error paths stay covered, rarely.
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
@@ -235,7 +237,7 @@ class Prober:
                 for c in (0, 2, 6, 7):
                     if self.runs.ok(_operand_case((a, b, c), content, self.prefix)):
                         found.append((a, b, c))
-        return found
+        return [s for s in found if _NEGATIVE not in s or _as_positive(s) in found]
 
     def best_content(self) -> tuple[str, bytes]:
         """The content with which most short operand sequences are accepted (ties: ladder order)."""
@@ -344,6 +346,10 @@ class Prober:
         label = flag
         ok_bases: list[Base] = []
         as_flag = [b for b in bases if self.runs.ok(b.case([flag.encode()], self.prefix))]
+        if not as_flag and self._hangs(bases, [flag.encode()]):
+            opt["weight"] = 0.0
+            self.note(label, "probed: runs until killed (timed out, accepted nowhere): weight 0, never drawn")
+            return []
         mined_value = opt.get("value")
         values: list[str] = []
         if isinstance(mined_value, dict) and mined_value.get("kind") == "choice":
@@ -352,10 +358,18 @@ class Prober:
         taken: list[str] = []
         refused: list[str] = []
         if mined_value is not None or not as_flag:
-            for v in ladder:
+            for i, v in enumerate(ladder):
                 hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
                 (taken if hits else refused).append(v)
                 ok_bases += [b for b in hits if b not in ok_bases]
+                if (
+                    i == HANG_TRIES - 1
+                    and not taken
+                    and all(self._hangs(bases, _with_value(opt, w)) for w in ladder[: i + 1])
+                ):
+                    opt["weight"] = 0.0
+                    self.note(label, f"probed: its first {HANG_TRIES} values ran until killed: weight 0, never drawn")
+                    return []
                 if len(taken) >= 3 * MAX_VALUES or not self.runs.left():
                     break
         if taken and (mined_value is not None or not as_flag):
@@ -374,6 +388,13 @@ class Prober:
         else:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
+
+    def _hangs(self, bases: list[Base], args: list[bytes]) -> bool:
+        """Accepted on no base and timed out on one at least (``tail -f`` waits for
+        more input on a file, and ends at once on a pipe)."""
+        outs = [self.runs.run(b.case(args, self.prefix)) for b in bases]
+        ended = [o for o in outs if o is not None]
+        return any(o.termination is Termination.TIMEOUT for o in ended) and not any(accepted(o) for o in ended)
 
     def _edges(self, opt: dict[str, object], bases: list[Base], taken: list[str], refused: list[str]) -> list[str]:
         """Bisect between the largest integer accepted and the next one refused (and
@@ -489,7 +510,7 @@ class Prober:
         self.learn_requires(refused, good)
         self.learn_excludes(good, max_pairs)
         for opt in refused:  # never accepted: kept for its error paths, drawn rarely
-            if _spellings(opt)[0] not in good:
+            if _spellings(opt)[0] not in good and opt.get("weight") != 0.0:
                 opt["weight"] = RARE_WEIGHT
                 self.note(_spellings(opt)[1], f"weight {RARE_WEIGHT}: no probe found a call it is accepted in")
 
@@ -498,6 +519,7 @@ class Prober:
         samples = [data.decode("utf-8", "replace") for _, data in CONTENTS if data and self._content_ok(data)]
         if self.own_output:
             samples.append(self.own_output.decode("utf-8", "replace"))
+        samples = list(dict.fromkeys(samples))
         if not samples:
             return
         models = ["sample", "sample", "sample", "sample", "samples", "lines", "text", "empty", "bytes"]
@@ -508,6 +530,17 @@ class Prober:
     def _content_ok(self, data: bytes) -> bool:
         seqs = self.seqs[:2] or [(), (0,)]
         return any(self.runs.ok(_operand_case(s, data, self.prefix)) for s in seqs)
+
+
+#: The ladder's negative number and a positive one: "-2" may be read as an option
+#: (``expand -2`` sets tab stops), so a sequence with it counts as operands only when
+#: the same sequence with "3" in its place is accepted too.
+_NEGATIVE = next(i for i, (_, _, token) in enumerate(_OPERANDS) if token == b"-2")
+_POSITIVE = next(i for i, (_, _, token) in enumerate(_OPERANDS) if token == b"3")
+
+
+def _as_positive(seq: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(_POSITIVE if k == _NEGATIVE else k for k in seq)
 
 
 def _is_int(text: str) -> bool:

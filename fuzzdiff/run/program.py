@@ -100,7 +100,9 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     else:
         # An interpreter finds its installation from argv[0]; a bare "python3" would
         # be looked up on the fixed PATH and could load another Python's library.
+        # A program that names itself in messages then shows that path (`date -u`).
         argv0 = exe
+        aliases.append(exe)
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
 
