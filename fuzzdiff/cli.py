@@ -779,7 +779,8 @@ def task_build(
         return
     typer.echo(built.card.text())
     typer.echo(f"wrote {path} (review its comments), {path.with_suffix('.card.json')} and corpus {where}")
-    typer.echo(f"next: fuzzdiff fuzz {path} --candidate 'YOUR COMMAND'; fuzzdiff replay {where} --candidate ...")
+    typer.echo(f"next: fuzzdiff fuzz {path} --candidate 'YOUR COMMAND'")
+    typer.echo(f"      fuzzdiff replay {where} --task {path} --candidate 'YOUR COMMAND'")
 
 
 @app.command()

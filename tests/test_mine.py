@@ -54,7 +54,30 @@ def test_tab_indented_busybox_help() -> None:
 def test_operands_from_usage() -> None:
     assert mine_operands(GNU_HELP, "frob")["max"] == 3
     assert "file" in mine_operands("Usage: x [OPTION]... [FILE]", "x")["kinds"]  # type: ignore[operator]
-    assert mine_operands("Usage: x [OPTION]... SET1 [SET2]", "x")["kinds"] == ["missing"]
+    tr = mine_operands("Usage: x [OPTION]... SET1 [SET2]", "x")
+    assert (tr["min"], tr["max"]) == (1, 2)
+    assert [slot["kinds"] for slot in tr["slots"]] == [["string"], ["string"]]  # type: ignore[attr-defined]
+
+
+SEQ_USAGE = """Usage: seq [OPTION]... LAST
+  or:  seq [OPTION]... FIRST LAST
+  or:  seq [OPTION]... FIRST INCREMENT LAST
+Print numbers from FIRST to LAST, in steps of INCREMENT.
+"""
+
+
+def test_operand_counts_and_roles_from_every_usage_form() -> None:
+    seq = mine_operands(SEQ_USAGE, "seq")
+    assert (seq["min"], seq["max"]) == (1, 3)
+    assert all(slot["value"]["kind"] == "int" for slot in seq["slots"])  # type: ignore[attr-defined]
+    comm = mine_operands("Usage: comm [OPTION]... FILE1 FILE2\n", "comm")
+    assert (comm["min"], comm["max"]) == (2, 2)
+    uniq = mine_operands("Usage: uniq [OPTION]... [INPUT [OUTPUT]]\n", "uniq")
+    assert (uniq["min"], uniq["max"]) == (0, 2)
+    assert [s["kinds"] for s in uniq["slots"]][1] == ["missing"]  # type: ignore[attr-defined]
+    csplit = mine_operands("Usage: csplit [OPTION]... FILE PATTERN...\n", "csplit")
+    assert csplit["min"] == 2 and csplit["max"] == 4
+    assert mine_operands("Usage: x [OPTION]...\n  or:  x OPTION\n", "x") == {"min": 0, "max": 1, "kinds": ["missing"]}
 
 
 @pytest.mark.parametrize("program", ["base64", "cut", "head", "uniq", "sort"])

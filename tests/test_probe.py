@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 import tomllib
@@ -19,7 +20,7 @@ import pytest
 from fuzzdiff.core.generate import RandomChoices, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import parse_task
-from fuzzdiff.factory.build import calibrate
+from fuzzdiff.factory.build import calibrate, propose_normaliser
 from fuzzdiff.factory.mine import task_toml
 from fuzzdiff.factory.probe import probe
 from fuzzdiff.run.execute import FunctionExecutor
@@ -210,6 +211,23 @@ def test_calibration_reports_a_reference_that_varies() -> None:
     card, _ = calibrate(spec, FunctionExecutor({"clock": clock}), Program(("clock",), "clock"), seed=1, cases=20)
     assert not card.deterministic
     assert card.varying and card.varying[0].startswith("stdout")
+
+
+def test_a_normaliser_is_proposed_only_where_a_pattern_explains_every_difference() -> None:
+    def err(text: bytes) -> Outcome:
+        return _out(1, stderr=text)
+
+    addresses = [(err(b"BIO[0x5605]: ctrl\n"), err(b"BIO[0x7f11]: ctrl\n"))]
+    assert propose_normaliser(addresses) == [
+        {"channel": "stderr", "pattern": "0x[0-9a-fA-F]+", "replacement": "0xADDR"}
+    ]
+    mixed = [*addresses, (err(b"40F72C8D907F0000:error\n"), err(b"4007AD4CE87F0000:error\n"))]
+    (table,) = propose_normaliser(mixed)
+    rx = re.compile(table["pattern"].encode())
+    assert all(rx.sub(b"#", a.stderr) == rx.sub(b"#", b.stderr) for a, b in mixed)
+    # words that differ, or an exit status that does, are not explained away
+    assert propose_normaliser([(err(b"shuffled: a b\n"), err(b"shuffled: b a\n"))]) == []
+    assert propose_normaliser([(_out(0, b"0x1"), _out(1, b"0x2"))]) == []
 
 
 @pytest.mark.e2e

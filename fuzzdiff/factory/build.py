@@ -25,11 +25,13 @@ import itertools
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from fuzzdiff.core.compare import normalise
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
@@ -38,11 +40,24 @@ from fuzzdiff.factory.mine import mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, Learned, accepted, probe
 from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
-from fuzzdiff.run.program import reference_program
+from fuzzdiff.run.program import reference_program, reference_version
 from fuzzdiff.store.corpus import outcome_behaviour
 
 #: Cases a calibration runs (each twice).
 CALIBRATION_CASES = 300
+#: Pairs of differing outcomes a calibration keeps, to look for a normaliser in.
+VARIED_KEPT = 50
+#: Patterns that may explain why two runs differ, tried in order (a name, the
+#: pattern, what it becomes); a pattern explains the runs when, replaced on both
+#: sides, every pair agrees.
+PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("addresses", r"0x[0-9a-fA-F]+", "0xADDR"),
+    ("long hexadecimal numbers", r"\b[0-9a-fA-F]{12,}\b", "HEX"),
+    ("times of day", r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?", "HH:MM:SS"),
+    ("dates", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"),
+    ("temporary names", r"tmp\.[A-Za-z0-9]{6,}", "tmp.XXXXXX"),
+    ("numbers", r"[0-9]+", "N"),
+)
 #: Below this accepted share a task is flagged as weak on its card.
 WEAK_SHARE = 0.2
 
@@ -113,9 +128,12 @@ def calibrate(
     seed: int,
     cases: int = CALIBRATION_CASES,
     probe_runs: int = 0,
+    varied: list[tuple[Outcome, Outcome]] | None = None,
 ) -> tuple[Card, list[tuple[Case, Outcome]]]:
-    """Run ``cases`` fresh cases of the task on the reference, twice; the card and
-    the first case of each behaviour with its outcome (a corpus to record)."""
+    """Run ``cases`` fresh cases of the task on the reference, twice, compared as the
+    task compares them (its normalisers applied); the card and the first case of
+    each behaviour with its outcome (a corpus to record). Pairs of outcomes that
+    differed are appended to ``varied``, the first ``VARIED_KEPT`` of them."""
     grammar = grammar_for(spec)
     made = [grammar.case(RandomChoices(random.Random(derive_seed(seed, "calibrate", i)))) for i in range(cases)]
     started = time.perf_counter()
@@ -128,9 +146,13 @@ def calibrate(
     pairs: set[tuple[str, str]] = set()
     varying: list[str] = []
     n_accepted = 0
-    for case, a, b in zip(made, first, second, strict=True):
+    for case, raw_a, raw_b in zip(made, first, second, strict=True):
+        a = normalise(raw_a, program, program.argv0, spec.compare)
+        b = normalise(raw_b, program, program.argv0, spec.compare)
         behaviours.setdefault(outcome_behaviour(case, a), (case, a))
         diff = _varies(a, b)
+        if diff and varied is not None and len(varied) < VARIED_KEPT:
+            varied.append((a, b))
         if diff and len(varying) < 3:
             varying.append(f"{', '.join(diff)}: {_shown(case)}")
         elif diff:
@@ -161,6 +183,36 @@ def calibrate(
     return card, list(behaviours.values())
 
 
+def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
+    """``[[compare.replace]]`` tables that explain every differing pair, or none: one
+    per varying stream, with the first pattern of ``PATTERNS`` that makes that
+    stream agree in every pair. Exit status and files cannot be normalised."""
+    if not varied or any(a.exit_class() != b.exit_class() or a.files != b.files for a, b in varied):
+        return []
+    tables: list[dict[str, str]] = []
+    for channel in ("stdout", "stderr"):
+        pairs = [(getattr(a, channel), getattr(b, channel)) for a, b in varied]
+        if all(x == y for x, y in pairs):
+            continue
+        found = _explaining(pairs)
+        if found is None:
+            return []
+        tables.append({"channel": channel, "pattern": found[0], "replacement": found[1]})
+    return tables
+
+
+def _explaining(pairs: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+    """The narrowest pattern (and replacement) after which every pair agrees: each
+    of ``PATTERNS`` alone, then the first two, three, ... together."""
+    tries = [(p, r) for _, p, r in PATTERNS]
+    tries += [("|".join(p for _, p, _ in PATTERNS[:k]), "#") for k in range(2, len(PATTERNS) + 1)]
+    for pattern, replacement in tries:
+        rx = re.compile(pattern.encode())
+        if all(rx.sub(replacement.encode(), x) == rx.sub(replacement.encode(), y) for x, y in pairs):
+            return pattern, replacement
+    return None
+
+
 def _shown(case: Case) -> str:
     words = [a.decode("utf-8", "replace") for a in case.argv]
     return " ".join(words)[:100] or "(no arguments)"
@@ -174,6 +226,7 @@ class Built:
     card: Card
     novel: list[tuple[Case, Outcome]]
     unusable: str | None = None  # why the program cannot be a sound task
+    notes: dict[str, list[str]] = field(default_factory=dict)  # how each fact was learned
 
     def toml(self) -> str:
         head = (
@@ -185,7 +238,7 @@ class Built:
             + (" in the hermetic mode" if self.card.hermetic else "")
             + "."
         )
-        return task_toml(self.raw, self.learned.notes if self.learned else None, head)
+        return task_toml(self.raw, self.notes, head)
 
 
 def build(
@@ -214,16 +267,67 @@ def build(
         raw = learned.raw
         spec = parse_task(raw, f"<built from {' '.join(command)}>")
     runs = learned.runs if learned else 0
-    card, novel = calibrate(spec, executor_for(spec), program, seed=seed, cases=cases, probe_runs=runs)
+    notes = learned.notes if learned else {}
+    version = reference_version(program)
+    if version:
+        raw = {**raw, "version": version}
+        notes.setdefault("probe", []).append("version: the first line of the reference's --version")
+    raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
+    card = replace(card, build_seconds=time.perf_counter() - started)
+    return Built(raw, learned, spec, card, novel, _unusable(command, card, hermetic), notes)
+
+
+_Pair = tuple[Outcome, Outcome]
+
+
+def _calibrated(
+    raw: dict[str, object],
+    spec: TaskSpec,
+    program: Program,
+    seed: int,
+    cases: int,
+    runs: int,
+    hermetic: bool | None,
+    notes: dict[str, list[str]],
+    progress: Callable[[str], None] | None,
+) -> tuple[dict[str, object], TaskSpec, Card, list[tuple[Case, Outcome]]]:
+    """Calibrate; for a reference that varies, again in the hermetic mode (unless
+    ``hermetic`` is False), then with a proposed normaliser if one explains what
+    still varies. The task as it is to be written, and its calibration."""
+
+    def attempt(table: dict[str, object]) -> tuple[TaskSpec, Card, list[tuple[Case, Outcome]], list[_Pair]]:
+        tried = parse_task(table, spec.source)
+        varied: list[tuple[Outcome, Outcome]] = []
+        card, novel = calibrate(
+            tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs, varied=varied
+        )
+        return tried, card, novel, varied
+
+    spec, card, novel, varied = attempt(raw)
     if not card.deterministic and hermetic is None:
         if progress is not None:
             progress(f"{spec.name} varies between runs; calibrating again in the hermetic mode")
-        tried = parse_task({**raw, "hermetic": True}, spec.source)
-        hcard, hnovel = calibrate(tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs)
-        if hcard.deterministic:
-            raw, spec, card, novel = {**raw, "hermetic": True}, tried, hcard, hnovel
-    card = replace(card, build_seconds=time.perf_counter() - started)
-    return Built(raw, learned, spec, card, novel, _unusable(command, card, hermetic))
+        h = attempt({**raw, "hermetic": True})
+        if h[1].deterministic or len(h[3]) < len(varied):
+            raw = {**raw, "hermetic": True}
+            spec, card, novel, varied = h
+            notes.setdefault("probe", []).append("calibrated: varies between runs unless hermetic: hermetic = true")
+    if not card.deterministic:
+        tables = propose_normaliser(varied)
+        if tables:
+            given = raw.get("compare")
+            compare: dict[str, object] = dict(given) if isinstance(given, dict) else {}
+            before = compare.get("replace")
+            compare["replace"] = [*(before if isinstance(before, list) else []), *tables]
+            n = attempt({**raw, "compare": compare})
+            if n[1].deterministic:
+                raw = {**raw, "compare": compare}
+                spec, card, novel, _ = n
+                shown = ", ".join(f"{t['channel']} {t['pattern']}" for t in tables)
+                notes.setdefault("compare", []).append(
+                    f"calibrated: runs differed only where these patterns match ({shown}): normalised"
+                )
+    return raw, spec, card, novel
 
 
 def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | None:

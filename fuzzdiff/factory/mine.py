@@ -48,6 +48,10 @@ _ONE_OF = re.compile(r"^(?P<meta>[A-Z][A-Z0-9_]*) is one of:?\s*$")
 _SECTION_VALUE = re.compile(r"^\s{1,8}(?P<value>[^\s-][^\s]*)(?:\s{2,}|\s*$)")
 _SENTENCE = re.compile(r"The (?P<meta>[A-Z][A-Z0-9_]*) argument defaults to (?P<values>(?:'[^']+'[ ,a-z]*)+)")
 _VALUE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
+# Usage lines: ``Usage: seq [OPTION]... LAST`` and ``  or:  seq [OPTION]... FIRST LAST``.
+_USAGE_HEAD = re.compile(r"^\s*(?:usage|or):\s+\S+(?P<rest>.*)$", re.IGNORECASE)
+_OPERAND_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+_NUMBER_WORDS = ("NUMBER", "NUM", "N", "FIRST", "LAST", "INCREMENT", "COUNT", "SIZE", "LINE", "LINES")
 
 
 def help_text(command: list[str]) -> str:
@@ -171,13 +175,58 @@ def mine_options(text: str) -> list[dict[str, object]]:
     return options
 
 
+def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
+    """The operand words of each usage form (``Usage:`` and ``or:`` lines): for
+    each, (word, optional, repeated). ``seq [OPTION]... FIRST LAST`` gives
+    ``[("FIRST", False, False), ("LAST", False, False)]``; option words and words
+    not all in capitals (``MMDDhhmm``, ``-u``) are left out."""
+    forms = []
+    for line in text.splitlines():
+        head = _USAGE_HEAD.match(line)
+        if head is None:
+            continue
+        words: list[tuple[str, bool, bool]] = []
+        depth = 0
+        for token in re.findall(r"\[|\]|\.\.\.|[^\s\[\]]+?(?=\.\.\.|[\s\[\]]|$)", head.group("rest")):
+            if token == "[":
+                depth += 1
+            elif token == "]":
+                depth = max(0, depth - 1)
+            elif token == "...":
+                if words:
+                    words[-1] = (words[-1][0], words[-1][1], True)
+            elif _OPERAND_WORD.fullmatch(token.lstrip("+")) and token.lstrip("+") not in ("OPTION", "OPTIONS"):
+                words.append((token.lstrip("+"), depth > 0, False))
+        forms.append(words)
+    return forms
+
+
+def _slot_for(word: str) -> dict[str, object]:
+    """What an operand named ``word`` in a usage line is, as a slot."""
+    if word.startswith(("FILE", "INPUT", "SOURCE")):
+        return {"kinds": ["file", "file", "dash", "missing"]}
+    if word.startswith(("OUTPUT", "DEST", "PREFIX")):
+        return {"kinds": ["missing"]}
+    if word.startswith("DIR"):
+        return {"kinds": ["dir"]}
+    if word in _NUMBER_WORDS:
+        return {"kinds": ["string"], "value": {"kind": "int", "min": 0, "max": 100}}
+    return {"kinds": ["string"], "value": {"kind": "string", "alphabet": "abcxyz01-_.:/", "max_len": 6}}
+
+
 def mine_operands(text: str, program: str) -> dict[str, object]:
-    usage = next((line for line in text.splitlines() if line.lower().lstrip().startswith("usage:")), "")
-    upper = usage.upper()
-    if any(w in upper for w in _FILE_WORDS):
-        many = "]..." in upper or "FILE..." in upper or "FILES" in upper
-        return {"min": 0, "max": 3 if many else 2, "kinds": ["file", "file", "dash", "missing"]}
-    return {"min": 0, "max": 1, "kinds": ["missing"]}
+    """Operands from the usage lines: how many (the fewest any form requires, the
+    most any form takes, two more where a word repeats) and, where a form names
+    other than input files, what each position is (``[[operands.slots]]``)."""
+    forms = [f for f in usage_forms(text) if f]
+    if not forms:
+        return {"min": 0, "max": 1, "kinds": ["missing"]}
+    low = min(sum(1 for _, optional, _ in f if not optional) for f in forms)
+    high = min(4, max(len(f) + (2 if any(r for _, _, r in f) else 0) for f in forms))
+    longest = max(forms, key=len)
+    if all(w.startswith(("FILE", "INPUT")) for f in forms for w, _, _ in f) and low == 0:
+        return {"min": 0, "max": max(2, min(high, 3)), "kinds": ["file", "file", "dash", "missing"]}
+    return {"min": low, "max": max(high, low), "slots": [_slot_for(w) for w, _, _ in longest]}
 
 
 def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
@@ -187,8 +236,10 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     applet = ""
     if os.path.basename(program) in MULTI_CALL and len(command) > 1:
         applet = command[1]  # busybox sort: the binary dispatches on argv[0]
+    fixed = command[1:] if not applet else []
+    subcommand = f"-{fixed[0]}" if fixed and fixed[0].isalnum() else ""  # openssl dgst: openssl-dgst
     raw: dict[str, object] = {
-        "name": name or applet or os.path.basename(program),
+        "name": name or applet or os.path.basename(program) + subcommand,
         "program": program if os.sep not in program else os.path.abspath(program),
         "description": f"mined from `{' '.join(command)} --help`; refine by hand",
         "options": mine_options(text),
