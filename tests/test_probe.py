@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -255,3 +257,21 @@ def test_a_reference_with_fixed_arguments_is_equivalent_to_itself(tmp_path: Path
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     assert json.loads(done.stdout)["verdict"] == "equivalent"
+
+
+@pytest.mark.e2e
+def test_the_readme_task_factory_demo_runs_as_written(tmp_path: Path) -> None:
+    """The README's three commands (build, fuzz, replay), run as written: busybox's
+    seq diverges from GNU's, so fuzz and replay exit 1."""
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed (make setup installs it)")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Make a task from any program", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    assert [c.split()[:2] for c in commands] == [["fuzzdiff", "task"], ["fuzzdiff", "fuzz"], ["fuzzdiff", "replay"]]
+    expected = [0, 1, 1]
+    for command, status in zip(commands, expected, strict=True):
+        words = [sys.executable, "-m", "fuzzdiff", *shlex.split(command)[1:]]
+        done = subprocess.run(words, capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert done.returncode == status, f"{command}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
