@@ -68,6 +68,15 @@ def test_the_clock_is_frozen_and_randomness_seeded() -> None:
     assert first != lines and sorted(first.splitlines()) == sorted(lines.splitlines())
 
 
+@needs_lib
+def test_mktemp_names_repeat_with_the_address_layout_fixed() -> None:
+    """mktemp mixes address bits into the names it makes; a hermetic executor turns
+    address randomisation off for its children (as ``setarch -R`` does)."""
+    spec = task("mktemp", True)
+    names = {run(spec, b"-p", b".") for _ in range(3)}
+    assert len(names) == 1, names
+
+
 def test_without_hermetic_the_clock_is_the_real_one() -> None:
     year = run(task("date", False), b"+%Y")
     assert year != b"2021\n"

@@ -35,7 +35,7 @@ from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
-from fuzzdiff.run.hermetic import UMASK, is_hermetic, sweep_leftovers
+from fuzzdiff.run.hermetic import UMASK, fix_address_layout, is_hermetic, sweep_leftovers
 from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, snapshot, write_files
 from fuzzdiff.run.scratch import default_root as default_root
 
@@ -231,6 +231,8 @@ class LocalExecutor:
         # Hermetic runs (``hermetic``): a fixed umask, and libfaketime's leftovers swept.
         self.hermetic = is_hermetic(self.env)
         self.umask = UMASK if self.hermetic else None
+        if self.hermetic:
+            fix_address_layout()  # inherited by every child, both sides alike
         # Caged, nothing a run started outlives it: its directories may be kept.
         self.scratches = Scratches(self.root, reuse=cage is not None)
         self._fds_private = False

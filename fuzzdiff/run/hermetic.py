@@ -25,6 +25,7 @@ behind. ``sweep_leftovers`` removes those of processes that are gone.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sysconfig
 from collections.abc import Mapping
@@ -84,6 +85,25 @@ def hermetic_spec(spec: TaskSpec) -> TaskSpec:
         extra["LD_PRELOAD"] = f"{HERMETIC_LIB}:{own}"
     env.update(extra)
     return replace(spec, env=tuple(sorted(env.items())))
+
+
+#: personality(2)'s flag that turns address-space layout randomisation off, and the
+#: query that reads the current persona.
+ADDR_NO_RANDOMIZE = 0x0040000
+_QUERY_PERSONA = 0xFFFFFFFF
+
+
+def fix_address_layout() -> bool:
+    """Turn address-space randomisation off for this process's future children (what
+    ``setarch -R`` does): ``mktemp`` mixes address bits into its names. Returns
+    whether it is off; a kernel that refuses leaves it on (docs/hermetic.md)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    persona = libc.personality(_QUERY_PERSONA)
+    if persona == -1:
+        return False
+    if persona & ADDR_NO_RANDOMIZE:
+        return True
+    return bool(libc.personality(persona | ADDR_NO_RANDOMIZE) != -1)
 
 
 def sweep_leftovers(directory: str = SHM_DIR) -> int:
