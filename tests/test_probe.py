@@ -203,6 +203,33 @@ def test_generated_cases_respect_slots_and_excludes() -> None:
     assert together < 400 * 0.1
 
 
+def _checker(case: Case) -> Outcome:
+    """Like sha1sum: prints "SIZE NAME" per file operand (standard input for none
+    or ``-``); with --check (and no operand but ``-``), reads such lines from
+    stdin and needs each named file, of that size, in the directory."""
+    files = dict(case.files)
+    if case.argv[:1] == (b"--check",) and all(a == b"-" for a in case.argv[1:]):
+        lines = [line.split(b" ", 1) for line in case.stdin.splitlines()]
+        good = lines and all(len(p) == 2 and p[0].isdigit() and len(files.get(p[1], b"")) == int(p[0]) for p in lines)
+        return _out(0, b"OK\n") if good else _out(1, stderr=b"checker: bad list\n")
+    files[b"-"] = case.stdin
+    if b"--check" in case.argv or any(a not in files for a in case.argv):
+        return _out(1, stderr=b"checker: usage\n")
+    return _out(0, b"".join(b"%d %s\n" % (len(files[a]), a) for a in case.argv or [b"-"]))
+
+
+def test_an_option_that_reads_the_programs_own_output_gets_its_files_as_fixtures() -> None:
+    mined: dict[str, object] = {"name": "checker", "program": "checker", "options": [{"long": "check"}]}
+    learned = probe(mined, FunctionExecutor({"checker": _checker}), Program(("checker",), "checker"), seed=1)
+    fixtures = learned.raw.get("fixtures")
+    assert isinstance(fixtures, dict) and fixtures
+    spec = parse_task(tomllib.loads(task_toml(learned.raw, learned.notes)))
+    grammar = grammar_for(spec)
+    cases = [grammar.case(RandomChoices(random.Random(i))) for i in range(300)]
+    checked = [c for c in cases if c.argv[:1] == (b"--check",) and _checker(c).exit_code == 0]
+    assert checked  # without the fixture no --check case is ever accepted
+
+
 def test_calibration_reports_a_reference_that_varies() -> None:
     count = iter(range(10**6))
 

@@ -367,7 +367,7 @@ class Grammar:
 
     def files_and_operands(self, c: Choices) -> tuple[list[bytes], dict[bytes, bytes]]:
         ops = self.spec.operands
-        files: dict[bytes, bytes] = {}
+        files: dict[bytes, bytes] = {name.encode(): data.encode() for name, data in self.spec.fixtures}
         dirs: set[bytes] = set()
         operands: list[bytes] = []
         for i in range(c.integer(ops.min, ops.max)):

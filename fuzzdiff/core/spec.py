@@ -158,6 +158,10 @@ class TaskSpec:
     # Both sides run with a frozen clock and seeded randomness (libfaketime), a fixed
     # host name and umask: see docs/hermetic.md.
     hermetic: bool = False
+    # Files in every case's working directory besides those the case makes (name,
+    # content): what a checksum list names for `sha1sum -c`. An operand that names
+    # one reads it as it is.
+    fixtures: tuple[tuple[str, str], ...] = ()
     source: str = field(default="<memory>", compare=False)
 
 
@@ -229,6 +233,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "generate",
         "args",
         "hermetic",
+        "fixtures",
     ),
     "options": ("short", "long", "value", "optional_value", "weight", "requires", "excludes"),
     "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
@@ -565,10 +570,22 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         one_of=one_of,
         args=top.strings("args", ()),
         hermetic=top.get("hermetic", bool, False),
+        fixtures=_fixtures(top),
         source=source,
     )
     problems.raise_if_any()
     return spec
+
+
+def _fixtures(top: _Table) -> tuple[tuple[str, str], ...]:
+    raw = top.get("fixtures", dict, {})
+    if not all(isinstance(k, str) and k and isinstance(v, str) for k, v in raw.items()):
+        top.fail("fixtures", 'a table of file names and contents, e.g. { "in.txt" = "a\\n" }')
+        return ()
+    bad = [k for k in raw if k.startswith("/") or ".." in k.split("/")]
+    if bad:
+        top.fail("fixtures", f"names are relative paths inside the working directory, got {bad}")
+    return tuple(sorted(raw.items()))
 
 
 def _abbreviate(gt: _Table) -> str:

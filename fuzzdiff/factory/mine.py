@@ -263,11 +263,16 @@ def _toml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
 _TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _toml_key(key: str) -> str:
+    """A key as TOML writes it: bare where it may be, else quoted (``"in.txt"``)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 def _toml_char(ch: str) -> str:
@@ -285,7 +290,7 @@ def task_toml(raw: dict[str, object], notes: dict[str, list[str]] | None = None,
     def said(key: str) -> list[str]:
         return [f"# {text}" for text in notes.get(key, [])]
 
-    for key in ("name", "program", "argv0", "args", "hermetic", "description"):
+    for key in ("name", "program", "argv0", "args", "hermetic", "version", "fixtures", "description"):
         if key in raw:
             lines.append(f"{key} = {_toml_value(raw[key])}")
     lines += said("probe")

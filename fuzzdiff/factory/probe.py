@@ -127,6 +127,7 @@ class Base:
     stdin: bytes
     files: tuple[tuple[bytes, bytes], ...]
     label: str
+    own: bool = False  # its input is the program's own output
 
     def case(self, args: Sequence[bytes] = (), prefix: Sequence[bytes] = ()) -> Case:
         return Case(argv=(*prefix, *args, *self.operands), stdin=self.stdin, files=self.files)
@@ -307,8 +308,8 @@ class Prober:
             if result is not None and accepted(result) and result.stdout and b.files:
                 own = result.stdout[:4096]
                 self.own_output = own
-                out.append(Base((), own, b.files, "its own output as input"))
-                out.append(Base((b"-",), own, b.files, "its own output as input, as -"))
+                out.append(Base((), own, b.files, "its own output as input", own=True))
+                out.append(Base((b"-",), own, b.files, "its own output as input, as -", own=True))
                 break
         return out
 
@@ -506,6 +507,7 @@ class Prober:
                 good[_spellings(opt)[0]] = on
             else:
                 refused.append(opt)
+        self._learn_fixtures(good)
         self.learn_abbreviations(good)
         self.learn_requires(refused, good)
         self.learn_excludes(good, max_pairs)
@@ -513,6 +515,20 @@ class Prober:
             if _spellings(opt)[0] not in good and opt.get("weight") != 0.0:
                 opt["weight"] = RARE_WEIGHT
                 self.note(_spellings(opt)[1], f"weight {RARE_WEIGHT}: no probe found a call it is accepted in")
+
+    def _learn_fixtures(self, good: dict[str, list[Base]]) -> None:
+        """Options accepted only on the program's own output (``sha1sum -c``) need the
+        files that output names: those of the base it was made from become fixtures,
+        present in every case."""
+        own = [b for on in good.values() for b in on if b.own]
+        needing = [name for name, on in good.items() if on and all(b.own for b in on)]
+        if not needing or not own:
+            return
+        self.raw["fixtures"] = {n.decode("utf-8", "replace"): c.decode("utf-8", "replace") for n, c in own[0].files}
+        shown = ", ".join(f"--{n}" if len(n) > 1 else f"-{n}" for n in needing)
+        self.note(
+            "probe", f"probed: {shown} accepted only on the program's own output: the files it names are fixtures"
+        )
 
     def _learn_content(self, label: str, content: bytes) -> None:
         """Standard input and files: the default models plus the accepted contents as samples."""
