@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from fuzzdiff.cli import app
 from fuzzdiff.core.model import Outcome, Termination
-from fuzzdiff.engine.judging import CONFIRM_RUNS, STABILITY_RUNS
+from fuzzdiff.engine.judging import BLAME_RUNS, CONFIRM_RUNS, STABILITY_RUNS
 from fuzzdiff.oracle.distributed import MAX_ATTEMPTS, RayScorer, ReferenceStore
 from fuzzdiff.oracle.scoring import Candidate, Score, score
 
@@ -139,8 +139,8 @@ def test_reference_outcomes_are_shared_between_scorers(runtime: None, tmp_path: 
     assert shared_counts["shared_hits"] >= shared.cases > 0
     # Every reference run is a miss of the shared store, except the fresh re-runs that
     # check a divergence's reference is deterministic (they must not read any cache):
-    # at most STABILITY_RUNS + CONFIRM_RUNS for the one divergence found.
-    fresh = STABILITY_RUNS + CONFIRM_RUNS
+    # at most STABILITY_RUNS + CONFIRM_RUNS + BLAME_RUNS for the one divergence found.
+    fresh = STABILITY_RUNS + CONFIRM_RUNS + BLAME_RUNS
     assert 0 <= shared.reference_executions - shared_counts["misses"] <= fresh
     assert 0 <= alone.reference_executions - alone_counts["misses"] <= fresh
     assert shared_counts["misses"] + shared.cases <= alone_counts["misses"]

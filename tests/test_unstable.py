@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -201,3 +203,25 @@ def test_oracle_gives_no_reward_when_the_reference_is_not_deterministic(shuf_tas
     assert result.status == "error", result
     assert result.reward is None
     assert result.error.startswith("inconclusive: the reference is not deterministic on ")
+
+
+def coin(seed: int) -> Callable[[Case], Outcome]:
+    """Prints one of two words at random (a seeded generator, so the test repeats):
+    like ``shuf`` on two lines, it often repeats itself by chance."""
+    rng = random.Random(seed)
+
+    def run(case: Case) -> Outcome:
+        out = echo_program(case)
+        return exited(out.exit_code or 0, rng.choice((b"heads\n", b"tails\n")) + out.stdout, out.stderr, out.files)
+
+    return run
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_coin_against_itself_is_never_blamed(spec: TaskSpec, seed: int) -> None:
+    """A reference that repeats itself by chance on a few re-runs must not make an
+    identical (and as random) candidate look wrong: where the candidate wavers, the
+    reference is re-run more before the candidate is blamed."""
+    result, _ = campaign(spec, coin(seed), coin(seed + 100), budget=200)
+    assert result.verdict != "divergent", [str(f.divergence.fingerprint) for f in result.findings]
+    assert result.verdict == "inconclusive"
