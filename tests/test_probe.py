@@ -302,3 +302,13 @@ def test_the_readme_task_factory_demo_runs_as_written(tmp_path: Path) -> None:
         words = [sys.executable, "-m", "fuzzdiff", *shlex.split(command)[1:]]
         done = subprocess.run(words, capture_output=True, text=True, check=False, cwd=tmp_path)
         assert done.returncode == status, f"{command}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+
+
+@pytest.mark.e2e
+def test_a_program_that_accepts_nothing_cannot_be_a_task(tmp_path: Path) -> None:
+    """`false` exits 1 whatever it is given: no task can be built, exit status 2 and why."""
+    cmd = [sys.executable, "-m", "fuzzdiff", "task", "build", "false", "--cases", "30", "--probe-budget", "200"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "accepted none of 30 cases" in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
