@@ -322,6 +322,8 @@ def fuzz(
         _record(corpus or default_corpus(setup.spec.name), setup, result)
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
     reproduce += _search_flags(guided, coverage_side if coverage else None)
+    if reference is not None and not probe:
+        reproduce += " --no-probe"
     if hermetic:
         reproduce += " --hermetic"
     if coverage and not as_json:

@@ -15,16 +15,18 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fuzzdiff.core.generate import RandomChoices, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
-from fuzzdiff.core.spec import parse_task
-from fuzzdiff.factory.build import calibrate, propose_normaliser
+from fuzzdiff.core.mutate import OptionReader
+from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.factory.build import cache_key, cached_build, calibrate, propose_normaliser
 from fuzzdiff.factory.mine import task_toml
-from fuzzdiff.factory.probe import probe
+from fuzzdiff.factory.probe import RARE_WEIGHT, probe
 from fuzzdiff.run.execute import FunctionExecutor
 
 TOOL = Program(argv=("tool",), argv0="tool")
@@ -105,12 +107,13 @@ class FakeTool:
         return _out(0, stdout=files[operands[0]][: int(operands[1])])
 
 
+MINED_MODE = {"kind": "string", "alphabet": "abc"}
 MINED: dict[str, object] = {
     "name": "tool",
     "program": "tool",
     "options": [
         {"long": "width", "value": {"kind": "string", "alphabet": "abc"}},
-        {"long": "mode", "value": {"kind": "string", "alphabet": "abc"}},
+        {"long": "mode", "value": MINED_MODE},
         {"long": "quiet"},
         {"long": "verify"},
         {"long": "upper"},
@@ -149,7 +152,7 @@ def test_probing_learns_value_ranges_and_choices() -> None:
     # mode's values are not in the help text, and only these two are accepted: the
     # ladder has neither, so the probe keeps no value and says so rather than guess
     mode = _option(raw, "mode")
-    assert "value" in mode
+    assert mode["value"] == MINED_MODE and mode["weight"] == RARE_WEIGHT
 
 
 def test_probing_learns_requires_and_excludes() -> None:
@@ -190,17 +193,26 @@ def test_a_probed_task_loads_and_its_cases_are_mostly_accepted() -> None:
     assert card.deterministic
 
 
-def test_generated_cases_respect_slots_and_excludes() -> None:
+def _cases_naming_both(spec: TaskSpec, a: str, b: str, n: int = 600) -> int:
+    grammar, reader = grammar_for(spec), OptionReader(spec)
+    both = 0
+    for i in range(n):
+        case = grammar.case(RandomChoices(random.Random(i)))
+        labels = {opt.label() for opt, _, _, _ in reader.readings(case.argv)}
+        both += {a, b} <= labels
+    return both
+
+
+def test_generated_cases_keep_excluded_options_apart() -> None:
     learned = probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, seed=1)
     spec = parse_task(learned.raw)
-    grammar = grammar_for(spec)
-    together = 0
-    for i in range(400):
-        case = grammar.case(RandomChoices(random.Random(i)))
-        names = {a.split(b"=")[0] for a in case.argv}
-        together += {b"--upper", b"--lower"} <= names
-    # constrained cases (most) never hold both; raw draws (a few) may
-    assert together < 400 * 0.1
+    unconstrained = replace(spec, options=tuple(replace(o, excludes=()) for o in spec.options))
+    apart, drawn = (
+        _cases_naming_both(spec, "--upper", "--lower"),
+        _cases_naming_both(unconstrained, "--upper", "--lower"),
+    )
+    # constrained draws (most) never hold both; the unconstrained rest may
+    assert drawn > 0 and apart * 3 < drawn
 
 
 def _checker(case: Case) -> Outcome:
@@ -283,7 +295,9 @@ def test_a_reference_with_fixed_arguments_is_equivalent_to_itself(tmp_path: Path
     cmd += ["--no-probe", "--budget", "60", "--seed", "1", "--json", "--no-corpus"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    assert json.loads(done.stdout)["verdict"] == "equivalent"
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "equivalent"
+    assert "--no-probe" in report["reproduce"]  # the same cases again, not a probed task's
 
 
 @pytest.mark.e2e
@@ -312,3 +326,12 @@ def test_a_program_that_accepts_nothing_cannot_be_a_task(tmp_path: Path) -> None
     assert done.returncode == 2, done.stdout + done.stderr
     assert "accepted none of 30 cases" in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.e2e
+def test_a_cached_zero_config_task_that_no_longer_loads_is_built_again(tmp_path: Path) -> None:
+    key = cache_key(["seq"], 1, 400)
+    (tmp_path / f"{key}.toml").write_text("this is [not a task\n")
+    spec = cached_build(["seq"], seed=1, budget=400, where=tmp_path)
+    assert spec.operands.min >= 1  # probed, not mined: seq needs a number
+    assert tomllib.loads((tmp_path / f"{key}.toml").read_text())["name"] == "seq"

@@ -225,13 +225,21 @@ def reference_varies(judge: Judge, case: Case, reference: Outcome, runs: int = S
     """Run ``case`` afresh ``runs`` times: the channels on which the reference's
     (normalised) outcome ever differed from ``reference``; empty if it is stable."""
     again = [r for r, _ in judge.outcomes([case] * runs, fresh=True)]
-    checks: tuple[tuple[str, Callable[[Outcome], object]], ...] = (
-        ("exit", Outcome.exit_class),
-        ("stdout", lambda o: o.stdout),
-        ("stderr", lambda o: o.stderr),
-        ("files", lambda o: o.files),
-    )
-    return tuple(name for name, get in checks if any(get(r) != get(reference) for r in again))
+    varied = {name for r in again for name in varying_channels(reference, r)}
+    return tuple(name for name, _ in _CHANNELS if name in varied)
+
+
+_CHANNELS: tuple[tuple[str, Callable[[Outcome], object]], ...] = (
+    ("exit", Outcome.exit_class),
+    ("stdout", lambda o: o.stdout),
+    ("stderr", lambda o: o.stderr),
+    ("files", lambda o: o.files),
+)
+
+
+def varying_channels(first: Outcome, second: Outcome) -> tuple[str, ...]:
+    """The channels on which two runs of one program on one case differ, in report order."""
+    return tuple(name for name, get in _CHANNELS if get(first) != get(second))
 
 
 def spellings(spec: TaskSpec) -> tuple[tuple[bytes, bytes], ...]:

@@ -20,6 +20,7 @@ so, cannot be a task: ``Built.unusable`` says why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -32,19 +33,25 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from fuzzdiff.core.compare import normalise
+from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
+from fuzzdiff.engine.judging import varying_channels
 from fuzzdiff.factory.mine import mine_task, task_toml
-from fuzzdiff.factory.probe import DEFAULT_BUDGET, Learned, accepted, probe
+from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
 from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
+from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.program import reference_program, reference_version
-from fuzzdiff.store.corpus import outcome_behaviour
+from fuzzdiff.store.artifacts import write_atomic
+from fuzzdiff.store.corpus import file_sha256, outcome_behaviour
 
 #: Cases a calibration runs (each twice).
 CALIBRATION_CASES = 300
+#: Cases that varied a card shows as examples.
+SHOWN_VARYING = 3
 #: Pairs of differing outcomes a calibration keeps, to look for a normaliser in.
 VARIED_KEPT = 50
 #: Patterns that may explain why two runs differ, tried in order (a name, the
@@ -110,16 +117,6 @@ def executor_for(spec: TaskSpec, timeout: float | None = None) -> Executor:
     return LocalExecutor(dict(hermetic_spec(spec).env), limits)
 
 
-def _varies(first: Outcome, second: Outcome) -> tuple[str, ...]:
-    channels = []
-    if first.exit_class() != second.exit_class():
-        channels.append("exit")
-    for name in ("stdout", "stderr", "files"):
-        if getattr(first, name) != getattr(second, name):
-            channels.append(name)
-    return tuple(channels)
-
-
 def calibrate(
     spec: TaskSpec,
     executor: Executor,
@@ -144,28 +141,26 @@ def calibrate(
     behaviours: dict[tuple[object, ...], tuple[Case, Outcome]] = {}
     reached: set[str] = set()
     pairs: set[tuple[str, str]] = set()
-    varying: list[str] = []
-    n_accepted = 0
+    shown: list[str] = []  # the first few cases that varied
+    unstable = n_accepted = 0
     for case, raw_a, raw_b in zip(made, first, second, strict=True):
         a = normalise(raw_a, program, program.argv0, spec.compare)
         b = normalise(raw_b, program, program.argv0, spec.compare)
         behaviours.setdefault(outcome_behaviour(case, a), (case, a))
-        diff = _varies(a, b)
-        if diff and varied is not None and len(varied) < VARIED_KEPT:
-            varied.append((a, b))
-        if diff and len(varying) < 3:
-            varying.append(f"{', '.join(diff)}: {_shown(case)}")
-        elif diff:
-            varying.append("")
+        diff = varying_channels(a, b)
+        if diff:
+            unstable += 1
+            if varied is not None and len(varied) < VARIED_KEPT:
+                varied.append((a, b))
+            if len(shown) < SHOWN_VARYING:
+                shown.append(f"{', '.join(diff)}: {_shown(case)}")
         if accepted(a):
             n_accepted += 1
             names = sorted({opt.label() for opt, _, _, _ in reader.readings(case.argv)})
             reached.update(names)
             pairs.update(itertools.combinations(names, 2))
-    unstable = len(varying)
-    shown = tuple(v for v in varying if v)
     if unstable > len(shown):
-        shown += (f"... {unstable} of {cases} cases differed in all",)
+        shown.append(f"... {unstable} of {cases} cases differed in all")
     card = Card(
         task=spec.name,
         cases=cases,
@@ -175,7 +170,7 @@ def calibrate(
         options_total=len([o for o in spec.options if o.weight > 0]),
         pairs_reached=len(pairs),
         deterministic=unstable == 0,
-        varying=shown,
+        varying=tuple(shown),
         hermetic=spec.hermetic,
         seconds_per_case=seconds / max(cases, 1),
         probe_runs=probe_runs,
@@ -220,8 +215,10 @@ def _shown(case: Case) -> str:
 
 @dataclass
 class Built:
+    """A built task: its table (as parsed TOML), spec, card and first cases of
+    each reference behaviour; why it cannot be a task, if it cannot."""
+
     raw: dict[str, object]
-    learned: Learned | None
     spec: TaskSpec
     card: Card
     novel: list[tuple[Case, Outcome]]
@@ -274,7 +271,7 @@ def build(
         notes.setdefault("probe", []).append("version: the first line of the reference's --version")
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
     card = replace(card, build_seconds=time.perf_counter() - started)
-    return Built(raw, learned, spec, card, novel, _unusable(command, card, hermetic), notes)
+    return Built(raw, spec, card, novel, _unusable(command, card, hermetic), notes)
 
 
 _Pair = tuple[Outcome, Outcome]
@@ -344,39 +341,32 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
     return None
 
 
-def cache_key(command: list[str], seed: int, budget: int) -> str:
-    """What a built task is cached under: the reference binary's content, its fixed
-    arguments, the seed, the budget and the factory's version."""
-    exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
-    h = hashlib.sha256()
-    with open(exe, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    h.update(json.dumps([command[1:], seed, budget, FACTORY_VERSION]).encode())
-    return h.hexdigest()[:24]
-
-
 #: Bump when probing changes what it learns: cached tasks are then built again.
 FACTORY_VERSION = 1
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fuzzdiff" / "tasks"
+def cache_key(command: list[str], seed: int, budget: int) -> str:
+    """What a built task is cached under: the reference binary's content, its fixed
+    arguments, the seed, the budget and the factory's version."""
+    exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
+    key = json.dumps([file_sha256(exe), command[1:], seed, budget, FACTORY_VERSION])
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def cached_build(command: list[str], *, seed: int, budget: int, where: Path | None = None) -> TaskSpec:
     """A zero-config task for ``command``: the one built before for this binary,
-    seed and budget, else a fresh ``build`` (then cached as a task file)."""
-    where = where or cache_dir()
+    seed and budget, else a fresh ``build`` (then cached as a task file). The cache
+    lives with fuzzdiff's other caches (``paths.cache_home``), which a sandboxed
+    candidate cannot see; an entry that no longer loads is built again."""
+    where = where or cache_home() / "tasks"
     path = where / f"{cache_key(command, seed, budget)}.toml"
     if path.exists():
-        return load_task(str(path))
+        with contextlib.suppress(UserError):
+            return load_task(str(path))
     built = build(command, seed=seed, budget=budget)
     try:
         where.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(built.toml())
-        tmp.replace(path)
+        write_atomic(path, built.toml().encode())
     except OSError:
         pass  # a cache that cannot be written only costs the next run a probe
     return built.spec

@@ -23,7 +23,7 @@ import re
 import subprocess
 
 from fuzzdiff.core.errors import ProgramError
-from fuzzdiff.core.spec import DEFAULT_ENV, parse_task
+from fuzzdiff.core.spec import DEFAULT_ENV, TABLE_KEYS, parse_task
 from fuzzdiff.run.execute import resolve_executable
 
 #: Multi-call binaries: ``busybox sort`` means the binary called as ``sort``.
@@ -37,7 +37,6 @@ _OPTION_LINE = re.compile(
 )
 _SHORT_META = re.compile(r"^\s{1,8}-(?P<short>[A-Za-z0-9])[ \t]+(?:\[-\])?(?P<meta>[A-Z][A-Z0-9_.-]*)\b")
 _INT_WORDS = ("NUM", "N", "COLS", "WIDTH", "SIZE", "BYTES", "LINES", "COUNT", "DEPTH", "BITS", "LENGTH", "K", "M")
-_FILE_WORDS = ("FILE", "INPUT")
 _LIST_WORDS = ("LIST",)
 _CHAR_WORDS = ("DELIM", "CHAR", "SEP")
 # Enumerated values in help text: an option's own ``METHOD={none(default),prepend}``,
@@ -290,16 +289,15 @@ def task_toml(raw: dict[str, object], notes: dict[str, list[str]] | None = None,
     def said(key: str) -> list[str]:
         return [f"# {text}" for text in notes.get(key, [])]
 
-    for key in ("name", "program", "argv0", "args", "hermetic", "version", "fixtures", "description"):
-        if key in raw:
+    for key in TABLE_KEYS["task"]:  # top-level keys first, in the loader's order
+        if key in raw and key not in _TABLES:
             lines.append(f"{key} = {_toml_value(raw[key])}")
     lines += said("probe")
     options = raw.get("options", [])
     assert isinstance(options, list)
     for opt in options:
         assert isinstance(opt, dict)
-        label = f"--{opt['long']}" if "long" in opt else f"-{opt.get('short')}"
-        lines += ["", "[[options]]", *said(label), *(f"{k} = {_toml_value(v)}" for k, v in opt.items())]
+        lines += ["", "[[options]]", *said(option_label(opt)), *(f"{k} = {_toml_value(v)}" for k, v in opt.items())]
     operands = raw.get("operands", {})
     assert isinstance(operands, dict)
     lines += ["", "[operands]", *said("operands")]
@@ -307,12 +305,20 @@ def task_toml(raw: dict[str, object], notes: dict[str, list[str]] | None = None,
     for slot in operands.get("slots", []):
         assert isinstance(slot, dict)
         lines += ["[[operands.slots]]", *(f"{k} = {_toml_value(v)}" for k, v in slot.items())]
-    for table in ("stdin", "files", "env", "limits", "compare", "generate"):
+    for table in _TABLES[2:]:
         value = raw.get(table)
         if isinstance(value, dict) and (value or notes.get(table)):
             lines += ["", f"[{table}]", *said(table), *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
     return "\n".join(lines) + "\n"
 
+
+def option_label(opt: dict[str, object]) -> str:
+    """How an option table is named in notes: ``--long``, else ``-s``."""
+    return f"--{opt['long']}" if "long" in opt else f"-{opt.get('short')}"
+
+
+#: The keys of a task table written as tables of their own, in the order written.
+_TABLES = ("options", "operands", "stdin", "files", "env", "limits", "compare", "generate")
 
 _MINED_HEAD = """# Mined by `fuzzdiff task init` from the program's --help. Review it: value
 # ranges, operand kinds, stdin models and option constraints are guesses."""

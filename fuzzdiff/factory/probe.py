@@ -235,7 +235,7 @@ class Prober:
         if 3 in lengths:
             pairs = [s for s in found if len(s) == 2][:8]
             for a, b in pairs:
-                for c in (0, 2, 6, 7):
+                for c in _THIRDS:
                     if self.runs.ok(_operand_case((a, b, c), content, self.prefix)):
                         found.append((a, b, c))
         return [s for s in found if _NEGATIVE not in s or _as_positive(s) in found]
@@ -525,7 +525,7 @@ class Prober:
         if not needing or not own:
             return
         self.raw["fixtures"] = {n.decode("utf-8", "replace"): c.decode("utf-8", "replace") for n, c in own[0].files}
-        shown = ", ".join(f"--{n}" if len(n) > 1 else f"-{n}" for n in needing)
+        shown = ", ".join(_spellings(o)[1] for o in self.options if _spellings(o)[0] in needing)
         self.note(
             "probe", f"probed: {shown} accepted only on the program's own output: the files it names are fixtures"
         )
@@ -553,6 +553,12 @@ class Prober:
 #: the same sequence with "3" in its place is accepted too.
 _NEGATIVE = next(i for i, (_, _, token) in enumerate(_OPERANDS) if token == b"-2")
 _POSITIVE = next(i for i, (_, _, token) in enumerate(_OPERANDS) if token == b"3")
+
+
+#: Third operands tried after each accepted pair: a file, a number, a word, a pattern.
+_THIRDS = tuple(
+    next(i for i, (_, _, t) in enumerate(_OPERANDS) if t == token) for token in (b"in.txt", b"3", b"abc", b"/b/")
+)
 
 
 def _as_positive(seq: tuple[int, ...]) -> tuple[int, ...]:
