@@ -13,13 +13,20 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo test lint unit bench bench-setup bench-taskfactory clean
 
-# Debian packages (bubblewrap for the sandbox, busybox as a second family of references,
-# libfaketime and faketime for hermetic runs), then the package itself with its development
+# Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
+# and its library), and every program a shipped task uses as its reference (CI replays
+# every task's corpus) or a test runs as a candidate (busybox, toybox, uutils' coreutils,
+# the headless browser that checks the compatibility matrix's HTML page). A package is
+# installed only when its command is missing. Then the package itself with its development
 # tools. Re-running is cheap: a stamp file records that set-up succeeded for this pyproject.toml.
-$(STAMP): pyproject.toml
-	@if ! command -v bwrap >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1 || ! command -v faketime >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap busybox libfaketime faketime >/dev/null; \
-	  else echo "note: install bubblewrap, busybox, libfaketime and faketime (apt-get) for the sandbox, extra references and hermetic runs"; fi; \
+DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketime
+$(STAMP): pyproject.toml Makefile
+	@missing=""; for pair in $(DEBIAN); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "note: install these Debian packages (apt-get) for the sandbox, hermetic runs and the references:$$missing"; fi; \
 	fi
 	@test -x $(PYTHON) || $(BASE_PYTHON) -m venv --system-site-packages $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
