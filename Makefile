@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint unit bench bench-setup bench-taskfactory clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), and every program a shipped task uses as its reference (CI replays
@@ -19,7 +19,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # the headless browser that checks the compatibility matrix's HTML page). A package is
 # installed only when its command is missing. Then the package itself with its development
 # tools. Re-running is cheap: a stamp file records that set-up succeeded for this pyproject.toml.
-DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketime
+DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketime chromium-headless-shell:chromium-headless-shell
+# The task library's references (references/library/programs.toml; coreutils, gzip, grep, sed are always there).
+DEBIAN += bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 xxd:xxd jq:jq bc:bc dc:dc sqlite3:sqlite3 diff:diffutils \
+  column:bsdextrautils iconv:libc-bin file:file patch:patch envsubst:gettext-base mawk:mawk strings:binutils
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for pair in $(DEBIAN); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
@@ -72,3 +75,16 @@ bench-taskfactory: bench-setup
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
+
+# Issue 20's task library: every program of references/library/programs.toml made into a
+# shipped task (task file, quality card, corpus of 200 cases that replay). Only what is
+# missing is built (FORCE=1 builds again); seeded, so the same files each time. Niced: it
+# runs every reference a few thousand times.
+library: $(STAMP)
+	nice -n 10 $(PYTHON) -m fuzzdiff task library $(if $(FORCE),--force)
+
+# Every stored case of every shipped task's corpus replayed against the task's own
+# installed reference (CI replays only three per task: tests/test_library.py). Fails
+# when a corpus no longer matches its reference or the environment it was recorded in.
+replay-library: $(STAMP)
+	FUZZDIFF_LIBRARY_REPLAY=all $(PYTHON) -m pytest -q tests/test_library.py -k own_reference

@@ -34,12 +34,14 @@ from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text_report
-from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, shipped_tasks
+from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
 from fuzzdiff.engine.campaign import CampaignConfig
 from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
+from fuzzdiff.factory import cards, library
 from fuzzdiff.factory.build import build, cached_build
 from fuzzdiff.factory.mine import mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET as PROBE_BUDGET
+from fuzzdiff.matrix import Settings, build_matrix, cell_line, implementations, select_tasks
 from fuzzdiff.oracle.scoring import POLICIES
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
@@ -785,15 +787,116 @@ def task_build(
     typer.echo(f"      fuzzdiff replay {where} --task {path} --candidate 'YOUR COMMAND'")
 
 
+@task_app.command("library")
+def task_library(
+    manifest: Annotated[
+        Path, typer.Argument(help="The library's manifest ([[program]] tables).")
+    ] = library.DEFAULT_MANIFEST,
+    only: Annotated[list[str] | None, typer.Option(help="Only this program of the manifest (repeatable).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Build again what the builder owns.")] = False,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for probing, calibration and corpora.")] = 1,
+    cases_per_corpus: Annotated[int, typer.Option(min=1, help="Stable cases each corpus must hold.")] = (
+        library.CASES_PER_CORPUS
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per program.")] = False,
+) -> None:
+    """Build every task of the library's manifest: task file, quality card and corpus.
+
+    Only what is missing is made; programs not installed or not usable are skipped with the reason."""
+    try:
+        entries = library.load_manifest(manifest)
+        lib = library.Library.beside(manifest, seed=seed, cases_per_corpus=cases_per_corpus)
+
+        def done(r: library.Result) -> None:
+            if as_json:
+                typer.echo(json.dumps(library.result_json(r)))
+            else:
+                typer.echo(f"{r.name}: {r.status}" + (f" ({r.reason})" if r.reason else ""), err=True)
+
+        results = library.build_library(
+            lib, entries, only=only or (), force=force, progress=lambda m: typer.echo(m, err=True), done=done
+        )
+    except UserError as exc:
+        _fail(str(exc))
+    if not as_json:
+        typer.echo(library.summary_text(results))
+
+
+@task_app.command("card")
+def task_card(
+    task: Annotated[str, typer.Argument(help="A shipped task's name or a task file.")],
+    cases: Annotated[int, typer.Option(min=1, help="Cases calibration runs (each twice).")] = 300,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the calibration's cases.")] = 1,
+) -> None:
+    """Compute an existing task's quality card and write it beside the task file (NAME.card.json)."""
+    try:
+        path = resolve_task_path(task)
+        card = cards.card_for(load_task(task), seed=seed, cases=cases)
+        where = cards.write_card(path, card)
+    except UserError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write the card beside {task}: {exc}; check that folder's permissions")
+    typer.echo(card.text())
+    typer.echo(f"wrote {where}")
+
+
 @app.command()
-def tasks() -> None:
-    """List the shipped tasks."""
-    for name in shipped_tasks():
-        try:
-            spec = load_task(name)
-            typer.echo(f"{name:12} {spec.description}")
-        except UserError as exc:
-            typer.echo(f"{name:12} (broken: {exc})")
+def tasks(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, each task with its full card.")] = False,
+    family: Annotated[str | None, typer.Option(help="Only the tasks of this family ('-': those without).")] = None,
+) -> None:
+    """List the shipped tasks with their quality cards and corpus sizes."""
+    try:
+        rows = cards.entries(family)
+    except UserError as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps([r.json() for r in rows], ensure_ascii=False) + "\n")
+    else:
+        typer.echo(cards.table(rows))
+
+
+@app.command()
+@_internal_errors("matrix")
+def matrix(
+    out: Annotated[Path, typer.Option(help="Directory for matrix.json, matrix.md, matrix.html and cells/.")],
+    tasks: Annotated[
+        str | None, typer.Option(help="Task names or files, separated by commas (default: every shipped task).")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="Only the shipped tasks of this family.")] = None,
+    implementation: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another implementation, NAME=TEMPLATE with {name} for the program "
+            '("mine=/opt/mine/bin/{name}"); repeat for more; a default\'s NAME replaces it.'
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults/--no-defaults", help="Include busybox, toybox and uutils.")
+    ] = True,
+    budget: Annotated[int, typer.Option(min=1, help="Cases per campaign (two campaigns per cell).")] = 300,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every campaign.")] = 1,
+    findings: Annotated[int, typer.Option(min=1, help="Distinct divergences to find per cell and view.")] = 5,
+    shrink_budget: Annotated[int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")] = 2000,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    check_replay: Annotated[
+        bool, typer.Option("--check-replay/--no-check-replay", help="Run each repro script once to confirm it.")
+    ] = True,
+) -> None:
+    """Run each task's reference against other implementations of its program (a
+    compatibility matrix); exit 0 once the pages are written, whatever they show."""
+    try:
+        impls = implementations(implementation or [], defaults)
+        names = select_tasks(tasks, family)
+    except UserError as exc:
+        _fail(str(exc))
+    settings = Settings(budget, seed, findings, shrink_budget, jobs, check_replay)
+    try:
+        build_matrix(names, impls, out, settings, lambda cell: typer.echo(cell_line(cell), err=True))
+    except OSError as exc:
+        _fail(f"cannot write the matrix to {out}: {exc}; pick another --out")
+    typer.echo(f"wrote {out / 'matrix.html'}, {out / 'matrix.md'} and {out / 'matrix.json'}")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Every shipped task, end to end with the real reference: equivalent candidates are
+"""The shipped tasks (the hand-written ones and a fixed sample of the library, see
+test_library.py), end to end with the real reference: equivalent candidates are
 judged equivalent and planted bugs of each kind are found, at budget 2000.
 
 These run real processes (a few minutes in all); they are the acceptance tests
@@ -16,7 +17,7 @@ import pytest
 from fuzzdiff.api import fuzz, prepare
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import Case
-from fuzzdiff.core.spec import TaskSpec, load_task, shipped_tasks
+from fuzzdiff.core.spec import TaskSpec, load_task
 from fuzzdiff.engine.judging import Judge
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.program import reference_program
@@ -24,9 +25,10 @@ from fuzzdiff.run.runner import SerialRunner
 from fuzzdiff.store.artifacts import write_artifacts
 
 from .helpers import instantiate
+from .test_library import full_check_tasks
 
 BUDGET = 2000
-TASKS = shipped_tasks()
+TASKS = full_check_tasks()  # the hand-written tasks and a fixed sample of the rest (test_library.py)
 
 pytestmark = pytest.mark.e2e
 

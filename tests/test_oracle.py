@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.spec import load_task, shipped_tasks
+from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
 from fuzzdiff.run.program import reference_program
 
 from .helpers import instantiate
+from .test_library import full_check_tasks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -40,7 +41,7 @@ def stable(value: object) -> object:
     return value
 
 
-@pytest.mark.parametrize("task", shipped_tasks())
+@pytest.mark.parametrize("task", full_check_tasks())  # a bounded share of the library: test_library.py
 def test_equivalent_scores_one_and_planted_bug_less(task: str, cache: Path, tmp_path: Path) -> None:
     spec = load_task(task)
     copy = tmp_path / f"clone-of-{task}"

@@ -1,5 +1,7 @@
 """The committed corpora: each loads cleanly, is big enough, still matches the
-installed reference, and catches a planted bug without running the reference."""
+installed reference, and catches a planted bug without running the reference.
+Run on the hand-written tasks and a fixed sample of the library; every task's
+corpus gets cheaper checks in test_library.py."""
 
 from __future__ import annotations
 
@@ -8,19 +10,20 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.api import prepare
-from fuzzdiff.core.spec import load_task, shipped_tasks
+from fuzzdiff.core.spec import load_task
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.store.corpus import load_corpus, reference_changed, reference_fingerprint, stats
 from fuzzdiff.store.replay import replay
 
 from .helpers import instantiate
+from .test_library import full_check_tasks
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("task", shipped_tasks())
+@pytest.mark.parametrize("task", full_check_tasks())
 def test_corpus_is_complete_and_replays_clean(task: str) -> None:
     corpus = load_corpus(CORPORA / task)
     assert corpus.errors == ()
@@ -35,11 +38,11 @@ def test_corpus_is_complete_and_replays_clean(task: str) -> None:
     assert result.reference_mismatches == ()
 
 
-@pytest.mark.parametrize("task", shipped_tasks())
+@pytest.mark.parametrize("task", full_check_tasks())
 def test_corpus_catches_a_planted_bug(task: str, tmp_path: Path) -> None:
     spec = load_task(task)
     setup = prepare(task, instantiate("bug_stderr.sh", spec, tmp_path))
-    executor = LocalExecutor(dict(spec.env), spec.limits)
-    result = replay(load_corpus(CORPORA / task), spec, executor, setup.candidate, jobs=2)
+    executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)  # a hermetic task's variables too
+    result = replay(load_corpus(CORPORA / task), setup.spec, executor, setup.candidate, jobs=2)
     assert result.failed > 0
     assert all(r.divergence is not None and r.divergence.channels == ("stderr",) for r in result.failures)

@@ -139,6 +139,9 @@ class TaskSpec:
     # task's PATH): what a candidate's sandbox holds is an allowlist. ``sh`` always.
     tools: tuple[str, ...] = ("sh",)
     description: str = ""
+    # A short free-text grouping for `fuzzdiff tasks` ("hashing", "encoding", ...);
+    # "" when the task file names none.
+    family: str = ""
     options: tuple[OptionSpec, ...] = ()
     operands: OperandSpec = OperandSpec()
     stdin: ContentSpec = ContentSpec()
@@ -223,6 +226,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "mask",
         "tools",
         "description",
+        "family",
         "options",
         "operands",
         "stdin",
@@ -557,6 +561,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
         mask=top.strings("mask", ()),
         tools=tuple(dict.fromkeys(("sh", *top.strings("tools", ())))),
         description=top.get("description", str, ""),
+        family=top.get("family", str, "").strip(),
         options=options,
         operands=operands,
         stdin=stdin,

@@ -50,7 +50,9 @@ def reference_version(program: Program) -> str:
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    first = proc.stdout.decode("utf-8", "replace").splitlines()
+    # Most programs print it on stdout; some (bzip2, xxd) on stderr, exiting 0.
+    text = proc.stdout or (proc.stderr if proc.returncode == 0 else b"")
+    first = text.decode("utf-8", "replace").splitlines()
     return first[0].strip() if first else ""
 
 

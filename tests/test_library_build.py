@@ -1,0 +1,181 @@
+"""The library builder (``factory.library``) on tiny shell programs in a temporary
+directory: a missing program is skipped with its reason, a built task has its
+file, card and corpus, building again makes nothing, an edited task gets a fresh
+card and corpus, and cases that do not repeat are kept out of a corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.spec import load_task, parse_task
+from fuzzdiff.factory import library
+from fuzzdiff.factory.build import executor_for
+from fuzzdiff.run.program import reference_program
+from fuzzdiff.store.corpus import load_corpus
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="runs shell programs")
+
+#: A deterministic filter with a --help to mine: upper-cases and/or reverses its input.
+TINY = r"""#!/bin/sh
+case "$1" in
+  --help) printf 'Usage: tiny [OPTION]...\nFilter standard input.\n\n'
+          printf '  -u, --upper    upper-case the input\n  -r, --reverse  reverse the order of lines\n'; exit 0;;
+  --version) echo "tiny 1.0"; exit 0;;
+esac
+up=0; rev=0
+for a in "$@"; do
+  case "$a" in
+    -u|--upper) up=1;;
+    -r|--reverse) rev=1;;
+    *) echo "tiny: invalid argument '$a'" >&2; exit 2;;
+  esac
+done
+if [ $rev = 1 ]; then f="tac"; else f="cat"; fi
+if [ $up = 1 ]; then $f | tr a-z A-Z; else $f; fi
+"""
+
+#: A program that answers "same" to empty input and a random number otherwise.
+FLAKY = r"""#!/bin/sh
+if [ "$1" = "--help" ]; then echo "Usage: flaky"; exit 0; fi
+data=$(cat)
+if [ -z "$data" ]; then echo same; else od -An -N4 -tu4 /dev/urandom; fi
+"""
+
+
+def script(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / "bin" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def make_library(tmp_path: Path, programs: str, cases: int = 20) -> library.Library:
+    manifest = tmp_path / "references" / "library" / "programs.toml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(programs)
+    return library.Library.beside(manifest, cases_per_corpus=cases, calibration_cases=30)
+
+
+def replays(lib: library.Library, name: str) -> bool:
+    """Every stored case of ``name``'s corpus gives its stored outcome when the
+    reference runs it again, twice."""
+    spec = load_task(str(lib.task_path(name)))
+    program = reference_program(spec)
+    executor = executor_for(spec)
+    corpus = load_corpus(lib.corpus_path(name))
+    return all(
+        library.agrees(spec, program, s.case, s.expected, executor.run(program, s.case))
+        for s in corpus.cases
+        for _ in range(2)
+    )
+
+
+def test_a_missing_program_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    lib = make_library(tmp_path, '[[program]]\nname = "gone"\ncommand = "no-such-program-fuzzdiff"\nfamily = "text"\n')
+    (result,) = library.build_library(lib, library.load_manifest(lib.manifest))
+    assert result.status == "skipped"
+    assert "no-such-program-fuzzdiff is not installed" in result.reason
+    assert not lib.task_path("gone").exists()
+    assert "skipped gone: no-such-program-fuzzdiff is not installed" in library.summary_text([result])
+
+
+def test_builds_a_task_once_then_keeps_it(tmp_path: Path) -> None:
+    tiny = script(tmp_path, "tiny", TINY)
+    lib = make_library(
+        tmp_path,
+        f'[[program]]\nname = "tiny"\ncommand = "{tiny}"\nfamily = "text"\n'
+        'description = "a tiny filter"\nprobe-budget = 60\n',
+    )
+    entries = library.load_manifest(lib.manifest)
+    (first,) = library.build_library(lib, entries)
+    assert first.status == "built", first.reason
+    assert first.made == ("task", "card", "corpus")
+    spec = load_task(str(lib.task_path("tiny")))
+    assert (spec.family, spec.description) == ("text", "a tiny filter")
+    card = json.loads(lib.card_path("tiny").read_text())
+    assert card["task"] == "tiny" and card["deterministic"] is True
+    assert first.corpus_cases == len(load_corpus(lib.corpus_path("tiny")).cases) == 20
+    assert replays(lib, "tiny")
+
+    files = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    (again,) = library.build_library(lib, entries)
+    assert (again.status, again.made) == ("kept", ())
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == files
+
+    # A comment changes nothing; an edit by hand gets a fresh card and corpus, the file kept.
+    task = lib.task_path("tiny")
+    task.write_text(task.read_text() + "# a comment\n")
+    (commented,) = library.build_library(lib, entries)
+    assert commented.made == ()
+    task.write_text(task.read_text().replace('"a tiny filter"', '"a tiny filter, edited"'))
+    (edited,) = library.build_library(lib, entries)
+    assert edited.made == ("card", "corpus")
+    assert "a tiny filter, edited" in task.read_text()
+    assert edited.corpus_cases == 20
+
+
+def test_a_hand_written_task_only_gets_what_is_missing(tmp_path: Path) -> None:
+    tiny = script(tmp_path, "tiny", TINY)
+    lib = make_library(
+        tmp_path, f'[[program]]\nname = "tiny"\ncommand = "{tiny}"\nfamily = "text"\nhandwritten = true\n'
+    )
+    entries = library.load_manifest(lib.manifest)
+    (absent,) = library.build_library(lib, entries)
+    assert absent.status == "skipped" and "is not there yet" in absent.reason
+    text = f'name = "tiny"\nprogram = "{tiny}"\n[[options]]\nshort = "u"\n[stdin]\nmodels = ["lines"]\n'
+    lib.task_path("tiny").write_text(text)
+    lib.card_path("tiny").write_text("{}")  # someone else's card, even an odd one, is left alone
+    (present,) = library.build_library(lib, entries, force=True)
+    assert present.made == ("corpus",)
+    assert lib.task_path("tiny").read_text() == text
+    assert lib.card_path("tiny").read_text() == "{}"
+    assert present.corpus_cases == 20
+
+
+def test_cases_that_do_not_repeat_stay_out_of_the_corpus(tmp_path: Path) -> None:
+    flaky = script(tmp_path, "flaky", FLAKY)
+    table = {"name": "flaky", "program": str(flaky), "stdin": {"models": ["empty", "lines"]}}
+    spec = parse_task(table, "<test>")
+    where = tmp_path / "corpus"
+    added, dropped = library.record_stable(spec, reference_program(spec), where, 5, seed=1)
+    stored = load_corpus(where).cases
+    assert added == len(stored) >= 1 and dropped >= 1
+    assert all(s.case.stdin.strip() == b"" for s in stored)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\ncolour = 1\n', "unknown key 'colour'"),
+        ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "poetry"\n', "unknown family 'poetry'"),
+        ('[[program]]\nname = "a"\nfamily = "text"\n', "'command' must be a non-empty string"),
+        ('[[program]]\nname = "a/b"\ncommand = "cat"\nfamily = "text"\n', "must be a plain file name"),
+        ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\n' * 2, "task names given twice: a"),
+        ("[[program]\n", "is not valid TOML"),
+    ],
+)
+def test_a_bad_manifest_is_named_with_the_fix(tmp_path: Path, text: str, said: str) -> None:
+    path = tmp_path / "programs.toml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=said.replace("(", r"\(")):
+        library.load_manifest(path)
+
+
+def test_the_command_refuses_a_missing_manifest(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", "task", "library", str(tmp_path / "none.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert run.returncode == 2
+    assert "cannot read the library manifest" in run.stderr
