@@ -1,0 +1,484 @@
+"""GNU fold 9.1 in Python: wrap lines to a width in columns or bytes, optionally at blanks.
+
+Written from `fold --help`, the coreutils manual ('fold invocation') and fold's documented
+column rules (tab stops every 8, backspace one back, carriage return to column 0).
+"""
+
+from typing import NoReturn
+
+PROG = b"fold"
+
+import os
+import sys
+
+OUT = sys.stdout.buffer
+ERR = sys.stderr.buffer
+
+
+def warn(msg: bytes) -> None:
+    """Print 'PROG: msg' on stderr, as GNU error() does."""
+    OUT.flush()
+    ERR.write(PROG + b": " + msg + b"\n")
+    ERR.flush()
+
+
+def errno_text(err: int) -> bytes:
+    return os.strerror(err).encode()
+
+
+def try_help() -> "NoReturn":
+    ERR.write(b"Try '" + PROG + b" --help' for more information.\n")
+    ERR.flush()
+    sys.exit(1)
+
+
+# ---- gnulib quotearg: the 'shell-escape' style (quotef/quoteaf) and quote() ----
+
+_C_ESCAPES = {7: b"a", 8: b"b", 12: b"f", 10: b"n", 13: b"r", 9: b"t", 11: b"v"}
+_SHELL_SPECIAL = set(b" !\"$&'()*;<=>?[\\^`|")
+
+
+def _units(arg: bytes, utf8: bool) -> list[tuple[bytes, bool]]:
+    """Split into (unit, printable) pairs: bytes, or whole characters in UTF-8."""
+    units: list[tuple[bytes, bool]] = []
+    i = 0
+    while i < len(arg):
+        c = arg[i]
+        if c < 0x80:
+            units.append((arg[i : i + 1], 0x20 <= c < 0x7F))
+            i += 1
+            continue
+        if utf8:
+            for n in (2, 3, 4):
+                chunk = arg[i : i + n]
+                try:
+                    ch = chunk.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                units.append((chunk, is_printable_wide(ord(ch))))
+                i += n
+                break
+            else:
+                units.append((arg[i : i + 1], False))
+                i += 1
+        else:
+            units.append((arg[i : i + 1], False))
+            i += 1
+    return units
+
+
+def is_printable_wide(cp: int) -> bool:
+    import unicodedata
+
+    cat = unicodedata.category(chr(cp))
+    return cat not in ("Cc", "Zl", "Zp", "Cn", "Cs")
+
+
+def quote_shell(arg: bytes, colon: bool = True, always: bool = False, utf8: bool = False) -> bytes:
+    """quotearg's shell-escape style: 'a b', 'it'\\''s', 'new'$'\\n''line'."""
+    if arg == b"":
+        return b"''"
+    units = _units(arg, utf8)
+    special = False
+    for idx, (u, printable) in enumerate(units):
+        c = u[0]
+        if not printable:
+            special = True
+        elif len(u) == 1 and (
+            c in _SHELL_SPECIAL
+            or (colon and c == ord(":"))
+            or (idx == 0 and c in b"#~")
+            or (len(arg) == 1 and c in b"{}")
+        ):
+            special = True
+    if not special and not always:
+        return arg
+    if b"'" in arg and all(printable for _, printable in units):
+        if not any(c in arg for c in b'"$`\\'):
+            return b'"' + arg + b'"'
+    out = bytearray(b"'")
+    escaping = False
+    for u, printable in units:
+        if printable:
+            if escaping:
+                out += b"''"
+                escaping = False
+            if u == b"'":
+                out += b"'\\''"
+            else:
+                out += u
+        else:
+            if not escaping:
+                out += b"'$'"
+                escaping = True
+            for c in u:
+                if c in _C_ESCAPES:
+                    out += b"\\" + _C_ESCAPES[c]
+                else:
+                    out += b"\\%03o" % c
+    out += b"'"
+    return bytes(out)
+
+
+def quote(arg: bytes) -> bytes:
+    """gnulib quote(): the locale style in the C locale, 'x' with C escapes."""
+    out = bytearray(b"'")
+    for c in arg:
+        if c in _C_ESCAPES:
+            out += b"\\" + _C_ESCAPES[c]
+        elif c == 0x5C:
+            out += b"\\\\"
+        elif c == 0x27:
+            out += b"\\'"
+        elif 0x20 <= c < 0x7F:
+            out.append(c)
+        else:
+            out += b"\\%03o" % c
+    out += b"'"
+    return bytes(out)
+
+
+# ---- getopt_long with GNU argument permutation ----
+
+
+class Getopt:
+    """Yields (key, optarg) in argv order; key '?' after a reported error."""
+
+    def __init__(self, args: list[bytes], shortopts: str, longopts: list[tuple[str, int, str]]) -> None:
+        self.args = args
+        self.short: dict[int, int] = {}
+        i = 0
+        while i < len(shortopts):
+            ch = ord(shortopts[i])
+            n = 0
+            while i + 1 + n < len(shortopts) and shortopts[i + 1 + n] == ":" and n < 2:
+                n += 1
+            self.short[ch] = n
+            i += 1 + n
+        self.longopts = longopts  # (name, has_arg 0/1/2, key)
+        self.operands: list[bytes] = []
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        args = self.args
+        i = 0
+        while i < len(args):
+            a = args[i]
+            i += 1
+            if a == b"--":
+                self.operands.extend(args[i:])
+                return
+            if a.startswith(b"--"):
+                body = a[2:]
+                name, eq, value = body.partition(b"=")
+                exact = [o for o in self.longopts if o[0].encode() == name]
+                if exact:
+                    opt = exact[0]
+                else:
+                    cands = [o for o in self.longopts if o[0].encode().startswith(name)]
+                    if not cands:
+                        ERR.write(PROG + b": unrecognized option '--" + body + b"'\n")
+                        yield "?", None
+                        continue
+                    first = cands[0]
+                    if any(o[1] != first[1] or o[2] != first[2] for o in cands[1:]):
+                        msg = PROG + b": option '--" + body + b"' is ambiguous; possibilities:"
+                        for o in cands:
+                            msg += b" '--" + o[0].encode() + b"'"
+                        ERR.write(msg + b"\n")
+                        yield "?", None
+                        continue
+                    opt = first
+                lname, has_arg, key = opt
+                if eq:
+                    if has_arg == 0:
+                        ERR.write(PROG + b": option '--" + lname.encode() + b"' doesn't allow an argument\n")
+                        yield "?", None
+                        continue
+                    yield key, value
+                elif has_arg == 1:
+                    if i < len(args):
+                        i += 1
+                        yield key, args[i - 1]
+                    else:
+                        ERR.write(PROG + b": option '--" + lname.encode() + b"' requires an argument\n")
+                        yield "?", None
+                else:
+                    yield key, None
+                continue
+            if a.startswith(b"-") and len(a) > 1:
+                j = 1
+                while j < len(a):
+                    c = a[j]
+                    j += 1
+                    if c not in self.short or c == ord(":"):
+                        ERR.write(PROG + b": invalid option -- '" + bytes([c]) + b"'\n")
+                        yield "?", None
+                        continue
+                    need = self.short[c]
+                    if need == 0:
+                        yield chr(c), None
+                    elif need == 2:
+                        rest = a[j:]
+                        yield chr(c), (rest if rest else None)
+                        break
+                    else:
+                        rest = a[j:]
+                        if rest:
+                            yield chr(c), rest
+                        elif i < len(args):
+                            i += 1
+                            yield chr(c), args[i - 1]
+                        else:
+                            ERR.write(PROG + b": option requires an argument -- '" + bytes([c]) + b"'\n")
+                            yield "?", None
+                        break
+                continue
+            self.operands.append(a)
+
+
+def xstrtoumax(s: bytes, suffixes: bytes | None) -> tuple[str, int]:
+    """gnulib xstrtoumax: ('ok'|'invalid'|'suffix'|'overflow'|'suffix-overflow', value)."""
+    MAX = 2**64 - 1
+    p = 0
+    while p < len(s) and s[p] in b" \t\n\v\f\r":
+        p += 1
+    if p < len(s) and s[p] == ord("-"):
+        return "invalid", 0
+    q = p
+    if q < len(s) and s[q] == ord("+"):
+        q += 1
+    d = q
+    while d < len(s) and 0x30 <= s[d] <= 0x39:
+        d += 1
+    err = "ok"
+    if d == q:
+        if suffixes is not None and p < len(s) and s[p] in suffixes:
+            val = 1
+            d = p
+        else:
+            return "invalid", 0
+    else:
+        val = int(s[q:d])
+        if val > MAX:
+            val = MAX
+            err = "overflow"
+    rest = s[d:]
+    if suffixes is None:
+        if rest:
+            return ("suffix-overflow" if err == "overflow" else "suffix"), val
+        return err, val
+    if rest:
+        if rest[0] not in suffixes:
+            return ("suffix-overflow" if err == "overflow" else "suffix"), val
+        base = 1024
+        skip = 1
+        if ord("0") in suffixes and len(rest) > 1:
+            if rest[1] == ord("i"):
+                if len(rest) > 2 and rest[2] == ord("B"):
+                    skip += 2
+            elif rest[1] in b"BD":
+                base = 1000
+                skip += 1
+        powers = {"b": (512, 1), "B": (1024, 1), "c": (1, 1), "w": (2, 1)}
+        exps = {"k": 1, "K": 1, "m": 2, "M": 2, "g": 3, "G": 3, "t": 4, "T": 4, "P": 5, "E": 6, "Z": 7, "Y": 8}
+        ch = chr(rest[0])
+        if ch in powers:
+            mult = powers[ch][0]
+        elif ch in exps:
+            mult = base ** exps[ch]
+        else:
+            return ("suffix-overflow" if err == "overflow" else "suffix"), val
+        val *= mult
+        if val > MAX:
+            val = MAX
+            err = "overflow"
+        if rest[skip:]:
+            return ("suffix-overflow" if err == "overflow" else "suffix"), val
+    return err, val
+
+
+def xnumtoumax(s: bytes, lo: int, hi: int, suffixes: bytes | None, what: bytes) -> int:
+    err, val = xstrtoumax(s, suffixes)
+    eno = 0
+    if err == "ok":
+        if val < lo or val > hi:
+            err = "range"
+            eno = 75 if val > 2**31 // 2 else 34  # EOVERFLOW, ERANGE
+    elif err == "overflow":
+        eno = 75
+    if err != "ok":
+        msg = what + b": " + quote(s)
+        if eno:
+            msg += b": " + errno_text(eno)
+        warn(msg)
+        sys.exit(1)
+    return val
+
+
+def open_input(name: bytes) -> int:
+    """The fd of a named file (raises OSError); directories open, reads fail."""
+    return os.open(name, os.O_RDONLY)
+
+
+def read_all(fd: int) -> tuple[bytes, int]:
+    """Everything up to EOF and the errno of a failed read (0 if none)."""
+    chunks = []
+    while True:
+        try:
+            b = os.read(fd, 65536)
+        except OSError as e:
+            return b"".join(chunks), e.errno or 0
+        if not b:
+            return b"".join(chunks), 0
+        chunks.append(b)
+
+
+VERSION_TAIL = b"""Copyright (C) 2022 Free Software Foundation, Inc.
+License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.
+This is free software: you are free to change and redistribute it.
+There is NO WARRANTY, to the extent permitted by law.
+
+"""
+
+
+def help_tail(name: str) -> bytes:
+    return (
+        "\nGNU coreutils online help: <https://www.gnu.org/software/coreutils/>\n"
+        "Report any translation bugs to <https://translationproject.org/team/>\n"
+        f"Full documentation <https://www.gnu.org/software/coreutils/{name}>\n"
+        f"or available locally via: info '(coreutils) {name} invocation'\n"
+    ).encode()
+
+
+def argv_bytes() -> list[bytes]:
+    return [os.fsencode(a) for a in sys.argv[1:]]
+
+
+HELP = b"""Usage: fold [OPTION]... [FILE]...
+Wrap input lines in each FILE, writing to standard output.
+
+With no FILE, or when FILE is -, read standard input.
+
+Mandatory arguments to long options are mandatory for short options too.
+  -b, --bytes         count bytes rather than columns
+  -s, --spaces        break at spaces
+  -w, --width=WIDTH   use WIDTH columns instead of 80
+      --help        display this help and exit
+      --version     output version information and exit
+""" + help_tail("fold")
+
+VERSION = b"fold (GNU coreutils) 9.1\n" + VERSION_TAIL + b"Written by David MacKenzie.\n"
+
+TAB_WIDTH = 8
+
+
+def fold_data(data: bytes, width: int, count_bytes: bool, spaces: bool) -> bytes:
+    out = bytearray()
+    line = bytearray()
+    column = 0
+
+    def adjust(col: int, c: int) -> int:
+        if count_bytes:
+            return col + 1
+        if c == 8:
+            return col - 1 if col > 0 else 0
+        if c == 13:
+            return 0
+        if c == 9:
+            return col + TAB_WIDTH - col % TAB_WIDTH
+        return col + 1
+
+    for c in data:
+        if c == 10:
+            line.append(c)
+            out += line
+            line.clear()
+            column = 0
+            continue
+        while True:
+            column = adjust(column, c)
+            if column > width:
+                if spaces:
+                    end = len(line)
+                    found = False
+                    while end:
+                        end -= 1
+                        if line[end] in (32, 9):
+                            found = True
+                            break
+                    if found:
+                        end += 1
+                        out += line[:end]
+                        out += b"\n"
+                        del line[:end]
+                        column = 0
+                        for b in line:
+                            column = adjust(column, b)
+                        continue
+                if not line:
+                    line.append(c)
+                    break
+                line.append(10)
+                out += line
+                line.clear()
+                column = 0
+                continue
+            line.append(c)
+            break
+    out += line
+    return bytes(out)
+
+
+def main() -> None:
+    args = argv_bytes()
+    longopts = [("bytes", 0, "b"), ("spaces", 0, "s"), ("width", 1, "w"), ("help", 0, "help"), ("version", 0, "version")]
+    g = Getopt(args, "bsw:0::1::2::3::4::5::6::7::8::9::", longopts)
+    width = 80
+    count_bytes = False
+    spaces = False
+    for key, val in g:
+        if key == "b":
+            count_bytes = True
+        elif key == "s":
+            spaces = True
+        elif key in "0123456789" and len(key) == 1 or key == "w":
+            if key != "w":
+                val = key.encode() + (val or b"")
+            assert val is not None
+            width = xnumtoumax(val, 1, 2**64 - 1 - TAB_WIDTH - 1, b"", b"invalid number of columns")
+        elif key == "help":
+            OUT.write(HELP)
+            sys.exit(0)
+        elif key == "version":
+            OUT.write(VERSION)
+            sys.exit(0)
+        else:
+            try_help()
+    names = g.operands or [b"-"]
+    ok = True
+    stdin_used = False
+    for name in names:
+        if name == b"-":
+            fd = 0
+            stdin_used = True
+        else:
+            try:
+                fd = open_input(name)
+            except OSError as e:
+                warn(quote_shell(name) + b": " + errno_text(e.errno or 0))
+                ok = False
+                continue
+        data, eno = read_all(fd)
+        if fd != 0:
+            os.close(fd)
+        OUT.write(fold_data(data, width, count_bytes, spaces))
+        if eno:
+            warn(quote_shell(name) + b": " + errno_text(eno))
+            ok = False
+    del stdin_used
+    OUT.flush()
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,876 @@
+"""GNU seq 9.1 in Python: print numbers from FIRST to LAST in steps of INCREMENT, computed
+as x86 80-bit long doubles (exact integers on the all-digits fast path), printf-formatted.
+Written from `seq --help`, the coreutils manual's "seq invocation" and C's printf rules."""
+
+import os
+import re
+import sys
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+
+sys.set_int_max_str_digits(0)  # long digit strings are numbers too
+
+PROG = b"seq"
+
+OUT = sys.stdout.buffer
+ERR = sys.stderr.buffer
+
+
+def warn(msg: bytes) -> None:
+    ERR.write(PROG + b": " + msg + b"\n")
+    ERR.flush()
+
+
+def try_help() -> None:
+    ERR.write(b"Try '" + PROG + b" --help' for more information.\n")
+    ERR.flush()
+    sys.exit(1)
+
+
+class OptError(Exception):
+    pass
+
+
+def getopt(args, shorts, longs, stop=None):
+    """GNU getopt_long with argument permutation. ``shorts`` maps a one-byte
+    option to 0 (flag), 1 (required value) or 2 (optional value); ``longs`` is a
+    list of (name, has_arg, key). Yields ('opt', key, value) in order and at the
+    end ('operands', list); an error is yielded as ('error', message) and parsing goes on. ``stop``
+    ends option processing at an argument for which it is true (POSIX order)."""
+    operands = []
+    i = 0
+    n = len(args)
+    while i < n:
+        a = args[i]
+        i += 1
+        if stop is not None and stop(a):
+            operands.extend(args[i - 1 :])
+            break
+        if a == b"--":
+            operands.extend(args[i:])
+            break
+        if a.startswith(b"--"):
+            body = a[2:]
+            name, eq, val = body.partition(b"=")
+            found = None
+            for lo in longs:
+                if lo[0] == name:
+                    found = lo
+                    break
+            if found is None:
+                cands = [lo for lo in longs if lo[0].startswith(name)]
+                if cands:
+                    first = cands[0]
+                    amb = [c for c in cands[1:] if c[1] != first[1] or c[2] != first[2]]
+                    if amb:
+                        msg = b"option '--" + body + b"' is ambiguous; possibilities:"
+                        for c in cands:
+                            msg += b" '--" + c[0] + b"'"
+                        yield ("error", msg, None)
+                        continue
+                    found = first
+            if found is None:
+                yield ("error", b"unrecognized option '--" + body + b"'", None)
+                continue
+            lname, has_arg, key = found
+            if eq:
+                if has_arg == 0:
+                    yield ("error", b"option '--" + lname + b"' doesn't allow an argument", None)
+                else:
+                    yield ("opt", key, val)
+            elif has_arg == 1:
+                if i < n:
+                    yield ("opt", key, args[i])
+                    i += 1
+                else:
+                    yield ("error", b"option '--" + lname + b"' requires an argument", None)
+            else:
+                yield ("opt", key, None)
+            continue
+        if a.startswith(b"-") and a != b"-":
+            j = 1
+            while j < len(a):
+                c = a[j : j + 1]
+                j += 1
+                if c not in shorts or c == b":":
+                    yield ("error", b"invalid option -- '" + c + b"'", None)
+                    continue
+                kind = shorts[c]
+                if kind == 0:
+                    yield ("opt", c, None)
+                    continue
+                if j < len(a):
+                    yield ("opt", c, a[j:])
+                elif kind == 1:
+                    if i < n:
+                        yield ("opt", c, args[i])
+                        i += 1
+                    else:
+                        yield ("error", b"option requires an argument -- '" + c + b"'", None)
+                else:
+                    yield ("opt", c, None)
+                break
+            continue
+        operands.append(a)
+    yield ("operands", operands, None)
+
+
+_SAFE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:@_]")
+_SPECIAL = set(b" !\"$&()*;<=>?[\\^`|'")
+_CESC = {7: b"a", 8: b"b", 12: b"f", 10: b"n", 13: b"r", 9: b"t", 11: b"v"}
+
+
+def _printable(c: int) -> bool:
+    return 32 <= c < 127
+
+
+def quote(name: bytes, always: bool = True) -> bytes:
+    """gnulib's shell-escape quoting in the C locale (quoteaf when ``always``, else quotef)."""
+    if name == b"":
+        return b"''"
+    special = False
+    unprintable = False
+    for k, c in enumerate(name):
+        if not _printable(c):
+            unprintable = True
+        elif c in _SPECIAL or (c == 58 and not always):  # quotef also quotes ':'
+            special = True
+        elif c in b"#~" and k == 0:
+            special = True
+        elif c in b"{}" and len(name) == 1:
+            special = True
+    if not (always or special or unprintable):
+        return name
+    if b"'" in name and not unprintable:
+        compat = all(c in _SAFE or c in b" '" or (_printable(c) and c not in b"\"$`\\!") for c in name)
+        if compat and all(_printable(c) for c in name):
+            return b'"' + name + b'"'
+    out = bytearray(b"'")
+    esc = False
+    for c in name:
+        if _printable(c):
+            if esc:
+                out += b"''"
+                esc = False
+            if c == 39:
+                out += b"'\\''"
+            else:
+                out.append(c)
+        else:
+            if not esc:
+                out += b"'$'"
+                esc = True
+            out += b"\\" + (_CESC[c] if c in _CESC else b"%03o" % c)
+    if esc:
+        out += b"'"
+    else:
+        out += b"'"
+    return bytes(out)
+
+
+def strerror(exc: OSError) -> bytes:
+    return os.strerror(exc.errno or 0).encode()
+
+
+HELP = b"""Usage: seq [OPTION]... LAST
+  or:  seq [OPTION]... FIRST LAST
+  or:  seq [OPTION]... FIRST INCREMENT LAST
+Print numbers from FIRST to LAST, in steps of INCREMENT.
+
+Mandatory arguments to long options are mandatory for short options too.
+  -f, --format=FORMAT      use printf style floating-point FORMAT
+  -s, --separator=STRING   use STRING to separate numbers (default: \\n)
+  -w, --equal-width        equalize width by padding with leading zeroes
+      --help        display this help and exit
+      --version     output version information and exit
+
+If FIRST or INCREMENT is omitted, it defaults to 1.  That is, an
+omitted INCREMENT defaults to 1 even when LAST is smaller than FIRST.
+The sequence of numbers ends when the sum of the current number and
+INCREMENT would become greater than LAST.
+FIRST, INCREMENT, and LAST are interpreted as floating point values.
+INCREMENT is usually positive if FIRST is smaller than LAST, and
+INCREMENT is usually negative if FIRST is greater than LAST.
+INCREMENT must not be 0; none of FIRST, INCREMENT and LAST may be NaN.
+FORMAT must be suitable for printing one argument of type 'double';
+it defaults to %.PRECf if FIRST, INCREMENT, and LAST are all fixed point
+decimal numbers with maximum precision PREC, and to %g otherwise.
+
+GNU coreutils online help: <https://www.gnu.org/software/coreutils/>
+Report any translation bugs to <https://translationproject.org/team/>
+Full documentation <https://www.gnu.org/software/coreutils/seq>
+or available locally via: info '(coreutils) seq invocation'
+"""
+
+VERSION = b"""seq (GNU coreutils) 9.1
+Copyright (C) 2022 Free Software Foundation, Inc.
+License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.
+This is free software: you are free to change and redistribute it.
+There is NO WARRANTY, to the extent permitted by law.
+
+Written by Ulrich Drepper.
+"""
+
+INT_MAX = 2**31 - 1
+INF = "inf"
+NINF = "-inf"
+NAN = "nan"
+MANT = 64  # bits in an x86 long double's significand
+EMAX = 16384
+EMIN = -16382 - 63
+
+
+def locale_quote(s: bytes) -> bytes:
+    """gnulib's locale quoting in the C locale: 'like this', C escapes inside."""
+    out = bytearray(b"'")
+    esc = {7: b"\\a", 8: b"\\b", 12: b"\\f", 10: b"\\n", 13: b"\\r", 9: b"\\t", 11: b"\\v", 92: b"\\\\", 39: b"\\'"}
+    for c in s:
+        if c in esc:
+            out += esc[c]
+        elif 32 <= c < 127:
+            out.append(c)
+        else:
+            out += b"\\%03o" % c
+    out += b"'"
+    return bytes(out)
+
+
+def round_ld(v):
+    """Round an exact rational to the nearest long double (ties to even)."""
+    if not isinstance(v, Fraction) or v == 0:
+        return v
+    neg = v < 0
+    a = -v if neg else v
+    n, d = a.numerator, a.denominator
+    e = n.bit_length() - d.bit_length()
+    if (n << max(0, -e)) < (d << max(0, e)):
+        e -= 1
+    # a in [2^e, 2^(e+1))
+    shift = MANT - 1 - e
+    if e < EMIN + 63:
+        shift = MANT - 1 - (EMIN + 63)
+    num = n << shift if shift >= 0 else n
+    den = d if shift >= 0 else d << -shift
+    q, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and q & 1):
+        q += 1
+    res = Fraction(q) / (Fraction(2) ** shift) if shift >= 0 else Fraction(q * (1 << -shift))
+    if res >= Fraction(2) ** EMAX:
+        return NINF if neg else INF
+    return -res if neg else res
+
+
+NUM_RE = re.compile(
+    rb"[ \t\n\v\f\r]*([+-]?)(?:(0[xX])((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+))(?:[pP]([+-]?[0-9]+))?"
+    rb"|((?:[0-9]+\.?[0-9]*|\.[0-9]+))(?:[eE]([+-]?[0-9]+))?"
+    rb"|([iI][nN][fF](?:[iI][nN][iI][tT][yY])?)|([nN][aA][nN](?:\([0-9A-Za-z_]*\))?))"
+)
+
+
+def strtold(s: bytes):
+    """C strtold on the whole string: a value, or None when not all of it is a number."""
+    m = NUM_RE.match(s)
+    if m is None:
+        return None
+    if m.end() != len(s):
+        # a hex prefix with no digits parses as "0" followed by junk
+        return None
+    sign = -1 if m.group(1) == b"-" else 1
+    if m.group(2):
+        mant = m.group(3)
+        ip, _, fp = mant.partition(b".")
+        digits = ip + fp
+        val = Fraction(int(digits, 16) if digits else 0, 16 ** len(fp))
+        if m.group(4):
+            val *= Fraction(2) ** int(m.group(4))
+    elif m.group(5):
+        mant = m.group(5)
+        ip, _, fp = mant.partition(b".")
+        digits = ip + fp
+        exp = int(m.group(6)) if m.group(6) else 0
+        if len(digits.lstrip(b"0")) and exp > 6000:
+            return NINF if sign < 0 else INF
+        if exp < -6000 and digits.strip(b"0"):
+            return Fraction(0) if sign > 0 else "-0"
+        val = Fraction(int(digits) if digits else 0, 10 ** len(fp)) * Fraction(10) ** exp
+    elif m.group(7):
+        return NINF if sign < 0 else INF
+    else:
+        return NAN
+    if val == 0:
+        return "-0" if sign < 0 else Fraction(0)
+    r = round_ld(val)
+    if isinstance(r, str):
+        return r if sign > 0 else (NINF if r == INF else INF)
+    return r * sign
+
+
+def is_neg(v) -> bool:
+    if v == "-0" or v == NINF:
+        return True
+    return isinstance(v, Fraction) and v < 0
+
+
+def num(v) -> float:
+    """An ordering key (long doubles compared)."""
+    if v == INF:
+        return float("inf")
+    if v == NINF:
+        return float("-inf")
+    if v == "-0":
+        return 0.0
+    return v
+
+
+def lt(a, b) -> bool:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a < b
+    if a == NAN or b == NAN:
+        return False
+    ka, kb = num(a), num(b)
+    return ka < kb
+
+
+def to_decimal(v: Fraction) -> Decimal:
+    n, d = v.numerator, v.denominator
+    k = d.bit_length() - 1  # d is a power of two
+    with localcontext() as ctx:
+        ctx.prec = len(str(abs(n))) + k + 10
+        return Decimal(n * 5**k).scaleb(-k)
+
+
+def fmt_f(a: Decimal, prec: int, alt: bool) -> str:
+    q = a.quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN) if prec or True else a
+    s = format(q, "f")
+    if prec == 0 and alt:
+        s += "."
+    return s
+
+
+def fmt_e(a: Decimal, prec: int, alt: bool, upper: bool) -> tuple[str, int]:
+    if a == 0:
+        exp = 0
+        digits = "0" + ("." + "0" * prec if prec else "")
+    else:
+        exp = a.adjusted()
+        m = a.scaleb(-exp).quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN)
+        if m >= 10:
+            exp += 1
+            m = a.scaleb(-exp).quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN)
+        digits = format(m, "f")
+    if prec == 0 and alt:
+        digits += "."
+    e = "E" if upper else "e"
+    return digits + e + ("-" if exp < 0 else "+") + "%02d" % abs(exp), exp
+
+
+def fmt_g(a: Decimal, prec: int, alt: bool, upper: bool) -> str:
+    p = 1 if prec == 0 else prec
+    _, x = fmt_e(a, p - 1, False, upper)
+    if p > x >= -4:
+        s = fmt_f(a, p - 1 - x, alt)
+        if not alt and "." in s:
+            s = s.rstrip("0").rstrip(".")
+        return s
+    s, _ = fmt_e(a, p - 1, alt, upper)
+    if not alt:
+        mant, _, ex = s.partition("E" if upper else "e")
+        if "." in mant:
+            mant = mant.rstrip("0").rstrip(".")
+        s = mant + ("E" if upper else "e") + ex
+    return s
+
+
+def fmt_a(v: Fraction, prec, alt: bool, upper: bool) -> str:
+    if v == 0:
+        body = "0x0" + ("." + "0" * prec if prec else ("." if alt else "")) + "p+0"
+    else:
+        n, d = v.numerator, v.denominator
+        e = n.bit_length() - d.bit_length()
+        while Fraction(n, d) >= Fraction(2) ** (e + 1):
+            e += 1
+        while Fraction(n, d) < Fraction(2) ** e:
+            e -= 1
+        m = int(v / Fraction(2) ** (e - 63))  # 64-bit significand, top bit set
+        exp = e - 3
+        lead = m >> 60
+        frac = m & ((1 << 60) - 1)
+        hexd = "%015x" % frac
+        if prec is None:
+            hexd = hexd.rstrip("0")
+        elif prec < 15:
+            drop = 60 - 4 * prec
+            q, r = divmod(frac, 1 << drop)
+            half = 1 << (drop - 1)
+            if r > half or (r == half and q & 1):
+                q += 1
+            if q >> (4 * prec):
+                q = 0
+                lead += 1
+            hexd = ("%0*x" % (prec, q)) if prec else ""
+        else:
+            hexd = hexd + "0" * (prec - 15)
+        body = "0x%x" % lead + ("." + hexd if hexd or alt else "") + "p" + ("-" if exp < 0 else "+") + str(abs(exp))
+    return body.upper() if upper else body
+
+
+class WriteOverflow(Exception):
+    pass
+
+
+def printf_one(flags: str, width: int, prec, conv: str, v) -> str:
+    if width > INT_MAX or (prec is not None and prec > INT_MAX):
+        raise WriteOverflow
+    if width > 1 << 22 or (prec is not None and prec > 1 << 22):
+        # far past the output cap: stream padding rather than build it
+        OUT.flush()
+        chunk = b" " * (1 << 20)
+        while True:
+            OUT.write(chunk)
+    if conv not in "aA" and (v == "-0" or (isinstance(v, Fraction) and v.numerator.bit_length() <= 53 and v.denominator.bit_length() < 1000)):
+        # exact as a double: Python's correctly rounded printf does the same as glibc's
+        fl = -0.0 if v == "-0" else v.numerator / v.denominator
+        spec = "%" + flags.replace("'", "") + (str(width) if width else "") + ("" if prec is None else "." + str(prec)) + conv
+        return spec % fl
+    upper = conv in "EFGA"
+    neg = is_neg(v)
+    if v in (INF, NINF, NAN):
+        body = "inf" if v != NAN else "nan"
+        if upper:
+            body = body.upper()
+        zero = False
+    else:
+        a = abs(v) if isinstance(v, Fraction) else Fraction(0)
+        alt = "#" in flags
+        zero = "0" in flags and "-" not in flags
+        c = conv.lower()
+        if c == "a":
+            body = fmt_a(a, prec, alt, upper)
+        else:
+            p = 6 if prec is None else prec
+            d = to_decimal(a)
+            if c == "f":
+                body = fmt_f(d, p, alt)
+            elif c == "e":
+                body, _ = fmt_e(d, p, alt, upper)
+            else:
+                body = fmt_g(d, p, alt, upper)
+    sign = "-" if neg else ("+" if "+" in flags else (" " if " " in flags else ""))
+    if v == NAN:
+        sign = "+" if "+" in flags else (" " if " " in flags else "")
+    pad = width - len(sign) - len(body)
+    if pad <= 0:
+        return sign + body
+    if "-" in flags:
+        return sign + body + " " * pad
+    if zero:
+        if conv.lower() == "a" and body[:2].lower() == "0x":
+            return sign + body[:2] + "0" * pad + body[2:]
+        return sign + "0" * pad + body
+    return " " * pad + sign + body
+
+
+class Format:
+    def __init__(self, prefix: bytes, flags: str, width: int, prec, conv: str, suffix: bytes) -> None:
+        self.prefix, self.flags, self.width, self.prec, self.conv, self.suffix = prefix, flags, width, prec, conv, suffix
+
+    def body(self, v) -> bytes:
+        return printf_one(self.flags, self.width, self.prec, self.conv, v).encode()
+
+    def __call__(self, v) -> bytes:
+        return self.prefix + self.body(v) + self.suffix
+
+
+def unpercent(s: bytes) -> bytes:
+    return s.replace(b"%%", b"%")
+
+
+def parse_format(fmt: bytes) -> Format:
+    i = 0
+    n = len(fmt)
+    while not (i < n and fmt[i] == 37 and (i + 1 >= n or fmt[i + 1] != 37)):
+        if i >= n:
+            die(b"format " + locale_quote(fmt) + b" has no % directive")
+        i += 2 if fmt[i] == 37 else 1
+    prefix = fmt[:i]
+    i += 1
+    j = i
+    while i < n and fmt[i : i + 1] in (b"-", b"+", b"#", b"0", b" ", b"'"):
+        i += 1
+    flags = fmt[j:i].decode()
+    j = i
+    while i < n and 48 <= fmt[i] <= 57:
+        i += 1
+    width = int(fmt[j:i]) if i > j else 0
+    prec = None
+    if i < n and fmt[i] == 46:
+        i += 1
+        j = i
+        while i < n and 48 <= fmt[i] <= 57:
+            i += 1
+        prec = int(fmt[j:i]) if i > j else 0
+    if i < n and fmt[i] == ord("L"):
+        i += 1
+    if i >= n:
+        die(b"format " + locale_quote(fmt) + b" ends in %")
+    conv = chr(fmt[i])
+    if conv not in "efgaEFGA":
+        die(b"format " + locale_quote(fmt) + b" has unknown %" + fmt[i : i + 1] + b" directive")
+    i += 1
+    start = i
+    while i < n:
+        if fmt[i] == 37:
+            if i + 1 < n and fmt[i + 1] == 37:
+                i += 2
+                continue
+            die(b"format " + locale_quote(fmt) + b" has too many % directives")
+        i += 1
+    return Format(unpercent(prefix), flags, width, prec, conv, unpercent(fmt[start:]))
+
+
+def die(msg: bytes) -> None:
+    warn(msg)
+    sys.exit(1)
+
+
+def usage_error(msg: bytes) -> None:
+    warn(msg)
+    try_help()
+
+
+class Operand:
+    def __init__(self, value, width: int, precision) -> None:
+        self.value, self.width, self.precision = value, width, precision
+
+
+def scan_arg(arg: bytes) -> Operand:
+    v = strtold(arg)
+    if v is None:
+        usage_error(b"invalid floating point argument: " + locale_quote(arg))
+    if v == NAN:
+        usage_error(b"invalid 'not-a-number' argument: " + locale_quote(arg))
+    s = arg.lstrip(b" \t\n\v\f\r+")
+    while s[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r", b"+"):
+        s = s[1:]
+    width = len(s)
+    precision = None
+    finite = v not in (INF, NINF)
+    if b"x" not in s and b"X" not in s and finite:
+        dp = s.find(b".")
+        if dp < 0:
+            precision = 0
+        else:
+            rest = s[dp + 1 :]
+            m = re.match(rb"[^eE]*", rest)
+            flen = len(m.group(0)) if m else 0
+            precision = flen
+            if flen == 0:
+                width -= 1
+            elif dp == 0 or not (48 <= s[dp - 1] <= 57):
+                width += 1
+        e = s.find(b"e")
+        if e < 0:
+            e = s.find(b"E")
+        if e >= 0:
+            m = re.match(rb"[ \t]*[+-]?[0-9]+", s[e + 1 :])
+            exponent = int(m.group(0)) if m else 0
+            exponent = max(exponent, -(2**63 - 1))
+            if exponent < 0:
+                precision += -exponent
+            else:
+                precision -= min(precision, exponent)
+            width -= len(s) - e
+            if exponent < 0:
+                if dp < 0:
+                    width += 1
+                width += -exponent
+            else:
+                if precision == 0 and dp >= 0:
+                    width -= 1
+                width += exponent - min(exponent, s[dp + 1 : e].__len__() if dp >= 0 else 0) if False else 0
+    return Operand(v, width, precision)
+
+
+def all_digits(s: bytes) -> bool:
+    return len(s) > 0 and all(48 <= c <= 57 for c in s)
+
+
+def seq_fast(a: int, b: int, step: int, sep: bytes) -> None:
+    if a > b:
+        return
+    out = []
+    size = 0
+    x = a
+    first = True
+    while x <= b:
+        s = str(x).encode()
+        out.append(s if first else sep + s)
+        first = False
+        size += len(s) + len(sep)
+        if size > 65536:
+            OUT.write(b"".join(out))
+            out = []
+            size = 0
+        x += step
+    out.append(b"\n")
+    OUT.write(b"".join(out))
+
+
+def mul(i: int, v):
+    if isinstance(v, str):
+        if v == "-0":
+            return Fraction(0)
+        return v
+    p = v * i
+    if p.numerator.bit_length() <= MANT:
+        return p
+    return round_ld(p)
+
+
+def add(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        for x in (a, b):
+            if x in (INF, NINF):
+                return x
+        if a == "-0" and b == "-0":
+            return "-0"
+        return b if a == "-0" else a
+    r = a + b
+    if r.numerator.bit_length() <= MANT:
+        return r
+    return round_ld(r)
+
+
+def default_format(first: Operand, step: Operand, last: Operand, equal_width: bool) -> Format:
+    if first.precision is not None and step.precision is not None and last.precision is not None:
+        prec = max(first.precision, step.precision)
+        if equal_width:
+            first_width = first.width + (prec - first.precision)
+            last_width = last.width + (prec - last.precision)
+            if last.precision and prec == 0:
+                last_width -= 1
+            if last.precision == 0 and prec:
+                last_width += 1
+            if first.precision == 0 and prec:
+                first_width += 1
+            width = max(first_width, last_width)
+            return Format(b"", "0", width, prec, "f", b"")
+        return Format(b"", "", 0, prec, "f", b"")
+    return Format(b"", "", 0, None, "g", b"")
+
+
+def print_numbers(fmt: Format, first, step, last, sep: bytes) -> None:
+    neg_step = is_neg(step)
+    out_of_range = lt(first, last) if neg_step else lt(last, first)
+    if out_of_range:
+        return
+    exact = isinstance(first, Fraction) and isinstance(step, Fraction) and fmt.conv not in "aA"
+    if exact and (fmt.width > 1 << 22 or (fmt.prec is not None and fmt.prec > 1 << 22)):
+        exact = False
+    if exact:
+        # x = first + i * step as numerators over one power-of-two denominator:
+        # exact while they fit a long double's 64-bit significand
+        den = max(first.denominator, step.denominator)
+        fnum = first.numerator * (den // first.denominator)
+        snum = step.numerator * (den // step.denominator)
+        spec = "%" + fmt.flags.replace("'", "") + (str(fmt.width) if fmt.width else "")
+        spec += ("" if fmt.prec is None else "." + str(fmt.prec)) + fmt.conv
+    if exact and isinstance(last, Fraction):
+        # the common case in integers alone: numerators over ``den``, compared
+        # with LAST cross-multiplied, printed through a double when exact
+        lnum, lden = last.numerator, last.denominator
+        limit = 1 << MANT
+        chunks = []
+        size = 0
+        i = 1
+        xn = fnum
+        pre, suf = fmt.prefix, fmt.suffix
+        plain = not pre and not suf
+        while True:
+            if -(1 << 53) < xn < (1 << 53):
+                s = (spec % (xn / den)).encode()
+                if not plain:
+                    s = pre + s + suf
+            else:
+                s = fmt(Fraction(xn, den))
+            chunks.append(s)
+            size += len(s)
+            if size > 65536:
+                OUT.write(b"".join(chunks))
+                chunks = []
+                size = 0
+            prod = i * snum
+            nxt = fnum + prod
+            if not (-limit < prod < limit and -limit < nxt < limit):
+                break  # leave the rest to the general loop
+            i += 1
+            beyond = nxt * lden < lnum * den if neg_step else lnum * den < nxt * lden
+            if beyond:
+                x0 = Fraction(xn, den)
+                x = Fraction(nxt, den)
+                xs = fmt.body(x)
+                xv = strtold(xs)
+                extra = False
+                if xv is not None and xv != NAN and not lt(xv, last) and not lt(last, xv):
+                    extra = fmt.body(x0) != xs
+                if not extra:
+                    chunks.append(b"\n")
+                    OUT.write(b"".join(chunks))
+                    return
+                chunks.append(sep)
+                chunks.append(fmt(x))
+                chunks.append(b"\n")
+                OUT.write(b"".join(chunks))
+                return
+            chunks.append(sep)
+            size += len(sep)
+            xn = nxt
+        OUT.write(b"".join(chunks))
+        # past 64 bits: the general loop goes on after xn, already printed
+        resume = (Fraction(xn, den), i)
+    else:
+        resume = None
+    out = []
+    size = 0
+    x = first
+    i = 1
+    skip = False
+    if resume is not None:
+        x, i = resume
+        skip = True
+    while True:
+        x0 = x
+        if skip:
+            s = b""
+        elif exact and isinstance(x, Fraction) and x.numerator.bit_length() <= 53:
+            s = fmt.prefix + (spec % (x.numerator / x.denominator)).encode() + fmt.suffix
+        else:
+            s = fmt(x)
+        skip = False
+        out.append(s)
+        size += len(s)
+        if size > 65536:
+            OUT.write(b"".join(out))
+            out = []
+            size = 0
+        if out_of_range:
+            break
+        if exact:
+            prod = i * snum
+            total = fnum + prod
+            if prod.bit_length() <= MANT and total.bit_length() <= MANT:
+                x = Fraction(total, den)
+            else:
+                x = add(first, mul(i, step))
+        else:
+            x = add(first, mul(i, step))
+        i += 1
+        out_of_range = lt(x, last) if neg_step else lt(last, x)
+        if out_of_range:
+            extra = False
+            xs = fmt.body(x)
+            xv = strtold(xs)
+            if xv is not None and not lt(xv, last) and not lt(last, xv) and xv != NAN and last != NAN:
+                extra = fmt.body(x0) != xs
+            if not extra:
+                break
+        out.append(sep)
+        size += len(sep)
+    out.append(b"\n")
+    OUT.write(b"".join(out))
+
+
+def main() -> int:
+    args = [os.fsencode(a) for a in sys.argv[1:]]
+    shorts = {b"f": 1, b"s": 1, b"w": 0}
+    longs = [
+        (b"equal-width", 0, b"w"),
+        (b"format", 1, b"f"),
+        (b"separator", 1, b"s"),
+        (b"help", 0, b"help"),
+        (b"version", 0, b"version"),
+    ]
+    fmt_str = None
+    sep = b"\n"
+    equal_width = False
+    # Options stop at the first operand, and at anything that looks like a negative number.
+    def stop(a: bytes) -> bool:
+        if a[:1] == b"-" and len(a) > 1 and (a[1:2] == b"." or 48 <= a[1] <= 57):
+            return True
+        return not a.startswith(b"-") or a == b"-"
+
+    operands: list[bytes] = []
+    try:
+        for kind, key, val in getopt(args, shorts, longs, stop):
+            if kind == "error":
+                raise OptError(key)
+            if kind == "operands":
+                operands = key
+            elif key == b"f":
+                fmt_str = val
+            elif key == b"s":
+                sep = val
+            elif key == b"w":
+                equal_width = True
+            elif key == b"help":
+                OUT.write(HELP)
+                return 0
+            elif key == b"version":
+                OUT.write(VERSION)
+                return 0
+    except OptError as e:
+        warn(e.args[0])
+        try_help()
+    if not operands:
+        usage_error(b"missing operand")
+    if len(operands) > 3:
+        usage_error(b"extra operand " + locale_quote(operands[3]))
+    fmt = parse_format(fmt_str) if fmt_str is not None else None
+    if fmt is not None and equal_width:
+        usage_error(b"format string may not be specified when printing equal width strings")
+    n = len(operands)
+    if (
+        all_digits(operands[0])
+        and (n == 1 or all_digits(operands[1]))
+        and (n < 3 or all_digits(operands[2]))
+        and not equal_width
+        and fmt is None
+        and len(sep) == 1
+    ):
+        if n == 3:
+            step_v = int(operands[1])
+            fast = 0 < step_v
+        else:
+            step_v = 1
+            fast = True
+        if fast:
+            a = 1 if n == 1 else int(operands[0])
+            b = int(operands[-1])
+            seq_fast(a, b, step_v, sep)
+            return 0
+    first = Operand(Fraction(1), 1, 0)
+    step = Operand(Fraction(1), 1, 0)
+    last = scan_arg(operands[0])
+    if n >= 2:
+        first = last
+        last = scan_arg(operands[1])
+        if n == 3:
+            step = last
+            if step.value in (0, "-0"):
+                usage_error(b"invalid Zero increment value: " + locale_quote(operands[1]))
+            last = scan_arg(operands[2])
+    if fmt is None:
+        fmt = default_format(first, step, last, equal_width)
+    try:
+        print_numbers(fmt, first.value, step.value, last.value, sep)
+    except WriteOverflow:
+        OUT.flush()
+        die(b"write error: Value too large for defined data type")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        sys.exit(1)
