@@ -47,6 +47,7 @@ from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination, Via
 from fuzzdiff.core.report import escape, shell_argv
+from fuzzdiff.core.spec import REFERENCES_DIR, TaskSpec
 from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch, shrink
 from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
@@ -212,6 +213,14 @@ def is_held_out(case: Case) -> bool:
     return int(case.key()[:8], 16) % HOLD_OUT == 0
 
 
+def is_shipped(spec: TaskSpec) -> bool:
+    """Whether ``spec`` was loaded from the shipped task file of its name: only then
+    is the shipped corpus of that name its probe set. A task file elsewhere that
+    happens to share a name (a user's own ``shuf.toml``) was never recorded there."""
+    shipped = REFERENCES_DIR / f"{spec.name}.toml"
+    return bool(spec.source) and Path(spec.source).resolve() == shipped.resolve()
+
+
 def probe_cases(task: str, corpora: Path = CORPORA_DIR) -> list[Case]:
     directory = corpora / task
     if not (directory / "manifest.json").is_file():
@@ -373,7 +382,7 @@ def _score(
     deadline: float,
     start: float,
 ) -> Score:
-    probes = probe_cases(setup.spec.name)
+    probes = probe_cases(setup.spec.name) if is_shipped(setup.spec) else []
     # Every divergent case is re-run for stability (each one counts for the graded
     # reward); findings are not settled: the first visible divergence is shrunk below.
     config = CampaignConfig(seed=base.seed, budget=base.budget, max_divergences=base.budget + 1, recheck_every=True)
