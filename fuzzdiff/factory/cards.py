@@ -141,7 +141,12 @@ def read_card(path: Path) -> Card | None:
 def corpus_cases(name: str) -> int | None:
     """How many cases the committed corpus of task ``name`` holds (its case files);
     None when it has no corpus (no ``manifest.json``)."""
-    where = corpora_dir() / name
+    return count_cases(corpora_dir() / name)
+
+
+def count_cases(where: Path) -> int | None:
+    """How many case files the corpus directory ``where`` holds; None when it is no
+    corpus (no ``manifest.json``)."""
     if not (where / MANIFEST).is_file():
         return None
     return sum(1 for _ in (where / CASES_DIR).glob("*.json"))

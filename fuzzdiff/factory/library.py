@@ -36,6 +36,7 @@ from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import DEFAULT_ENV, REFERENCES_DIR, TaskSpec, load_task
+from fuzzdiff.factory import cards
 from fuzzdiff.factory.build import CALIBRATION_CASES, Card, build, calibrate, executor_for
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.store.artifacts import write_atomic
@@ -268,7 +269,7 @@ def ensure(lib: Library, entry: Entry, *, force: bool = False, progress: Callabl
         head = "# Part of the task library (references/library/programs.toml; `make library`).\n"
         write_atomic(task, (head + built.toml()).encode())
         made_card = replace(built.card, build_seconds=round(built.card.build_seconds, 1))
-        write_atomic(lib.card_path(entry.name), (json.dumps(made_card.json(), indent=2) + "\n").encode())
+        write_atomic(lib.card_path(entry.name), cards.card_json(made_card))
         made += ["task", "card"]
     spec = load_task(str(task))
     program = reference_program(spec)
@@ -285,9 +286,9 @@ def ensure(lib: Library, entry: Entry, *, force: bool = False, progress: Callabl
         say(f"{entry.name}: calibrating its quality card")
         card, _ = calibrate(spec, executor_for(spec), program, seed=lib.seed, cases=lib.calibration_cases)
         card = replace(card, build_seconds=round(time.perf_counter() - started, 1))
-        write_atomic(card_file, (json.dumps(card.json(), indent=2) + "\n").encode())
+        write_atomic(card_file, cards.card_json(card))
         made.append("card")
-    have = _corpus_size(corpus_dir)
+    have = cards.count_cases(corpus_dir) or 0
     dropped = 0
     if have < lib.cases_per_corpus:
         say(f"{entry.name}: recording a corpus of {lib.cases_per_corpus} stable cases")
@@ -305,17 +306,11 @@ def ensure(lib: Library, entry: Entry, *, force: bool = False, progress: Callabl
 
 
 def _read_card(path: Path) -> Card | None:
+    """The card at ``path``; None where there is none or it does not read (it is made again)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return Card(**{**raw, "varying": tuple(raw.get("varying", ()))})
-    except (OSError, ValueError, TypeError):
+        return cards.read_card(path)
+    except cards.CardError:
         return None
-
-
-def _corpus_size(path: Path) -> int:
-    if not (path / "manifest.json").is_file():
-        return 0
-    return len(load_corpus(path).cases)
 
 
 def record_stable(spec: TaskSpec, program: Program, where: Path, wanted: int, seed: int) -> tuple[int, int]:
