@@ -69,23 +69,70 @@ def test_an_equivalent_you_should_not_trust_is_flagged(tmp_path: Path) -> None:
     assert trust["warning"]
 
 
+def _ignore_garbage_uses(words: list[str]) -> list[str]:
+    """The words of one base64 command line that name -i/--ignore-garbage, read as getopt
+    reads them: `-w X` and `--wrap X` take X as the width, so `-w -i` is a width, not -i."""
+    uses, index = [], 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name = word[2:].split("=", 1)[0]
+            if name and "ignore-garbage".startswith(name):
+                uses.append(word)
+            elif name and "wrap".startswith(name) and "=" not in word:
+                index += 1
+        elif word.startswith("-") and len(word) > 1:
+            for position, letter in enumerate(word[1:], start=1):
+                if letter == "i":
+                    uses.append(word)
+                if letter == "w":
+                    index += 1 if position == len(word) - 1 else 0
+                    break
+    return uses
+
+
+def test_getopt_reading_of_a_logged_command_line() -> None:
+    assert _ignore_garbage_uses(["-w", "-i", "f"]) == []
+    assert _ignore_garbage_uses(["-di"]) == ["-di"]
+    assert _ignore_garbage_uses(["-w1", "-i"]) == ["-i"]
+    assert _ignore_garbage_uses(["--ig"]) == ["--ig"]
+    assert _ignore_garbage_uses(["--wrap", "--ignore-garbage"]) == []
+    assert _ignore_garbage_uses(["--", "-i"]) == []
+
+
 def test_weight_zero_keeps_an_option_out_of_every_case(tmp_path: Path) -> None:
     """No case a campaign runs names a weight-0 option (fresh, malformed or mutant):
-    the candidate logs every command line it is given."""
+    the candidate logs every command line it is given. Seed 20 once gave `-w -i`, a
+    width of "-i", which a word-by-word check mistook for the option."""
     task = tmp_path / "base64.toml"
     text = (REPO / "references" / "base64.toml").read_text()
     assert 'long = "ignore-garbage"' in text
     task.write_text(text.replace('long = "ignore-garbage"', 'long = "ignore-garbage"\nweight = 0', 1))
     log = tmp_path / "argv.log"
     wrapper = tmp_path / "wrapper.sh"
-    wrapper.write_text(f'for a in "$@"; do printf "%s\\n" "$a"; done >> {log}\nexec base64 "$@"\n')
-    done = fuzzdiff("fuzz", str(task), "--candidate", f"sh {wrapper}", "--budget", "1500", "--json", cwd=tmp_path)
-    assert json.loads(done.stdout)["verdict"] == "equivalent", done.stdout[-2000:]
-    words = log.read_text(errors="replace").splitlines()
-    assert len(words) > 1000
-    short_flags = [w for w in words if w.startswith("-") and not w.startswith("--") and "i" in w[1:2]]
-    long_names = [w for w in words if w.startswith("--i")]
-    assert (short_flags, long_names) == ([], [])
+    wrapper.write_text(f'{{ printf "%s\\n" "$@"; printf "\\036\\n"; }} >> {log}\nexec base64 "$@"\n')
+    for seed in ("1", "20"):
+        log.unlink(missing_ok=True)
+        done = fuzzdiff(
+            "fuzz",
+            str(task),
+            "--candidate",
+            f"sh {wrapper}",
+            "--budget",
+            "1500",
+            "--seed",
+            seed,
+            "--json",
+            cwd=tmp_path,
+        )
+        assert json.loads(done.stdout)["verdict"] == "equivalent", done.stdout[-2000:]
+        lines = log.read_text(errors="replace").split("\x1e\n")
+        assert len(lines) > 1000
+        uses = [use for line in lines for use in _ignore_garbage_uses(line.splitlines())]
+        assert uses == [], seed
 
 
 def test_task_file_errors_are_listed_together_with_suggestions(tmp_path: Path) -> None:
