@@ -297,3 +297,24 @@ def test_the_task_format_page_lists_the_generated_file_names_and_its_example_loa
     assert example is not None
     spec = parse_task(tomllib.loads(example.group(1)), "references/README.md")
     assert {k for o in spec.options for k in (o.short, o.long)} >= {"w", "wrap", "decode", "ignore-garbage"}
+
+
+def test_repro_script_gives_stdin_through_a_pipe_as_fuzzdiff_does(tmp_path: Path) -> None:
+    """A program may treat a seekable file on stdin differently from a pipe (tail, dd,
+    head -c); the repro script must hand it a pipe, or a divergence seen by fuzzdiff
+    may not replay (two matrix counterexamples once did not)."""
+    spec = load_task("base64")
+    case = Case(argv=(), stdin=b"data")
+    div = Divergence(case, exited(0, b"pipe\n"), exited(0, b"other\n"), ("stdout",), Fingerprint(("stdout",), "", ""))
+    kind = tmp_path / "kind.sh"
+    kind.write_text('#!/bin/sh\nif [ -p /dev/stdin ]; then echo pipe; else echo "not a pipe"; fi\n')
+    kind.chmod(0o755)
+    other = tmp_path / "other.sh"
+    other.write_text("#!/bin/sh\necho pipe\n")
+    other.chmod(0o755)
+    written = write_artifacts(
+        tmp_path / "out", [Finding(div, div, 0)], spec, 1, Program((str(kind),), "base64"), Program((str(other),), "b")
+    )
+    script = next(p for p in written if p.endswith(".sh"))
+    agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr

@@ -183,11 +183,12 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '  if [ "${cmd#* }" = "$cmd" ] && command -v bash > /dev/null 2>&1; then',
         f'    set -- bash -c \'exec -a "$0" "$@"\' {name} "$@"',
         "  fi",
-        '  ( cd "$d/$side" && exec env -i PATH="'
+        "  # stdin arrives through a pipe, as fuzzdiff gives it (a program may seek a file, not a pipe)",
+        '  cat "$d/stdin" | ( cd "$d/$side" && exec env -i PATH="'
         + path
         + '" HOME="$d/$side" '
         + env_words
-        + ' timeout -s KILL "$TIMEOUT" "$@" < "$d/stdin" > "$d/$side.out" 2> "$d/$side.err" )',
+        + ' timeout -s KILL "$TIMEOUT" "$@" > "$d/$side.out" 2> "$d/$side.err" )',
         '  echo $? > "$d/$side.status"',
         "}",
         'run reference "$REFERENCE" "$@"',
