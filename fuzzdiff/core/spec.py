@@ -193,8 +193,20 @@ def resolve_task_path(task: str) -> Path:
         return shipped
     if candidate.is_file():
         return candidate
-    names = ", ".join(shipped_tasks()) or "(none found)"
-    raise SpecError(f"unknown task {task!r}; shipped tasks are: {names}; or pass the path of a task file")
+    raise SpecError(f"unknown task {task!r}; {_suggest(task, shipped_tasks())}or pass the path of a task file")
+
+
+def _suggest(task: str, names: list[str]) -> str:
+    """The shipped names close to ``task`` (or, for a name close to none, a pointer to the
+    listing; with a handful of tasks, all of them), ready to precede "or pass ..."."""
+    if not names:
+        return "no shipped tasks were found; "
+    if len(names) <= 12:
+        return f"shipped tasks are: {', '.join(names)}; "
+    close = difflib.get_close_matches(task, names, n=5, cutoff=0.6)
+    close += [n for n in names if n.startswith(task) and n not in close][: 5 - len(close)]
+    listing = f"`fuzzdiff tasks` lists all {len(names)} shipped tasks; "
+    return (f"did you mean {', '.join(close)}? " if close else "") + listing
 
 
 def shipped_tasks() -> list[str]:
