@@ -77,6 +77,25 @@ def test_mktemp_names_repeat_with_the_address_layout_fixed() -> None:
     assert len(names) == 1, names
 
 
+@needs_lib
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_mktemp_names_repeat_in_the_sandbox_too() -> None:
+    """In bubblewrap as root, every exec "gained" capabilities that no_new_privs withheld,
+    and the kernel cleared ADDR_NO_RANDOMIZE on each: sandboxed hermetic mktemp varied."""
+    from fuzzdiff.run.sandbox import SandboxExecutor
+
+    env = dict(hermetic_spec(task("mktemp", True)).env)
+    executor = SandboxExecutor(env, Limits())
+    try:
+        program = Program((resolve_executable("mktemp", env["PATH"]),), "mktemp")
+        names = {executor.run(program, Case(argv=(b"-u",))).stdout for _ in range(3)}
+        layout = executor.run(Program(("/bin/cat", "/proc/self/personality"), "cat"), Case()).stdout
+    finally:
+        executor.close()
+    assert int(layout, 16) & hermetic.ADDR_NO_RANDOMIZE, layout
+    assert len(names) == 1, names
+
+
 def test_without_hermetic_the_clock_is_the_real_one() -> None:
     year = run(task("date", False), b"+%Y")
     assert year != b"2021\n"

@@ -59,6 +59,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run import seccomp
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
+from fuzzdiff.run.hermetic import fix_address_layout, is_hermetic
 from fuzzdiff.run.scratch import remove_tree
 
 HEADER = struct.Struct("<Q")
@@ -173,6 +174,10 @@ def bwrap_args(
         "--new-session",
         "--cap-drop",
         "ALL",
+        # root keeps CAP_SETPCAP alone, for the server to empty the bounding set with
+        # (``sandbox_worker.serve``): else every exec by uid 0 "gains" capabilities that
+        # no_new_privs then withholds, and the kernel clears ADDR_NO_RANDOMIZE on it
+        *(("--cap-add", "CAP_SETPCAP") if os.geteuid() == 0 else ()),
         *(("--ro-bind", "/", "/") if root is None else ()),
         "--dev",
         "/dev",
@@ -544,6 +549,8 @@ class SandboxExecutor:
             _BOOTSTRAP,
             str(child.fileno()),
         ]
+        if is_hermetic(self.env):
+            fix_address_layout()  # inherited through bwrap by the server and every run, both sides alike
         try:
             proc = subprocess.Popen(
                 cmd,

@@ -51,6 +51,7 @@ from fuzzdiff.run.execute import (
     run_env,
     sweep_cage,
 )
+from fuzzdiff.run.landlock import drop_capabilities
 from fuzzdiff.run.scratch import remove_at, remove_tree, restore_mode, write_files
 
 HEADER = struct.Struct("<Q")
@@ -308,6 +309,8 @@ def _shield() -> None:
 def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = False) -> None:
     sock = socket.socket(fileno=fd)
     _shield()
+    with contextlib.suppress(OSError):
+        drop_capabilities()  # the bounding set too: a hermetic run's fixed address layout survives exec
     apply_limits(limits, cpu=False)
     launcher = None
     if python_fork:
