@@ -8,6 +8,8 @@ Test modules import these from here, never from one another; fixtures live in
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from fuzzdiff.core import spec as spec_module
 from fuzzdiff.core.model import CampaignResult, Case, Event, Finished, Outcome, Program, Termination
-from fuzzdiff.core.spec import Limits, TaskSpec
+from fuzzdiff.core.spec import Limits, TaskSpec, load_task, shipped_tasks
 from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
 from fuzzdiff.engine.judging import Judge
 from fuzzdiff.run.execute import FunctionExecutor
@@ -223,3 +225,35 @@ CASES: dict[str, list[Case]] = {
     "recursion.py": [Case(), Case(argv=(b"uncaught",))],
 }
 PARAMS = [(form, name, i) for name, runs in CASES.items() for i in range(len(runs)) for form in FORMS]
+
+
+# -- which library tasks the expensive per-task tests run on ----------------------------
+
+#: The tasks written by hand before the library: every per-task test runs on them.
+HAND_WRITTEN = ("base32", "base64", "cksum", "cut", "fold", "head", "md5sum", "sha256sum", "tr", "wc")
+#: Other tasks the expensive per-task tests run on: from 30 s (wc, alone) to over
+#: 3 min (pr, on a busy machine) of test time each, so three keep the library's
+#: share of CI near two minutes with the suite's two processes.
+SAMPLE_SIZE = 3
+
+
+def sample_size() -> int | None:
+    """How many built tasks get the full checks (None: all of them)."""
+    wanted = os.environ.get("FUZZDIFF_LIBRARY_SAMPLE", "")
+    if wanted == "all":
+        return None
+    return int(wanted) if wanted.isdigit() else SAMPLE_SIZE
+
+
+def full_check_tasks() -> list[str]:
+    """The shipped tasks the expensive per-task tests run on: the hand-written ones
+    and the first ``sample_size()`` others by the SHA-256 of their names, among
+    those whose reference is the bare program (no ``args``): those tests run the
+    program itself (a copy, a wrapper) as the candidate, and ``iconv -f latin1``
+    without its arguments is another program."""
+    names = shipped_tasks()
+    bare = [n for n in names if n not in HAND_WRITTEN and not load_task(n).args]
+    others = sorted(bare, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
+    size = sample_size()
+    chosen = set(others if size is None else others[:size])
+    return [n for n in names if n in HAND_WRITTEN or n in chosen]

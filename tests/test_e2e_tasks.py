@@ -24,8 +24,7 @@ from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import SerialRunner
 from fuzzdiff.store.artifacts import write_artifacts
 
-from .helpers import instantiate
-from .test_library import full_check_tasks
+from .helpers import full_check_tasks, instantiate
 
 BUDGET = 2000
 TASKS = full_check_tasks()  # the hand-written tasks and a fixed sample of the rest (test_library.py)

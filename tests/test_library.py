@@ -16,7 +16,6 @@ test_oracle, test_shipped_corpora) cost half a minute or more each per task. So:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -35,39 +34,13 @@ from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.corpus import CASES_DIR, Corpus, StoredCase, load_corpus, read_manifest, read_stored_case
 from fuzzdiff.store.replay import replay
 
-#: The tasks written by hand before the library: every per-task test runs on them.
-HAND_WRITTEN = ("base32", "base64", "cksum", "cut", "fold", "head", "md5sum", "sha256sum", "tr", "wc")
-#: Other tasks the expensive per-task tests run on: from 30 s (wc, alone) to over
-#: 3 min (pr, on a busy machine) of test time each, so three keep the library's
-#: share of CI near two minutes with the suite's two processes.
-SAMPLE_SIZE = 3
+from .helpers import HAND_WRITTEN, SAMPLE_SIZE, full_check_tasks
+
 #: Fewest cases a shipped corpus holds.
 MIN_CORPUS_CASES = 200
 #: Cases per task replayed against the reference in every run: enough to catch a
 #: corpus recorded for another reference or environment, cheap for 100 tasks.
 REPLAYED_PER_TASK = 3
-
-
-def sample_size() -> int | None:
-    """How many built tasks get the full checks (None: all of them)."""
-    wanted = os.environ.get("FUZZDIFF_LIBRARY_SAMPLE", "")
-    if wanted == "all":
-        return None
-    return int(wanted) if wanted.isdigit() else SAMPLE_SIZE
-
-
-def full_check_tasks() -> list[str]:
-    """The shipped tasks the expensive per-task tests run on: the hand-written ones
-    and the first ``sample_size()`` others by the SHA-256 of their names, among
-    those whose reference is the bare program (no ``args``): those tests run the
-    program itself (a copy, a wrapper) as the candidate, and ``iconv -f latin1``
-    without its arguments is another program."""
-    names = shipped_tasks()
-    bare = [n for n in names if n not in HAND_WRITTEN and not load_task(n).args]
-    others = sorted(bare, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
-    size = sample_size()
-    chosen = set(others if size is None else others[:size])
-    return [n for n in names if n in HAND_WRITTEN or n in chosen]
 
 
 # -- every shipped task, cheaply ------------------------------------------------

@@ -13,8 +13,7 @@ from fuzzdiff.oracle import adapters
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
 from fuzzdiff.run.program import reference_program
 
-from .helpers import instantiate
-from .test_library import full_check_tasks
+from .helpers import full_check_tasks, instantiate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

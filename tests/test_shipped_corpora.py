@@ -15,8 +15,7 @@ from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.store.corpus import load_corpus, reference_changed, reference_fingerprint, stats
 from fuzzdiff.store.replay import replay
 
-from .helpers import instantiate
-from .test_library import full_check_tasks
+from .helpers import full_check_tasks, instantiate
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora"
 
