@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-mutation clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), and every program a shipped task uses as its reference (CI replays
@@ -72,6 +72,13 @@ bench-setup: $(STAMP)
 # Issue 19's measure: how good a task fuzzdiff makes for programs without a task file.
 bench-taskfactory: bench-setup
 	$(PYTHON) benchmarks/taskfactory.py --budget 500 --seed 1 --plot docs/taskfactory.png
+
+# Issue 21's measure: how often a wrong program (a first-order mutant of an independent
+# solution, solutions/) gets full reward from the oracle. Hours on two cores; results
+# accumulate in benchmarks/mutation-runs.jsonl, so a stopped run resumes.
+bench-mutation: bench-setup
+	$(PYTHON) benchmarks/mutation.py --per-task 150 --budgets 100,300,500,1000 --seeds 1,2,3 --random \
+		--out benchmarks/mutation-runs.jsonl --report docs/mutation-table.md
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

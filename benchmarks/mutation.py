@@ -1,0 +1,356 @@
+"""How often does a wrong program get full reward? Mutation analysis of the solutions.
+
+Each independent solution in ``solutions/`` (a Python program fuzzdiff judges
+equivalent to its task's reference) is mutated with cosmic-ray's first-order
+operators (one change each: an operator, a comparison, a number, a boolean,
+a loop that runs zero times, ...). ``mutating.mutate_code`` drives them one
+mutant at a time, so no test suite and no work database are involved.
+
+Mutants are chosen before anything is scored, by fixed rules:
+
+- per task, mutants are made in order of the SHA-256 of their id
+  (``TASK:OPERATOR:OCCURRENCE``) until ``--per-task`` are chosen; on the way, one
+  that does not compile is *stillborn* and one whose syntax tree equals the
+  solution's is *identical*: both are counted, neither is scored;
+- a mutant is in the *held-out* half when the first byte of that hash is odd.
+  Tuning fuzzdiff against the results may look at the tuned half only.
+
+Every chosen mutant is scored by the reward oracle as a training loop calls it
+(``oracle.scoring.score``: binary policy, sandboxed, the task's probe corpus
+first, then fuzzing) at each budget and seed, without the shared pool (a pool
+only adds kills, and it would make results depend on scoring order), and once
+with the probe corpus alone (budget = the corpus's size). A plain random
+baseline runs a campaign with no guidance and no corpus at the same budgets.
+
+A mutant is *killed* when its reward is 0.0, *survived* at 1.0; a score that is
+not ``ok`` (an error of the oracle, a deadline) is counted apart and never as a
+kill. Mutants proven equivalent are listed, each with its reason, in
+``benchmarks/mutation_equivalent.toml``; they leave the denominator.
+
+    python3 benchmarks/mutation.py --per-task 150 --budgets 100,300,500,1000 --seeds 1,2,3 \\
+        --out benchmarks/mutation-runs.jsonl --report docs/mutation.md
+    python3 benchmarks/mutation.py --list cut            # the mutants of one task, no scoring
+
+Results go to ``--out`` one JSON line per run as they come (a rerun skips the
+runs already there), and the report is written from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import statistics
+import sys
+import time
+import tomllib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SOLUTIONS = REPO / "solutions"
+EQUIVALENT = HERE / "mutation_equivalent.toml"
+#: The ten tasks written by hand before the library (their solutions are the candidates).
+TASKS = ("base32", "base64", "cksum", "cut", "fold", "head", "md5sum", "sha256sum", "tr", "wc")
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    id: str  # TASK:OPERATOR:OCCURRENCE
+    task: str
+    operator: str
+    occurrence: int
+    line: int
+    source: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.id.encode()).hexdigest()
+
+    @property
+    def held_out(self) -> bool:
+        return int(self.digest[:2], 16) % 2 == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    task: str
+    positions: int  # every (operator, occurrence) cosmic-ray offers
+    examined: int  # made, in hash order, until enough were chosen
+    stillborn: int
+    identical: int
+    mutants: tuple[Mutant, ...]
+
+
+def _operators() -> Iterator[tuple[str, Any]]:
+    try:
+        import cosmic_ray.plugins as plugins
+    except ImportError:
+        sys.exit("mutation.py needs cosmic-ray: python3 -m pip install cosmic-ray (or `make bench-setup`)")
+    for name in sorted(plugins.operator_names()):
+        cls = plugins.get_operator(name)
+        if not cls.arguments():  # operators that need arguments are configured per project; none here
+            yield name, cls()
+
+
+def census(task: str, per_task: int) -> Census:
+    """The first ``per_task`` first-order mutants of ``solutions/TASK.py``, in order of
+    the SHA-256 of their ids, that compile and change the program's syntax tree."""
+    import warnings
+
+    from cosmic_ray.ast import ast_nodes, get_ast
+    from cosmic_ray.mutating import mutate_code
+
+    path = SOLUTIONS / f"{task}.py"
+    if not path.is_file():
+        sys.exit(f"mutation.py: no solution for task {task!r} ({path} is missing)")
+    source = path.read_text()
+    original = ast.dump(ast.parse(source))
+    nodes = list(ast_nodes(get_ast(source)))
+    spots: list[tuple[str, str, Any, int, int]] = []  # digest, short name, operator, occurrence, line
+    for name, operator in _operators():
+        short = name.split("/", 1)[-1]
+        starts = [start for node in nodes for start, _ in operator.mutation_positions(node)]
+        for occurrence, start in enumerate(starts):
+            digest = hashlib.sha256(f"{task}:{short}:{occurrence}".encode()).hexdigest()
+            spots.append((digest, short, operator, occurrence, start[0]))
+    spots.sort(key=lambda spot: spot[0])
+    examined = stillborn = identical = 0
+    mutants: list[Mutant] = []
+    for _, short, operator, occurrence, line in spots:
+        if len(mutants) == per_task:
+            break
+        examined += 1
+        mutated = mutate_code(source, operator, occurrence)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)  # `x is b"-"`: a mutant, not our code
+                tree = ast.parse(mutated or "")
+                compile(tree, str(path), "exec")
+        except (SyntaxError, ValueError):
+            stillborn += 1
+            continue
+        if mutated is None or ast.dump(tree) == original:
+            identical += 1
+            continue
+        mutants.append(Mutant(f"{task}:{short}:{occurrence}", task, short, occurrence, line, mutated))
+    return Census(task, len(spots), examined, stillborn, identical, tuple(mutants))
+
+
+def equivalent_list(path: Path = EQUIVALENT) -> dict[str, str]:
+    """Mutant id -> the reason it is equivalent (one line each)."""
+    if not path.is_file():
+        return {}
+    doc = tomllib.loads(path.read_text())
+    return {str(k): str(v) for k, v in doc.get("equivalent", {}).items()}
+
+
+# -- scoring -----------------------------------------------------------------------------
+
+
+def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str, Any]:
+    """One run: ``mode`` is ``oracle`` (score as a training loop calls it), ``replay``
+    (the probe corpus alone) or ``random`` (a campaign without guidance or corpus)."""
+    start = time.monotonic()
+    if mode == "random":
+        cases, status = _random_campaign(mutant, budget, seed)
+        reward = None if status != "ok" else (0.0 if cases is not None else 1.0)
+        row: dict[str, Any] = {"status": status, "reward": reward, "cases": cases}
+    else:
+        from fuzzdiff.oracle.scoring import Candidate, probe_cases, score
+
+        if mode == "replay":
+            budget = len(probe_cases(mutant.task))
+        done = score(
+            mutant.task,
+            Candidate(source=mutant.source, language="python"),
+            budget=budget,
+            seed=seed,
+            jobs=1,
+            use_pool=False,
+        )
+        row = {"status": done.status, "reward": done.reward, "cases": done.cases, "error": done.error[:300]}
+        if done.counterexample is not None:
+            row["phase"] = "probe" if done.fuzz_cases == 0 and done.pool_cases == 0 else "fuzz"
+    row.update(id=mutant.id, mode=mode, budget=budget, seed=seed, seconds=round(time.monotonic() - start, 3))
+    return row
+
+
+def _random_campaign(mutant: Mutant, budget: int, seed: int) -> tuple[int | None, str]:
+    import tempfile
+
+    from fuzzdiff.api import prepare
+    from fuzzdiff.core.model import Finished, Found
+    from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
+    from fuzzdiff.engine.setup import open_runner
+
+    with tempfile.TemporaryDirectory(prefix="fuzzdiff-mutant-") as where:
+        script = Path(where) / "candidate.py"
+        script.write_text(mutant.source)
+        setup = prepare(mutant.task, f"python3 {script}")
+        config = CampaignConfig(seed=seed, budget=budget, shrink=False, guidance=frozenset())
+        found: int | None = None
+        with open_runner(setup, 1, True, True) as runner:
+            for event in run_campaign(setup.spec, runner, setup.reference, setup.candidate, config):
+                if isinstance(event, Found) and found is None:
+                    found = event.index + 1
+                elif isinstance(event, Finished) and found is not None and not event.result.blamed:
+                    found = None  # the reference wavered: not a kill
+                if found is not None:
+                    break
+    return found, "ok"
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, int, int]:
+    return (str(row["id"]), str(row["mode"]), int(row["budget"]) if row["mode"] != "replay" else 0, int(row["seed"]))
+
+
+def load_runs(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plan(
+    mutants: Sequence[Mutant], budgets: Sequence[int], seeds: Sequence[int], random: bool
+) -> list[tuple[Mutant, str, int, int]]:
+    jobs: list[tuple[Mutant, str, int, int]] = []
+    for m in mutants:
+        jobs.append((m, "replay", 0, 0))
+        for budget in budgets:
+            for seed in seeds:
+                jobs.append((m, "oracle", budget, seed))
+                if random:
+                    jobs.append((m, "random", budget, seed))
+    return jobs
+
+
+def run_all(jobs: list[tuple[Mutant, str, int, int]], out: Path, parallel: int) -> None:
+    done = {_key(r) for r in load_runs(out)}
+    todo = [j for j in jobs if (j[0].id, j[1], j[2], j[3]) not in done]
+    print(f"mutation: {len(todo)} runs to do ({len(jobs) - len(todo)} already in {out})", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with ProcessPoolExecutor(max_workers=parallel) as pool, out.open("a") as sink:
+        futures: list[Future[dict[str, Any]]] = [pool.submit(score_mutant, *j) for j in todo]
+        for n, future in enumerate(futures, 1):
+            row = future.result()
+            sink.write(json.dumps(row, sort_keys=True) + "\n")
+            sink.flush()
+            if n % 25 == 0 or n == len(futures):
+                rate = n / max(time.monotonic() - started, 1e-9)
+                print(f"mutation: {n}/{len(futures)} runs, {rate:.2f} runs/s", file=sys.stderr, flush=True)
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def _median(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):g}" if values else "-"
+
+
+def summarise(
+    mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str], half: str | None
+) -> list[dict[str, Any]]:
+    """Per (mode, budget): counts over the runs of the chosen mutants of ``half``
+    (``tuned``, ``held-out`` or None for both); each (mutant, seed) run counts once."""
+    chosen = {m.id: m for m in mutants if half is None or (m.held_out == (half == "held-out"))}
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in runs:
+        if r["id"] in chosen:
+            groups.setdefault((r["mode"], int(r["budget"])), []).append(r)
+    rows = []
+    for (mode, budget), rs in sorted(groups.items()):
+        counted = [r for r in rs if r["id"] not in equivalent]
+        ok = [r for r in counted if r["status"] == "ok"]
+        killed = [r for r in ok if r["reward"] == 0.0]
+        rows.append(
+            {
+                "mode": mode,
+                "budget": budget,
+                "runs": len(rs),
+                "mutants": len({r["id"] for r in rs}),
+                "equivalent": len({r["id"] for r in rs if r["id"] in equivalent}),
+                "killed": len(killed),
+                "survived": len(ok) - len(killed),
+                "not_ok": len(counted) - len(ok),
+                "score": round(len(killed) / len(ok), 4) if ok else None,
+                "median_cases_to_kill": _median([float(r["cases"]) for r in killed if r.get("cases")]),
+                "median_seconds": _median([float(r["seconds"]) for r in rs]),
+            }
+        )
+    return rows
+
+
+def survivors(runs: list[dict[str, Any]], equivalent: dict[str, str], mode: str, budget: int) -> list[str]:
+    return sorted(
+        {
+            r["id"]
+            for r in runs
+            if r["mode"] == mode and int(r["budget"]) == budget and r["reward"] == 1.0 and r["id"] not in equivalent
+        }
+    )
+
+
+def markdown(
+    censuses: Sequence[Census], mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str]
+) -> str:
+    lines = ["| task | positions | examined | stillborn | identical | chosen |", "|---|---|---|---|---|---|"]
+    for c in censuses:
+        lines.append(f"| {c.task} | {c.positions} | {c.examined} | {c.stillborn} | {c.identical} | {len(c.mutants)} |")
+    for half in ("tuned", "held-out", None):
+        title = half or "all"
+        lines += ["", f"**{title}** (mode, budget: runs over mutants x seeds)", ""]
+        lines += [
+            "| mode | budget | mutants | equivalent | killed | survived | not ok | score "
+            "| median cases to kill | median s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in summarise(mutants, runs, equivalent, half):
+            lines.append(
+                f"| {row['mode']} | {row['budget']} | {row['mutants']} | {row['equivalent']} | {row['killed']} | "
+                f"{row['survived']} | {row['not_ok']} | {row['score'] if row['score'] is not None else '-'} | "
+                f"{row['median_cases_to_kill']} | {row['median_seconds']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--per-task", type=int, default=150)
+    parser.add_argument("--budgets", default="100,300,500,1000")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--random", action="store_true", help="also the plain random baseline")
+    parser.add_argument("--parallel", type=int, default=2, help="scores at once (each on one worker)")
+    parser.add_argument("--out", type=Path, default=HERE / "mutation-runs.jsonl")
+    parser.add_argument("--report", type=Path, help="write the Markdown tables here")
+    parser.add_argument("--list", metavar="TASK", help="print the chosen mutants of TASK and stop")
+    parser.add_argument("--no-run", action="store_true", help="only the report, from --out")
+    args = parser.parse_args(argv)
+    tasks = [t for t in args.tasks.split(",") if t]
+    budgets = [int(b) for b in args.budgets.split(",") if b]
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    if args.list:
+        for m in census(args.list, args.per_task).mutants:
+            print(f"{m.id}\tline {m.line}\t{'held-out' if m.held_out else 'tuned'}")
+        return 0
+    censuses = [census(t, args.per_task) for t in tasks]
+    mutants = [m for c in censuses for m in c.mutants]
+    print(f"mutation: {len(mutants)} mutants of {len(tasks)} solutions", file=sys.stderr)
+    if not args.no_run:
+        run_all(plan(mutants, budgets, seeds, args.random), args.out, args.parallel)
+    table = markdown(censuses, mutants, load_runs(args.out), equivalent_list())
+    print(table)
+    if args.report:
+        args.report.write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The mutation benchmark (benchmarks/mutation.py): its fixed rules and its counts, on
+made-up runs; the census on a tiny solution where cosmic-ray is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "mutation.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mutation_bench", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _mutant(bench: ModuleType, ident: str) -> Any:
+    task, operator, occurrence = ident.split(":")
+    return bench.Mutant(ident, task, operator, int(occurrence), 1, "pass\n")
+
+
+def test_the_held_out_half_is_fixed_by_the_id_alone(bench: ModuleType) -> None:
+    ids = [f"cut:NumberReplacer:{n}" for n in range(400)]
+    held = [_mutant(bench, i).held_out for i in ids]
+    assert held == [_mutant(bench, i).held_out for i in ids]
+    assert 150 < sum(held) < 250  # about half
+
+
+def test_counts_per_mode_and_budget_leave_equivalents_and_errors_out(bench: ModuleType) -> None:
+    mutants = [_mutant(bench, f"wc:AddNot:{n}") for n in range(4)]
+    runs = [
+        {"id": "wc:AddNot:0", "mode": "oracle", "budget": 300, "seed": 1, "status": "ok", "reward": 0.0, "cases": 4},
+        {"id": "wc:AddNot:1", "mode": "oracle", "budget": 300, "seed": 1, "status": "ok", "reward": 1.0, "cases": 300},
+        {"id": "wc:AddNot:2", "mode": "oracle", "budget": 300, "seed": 1, "status": "ok", "reward": 1.0, "cases": 300},
+        {"id": "wc:AddNot:3", "mode": "oracle", "budget": 300, "seed": 1, "status": "deadline", "reward": None},
+        {"id": "wc:AddNot:0", "mode": "oracle", "budget": 100, "seed": 1, "status": "ok", "reward": 0.0, "cases": 8},
+    ]
+    for r in runs:
+        r.setdefault("seconds", 1.0)
+        r.setdefault("cases", 0)
+    rows = {(r["mode"], r["budget"]): r for r in bench.summarise(mutants, runs, {"wc:AddNot:2": "dead code"}, None)}
+    row = rows[("oracle", 300)]
+    assert (row["mutants"], row["equivalent"], row["killed"], row["survived"], row["not_ok"]) == (4, 1, 1, 1, 1)
+    assert row["score"] == 0.5 and row["median_cases_to_kill"] == "4"
+    assert rows[("oracle", 100)]["score"] == 1.0
+    assert bench.survivors(runs, {"wc:AddNot:2": "dead code"}, "oracle", 300) == ["wc:AddNot:1"]
+
+
+def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:
+    jobs = bench.plan([_mutant(bench, "head:AddNot:0")], [100, 300], [1, 2], random=True)
+    assert [(mode, budget, seed) for _, mode, budget, seed in jobs].count(("replay", 0, 0)) == 1
+    assert len(jobs) == 1 + 2 * 2 * 2
+
+
+def test_the_census_skips_stillborn_and_identical_mutants(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("cosmic_ray")
+    (tmp_path / "tiny.py").write_text("import sys\n\nx = 1 + 2\nif x > 2:\n    sys.exit(0)\n")
+    monkeypatch.setattr(bench, "SOLUTIONS", tmp_path)
+    found = bench.census("tiny", 10)
+    assert 0 < len(found.mutants) <= 10 and found.examined >= len(found.mutants)
+    assert found.examined == len(found.mutants) + found.stillborn + found.identical
+    original = (tmp_path / "tiny.py").read_text()
+    assert all(m.source != original and m.id.startswith("tiny:") for m in found.mutants)
+    assert [m.id for m in bench.census("tiny", 3).mutants] == [m.id for m in found.mutants[:3]]  # a prefix
