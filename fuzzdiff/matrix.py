@@ -56,6 +56,9 @@ from fuzzdiff.store.artifacts import write_artifacts, write_atomic
 DEFAULT_IMPLEMENTATIONS = (("busybox", "busybox {name}"), ("toybox", "toybox {name}"), ("uutils", "coreutils {name}"))
 #: Where a template puts the task's program name.
 NAME_FIELD = "{name}"
+#: Bytes of each output a cell's case files keep (the rest is cut, and the file says so): the
+#: report is read and committed, and a 1 MiB flood made a case file of 2 MB.
+KEPT_OUTPUT = 1 << 16
 #: Seconds a listing of programs (``busybox --list``) may take: it prints a few KB at once.
 LISTING_TIMEOUT = 10.0
 #: Lines of a repro script's output kept in the cell: enough to see the difference.
@@ -262,7 +265,9 @@ def _view(result: CampaignResult, setup: Setup, folder: Path, root: Path, settin
     name = setup.reference.argv0
     blamed = result.blamed
     _clear_cell(folder)
-    written = write_artifacts(folder, blamed, setup.spec, settings.seed, setup.reference, setup.candidate)
+    written = write_artifacts(
+        folder, blamed, setup.spec, settings.seed, setup.reference, setup.candidate, keep_output=KEPT_OUTPUT
+    )
     divergences = []
     for i, finding in enumerate(blamed):
         div = finding.divergence

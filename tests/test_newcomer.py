@@ -30,7 +30,7 @@ from fuzzdiff.core.spec import (
 )
 from fuzzdiff.oracle.scoring import Candidate, score
 from fuzzdiff.run.program import candidate_program, reference_program
-from fuzzdiff.store.artifacts import write_artifacts
+from fuzzdiff.store.artifacts import read_case_file, write_artifacts
 from fuzzdiff.store.corpus import StoredCase
 from fuzzdiff.store.replay import MAX_TEST_NAME, CaseResult, ReplayResult, junit_names, junit_xml
 
@@ -318,3 +318,19 @@ def test_repro_script_gives_stdin_through_a_pipe_as_fuzzdiff_does(tmp_path: Path
     script = next(p for p in written if p.endswith(".sh"))
     agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
+
+
+def test_a_report_case_file_keeps_a_bounded_output_and_says_what_was_cut(tmp_path: Path) -> None:
+    spec = load_task("base64")
+    case = Case(argv=(b"-d",), stdin=b"YQ==" * 3)
+    div = Divergence(
+        case, exited(0, b"a" * 100), exited(1, b"b", b"oops"), ("stdout",), Fingerprint(("stdout",), "", "")
+    )
+    program = reference_program(spec)
+    [whole, _] = write_artifacts(tmp_path / "whole", [Finding(div, div, 0)], spec, 1, program, program)
+    [short, _] = write_artifacts(tmp_path / "short", [Finding(div, div, 0)], spec, 1, program, program, keep_output=8)
+    doc, kept = read_case_file(short)
+    assert doc["cut"] == {"reference.stdout": 100}
+    assert kept.reference.stdout == b"a" * 8 and kept.candidate.stdout == b"b" and kept.candidate.stderr == b"oops"
+    assert kept.case == case  # what replay and minimize read is whole
+    assert "cut" not in read_case_file(whole)[0] and read_case_file(whole)[1].reference.stdout == b"a" * 100

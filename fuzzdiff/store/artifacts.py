@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,31 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def _cut(div: Divergence, keep: int) -> tuple[Divergence, dict[str, int]]:
+    """``div`` with each side's stdout and stderr cut to ``keep`` bytes, and the full
+    length of each stream that was cut (``"reference.stdout": 1048576``)."""
+    cut: dict[str, int] = {}
+    sides = []
+    for side, outcome in (("reference", div.reference), ("candidate", div.candidate)):
+        for stream, data in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
+            if len(data) > keep:
+                cut[f"{side}.{stream}"] = len(data)
+        sides.append(replace(outcome, stdout=outcome.stdout[:keep], stderr=outcome.stderr[:keep]))
+    return replace(div, reference=sides[0], candidate=sides[1]), cut
+
+
 def case_document(
-    finding: Finding, spec: TaskSpec, seed: int, reference: Program, candidate: Program
+    finding: Finding,
+    spec: TaskSpec,
+    seed: int,
+    reference: Program,
+    candidate: Program,
+    keep_output: int | None = None,
 ) -> dict[str, Any]:
+    """The JSON of a case file. ``keep_output``: outputs are kept up to that many bytes
+    (a report's case files need not hold a 1 MiB flood); ``"cut"`` lists what was cut.
+    The case itself, all that replay and ``minimize`` read, is always whole."""
+    div, cut = (finding.divergence, {}) if keep_output is None else _cut(finding.divergence, keep_output)
     return {
         "format": CASE_FORMAT,
         "version": CASE_VERSION,
@@ -56,7 +79,8 @@ def case_document(
         "reference_command": list(reference.argv),
         "candidate_command": list(candidate.argv),
         "program_name": reference.argv0,
-        "divergence": encode_divergence(finding.divergence),
+        "divergence": encode_divergence(div),
+        **({"cut": cut} if cut else {}),
     }
 
 
@@ -90,12 +114,19 @@ def read_case_file(path: str | Path) -> tuple[dict[str, Any], Divergence]:
 
 
 def write_artifacts(
-    out: Path, findings: Sequence[Finding], spec: TaskSpec, seed: int, reference: Program, candidate: Program
+    out: Path,
+    findings: Sequence[Finding],
+    spec: TaskSpec,
+    seed: int,
+    reference: Program,
+    candidate: Program,
+    keep_output: int | None = None,
 ) -> list[str]:
-    """Write ``case-N.json`` and ``repro-N.sh`` for each finding; returns the paths written."""
+    """Write ``case-N.json`` and ``repro-N.sh`` for each finding; returns the paths written.
+    ``keep_output``: see ``case_document``."""
     written: list[str] = []
     for i, finding in enumerate(findings, 1):
-        doc = case_document(finding, spec, seed, reference, candidate)
+        doc = case_document(finding, spec, seed, reference, candidate, keep_output)
         case_path = out / f"case-{i}.json"
         write_atomic(case_path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
         script_path = out / f"repro-{i}.sh"
