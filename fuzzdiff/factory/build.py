@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -41,8 +42,9 @@ from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
 from fuzzdiff.engine.judging import varying_channels
 from fuzzdiff.factory.mine import mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
-from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
+from fuzzdiff.run.execute import Executor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
+from fuzzdiff.run.isolation import unprivileged
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.program import reference_program, reference_version
 from fuzzdiff.store.artifacts import write_atomic
@@ -110,11 +112,23 @@ class Card:
 
 
 def executor_for(spec: TaskSpec, timeout: float | None = None) -> Executor:
-    """A plain executor for the reference with the task's environment (the hermetic
+    """An executor for the reference with the task's environment (the hermetic
     variables added for a hermetic task) and limits (or a shorter timeout and
-    output cap, for probes)."""
+    output cap, for probes). Its runs cannot change the machine: each drops every
+    capability before ``exec`` and, where the kernel has Landlock, may write only
+    in a directory tree of its own (``isolation.unprivileged``); without Landlock
+    the first such executor of this process warns, once, on stderr."""
     limits = spec.limits if timeout is None else replace(spec.limits, timeout=timeout, output_bytes=1 << 16)
-    return LocalExecutor(dict(hermetic_spec(spec).env), limits)
+    executor, warnings = unprivileged(dict(hermetic_spec(spec).env), limits)
+    for warning in warnings:
+        if warning not in _WARNED:
+            _WARNED.add(warning)
+            print(f"fuzzdiff: warning: {warning}", file=sys.stderr)
+    return executor
+
+
+#: Warnings ``executor_for`` has printed in this process (each is printed once).
+_WARNED: set[str] = set()
 
 
 def calibrate(
@@ -342,7 +356,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 1
+FACTORY_VERSION = 2  # 2: probes confined (a task learned unconfined may hold what only root could do)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

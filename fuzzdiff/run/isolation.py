@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
@@ -28,6 +29,7 @@ from fuzzdiff.run.landlock import drop_capabilities
 from fuzzdiff.run.scratch import default_root
 
 if TYPE_CHECKING:
+    from fuzzdiff.run.landlock import Ruleset
     from fuzzdiff.run.pyfork import PythonForkLauncher
     from fuzzdiff.run.sandbox import SandboxExecutor
 
@@ -166,6 +168,44 @@ def _confined(
     executor = _OwnRootExecutor(env, limits, root=root, limits_inherited=True, cage=cage, confine=ruleset.restrict)
     executor.isolation = f"{level()}+{executor.isolation}"
     return executor
+
+
+def unprivileged(env: Mapping[str, str], limits: Limits) -> tuple[LocalExecutor, list[str]]:
+    """An executor for runs made outside a campaign's worker (the task factory's
+    probes and calibrations, in the calling process), and warnings. Each child sets
+    ``limits`` on itself, then drops every capability before ``exec``; where the
+    kernel has Landlock it is also confined to a root of its own for writing
+    (reading and executing stay allowed everywhere), emptied after each run: a run
+    can neither change the machine (its clock, others' files) nor write outside
+    its own directories. Without Landlock, capabilities only are dropped."""
+    from fuzzdiff.run.landlock import Policy, Ruleset, abi, level
+
+    if abi() >= 1:
+        try:
+            root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+            try:
+                ruleset = Ruleset(Policy(writable=(root,)))
+            except BaseException:
+                shutil.rmtree(root, ignore_errors=True)
+                raise
+        except OSError as exc:
+            why = f"Landlock failed here ({exc})"
+        else:
+            confined = _OwnRootExecutor(env, limits, root=root, confine=ruleset.restrict)
+            confined.isolation = f"{level()}+{confined.isolation}"
+            weakref.finalize(confined, _release, ruleset, root)
+            return confined, []
+    else:
+        why = "the kernel has no Landlock"
+    return LocalExecutor(env, limits, confine=drop_capabilities), [
+        f"{why}: runs of the reference here drop every capability but are not write-confined "
+        "(a run may write wherever this user can)"
+    ]
+
+
+def _release(ruleset: Ruleset, root: str) -> None:
+    ruleset.close()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 class _OwnRootExecutor(LocalExecutor):
