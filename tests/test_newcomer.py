@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,29 @@ def test_a_report_case_file_keeps_a_bounded_output_and_says_what_was_cut(tmp_pat
     assert kept.reference.stdout == b"a" * 8 and kept.candidate.stdout == b"b" and kept.candidate.stderr == b"oops"
     assert kept.case == case  # what replay and minimize read is whole
     assert "cut" not in read_case_file(whole)[0] and read_case_file(whole)[1].reference.stdout == b"a" * 100
+
+
+def test_repro_script_runs_under_the_task_limits_with_piped_outputs(tmp_path: Path) -> None:
+    """fuzzdiff runs a program with a file-size limit, an address-space limit and pipes
+    for stdout and stderr; a repro script without them showed agreement on divergences
+    the matrix had found (uutils truncate past the file-size limit, xxd -r seeking stdout)."""
+    spec = load_task("base64")
+    spec = replace(spec, limits=replace(spec.limits, file_bytes=2048))
+    case = Case(argv=())
+    div = Divergence(case, exited(0, b"x"), exited(0, b"y"), ("stdout",), Fingerprint(("stdout",), "", ""))
+    probe = tmp_path / "probe.sh"
+    probe.write_text(
+        "#!/bin/sh\n[ -p /dev/stdout ] && echo stdout-pipe\n[ -p /dev/stderr ] && echo stderr-pipe\n"
+        "head -c 8192 /dev/zero > big; echo wrote $?\n"
+    )
+    probe.chmod(0o755)
+    expected = tmp_path / "expected.sh"
+    expected.write_text("#!/bin/sh\necho stdout-pipe; echo stderr-pipe; echo wrote 153\n")
+    expected.chmod(0o755)
+    written = write_artifacts(
+        tmp_path / "out", [Finding(div, div, 0)], spec, 1, Program((str(probe),), "p"), Program((str(expected),), "p")
+    )
+    script = next(p for p in written if p.endswith(".sh"))
+    done = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    # the files differ (only the probe made `big`), stdout does not
+    assert "stdout differs" not in done.stdout, done.stdout + done.stderr

@@ -169,6 +169,8 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         f"REFERENCE=${{FUZZDIFF_REFERENCE:-{_sh_word(' '.join(reference.argv))}}}",
         f"CANDIDATE=${{FUZZDIFF_CANDIDATE:-{_sh_word(' '.join(candidate.argv))}}}",
         f"TIMEOUT={spec.limits.timeout:g}",
+        f"CAP={spec.limits.output_bytes} MEMORY_KB={spec.limits.memory_mb * 1024} "
+        f"FILE_BLOCKS={max(1, spec.limits.file_bytes // 512)}",
         "d=$(mktemp -d) || exit 2",
         "trap 'rm -rf \"$d\"' EXIT",
         "",
@@ -214,13 +216,19 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '  if [ "${cmd#* }" = "$cmd" ] && command -v bash > /dev/null 2>&1; then',
         f'    set -- bash -c \'exec -a "$0" "$@"\' {name} "$@"',
         "  fi",
-        "  # stdin arrives through a pipe, as fuzzdiff gives it (a program may seek a file, not a pipe)",
-        '  cat "$d/stdin" | ( cd "$d/$side" && exec env -i PATH="'
+        "  # as fuzzdiff runs it: stdin, stdout and stderr are pipes (a program may seek a file but",
+        "  # not a pipe), each output is cut at the cap, and the task's memory and file-size limits hold",
+        '  mkfifo "$d/$side.fifo" || exit 2',
+        '  head -c "$CAP" < "$d/$side.fifo" > "$d/$side.err" &',
+        '  { cat "$d/stdin" | ( cd "$d/$side" || exit 2',
+        '      ulimit -v "$MEMORY_KB" 2> /dev/null; ulimit -f "$FILE_BLOCKS" 2> /dev/null; ulimit -c 0 2> /dev/null',
+        '      exec env -i PATH="'
         + path
         + '" HOME="$d/$side" '
         + env_words
-        + ' timeout -s KILL "$TIMEOUT" "$@" > "$d/$side.out" 2> "$d/$side.err" )',
-        '  echo $? > "$d/$side.status"',
+        + ' timeout -s KILL "$TIMEOUT" "$@" 2> "$d/$side.fifo" )',
+        '    echo $? > "$d/$side.status"; } | head -c "$CAP" > "$d/$side.out"',
+        "  wait",
         "}",
         'run reference "$REFERENCE" "$@"',
         'run candidate "$CANDIDATE" "$@"',
