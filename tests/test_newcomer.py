@@ -324,14 +324,14 @@ def test_repro_script_gives_stdin_through_a_pipe_as_fuzzdiff_does(tmp_path: Path
 def test_a_report_case_file_keeps_a_bounded_output_and_says_what_was_cut(tmp_path: Path) -> None:
     spec = load_task("base64")
     case = Case(argv=(b"-d",), stdin=b"YQ==" * 3)
-    div = Divergence(
-        case, exited(0, b"a" * 100), exited(1, b"b", b"oops"), ("stdout",), Fingerprint(("stdout",), "", "")
-    )
+    flood = replace(exited(0, b"a" * 100), files=((b"out", b"z" * 50), (b"small", b"s")))
+    div = Divergence(case, flood, exited(1, b"b", b"oops"), ("stdout",), Fingerprint(("stdout",), "", ""))
     program = reference_program(spec)
     [whole, _] = write_artifacts(tmp_path / "whole", [Finding(div, div, 0)], spec, 1, program, program)
     [short, _] = write_artifacts(tmp_path / "short", [Finding(div, div, 0)], spec, 1, program, program, keep_output=8)
     doc, kept = read_case_file(short)
-    assert doc["cut"] == {"reference.stdout": 100}
+    assert doc["cut"] == {"reference.stdout": 100, "reference.files/out": 50}
+    assert kept.reference.files == ((b"out", b"z" * 8), (b"small", b"s"))
     assert kept.reference.stdout == b"a" * 8 and kept.candidate.stdout == b"b" and kept.candidate.stderr == b"oops"
     assert kept.case == case  # what replay and minimize read is whole
     assert "cut" not in read_case_file(whole)[0] and read_case_file(whole)[1].reference.stdout == b"a" * 100

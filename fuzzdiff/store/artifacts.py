@@ -45,15 +45,19 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def _cut(div: Divergence, keep: int) -> tuple[Divergence, dict[str, int]]:
-    """``div`` with each side's stdout and stderr cut to ``keep`` bytes, and the full
-    length of each stream that was cut (``"reference.stdout": 1048576``)."""
+    """``div`` with each side's stdout, stderr and files cut to ``keep`` bytes, and the
+    full length of each that was cut (``"reference.stdout": 1048576``, ``"candidate.files/out"``)."""
     cut: dict[str, int] = {}
     sides = []
     for side, outcome in (("reference", div.reference), ("candidate", div.candidate)):
         for stream, data in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
             if len(data) > keep:
                 cut[f"{side}.{stream}"] = len(data)
-        sides.append(replace(outcome, stdout=outcome.stdout[:keep], stderr=outcome.stderr[:keep]))
+        for name, content in outcome.files:
+            if content is not None and len(content) > keep:
+                cut[f"{side}.files/{name.decode('utf-8', 'backslashreplace')}"] = len(content)
+        files = tuple((name, None if content is None else content[:keep]) for name, content in outcome.files)
+        sides.append(replace(outcome, stdout=outcome.stdout[:keep], stderr=outcome.stderr[:keep], files=files))
     return replace(div, reference=sides[0], candidate=sides[1]), cut
 
 
