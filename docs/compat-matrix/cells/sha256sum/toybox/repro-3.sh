@@ -9,6 +9,7 @@ here=$(pwd)
 REFERENCE=${FUZZDIFF_REFERENCE:-'/usr/bin/sha256sum'}
 CANDIDATE=${FUZZDIFF_CANDIDATE:-'/usr/bin/toybox sha256sum'}
 TIMEOUT=5
+CAP=1048576 MEMORY_KB=1048576 FILE_BLOCKS=32768
 d=$(mktemp -d) || exit 2
 trap 'rm -rf "$d"' EXIT
 
@@ -44,8 +45,15 @@ run() {
   if [ "${cmd#* }" = "$cmd" ] && command -v bash > /dev/null 2>&1; then
     set -- bash -c 'exec -a "$0" "$@"' sha256sum "$@"
   fi
-  ( cd "$d/$side" && exec env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$d/$side" 'LANG=C' 'LC_ALL=C' 'TZ=UTC' timeout -s KILL "$TIMEOUT" "$@" < "$d/stdin" > "$d/$side.out" 2> "$d/$side.err" )
-  echo $? > "$d/$side.status"
+  # as fuzzdiff runs it: stdin, stdout and stderr are pipes (a program may seek a file but
+  # not a pipe), each output is cut at the cap, and the task's memory and file-size limits hold
+  mkfifo "$d/$side.fifo" || exit 2
+  head -c "$CAP" < "$d/$side.fifo" > "$d/$side.err" &
+  { cat "$d/stdin" | ( cd "$d/$side" || exit 2
+      ulimit -v "$MEMORY_KB" 2> /dev/null; ulimit -f "$FILE_BLOCKS" 2> /dev/null; ulimit -c 0 2> /dev/null
+      exec env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$d/$side" 'LANG=C' 'LC_ALL=C' 'TZ=UTC' timeout -s KILL "$TIMEOUT" "$@" 2> "$d/$side.fifo" )
+    echo $? > "$d/$side.status"; } | head -c "$CAP" > "$d/$side.out"
+  wait
 }
 run reference "$REFERENCE" "$@"
 run candidate "$CANDIDATE" "$@"
