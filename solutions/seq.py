@@ -5,7 +5,6 @@ Written from `seq --help`, the coreutils manual's "seq invocation" and C's print
 import os
 import re
 import sys
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
 sys.set_int_max_str_digits(0)  # long digit strings are numbers too
@@ -142,7 +141,7 @@ def quote(name: bytes, always: bool = True) -> bytes:
     if not (always or special or unprintable):
         return name
     if b"'" in name and not unprintable:
-        compat = all(c in _SAFE or c in b" '" or (_printable(c) and c not in b"\"$`\\!") for c in name)
+        compat = all(c in _SAFE or c in b" '" or (_printable(c) and c not in b'"$`\\!') for c in name)
         if compat and all(_printable(c) for c in name):
             return b'"' + name + b'"'
     out = bytearray(b"'")
@@ -215,6 +214,7 @@ INT_MAX = 2**31 - 1
 INF = "inf"
 NINF = "-inf"
 NAN = "nan"
+NNAN = "-nan"  # inf - inf on x86: the default NaN has its sign bit set
 MANT = 64  # bits in an x86 long double's significand
 EMAX = 16384
 EMIN = -16382 - 63
@@ -286,6 +286,7 @@ def strtold(s: bytes):
     elif m.group(5):
         mant = m.group(5)
         ip, _, fp = mant.partition(b".")
+        ip, fp = ip.lstrip(b"0"), fp.rstrip(b"0")  # the same value, fewer digits to convert
         digits = ip + fp
         exp = int(m.group(6)) if m.group(6) else 0
         if len(digits.lstrip(b"0")) and exp > 6000:
@@ -306,7 +307,7 @@ def strtold(s: bytes):
 
 
 def is_neg(v) -> bool:
-    if v == "-0" or v == NINF:
+    if v in ("-0", NINF, NNAN):
         return True
     return isinstance(v, Fraction) and v < 0
 
@@ -325,60 +326,10 @@ def num(v) -> float:
 def lt(a, b) -> bool:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a < b
-    if a == NAN or b == NAN:
+    if a in (NAN, NNAN) or b in (NAN, NNAN):
         return False
     ka, kb = num(a), num(b)
     return ka < kb
-
-
-def to_decimal(v: Fraction) -> Decimal:
-    n, d = v.numerator, v.denominator
-    k = d.bit_length() - 1  # d is a power of two
-    with localcontext() as ctx:
-        ctx.prec = len(str(abs(n))) + k + 10
-        return Decimal(n * 5**k).scaleb(-k)
-
-
-def fmt_f(a: Decimal, prec: int, alt: bool) -> str:
-    q = a.quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN) if prec or True else a
-    s = format(q, "f")
-    if prec == 0 and alt:
-        s += "."
-    return s
-
-
-def fmt_e(a: Decimal, prec: int, alt: bool, upper: bool) -> tuple[str, int]:
-    if a == 0:
-        exp = 0
-        digits = "0" + ("." + "0" * prec if prec else "")
-    else:
-        exp = a.adjusted()
-        m = a.scaleb(-exp).quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN)
-        if m >= 10:
-            exp += 1
-            m = a.scaleb(-exp).quantize(Decimal(1).scaleb(-prec), rounding=ROUND_HALF_EVEN)
-        digits = format(m, "f")
-    if prec == 0 and alt:
-        digits += "."
-    e = "E" if upper else "e"
-    return digits + e + ("-" if exp < 0 else "+") + "%02d" % abs(exp), exp
-
-
-def fmt_g(a: Decimal, prec: int, alt: bool, upper: bool) -> str:
-    p = 1 if prec == 0 else prec
-    _, x = fmt_e(a, p - 1, False, upper)
-    if p > x >= -4:
-        s = fmt_f(a, p - 1 - x, alt)
-        if not alt and "." in s:
-            s = s.rstrip("0").rstrip(".")
-        return s
-    s, _ = fmt_e(a, p - 1, alt, upper)
-    if not alt:
-        mant, _, ex = s.partition("E" if upper else "e")
-        if "." in mant:
-            mant = mant.rstrip("0").rstrip(".")
-        s = mant + ("E" if upper else "e") + ex
-    return s
 
 
 def fmt_a(v: Fraction, prec, alt: bool, upper: bool) -> str:
@@ -418,24 +369,50 @@ class WriteOverflow(Exception):
     pass
 
 
+class NoMemory(Exception):
+    """glibc's printf could not allocate its digit buffers (some 5 bytes a digit of
+    precision, in a 1 GiB address space)."""
+
+
+NOMEM_PREC = 212_000_000
+
+
 def printf_one(flags: str, width: int, prec, conv: str, v) -> str:
     if width > INT_MAX or (prec is not None and prec > INT_MAX):
         raise WriteOverflow
-    if width > 1 << 22 or (prec is not None and prec > 1 << 22):
+    finite = v not in (INF, NINF, NAN, NNAN)
+    if prec is not None and (prec >= 1 << 30 or (finite and prec >= NOMEM_PREC)):
+        raise NoMemory
+    if width > 1 << 22 or (
+        prec is not None and prec > 1 << 22 and finite and (conv not in "gG" or "#" in flags or conv in "aA")
+    ):
         # far past the output cap: stream padding rather than build it
         OUT.flush()
         chunk = b" " * (1 << 20)
         while True:
             OUT.write(chunk)
-    if conv not in "aA" and (v == "-0" or (isinstance(v, Fraction) and v.numerator.bit_length() <= 53 and v.denominator.bit_length() < 1000)):
+    if (
+        conv not in "aA"
+        and (prec is None or prec <= 100)
+        and (
+            v == "-0"
+            or (isinstance(v, Fraction) and v.numerator.bit_length() <= 53 and v.denominator.bit_length() < 1000)
+        )
+    ):
         # exact as a double: Python's correctly rounded printf does the same as glibc's
         fl = -0.0 if v == "-0" else v.numerator / v.denominator
-        spec = "%" + flags.replace("'", "") + (str(width) if width else "") + ("" if prec is None else "." + str(prec)) + conv
+        spec = (
+            "%"
+            + flags.replace("'", "")
+            + (str(width) if width else "")
+            + ("" if prec is None else "." + str(prec))
+            + conv
+        )
         return spec % fl
     upper = conv in "EFGA"
     neg = is_neg(v)
-    if v in (INF, NINF, NAN):
-        body = "inf" if v != NAN else "nan"
+    if v in (INF, NINF, NAN, NNAN):
+        body = "nan" if v in (NAN, NNAN) else "inf"
         if upper:
             body = body.upper()
         zero = False
@@ -447,14 +424,7 @@ def printf_one(flags: str, width: int, prec, conv: str, v) -> str:
         if c == "a":
             body = fmt_a(a, prec, alt, upper)
         else:
-            p = 6 if prec is None else prec
-            d = to_decimal(a)
-            if c == "f":
-                body = fmt_f(d, p, alt)
-            elif c == "e":
-                body, _ = fmt_e(d, p, alt, upper)
-            else:
-                body = fmt_g(d, p, alt, upper)
+            body = dyadic_body(a.numerator, a.denominator.bit_length() - 1, prec, conv, alt)
     sign = "-" if neg else ("+" if "+" in flags else (" " if " " in flags else ""))
     if v == NAN:
         sign = "+" if "+" in flags else (" " if " " in flags else "")
@@ -470,15 +440,153 @@ def printf_one(flags: str, width: int, prec, conv: str, v) -> str:
     return " " * pad + sign + body
 
 
+_POW10 = [10**i for i in range(64)]
+
+
+def _p10(n: int) -> int:
+    return _POW10[n] if n < 64 else 10**n
+
+
+def _round_div(m: int, e: int) -> int:
+    """m / 10**e rounded to nearest, ties to even (glibc's printf in the default rounding mode)."""
+    d = _p10(e)
+    q, r = divmod(m, d)
+    r2 = 2 * r
+    if r2 > d or (r2 == d and q & 1):
+        q += 1
+    return q
+
+
+def _dec_f(m: int, k: int, p: int, alt: bool) -> str:
+    """m / 10**k (m >= 0) in %f style with ``p`` decimals."""
+    if p >= k:
+        return _exact_f(m, k, p, alt)
+    return _place(_round_div(m, k - p), p, alt)
+
+
+def _exact_f(m: int, k: int, p: int, alt: bool) -> str:
+    """m / 10**k with ``p`` >= k decimals: its own digits, then zeros."""
+    if k == 0:
+        return str(m) + ("." + "0" * p if p else ("." if alt else ""))
+    return _place(m, k, alt) + "0" * (p - k)
+
+
+def _bin_f(m: int, k: int, p: int, alt: bool) -> str:
+    """m / 2**k (m >= 0) in %f style with ``p`` decimals."""
+    if p >= k:
+        return _exact_f(m * 5**k, k, p, alt)
+    q = m * _p10(p)
+    if k:
+        t = q
+        q = t >> k
+        r = t - (q << k)
+        half = 1 << (k - 1)
+        if r > half or (r == half and q & 1):
+            q += 1
+    return _place(q, p, alt)
+
+
+def _place(q: int, p: int, alt: bool) -> str:
+    """The integer q / 10**p with ``p`` decimals."""
+    if not p:
+        return str(q) + ("." if alt else "")
+    s = str(q)
+    if len(s) <= p:
+        s = "0" * (p + 1 - len(s)) + s
+    return s[:-p] + "." + s[-p:]
+
+
+def _dec_e(m: int, k: int, p: int, alt: bool, e: str) -> tuple[str, int]:
+    """m / 10**k (m >= 0) in %e style with ``p`` decimals; also the decimal exponent."""
+    if m == 0:
+        mant = "0" + ("." + "0" * p if p else ("." if alt else ""))
+        return mant + e + "+00", 0
+    s = str(m)
+    d = len(s)
+    exp = d - 1 - k
+    if d > p + 1:
+        q = _round_div(m, d - p - 1)
+        s = str(q)
+        if len(s) > p + 1:  # rounded up to the next power of ten
+            exp += 1
+            s = s[:-1]
+    else:
+        s = s + "0" * (p + 1 - d)
+    mant = s[0] + ("." + s[1:] if p else ("." if alt else ""))
+    if exp < 0:
+        return f"{mant}{e}-{-exp:02d}", exp
+    return f"{mant}{e}+{exp:02d}", exp
+
+
+def dyadic_body(m: int, k: int, prec, conv: str, alt: bool) -> str:
+    """The digits of (m / 2**k), m >= 0, for an e, f or g conversion (no sign, no padding)."""
+    p = 6 if prec is None else prec
+    if conv == "f" or conv == "F":
+        return _bin_f(m, k, p, alt)
+    if k:
+        m *= 5**k  # m / 2**k == m * 5**k / 10**k
+    e = "e" if conv == "e" or conv == "g" else "E"
+    if conv == "e" or conv == "E":
+        return _dec_e(m, k, p, alt, e)[0]
+    if p == 0:
+        p = 1
+    if not alt and m and p > 40:
+        digits = str(m)
+        if p >= len(digits):
+            # no rounding: the exact digits, trailing zeros dropped, without building them
+            x = len(digits) - 1 - k
+            if p > x >= -4:
+                s = _place(m, k, False) if k else digits
+                return s.rstrip("0").rstrip(".") if "." in s else s
+            digits = digits.rstrip("0")
+            mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+            return f"{mant}{e}-{-x:02d}" if x < 0 else f"{mant}{e}+{x:02d}"
+    s, x = _dec_e(m, k, p - 1, alt, e)
+    if p > x >= -4:
+        s = _dec_f(m, k, p - 1 - x, alt)
+        if not alt and "." in s:
+            s = s.rstrip("0").rstrip(".")
+        return s
+    if not alt:
+        mant, _, ex = s.partition(e)
+        if "." in mant:
+            mant = mant.rstrip("0").rstrip(".")
+        s = mant + e + ex
+    return s
+
+
+def pad_number(flags: str, width: int, neg: bool, body: str) -> str:
+    sign = "-" if neg else ("+" if "+" in flags else (" " if " " in flags else ""))
+    pad = width - len(sign) - len(body)
+    if pad <= 0:
+        return sign + body
+    if "-" in flags:
+        return sign + body + " " * pad
+    if "0" in flags:
+        return sign + "0" * pad + body
+    return " " * pad + sign + body
+
+
 class Format:
     def __init__(self, prefix: bytes, flags: str, width: int, prec, conv: str, suffix: bytes) -> None:
-        self.prefix, self.flags, self.width, self.prec, self.conv, self.suffix = prefix, flags, width, prec, conv, suffix
+        self.prefix, self.flags, self.width, self.prec, self.conv, self.suffix = (
+            prefix,
+            flags,
+            width,
+            prec,
+            conv,
+            suffix,
+        )
 
     def body(self, v) -> bytes:
         return printf_one(self.flags, self.width, self.prec, self.conv, v).encode()
 
     def __call__(self, v) -> bytes:
-        return self.prefix + self.body(v) + self.suffix
+        try:
+            return self.prefix + self.body(v) + self.suffix
+        except NoMemory:
+            OUT.write(self.prefix)  # printf wrote the text before the directive
+            raise
 
 
 def unpercent(s: bytes) -> bytes:
@@ -598,22 +706,16 @@ def all_digits(s: bytes) -> bool:
 def seq_fast(a: int, b: int, step: int, sep: bytes) -> None:
     if a > b:
         return
-    out = []
-    size = 0
+    sep_s = sep.decode("latin-1")
+    lead = ""
     x = a
-    first = True
     while x <= b:
-        s = str(x).encode()
-        out.append(s if first else sep + s)
-        first = False
-        size += len(s) + len(sep)
-        if size > 65536:
-            OUT.write(b"".join(out))
-            out = []
-            size = 0
-        x += step
-    out.append(b"\n")
-    OUT.write(b"".join(out))
+        # a batch of numbers joined at C speed
+        r = range(x, min(x + 4096 * step, b + 1), step)
+        OUT.write((lead + sep_s.join(map(str, r))).encode("latin-1"))
+        lead = sep_s
+        x += len(r) * step
+    OUT.write(b"\n")
 
 
 def mul(i: int, v):
@@ -629,6 +731,8 @@ def mul(i: int, v):
 
 def add(a, b):
     if isinstance(a, str) or isinstance(b, str):
+        if (a == INF and b == NINF) or (a == NINF and b == INF):
+            return NNAN
         for x in (a, b):
             if x in (INF, NINF):
                 return x
@@ -659,111 +763,169 @@ def default_format(first: Operand, step: Operand, last: Operand, equal_width: bo
     return Format(b"", "", 0, None, "g", b"")
 
 
+def rnd64(n: int) -> int:
+    """An integer rounded to a long double's 64 significant bits, ties to even."""
+    if n < 0:
+        return -rnd64(-n)
+    sh = n.bit_length() - MANT
+    if sh <= 0:
+        return n
+    q = n >> sh
+    r = n & ((1 << sh) - 1)
+    half = 1 << (sh - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+    return q << sh
+
+
+def number_printer(fmt: Format, k: int):
+    """A function printing the long double ``xn / 2**k`` (xn an int) through ``fmt``."""
+    den = 1 << k
+    flags = fmt.flags.replace("'", "")
+    spec = "%" + flags + (str(fmt.width) if fmt.width else "")
+    spec += ("" if fmt.prec is None else "." + str(fmt.prec)) + fmt.conv
+    pre, suf = fmt.prefix, fmt.suffix
+    width, prec, conv, alt = fmt.width, fmt.prec, fmt.conv, "#" in flags
+    # exact as a double: Python's printf is glibc's (and quick for a short precision)
+    small = 1 << 53 if k < 1000 and (prec is None or prec <= 100) else 0
+
+    sig = 0  # significant digits an integer is rounded to, when it is
+    if k == 0 and conv in "eE":
+        sig = 7 if prec is None else prec + 1
+    elif k == 0 and conv in "gG":
+        sig = 6 if prec is None else max(prec, 1)
+
+    def show(xn: int) -> tuple[bytes, int, int]:
+        """The printed number and the range of numerators printed the same."""
+        lo = hi = xn
+        if -small < xn < small:
+            s = spec % (xn / den)
+        else:
+            m = abs(xn)
+            s = pad_number(flags, width, xn < 0, dyadic_body(m, k, prec, conv, alt))
+            d = len(str(m)) if sig else 0
+            if d > sig:
+                # every integer of d digits that rounds to the same sig digits
+                e = d - sig
+                u = _p10(e)
+                q = _round_div(m, e)
+                lo = max(q * u - u // 2 + 1, _p10(d - 1))
+                hi = min(q * u + u // 2 - 1, _p10(d) - 1)
+                if xn < 0:
+                    lo, hi = -hi, -lo
+        return pre + s.encode() + suf, lo, hi
+
+    return show
+
+
+def print_exact(fmt: Format, first: Fraction, step: Fraction, last, sep: bytes, neg_step: bool, head: bytes):
+    """The loop of print_numbers while FIRST and INCREMENT are finite: x = FIRST + i * INCREMENT
+    as integers over one power-of-two denominator, each product and sum rounded to 64 bits
+    as a long double is.  Returns None when done, else (x, i) for the general loop to go on
+    after x, already printed (a sum that would overflow to infinity)."""
+    den = max(first.denominator, step.denominator)
+    k = den.bit_length() - 1
+    fnum = first.numerator * (den // first.denominator)
+    snum = step.numerator * (den // step.denominator)
+    if isinstance(last, Fraction):
+        lnum, lden = last.numerator * den, last.denominator
+    elif last == "-0":
+        lnum, lden = 0, 1
+    else:
+        lnum = lden = 0  # an infinite LAST on the side the numbers go: never passed
+    show = number_printer(fmt, k)
+    top = EMAX + k  # a numerator this long is infinite
+    lim = 1 << MANT
+    nlim = -lim
+    chunks: list[bytes] = []
+    append = chunks.append
+    i = 1
+    xn = fnum
+    append(head or show(xn)[0])
+    lo, hi = 1, 0
+    prev_s = b""
+    size = 0
+    while True:
+        # each piece is SEP and the next number; pieces written in batches
+        prod = i * snum
+        if not nlim < prod < lim:
+            prod = rnd64(prod)
+        nxt = fnum + prod
+        if not nlim < nxt < lim:
+            nxt = rnd64(nxt)
+            if nxt.bit_length() > top or prod.bit_length() > top:
+                OUT.write(b"".join(chunks))
+                return Fraction(xn, den), i
+        i += 1
+        if lden and (nxt * lden < lnum if neg_step else lnum < nxt * lden):
+            x0 = "-0" if head and i == 2 else Fraction(xn, den)
+            x = Fraction(nxt, den)
+            xs = fmt.body(x)
+            xv = strtold(xs)
+            if xv is not None and xv != NAN and not lt(xv, last) and not lt(last, xv) and fmt.body(x0) != xs:
+                append(sep)
+                append(fmt(x))
+            append(b"\n")
+            OUT.write(b"".join(chunks))
+            return None
+        xn = nxt
+        if not lo <= xn <= hi:
+            prev_s, lo, hi = show(xn)
+            prev_s = sep + prev_s
+        append(prev_s)
+        size += len(prev_s)
+        if size > 1 << 17:
+            OUT.write(b"".join(chunks))
+            chunks.clear()
+            size = 0
+
+
 def print_numbers(fmt: Format, first, step, last, sep: bytes) -> None:
     neg_step = is_neg(step)
     out_of_range = lt(first, last) if neg_step else lt(last, first)
     if out_of_range:
         return
-    exact = isinstance(first, Fraction) and isinstance(step, Fraction) and fmt.conv not in "aA"
-    if exact and (fmt.width > 1 << 22 or (fmt.prec is not None and fmt.prec > 1 << 22)):
-        exact = False
-    if exact:
-        # x = first + i * step as numerators over one power-of-two denominator:
-        # exact while they fit a long double's 64-bit significand
-        den = max(first.denominator, step.denominator)
-        fnum = first.numerator * (den // first.denominator)
-        snum = step.numerator * (den // step.denominator)
-        spec = "%" + fmt.flags.replace("'", "") + (str(fmt.width) if fmt.width else "")
-        spec += ("" if fmt.prec is None else "." + str(fmt.prec)) + fmt.conv
-    if exact and isinstance(last, Fraction):
-        # the common case in integers alone: numerators over ``den``, compared
-        # with LAST cross-multiplied, printed through a double when exact
-        lnum, lden = last.numerator, last.denominator
-        limit = 1 << MANT
-        chunks = []
-        size = 0
-        i = 1
-        xn = fnum
-        pre, suf = fmt.prefix, fmt.suffix
-        plain = not pre and not suf
-        while True:
-            if -(1 << 53) < xn < (1 << 53):
-                s = (spec % (xn / den)).encode()
-                if not plain:
-                    s = pre + s + suf
-            else:
-                s = fmt(Fraction(xn, den))
-            chunks.append(s)
-            size += len(s)
-            if size > 65536:
-                OUT.write(b"".join(chunks))
-                chunks = []
-                size = 0
-            prod = i * snum
-            nxt = fnum + prod
-            if not (-limit < prod < limit and -limit < nxt < limit):
-                break  # leave the rest to the general loop
-            i += 1
-            beyond = nxt * lden < lnum * den if neg_step else lnum * den < nxt * lden
-            if beyond:
-                x0 = Fraction(xn, den)
-                x = Fraction(nxt, den)
-                xs = fmt.body(x)
-                xv = strtold(xs)
-                extra = False
-                if xv is not None and xv != NAN and not lt(xv, last) and not lt(last, xv):
-                    extra = fmt.body(x0) != xs
-                if not extra:
-                    chunks.append(b"\n")
-                    OUT.write(b"".join(chunks))
-                    return
-                chunks.append(sep)
-                chunks.append(fmt(x))
-                chunks.append(b"\n")
-                OUT.write(b"".join(chunks))
-                return
-            chunks.append(sep)
-            size += len(sep)
-            xn = nxt
-        OUT.write(b"".join(chunks))
-        # past 64 bits: the general loop goes on after xn, already printed
-        resume = (Fraction(xn, den), i)
-    else:
-        resume = None
-    out = []
-    size = 0
     x = first
     i = 1
     skip = False
-    if resume is not None:
+    if (isinstance(first, Fraction) or first == "-0") and (
+        isinstance(step, Fraction)
+        and fmt.conv not in "aA"
+        and fmt.width <= 1 << 22
+        and (fmt.prec is None or fmt.prec <= 1 << 22)
+        and max(step.denominator, first.denominator if isinstance(first, Fraction) else 1).bit_length() <= 16000
+    ):
+        # -0 + i * INCREMENT is i * INCREMENT: only the first number shows the sign
+        head = fmt(first) if first == "-0" else b""
+        start = Fraction(0) if first == "-0" else first
+        resume = print_exact(fmt, start, step, last, sep, neg_step, head)
+        if resume is None:
+            return
         x, i = resume
         skip = True
+    out = []
+    size = 0
+    prev_x = None
+    prev_s = b""
     while True:
         x0 = x
         if skip:
             s = b""
-        elif exact and isinstance(x, Fraction) and x.numerator.bit_length() <= 53:
-            s = fmt.prefix + (spec % (x.numerator / x.denominator)).encode() + fmt.suffix
+        elif type(x) is type(prev_x) and x == prev_x:
+            s = prev_s
         else:
-            s = fmt(x)
+            s = prev_s = fmt(x)
+            prev_x = x
         skip = False
         out.append(s)
         size += len(s)
-        if size > 65536:
+        if size > 1 << 17:
             OUT.write(b"".join(out))
             out = []
             size = 0
         if out_of_range:
             break
-        if exact:
-            prod = i * snum
-            total = fnum + prod
-            if prod.bit_length() <= MANT and total.bit_length() <= MANT:
-                x = Fraction(total, den)
-            else:
-                x = add(first, mul(i, step))
-        else:
-            x = add(first, mul(i, step))
+        x = add(first, mul(i, step))
         i += 1
         out_of_range = lt(x, last) if neg_step else lt(last, x)
         if out_of_range:
@@ -793,6 +955,7 @@ def main() -> int:
     fmt_str = None
     sep = b"\n"
     equal_width = False
+
     # Options stop at the first operand, and at anything that looks like a negative number.
     def stop(a: bytes) -> bool:
         if a[:1] == b"-" and len(a) > 1 and (a[1:2] == b"." or 48 <= a[1] <= 57):
@@ -863,6 +1026,9 @@ def main() -> int:
         fmt = default_format(first, step, last, equal_width)
     try:
         print_numbers(fmt, first.value, step.value, last.value, sep)
+    except NoMemory:
+        OUT.flush()
+        die(b"write error: Cannot allocate memory")
     except WriteOverflow:
         OUT.flush()
         die(b"write error: Value too large for defined data type")
