@@ -263,7 +263,8 @@ def summarise(
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in runs:
         if r["id"] in chosen:
-            groups.setdefault((r["mode"], int(r["budget"])), []).append(r)
+            budget = 0 if r["mode"] == "replay" else int(r["budget"])  # replay: each task's corpus size
+            groups.setdefault((r["mode"], budget), []).append(r)
     rows = []
     for (mode, budget), rs in sorted(groups.items()):
         counted = [r for r in rs if r["id"] not in equivalent]
@@ -303,6 +304,15 @@ def markdown(
     lines = ["| task | positions | examined | stillborn | identical | chosen |", "|---|---|---|---|---|---|"]
     for c in censuses:
         lines.append(f"| {c.task} | {c.positions} | {c.examined} | {c.stillborn} | {c.identical} | {len(c.mutants)} |")
+    lines += ["", "**per task** (all mutants; runs over mutants x seeds)", ""]
+    lines += ["| task | mode | budget | runs | killed | survived | not ok | score |", "|---" * 8 + "|"]
+    for c in censuses:
+        for row in summarise(c.mutants, runs, equivalent, None):
+            score = row["score"] if row["score"] is not None else "-"
+            lines.append(
+                f"| {c.task} | {row['mode']} | {row['budget'] or 'corpus'} | {row['runs']} | {row['killed']} | "
+                f"{row['survived']} | {row['not_ok']} | {score} |"
+            )
     for half in ("tuned", "held-out", None):
         title = half or "all"
         lines += ["", f"**{title}** (mode, budget: runs over mutants x seeds)", ""]
@@ -313,8 +323,9 @@ def markdown(
         ]
         for row in summarise(mutants, runs, equivalent, half):
             lines.append(
-                f"| {row['mode']} | {row['budget']} | {row['mutants']} | {row['equivalent']} | {row['killed']} | "
-                f"{row['survived']} | {row['not_ok']} | {row['score'] if row['score'] is not None else '-'} | "
+                f"| {row['mode']} | {row['budget'] or 'corpus'} | {row['mutants']} | {row['equivalent']} | "
+                f"{row['killed']} | {row['survived']} | {row['not_ok']} | "
+                f"{row['score'] if row['score'] is not None else '-'} | "
                 f"{row['median_cases_to_kill']} | {row['median_seconds']} |"
             )
     return "\n".join(lines) + "\n"
