@@ -83,3 +83,21 @@ def test_without_landlock_a_probe_still_drops_capabilities_and_the_build_warns_o
         outcome = executor.run(reference_program(spec), Case(argv=(b"-c", b"cat /proc/self/status")))
         assert outcome.exit_code == 0, outcome
         assert capabilities(outcome.stdout) == 0
+
+
+def test_help_and_version_are_read_without_capabilities_in_a_directory_of_their_own(tmp_path: Path) -> None:
+    """``--help`` (mining) and ``--version`` (the task's version line) run outside any
+    executor: a program that treats them as file names must not write where we stand."""
+    if own_capabilities() == 0:
+        pytest.skip("this process has no capabilities to drop")
+    from fuzzdiff.core.model import Program
+    from fuzzdiff.factory.mine import help_text
+    from fuzzdiff.run.program import reference_version
+
+    script = tmp_path / "prog"
+    script.write_text("#!/bin/sh\ngrep CapEff /proc/self/status\ntouch made-here\n")
+    script.chmod(0o755)
+    text = help_text([str(script)])
+    assert capabilities(text.encode()) == 0
+    assert reference_version(Program((str(script),), "prog")) is not None
+    assert not (Path.cwd() / "made-here").exists()

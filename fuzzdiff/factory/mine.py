@@ -21,10 +21,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import DEFAULT_ENV, TABLE_KEYS, parse_task
 from fuzzdiff.run.execute import resolve_executable
+from fuzzdiff.run.landlock import shed_capabilities
 
 #: Multi-call binaries: ``busybox sort`` means the binary called as ``sort``.
 MULTI_CALL = ("busybox", "toybox", "coreutils")
@@ -57,13 +59,17 @@ def help_text(command: list[str]) -> str:
     """The program's ``--help`` output (stdout, else stderr), in the C locale."""
     exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
     try:
-        proc = subprocess.run(
-            [exe, *command[1:], "--help"],
-            capture_output=True,
-            timeout=HELP_TIMEOUT,
-            env=dict(DEFAULT_ENV),
-            check=False,
-        )
+        # in a directory of its own and without capabilities, like every probe
+        with tempfile.TemporaryDirectory(prefix="fuzzdiff-help-") as where:
+            proc = subprocess.run(
+                [exe, *command[1:], "--help"],
+                capture_output=True,
+                timeout=HELP_TIMEOUT,
+                env=dict(DEFAULT_ENV),
+                cwd=where,
+                preexec_fn=shed_capabilities,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ProgramError(f"cannot run {command[0]} --help: {exc}") from exc
     text = (proc.stdout or proc.stderr).decode("utf-8", "replace")

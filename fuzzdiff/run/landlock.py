@@ -26,6 +26,7 @@ covered by any ABI this code knows; bubblewrap's network namespace is.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -256,6 +257,13 @@ def drop_capabilities() -> None:
     data = (_CapData * 2)()
     if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(data)) != 0:
         raise _error("capset")
+
+
+def shed_capabilities() -> None:
+    """``drop_capabilities`` where it can be done, for a child about to ``exec``
+    (``preexec_fn``): a process without capabilities to drop runs on as it is."""
+    with contextlib.suppress(OSError):
+        drop_capabilities()
 
 
 _PR_SET_DUMPABLE = 4

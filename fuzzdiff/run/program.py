@@ -19,11 +19,13 @@ import itertools
 import os
 import shlex
 import subprocess
+import tempfile
 
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Program
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.run.execute import resolve_executable
+from fuzzdiff.run.landlock import shed_capabilities
 
 #: Seconds allowed for ``--version`` when checking the reference's version.
 VERSION_TIMEOUT = 10
@@ -40,14 +42,17 @@ PATH_PREFIXES = ("/", "./", "../")
 
 def reference_version(program: Program) -> str:
     try:
-        proc = subprocess.run(
-            [program.argv0, "--version"],
-            executable=program.argv[0],
-            capture_output=True,
-            timeout=VERSION_TIMEOUT,
-            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+        with tempfile.TemporaryDirectory(prefix="fuzzdiff-version-") as where:
+            proc = subprocess.run(
+                [program.argv0, "--version"],
+                executable=program.argv[0],
+                capture_output=True,
+                timeout=VERSION_TIMEOUT,
+                env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+                cwd=where,
+                preexec_fn=shed_capabilities,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     # Most programs print it on stdout; some (bzip2, xxd) on stderr, exiting 0.
