@@ -59,7 +59,6 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run import seccomp
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
-from fuzzdiff.run.hermetic import fix_address_layout, is_hermetic
 from fuzzdiff.run.scratch import remove_tree
 
 HEADER = struct.Struct("<Q")
@@ -176,7 +175,8 @@ def bwrap_args(
         "ALL",
         # root keeps CAP_SETPCAP alone, for the server to empty the bounding set with
         # (``sandbox_worker.serve``): else every exec by uid 0 "gains" capabilities that
-        # no_new_privs then withholds, and the kernel clears ADDR_NO_RANDOMIZE on it
+        # no_new_privs then withholds, and the kernel clears ADDR_NO_RANDOMIZE on it (which
+        # the server's executor sets for a hermetic task, as a local one does)
         *(("--cap-add", "CAP_SETPCAP") if os.geteuid() == 0 else ()),
         *(("--ro-bind", "/", "/") if root is None else ()),
         "--dev",
@@ -549,8 +549,6 @@ class SandboxExecutor:
             _BOOTSTRAP,
             str(child.fileno()),
         ]
-        if is_hermetic(self.env):
-            fix_address_layout()  # inherited through bwrap by the server and every run, both sides alike
         try:
             proc = subprocess.Popen(
                 cmd,
