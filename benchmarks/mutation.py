@@ -49,7 +49,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -87,11 +87,17 @@ class Census:
     mutants: tuple[Mutant, ...]
 
 
+def _fail(message: str) -> NoReturn:
+    """Bad input: say what and how to fix it, exit 2."""
+    print(f"mutation.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def _operators() -> Iterator[tuple[str, Any]]:
     try:
         import cosmic_ray.plugins as plugins
     except ImportError:
-        sys.exit("mutation.py needs cosmic-ray: python3 -m pip install cosmic-ray (or `make bench-setup`)")
+        _fail("needs cosmic-ray: python3 -m pip install cosmic-ray (or `make bench-setup`)")
     for name in sorted(plugins.operator_names()):
         cls = plugins.get_operator(name)
         if not cls.arguments():  # operators that need arguments are configured per project; none here
@@ -108,7 +114,7 @@ def census(task: str, per_task: int) -> Census:
 
     path = SOLUTIONS / f"{task}.py"
     if not path.is_file():
-        sys.exit(f"mutation.py: no solution for task {task!r} ({path} is missing)")
+        _fail(f"no solution for task {task!r} ({path} is missing; --tasks names tasks with one in solutions/)")
     source = path.read_text()
     original = ast.dump(ast.parse(source))
     nodes = list(ast_nodes(get_ast(source)))
