@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome
+from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome, Termination
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec
 
@@ -225,3 +225,38 @@ def test_a_coin_against_itself_is_never_blamed(spec: TaskSpec, seed: int) -> Non
     result, _ = campaign(spec, coin(seed), coin(seed + 100), budget=200)
     assert result.verdict != "divergent", [str(f.divergence.fingerprint) for f in result.findings]
     assert result.verdict == "inconclusive"
+
+
+def slow_on_alpha(case: Case) -> Outcome:
+    """Like echo, but runs into the time limit whenever ``--alpha`` is given."""
+    if b"--alpha" in case.argv:
+        return Outcome(Termination.TIMEOUT, None, None, b"partial", b"")
+    return echo_program(case)
+
+
+def fast_on_alpha(case: Case) -> Outcome:
+    """Finishes every case, ``--alpha`` ones included, printing something else there."""
+    out = echo_program(case)
+    return exited(0, b"done", b"", out.files) if b"--alpha" in case.argv else out
+
+
+def test_a_case_the_reference_times_out_on_is_set_aside_not_blamed(spec: TaskSpec) -> None:
+    """Whether a slow reference finishes depends on the machine's load: its timeout
+    is no answer to compare against, so a candidate that finishes is not wrong."""
+    result, events = campaign(spec, slow_on_alpha, fast_on_alpha, budget=300)
+    assert result.cases == 300 and result.findings == ()
+    assert not any(isinstance(e, Found) for e in events)
+    assert result.unstable_cases > 0
+    assert all(b"--alpha" in case.argv and channels == ("timeout",) for case, channels in result.unstable_examples)
+    assert "(the reference timed out)" in text_report(result, "prog", "fuzzdiff ...")
+
+
+def test_a_bug_elsewhere_is_still_found_beside_reference_timeouts(spec: TaskSpec) -> None:
+    def buggy(case: Case) -> Outcome:
+        out = fast_on_alpha(case)
+        bug = case.stdin.startswith(b"a") and b"--alpha" not in case.argv
+        return exited(0, b"", out.stderr, out.files) if bug else out
+
+    result, _ = campaign(spec, slow_on_alpha, buggy, budget=500)
+    assert result.verdict == "divergent"
+    assert result.counterexample is not None and result.counterexample.case == Case(stdin=b"a")

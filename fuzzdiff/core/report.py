@@ -183,12 +183,18 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
     return "\n".join(lines)
 
 
+def _why_aside(channels: tuple[str, ...]) -> str:
+    if channels == ("timeout",):
+        return " (the reference timed out)"
+    return f" ({', '.join(channels) or 'outcome'} varied)"
+
+
 def unstable_summary(result: CampaignResult, name: str) -> str:
     """How many judged cases the reference was not deterministic on, with examples."""
     examples = "; ".join(
         f"{shell_argv(name, case.argv)}"
         + (f" with stdin {inline(case.stdin)}" if case.stdin else "")
-        + f" ({', '.join(channels) or 'outcome'} varied)"
+        + _why_aside(channels)
         for case, channels in result.unstable_examples
     )
     text = f"the reference is not deterministic on {result.unstable_cases} of {result.cases} cases"

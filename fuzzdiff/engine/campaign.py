@@ -5,8 +5,9 @@ in named phases:
 
 1. **search**: a search strategy feeds it cases, which it judges in order
    (``judge_pair``), re-running a divergence fresh before it counts (``admit``):
-   where the reference's own output changes, the case is set aside (counted,
-   never shrunk or blamed). ``guided.GuidedSearch`` is ``fuzz``'s (fresh cases
+   where the reference's own output changes, or where the reference timed out
+   (no answer to compare), the case is set aside (counted, never shrunk or
+   blamed). ``guided.GuidedSearch`` is ``fuzz``'s (fresh cases
    and mutants, overlapped with the runner); ``StreamSearch`` judges windows from
    a source that does not depend on results (the coverage harness, the reward
    oracle's phases).
@@ -43,6 +44,7 @@ from fuzzdiff.core.model import (
     Program,
     Progress,
     Shrunk,
+    Termination,
     Via,
 )
 from fuzzdiff.core.mutate import GUIDANCE
@@ -122,6 +124,12 @@ class Campaign:
         fingerprint is a finding to settle (``Found``)."""
         div = judged.divergence
         assert div is not None
+        if judged.reference.termination is Termination.TIMEOUT:
+            # The reference gave no answer within the limit: whether it would have
+            # finished depends on the machine's load, so the case is evidence
+            # neither way and is set aside like one it does not repeat.
+            self.tally.aside.add(judged.case, ("timeout",))
+            return None
         varied = reference_varies(self.judge, judged.case, judged.reference)
         if varied:
             self.tally.aside.add(judged.case, varied)

@@ -405,7 +405,8 @@ def _score(
         reward.status = "error"
         error = (
             f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
-            "(its output changed when a case was run again), so the candidate cannot be judged"
+            "(its output changed when a case was run again, or it ran past the time limit), "
+            "so the candidate cannot be judged"
         )
     return replace(
         base,
