@@ -63,10 +63,12 @@ class Recording:
         jobs): the wrapped runner's."""
         return getattr(self.runner, name)
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         if not fresh:
             self.cases.extend(cases)
-        return self.runner.run_pairs(cases, fresh=fresh, meanwhile=meanwhile)
+        return self.runner.run_pairs(cases, fresh=fresh, meanwhile=meanwhile, stop_on_slow=stop_on_slow)
 
     def close(self) -> None:
         self.runner.close()

@@ -163,7 +163,9 @@ class ThreadedRunner(SerialRunner):
 
     calls = 0
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         def one(case: Case) -> Pair:
             return (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
 
@@ -215,9 +217,11 @@ class BatchRecorder(ThreadedRunner):
         super().__init__(*args)  # type: ignore[arg-type]
         self.batches: list[int] = []
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         self.batches.append(len(cases))
-        return super().run_pairs(cases, fresh, meanwhile)
+        return super().run_pairs(cases, fresh, meanwhile, stop_on_slow)
 
 
 def test_next_window_opens_while_this_one_is_judged_and_mutates_from_all_of_it(

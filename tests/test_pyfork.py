@@ -319,11 +319,11 @@ class PythonPathOnEveryOtherCase(PoolRunner):
     sent = 0
 
     def run_pairs(
-        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
     ) -> list[OutcomePair]:
         changed = [replace(c, env=(("PYTHONPATH", "/nonexistent"),)) if i % 2 else c for i, c in enumerate(cases)]
         self.sent += sum(i % 2 for i in range(len(cases)))
-        return super().run_pairs(changed, fresh, meanwhile)
+        return super().run_pairs(changed, fresh, meanwhile, stop_on_slow)
 
 
 def test_campaign_result_says_why_runs_were_fresh() -> None:

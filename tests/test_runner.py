@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import DEFAULT_ENV, Limits
 from fuzzdiff.run import memory
 from fuzzdiff.run.execute import FunctionExecutor
@@ -17,6 +17,9 @@ from .helpers import CAND, REF, echo_program
 
 LIMITS = Limits(timeout=5.0, processes=32)
 ECHO = Program(argv=("/bin/sh", "-c", 'echo "$@"', "echo"), argv0="echo")
+#: Echoes, except that it sleeps past the time limit on an argument ``slow``.
+SLOW_ECHO = Program(argv=("/bin/sh", "-c", 'case "$1" in slow) sleep 30;; esac; echo "$@"', "echo"), argv0="echo")
+SHORT = Limits(timeout=0.5, processes=32)
 
 
 def declared() -> list[str]:
@@ -34,6 +37,7 @@ def test_the_protocol_declares_what_callers_read() -> None:
         "launches",
         "reference_executions",
         "run_pairs",
+        "run_references",
         "warnings",
     ]
 
@@ -131,3 +135,56 @@ def test_heap_is_trimmed_once_every_trim_every_executions(monkeypatch: pytest.Mo
     assert len(trims) == 3  # at 1100 and 2200 executions, then 800 left + 1024
     monkeypatch.setattr(memory, "glibc_allocator", lambda: None)
     memory.HeapTrimmer().executed(10 * memory.TRIM_EVERY)  # nothing to call: no error
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_stop_on_slow_returns_a_prefix_ending_at_the_first_slow_run(jobs: int) -> None:
+    runner = PoolRunner(jobs, DEFAULT_ENV, SHORT, ECHO, SLOW_ECHO)
+    try:
+        cases = [Case(argv=(b"slow" if i in (3, 30) else b"%d" % i,)) for i in range(40)]
+        pairs = runner.run_pairs(cases, stop_on_slow=True)
+        assert 4 <= len(pairs) <= 40
+        assert [c.termination for _, c in pairs[:4]] == [Termination.EXITED] * 3 + [Termination.TIMEOUT]
+        assert len(pairs) == 4  # a prefix ends at its first slow run
+        # every chunk after the one that stopped was held back: at most one call
+        # in hand per worker, and the one being stopped, ran further
+        assert runner.candidate_executions <= 4 + 2 * jobs * 32
+        # without the flag, the whole batch, both slow runs included
+        assert [c.termination for _, c in runner.run_pairs(cases)].count(Termination.TIMEOUT) == 2
+    finally:
+        runner.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_run_references_runs_the_reference_only_and_afresh() -> None:
+    shared = Known()
+    runner = PoolRunner(1, DEFAULT_ENV, SHORT, ECHO, SLOW_ECHO, reference_cache=shared)
+    try:
+        slow = Case(argv=(b"slow",))
+        runner.run_pairs([slow])
+        assert (runner.reference_executions, runner.candidate_executions) == (1, 1)
+        again = runner.run_references([slow, slow])
+        assert [o.stdout for o in again] == [b"slow\n", b"slow\n"]  # no candidate timeout paid
+        assert (runner.reference_executions, runner.candidate_executions) == (3, 1)
+    finally:
+        runner.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_use_candidate_swaps_the_candidate_and_forgets_its_pairs() -> None:
+    upper = Program(argv=("/bin/sh", "-c", 'echo "$@" | tr a-z A-Z', "echo"), argv0="echo")
+    runner = PoolRunner(2, DEFAULT_ENV, LIMITS, ECHO, ECHO)
+    try:
+        cases = [Case(argv=(b"ab%d" % i,)) for i in range(6)]
+        assert all(r.stdout == c.stdout for r, c in runner.run_pairs(cases))
+        runner.use_candidate(upper)
+        assert runner.candidate_executions == 0
+        pairs = runner.run_pairs(cases)  # not the old candidate's pairs from the cache
+        assert [c.stdout for _, c in pairs] == [b"AB%d\n" % i for i in range(6)]
+        assert runner.candidate_executions == 6
+    finally:
+        runner.close()

@@ -91,7 +91,10 @@ def test_a_finding_unstable_only_once_shrunk_is_set_aside_and_the_search_resumes
     found = [e for e in events if isinstance(e, Found)]
     assert found[0].divergence.case != Case(argv=(b"--alpha",))  # stable before shrinking
     assert result.verdict == "divergent"
-    assert [f.divergence.case for f in result.findings] == [Case(stdin=b"a")]
+    # the search went on past the set-aside finding to stable ones (which depends on
+    # the order of the wobbly reference's runs, not asserted here)
+    assert result.findings and all(f.divergence.case != Case(argv=(b"--alpha",)) for f in result.findings)
+    assert all(f.unstable == () for f in result.findings)
     assert result.cases == result.findings[0].found_at + 1 > found[0].index + 1
     assert result.unstable_cases >= 1
     assert result.unstable_examples[0] == (Case(argv=(b"--alpha",)), ("stdout",))

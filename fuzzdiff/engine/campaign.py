@@ -225,7 +225,9 @@ class StreamSearch:
     enough is found; findings are found ``via``. ``before`` (if given) may stop
     the search before a case is judged; ``observe`` sees each judged case with
     its label and its divergence as it stands after the stability check (None:
-    agreed, or set aside). Labels are the caller's (the oracle's phases)."""
+    agreed, or set aside). Labels are the caller's (the oracle's phases).
+    ``stop_on_slow``: the runner may stop a window at a candidate run that hit a
+    resource limit (a binary score has its answer there; see ``_judge``)."""
 
     paused = None  # it never stops inside a window it could resume
 
@@ -236,8 +238,10 @@ class StreamSearch:
         via: Via,
         before: Callable[[str, Case], bool] = lambda label, case: False,
         observe: Callable[[str, Judged, Divergence | None], None] = lambda label, judged, div: None,
+        stop_on_slow: bool = False,
     ) -> None:
         self.campaign = campaign
+        self.stop_on_slow = stop_on_slow
         self.windows = windows
         self.via = via
         self.before = before
@@ -246,21 +250,32 @@ class StreamSearch:
     def run(self) -> Iterator[Event]:
         campaign = self.campaign
         for window in self.windows:
-            stopped = False
-            pairs = campaign.judge.runner.run_pairs([case for _, case in window])
-            for (label, case), pair in zip(window, pairs, strict=True):
-                if self.before(label, case):
-                    stopped = True
-                    break
-                judged = campaign.judge_pair(case, pair)
-                div = campaign.admit(judged, self.via) if campaign.needs_rerun(judged) else judged.divergence
-                self.observe(label, judged, div)
-                if campaign.enough():
-                    break
+            stopped = self._judge(window)
             campaign.progress()
             yield from campaign.flush()
             if stopped or campaign.enough():
                 return
+
+    def _judge(self, window: Sequence[tuple[str, Case]]) -> bool:
+        """Judge a window in order; whether ``before`` stopped it. With
+        ``stop_on_slow`` the runner may hand back only a prefix (up to a slow
+        candidate run): the rest runs next unless judging has stopped by then."""
+        campaign = self.campaign
+        rest = list(window)
+        while rest:
+            pairs = campaign.judge.runner.run_pairs([case for _, case in rest], stop_on_slow=self.stop_on_slow)
+            if not pairs:
+                raise RuntimeError("the runner returned no pair for a window")  # a broken runner, never a verdict
+            for (label, case), pair in zip(rest, pairs, strict=False):
+                if self.before(label, case):
+                    return True
+                judged = campaign.judge_pair(case, pair)
+                div = campaign.admit(judged, self.via) if campaign.needs_rerun(judged) else judged.divergence
+                self.observe(label, judged, div)
+                if campaign.enough():
+                    return False
+            rest = rest[len(pairs) :]
+        return False
 
 
 def run_campaign(

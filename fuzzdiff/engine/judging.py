@@ -224,7 +224,8 @@ def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bo
 def reference_varies(judge: Judge, case: Case, reference: Outcome, runs: int = STABILITY_RUNS) -> tuple[str, ...]:
     """Run ``case`` afresh ``runs`` times: the channels on which the reference's
     (normalised) outcome ever differed from ``reference``; empty if it is stable."""
-    again = [r for r, _ in judge.outcomes([case] * runs, fresh=True)]
+    cmp = judge.spec.compare
+    again = [normalise(r, judge.reference, judge.name, cmp) for r in judge.runner.run_references([case] * runs)]
     varied = {name for r in again for name in varying_channels(reference, r)}
     return tuple(name for name, _ in _CHANNELS if name in varied)
 

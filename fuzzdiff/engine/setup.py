@@ -90,21 +90,21 @@ def candidate_root(setup: Setup, mask_reference: bool) -> Root:
     return root
 
 
-@contextmanager
-def open_runner(
+def make_runner(
     setup: Setup,
     jobs: int | None = None,
     sandbox: bool = False,
     mask_reference: bool = False,
     reference_cache: ReferenceCache | None = None,
-) -> Iterator[PoolRunner]:
-    """Worker processes for ``setup``; with ``sandbox``, each side runs in bubblewrap."""
+) -> PoolRunner:
+    """Worker processes for ``setup`` (the caller closes them); with ``sandbox``,
+    each side runs in bubblewrap."""
     isolation = Isolation(
         sandbox,
         hidden_paths(setup, mask_reference) if sandbox else (),
         root=candidate_root(setup, mask_reference) if sandbox else None,
     )
-    runner = PoolRunner(
+    return PoolRunner(
         jobs or default_jobs(),
         dict(setup.spec.env),
         setup.spec.limits,
@@ -113,6 +113,18 @@ def open_runner(
         reference_cache=reference_cache,
         isolation=isolation,
     )
+
+
+@contextmanager
+def open_runner(
+    setup: Setup,
+    jobs: int | None = None,
+    sandbox: bool = False,
+    mask_reference: bool = False,
+    reference_cache: ReferenceCache | None = None,
+) -> Iterator[PoolRunner]:
+    """``make_runner``'s workers, closed when the block ends."""
+    runner = make_runner(setup, jobs, sandbox, mask_reference, reference_cache)
     try:
         yield runner
     finally:

@@ -52,7 +52,7 @@ from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch, shr
 from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
-from fuzzdiff.run.runner import PoolRunner, ReferenceCache
+from fuzzdiff.run.runner import PairRunner, ReferenceCache
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
@@ -92,6 +92,10 @@ SHRINK_BUDGET = 500
 #: Shrinking tries when the counterexample ran into a resource limit (timeout,
 #: output cap): each try may cost a full timeout, and the feedback is the limit.
 SLOW_SHRINK_BUDGET = 16
+#: Shrinking tries when the counterexample ran into the time limit: each try that
+#: still times out costs the whole limit, so a looping candidate costs its first
+#: timeout and at most this many more (its stability check reruns the reference only).
+TIMEOUT_SHRINK_BUDGET = 2
 #: Seconds a score may take before it is cut off (a safety net; budgets count cases).
 DEADLINE = 600.0
 
@@ -188,17 +192,19 @@ class Pool:
     def __init__(self, task: str, root: Path | None = None) -> None:
         self.path = (root or cache_home()) / "pool" / task
 
-    def cases(self, exclude_contributor: str) -> list[Case]:
+    def entries(self) -> list[tuple[str, Case]]:
+        """(contributor, case) of every readable entry, in file-name order."""
         out: list[tuple[str, Case]] = []
         for file in sorted(self.path.glob("*.json")):
             try:
                 doc = json.loads(file.read_text())
-                if doc.get("contributor") == exclude_contributor:
-                    continue
-                out.append((file.stem, decode_case(doc["case"])))
+                out.append((str(doc.get("contributor", "")), decode_case(doc["case"])))
             except (OSError, ValueError, KeyError):
                 continue  # a damaged pool entry is skipped: the pool only adds coverage
-        return [c for _, c in out]
+        return out
+
+    def cases(self, exclude_contributor: str) -> list[Case]:
+        return [case for who, case in self.entries() if who != exclude_contributor]
 
     def add(self, case: Case, contributor: str) -> None:
         target = self.path / f"{case.key()}.json"
@@ -266,20 +272,23 @@ def score(
         disk = DiskReferenceCache(setup.spec, setup.reference, cache)
         ref_cache = disk if reference_cache is None else reference_cache(disk)
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
-            return _score(setup, runner, cand, base, cache, use_pool, deadline, start)
+            pool = Pool(setup.spec.name, cache)
+            earlier = pool.cases(cand.identity()) if use_pool else []
+            result, found = _score(setup, runner, cand, base, earlier, deadline, start)
+            if use_pool and found is not None:
+                pool.add(found, cand.identity())
+            return result
     except Exception as exc:  # the oracle's own failure: reported, never a reward
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _phases(
-    setup: Setup, probes: list[Case], cand: Candidate, base: Score, cache: Path | None, use_pool: bool
-) -> Iterator[tuple[str, Case]]:
+def _phases(setup: Setup, probes: list[Case], base: Score, pool_cases: Sequence[Case]) -> Iterator[tuple[str, Case]]:
     seen: set[str] = set()
     phases: list[tuple[str, Iterable[Case]]] = [
         ("probe", probes),
-        ("pool", Pool(setup.spec.name, cache).cases(cand.identity()) if use_pool else []),
+        ("pool", pool_cases),
         ("fuzz", generate_cases(setup.spec, base.seed, base.budget)),
     ]
     for phase, cases in phases:
@@ -374,31 +383,30 @@ class _Reward:
 
 def _score(
     setup: Setup,
-    runner: PoolRunner,
+    runner: PairRunner,
     cand: Candidate,
     base: Score,
-    cache: Path | None,
-    use_pool: bool,
+    pool_cases: Sequence[Case],
     deadline: float,
     start: float,
-) -> Score:
+) -> tuple[Score, Case | None]:
     probes = probe_cases(setup.spec.name) if is_shipped(setup.spec) else []
     # Every divergent case is re-run for stability (each one counts for the graded
     # reward); findings are not settled: the first visible divergence is shrunk below.
     config = CampaignConfig(seed=base.seed, budget=base.budget, max_divergences=base.budget + 1, recheck_every=True)
     campaign = Campaign(setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation)
     reward = _Reward(base.policy, bool(probes), deadline, start)
-    windows = reward.windows(_windows(_phases(setup, probes, cand, base, cache, use_pool), base.budget))
-    for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe).run():
+    windows = reward.windows(_windows(_phases(setup, probes, base, pool_cases), base.budget))
+    stop_on_slow = base.policy == Policy.BINARY  # the first slow run is the answer: no more of them
+    for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe, stop_on_slow).run():
         pass  # progress events: nobody watches a score
     minimal = None
     if reward.first_visible is not None:
         first = reward.first_visible
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
-        budget = SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
+        timed_out = Termination.TIMEOUT in (first.reference.termination, first.candidate.termination)
+        budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
         minimal, _ = shrink(campaign.judge, first, budget, 2 * runner.jobs)
-        if use_pool:
-            Pool(setup.spec.name, cache).add(minimal.case, cand.identity())
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
     if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
@@ -408,7 +416,7 @@ def _score(
             "(its output changed when a case was run again, or it ran past the time limit), "
             "so the candidate cannot be judged"
         )
-    return replace(
+    result = replace(
         base,
         status=reward.status,
         reward=reward.reward(),
@@ -428,6 +436,7 @@ def _score(
         isolation=runner.isolation,
         launches=tuple(sorted(runner.launches.items())),
     )
+    return result, None if minimal is None else minimal.case
 
 
 def _quote(data: bytes) -> str:

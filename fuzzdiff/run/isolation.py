@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING
 
-from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
@@ -109,6 +109,38 @@ def sides(env: Mapping[str, str], limits: Limits, reference: Program, isolation:
     if isolation.landlock:
         return _landlocked(env, limits, cage, reference, isolation)
     return _plain(env, limits, cage, isolation)
+
+
+#: Candidate terminations at a resource limit: a run that cost the whole time
+#: limit (or flooded), after which a binary score has its answer.
+SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
+
+
+def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation, old: Sides) -> Sides:
+    """``old`` with the candidate's executor made afresh for ``isolation`` (a new
+    candidate: its own sandbox root, its own fork-servers), the old one stopped;
+    the reference's executor is kept. Not for the Landlock fallback, whose
+    confinement is made per worker (``PoolRunner.use_candidate`` restarts those)."""
+    if isolation.landlock:
+        raise ValueError("a Landlock worker's candidate cannot be swapped; start new workers")
+    if isolation.sandbox:
+        from fuzzdiff.run.sandbox import SandboxExecutor
+
+        if isinstance(old.candidate, SandboxExecutor):
+            old.candidate.close()
+        fresh = _sandboxed(env, limits, isolation)
+        if isinstance(fresh.reference, SandboxExecutor):
+            fresh.reference.close()  # never started: the old one is kept
+        return Sides(old.reference, fresh.candidate, fresh.launcher)
+    # Plain runs: the executor depends on no candidate; only its fork-servers do.
+    if old.launcher is None or not isinstance(old.candidate, LocalExecutor):
+        return old
+    from fuzzdiff.run.pyfork import PythonForkLauncher
+
+    old.launcher.close()
+    launcher = PythonForkLauncher(env, limits, limits_inherited=True)
+    old.candidate.launcher = launcher
+    return Sides(old.reference, old.candidate, launcher)
 
 
 def _sandboxed(env: Mapping[str, str], limits: Limits, isolation: Isolation) -> Sides:

@@ -183,6 +183,12 @@ class Workers:
         except (BrokenPipeError, ConnectionResetError, OSError) as exc:
             raise WorkerLost("a worker process died") from exc
 
+    def broadcast(self, function: Callable[..., object], *args: object) -> list[object]:
+        """``function(*args)`` on every worker, side by side; their results in worker order."""
+        for conn in self.conns:
+            self.send(conn, function, *args)
+        return [self.reply(conn) for conn in self.conns]
+
     def call(self, function: Callable[..., object], *args: object) -> object:
         """``function(*args)`` on the first worker."""
         self.send(self.conns[0], function, *args)
@@ -194,15 +200,18 @@ class Workers:
         arguments: Sequence[tuple[object, ...]],
         step: Callable[[], bool] | None = None,
         on_reply: Callable[[int, object], None] | None = None,
+        stop: Callable[[object], bool] | None = None,
     ) -> list[object]:
         """``function(*a)`` for each ``a``, spread over the workers, results in the
         order of ``arguments``; ``WorkerLost`` if one died. ``on_reply(k, result)``
         is called as the result for ``arguments[k]`` comes back (in any order), and
         ``step()`` whenever no reply is waiting, until it returns False (then this
         waits for a reply). An error from either is raised once all replies are in,
-        so the pool stays in step with its workers. How the calls are handed out:
-        ``_Calls``."""
-        calls = _Calls(self.conns, function, arguments)
+        so the pool stays in step with its workers. Once ``stop(result)`` is true
+        for a result, no further call is sent: the calls already sent are awaited
+        and the result of each call never sent is None. How the calls are handed
+        out: ``_Calls``."""
+        calls = _Calls(self.conns, function, arguments, stop)
         side = _SideWork(step, on_reply)
         try:
             while not calls.all_back():
@@ -254,9 +263,15 @@ class _Calls:
     behind another's last call while a worker idles."""
 
     def __init__(
-        self, conns: Sequence[Connection], function: Callable[..., object], arguments: Sequence[tuple[object, ...]]
+        self,
+        conns: Sequence[Connection],
+        function: Callable[..., object],
+        arguments: Sequence[tuple[object, ...]],
+        stop: Callable[[object], bool] | None = None,
     ) -> None:
         self.conns = conns
+        self.stop = stop
+        self.stopped = False
         self.function = function
         self.arguments = arguments
         self.queued: dict[Connection, deque[int]] = {conn: deque() for conn in conns}
@@ -270,7 +285,7 @@ class _Calls:
 
     def feed(self, conn: Connection) -> None:
         """Send ``conn``'s worker the calls it may hold (see the class)."""
-        while self.following < len(self.arguments):
+        while self.following < len(self.arguments) and not self.stopped:
             held = len(self.queued[conn])
             if held > 1 or (held and len(self.arguments) - self.following <= len(self.conns)):
                 return
@@ -301,16 +316,20 @@ class _Calls:
         conn = self.by_fd[fd]
         k = self.queued[conn].popleft()
         self.results[k] = Workers.reply(conn)
+        if self.stop is not None and not self.stopped and self.stop(self.results[k]):
+            self.stopped = True
         if not self.queued[conn]:
             self.poller.unregister(fd)
         self.feed(conn)
         return k, self.results[k]
 
     def all_back(self) -> bool:
-        return len(self.results) == len(self.arguments)
+        """Every call sent has replied, and none is left to send (or sending stopped)."""
+        sent_all = self.stopped or self.following == len(self.arguments)
+        return sent_all and not any(self.queued.values())
 
     def results_in_order(self) -> list[object]:
-        return [self.results[k] for k in range(len(self.arguments))]
+        return [self.results.get(k) for k in range(len(self.arguments))]
 
 
 class _SideWork:

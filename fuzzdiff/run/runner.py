@@ -18,17 +18,19 @@ from __future__ import annotations
 import os
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Protocol, cast
 
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
+from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.execute import Executor
-from fuzzdiff.run.isolation import LOCAL, fall_back
+from fuzzdiff.run.isolation import LOCAL, SLOW, fall_back
 from fuzzdiff.run.isolation import Isolation as Isolation
 from fuzzdiff.run.memory import HeapTrimmer
 from fuzzdiff.run.pool import WorkerLost as WorkerLost
 from fuzzdiff.run.pool import Workers
-from fuzzdiff.run.worker import Launches, candidate_isolation, run_chunk, run_side, set_up
+from fuzzdiff.run.worker import Launches, candidate_isolation, run_chunk, run_side, set_candidate, set_up
 
 #: Cases sent to a worker at once, at most (see ``chunk_sizes`` for how a batch is
 #: cut). On one core, chunks of 32 rather than 8 ran 2 to 4% more pairs a second.
@@ -42,8 +44,15 @@ CACHE_SIZE = 4096
 CACHE_BYTES = 8 << 20
 
 Pair = tuple[Outcome, Outcome]
-#: A chunk's outcomes from a worker: the reference's is None where it was known.
-Replied = list[tuple[Outcome | None, Outcome]]
+#: A chunk's outcomes from a worker: the reference's is None where it was known,
+#: the candidate's where it was not asked for (``run_references``).
+Replied = list[tuple[Outcome | None, Outcome | None]]
+
+
+def _stopped_early(reply: object) -> bool:
+    """Whether a worker's ``run_chunk`` reply stopped at a slow run (see ``stop_on_slow``)."""
+    outcomes, _ = cast(tuple[Replied, Launches], reply)
+    return bool(outcomes) and outcomes[-1][1] is not None and outcomes[-1][1].termination in SLOW
 
 
 class Meanwhile(Protocol):
@@ -99,9 +108,18 @@ class PairRunner(Protocol):
         """What the user should know of how runs are isolated (a fallback taken)."""
         ...
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         """Outcome pairs in the order of ``cases``; ``fresh`` bypasses the cache.
-        ``meanwhile``: see ``Meanwhile``."""
+        ``meanwhile``: see ``Meanwhile``. ``stop_on_slow``: the runner may stop
+        after a candidate run that ended at a resource limit (``SLOW``) and return
+        the pairs of a prefix of ``cases`` only, one that ends with such a run."""
+        ...
+
+    def run_references(self, cases: Sequence[Case]) -> list[Outcome]:
+        """The reference run afresh on each case (never from a cache), the
+        candidate not at all: what a stability check needs."""
         ...
 
     def close(self) -> None: ...
@@ -183,7 +201,9 @@ class SerialRunner:
     def candidate_executions(self) -> int:
         return self.executions
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         """``meanwhile`` is left to the caller: runs here are in this process."""
         out: list[Pair] = []
         for case in cases:
@@ -195,7 +215,12 @@ class SerialRunner:
                 if self._take_launches is not None:
                     self.launches.update(dict(self._take_launches()))
             out.append(pair)
+            if stop_on_slow and pair[1].termination in SLOW:
+                break
         return out
+
+    def run_references(self, cases: Sequence[Case]) -> list[Outcome]:
+        return [self.executor.run(self.reference, case) for case in cases]
 
     def close(self) -> None:
         pass
@@ -235,7 +260,8 @@ class _Arrivals:
         self.launches.update(dict(launches))
         self.back[k] = outcomes
         if self.meanwhile is not None:
-            for (i, _), (ref, cand) in zip(self.chunks[k], outcomes, strict=True):
+            for (i, _), (ref, cand) in zip(self.chunks[k], outcomes, strict=False):  # stopped: fewer
+                assert cand is not None  # only ``run_references`` asks for none, with no meanwhile
                 self.meanwhile.arrived(i, (self.known[i] if ref is None else ref, cand))
 
 
@@ -271,8 +297,15 @@ class PoolRunner:
         #: How the workers isolate runs (they all set up alike; ask one).
         self.isolation: str = str(self.pool.call(candidate_isolation))
 
-    def run_pairs(self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None) -> list[Pair]:
+    def run_pairs(
+        self, cases: Sequence[Case], fresh: bool = False, meanwhile: Meanwhile | None = None, stop_on_slow: bool = False
+    ) -> list[Pair]:
         results, todo = self.cache.split(cases, fresh)
+        if stop_on_slow:  # a slow run already known ends the batch there
+            slow = [i for i, pair in results.items() if pair[1].termination in SLOW]
+            if slow:
+                end = min(slow) + 1
+                todo = [(i, case) for i, case in todo if i < end]
         known = self._known_references(todo, fresh)
         chunks: list[list[tuple[int, Case]]] = []
         start = 0
@@ -282,10 +315,23 @@ class PoolRunner:
         if meanwhile is not None:
             for i, pair in sorted(results.items()):
                 meanwhile.arrived(i, pair)
-        for chunk, outcomes in zip(chunks, self._run_chunks(chunks, known, meanwhile), strict=True):
+        for chunk, outcomes in zip(chunks, self._run_chunks(chunks, known, meanwhile, stop_on_slow), strict=True):
             self._record(chunk, outcomes, known, results)
         self._trimmer.executed(len(todo))
-        return [results[i] for i in range(len(cases))]
+        out: list[Pair] = []
+        for i in range(len(cases)):  # the longest prefix with pairs (all of it unless stopped)
+            if i not in results:
+                break
+            out.append(results[i])
+            if stop_on_slow and results[i][1].termination in SLOW:
+                break
+        return out
+
+    def run_references(self, cases: Sequence[Case]) -> list[Outcome]:
+        chunks = [list(enumerate(cases))]
+        (outcomes,) = self._run_chunks(chunks, {}, None, candidate=False)
+        self.reference_executions += len(outcomes)
+        return [ref for ref, _ in outcomes if ref is not None]
 
     def _known_references(self, todo: Sequence[tuple[int, Case]], fresh: bool) -> dict[int, Outcome]:
         """The reference outcomes of ``todo`` in the reference cache, by index
@@ -300,26 +346,37 @@ class PoolRunner:
         return known
 
     def _run_chunks(
-        self, chunks: Sequence[Sequence[tuple[int, Case]]], known: Mapping[int, Outcome], meanwhile: Meanwhile | None
+        self,
+        chunks: Sequence[Sequence[tuple[int, Case]]],
+        known: Mapping[int, Outcome],
+        meanwhile: Meanwhile | None,
+        stop_on_slow: bool = False,
+        candidate: bool = True,
     ) -> list[Replied]:
         """Each chunk's outcomes from the workers (``meanwhile`` told of each pair as
         it comes back). If a run killed its worker (``kill -9 $PPID``), new workers
         run the chunks not back one case at a time, to find which case and side
-        did it."""
+        did it. ``stop_on_slow``: a chunk stops after a slow candidate run, and no
+        chunk is sent after one did (their replies are empty). ``candidate``:
+        False runs the reference only (the candidate's outcomes are None)."""
         arrivals = _Arrivals(chunks, known, meanwhile, self.launches)
         try:
             self.pool.map_in_order(
                 run_chunk,
-                [([c for _, c in chunk], [i not in known for i, _ in chunk]) for chunk in chunks],
+                [
+                    ([c for _, c in chunk], [i not in known for i, _ in chunk], stop_on_slow, candidate)
+                    for chunk in chunks
+                ],
                 meanwhile.step if meanwhile is not None else None,
                 arrivals.replied,
+                _stopped_early if stop_on_slow else None,
             )
         except WorkerLost:
             self._restart()
             for k, chunk in enumerate(chunks):
                 if k not in arrivals.back:
-                    arrivals.back[k] = self._one_by_one(chunk, known)
-        return [arrivals.back[k] for k in range(len(chunks))]
+                    arrivals.back[k] = self._one_by_one(chunk, known, candidate)
+        return [arrivals.back.get(k, []) for k in range(len(chunks))]
 
     def _record(
         self,
@@ -329,7 +386,8 @@ class PoolRunner:
         results: dict[int, Pair],
     ) -> None:
         """Count, cache and keep in ``results`` the pairs of a chunk run."""
-        for (i, case), (ref, cand) in zip(chunk, outcomes, strict=True):
+        for (i, case), (ref, cand) in zip(chunk, outcomes, strict=False):  # a stopped chunk's are fewer
+            assert cand is not None
             if ref is None:
                 ref = known[i]
             else:
@@ -341,18 +399,38 @@ class PoolRunner:
             self.cache.put(case, (ref, cand))
             self.executions += 1
 
+    def use_candidate(self, candidate: Program, root: Root | None = None) -> None:
+        """Run ``candidate`` from now on, on the same (warm) workers: each makes its
+        candidate executor afresh (with ``root`` as the candidate's sandbox root,
+        and new fork-servers); the reference's sandboxes and cache are kept. The
+        pair cache and the counts start again. Where a worker's candidate cannot be
+        swapped (the Landlock fallback), new workers start."""
+        env, limits, reference, _, isolation = self._initargs
+        isolation = replace(isolation, root=root)
+        self._initargs = (env, limits, reference, candidate, isolation)
+        self.cache = _Cache()
+        self.executions = self.reference_executions = self.candidate_executions = 0
+        self.launches = Counter()
+        if isolation.landlock:
+            self._restart()
+            return
+        try:
+            self.pool.broadcast(set_candidate, candidate, isolation)
+        except WorkerLost:
+            self._restart()
+
     def _restart(self) -> None:
         self.pool.close(kill=True)
         self.pool = Workers(self.jobs, set_up, self._initargs)
 
-    def _one_by_one(self, chunk: Sequence[tuple[int, Case]], known: Mapping[int, Outcome]) -> Replied:
+    def _one_by_one(self, chunk: Sequence[tuple[int, Case]], known: Mapping[int, Outcome], candidate: bool) -> Replied:
         """Run each case alone; a side that kills its worker gets a ``worker-lost`` outcome."""
         out: Replied = []
         for i, case in chunk:
             ref: Outcome | None = None
             if i not in known:
                 ref = self._side(0, case)
-            out.append((ref, self._side(1, case)))
+            out.append((ref, self._side(1, case) if candidate else None))
         return out
 
     def _side(self, side: int, case: Case) -> Outcome:

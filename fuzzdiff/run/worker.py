@@ -12,14 +12,19 @@ from collections.abc import Mapping, Sequence
 
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.spec import Limits
-from fuzzdiff.run.isolation import Isolation, Sides, sides
+from fuzzdiff.run.isolation import SLOW, Isolation, Sides, candidate_side, sides
 
 #: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
 Launches = tuple[tuple[str, int], ...]
 
 
 class _Worker:
-    def __init__(self, executors: Sides, programs: tuple[Program, Program]) -> None:
+    def __init__(
+        self, executors: Sides, programs: tuple[Program, Program], env: Mapping[str, str], limits: Limits
+    ) -> None:
+        self.sides = executors
+        self.env = env
+        self.limits = limits
         self.executors = (executors.reference, executors.candidate)
         self.programs = programs
         self.launcher = executors.launcher
@@ -39,7 +44,7 @@ def set_up(
     env: Mapping[str, str], limits: Limits, reference: Program, candidate: Program, isolation: Isolation
 ) -> None:
     global _WORKER
-    _WORKER = _Worker(sides(env, limits, reference, isolation), (reference, candidate))
+    _WORKER = _Worker(sides(env, limits, reference, isolation), (reference, candidate), env, limits)
 
 
 def _worker() -> _Worker:
@@ -53,16 +58,36 @@ def candidate_isolation() -> str:
 
 
 def run_chunk(
-    cases: Sequence[Case], need_reference: Sequence[bool] | None = None
-) -> tuple[list[tuple[Outcome | None, Outcome]], Launches]:
+    cases: Sequence[Case],
+    need_reference: Sequence[bool] | None = None,
+    stop_on_slow: bool = False,
+    candidate: bool = True,
+) -> tuple[list[tuple[Outcome | None, Outcome | None]], Launches]:
     """Both programs on each case; the reference only where ``need_reference`` says
-    so. With the outcomes, how the candidate's runs started."""
+    so, the candidate unless ``candidate`` is False (its outcome is then None).
+    With ``stop_on_slow``, the chunk stops after the first candidate run that
+    ended at a resource limit (``SLOW``): fewer outcomes than cases. With the
+    outcomes, how the candidate's runs started."""
     worker = _worker()
-    outcomes = [
-        (worker.run(0, c) if need_reference is None or need_reference[i] else None, worker.run(1, c))
-        for i, c in enumerate(cases)
-    ]
+    outcomes: list[tuple[Outcome | None, Outcome | None]] = []
+    for i, c in enumerate(cases):
+        ref = worker.run(0, c) if need_reference is None or need_reference[i] else None
+        cand = worker.run(1, c) if candidate else None
+        outcomes.append((ref, cand))
+        if stop_on_slow and cand is not None and cand.termination in SLOW:
+            break
     return outcomes, worker.launches()
+
+
+def set_candidate(candidate: Program, isolation: Isolation) -> None:
+    """Run ``candidate`` from now on, in an executor made afresh for it (its own
+    sandbox root, its own fork-server); the reference's executor is kept."""
+    worker = _worker()
+    fresh = candidate_side(worker.env, worker.limits, isolation, worker.sides)
+    worker.sides = fresh
+    worker.executors = (fresh.reference, fresh.candidate)
+    worker.programs = (worker.programs[0], candidate)
+    worker.launcher = fresh.launcher
 
 
 def run_side(side: int, case: Case) -> tuple[Outcome, Launches]:
