@@ -85,8 +85,13 @@ FEEDBACK_CHARS = 1500
 FEEDBACK_STREAM = 300
 #: Terminations whose runs are costly to repeat.
 SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP, Termination.WORKER_LOST})
-#: The first window; later ones double up to WINDOW.
-FIRST_WINDOW = 4
+#: The first window; later ones double up to WINDOW. One case: a candidate that
+#: hangs on every input costs one timeout before its score has its answer.
+FIRST_WINDOW = 1
+#: Shrinking proposals judged together. Fixed, not the number of workers: the
+#: shrinker's path depends on it, and a counterexample must not depend on how
+#: many workers scored it (one by one or in a batch).
+SHRINK_BATCH = 4
 #: Shrinking tries per score; a small share of a typical budget.
 SHRINK_BUDGET = 500
 #: Shrinking tries when the counterexample ran into a resource limit (timeout,
@@ -274,7 +279,7 @@ def score(
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             pool = Pool(setup.spec.name, cache)
             earlier = pool.cases(cand.identity()) if use_pool else []
-            result, found = _score(setup, runner, cand, base, earlier, deadline, start)
+            result, found = score_on(setup, runner, cand, base, earlier, deadline, start)
             if use_pool and found is not None:
                 pool.add(found, cand.identity())
             return result
@@ -381,7 +386,7 @@ class _Reward:
         return round(numerator / denominator, 6) if denominator else 1.0
 
 
-def _score(
+def score_on(
     setup: Setup,
     runner: PairRunner,
     cand: Candidate,
@@ -390,6 +395,10 @@ def _score(
     deadline: float,
     start: float,
 ) -> tuple[Score, Case | None]:
+    """Score ``cand`` (``setup``'s candidate) on ``runner``, which runs it: the
+    phases, the reward and the shrunk first visible divergence, with
+    ``pool_cases`` as the earlier findings to try. Returns the score and the
+    minimal case to add to the pool (None: nothing diverged visibly)."""
     probes = probe_cases(setup.spec.name) if is_shipped(setup.spec) else []
     # Every divergent case is re-run for stability (each one counts for the graded
     # reward); findings are not settled: the first visible divergence is shrunk below.
@@ -406,7 +415,7 @@ def _score(
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
         timed_out = Termination.TIMEOUT in (first.reference.termination, first.candidate.termination)
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
-        minimal, _ = shrink(campaign.judge, first, budget, 2 * runner.jobs)
+        minimal, _ = shrink(campaign.judge, first, budget, SHRINK_BATCH)
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
     if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):

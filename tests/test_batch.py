@@ -1,0 +1,131 @@
+"""The batch scorer: a batch scored side by side on warm workers gives each
+candidate exactly the score it gets alone; duplicates are scored once; slow
+candidates cost a few runs; the pool is read once per batch; the scorer pickles."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.model import Termination
+from fuzzdiff.oracle import batch
+from fuzzdiff.oracle.batch import BatchScorer, Request
+from fuzzdiff.oracle.scoring import Candidate, Pool, Score, score, score_on
+
+from .test_oracle import stable
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+GOOD = (EXAMPLES / "base64" / "good.py").read_text()
+# A bug fuzzing finds after a while: with --ignore-garbage, '=' is garbage too.
+BUGGY = GOOD.replace("if isbase64(c) or c == EQ)", "if isbase64(c))", 1)
+assert BUGGY != GOOD
+LOOPS = "while True:\n    pass\n"
+CRASHES = "import os\nos.abort()\n"
+LOOPS_ON_ONE_IN_TEN = (
+    "import zlib\nif zlib.crc32(repr(__import__('sys').argv).encode()) % 10 == 0:\n    while True: pass\n"
+)
+BUDGET = 120
+
+
+@pytest.fixture
+def task(tmp_path: Path) -> str:
+    """base64 with a one-second time limit: a looping candidate costs seconds, not minutes."""
+    text = (Path(__file__).resolve().parent.parent / "references" / "base64.toml").read_text()
+    path = tmp_path / "base64-short.toml"
+    path.write_text(text + "\n[limits]\ntimeout = 1.0\n")
+    return str(path)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("FUZZDIFF_CACHE", str(root))
+    return root
+
+
+def python(source: str) -> Candidate:
+    return Candidate(source=source, language="python")
+
+
+def test_a_batch_scores_each_candidate_as_it_scores_alone(task: str, cache: Path) -> None:
+    sources = [GOOD, BUGGY, LOOPS, GOOD + "\n# the same, written differently\n", CRASHES, GOOD, BUGGY]
+    alone = [score(task, python(s), budget=BUDGET, seed=3, cache=cache, use_pool=False) for s in sources]
+    with BatchScorer(slots=3, cache=cache, use_pool=False) as scorer:
+        batched = scorer.score_batch([Request(task, python(s), budget=BUDGET, seed=3) for s in sources])
+    assert [s.reward for s in batched] == [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    assert [stable(s) for s in batched] == [stable(s) for s in alone]
+    assert batched[0] is batched[5] and batched[1] is batched[6]  # duplicates: one score each
+
+
+def test_duplicates_are_scored_once(task: str, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scored: list[str] = []
+    real = score_on
+
+    def counting(*args: object, **kwargs: object) -> tuple[Score, object]:
+        scored.append("x")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "score_on", counting)
+    with BatchScorer(slots=2, cache=cache, use_pool=False) as scorer:
+        scores = scorer.score_batch([Request(task, python(GOOD), budget=40, seed=1)] * 5)
+    assert len(scored) == 1 and {s.reward for s in scores} == {1.0}
+
+
+def test_a_looping_candidate_costs_a_few_timeouts(task: str, cache: Path) -> None:
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        looping = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1)
+        # one in ten inputs sends this one into a loop: it stops at the first
+        flaky = scorer.score(
+            task,
+            python(GOOD.replace("\nimport os\n", "\nimport os\n" + LOOPS_ON_ONE_IN_TEN, 1)),
+            budget=BUDGET,
+            seed=1,
+        )
+    assert (looping.status, looping.reward) == ("ok", 0.0)
+    assert looping.candidate_executions <= 3  # the first case and two shrinking tries
+    assert looping.counterexample is not None
+    assert looping.counterexample.candidate.termination is Termination.TIMEOUT
+    assert flaky.reward == 0.0 and flaky.counterexample is not None
+    assert flaky.counterexample.candidate.termination is Termination.TIMEOUT
+    # a window stops at its first timeout: the two shrinking tries and at most one run
+    # already handed to the worker, beyond the cases before it
+    assert flaky.candidate_executions <= flaky.cases + 4
+
+
+def test_the_pool_is_read_once_per_batch_and_grows_after_it(task: str, cache: Path) -> None:
+    bug_a = python(BUGGY)
+    bug_b = python(BUGGY + "\n# another copy\n")
+    with BatchScorer(slots=2, cache=cache, use_pool=True) as scorer:
+        both = [Request(task, bug_a, budget=BUDGET, seed=1), Request(task, bug_b, budget=BUDGET, seed=1)]
+        first = scorer.score_batch(both)
+        assert [s.pool_cases for s in first] == [0, 0]  # neither saw the other's finding
+        assert [who for who, _ in Pool("base64", cache).entries()] == [bug_a.identity()]  # the same case: once
+        again = scorer.score_batch([Request(task, bug_b, budget=BUDGET, seed=1)])
+    assert again[0].reward == 0.0 and again[0].pool_cases == 1  # a's finding, which b did not contribute
+
+
+def test_the_deadline_and_bad_requests(task: str, cache: Path) -> None:
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, deadline=0.0)
+        assert (late.status, late.reward) == ("deadline", None)
+        unknown = scorer.score("no-such-task", python(GOOD), budget=10)
+        assert unknown.status == "error" and "no-such-task" in unknown.error
+        with pytest.raises(UserError, match="unknown policy"):
+            scorer.score(task, python(GOOD), policy="lenient")
+
+
+def test_a_scorer_pickles_and_its_copy_scores(task: str, cache: Path) -> None:
+    scorer = BatchScorer(slots=1, cache=cache, use_pool=False)
+    try:
+        assert scorer.score(task, python(GOOD), budget=20, seed=1).reward == 1.0
+        copy = pickle.loads(pickle.dumps(scorer))
+        assert (copy.slots, copy.cache, copy.use_pool) == (1, cache, False)
+        assert copy.score(task, python(BUGGY), budget=BUDGET, seed=1).reward == 0.0
+        copy.close()
+    finally:
+        scorer.close()
