@@ -42,7 +42,7 @@ from fuzzdiff.factory.build import build, cached_build
 from fuzzdiff.factory.mine import mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET as PROBE_BUDGET
 from fuzzdiff.matrix import Settings, build_matrix, cell_line, implementations, select_tasks
-from fuzzdiff.oracle.scoring import POLICIES
+from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.landlock import undumpable
@@ -562,10 +562,19 @@ def score(
     budget: Annotated[int, typer.Option(min=1, help="Cases per candidate, all phases together.")] = 500,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the fuzzing phase.")] = 0,
     policy: Annotated[str, typer.Option(help="binary (1 only when nothing diverges) or graded.")] = "binary",
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes (default: all cores); with several candidates, batch slots (cores + 1)."
+        ),
+    ] = None,
     no_pool: Annotated[bool, typer.Option("--no-pool", help="Skip the shared pool of earlier findings.")] = False,
     sandbox: ScoringSandbox = True,
     mask_reference: ScoringMask = True,
+    deadline: Annotated[
+        float,
+        typer.Option(min=0.001, help="Seconds each candidate may take before its score stops (status deadline)."),
+    ] = DEADLINE,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per candidate on stdout.")] = False,
     use_ray: Annotated[
         bool, typer.Option("--ray", help="Score on Ray, one candidate per actor call (a local Ray runtime).")
@@ -616,21 +625,32 @@ def score(
         except UserError as exc:
             _fail(str(exc))
         results = iter(scores)
-    else:
-        results = (
-            oracle_score(
-                task,
-                cmd,
-                budget=budget,
-                seed=seed,
-                policy=policy,
-                jobs=jobs,
-                use_pool=not no_pool,
-                sandbox=sandbox,
-                mask_reference=mask_reference,
-            )
-            for cmd in candidate
+    elif len(candidate) == 1:
+        results = iter(
+            [
+                oracle_score(
+                    task,
+                    candidate[0],
+                    budget=budget,
+                    seed=seed,
+                    policy=policy,
+                    jobs=jobs,
+                    use_pool=not no_pool,
+                    sandbox=sandbox,
+                    mask_reference=mask_reference,
+                    deadline=deadline,
+                )
+            ]
         )
+    else:  # several: side by side on warm slots (``oracle.batch``), the same scores as one by one
+        from fuzzdiff.oracle.batch import BatchScorer, Request
+
+        requests = [
+            Request(task, Candidate(command=cmd), budget=budget, seed=seed, policy=policy, deadline=deadline)
+            for cmd in candidate
+        ]
+        with BatchScorer(slots=jobs, sandbox=sandbox, mask_reference=mask_reference, use_pool=not no_pool) as scorer:
+            results = iter(scorer.score_batch(requests))
     for cmd, result in zip(candidate, results, strict=True):
         failed = failed or result.status != "ok"
         if as_json:

@@ -13,7 +13,8 @@ from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Termination
 from fuzzdiff.oracle import batch
 from fuzzdiff.oracle.batch import BatchScorer, Request
-from fuzzdiff.oracle.scoring import Candidate, Pool, Score, score, score_on
+from fuzzdiff.oracle.scoring import TIMEOUT_SHRINK_BUDGET, Candidate, Pool, Score, score, score_on
+from fuzzdiff.run.runner import CHUNK
 
 from .test_oracle import stable
 
@@ -87,14 +88,15 @@ def test_a_looping_candidate_costs_a_few_timeouts(task: str, cache: Path) -> Non
             seed=1,
         )
     assert (looping.status, looping.reward) == ("ok", 0.0)
-    assert looping.candidate_executions <= 3  # the first case and two shrinking tries
+    assert looping.candidate_executions <= 1 + TIMEOUT_SHRINK_BUDGET  # the first case, then shrinking
     assert looping.counterexample is not None
     assert looping.counterexample.candidate.termination is Termination.TIMEOUT
     assert flaky.reward == 0.0 and flaky.counterexample is not None
     assert flaky.counterexample.candidate.termination is Termination.TIMEOUT
-    # a window stops at its first timeout: the two shrinking tries and at most one run
-    # already handed to the worker, beyond the cases before it
-    assert flaky.candidate_executions <= flaky.cases + 4
+    # a window stops at its first timeout: beyond the cases judged, at most the chunk
+    # already queued in the worker (which stops at its own first timeout) and the
+    # shrinking tries
+    assert flaky.candidate_executions <= flaky.cases + CHUNK + TIMEOUT_SHRINK_BUDGET
 
 
 def test_the_pool_is_read_once_per_batch_and_grows_after_it(task: str, cache: Path) -> None:

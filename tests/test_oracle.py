@@ -160,6 +160,41 @@ def test_openrlhf_reward_func_call_shape(cache: Path) -> None:
     )
     assert list(out["rewards"]) == [1.0, 0.0]
     assert set(out) == {"rewards", "scores", "extra_logs"}
+    assert set(out["extra_logs"]) == {"fuzzdiff_reward", "fuzzdiff_seconds", "fuzzdiff_cases"}
+    assert list(out["extra_logs"]["fuzzdiff_cases"]) == [60.0, 1.0]
+
+
+def test_trl_async_form_scorer_object_and_logs(cache: Path) -> None:
+    import asyncio
+    import pickle
+
+    logged: dict[str, object] = {}
+    tasks = ['{"task": "base64", "budget": 60}'] * 3
+    completions = [FENCED_GOOD, FENCED_BAD, "no code"]
+
+    def log_extra(column: str, values: list[object]) -> None:
+        logged[column] = values
+
+    def log_metric(name: str, value: float) -> None:
+        logged[name] = value
+
+    rewards = asyncio.run(
+        adapters.trl_reward_async(["p"] * 3, completions, task=tasks, log_extra=log_extra, log_metric=log_metric)
+    )
+    assert rewards == [1.0, 0.0, 0.0]
+    assert logged["fuzzdiff_status"] == ["ok", "ok", "no_code"] and logged["fuzzdiff_cases"] == [60, 1, 0]
+    assert isinstance(logged["fuzzdiff/seconds"], float)
+    reward = adapters.TRLReward(on_error="zero", slots=1)
+    copy = pickle.loads(pickle.dumps(reward))
+    try:
+        assert copy.__name__ == "fuzzdiff"
+        assert copy(["p"], [FENCED_GOOD], task=["no-such-task"]) == [0.0]  # on_error="zero": no raise
+        assert copy(["p"], [FENCED_BAD], task=tasks[:1]) == [0.0]
+    finally:
+        reward.close()
+        copy.close()
+    batch = asyncio.run(adapters.verl_compute_score_batch_async(["d"] * 2, [FENCED_GOOD, FENCED_BAD], tasks[:2]))
+    assert [b["score"] for b in batch] == [1.0, 0.0] and batch[0]["status"] == "ok"
 
 
 def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:

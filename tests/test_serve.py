@@ -170,6 +170,11 @@ def test_task_file_refusal_names_the_flag_that_allows_it(client: Client) -> None
     assert repr(task_file) in info.value.message and "--allow-task-files" in info.value.message
 
 
+def test_a_request_deadline_caps_each_candidate(client: Client) -> None:
+    late = client.score("base64", SLOW, budget=BUDGET, seed=SEED, deadline=0.001)
+    assert (late["status"], late["reward"]) == ("deadline", None)
+
+
 def test_malformed_json_is_400(service: Service) -> None:
     status, body, _ = post(service.url, b'{"task": "base64", "candidate": ')
     assert (status, body["error"]) == (400, "malformed")
@@ -187,6 +192,9 @@ def test_malformed_json_is_400(service: Service) -> None:
         ({"candidate": {"command": "base64", "source": "x"}}, "exactly one"),
         ({"bugdet": 60}, "bugdet"),
         ({"candidates": [GOOD]}, "not both"),
+        ({"deadline": 0}, "deadline"),
+        ({"deadline": "10"}, "deadline"),
+        ({"deadline": 10**9}, "deadline"),
     ],
 )
 def test_bad_fields_are_422_naming_the_field(service: Service, change: dict[str, Any], named: str) -> None:

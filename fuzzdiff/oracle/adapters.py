@@ -1,38 +1,51 @@
 """Drop-in reward functions with the call shapes training frameworks use.
 
 Each adapter turns a model's completion into a candidate (the last fenced code
-block, Python unless the fence says ``sh``/``bash``/``shell``), scores it with
-``scoring.score`` and returns what the framework expects. The task, and
-optionally the budget, seed and policy, come from the framework's per-sample
-metadata: a task name, or a JSON object ``{"task": ..., "budget": ...,
-"seed": ..., "policy": ..., "jobs": ...}``.
+block, Python unless the fence says ``sh``/``bash``/``shell``) and scores the
+whole batch at once through one warm ``batch.BatchScorer`` (side by side,
+duplicates once; made at the first call and kept for the life of the process,
+or pass your own as ``scorer=``). The task, and optionally the budget, seed,
+policy and per-candidate ``deadline`` (seconds), come from the framework's
+per-sample metadata: a task name, or a JSON object ``{"task": ..., "budget":
+..., "seed": ..., "policy": ..., "deadline": ...}``.
 
-A completion without code scores 0.0 (that is the model's fault). An
-infrastructure error (``status="error"`` or ``"deadline"``) raises
-``OracleError`` unless the TRL or veRL adapter is called with
-``on_error="zero"`` (the OpenRLHF one always raises): a broken oracle must
-never pass silently for a bad candidate.
+A completion without code scores 0.0 with status ``no_code`` (that is the
+model's fault). An infrastructure error (``status="error"`` or ``"deadline"``)
+raises ``OracleError`` unless the adapter is called with ``on_error="zero"``
+(then 0.0, with the status in the logs): a broken oracle must never pass
+silently for a bad candidate.
 
 - TRL ``GRPOTrainer(reward_funcs=[trl_reward])``: ``trl_reward(prompts,
   completions, **kwargs) -> list[float]``; the task comes from the dataset column
-  ``task`` (or ``ground_truth``). Completions may be strings or chat message lists.
+  ``task`` (or ``ground_truth``). Completions may be strings or chat message
+  lists. Where TRL passes ``log_extra``/``log_metric``, each completion's status
+  and cases, and the batch's mean seconds, are logged. ``trl_reward_async`` is
+  the ``async def`` form; ``TRLReward`` a configured callable (picklable).
 - veRL ``custom_reward_function``: ``verl_compute_score(data_source, solution_str,
-  ground_truth, extra_info=None) -> dict`` with ``score``; the batch form
-  ``verl_compute_score_batch(data_sources, solution_strs, ground_truths,
-  extra_infos) -> list[dict]``.
+  ground_truth, extra_info=None) -> dict`` with ``score``, ``status``, ``cases``,
+  ``feedback`` and ``seconds``; the batch form ``verl_compute_score_batch(
+  data_sources, solution_strs, ground_truths, extra_infos) -> list[dict]`` and
+  its ``async`` twin ``verl_compute_score_batch_async``.
 - OpenRLHF ``--remote_rm_url reward_func.py``: ``openrlhf_reward_func(queries,
   prompts, labels) -> dict`` with ``rewards``, ``scores`` and ``extra_logs``
-  (torch tensors when torch is installed, else lists).
+  (reward, seconds and cases per sample; torch tensors when torch is installed,
+  else lists).
+
+A script that calls these at import time needs ``if __name__ == "__main__":``:
+the scorer's workers start from a fork-server that imports ``__main__``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from fuzzdiff.oracle.scoring import Candidate, Score, score
+from fuzzdiff.oracle.batch import BatchScorer, Request
+from fuzzdiff.oracle.scoring import Candidate, Score
 
 _FENCE = re.compile(r"```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _SHELLS = {"sh": "shell", "bash": "bash", "shell": "shell", "zsh": "shell"}
@@ -56,6 +69,20 @@ def extract_candidate(completion: Any) -> Candidate | None:
     return Candidate(source=body, language=language)
 
 
+_SETTINGS = ("budget", "seed", "policy", "deadline")
+_DEFAULT: BatchScorer | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_scorer() -> BatchScorer:
+    """The process's shared scorer, made at first use (its workers stay warm)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = BatchScorer()
+        return _DEFAULT
+
+
 def _settings(meta: Any) -> dict[str, Any]:
     if isinstance(meta, dict):
         return dict(meta)
@@ -69,46 +96,127 @@ def _settings(meta: Any) -> dict[str, Any]:
     raise OracleError(f"cannot read the task from {meta!r}; give a task name or a JSON object with 'task'")
 
 
-def _score_one(completion: Any, meta: Any, on_error: str) -> Score | None:
+def settings_of(meta: Any) -> dict[str, Any]:
+    """The task and the score settings (``budget``, ``seed``, ``policy``,
+    ``deadline``) a completion's metadata names; ``OracleError`` without a task."""
     settings = _settings(meta)
-    task = settings.pop("task", None)
+    task = settings.get("task")
     if not task:
         raise OracleError(f"no task in {meta!r}")
+    return {"task": str(task), **{k: settings[k] for k in _SETTINGS if k in settings}}
+
+
+def _request(completion: Any, meta: Any) -> Request | None:
+    """The request for one completion (None: it holds no code)."""
+    settings = settings_of(meta)
     candidate = extract_candidate(completion)
     if candidate is None:
         return None
-    kwargs = {k: settings[k] for k in ("budget", "seed", "policy", "jobs") if k in settings}
-    result = score(str(task), candidate, **kwargs)
-    if result.status != "ok" and on_error == "raise":
-        raise OracleError(f"scoring {task} failed ({result.status}): {result.error}")
-    return result
+    return Request(settings.pop("task"), candidate, **settings)
+
+
+def score_completions(
+    completions: Sequence[Any], metas: Sequence[Any], on_error: str = "raise", scorer: BatchScorer | None = None
+) -> list[Score | None]:
+    """Each completion's score (None: no code), the batch scored at once."""
+    requests = [_request(c, m) for c, m in zip(completions, metas, strict=True)]
+    todo = [r for r in requests if r is not None]
+    scores = iter((scorer or default_scorer()).score_batch(todo))
+    results = [None if r is None else next(scores) for r in requests]
+    if on_error == "raise":
+        for result in results:
+            if result is not None and result.status != "ok":
+                raise OracleError(f"scoring {result.task} failed ({result.status}): {result.error}")
+    return results
 
 
 def _reward(result: Score | None) -> float:
     return 0.0 if result is None or result.reward is None else float(result.reward)
 
 
-def trl_reward(
-    prompts: Sequence[Any], completions: Sequence[Any], on_error: str = "raise", **kwargs: Any
-) -> list[float]:
-    """TRL ``reward_funcs`` shape: one float per completion."""
-    tasks = kwargs.get("task") or kwargs.get("ground_truth")
-    if tasks is None:
-        raise OracleError("the dataset needs a 'task' (or 'ground_truth') column naming the fuzzdiff task")
-    return [_reward(_score_one(c, t, on_error)) for c, t in zip(completions, tasks, strict=True)]
-
-
-def verl_compute_score(
-    data_source: str, solution_str: str, ground_truth: Any, extra_info: Any = None, on_error: str = "raise"
-) -> dict[str, Any]:
-    """veRL ``compute_score`` shape: a dict whose ``score`` is the reward."""
-    result = _score_one(solution_str, ground_truth, on_error)
+def _info(result: Score | None) -> dict[str, Any]:
+    """What a trainer may log of one completion's score."""
     return {
         "score": _reward(result),
         "status": "no_code" if result is None else result.status,
         "cases": 0 if result is None else result.cases,
         "feedback": "" if result is None else result.feedback,
+        "seconds": 0.0 if result is None else result.seconds,
     }
+
+
+def _tasks(kwargs: Mapping[str, Any]) -> Sequence[Any]:
+    tasks = kwargs.get("task") or kwargs.get("ground_truth")
+    if tasks is None:
+        raise OracleError("the dataset needs a 'task' (or 'ground_truth') column naming the fuzzdiff task")
+    return cast(Sequence[Any], tasks)
+
+
+def _log_to_trl(results: Sequence[Score | None], kwargs: Mapping[str, Any]) -> None:
+    """Per-completion status and cases (``log_extra``) and the mean seconds
+    (``log_metric``), where the trainer passed those callables."""
+    infos = [_info(r) for r in results]
+    log_extra, log_metric = kwargs.get("log_extra"), kwargs.get("log_metric")
+    if callable(log_extra):
+        log_extra("fuzzdiff_status", [i["status"] for i in infos])
+        log_extra("fuzzdiff_cases", [i["cases"] for i in infos])
+    if callable(log_metric) and infos:
+        log_metric("fuzzdiff/seconds", sum(i["seconds"] for i in infos) / len(infos))
+
+
+def trl_reward(
+    prompts: Sequence[Any],
+    completions: Sequence[Any],
+    on_error: str = "raise",
+    scorer: BatchScorer | None = None,
+    **kwargs: Any,
+) -> list[float]:
+    """TRL ``reward_funcs`` shape: one float per completion, the batch scored at once."""
+    results = score_completions(completions, _tasks(kwargs), on_error, scorer)
+    _log_to_trl(results, kwargs)
+    return [_reward(r) for r in results]
+
+
+async def trl_reward_async(
+    prompts: Sequence[Any],
+    completions: Sequence[Any],
+    on_error: str = "raise",
+    scorer: BatchScorer | None = None,
+    **kwargs: Any,
+) -> list[float]:
+    """``trl_reward`` as an ``async def`` (the scoring runs on a thread)."""
+    return await asyncio.to_thread(trl_reward, prompts, completions, on_error, scorer, **kwargs)
+
+
+class TRLReward:
+    """A TRL reward function with its settings, made once by a training script:
+    ``GRPOTrainer(reward_funcs=[TRLReward(on_error="zero")])``. It owns a
+    ``BatchScorer`` (``slots`` and the scorer's other settings); pickling keeps
+    the settings, and the copy starts its own workers (TRL may send reward
+    functions to another process)."""
+
+    def __init__(self, on_error: str = "raise", **scorer_settings: Any) -> None:
+        self.__name__ = "fuzzdiff"  # TRL names the reward's log columns after it
+        self.on_error = on_error
+        self.scorer = BatchScorer(**scorer_settings)
+
+    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
+        return trl_reward(prompts, completions, self.on_error, self.scorer, **kwargs)
+
+    def close(self) -> None:
+        self.scorer.close()
+
+
+def verl_compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any,
+    extra_info: Any = None,
+    on_error: str = "raise",
+    scorer: BatchScorer | None = None,
+) -> dict[str, Any]:
+    """veRL ``compute_score`` shape: a dict whose ``score`` is the reward."""
+    return _info(score_completions([solution_str], [ground_truth], on_error, scorer)[0])
 
 
 def verl_compute_score_batch(
@@ -117,26 +225,45 @@ def verl_compute_score_batch(
     ground_truths: Sequence[Any],
     extra_infos: Sequence[Any] | None = None,
     on_error: str = "raise",
+    scorer: BatchScorer | None = None,
 ) -> list[dict[str, Any]]:
-    """veRL batch reward manager shape: one dict per sample, in order."""
-    infos = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
-    return [
-        verl_compute_score(d, s, g, e, on_error)
-        for d, s, g, e in zip(data_sources, solution_strs, ground_truths, infos, strict=True)
-    ]
+    """veRL batch reward manager shape: one dict per sample, in order, the batch scored at once."""
+    return [_info(r) for r in score_completions(solution_strs, ground_truths, on_error, scorer)]
 
 
-def openrlhf_reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:
+async def verl_compute_score_batch_async(
+    data_sources: Sequence[str],
+    solution_strs: Sequence[str],
+    ground_truths: Sequence[Any],
+    extra_infos: Sequence[Any] | None = None,
+    on_error: str = "raise",
+    scorer: BatchScorer | None = None,
+) -> list[dict[str, Any]]:
+    """``verl_compute_score_batch`` for an asynchronous reward loop."""
+    return await asyncio.to_thread(
+        verl_compute_score_batch, data_sources, solution_strs, ground_truths, extra_infos, on_error, scorer
+    )
+
+
+def openrlhf_reward_func(
+    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], scorer: BatchScorer | None = None
+) -> dict[str, Any]:
     """OpenRLHF remote reward function shape. ``queries`` are prompt + response;
     the response is what follows the prompt; ``labels`` name the tasks."""
-    rewards: list[float] = []
-    for query, prompt, label in zip(queries, prompts, labels, strict=True):
-        response = query[len(prompt) :] if query.startswith(prompt) else query
-        rewards.append(_reward(_score_one(response, label, "raise")))
+    responses = [q[len(p) :] if q.startswith(p) else q for q, p in zip(queries, prompts, strict=True)]
+    infos = [_info(r) for r in score_completions(responses, labels, "raise", scorer)]
+    columns = {name: [float(i[name]) for i in infos] for name in ("score", "seconds", "cases")}
     try:
         import torch  # type: ignore[import-not-found]
 
-        tensor: Any = torch.tensor(rewards, dtype=torch.float32)
+        def tensor(values: list[float]) -> Any:
+            return torch.tensor(values, dtype=torch.float32)
     except ImportError:
-        tensor = rewards
-    return {"rewards": tensor, "scores": tensor, "extra_logs": {"fuzzdiff_reward": tensor}}
+
+        def tensor(values: list[float]) -> Any:
+            return values
+
+    rewards = tensor(columns["score"])
+    logs = {f"fuzzdiff_{name}": tensor(values) for name, values in columns.items()}
+    logs["fuzzdiff_reward"] = logs.pop("fuzzdiff_score")
+    return {"rewards": rewards, "scores": rewards, "extra_logs": logs}

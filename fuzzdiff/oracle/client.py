@@ -82,9 +82,11 @@ class Client:
         seed: int = 0,
         policy: str = "binary",
         use_pool: bool | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """One score: the fields of ``fuzzdiff score --json``."""
-        body = self._body(task, budget, seed, policy, use_pool)
+        """One score: the fields of ``fuzzdiff score --json``. ``deadline``: seconds
+        the candidate may take (at most the service's; None: the service's)."""
+        body = self._body(task, budget, seed, policy, use_pool, deadline)
         body["candidate"] = candidate_json(candidate)
         result: dict[str, Any] = self._call("POST", "/score", body)
         return result
@@ -98,18 +100,51 @@ class Client:
         seed: int = 0,
         policy: str = "binary",
         use_pool: bool | None = None,
+        deadline: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Scores in the order of ``candidates``, from one request."""
-        body = self._body(task, budget, seed, policy, use_pool)
+        """Scores in the order of ``candidates``, from one request (scored side by side there)."""
+        body = self._body(task, budget, seed, policy, use_pool, deadline)
         body["candidates"] = [candidate_json(c) for c in candidates]
         result: list[dict[str, Any]] = self._call("POST", "/score", body)
         return result
 
+    def score_completions(self, completions: Sequence[Any], metas: Sequence[Any]) -> list[dict[str, Any]]:
+        """Model completions scored as the adapters score them: the last fenced code
+        block of each (``adapters.extract_candidate``), the task and settings from
+        its metadata (a task name or a JSON object). One request per task and
+        settings; results in input order, ``{"status": "no_code", "reward": 0.0}``
+        for a completion without code."""
+        from fuzzdiff.oracle.adapters import extract_candidate, settings_of
+
+        out: list[dict[str, Any] | None] = [None] * len(completions)
+        groups: dict[str, list[tuple[int, CandidateLike]]] = {}
+        settings: dict[str, dict[str, Any]] = {}
+        for i, (completion, meta) in enumerate(zip(completions, metas, strict=True)):
+            found = extract_candidate(completion)
+            if found is None:
+                out[i] = {"status": "no_code", "reward": 0.0}
+                continue
+            chosen = settings_of(meta)
+            key = json.dumps(chosen, sort_keys=True)
+            settings[key] = chosen
+            groups.setdefault(key, []).append((i, found))
+        for key, members in groups.items():
+            chosen = dict(settings[key])
+            task = str(chosen.pop("task"))
+            scores = self.score_batch(task, [c for _, c in members], **chosen)
+            for (i, _), result in zip(members, scores, strict=True):
+                out[i] = result
+        return [o for o in out if o is not None]
+
     @staticmethod
-    def _body(task: str, budget: int, seed: int, policy: str, use_pool: bool | None) -> dict[str, Any]:
+    def _body(
+        task: str, budget: int, seed: int, policy: str, use_pool: bool | None, deadline: float | None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"task": task, "budget": budget, "seed": seed, "policy": policy}
         if use_pool is not None:
             body["use_pool"] = use_pool
+        if deadline is not None:
+            body["deadline"] = deadline
         return body
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:

@@ -33,7 +33,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,15 +47,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.spec import load_task, shipped_tasks
 from fuzzdiff.core.version import __version__
-from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate, Score
-from fuzzdiff.oracle.scoring import score as oracle_score
+from fuzzdiff.oracle.batch import BatchScorer, default_slots
+from fuzzdiff.oracle.batch import Request as BatchRequest
+from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate
 from fuzzdiff.run.program import reference_program
-from fuzzdiff.run.runner import default_jobs
 
 #: Languages ``scoring.materialise`` turns into a command; checked here so a typo is a 422, not a scored error.
 LANGUAGES = ("python", "python3", "py", "shell", "sh", "bash")
 CANDIDATE_FIELDS = ("command", "path", "source", "language")
-REQUEST_FIELDS = ("task", "candidate", "candidates", "budget", "seed", "policy", "use_pool")
+REQUEST_FIELDS = ("task", "candidate", "candidates", "budget", "seed", "policy", "use_pool", "deadline")
 #: The oracle's own default budget, so a request without one scores like ``fuzzdiff score``.
 DEFAULT_BUDGET = 500
 #: Bounds on Retry-After (seconds): at least one second, and never so long a client gives up.
@@ -70,7 +70,8 @@ class ServiceConfig:
 
     #: Requests scored at once; one more gets 503. A batch takes one slot and is scored in order.
     max_concurrency: int = 4
-    #: Worker processes per score; None shares the cores among the slots.
+    #: Slots of the service's batch scorer (``batch.BatchScorer``: a warm worker
+    #: each, shared by all requests); None: one per core and one more.
     jobs: int | None = None
     #: Default for requests that do not say: off, so scores do not depend on earlier requests.
     use_pool: bool = False
@@ -87,9 +88,6 @@ class ServiceConfig:
     deadline: float = DEADLINE
     #: Accept task files by path; off, only the shipped task names are served.
     allow_task_files: bool = False
-
-    def workers(self) -> int:
-        return self.jobs or max(1, default_jobs() // self.max_concurrency)
 
 
 class ApiError(Exception):
@@ -120,6 +118,19 @@ class ScoreRequest:
     seed: int
     policy: str
     use_pool: bool
+    deadline: float = DEADLINE
+
+
+def _deadline(doc: Mapping[str, Any], config: ServiceConfig) -> float:
+    """The request's per-candidate deadline: a number of seconds, at most the service's."""
+    value = doc.get("deadline", config.deadline)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= config.deadline:
+        raise ApiError(
+            422,
+            "invalid",
+            f"'deadline' must be a number of seconds above 0 and at most {config.deadline:g}, not {value!r}",
+        )
+    return float(value)
 
 
 def _integer(doc: Mapping[str, Any], name: str, default: int, low: int, high: int | None) -> int:
@@ -191,6 +202,7 @@ def parse_request(doc: object, config: ServiceConfig) -> ScoreRequest:
         seed=_integer(doc, "seed", 0, 0, None),
         policy=policy,
         use_pool=use_pool,
+        deadline=_deadline(doc, config),
     )
 
 
@@ -255,20 +267,41 @@ class Slots:
         return min(RETRY_AFTER_MAX, max(RETRY_AFTER_MIN, math.ceil(self.mean_seconds)))
 
 
-def score_request(req: ScoreRequest, config: ServiceConfig, scorer: Callable[..., Score] = oracle_score) -> list[Any]:
-    """Score every candidate of a request in order, as ``fuzzdiff score --json`` would print them.
+class Scorers:
+    """The service's warm batch scorers (``batch.BatchScorer``), one per pool
+    setting, made at first use: every request's candidates go through the same
+    batch path as a training script's, side by side on shared slots."""
 
-    ``scorer``: ``scoring.score`` or anything with its signature (another backend)."""
-    options: dict[str, Any] = {"jobs": config.workers(), "deadline": config.deadline, "sandbox": config.sandbox}
-    if config.mask_reference is not None:
-        options["mask_reference"] = config.mask_reference
-    results = []
-    for cand, echo in zip(req.candidates, req.echoes, strict=True):
-        result = scorer(
-            req.task, cand, budget=req.budget, seed=req.seed, policy=req.policy, use_pool=req.use_pool, **options
-        )
-        results.append({"candidate": echo, **result.to_json()})
-    return results
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.made: dict[bool, BatchScorer] = {}
+        self.lock = threading.Lock()
+
+    def get(self, use_pool: bool) -> BatchScorer:
+        with self.lock:
+            if use_pool not in self.made:
+                cfg = self.config
+                mask = True if cfg.mask_reference is None else cfg.mask_reference
+                self.made[use_pool] = BatchScorer(
+                    slots=cfg.jobs, sandbox=cfg.sandbox, mask_reference=mask, use_pool=use_pool
+                )
+            return self.made[use_pool]
+
+    def close(self) -> None:
+        with self.lock:
+            made, self.made = list(self.made.values()), {}
+        for scorer in made:
+            scorer.close()
+
+
+def score_request(req: ScoreRequest, scorers: Scorers) -> list[Any]:
+    """Score every candidate of a request as one batch, as ``fuzzdiff score --json`` would print them."""
+    requests = [
+        BatchRequest(req.task, cand, budget=req.budget, seed=req.seed, policy=req.policy, deadline=req.deadline)
+        for cand in req.candidates
+    ]
+    scores = scorers.get(req.use_pool).score_batch(requests)
+    return [{"candidate": echo, **result.to_json()} for echo, result in zip(req.echoes, scores, strict=True)]
 
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
@@ -280,11 +313,13 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         raise UserError(f"max_concurrency must be at least 1, not {cfg.max_concurrency}")
     slots = Slots(cfg.max_concurrency)
     threads = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix="fuzzdiff-score")
+    scorers = Scorers(cfg)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         threads.shutdown(wait=False, cancel_futures=True)
+        scorers.close()
 
     app = FastAPI(title="fuzzdiff reward service", version=__version__, lifespan=lifespan)
 
@@ -308,7 +343,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
             "version": __version__,
             "in_flight": slots.in_use,
             "max_concurrency": cfg.max_concurrency,
-            "jobs": cfg.workers(),
+            "jobs": cfg.jobs or default_slots(),  # slots of the batch scorer
             "use_pool": cfg.use_pool,
             "sandbox": cfg.sandbox,
             "max_body": cfg.max_body,
@@ -336,7 +371,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
             )
         start = time.monotonic()
         try:
-            future = threads.submit(score_request, req, cfg)
+            future = threads.submit(score_request, req, scorers)
         except BaseException:
             slots.release(0.0)
             raise
