@@ -677,8 +677,12 @@ def serve(
         int, typer.Option(min=1, help="Requests scored at once; one more is answered 503 busy.")
     ] = 4,
     jobs: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes per score (default: cores / max-concurrency).")
+        int | None,
+        typer.Option(min=1, help="Slots of the shared batch scorer, a warm worker each (default: cores + 1)."),
     ] = None,
+    deadline: Annotated[
+        float, typer.Option(min=0.001, help="Seconds each candidate may take; a request may ask for less.")
+    ] = DEADLINE,
     pool: Annotated[
         bool, typer.Option("--pool/--no-pool", help="Default for the shared pool of findings (off: reproducible).")
     ] = False,
@@ -713,6 +717,7 @@ def serve(
         max_body=max_body,
         max_batch=max_batch,
         max_budget=max_budget,
+        deadline=deadline,
         allow_task_files=allow_task_files,
     )
     run(config, host=host, port=port)

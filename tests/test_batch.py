@@ -131,3 +131,12 @@ def test_a_scorer_pickles_and_its_copy_scores(task: str, cache: Path) -> None:
         copy.close()
     finally:
         scorer.close()
+
+
+def test_one_slot_runs_each_candidate_not_the_one_before(task: str, cache: Path) -> None:
+    """A slot writes every candidate to the same path and keeps its sandbox: the
+    fork-servers must start afresh, or the next candidate would run the last one's code."""
+    sources = [GOOD, BUGGY, GOOD, CRASHES, GOOD]
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        scores = scorer.score_batch([Request(task, python(s), budget=BUDGET, seed=3) for s in sources])
+    assert [s.reward for s in scores] == [1.0, 0.0, 1.0, 0.0, 1.0]

@@ -29,6 +29,7 @@ def declared() -> list[str]:
 
 def test_the_protocol_declares_what_callers_read() -> None:
     assert declared() == [
+        "candidate_cpu_seconds",
         "candidate_executions",
         "close",
         "executions",

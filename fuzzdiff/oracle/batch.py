@@ -7,8 +7,10 @@ adapter) and scores batches of ``Request``s for as long as it lives:
   sandboxes (``scoring.score`` starts and stops its own for every candidate).
   A batch's candidates are handed to the slots in input order and scored side
   by side, one per slot at a time; a slot keeps its worker across candidates
-  and batches, and changes only the candidate side for each (its own sandbox
-  root, its own fork-server: ``PoolRunner.use_candidate``). More slots than
+  and batches, and changes only the candidate side for each: the candidate is
+  written to the slot's own directory (the same path each time, one candidate
+  at a time), so the slot's sandbox is kept and only its fork-servers start
+  afresh (``PoolRunner.use_candidate``, ``SandboxExecutor.forget``). More slots than
   cores keep the cores busy while a slot judges or shrinks between runs.
 - **Same rewards as one by one.** Each candidate is scored exactly as
   ``scoring.score`` scores it (the same phases, cases and judging); only where
@@ -104,6 +106,16 @@ class _Slot:
     def __init__(self) -> None:
         self.key: tuple[object, ...] | None = None
         self.runner: PoolRunner | None = None
+        # Where this slot's candidate is written, the same path for each: its sandbox
+        # (whose root holds the path) is kept, only its fork-servers restart. It
+        # holds one candidate at a time, so no candidate can read another.
+        self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-"))
+
+    def write(self, candidate: Candidate) -> str:
+        """The slot's own copy of ``candidate`` (the last one's removed), as a command line."""
+        for old in self.home.iterdir():
+            old.unlink()
+        return materialise(candidate, self.home)
 
     def runner_for(
         self, setup: Setup, sandbox: bool, mask: bool, reference_cache: Callable[[Setup], ReferenceCache]
@@ -123,6 +135,10 @@ class _Slot:
         if self.runner is not None:
             runner, self.runner, self.key = self.runner, None, None
             runner.close()
+
+    def remove(self) -> None:
+        self.close()
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 class BatchScorer:
@@ -203,7 +219,7 @@ class BatchScorer:
         if threads is not None:
             threads.shutdown(wait=True)
         for slot in slots:
-            slot.close()
+            slot.remove()
 
     def __enter__(self) -> BatchScorer:
         return self
@@ -242,10 +258,9 @@ class BatchScorer:
             budget=request.budget,
         )
         slot = self._free.get()
-        workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-"))
         try:
             try:
-                setup = prepare(request.task, materialise(cand, workdir))
+                setup = prepare(request.task, slot.write(cand))
             except UserError as exc:
                 return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
             runner = slot.runner_for(setup, self.sandbox, self.mask_reference, self._disk_cache)
@@ -259,4 +274,3 @@ class BatchScorer:
             return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
         finally:
             self._free.put(slot)
-            shutil.rmtree(workdir, ignore_errors=True)

@@ -141,6 +141,9 @@ class Score:
     error: str = ""
     reference_executions: int = 0
     candidate_executions: int = 0
+    #: CPU seconds of the candidate's own runs (each a fork of the fork-server for
+    #: a Python candidate): what a batch's throughput is measured against
+    cpu_seconds: float = 0.0
     seconds: float = 0.0
     isolation: str = ""
     # how the candidate's runs started when it is a Python program run unsandboxed
@@ -165,6 +168,7 @@ class Score:
             "error": self.error,
             "reference_executions": self.reference_executions,
             "candidate_executions": self.candidate_executions,
+            "cpu_seconds": self.cpu_seconds,
             "seconds": self.seconds,
             "isolation": self.isolation,
             "launches": dict(self.launches),
@@ -441,6 +445,7 @@ def score_on(
         error=error,
         reference_executions=runner.reference_executions,
         candidate_executions=runner.candidate_executions,
+        cpu_seconds=round(runner.candidate_cpu_seconds, 3),
         seconds=round(time.monotonic() - start, 3),
         isolation=runner.isolation,
         launches=tuple(sorted(runner.launches.items())),

@@ -126,6 +126,13 @@ def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation,
     if isolation.sandbox:
         from fuzzdiff.run.sandbox import SandboxExecutor
 
+        same = isinstance(old.candidate, SandboxExecutor) and (
+            old.candidate.allowlist == isolation.root and old.candidate.masked_paths == tuple(isolation.masked)
+        )
+        if same:  # the same sandbox serves (a batch slot's candidates share a path): new fork-servers only
+            assert isinstance(old.candidate, SandboxExecutor)
+            old.candidate.forget()
+            return old
         if isinstance(old.candidate, SandboxExecutor):
             old.candidate.close()
         fresh = _sandboxed(env, limits, isolation)

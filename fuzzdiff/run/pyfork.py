@@ -630,6 +630,16 @@ class PythonForkLauncher:
     def close(self) -> None:
         _stop_all(self._servers)
 
+    def forget(self) -> None:
+        """Stop every server and forget what was learned of each program (plans,
+        restarts, refusals): the programs from now on are new ones, even at the
+        same paths. The launch counts are kept until ``take_launches``."""
+        _stop_all(self._servers)
+        self._plans.clear()
+        self._restarts.clear()
+        self._skip.clear()
+        self._refused.clear()
+
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()

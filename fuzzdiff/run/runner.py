@@ -104,6 +104,11 @@ class PairRunner(Protocol):
         ...
 
     @property
+    def candidate_cpu_seconds(self) -> float:
+        """CPU seconds of the candidate's runs (``Outcome.cpu_seconds``, summed)."""
+        ...
+
+    @property
     def warnings(self) -> Sequence[str]:
         """What the user should know of how runs are isolated (a fallback taken)."""
         ...
@@ -188,6 +193,7 @@ class SerialRunner:
         self.candidate = candidate
         self.cache = _Cache()
         self.executions = 0
+        self.candidate_cpu_seconds = 0.0
         self.isolation: str = getattr(executor, "isolation", "none")
         #: How runs started, where the executor has a launcher that counts them (``pyfork``).
         self.launches: Counter[str] = Counter()
@@ -211,6 +217,7 @@ class SerialRunner:
             if pair is None:
                 pair = (self.executor.run(self.reference, case), self.executor.run(self.candidate, case))
                 self.executions += 1
+                self.candidate_cpu_seconds += pair[1].cpu_seconds
                 self.cache.put(case, pair)
                 if self._take_launches is not None:
                     self.launches.update(dict(self._take_launches()))
@@ -288,6 +295,7 @@ class PoolRunner:
         self.executions = 0
         self.reference_executions = 0
         self.candidate_executions = 0
+        self.candidate_cpu_seconds = 0.0
         #: How the candidate's runs started (``pyfork``: fork-server, or fresh and
         #: why), summed over the workers; empty when no fork-server is in use.
         self.launches: Counter[str] = Counter()
@@ -395,6 +403,7 @@ class PoolRunner:
                 if self.reference_cache is not None:
                     self.reference_cache.put(case, ref)
             self.candidate_executions += 1
+            self.candidate_cpu_seconds += cand.cpu_seconds
             results[i] = (ref, cand)
             self.cache.put(case, (ref, cand))
             self.executions += 1
@@ -410,6 +419,7 @@ class PoolRunner:
         self._initargs = (env, limits, reference, candidate, isolation)
         self.cache = _Cache()
         self.executions = self.reference_executions = self.candidate_executions = 0
+        self.candidate_cpu_seconds = 0.0
         self.launches = Counter()
         if isolation.landlock:
             self._restart()

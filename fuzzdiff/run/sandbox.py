@@ -59,6 +59,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run import seccomp
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
+from fuzzdiff.run.sandbox_worker import FORGET
 from fuzzdiff.run.scratch import remove_tree
 
 HEADER = struct.Struct("<Q")
@@ -692,6 +693,19 @@ class SandboxExecutor:
             # stands, and the next run gets a fresh sandbox.
             self._stop()
         return value
+
+    def forget(self) -> None:
+        """Stop the fork-servers inside (the sandbox itself keeps running): the
+        programs it runs from now on are new ones, even at the same paths."""
+        sock = self._sock
+        if sock is None:
+            return
+        reply = None
+        with contextlib.suppress(OSError):
+            _send(sock, FORGET)
+            reply = _recv(sock, time.monotonic() + self.limits.timeout + SAFETY_SECONDS)
+        if reply != ("forgot",):
+            self._stop()  # whatever it holds goes with it; the next run starts a fresh sandbox
 
     def take_launches(self) -> tuple[tuple[str, int], ...]:
         """How runs of Python programs started since the last call, by label (see

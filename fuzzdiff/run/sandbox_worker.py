@@ -55,6 +55,8 @@ from fuzzdiff.run.landlock import drop_capabilities
 from fuzzdiff.run.scratch import remove_at, remove_tree, restore_mode, write_files
 
 HEADER = struct.Struct("<Q")
+#: The host's request to stop every fork-server (``SandboxExecutor.forget``).
+FORGET = "forget"
 WORK = Path(os.fsdecode(WORKDIR_PLACEHOLDER))
 TMP = Path("/tmp/fuzzdiff-tmp")
 #: Directories a program can write to beside its own; emptied after every run.
@@ -336,7 +338,13 @@ def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = Fals
         body = recv_exact(sock, HEADER.unpack(header)[0])
         if body is None:
             return
-        program, case = pickle.loads(body)
+        message = pickle.loads(body)
+        if message == FORGET:  # a new candidate from now on: its fork-servers start afresh
+            if launcher is not None:
+                launcher.forget()
+            send(sock, ("forgot",))
+            continue
+        program, case = message
         try:
             outcome = executor.run(program, case)
             # with how the run started, when it was a Python program (``pyfork``),
