@@ -140,3 +140,24 @@ def test_one_slot_runs_each_candidate_not_the_one_before(task: str, cache: Path)
     with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
         scores = scorer.score_batch([Request(task, python(s), budget=BUDGET, seed=3) for s in sources])
     assert [s.reward for s in scores] == [1.0, 0.0, 1.0, 0.0, 1.0]
+
+
+PLANTS = (
+    "import os, sys\nhere = os.path.dirname(os.path.abspath(__file__))\n"
+    "os.makedirs(os.path.join(here, 'planted'), exist_ok=True)\n"
+    "open(os.path.join(here, 'planted', 'note'), 'w').write('x')\n"
+)
+FINDS_PLANT = (
+    "import os as _os\nif _os.path.exists(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), 'planted')):\n"
+    "    raise SystemExit(99)\n"
+)
+
+
+def test_what_an_unsandboxed_candidate_leaves_beside_its_script_is_gone_for_the_next(task: str, cache: Path) -> None:
+    good_unless_planted = GOOD.replace("\nimport os\n", "\nimport os\n" + FINDS_PLANT, 1)
+    with BatchScorer(slots=1, sandbox=False, cache=cache, use_pool=False) as scorer:
+        first, second = scorer.score_batch(
+            [Request(task, python(PLANTS), budget=10, seed=1), Request(task, python(good_unless_planted), budget=60)]
+        )
+    assert first.reward == 0.0
+    assert (second.status, second.reward) == ("ok", 1.0), second.feedback

@@ -30,6 +30,7 @@ scorers and processes (``refcache``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import shutil
 import tempfile
@@ -112,9 +113,20 @@ class _Slot:
         self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-"))
 
     def write(self, candidate: Candidate) -> str:
-        """The slot's own copy of ``candidate`` (the last one's removed), as a command line."""
-        for old in self.home.iterdir():
-            old.unlink()
+        """The slot's own copy of ``candidate`` (the last one's removed), as a command line.
+
+        The directory itself is kept (a sandbox binds it by inode), emptied; where
+        something in it cannot be removed (an unsandboxed candidate may write
+        there), the slot moves to a new directory, and so to a new sandbox."""
+        for entry in list(self.home.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        if any(self.home.iterdir()):
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-"))
         return materialise(candidate, self.home)
 
     def runner_for(
