@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.util import Finalize
 
+from fuzzdiff.core.errors import UserError
 from fuzzdiff.run.landlock import undumpable
 
 #: Largest pickled call a worker is given while it still has one in hand (see
@@ -119,6 +120,14 @@ def _hang_up(conns: Sequence[Connection]) -> None:
         conn.close()
 
 
+#: What a script that scores at import time is told (in the helper process that imported it).
+UNGUARDED = (
+    "fuzzdiff was called while Python was importing your script's __main__ module in a helper process "
+    "(its workers start from a fork server that imports __main__): the script scores or trains at import "
+    'time. Move that code into a function called under `if __name__ == "__main__":` (docs/training.md)'
+)
+
+
 class Workers:
     """``jobs`` worker processes, each served over its own pipe, each set up by
     ``setup(*initargs)`` (a module-level function: it is sent by name).
@@ -129,6 +138,10 @@ class Workers:
     start from a fork server (never inheriting this process's threads or locks)."""
 
     def __init__(self, jobs: int, setup: Callable[..., None], initargs: tuple[object, ...]) -> None:
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            # Python is importing the caller's script in a helper process (the fork
+            # server, or a worker): the script scores or trains at import time.
+            raise UserError(UNGUARDED)
         self.context = multiprocessing.get_context("forkserver")
         # The fork server imports fuzzdiff once, when it starts (``__main__`` is its
         # default): a worker forked from it starts with the modules loaded instead of
