@@ -175,6 +175,17 @@ def test_a_request_deadline_caps_each_candidate(client: Client) -> None:
     assert (late["status"], late["reward"]) == ("deadline", None)
 
 
+def test_client_scores_completions_as_the_adapters_do(client: Client) -> None:
+    """Fenced code from model completions, the task and settings from each one's metadata."""
+    port = (Path(__file__).resolve().parent.parent / "examples" / "base64" / "good.py").read_text()
+    completions = ["Here:\n```python\n" + port + "```\n", "no code here", "```sh\nprintf nope\n```"]
+    settings = json.dumps({"task": "base64", "budget": BUDGET, "seed": SEED})
+    results = client.score_completions(completions, [settings, settings, "base64"])
+    assert [r["status"] for r in results] == ["ok", "no_code", "ok"]
+    assert [r["reward"] for r in results] == [1.0, 0.0, 0.0]
+    assert results[2]["budget"] == 500  # a bare task name: the service's default budget
+
+
 def test_malformed_json_is_400(service: Service) -> None:
     status, body, _ = post(service.url, b'{"task": "base64", "candidate": ')
     assert (status, body["error"]) == (400, "malformed")
