@@ -205,7 +205,7 @@ def bare_fork_seconds(task: str, candidate: Candidate, judged: int, budget: int,
     import subprocess
 
     from fuzzdiff.engine.setup import prepare
-    from fuzzdiff.oracle.scoring import _phases, is_shipped, probe_cases
+    from fuzzdiff.oracle.scoring import _phases, is_shipped, probe_cases, unscored
     from fuzzdiff.run.pyfork import script_imports
 
     with tempfile.TemporaryDirectory() as where:
@@ -213,7 +213,7 @@ def bare_fork_seconds(task: str, candidate: Candidate, judged: int, budget: int,
         script.write_text(candidate.source or "")
         setup = prepare(task, f"python3 {script}")
         probes = probe_cases(setup.spec.name) if is_shipped(setup.spec) else []
-        base = Score(task=task, status="", reward=None, policy=Policy.BINARY, seed=seed, budget=budget)
+        base = unscored(task, Policy.BINARY, seed, budget)
         cases = [c for _, c in _phases(setup, probes, base, [])][:judged]
         payload = pickle.dumps(
             (str(script), dict(setup.spec.env), setup.spec.limits.timeout, [(c.argv, c.stdin, c.files) for c in cases])

@@ -102,7 +102,8 @@ def test_a_looping_candidate_costs_a_few_timeouts(task: str, cache: Path) -> Non
 def test_the_pool_is_read_once_per_batch_and_grows_after_it(task: str, cache: Path) -> None:
     bug_a = python(BUGGY)
     bug_b = python(BUGGY + "\n# another copy\n")
-    with BatchScorer(slots=2, cache=cache, use_pool=True) as scorer:
+    # one slot: b is scored after a, and would see a's finding if it joined the pool at once
+    with BatchScorer(slots=1, cache=cache, use_pool=True) as scorer:
         both = [Request(task, bug_a, budget=BUDGET, seed=1), Request(task, bug_b, budget=BUDGET, seed=1)]
         first = scorer.score_batch(both)
         assert [s.pool_cases for s in first] == [0, 0]  # neither saw the other's finding

@@ -146,7 +146,6 @@ def test_stop_on_slow_returns_a_prefix_ending_at_the_first_slow_run(jobs: int) -
     try:
         cases = [Case(argv=(b"slow" if i in (3, 30) else b"%d" % i,)) for i in range(40)]
         pairs = runner.run_pairs(cases, stop_on_slow=True)
-        assert 4 <= len(pairs) <= 40
         assert [c.termination for _, c in pairs[:4]] == [Termination.EXITED] * 3 + [Termination.TIMEOUT]
         assert len(pairs) == 4  # a prefix ends at its first slow run
         # every chunk after the one that stopped was held back: at most one call

@@ -97,6 +97,11 @@ class Termination(enum.Enum):
     WORKER_LOST = "worker-lost"
 
 
+#: Runs that ended at a resource limit (the whole time limit, or a flood): after
+#: the first such run of a candidate, a binary score has its answer.
+AT_LIMIT = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
+
+
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Outcome:

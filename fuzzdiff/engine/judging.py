@@ -185,6 +185,11 @@ class Judge:
         comparing; ``meanwhile``: see ``runner.Meanwhile``."""
         return self.runner.run_pairs(cases, meanwhile=meanwhile)
 
+    def references(self, cases: Sequence[Case]) -> list[Outcome]:
+        """The reference run afresh on each case, normalised (the candidate not run)."""
+        cmp = self.spec.compare
+        return [normalise(r, self.reference, self.name, cmp) for r in self.runner.run_references(cases)]
+
     def normalised(self, pair: Pair) -> Pair:
         cmp = self.spec.compare
         return (
@@ -224,8 +229,7 @@ def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bo
 def reference_varies(judge: Judge, case: Case, reference: Outcome, runs: int = STABILITY_RUNS) -> tuple[str, ...]:
     """Run ``case`` afresh ``runs`` times: the channels on which the reference's
     (normalised) outcome ever differed from ``reference``; empty if it is stable."""
-    cmp = judge.spec.compare
-    again = [normalise(r, judge.reference, judge.name, cmp) for r in judge.runner.run_references([case] * runs)]
+    again = judge.references([case] * runs)
     varied = {name for r in again for name in varying_channels(reference, r)}
     return tuple(name for name, _ in _CHANNELS if name in varied)
 

@@ -255,13 +255,11 @@ def openrlhf_reward_func(
     columns = {name: [float(i[name]) for i in infos] for name in ("score", "seconds", "cases")}
     try:
         import torch  # type: ignore[import-not-found]
-
-        def tensor(values: list[float]) -> Any:
-            return torch.tensor(values, dtype=torch.float32)
     except ImportError:
+        torch = None
 
-        def tensor(values: list[float]) -> Any:
-            return values
+    def tensor(values: list[float]) -> Any:
+        return values if torch is None else torch.tensor(values, dtype=torch.float32)
 
     rewards = tensor(columns["score"])
     logs = {f"fuzzdiff_{name}": tensor(values) for name, values in columns.items()}

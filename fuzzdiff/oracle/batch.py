@@ -52,7 +52,9 @@ from fuzzdiff.oracle.scoring import (
     Score,
     materialise,
     parse_policy,
+    reference_outcomes,
     score_on,
+    unscored,
 )
 from fuzzdiff.run.runner import PoolRunner, ReferenceCache, default_jobs
 from fuzzdiff.store.refcache import DiskReferenceCache
@@ -250,9 +252,8 @@ class BatchScorer:
                     self._free.put(slot)
             return self._threads
 
-    def _disk_cache(self, setup: Setup) -> ReferenceCache:
-        disk = DiskReferenceCache(setup.spec, setup.reference, self.cache)
-        return disk if self.reference_cache is None else self.reference_cache(disk)
+    def _reference_outcomes(self, setup: Setup) -> ReferenceCache:
+        return reference_outcomes(setup, self.cache, self.reference_cache)
 
     def _score_one(
         self, index: int, request: Request, pools: _PoolSnapshot, found: dict[int, tuple[str, Case]]
@@ -261,21 +262,14 @@ class BatchScorer:
         goes into ``found[index]``."""
         start = time.monotonic()
         cand = request.candidate
-        base = Score(
-            task=request.task,
-            status="error",
-            reward=None,
-            policy=parse_policy(request.policy),
-            seed=request.seed,
-            budget=request.budget,
-        )
+        base = unscored(request.task, parse_policy(request.policy), request.seed, request.budget)
         slot = self._free.get()
         try:
             try:
                 setup = prepare(request.task, slot.write(cand))
             except UserError as exc:
                 return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-            runner = slot.runner_for(setup, self.sandbox, self.mask_reference, self._disk_cache)
+            runner = slot.runner_for(setup, self.sandbox, self.mask_reference, self._reference_outcomes)
             earlier = [case for who, case in pools.entries(setup.spec.name) if who != cand.identity()]
             result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start)
             if minimal is not None:

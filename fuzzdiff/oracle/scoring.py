@@ -271,15 +271,14 @@ def score(
     chosen = parse_policy(policy)
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
     start = time.monotonic()
-    base = Score(task=task, status="error", reward=None, policy=chosen, seed=seed, budget=budget)
+    base = unscored(task, chosen, seed, budget)
     workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-"))
     try:
         try:
             setup = prepare(task, materialise(cand, workdir))
         except UserError as exc:
             return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-        disk = DiskReferenceCache(setup.spec, setup.reference, cache)
-        ref_cache = disk if reference_cache is None else reference_cache(disk)
+        ref_cache = reference_outcomes(setup, cache, reference_cache)
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             pool = Pool(setup.spec.name, cache)
             earlier = pool.cases(cand.identity()) if use_pool else []
@@ -291,6 +290,20 @@ def score(
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def unscored(task: str, policy: Policy, seed: int, budget: int) -> Score:
+    """A score with its settings and nothing judged yet (status ``error``, no
+    reward), which scoring fills in."""
+    return Score(task=task, status="error", reward=None, policy=policy, seed=seed, budget=budget)
+
+
+def reference_outcomes(
+    setup: Setup, cache: Path | None, wrap: Callable[[DiskReferenceCache], ReferenceCache] | None
+) -> ReferenceCache:
+    """The reference cache a score uses: the on-disk one, inside ``wrap`` if given."""
+    disk = DiskReferenceCache(setup.spec, setup.reference, cache)
+    return disk if wrap is None else wrap(disk)
 
 
 def _phases(setup: Setup, probes: list[Case], base: Score, pool_cases: Sequence[Case]) -> Iterator[tuple[str, Case]]:

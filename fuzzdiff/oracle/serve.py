@@ -68,7 +68,7 @@ RETRY_AFTER_WEIGHT = 0.3
 class ServiceConfig:
     """What the operator decides; requests cannot change these (except ``use_pool``, per request)."""
 
-    #: Requests scored at once; one more gets 503. A batch takes one slot and is scored in order.
+    #: Requests scored at once (one candidate or a batch each); one more gets 503.
     max_concurrency: int = 4
     #: Slots of the service's batch scorer (``batch.BatchScorer``: a warm worker
     #: each, shared by all requests); None: one per core and one more.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING
 
-from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
@@ -111,34 +111,26 @@ def sides(env: Mapping[str, str], limits: Limits, reference: Program, isolation:
     return _plain(env, limits, cage, isolation)
 
 
-#: Candidate terminations at a resource limit: a run that cost the whole time
-#: limit (or flooded), after which a binary score has its answer.
-SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
-
-
 def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation, old: Sides) -> Sides:
     """``old`` with the candidate's executor made afresh for ``isolation`` (a new
     candidate: its own sandbox root, its own fork-servers), the old one stopped;
-    the reference's executor is kept. Not for the Landlock fallback, whose
-    confinement is made per worker (``PoolRunner.use_candidate`` restarts those)."""
+    the reference's executor is kept. A sandbox whose root and masks are the
+    same (a batch slot writes every candidate to one path) is kept, with new
+    fork-servers only. Not for the Landlock fallback, whose confinement is made
+    per worker (``PoolRunner.use_candidate`` restarts those)."""
     if isolation.landlock:
         raise ValueError("a Landlock worker's candidate cannot be swapped; start new workers")
     if isolation.sandbox:
         from fuzzdiff.run.sandbox import SandboxExecutor
 
-        same = isinstance(old.candidate, SandboxExecutor) and (
-            old.candidate.allowlist == isolation.root and old.candidate.masked_paths == tuple(isolation.masked)
-        )
-        if same:  # the same sandbox serves (a batch slot's candidates share a path): new fork-servers only
-            assert isinstance(old.candidate, SandboxExecutor)
-            old.candidate.forget()
+        box = old.candidate if isinstance(old.candidate, SandboxExecutor) else None
+        if box is not None and box.allowlist == isolation.root and box.masked_paths == tuple(isolation.masked):
+            box.forget()
             return old
-        if isinstance(old.candidate, SandboxExecutor):
-            old.candidate.close()
-        fresh = _sandboxed(env, limits, isolation)
-        if isinstance(fresh.reference, SandboxExecutor):
-            fresh.reference.close()  # never started: the old one is kept
-        return Sides(old.reference, fresh.candidate, fresh.launcher)
+        if box is not None:
+            box.close()
+        boxed = _boxed_candidate(env, limits, isolation)
+        return Sides(old.reference, boxed, boxed if isolation.python_fork else None)
     # Plain runs: the executor depends on no candidate; only its fork-servers do.
     if old.launcher is None or not isinstance(old.candidate, LocalExecutor):
         return old
@@ -150,12 +142,20 @@ def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation,
     return Sides(old.reference, old.candidate, launcher)
 
 
+def _boxed_candidate(env: Mapping[str, str], limits: Limits, isolation: Isolation) -> SandboxExecutor:
+    """The candidate's sandbox: the masked paths hidden, its allowlisted root, a
+    fork-server inside for a Python candidate."""
+    from fuzzdiff.run.sandbox import SandboxExecutor
+
+    return SandboxExecutor(
+        env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork, allowlist=isolation.root
+    )
+
+
 def _sandboxed(env: Mapping[str, str], limits: Limits, isolation: Isolation) -> Sides:
     from fuzzdiff.run.sandbox import SandboxExecutor
 
-    boxed = SandboxExecutor(
-        env, limits, masked_paths=isolation.masked, python_fork=isolation.python_fork, allowlist=isolation.root
-    )
+    boxed = _boxed_candidate(env, limits, isolation)
     # the launch counts come back from the candidate's sandbox with each outcome
     return Sides(SandboxExecutor(env, limits), boxed, boxed if isolation.python_fork else None)
 

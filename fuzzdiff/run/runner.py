@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol, cast
 
-from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.model import AT_LIMIT, Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.execute import Executor
-from fuzzdiff.run.isolation import LOCAL, SLOW, fall_back
+from fuzzdiff.run.isolation import LOCAL, fall_back
 from fuzzdiff.run.isolation import Isolation as Isolation
 from fuzzdiff.run.memory import HeapTrimmer
 from fuzzdiff.run.pool import WorkerLost as WorkerLost
@@ -52,7 +52,7 @@ Replied = list[tuple[Outcome | None, Outcome | None]]
 def _stopped_early(reply: object) -> bool:
     """Whether a worker's ``run_chunk`` reply stopped at a slow run (see ``stop_on_slow``)."""
     outcomes, _ = cast(tuple[Replied, Launches], reply)
-    return bool(outcomes) and outcomes[-1][1] is not None and outcomes[-1][1].termination in SLOW
+    return bool(outcomes) and outcomes[-1][1] is not None and outcomes[-1][1].termination in AT_LIMIT
 
 
 class Meanwhile(Protocol):
@@ -118,7 +118,7 @@ class PairRunner(Protocol):
     ) -> list[Pair]:
         """Outcome pairs in the order of ``cases``; ``fresh`` bypasses the cache.
         ``meanwhile``: see ``Meanwhile``. ``stop_on_slow``: the runner may stop
-        after a candidate run that ended at a resource limit (``SLOW``) and return
+        after a candidate run that ended at a resource limit (``AT_LIMIT``) and return
         the pairs of a prefix of ``cases`` only, one that ends with such a run."""
         ...
 
@@ -222,7 +222,7 @@ class SerialRunner:
                 if self._take_launches is not None:
                     self.launches.update(dict(self._take_launches()))
             out.append(pair)
-            if stop_on_slow and pair[1].termination in SLOW:
+            if stop_on_slow and pair[1].termination in AT_LIMIT:
                 break
         return out
 
@@ -310,7 +310,7 @@ class PoolRunner:
     ) -> list[Pair]:
         results, todo = self.cache.split(cases, fresh)
         if stop_on_slow:  # a slow run already known ends the batch there
-            slow = [i for i, pair in results.items() if pair[1].termination in SLOW]
+            slow = [i for i, pair in results.items() if pair[1].termination in AT_LIMIT]
             if slow:
                 end = min(slow) + 1
                 todo = [(i, case) for i, case in todo if i < end]
@@ -331,7 +331,7 @@ class PoolRunner:
             if i not in results:
                 break
             out.append(results[i])
-            if stop_on_slow and results[i][1].termination in SLOW:
+            if stop_on_slow and results[i][1].termination in AT_LIMIT:
                 break
         return out
 

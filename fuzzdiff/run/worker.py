@@ -10,31 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from fuzzdiff.core.model import Case, Outcome, Program
+from fuzzdiff.core.model import AT_LIMIT, Case, Outcome, Program
 from fuzzdiff.core.spec import Limits
-from fuzzdiff.run.isolation import SLOW, Isolation, Sides, candidate_side, sides
+from fuzzdiff.run.isolation import Isolation, Sides, candidate_side, sides
 
 #: (label, runs) as ``pyfork.PythonForkLauncher.take_launches`` hands them over.
 Launches = tuple[tuple[str, int], ...]
 
 
 class _Worker:
-    def __init__(
-        self, executors: Sides, programs: tuple[Program, Program], env: Mapping[str, str], limits: Limits
-    ) -> None:
-        self.sides = executors
+    """A worker's executors (``sides``) with the program each side runs; the
+    candidate's are replaced together by ``use``."""
+
+    def __init__(self, sides: Sides, programs: tuple[Program, Program], env: Mapping[str, str], limits: Limits) -> None:
+        self.sides = sides
+        self.programs = programs
         self.env = env
         self.limits = limits
-        self.executors = (executors.reference, executors.candidate)
-        self.programs = programs
-        self.launcher = executors.launcher
 
     def run(self, side: int, case: Case) -> Outcome:
-        return self.executors[side].run(self.programs[side], case)
+        executor = self.sides.reference if side == 0 else self.sides.candidate
+        return executor.run(self.programs[side], case)
+
+    def use(self, candidate: Program, isolation: Isolation) -> None:
+        self.sides = candidate_side(self.env, self.limits, isolation, self.sides)
+        self.programs = (self.programs[0], candidate)
 
     def launches(self) -> Launches:
         """How the candidate's runs started since the last call (empty without a fork-server)."""
-        return self.launcher.take_launches() if self.launcher is not None else ()
+        launcher = self.sides.launcher
+        return launcher.take_launches() if launcher is not None else ()
 
 
 _WORKER: _Worker | None = None
@@ -54,7 +59,7 @@ def _worker() -> _Worker:
 
 def candidate_isolation() -> str:
     """How this worker isolates the candidate's runs."""
-    return str(getattr(_worker().executors[1], "isolation", "unknown"))
+    return str(getattr(_worker().sides.candidate, "isolation", "unknown"))
 
 
 def run_chunk(
@@ -66,7 +71,7 @@ def run_chunk(
     """Both programs on each case; the reference only where ``need_reference`` says
     so, the candidate unless ``candidate`` is False (its outcome is then None).
     With ``stop_on_slow``, the chunk stops after the first candidate run that
-    ended at a resource limit (``SLOW``): fewer outcomes than cases. With the
+    ended at a resource limit (``AT_LIMIT``): fewer outcomes than cases. With the
     outcomes, how the candidate's runs started."""
     worker = _worker()
     outcomes: list[tuple[Outcome | None, Outcome | None]] = []
@@ -74,7 +79,7 @@ def run_chunk(
         ref = worker.run(0, c) if need_reference is None or need_reference[i] else None
         cand = worker.run(1, c) if candidate else None
         outcomes.append((ref, cand))
-        if stop_on_slow and cand is not None and cand.termination in SLOW:
+        if stop_on_slow and cand is not None and cand.termination in AT_LIMIT:
             break
     return outcomes, worker.launches()
 
@@ -82,12 +87,7 @@ def run_chunk(
 def set_candidate(candidate: Program, isolation: Isolation) -> None:
     """Run ``candidate`` from now on, in an executor made afresh for it (its own
     sandbox root, its own fork-server); the reference's executor is kept."""
-    worker = _worker()
-    fresh = candidate_side(worker.env, worker.limits, isolation, worker.sides)
-    worker.sides = fresh
-    worker.executors = (fresh.reference, fresh.candidate)
-    worker.programs = (worker.programs[0], candidate)
-    worker.launcher = fresh.launcher
+    _worker().use(candidate, isolation)
 
 
 def run_side(side: int, case: Case) -> tuple[Outcome, Launches]:
