@@ -62,11 +62,12 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> list[object]:
 
 def test_ray_scores_equal_local_scores(runtime: None, expected: list[object], tmp_path: Path) -> None:
     with RayScorer(actors=2) as pool:
-        remote = pool.score(TASK, CANDIDATES, cache=tmp_path, **OPTIONS)
+        remote = pool.score(TASK, [*CANDIDATES, CANDIDATES[1]], cache=tmp_path, **OPTIONS)
         stats = pool.stats()
-    assert [stable(s) for s in remote] == expected
-    assert [s.reward for s in remote] == [1.0, 0.0]
+    assert [stable(s) for s in remote] == [*expected, expected[1]]
+    assert [s.reward for s in remote] == [1.0, 0.0, 0.0]
     assert remote[1].counterexample is not None
+    # The candidate given twice is scored once.
     assert (stats["scores"], stats["attempts"], stats.get("retries", 0)) == (2, 2, 0)
 
 
@@ -94,7 +95,8 @@ def test_a_scorer_killed_mid_batch_loses_no_score(runtime: None, expected: list[
     # Its retry ran with the marker present: it is plain base64 from then on.
     assert [stable(s) for s in remote] == [expected[0], *local([dying], tmp_path / "local"), expected[1], expected[0]]
     assert stats["actors_replaced"] >= 1 and stats["retries"] >= 1
-    assert stats["scores"] == len(batch) and stats["attempts"] == len(batch) + stats["retries"]
+    distinct = len(batch) - 1  # the first candidate is given twice and scored once
+    assert stats["scores"] == distinct and stats["attempts"] == distinct + stats["retries"]
 
 
 def test_ray_kill_mid_batch_is_retried_and_a_poison_candidate_gives_up(runtime: None, tmp_path: Path) -> None:
@@ -105,8 +107,10 @@ def test_ray_kill_mid_batch_is_retried_and_a_poison_candidate_gives_up(runtime: 
             victims.append(index)
             ray.kill(actor, no_restart=True)
 
+    # The same two candidates again, written differently (so not scored once for both).
+    again = [Candidate(source='exec base64 "$@"\n', language="shell"), Candidate(source=BUGGY + "\n", language="shell")]
     with RayScorer(actors=2) as pool:
-        remote = pool.score(TASK, CANDIDATES * 2, cache=tmp_path, on_submit=kill, **OPTIONS)
+        remote = pool.score(TASK, [*CANDIDATES, *again], cache=tmp_path, on_submit=kill, **OPTIONS)
         stats = pool.stats()
     assert len(victims) == MAX_ATTEMPTS
     assert [s.status for s in remote] == ["ok", "error", "ok", "ok"]

@@ -139,6 +139,7 @@ class _Slot:
         key = (setup.spec, setup.reference, sandbox, mask)
         if self.runner is not None and self.key == key:
             self.runner.use_candidate(setup.candidate, candidate_root(setup, mask) if sandbox else None)
+            self.runner.reference_cache = reference_cache(setup)  # this score's, which may count its own hits
             return self.runner
         self.close()
         self.runner = make_runner(setup, 1, sandbox, mask, reference_cache(setup))
@@ -199,8 +200,16 @@ class BatchScorer:
         cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
         return self.score_batch([Request(task, cand, **settings)])[0]
 
-    def score_batch(self, requests: Sequence[Request]) -> list[Score]:
-        """Every request scored, in input order; never raises for a candidate's faults."""
+    def score_batch(
+        self,
+        requests: Sequence[Request],
+        *,
+        reference_cache: Callable[[DiskReferenceCache], ReferenceCache] | None = None,
+    ) -> list[Score]:
+        """Every request scored, in input order; never raises for a candidate's faults.
+
+        ``reference_cache``: for this batch only, in place of the scorer's own
+        (the Ray scorer counts each call's cache hits this way)."""
         if not requests:
             return []
         for request in requests:  # the caller's mistake: raised before anything runs
@@ -212,7 +221,8 @@ class BatchScorer:
         pools = _PoolSnapshot(self.cache, self.use_pool)
         found: dict[int, tuple[str, Case]] = {}
         threads = self._executor()
-        futures = {i: threads.submit(self._score_one, i, requests[i], pools, found) for i in unique}
+        layer = reference_cache or self.reference_cache
+        futures = {i: threads.submit(self._score_one, i, requests[i], pools, found, layer) for i in unique}
         scores = {i: future.result() for i, future in futures.items()}
         if self.use_pool:  # this batch's findings join the pool once it is done, in input order
             for i in sorted(found):
@@ -252,11 +262,13 @@ class BatchScorer:
                     self._free.put(slot)
             return self._threads
 
-    def _reference_outcomes(self, setup: Setup) -> ReferenceCache:
-        return reference_outcomes(setup, self.cache, self.reference_cache)
-
     def _score_one(
-        self, index: int, request: Request, pools: _PoolSnapshot, found: dict[int, tuple[str, Case]]
+        self,
+        index: int,
+        request: Request,
+        pools: _PoolSnapshot,
+        found: dict[int, tuple[str, Case]],
+        layer: Callable[[DiskReferenceCache], ReferenceCache] | None,
     ) -> Score:
         """Score ``request`` on a free slot; the minimal case it found for the pool
         goes into ``found[index]``."""
@@ -269,7 +281,8 @@ class BatchScorer:
                 setup = prepare(request.task, slot.write(cand))
             except UserError as exc:
                 return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-            runner = slot.runner_for(setup, self.sandbox, self.mask_reference, self._reference_outcomes)
+            outcomes = lambda setup: reference_outcomes(setup, self.cache, layer)  # noqa: E731
+            runner = slot.runner_for(setup, self.sandbox, self.mask_reference, outcomes)
             earlier = [case for who, case in pools.entries(setup.spec.name) if who != cand.identity()]
             result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start)
             if minimal is not None:

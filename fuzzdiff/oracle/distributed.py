@@ -1,23 +1,24 @@
 """Scoring batches of candidates on a Ray cluster (the optional ``ray`` extra).
 
-One Ray call scores one whole candidate with ``scoring.score``: a call's own
-cost is small next to a score's, so scoring whole candidates keeps Ray's
-overhead small. The pieces:
+This is the batch path of ``oracle.batch`` spread over a cluster. The pieces:
 
-- ``Scorer`` actors (one CPU slot per ``jobs`` worker processes each) keep warm
-  state between candidates: imported modules, the multiprocessing fork server,
-  and an in-memory layer of reference outcomes.
+- ``Scorer`` actors, each with its own ``BatchScorer``: ``jobs`` CPUs and
+  ``jobs + 1`` warm slots (worker processes with their sandboxes), kept across
+  candidates and batches. An actor takes several calls at once (a threaded
+  actor); each call scores one candidate on a free slot, so candidates are
+  interleaved on the actor's workers, not run one after another.
 - One ``ReferenceStore`` actor holds reference outcomes computed anywhere in
   the cluster, keyed like ``DiskReferenceCache`` (the cache directory's name,
   which hashes the reference binary, argv[0], environment and limits, then the
   case key). Scorers exchange outcomes with it in batches: buffered puts go up
   and everything new since the scorer's cursor comes down in the same call, at
   most every ``PULL_SECONDS`` while misses occur, and once after each score.
-- The driver (``RayScorer.score``) keeps at most ``max_in_flight`` calls
-  outstanding, least-loaded actor first. A call that fails because its actor,
-  worker or node died is put back at the head of the queue and the dead actor
-  replaced by a fresh one (Ray places it on a live node); each candidate's score
-  is stored once, by index, from the one call that returned it. A retried
+- The driver (``RayScorer.score``) scores each distinct candidate of a batch
+  once and keeps each actor's slots busy, with one call queued besides,
+  least-loaded actor first. A call that fails because its actor, worker or
+  node died is put back at the head of the queue and the dead actor replaced
+  by a fresh one (Ray places it on a live node); each candidate's score is
+  stored once, by index, from the one call that returned it. A retried
   candidate runs alone on an idle scorer, so a candidate that kills its scorer
   costs others at most one attempt, and one that loses its scorer
   ``MAX_ATTEMPTS`` times gets ``status="error"``.
@@ -38,6 +39,7 @@ import dataclasses
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
@@ -49,12 +51,14 @@ from typing import Any
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Case, Outcome
+from fuzzdiff.oracle.batch import BatchScorer, Request
 from fuzzdiff.oracle.scoring import DEADLINE, Candidate, Score, parse_policy
-from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.store.refcache import DiskReferenceCache
 
-#: Calls in flight per scorer: one running and one queued, so no actor waits on the driver.
-IN_FLIGHT_PER_ACTOR = 2
+#: Calls in flight per scorer beyond its slots: queued, so no slot waits on the driver.
+QUEUED_PER_ACTOR = 1
+#: Seconds a scorer is given to stop its workers before it is killed.
+CLOSE_SECONDS = 10.0
 #: Calls per candidate before its score is an error: a candidate that kills every
 #: scorer it lands on must not stall the batch or eat the cluster.
 MAX_ATTEMPTS = 3
@@ -150,18 +154,21 @@ class _Memory:
         self.size = size
         self.data: OrderedDict[tuple[str, str], tuple[Outcome, bool]] = OrderedDict()
         self.cursors: dict[str, tuple[int, str]] = {}
+        self.lock = threading.Lock()  # the actor's calls run on several threads
 
     def get(self, item: tuple[str, str]) -> tuple[Outcome, bool] | None:
-        hit = self.data.get(item)
-        if hit is not None:
-            self.data.move_to_end(item)
-        return hit
+        with self.lock:
+            hit = self.data.get(item)
+            if hit is not None:
+                self.data.move_to_end(item)
+            return hit
 
     def put(self, item: tuple[str, str], outcome: Outcome, shared: bool) -> None:
-        self.data[item] = (outcome, shared)
-        self.data.move_to_end(item)
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
+        with self.lock:
+            self.data[item] = (outcome, shared)
+            self.data.move_to_end(item)
+            if len(self.data) > self.size:
+                self.data.popitem(last=False)
 
 
 class LayeredReferenceCache:
@@ -251,15 +258,29 @@ class Served:
 
 
 class Scorer:
-    """A Ray actor that scores whole candidates, keeping reference outcomes warm."""
+    """A Ray actor that scores candidates on its own warm ``BatchScorer``,
+    several calls at once, keeping reference outcomes in memory."""
 
-    def __init__(self, store: Any | None, use_disk: bool, cwd: str, name: str) -> None:
+    def __init__(self, store: Any | None, use_disk: bool, cwd: str, name: str, slots: int) -> None:
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative task files and candidate paths mean what they meant to the driver
         self.store = store
         self.use_disk = use_disk
         self.name = name
+        self.slots = slots
         self.memory = _Memory()
+        self.scorers: dict[tuple[bool, bool, Path | None], BatchScorer] = {}
+        self.lock = threading.Lock()
+
+    def _scorer(self, options: dict[str, Any]) -> BatchScorer:
+        key = (bool(options["sandbox"]), bool(options["mask_reference"]), options["cache"])
+        with self.lock:
+            if key not in self.scorers:
+                sandbox, mask, cache = key
+                self.scorers[key] = BatchScorer(
+                    slots=self.slots, sandbox=sandbox, mask_reference=mask, cache=cache, use_pool=False
+                )
+            return self.scorers[key]
 
     def score(self, task: str, candidate: Candidate | str, options: dict[str, Any]) -> Served:
         counts: Counter[str] = Counter()
@@ -269,10 +290,24 @@ class Scorer:
             layers.append(LayeredReferenceCache(disk, self.memory, self.store, self.use_disk, counts))
             return layers[-1]
 
-        result = oracle_score(task, candidate, reference_cache=layer, **options)
+        request = _request(task, candidate, options)
+        result = self._scorer(options).score_batch([request], reference_cache=layer)[0]
         for each in layers:
             each.sync()  # share what this score computed before the next one starts
         return Served(result, dict(counts), self.name)
+
+    def close(self) -> None:
+        """Stop every slot's workers (before the actor is killed)."""
+        with self.lock:
+            scorers, self.scorers = list(self.scorers.values()), {}
+        for scorer in scorers:
+            scorer.close()
+
+
+def _request(task: str, candidate: Candidate | str, options: dict[str, Any]) -> Request:
+    cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
+    settings = {name: options[name] for name in ("budget", "seed", "policy", "deadline")}
+    return Request(task, cand, **settings)
 
 
 _REMOTE: dict[str, Any] = {}
@@ -302,11 +337,14 @@ class RayScorer:
         disk: bool = True,
         at_most: int | None = None,
     ) -> None:
-        """``actors``: default one per ``jobs`` CPUs of the cluster, at most ``at_most``;
-        ``share``: use a cluster-wide ``ReferenceStore``; ``disk``: each node's on-disk cache."""
+        """``jobs``: CPUs per actor, which keeps ``jobs + 1`` warm slots (one
+        candidate each at a time); ``actors``: default one per ``jobs`` CPUs of
+        the cluster, at most ``at_most``; ``share``: use a cluster-wide
+        ``ReferenceStore``; ``disk``: each node's on-disk cache."""
         ray = import_ray()
         self.ray = ray
         self.jobs = jobs
+        self.slots = jobs + 1  # as BatchScorer's default: a spare slot fills a judging slot's idle time
         self.disk = disk
         self.started = False
         if not ray.is_initialized():
@@ -341,8 +379,9 @@ class RayScorer:
     def _new_actor(self) -> Any:
         self.generation += 1
         cls = _remote(Scorer, num_cpus=self.jobs, max_restarts=0)
-        return cls.options(scheduling_strategy="SPREAD").remote(
-            self.store, self.disk, self.cwd, f"scorer-{self.generation}"
+        concurrency = self.slots + QUEUED_PER_ACTOR
+        return cls.options(scheduling_strategy="SPREAD", max_concurrency=concurrency).remote(
+            self.store, self.disk, self.cwd, f"scorer-{self.generation}", self.slots
         )
 
     def score(
@@ -360,7 +399,8 @@ class RayScorer:
         max_in_flight: int | None = None,
         on_submit: Callable[[int, Any], None] | None = None,
     ) -> list[Score]:
-        """Scores in input order, equal to ``scoring.score(..., use_pool=False)``.
+        """Scores in input order, equal to ``scoring.score(..., use_pool=False)``;
+        a candidate given twice is scored once.
 
         ``on_submit(index, actor)`` is called after each call is sent (tests use
         it to kill a scorer mid-batch)."""
@@ -372,18 +412,20 @@ class RayScorer:
             "budget": budget,
             "seed": seed,
             "policy": policy,
-            "jobs": self.jobs,
             "cache": cache,
-            "use_pool": False,
             "deadline": deadline,
             "sandbox": sandbox,
             "mask_reference": mask_reference,
         }
-        limit = max(1, max_in_flight or IN_FLIGHT_PER_ACTOR * len(self.actors))
+        limit = max(1, max_in_flight or (self.slots + QUEUED_PER_ACTOR) * len(self.actors))
         results: list[Score | None] = [None] * len(candidates)
         self.scored_by = [""] * len(candidates)
         attempts = [0] * len(candidates)
-        queue = deque(range(len(candidates)))
+        first: dict[tuple[object, ...], int] = {}
+        for i, cand in enumerate(candidates):
+            first.setdefault(_request(task, cand, options).key(), i)
+        copies = [first[_request(task, cand, options).key()] for cand in candidates]
+        queue = deque(sorted(set(copies)))
         flight: dict[Any, tuple[int, int, Any]] = {}  # ref -> (index, slot, actor)
         load = [0] * len(self.actors)
         alone = [False] * len(self.actors)  # the slot runs a retried candidate and nothing else
@@ -432,6 +474,8 @@ class RayScorer:
                 self.scored_by[index] = served.scorer
                 self.counts["scores"] += 1
                 self.reference.update(served.counts)
+        for i, j in enumerate(copies):
+            results[i], self.scored_by[i] = results[j], self.scored_by[j]
         return [r for r in results if r is not None]
 
     def _lost(self, slot: int, actor: Any) -> None:
@@ -469,6 +513,9 @@ class RayScorer:
         return out
 
     def close(self) -> None:
+        stopping = [actor.close.remote() for actor in self.actors]
+        with contextlib.suppress(Exception):  # a scorer may be gone already: killing it below is enough
+            self.ray.wait(stopping, num_returns=len(stopping), timeout=CLOSE_SECONDS)
         for actor in [*self.actors, self.store]:
             if actor is not None:
                 with contextlib.suppress(Exception):  # it may be gone already
@@ -504,7 +551,7 @@ def score_ray(
     """Score ``candidates`` on Ray (a local runtime unless ``address``); input order.
 
     Same results as ``[scoring.score(task, c, ..., use_pool=False) for c in candidates]``.
-    ``jobs``: worker processes per candidate (and CPU slots per actor);
+    ``jobs``: CPUs per actor (each keeps ``jobs + 1`` warm slots);
     ``actors``: default one per ``jobs`` CPUs of the cluster, at most one per
     candidate; ``share``: the cluster-wide reference store."""
     if not candidates:
