@@ -53,7 +53,7 @@ from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atom
 from fuzzdiff.store.corpus import CorpusWriter, load_corpus
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
-from fuzzdiff.store.replay import junit_xml, replay_json, replay_text
+from fuzzdiff.store.replay import junit_xml, replay_executor, replay_json, replay_text
 from fuzzdiff.store.replay import record as run_record
 from fuzzdiff.store.replay import replay as run_replay
 
@@ -434,11 +434,10 @@ def replay(
     try:
         stored = load_corpus(corpus_dir)
         setup = prepare(task or stored.manifest.task, candidate)
-        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
         result = run_replay(
             stored,
             setup.spec,
-            executor,
+            replay_executor(setup.spec),
             setup.candidate,
             setup.reference,
             rerun_reference=rerun_reference,

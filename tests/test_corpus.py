@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import tempfile
 import threading
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ from fuzzdiff.core.model import Case, Fingerprint, Outcome, Program
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
 from fuzzdiff.run.execute import FunctionExecutor, LocalExecutor
 from fuzzdiff.run.program import candidate_program, reference_program
+from fuzzdiff.run.pyfork import PythonForkLauncher
 from fuzzdiff.store.corpus import (
     CASES_DIR,
     MANIFEST,
@@ -36,12 +38,14 @@ from fuzzdiff.store.corpus import (
     stats,
 )
 from fuzzdiff.store.replay import (
+    _shared_executor,
     check_case,
     corpus_params,
     junit_names,
     junit_xml,
     record,
     replay,
+    replay_executor,
     replay_json,
 )
 
@@ -512,3 +516,37 @@ def test_base64_corpus_as_pytest_params(base64_corpus: tuple[TaskSpec, Path], tm
         check_case(param.values[0], cand, "base64")
     reduced = reduce(load_corpus(root), dry_run=True)
     assert reduced.after <= reduced.before and len(load_corpus(root).cases) == reduced.before
+
+
+#: An independent Python port of base64.
+PORT = Path(__file__).resolve().parent.parent / "examples" / "base64" / "good.py"
+
+
+def _python_port() -> Program:
+    return candidate_program(f"{sys.executable} {PORT}", load_task("base64"))
+
+
+def test_replay_executor_runs_a_python_port_in_a_fork_server_with_the_fresh_result(
+    base64_corpus: tuple[TaskSpec, Path],
+) -> None:
+    spec, root = base64_corpus
+    corpus = load_corpus(root)
+    port = _python_port()
+    fresh = replay(corpus, spec, LocalExecutor(dict(spec.env), spec.limits), port)
+    forking = replay_executor(spec)
+    forked = replay(corpus, spec, forking, port)
+    assert isinstance(forking.launcher, PythonForkLauncher)
+    assert forking.launcher.forked == len(corpus.cases)  # every run: none fell back to a fresh interpreter
+    assert [r.status for r in forked.results] == [r.status for r in fresh.results] == ["passed"] * len(corpus.cases)
+
+
+def test_check_case_shares_one_fork_server_across_calls(base64_corpus: tuple[TaskSpec, Path]) -> None:
+    spec, root = base64_corpus
+    port = _python_port()
+    stored = load_corpus(root).cases[:3]
+    for each in stored:
+        check_case(each, port, "base64")
+    launcher = _shared_executor(spec.env, spec.limits).launcher
+    assert isinstance(launcher, PythonForkLauncher)
+    assert port in launcher.servers()  # the server started by the first call served the rest
+    assert launcher.forked >= len(stored)

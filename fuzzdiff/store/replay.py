@@ -8,10 +8,12 @@ also tells, case by case, whether the installed reference still behaves as
 recorded. ``replay_json`` and ``junit_xml`` report a ``ReplayResult``;
 ``corpus_params`` and ``check_case`` make a corpus a parametrised pytest test.
 
-Programs run through any ``Executor``. With ``jobs > 1`` cases run on a pool of
-worker processes (forkserver), each with a copy of the executor; results come
-back in corpus order, so parallelism never changes a result. An exception
-running a case is that case's error, never the whole replay's.
+Programs run through any ``Executor``; ``replay_executor`` is the one the CLI
+and ``check_case`` use: a Python candidate runs in fork-server children, as a
+campaign runs it. With ``jobs > 1`` cases run on a pool of worker processes
+(forkserver), each with a copy of the executor; results come back in corpus
+order, so parallelism never changes a result. An exception running a case is
+that case's error, never the whole replay's.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from fuzzdiff.core.compare import compare, normalise
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Outcome, Program
 from fuzzdiff.core.report import describe_case, describe_divergence, shell_argv
-from fuzzdiff.core.spec import TaskSpec, load_task
+from fuzzdiff.core.spec import Limits, TaskSpec, load_task
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
 from fuzzdiff.run.program import candidate_program, program_name
+from fuzzdiff.run.pyfork import PythonForkLauncher
 from fuzzdiff.store.corpus import (
     Corpus,
     CorpusWriter,
@@ -61,12 +64,33 @@ Run = Outcome | str
 _WORKER: Executor | None = None
 
 
+def replay_executor(spec: TaskSpec) -> LocalExecutor:
+    """A local executor with the task's environment and limits whose Python
+    candidates run in fork-server children (``pyfork``: each run as a fresh
+    interpreter would, without paying for the interpreter's start)."""
+    return _forking(dict(spec.env), spec.limits)
+
+
+def _forking(env: dict[str, str], limits: Limits) -> LocalExecutor:
+    return LocalExecutor(env, limits, launcher=PythonForkLauncher(env, limits))
+
+
+@lru_cache(maxsize=8)
+def _shared_executor(env: tuple[tuple[str, str], ...], limits: Limits) -> LocalExecutor:
+    """One replay executor per environment and limits for this process, so that a
+    test session's many ``check_case`` calls share their fork-servers."""
+    return _forking(dict(env), limits)
+
+
 def _init_worker(executor: Executor) -> None:
     global _WORKER
     if isinstance(executor, LocalExecutor) and not executor.limits_inherited:
         # As runner.py does: limits once for the worker, so children spawn cheaply.
         apply_limits(executor.limits, cpu=False)
-        executor = LocalExecutor(executor.env, executor.limits, executor.root, limits_inherited=True)
+        launcher = executor.launcher
+        if isinstance(launcher, PythonForkLauncher):  # its servers inherit the limits too
+            launcher = PythonForkLauncher(launcher.env, launcher.limits, launcher.root, limits_inherited=True)
+        executor = LocalExecutor(executor.env, executor.limits, executor.root, limits_inherited=True, launcher=launcher)
     _WORKER = executor
 
 
@@ -495,13 +519,14 @@ def check_case(
     stored case; unless it gives the stored outcome, fail the test (an ``AssertionError``)
     with a short account: the case and the channels, the diff, a repro line.
 
-    ``executor`` defaults to a ``LocalExecutor`` with the task's environment and limits.
+    ``executor`` defaults to ``replay_executor``'s, one per environment and limits
+    in this process: a Python candidate's fork-servers serve every call.
     """
     __tracebackhide__ = True  # pytest: the failure is the candidate's, not this frame's
     if isinstance(stored, LoadError):
         raise _fail(f"corpus case file {stored}")
     spec, prog = _setup(task, candidate, cwd)
-    ex = executor or LocalExecutor(dict(spec.env), spec.limits)
+    ex = executor or _shared_executor(tuple(spec.env), spec.limits)
     name = program_name(spec)
     (run,) = run_cases(ex, (prog,), [stored.case])[0]
     r = judge_run(stored, spec, name, prog, run)
