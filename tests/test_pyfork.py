@@ -128,6 +128,48 @@ def test_script_change_is_picked_up(executors: Pair, tmp_path: Path) -> None:
     assert assert_same(executors, program, Case()).stdout == b"second\n"
 
 
+def test_unrelated_files_beside_the_script_keep_its_server(executors: Pair, tmp_path: Path) -> None:
+    """A busy directory (a script right in /tmp) must not cost a new server per run:
+    only entries named like a loaded module can change what a child runs."""
+    script = tmp_path / "steady.py"
+    script.write_text("import json\nprint(json.dumps([1]))\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    assert assert_same(executors, program, Case()).stdout == b"[1]\n"
+    server = executors[2]._servers[program]
+    for n in range(3):
+        (tmp_path / f"other-{n}.txt").write_text("x")
+        (tmp_path / f"tmpdir{n}").mkdir()
+        assert assert_same(executors, program, Case()).stdout == b"[1]\n"
+    assert executors[2]._servers[program] is server
+
+
+def test_a_new_module_shadowing_a_loaded_one_is_picked_up(executors: Pair, tmp_path: Path) -> None:
+    script = tmp_path / "shadowed.py"
+    script.write_text("import json\nprint(json.dumps([1]))\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    assert assert_same(executors, program, Case()).stdout == b"[1]\n"
+    (tmp_path / "json.py").write_text("def dumps(x):\n    return 'shadowed'\n")
+    got = executors[1].run(program, Case())
+    assert got.stdout == b"shadowed\n"  # as a fresh interpreter: json.py beside the script wins
+    assert got.stdout == executors[0].run(program, Case()).stdout
+
+
+def test_a_local_module_edited_in_place_is_picked_up(executors: Pair, tmp_path: Path) -> None:
+    """Editing a file does not change its directory; a module beside the script is
+    never loaded ahead of the run, so the edit is seen as a fresh run sees it."""
+    (tmp_path / "helper.py").write_text("WORD = 'first'\n")
+    script = tmp_path / "uses_helper.py"
+    script.write_text("import helper\nprint(helper.WORD)\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    assert assert_same(executors, program, Case()).stdout == b"first\n"
+    listed = os.stat(tmp_path).st_mtime_ns
+    with open(tmp_path / "helper.py", "r+") as fh:  # the same file, rewritten in place
+        fh.write("WORD = 'changed'\n")  # another size: the byte-code cache sees the change at once
+    assert os.stat(tmp_path).st_mtime_ns == listed
+    assert executors[1].run(program, Case()).stdout == b"changed\n"
+    assert executors[0].run(program, Case()).stdout == b"changed\n"
+
+
 def test_loop_is_killed_at_the_timeout_and_the_server_survives(tmp_path: Path) -> None:
     limits = Limits(timeout=1.0, memory_mb=1024, output_bytes=1 << 20, file_bytes=1 << 20, processes=64)
     launcher = PythonForkLauncher(ENV, limits, root=str(tmp_path))

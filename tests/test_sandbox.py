@@ -360,6 +360,22 @@ def test_program_under_host_tmp_is_bound_in_read_only(tmp_path: Path) -> None:
     assert not (tmp_path / "new").exists()
 
 
+def test_a_program_right_in_tmp_keeps_its_sandbox_across_runs() -> None:
+    """A script directly in /tmp is bound in as a file; the wipe after each run must
+    leave that mount, or every run would pay for a new sandbox."""
+    fd, name = tempfile.mkstemp(prefix="fuzzdiff-test-", suffix=".sh", dir="/tmp")
+    try:
+        os.write(fd, b'printf "%s" "$1"\n')
+        os.close(fd)
+        program = Program(argv=("/bin/sh", name), argv0="sh")
+        with SandboxExecutor(DEFAULT_ENV, LIMITS) as fresh:
+            outs = [fresh.run(program, Case(argv=(str(n).encode(),))).stdout for n in range(3)]
+            assert fresh.starts == 1
+        assert outs == [b"0", b"1", b"2"]
+    finally:
+        os.unlink(name)
+
+
 def test_process_storm_is_capped_and_cleaned_up(box: SandboxExecutor) -> None:
     box.start()
     if not box.caged:

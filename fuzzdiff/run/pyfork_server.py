@@ -206,10 +206,62 @@ def preimport(names: list[str], directory: str) -> tuple[list[str], dict[str, st
     return done, skipped
 
 
-def _script_state(script: str) -> tuple[int, ...]:
-    st = os.stat(script)
-    dt = os.stat(os.path.dirname(os.path.realpath(script)))
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, dt.st_mtime_ns)
+def _file_state(path: str) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _shadows(directory: str, names: frozenset[str]) -> tuple[tuple[object, ...], ...]:
+    """The entries of ``directory`` that could hold a module named in ``names``
+    (``json.py``, ``json/``, ``json.cpython-311-x86_64-linux-gnu.so``), with their state."""
+    found: list[tuple[object, ...]] = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.partition(".")[0] in names:
+                try:
+                    found.append((entry.name, *_file_state(entry.path)))
+                except OSError:
+                    found.append((entry.name,))
+    return tuple(sorted(found))
+
+
+class _Freshness:
+    """Whether the server's children still run what a fresh interpreter would.
+
+    A fresh ``python3 script.py`` reads the script, and finds its modules first
+    in the script's directory (``sys.path[0]``). A child has the server's
+    modules loaded already, none of them from that directory (``_LocalBlocker``);
+    for the others it asks the import system, which lists a directory again
+    whenever its modification time changes, as a fresh interpreter would. So the
+    children are stale when the script changes, or when an entry appears, goes
+    or changes in its directory under the name of a loaded module (a new
+    ``json.py`` beside the script shadows the standard library's). Anything else
+    there (other programs' temporary files, in ``/tmp``) changes nothing a child
+    does, and costs no new server."""
+
+    def __init__(self, script: str, directory: str) -> None:
+        self.script = script
+        self.directory = directory
+        self.script_state = _file_state(script)  # before the imports: an edit meanwhile is seen
+        self.names: frozenset[str] = frozenset()
+        self.listed = -1
+        self.shadows: tuple[tuple[object, ...], ...] = ()
+
+    def loaded(self) -> None:
+        """Note what the server has loaded (after its imports)."""
+        self.names = frozenset(name.partition(".")[0] for name in sys.modules)
+        self.listed = os.stat(self.directory).st_mtime_ns
+        self.shadows = _shadows(self.directory, self.names)
+
+    def stale(self) -> bool:
+        if _file_state(self.script) != self.script_state:
+            return True
+        listed = os.stat(self.directory).st_mtime_ns
+        if listed != self.listed:  # something was added, removed or renamed: was it a module's name?
+            if _shadows(self.directory, self.names) != self.shadows:
+                return True
+            self.listed = listed
+        return False
 
 
 def compile_script(script: str) -> CodeType | str:
@@ -259,7 +311,7 @@ class Server:
         self.templates: tuple[io.TextIOWrapper, ...] = templates  # type: ignore[assignment]
         self.buffered = not sys.stdout.write_through  # type: ignore[union-attr]
         self.directory = os.path.dirname(os.path.realpath(self.script))
-        self.state = _script_state(self.script)
+        self.freshness = _Freshness(self.script, self.directory)
         self.path = list(sys.path)
         self.keep_fds: set[int] = set()
         self.code: CodeType | None = None
@@ -280,6 +332,7 @@ class Server:
         if isinstance(code, str):
             return {"ok": False, "reason": code}
         self.code = code
+        self.freshness.loaded()
         fds = {int(f) for f in os.listdir("/proc/self/fd")}
         self.keep_fds = {f for f in fds if f > 2 and f != self.sock.fileno() and _fd_alive(f)}
         return {
@@ -311,11 +364,11 @@ class Server:
                 send(self.sock, ("fallback", "the request carried no standard streams"))
                 return None
             try:
-                stale = _script_state(self.script) != self.state
+                stale = self.freshness.stale()
             except OSError:
                 stale = True
             if stale:
-                send(self.sock, ("stale", "the script or its directory changed since the fork-server started"))
+                send(self.sock, ("stale", "the script or a module beside it changed since the fork-server started"))
                 return None
             ready_r, ready_w = os.pipe()
             pid = os.fork()

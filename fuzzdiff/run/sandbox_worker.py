@@ -258,6 +258,11 @@ def _wipe_around(path: str, device: int | None) -> bool:
     way; a kept directory itself (another file system than ``device``) is left."""
     found = FOUND.get(path)
     if found is None:
+        if device is not None and path in KEEP:  # a program's own file right in /tmp, bound in read-only
+            try:
+                return os.lstat(path).st_dev != device  # still the mount: left as it is
+            except OSError:
+                return False
         return device is None and not os.path.lexists(path)  # a root the sandbox has not
     try:
         try:
