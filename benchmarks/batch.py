@@ -16,7 +16,13 @@ cache warmed first so that both paths find the reference's outcomes on disk):
 - **one by one**: ``scoring.score`` per completion (all cores each), today's path;
 - **batched**: one ``batch.BatchScorer.score_batch`` call (``--slots``);
 - **HTTP** (``--http``): the same batch through ``fuzzdiff serve``'s app and
-  ``Client.score_batch``, in this process.
+  ``Client.score_batch``, in this process;
+- **Ray** (``--ray``): the same batch through ``RayScorer`` on a local Ray
+  runtime with one CPU per core (one actor per core, each with two slots);
+  the runtime's own start is not timed, its actors' start is;
+- **baseline** (``--baseline DIR``): one by one, as above, with the fuzzdiff
+  of another checkout (``git worktree add DIR COMMIT``), in a subprocess: the
+  path as it was at that commit. Only rewards are compared for this row.
 
 The **limit** is the candidates' own CPU time with a bare fork per run,
 divided by the cores: each distinct candidate (duplicates once) is run on the
@@ -30,7 +36,8 @@ shown too. Shrinking and
 stability re-runs are not counted, so the limit is a little tighter than the
 work the batched path has to do. Rewards must be identical on every path.
 
-    python3 benchmarks/batch.py [--task base64] [--budget 300] [--seed 1] [--slots 3] [--http] [--out F]
+    python3 benchmarks/batch.py [--task base64] [--budget 300] [--seed 1] [--slots 3] [--http] [--ray]
+                                [--baseline DIR] [--out F]
 """
 
 from __future__ import annotations
@@ -122,6 +129,42 @@ def over_http(task: str, batch: list[tuple[str, Candidate]], budget: int, seed: 
         thread.join(timeout=60)
         sock.close()
     return [_from_json(a) for a in answers]
+
+
+def on_ray(task: str, batch: list[tuple[str, Candidate]], budget: int, seed: int, cache: Path) -> list[Score]:
+    from fuzzdiff.oracle.distributed import RayScorer
+
+    with RayScorer(jobs=1) as pool:  # the runtime is already up: only the actors start here
+        return pool.score(task, [c for _, c in batch], budget=budget, seed=seed, cache=cache)
+
+
+BASELINE = r"""
+import json, sys, time
+from fuzzdiff.oracle.scoring import Candidate, score
+task, budget, seed, cache, sources = json.load(sys.stdin)
+start = time.monotonic()
+rewards = [
+    score(task, Candidate(source=s, language="python"), budget=budget, seed=seed, use_pool=False, cache=cache).reward
+    for s in sources
+]
+print(json.dumps({"seconds": time.monotonic() - start, "rewards": rewards}))
+"""
+
+
+def baseline(
+    checkout: Path, task: str, batch: list[tuple[str, Candidate]], budget: int, seed: int, cache: Path
+) -> tuple[float, list[float | None]]:
+    """One by one with another checkout's fuzzdiff: its seconds and rewards."""
+    import json
+    import subprocess
+
+    payload = json.dumps([task, budget, seed, str(cache), [c.source for _, c in batch]])
+    env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+    done = subprocess.run(
+        [sys.executable, "-c", BASELINE], input=payload.encode(), env=env, cwd=checkout, capture_output=True, check=True
+    )
+    doc = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return float(doc["seconds"]), list(doc["rewards"])
 
 
 def _from_json(doc: dict[str, object]) -> Score:
@@ -230,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--slots", type=int, default=default_jobs() + 1)
     parser.add_argument("--http", action="store_true", help="also through the HTTP service")
+    parser.add_argument("--ray", action="store_true", help="also through RayScorer on a local runtime")
+    parser.add_argument("--baseline", type=Path, help="another checkout: its one-by-one path, for comparison")
     parser.add_argument("--skip-one-by-one", action="store_true")
     parser.add_argument("--out", type=Path, help="write the Markdown table here too")
     args = parser.parse_args(argv)
@@ -251,10 +296,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.monotonic()
         remote = over_http(args.task, batch, args.budget, args.seed, args.slots)
         rows.append((f"HTTP service ({args.slots} slots)", time.monotonic() - start, remote))
+    if args.ray:
+        import logging
+
+        import ray
+
+        ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        start = time.monotonic()
+        spread = on_ray(args.task, batch, args.budget, args.seed, cache)
+        rows.append((f"Ray ({cores} actors, 2 slots each)", time.monotonic() - start, spread))
+        ray.shutdown()
     if not args.skip_one_by_one:
         start = time.monotonic()
         slow = one_by_one(args.task, batch, args.budget, args.seed, cache)
         rows.append((f"one by one ({cores} workers each)", time.monotonic() - start, slow))
+    old: tuple[float, list[float | None]] | None = None
+    if args.baseline is not None:
+        old = baseline(args.baseline, args.task, batch, args.budget, args.seed, cache)
     distinct = {c.identity(): (c, s) for (_, c), s in zip(batch, fast, strict=True)}
     child_cpu = sum(s.cpu_seconds for _, s in distinct.values())
     bare = sum(bare_fork_seconds(args.task, c, s.cases, args.budget, args.seed, True) for c, s in distinct.values())
@@ -275,10 +333,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         same = "identical" if verdicts(scores) == verdicts(fast) else "DIFFERENT"
         share = f"{limit / seconds:.2f} | {lower / cores / seconds:.2f}"
         lines.append(f"| {name} | {seconds:.1f} | {n / seconds:.2f} | {share} | {same} |")
+    if old is not None:
+        same = "identical" if old[1] == [s.reward for s in fast] else "DIFFERENT"
+        share = f"{limit / old[0]:.2f} | {lower / cores / old[0]:.2f}"
+        lines.append(
+            f"| one by one, fuzzdiff of {args.baseline} | {old[0]:.1f} | {n / old[0]:.2f} | {share} | {same} |"
+        )
     one = [seconds for name, seconds, _ in rows if name.startswith("one by one")]
-    if one:
+    if one or old is not None:
         lines.append("")
+    if one:
         lines.append(f"batched vs one by one: {one[0] / rows[0][1]:.2f}x")
+    if old is not None:
+        lines.append(f"batched vs one by one with the fuzzdiff of {args.baseline}: {old[0] / rows[0][1]:.2f}x")
     loops = [s for (kind, _), s in zip(batch, fast, strict=True) if kind == "loops"]
     lines.append(
         "never-finishing completions (batched): "

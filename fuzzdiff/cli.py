@@ -28,7 +28,7 @@ from typing import Annotated, NoReturn, ParamSpec
 import click
 import typer
 
-from fuzzdiff.api import Setup, fuzz_events, minimize_case, prepare
+from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Progress, Shrunk, Verdict
@@ -53,9 +53,8 @@ from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atom
 from fuzzdiff.store.corpus import CorpusWriter, load_corpus
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
-from fuzzdiff.store.replay import junit_xml, replay_executor, replay_json, replay_text
+from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
 from fuzzdiff.store.replay import record as run_record
-from fuzzdiff.store.replay import replay as run_replay
 
 app = typer.Typer(
     add_completion=False,
@@ -429,20 +428,26 @@ def replay(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox/--no-sandbox", help="Run the candidate in a bubblewrap sandbox.")
+    ] = False,
+    mask_reference: Annotated[
+        bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
+    ] = False,
 ) -> None:
     """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
     try:
         stored = load_corpus(corpus_dir)
         setup = prepare(task or stored.manifest.task, candidate)
-        result = run_replay(
-            stored,
-            setup.spec,
-            replay_executor(setup.spec),
-            setup.candidate,
-            setup.reference,
-            rerun_reference=rerun_reference,
-            jobs=jobs or default_jobs(),
-        )
+        # The runner of a campaign (workers, sandboxes, fork-servers); the stored
+        # outcomes stand in for the reference's, which runs only with --rerun-reference.
+        hide = (str(corpus_dir.resolve()),)  # the stored outcomes are the answers
+        with open_runner(setup, jobs, sandbox, mask_reference, StoredOutcomes(stored), hide) as runner:
+            for warning in runner.warnings:
+                typer.echo(f"fuzzdiff: warning: {warning}", err=True)
+            result = replay_on(
+                stored, setup.spec, runner, setup.candidate, setup.reference, rerun_reference=rerun_reference
+            )
     except UserError as exc:
         _fail(str(exc))
     if junit is not None:

@@ -214,6 +214,28 @@ def test_fuzz_records_into_a_corpus(buggy: Path, tmp_path: Path) -> None:
     assert replay.returncode == 1  # the recorded divergence still fails for the buggy candidate
 
 
+def test_sandboxed_replay_keeps_the_corpus_from_the_candidate(tmp_path: Path) -> None:
+    """A candidate that reads the corpus (the answers) passes only where it can read it."""
+    from fuzzdiff.run.sandbox import bwrap_available
+
+    if not bwrap_available():
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    corpus = tmp_path / "corpora" / "base64"
+    rec = fuzzdiff("corpus", "record", "base64", "--out", str(corpus), "--budget", "40", "--seed", "1")
+    assert rec.returncode == 0, rec.stderr
+    peeker = tmp_path / "peeker.sh"
+    peeker.write_text(
+        f'#!/bin/sh\nif cat {corpus}/manifest.json >/dev/null 2>&1; then exec base64 "$@"; fi\necho blind\n'
+    )
+    peeker.chmod(0o755)
+    open_ = fuzzdiff("replay", str(corpus), "--candidate", str(peeker), "--json")
+    assert open_.returncode == 0, open_.stdout
+    boxed = fuzzdiff("replay", str(corpus), "--candidate", str(peeker), "--sandbox", "--json")
+    assert boxed.returncode == 1
+    summary = json.loads(boxed.stdout)
+    assert summary["passed"] == 0 and summary["failed"] == summary["cases"] > 0
+
+
 def test_replay_of_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
     proc = fuzzdiff("replay", str(tmp_path / "nope"), "--candidate", "base64")
     assert proc.returncode == 2

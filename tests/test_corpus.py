@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzzdiff.api import open_runner, prepare
 from fuzzdiff.core.compare import fingerprint
 from fuzzdiff.core.errors import CaseFileError, UserError
 from fuzzdiff.core.generate import generate_cases
@@ -38,6 +39,7 @@ from fuzzdiff.store.corpus import (
     stats,
 )
 from fuzzdiff.store.replay import (
+    StoredOutcomes,
     _shared_executor,
     check_case,
     corpus_params,
@@ -47,6 +49,7 @@ from fuzzdiff.store.replay import (
     replay,
     replay_executor,
     replay_json,
+    replay_on,
 )
 
 from .helpers import CAND, REF, SIMPLE_TASK, cases, echo_program, exited, outcomes
@@ -550,3 +553,17 @@ def test_check_case_shares_one_fork_server_across_calls(base64_corpus: tuple[Tas
     assert isinstance(launcher, PythonForkLauncher)
     assert port in launcher.servers()  # the server started by the first call served the rest
     assert launcher.forked >= len(stored)
+
+
+def test_replay_on_a_campaign_runner_runs_only_the_candidate(base64_corpus: tuple[TaskSpec, Path]) -> None:
+    spec, root = base64_corpus
+    corpus = load_corpus(root)
+    setup = prepare("base64", f"{sys.executable} {PORT}")
+    expected = replay(corpus, spec, replay_executor(spec), setup.candidate)
+    with open_runner(setup, 1, reference_cache=StoredOutcomes(corpus)) as runner:
+        got = replay_on(corpus, spec, runner, setup.candidate, setup.reference)
+        assert runner.reference_executions == 0 and runner.candidate_executions == len(corpus.cases)
+        rerun = replay_on(corpus, spec, runner, setup.candidate, setup.reference, rerun_reference=True)
+        assert runner.reference_executions == len(corpus.cases)
+    assert [r.status for r in got.results] == [r.status for r in expected.results] == ["passed"] * len(corpus.cases)
+    assert not got.reference_rerun and rerun.reference_rerun and rerun.reference_mismatches == ()

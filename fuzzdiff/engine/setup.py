@@ -6,7 +6,7 @@ entry point (``api``, the coverage mode, the oracle)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 
@@ -73,15 +73,15 @@ def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in paths if os.path.exists(p)))
 
 
-def candidate_root(setup: Setup, mask_reference: bool) -> Root:
+def candidate_root(setup: Setup, mask_reference: bool, hide: Sequence[str] = ()) -> Root:
     """What the candidate's sandbox holds (``fuzzdiff.run.allowlist``): what its command
     needs and the task's ``tools``; where the reference is not masked (the
     candidate may run it, so nothing is secret), also the reference and the
     system's ``/usr``, so that shell wrappers find their tools. fuzzdiff's data is
-    kept out either way. A hermetic task's preloaded library is bound too."""
+    kept out either way, and so is ``hide``. A hermetic task's preloaded library is bound too."""
     spec = setup.spec
     path = dict(spec.env).get("PATH", os.defpath)
-    allow = Allowlist(tools=spec.tools, system=not mask_reference, path=path, keep_out=data_paths())
+    allow = Allowlist(tools=spec.tools, system=not mask_reference, path=path, keep_out=(*data_paths(), *hide))
     root = needs(setup.candidate.argv, allow).union(always())
     if not mask_reference:
         root = root.union(needs(setup.reference.argv, replace(allow, tools=())))
@@ -96,13 +96,16 @@ def make_runner(
     sandbox: bool = False,
     mask_reference: bool = False,
     reference_cache: ReferenceCache | None = None,
+    hide: Sequence[str] = (),
 ) -> PoolRunner:
     """Worker processes for ``setup`` (the caller closes them); with ``sandbox``,
-    each side runs in bubblewrap."""
+    each side runs in bubblewrap. ``hide``: more paths the sandboxed candidate
+    must not see (a corpus being replayed holds the answers)."""
+    hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
     isolation = Isolation(
         sandbox,
-        hidden_paths(setup, mask_reference) if sandbox else (),
-        root=candidate_root(setup, mask_reference) if sandbox else None,
+        tuple(dict.fromkeys(hidden)) if sandbox else (),
+        root=candidate_root(setup, mask_reference, hide) if sandbox else None,
     )
     return PoolRunner(
         jobs or default_jobs(),
@@ -122,9 +125,10 @@ def open_runner(
     sandbox: bool = False,
     mask_reference: bool = False,
     reference_cache: ReferenceCache | None = None,
+    hide: Sequence[str] = (),
 ) -> Iterator[PoolRunner]:
     """``make_runner``'s workers, closed when the block ends."""
-    runner = make_runner(setup, jobs, sandbox, mask_reference, reference_cache)
+    runner = make_runner(setup, jobs, sandbox, mask_reference, reference_cache, hide)
     try:
         yield runner
     finally:

@@ -40,6 +40,7 @@ from fuzzdiff.core.spec import Limits, TaskSpec, load_task
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
 from fuzzdiff.run.program import candidate_program, program_name
 from fuzzdiff.run.pyfork import PythonForkLauncher
+from fuzzdiff.run.runner import PairRunner
 from fuzzdiff.store.corpus import (
     Corpus,
     CorpusWriter,
@@ -243,16 +244,67 @@ def replay(
     ``--version`` once. Raises ``CaseFileError`` when the corpus was recorded
     for another task.
     """
-    if corpus.manifest.task != spec.name:
-        raise CaseFileError(
-            f"corpus {corpus.path} was recorded for task {corpus.manifest.task!r}, not {spec.name!r}; "
-            "replay it with its own task"
-        )
+    _check_corpus(corpus, spec)
     if rerun_reference and reference is None:
         raise ValueError("rerun_reference needs the reference program")
     start = time.monotonic()
     programs = (candidate, reference) if rerun_reference and reference is not None else (candidate,)
     runs = run_cases(executor, programs, [s.case for s in corpus.cases], jobs)
+    return _judged(corpus, spec, candidate, reference, runs, start, len(programs) > 1)
+
+
+class StoredOutcomes:
+    """A corpus's expected outcomes as a ``ReferenceCache``: a runner given it
+    never runs the reference on a stored case (``replay_on``)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.outcomes = {stored.case.key(): stored.expected for stored in corpus.cases}
+
+    def get(self, case: Case) -> Outcome | None:
+        return self.outcomes.get(case.key())
+
+    def put(self, case: Case, outcome: Outcome) -> None:
+        pass  # what is stored is the corpus's, never a fresh run's
+
+
+def replay_on(
+    corpus: Corpus,
+    spec: TaskSpec,
+    runner: PairRunner,
+    candidate: Program,
+    reference: Program,
+    *,
+    rerun_reference: bool = False,
+) -> ReplayResult:
+    """``replay`` on a campaign's runner (its workers, sandboxes and fork-servers)
+    for ``reference`` and ``candidate``, made with ``StoredOutcomes(corpus)`` as its
+    reference cache, so only the candidate runs unless ``rerun_reference``."""
+    _check_corpus(corpus, spec)
+    start = time.monotonic()
+    cases = [s.case for s in corpus.cases]
+    pairs = runner.run_pairs(cases)
+    fresh = runner.run_references(cases) if rerun_reference else None
+    runs: list[tuple[Run, ...]] = [(cand,) if fresh is None else (cand, fresh[i]) for i, (_, cand) in enumerate(pairs)]
+    return _judged(corpus, spec, candidate, reference, runs, start, rerun_reference)
+
+
+def _check_corpus(corpus: Corpus, spec: TaskSpec) -> None:
+    if corpus.manifest.task != spec.name:
+        raise CaseFileError(
+            f"corpus {corpus.path} was recorded for task {corpus.manifest.task!r}, not {spec.name!r}; "
+            "replay it with its own task"
+        )
+
+
+def _judged(
+    corpus: Corpus,
+    spec: TaskSpec,
+    candidate: Program,
+    reference: Program | None,
+    runs: Sequence[tuple[Run, ...]],
+    start: float,
+    rerun: bool,
+) -> ReplayResult:
     name = corpus.manifest.program_name
     results = tuple(
         judge_run(stored, spec, name, candidate, r[0], reference, r[1] if len(r) > 1 else None)
@@ -267,7 +319,7 @@ def replay(
         results=results,
         load_errors=corpus.errors,
         reference_changed=changed,
-        reference_rerun=len(programs) > 1,
+        reference_rerun=rerun,
         seconds=round(time.monotonic() - start, 3),
     )
 
