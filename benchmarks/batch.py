@@ -140,8 +140,10 @@ def on_ray(task: str, batch: list[tuple[str, Candidate]], budget: int, seed: int
 
 BASELINE = r"""
 import json, sys, time
+from pathlib import Path
 from fuzzdiff.oracle.scoring import Candidate, score
 task, budget, seed, cache, sources = json.load(sys.stdin)
+cache = Path(cache)
 start = time.monotonic()
 rewards = [
     score(task, Candidate(source=s, language="python"), budget=budget, seed=seed, use_pool=False, cache=cache).reward
@@ -164,7 +166,10 @@ def baseline(
         [sys.executable, "-c", BASELINE], input=payload.encode(), env=env, cwd=checkout, capture_output=True, check=True
     )
     doc = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    return float(doc["seconds"]), list(doc["rewards"])
+    rewards = list(doc["rewards"])
+    if any(r is None for r in rewards):
+        raise SystemExit(f"batch.py: the baseline at {checkout} gave errors, not scores: {rewards}")
+    return float(doc["seconds"]), rewards
 
 
 def _from_json(doc: dict[str, object]) -> Score:
