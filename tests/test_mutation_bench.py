@@ -74,3 +74,20 @@ def test_the_census_skips_stillborn_and_identical_mutants(
     original = (tmp_path / "tiny.py").read_text()
     assert all(m.source != original and m.id.startswith("tiny:") for m in found.mutants)
     assert [m.id for m in bench.census("tiny", 3).mutants] == [m.id for m in found.mutants[:3]]  # a prefix
+
+
+def test_the_equivalent_and_weakness_lists_name_mutants_with_reasons(bench: ModuleType) -> None:
+    """Every listed mutant has a well-formed id and a reason; a weakness also has a
+    trigger and is never from the held-out half (tuning must not see those)."""
+    import tomllib
+
+    equivalent = bench.equivalent_list()
+    weaknesses = tomllib.loads((SCRIPT.parent / "mutation_weaknesses.toml").read_text())["weakness"]
+    assert equivalent and weaknesses
+    assert not set(equivalent) & set(weaknesses)
+    for ident, reason in equivalent.items():
+        task, operator, occurrence = ident.split(":")
+        assert task in bench.TASKS and operator and occurrence.isdigit() and len(reason) > 20, ident
+    for ident, entry in weaknesses.items():
+        assert not _mutant(bench, ident).held_out, ident
+        assert len(entry["reason"]) > 20 and entry["trigger"], ident
