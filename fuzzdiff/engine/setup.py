@@ -101,12 +101,11 @@ def make_runner(
     """Worker processes for ``setup`` (the caller closes them); with ``sandbox``,
     each side runs in bubblewrap. ``hide``: more paths the sandboxed candidate
     must not see (a corpus being replayed holds the answers)."""
-    hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
-    isolation = Isolation(
-        sandbox,
-        tuple(dict.fromkeys(hidden)) if sandbox else (),
-        root=candidate_root(setup, mask_reference, hide) if sandbox else None,
-    )
+    isolation = Isolation()
+    if sandbox:
+        hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
+        root = candidate_root(setup, mask_reference, hide)
+        isolation = Isolation(True, tuple(dict.fromkeys(hidden)), root=root)
     return PoolRunner(
         jobs or default_jobs(),
         dict(setup.spec.env),

@@ -8,12 +8,15 @@ also tells, case by case, whether the installed reference still behaves as
 recorded. ``replay_json`` and ``junit_xml`` report a ``ReplayResult``;
 ``corpus_params`` and ``check_case`` make a corpus a parametrised pytest test.
 
-Programs run through any ``Executor``; ``replay_executor`` is the one the CLI
-and ``check_case`` use: a Python candidate runs in fork-server children, as a
+``replay`` runs programs through any ``Executor``; ``replay_executor`` (the one
+``check_case`` uses) runs a Python candidate in fork-server children, as a
 campaign runs it. With ``jobs > 1`` cases run on a pool of worker processes
 (forkserver), each with a copy of the executor; results come back in corpus
 order, so parallelism never changes a result. An exception running a case is
-that case's error, never the whole replay's.
+that case's error, never the whole replay's. ``replay_on`` (what ``fuzzdiff
+replay`` uses) runs the candidate on a campaign's runner instead: its workers,
+fork-servers and, when asked, its sandbox, with the stored outcomes standing in
+for the reference's (``StoredOutcomes``).
 """
 
 from __future__ import annotations
