@@ -349,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="write the Markdown tables here")
     parser.add_argument("--list", metavar="TASK", help="print the chosen mutants of TASK and stop")
     parser.add_argument("--no-run", action="store_true", help="only the report, from --out")
+    parser.add_argument("--half", choices=("all", "tuned", "held-out"), default="all", help="score only this half")
+    parser.add_argument("--skip-equivalent", action="store_true", help="do not score listed equivalent mutants")
     args = parser.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
     budgets = [int(b) for b in args.budgets.split(",") if b]
@@ -358,7 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{m.id}\tline {m.line}\t{'held-out' if m.held_out else 'tuned'}")
         return 0
     censuses = [census(t, args.per_task) for t in tasks]
-    mutants = [m for c in censuses for m in c.mutants]
+    mutants = [m for c in censuses for m in c.mutants if args.half == "all" or m.held_out == (args.half == "held-out")]
+    if args.skip_equivalent:
+        mutants = [m for m in mutants if m.id not in equivalent_list()]
     print(f"mutation: {len(mutants)} mutants of {len(tasks)} solutions", file=sys.stderr)
     if not args.no_run:
         run_all(plan(mutants, budgets, seeds, args.random), args.out, args.parallel)
