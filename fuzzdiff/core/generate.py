@@ -64,38 +64,8 @@ FILE_NAMES: tuple[bytes, ...] = (
     b"'q\"",
 )
 
-#: Names of files that do not exist. An error message names them, quoted as the
-#: program quotes names: hostile ones (control bytes, quotes, braces, a newline,
-#: bytes that are not UTF-8) exercise that quoting.
-MISSING_NAMES: tuple[bytes, ...] = (
-    b"missing",
-    b"no such file",
-    b"nodir/x",
-    b"new\nline",
-    b"it's",
-    b"tab\t{b}",
-    b"{a",
-    b"\x1fctl",
-    b"\xff\xfe",
-)
-
-#: Values that break numeric parsing in the usual ways, control characters included
-#: (an error message quotes the value, escaping them).
-BAD_NUMBERS: tuple[str, ...] = (
-    "",
-    "x",
-    "1x",
-    "-",
-    "+",
-    "0x10",
-    " 1",
-    "1.5",
-    "99999999999999999999999",
-    "-0",
-    "1e3",
-    "\t",
-    "\x01",
-)
+#: Values that break numeric parsing in the usual ways.
+BAD_NUMBERS: tuple[str, ...] = ("", "x", "1x", "-", "+", "0x10", " 1", "1.5", "99999999999999999999999", "-0", "1e3")
 
 _PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
 _FIELD_ALPHABET = "ab \t:,xyz019"
@@ -411,7 +381,7 @@ class Grammar:
             elif kind == "dash":
                 operands.append(b"-")
             elif kind == "missing":
-                operands.append(c.choice(MISSING_NAMES))
+                operands.append(c.choice((b"missing", b"no such file", b"nodir/x")))
             elif kind == "dir":
                 name = c.choice((b"d", b"sub dir"))
                 if name not in files:
