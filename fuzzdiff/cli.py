@@ -56,6 +56,11 @@ from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
 from fuzzdiff.store.replay import record as run_record
 
+#: ``--mask-reference`` of the commands that run a candidate (``fuzz``, ``replay``).
+MaskReference = Annotated[
+    bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
+]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -245,9 +250,7 @@ def fuzz(
     sandbox: Annotated[
         bool, typer.Option("--sandbox/--no-sandbox", help="Run both programs in bubblewrap sandboxes.")
     ] = False,
-    mask_reference: Annotated[
-        bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
-    ] = False,
+    mask_reference: MaskReference = False,
     guidance: Annotated[
         str,
         typer.Option(
@@ -431,9 +434,7 @@ def replay(
     sandbox: Annotated[
         bool, typer.Option("--sandbox/--no-sandbox", help="Run the candidate in a bubblewrap sandbox.")
     ] = False,
-    mask_reference: Annotated[
-        bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
-    ] = False,
+    mask_reference: MaskReference = False,
 ) -> None:
     """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
     try:

@@ -128,6 +128,20 @@ def test_script_change_is_picked_up(executors: Pair, tmp_path: Path) -> None:
     assert assert_same(executors, program, Case()).stdout == b"second\n"
 
 
+def test_forget_starts_every_program_afresh(executors: Pair, tmp_path: Path) -> None:
+    """A batch slot's next candidate lies at the same path: ``forget`` stops its
+    server, whatever the script's file state says."""
+    script = tmp_path / "same_path.py"
+    script.write_text("print('one')\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    assert assert_same(executors, program, Case()).stdout == b"one\n"
+    server = executors[2]._servers[program]
+    executors[2].forget()
+    assert program not in executors[2].servers() and not server.alive()
+    assert assert_same(executors, program, Case()).stdout == b"one\n"
+    assert executors[2]._servers[program] is not server
+
+
 def test_unrelated_files_beside_the_script_keep_its_server(executors: Pair, tmp_path: Path) -> None:
     """A busy directory (a script right in /tmp) must not cost a new server per run:
     only entries named like a loaded module can change what a child runs."""

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,13 @@ class Request:
         """What makes two requests the same score."""
         cand = self.candidate
         return (self.task, cand.identity(), cand.language, self.budget, self.seed, self.policy, self.deadline)
+
+
+def first_copies(keys: Sequence[object]) -> list[int]:
+    """For each key, the index of its first occurrence: a batch scores those
+    indexes only and gives each copy its first's score."""
+    first: dict[object, int] = {}
+    return [first.setdefault(key, i) for i, key in enumerate(keys)]
 
 
 def default_slots() -> int:
@@ -214,10 +222,8 @@ class BatchScorer:
             return []
         for request in requests:  # the caller's mistake: raised before anything runs
             parse_policy(request.policy)
-        first: dict[tuple[object, ...], int] = {}
-        for i, request in enumerate(requests):
-            first.setdefault(request.key(), i)
-        unique = sorted(set(first.values()))
+        copies = first_copies([request.key() for request in requests])
+        unique = sorted(set(copies))
         pools = _PoolSnapshot(self.cache, self.use_pool)
         found: dict[int, tuple[str, Case]] = {}
         threads = self._executor()
@@ -228,7 +234,7 @@ class BatchScorer:
             for i in sorted(found):
                 name, case = found[i]
                 Pool(name, self.cache).add(case, requests[i].candidate.identity())
-        return [scores[first[request.key()]] for request in requests]
+        return [scores[i] for i in copies]
 
     async def ascore_batch(self, requests: Sequence[Request]) -> list[Score]:
         """``score_batch`` without blocking an event loop (it runs on a thread)."""
@@ -281,7 +287,7 @@ class BatchScorer:
                 setup = prepare(request.task, slot.write(cand))
             except UserError as exc:
                 return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-            outcomes = lambda setup: reference_outcomes(setup, self.cache, layer)  # noqa: E731
+            outcomes = partial(reference_outcomes, cache=self.cache, wrap=layer)
             runner = slot.runner_for(setup, self.sandbox, self.mask_reference, outcomes)
             earlier = [case for who, case in pools.entries(setup.spec.name) if who != cand.identity()]
             result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start)

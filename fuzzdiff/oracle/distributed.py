@@ -51,7 +51,7 @@ from typing import Any
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Case, Outcome
-from fuzzdiff.oracle.batch import BatchScorer, Request
+from fuzzdiff.oracle.batch import BatchScorer, Request, first_copies
 from fuzzdiff.oracle.scoring import DEADLINE, Candidate, Score, parse_policy
 from fuzzdiff.store.refcache import DiskReferenceCache
 
@@ -421,10 +421,7 @@ class RayScorer:
         results: list[Score | None] = [None] * len(candidates)
         self.scored_by = [""] * len(candidates)
         attempts = [0] * len(candidates)
-        first: dict[tuple[object, ...], int] = {}
-        for i, cand in enumerate(candidates):
-            first.setdefault(_request(task, cand, options).key(), i)
-        copies = [first[_request(task, cand, options).key()] for cand in candidates]
+        copies = first_copies([_request(task, cand, options).key() for cand in candidates])
         queue = deque(sorted(set(copies)))
         flight: dict[Any, tuple[int, int, Any]] = {}  # ref -> (index, slot, actor)
         load = [0] * len(self.actors)

@@ -112,12 +112,12 @@ def sides(env: Mapping[str, str], limits: Limits, reference: Program, isolation:
 
 
 def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation, old: Sides) -> Sides:
-    """``old`` with the candidate's executor made afresh for ``isolation`` (a new
-    candidate: its own sandbox root, its own fork-servers), the old one stopped;
-    the reference's executor is kept. A sandbox whose root and masks are the
-    same (a batch slot writes every candidate to one path) is kept, with new
-    fork-servers only. Not for the Landlock fallback, whose confinement is made
-    per worker (``PoolRunner.use_candidate`` restarts those)."""
+    """The sides for a new candidate under ``isolation``; the reference's executor
+    is kept. The candidate's fork-servers always start afresh (``forget``). Its
+    sandbox is kept when its root and masks are the same (a batch slot writes
+    every candidate to one path), else replaced; plain runs keep their executor,
+    which depends on no candidate. Not for the Landlock fallback, whose
+    confinement is made per worker (``PoolRunner.use_candidate`` restarts those)."""
     if isolation.landlock:
         raise ValueError("a Landlock worker's candidate cannot be swapped; start new workers")
     if isolation.sandbox:
@@ -132,14 +132,9 @@ def candidate_side(env: Mapping[str, str], limits: Limits, isolation: Isolation,
         boxed = _boxed_candidate(env, limits, isolation)
         return Sides(old.reference, boxed, boxed if isolation.python_fork else None)
     # Plain runs: the executor depends on no candidate; only its fork-servers do.
-    if old.launcher is None or not isinstance(old.candidate, LocalExecutor):
-        return old
-    from fuzzdiff.run.pyfork import PythonForkLauncher
-
-    old.launcher.close()
-    launcher = PythonForkLauncher(env, limits, limits_inherited=True)
-    old.candidate.launcher = launcher
-    return Sides(old.reference, old.candidate, launcher)
+    if old.launcher is not None:
+        old.launcher.forget()
+    return old
 
 
 def _boxed_candidate(env: Mapping[str, str], limits: Limits, isolation: Isolation) -> SandboxExecutor:

@@ -634,7 +634,7 @@ class PythonForkLauncher:
         """Stop every server and forget what was learned of each program (plans,
         restarts, refusals): the programs from now on are new ones, even at the
         same paths. The launch counts are kept until ``take_launches``."""
-        _stop_all(self._servers)
+        self.close()
         self._plans.clear()
         self._restarts.clear()
         self._skip.clear()

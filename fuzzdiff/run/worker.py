@@ -85,8 +85,8 @@ def run_chunk(
 
 
 def set_candidate(candidate: Program, isolation: Isolation) -> None:
-    """Run ``candidate`` from now on, in an executor made afresh for it (its own
-    sandbox root, its own fork-server); the reference's executor is kept."""
+    """Run ``candidate`` from now on, with fresh fork-servers and the sandbox its
+    root needs (``isolation.candidate_side``); the reference's executor is kept."""
     _worker().use(candidate, isolation)
 
 
