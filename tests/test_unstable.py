@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from fuzzdiff.core.generate import MISSING_NAMES
 from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome, Termination
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.engine import campaign as campaign_module
 
 from .helpers import echo_program, exited, fake_campaign
 
@@ -49,21 +51,28 @@ def test_a_reference_random_on_every_case_is_inconclusive_after_the_whole_budget
     assert "argv" in obj["unstable"]["examples"][0]
 
 
+def names_a_file(case: Case) -> bool:
+    """Whether an operand names a file, one that exists or one that does not."""
+    return bool(case.files) or any(a in MISSING_NAMES for a in case.argv)
+
+
 def sometimes_random(case: Case) -> Outcome:
-    """Deterministic, except with a missing operand: then its stdout is random."""
+    """Deterministic, except with a file operand: then its stdout is random."""
     out = echo_program(case)
-    if b"-x" not in case.argv and b"missing" in case.argv:
+    if b"-x" not in case.argv and names_a_file(case):
         return exited(0, out.stdout + os.urandom(4), out.stderr, out.files)
     return out
 
 
 def buggy_on_a(case: Case) -> Outcome:
-    """Like the reference, but prints nothing for stdin starting with 'a' (no missing operand)."""
+    """Like the reference, but prints nothing for stdin holding an "a" (no file operand)."""
     out = sometimes_random(case)
-    return exited(0, b"", out.stderr, out.files) if case.stdin.startswith(b"a") and b"missing" not in case.argv else out
+    return exited(0, b"", out.stderr, out.files) if b"a" in case.stdin and not names_a_file(case) else out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 4])
+# Seeds whose campaigns meet unstable cases before the bug (with some seeds the
+# bug comes first, and the test would show nothing): the test asserts they do.
+@pytest.mark.parametrize("seed", [1, 4, 8])
 def test_an_unstable_kind_of_case_does_not_hide_a_bug_elsewhere(spec: TaskSpec, seed: int) -> None:
     result, _ = campaign(spec, sometimes_random, buggy_on_a, seed=seed, budget=500)
     assert result.verdict == "divergent"
@@ -71,7 +80,7 @@ def test_an_unstable_kind_of_case_does_not_hide_a_bug_elsewhere(spec: TaskSpec, 
     assert result.counterexample.case == Case(stdin=b"a")
     assert result.cases == result.findings[0].found_at + 1  # stopped at the real bug
     assert 0 < result.unstable_cases < result.cases
-    assert all(b"missing" in case.argv for case, _ in result.unstable_examples)
+    assert all(names_a_file(case) for case, _ in result.unstable_examples)
     assert all(f.unstable == () for f in result.findings)
 
 
@@ -104,29 +113,28 @@ def two_bugs(case: Case) -> Outcome:
     out = echo_program(case)
     if b"--alpha" in case.argv:
         return exited(9, out.stdout, out.stderr, out.files)
-    if case.stdin.startswith(b"a"):
+    if b"a" in case.stdin:
         return exited(0, b"", out.stderr, out.files)
     return out
 
 
-# (seed, cases, behaviours, [(found_at, minimal case)]) measured with the engine
-# before the stability check was added (git HEAD, same fake programs).
-BEFORE = [
-    (1, 43, 10, [(1, Case(argv=(b"--alpha",))), (42, Case(stdin=b"a"))]),
-    (2, 70, 11, [(0, Case(argv=(b"--alpha",))), (69, Case(stdin=b"a"))]),
-    (5, 322, 18, [(3, Case(argv=(b"--alpha",))), (321, Case(stdin=b"a"))]),
-]
-
-
-@pytest.mark.parametrize(("seed", "cases", "behaviours", "findings"), BEFORE)
-def test_a_deterministic_reference_gives_the_same_campaign_as_before(
-    spec: TaskSpec, seed: int, cases: int, behaviours: int, findings: list[tuple[int, Case]]
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_a_deterministic_reference_gives_the_same_campaign_as_without_the_check(
+    spec: TaskSpec, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, _ = campaign(spec, echo_program, two_bugs, seed=seed, budget=400, max_divergences=2)
-    assert (result.cases, result.behaviours) == (cases, behaviours)
-    assert [(f.found_at, f.divergence.case) for f in result.findings] == findings
-    assert result.unstable_cases == 0 and result.unstable_examples == ()
-    assert result.verdict == "divergent"
+    """The stability check re-runs the reference on a divergent case; for a reference
+    that repeats itself it changes nothing: the same cases, behaviours and findings as
+    a campaign whose check is skipped (``reference_varies`` answering "stable" unrun)."""
+    checked, _ = campaign(spec, echo_program, two_bugs, seed=seed, budget=400, max_divergences=2)
+    monkeypatch.setattr(campaign_module, "reference_varies", lambda *args, **kwargs: ())
+    unchecked, _ = campaign(spec, echo_program, two_bugs, seed=seed, budget=400, max_divergences=2)
+    assert [f.divergence.case for f in checked.findings] == [Case(argv=(b"--alpha",)), Case(stdin=b"a")]
+    assert (checked.cases, checked.behaviours) == (unchecked.cases, unchecked.behaviours)
+    assert [(f.found_at, f.divergence.case) for f in checked.findings] == [
+        (f.found_at, f.divergence.case) for f in unchecked.findings
+    ]
+    assert checked.unstable_cases == 0 and checked.unstable_examples == ()
+    assert checked.verdict == "divergent"
 
 
 def test_a_few_unstable_cases_leave_the_verdict_equivalent_with_a_note() -> None:

@@ -64,8 +64,83 @@ FILE_NAMES: tuple[bytes, ...] = (
     b"'q\"",
 )
 
-#: Values that break numeric parsing in the usual ways.
-BAD_NUMBERS: tuple[str, ...] = ("", "x", "1x", "-", "+", "0x10", " 1", "1.5", "99999999999999999999999", "-0", "1e3")
+#: Names of files that do not exist. An error message names them, quoted as the
+#: program quotes names: hostile ones (control bytes, quotes, braces, a newline,
+#: bytes that are not UTF-8) exercise that quoting.
+MISSING_NAMES: tuple[bytes, ...] = (
+    b"missing",
+    b"no such file",
+    b"nodir/x",
+    b"new\nline",
+    b"it's",
+    b"tab\t{b}",
+    b"{a",
+    b"\x1fctl",
+    b"\xff\xfe",
+)
+
+#: Values that break numeric parsing in the usual ways, control characters included
+#: (an error message quotes the value, escaping them).
+BAD_NUMBERS: tuple[str, ...] = (
+    "",
+    "x",
+    "1x",
+    "-",
+    "+",
+    "0x10",
+    " 1",
+    "1.5",
+    "99999999999999999999999",
+    "-0",
+    "1e3",
+    "\t",
+    "\x01",
+)
+
+#: Ways to spoil a valid value: a leading blank (which strtol-style parsers skip
+#: and strict ones refuse), a sign, a trailing letter, blank or control byte.
+VALUE_SPOILERS: tuple[tuple[str, str], ...] = (
+    (" ", ""),
+    ("\t", ""),
+    ("+", ""),
+    ("-", ""),
+    ("", "x"),
+    ("", " "),
+    ("", "\x01"),
+    ("", "\n"),
+)
+
+#: Integers past the usual overflow edges (31, 32, 63 and 64 bits), where parsers
+#: and their error messages differ; a value is drawn near one of them now and then.
+OVERFLOW_EDGES: tuple[int, ...] = (2**31, 2**32, 2**63, 2**64)
+
+#: Byte sequences that break text formats and decoders: blanks and line ends
+#: where a format does not expect them, a NUL, a backslash, and UTF-8 edge cases
+#: (a code point above U+10FFFF, a lead byte past F4, an overlong NUL, a
+#: surrogate, a truncated sequence, a stray continuation byte, a byte-order mark).
+EDGE_BYTES: tuple[bytes, ...] = (
+    b" ",
+    b"  ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"\x00",
+    b"\\",
+    b"\xff",
+    b"\xf4\x90\x80\x80",
+    b"\xf5\x80\x80\x80",
+    b"\xc0\x80",
+    b"\xed\xa0\x80",
+    b"\xe2\x82",
+    b"\x80",
+    b"\xef\xbb\xbf",
+)
+
+#: One input in PERTURB_ONE (stdin or a file) is a drawn input changed in one
+#: place: an edge sequence inserted (at a line's start half the time) or a few
+#: bytes deleted. Near-valid inputs reach the parser's error paths, which
+#: inputs drawn whole from a model or a sample rarely do.
+PERTURB_ONE = 8
 
 _PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
 _FIELD_ALPHABET = "ab \t:,xyz019"
@@ -196,12 +271,16 @@ class HypothesisChoices:
 
 def int_value(c: Choices, v: ValueSpec) -> int:
     """An integer for a value: its edges (and just past them) a quarter of the
-    time, a small one another quarter, else anywhere in its range."""
-    k = c.integer(0, 7)
-    if k < 2:
-        return c.choice(sorted({v.min, v.max, 0, 1, v.min - 1, v.max + 1}))
+    time, a small one another quarter, one near a 31-, 32-, 63- or 64-bit
+    overflow edge one time in 16, else anywhere in its range."""
+    k = c.integer(0, 15)
     if k < 4:
+        return c.choice(sorted({v.min, v.max, 0, 1, v.min - 1, v.max + 1}))
+    if k < 8:
         return c.integer(v.min, min(v.max, v.min + 16))
+    if k == 15:  # near an overflow edge, of the sign the range allows
+        near = c.choice(OVERFLOW_EDGES) + c.integer(-4, 1)
+        return -near if v.min < 0 and c.integer(0, 1) == 0 else near
     return c.integer(v.min, v.max)
 
 
@@ -260,7 +339,29 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1) -> list
 
 
 def content(c: Choices, spec: ContentSpec) -> bytes:
-    """Standard input or a file's content, from one of the spec's models."""
+    """Standard input or a file's content, from one of the spec's models, one
+    time in ``PERTURB_ONE`` changed in one place (``perturb``)."""
+    data = _model_content(c, spec)
+    if c.integer(0, PERTURB_ONE - 1) == 0:
+        data = perturb(c, data)[: spec.max_bytes]
+    return data
+
+
+def perturb(c: Choices, data: bytes) -> bytes:
+    """``data`` changed in one place: an ``EDGE_BYTES`` sequence inserted (at the
+    start of a line half the time) or one to four bytes deleted."""
+    if data and c.integer(0, 3) == 0:
+        i = c.integer(0, len(data) - 1)
+        return data[:i] + data[i + c.integer(1, 4) :]
+    if c.integer(0, 1) == 0:
+        starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
+        i = c.choice(starts)
+    else:
+        i = c.integer(0, len(data))
+    return data[:i] + c.choice(EDGE_BYTES) + data[i:]
+
+
+def _model_content(c: Choices, spec: ContentSpec) -> bytes:
     model = c.choice(spec.models)
     if model == "empty":
         return b""
@@ -326,8 +427,12 @@ class Grammar:
             return [c.choice(("--bogus", "--no-such-option", "---", "--="))]
         if form == "missing-value":
             return ["\x00missing", c.choice(self.valued).label()]
-        if form == "bad-value":
-            return [c.choice(self.valued).label(), c.choice(BAD_NUMBERS)]
+        if form == "bad-value":  # a known bad one, or a valid one spoilt
+            opt = c.choice(self.valued)
+            if c.integer(0, 1) == 0 or opt.value is None:
+                return [opt.label(), c.choice(BAD_NUMBERS)]
+            before, after = c.choice(VALUE_SPOILERS)
+            return [opt.label(), before + value(c, opt.value) + after]
         return [f"--{c.choice(self.long_flags).long}=x"]
 
     def constrain(self, c: Choices, chosen: list[OptionSpec]) -> list[OptionSpec]:
@@ -381,7 +486,7 @@ class Grammar:
             elif kind == "dash":
                 operands.append(b"-")
             elif kind == "missing":
-                operands.append(c.choice((b"missing", b"no such file", b"nodir/x")))
+                operands.append(c.choice(MISSING_NAMES))
             elif kind == "dir":
                 name = c.choice((b"d", b"sub dir"))
                 if name not in files:
@@ -416,6 +521,11 @@ class Grammar:
         operands, files = self.files_and_operands(c)
         argv = [a.encode("utf-8", "surrogateescape") for a in args]
         layout = c.integer(0, 9)
+        if trailing and layout == 1:  # a value left off the end must stay an option's, not an operand
+            layout = 2
+        if layout != 1:  # without "--", a file named like an option (``-n``) is named through its directory
+            names = dict(files)
+            operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in names else o for o in operands]
         if operands and layout == 0:
             argv = operands + argv  # GNU getopt permutes: operands first is legal
         elif operands and layout == 1:

@@ -432,7 +432,9 @@ def score_on(
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
         timed_out = Termination.TIMEOUT in (first.reference.termination, first.candidate.termination)
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
-        minimal, _ = shrink(campaign.judge, first, budget, SHRINK_BATCH)
+        # one proposal at a time when a run costs a timeout: a batch runs all of its
+        # proposals, even past the one adopted, so it would cost more than the tries counted
+        minimal, _ = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH)
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
     if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
