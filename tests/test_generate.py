@@ -7,7 +7,8 @@ import sys
 
 from fuzzdiff.core.generate import generate_batch, generate_cases
 from fuzzdiff.core.model import Case
-from fuzzdiff.core.spec import TaskSpec, load_task
+from fuzzdiff.core.mutate import OptionReader
+from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
 
 
 def test_same_seed_same_cases(spec: TaskSpec) -> None:
@@ -35,7 +36,9 @@ def test_file_operands_have_files(spec: TaskSpec) -> None:
     for case in generate_cases(spec, 4, 300):
         names = {n for n, _ in case.files}
         for name in names:
-            assert name in case.argv or any(n.startswith(name.split(b"/")[0]) for n in names)
+            assert (
+                name in case.argv or b"./" + name in case.argv or any(n.startswith(name.split(b"/")[0]) for n in names)
+            )
 
 
 def test_structure_is_exercised(spec: TaskSpec) -> None:
@@ -123,7 +126,8 @@ def test_hypothesis_strategy_reads_the_same_grammar(spec: TaskSpec) -> None:
     def collect(case: Case) -> None:
         seen.append(case)
         for name, _ in case.files:
-            assert name in case.argv or any(n.startswith(name.split(b"/")[0]) for n in case.argv)
+            named = (name, b"./" + name)  # a name like an option is given through its directory
+            assert any(n in case.argv for n in named) or any(n.startswith(name.split(b"/")[0]) for n in case.argv)
 
     collect()
     assert len({c.key() for c in seen}) > 10
@@ -152,3 +156,41 @@ def test_generation_reaches_long_inputs(spec: TaskSpec) -> None:
     cases = list(generate_cases(spec, 2, 2000))
     longest = max(len(c.stdin) for c in cases)
     assert longest > spec.stdin.max_bytes // 2
+
+
+def test_a_file_named_like_an_option_never_becomes_one() -> None:
+    """``-n`` and ``--`` are hostile file names. Without ``--`` before them they
+    are spelled ``./-n``: a program reads a bare ``-n`` as its option ``-n``, so the
+    case would not hold the file it names, and an option of weight 0 leaked in."""
+    spec = parse_task(
+        {
+            "name": "t",
+            "program": "t",
+            "options": [{"short": "a", "long": "all"}, {"short": "n", "long": "number", "weight": 0}],
+            "operands": {"min": 1, "max": 3, "kinds": ["file"]},
+        },
+        "<test>",
+    )
+    reader = OptionReader(spec)
+    named = 0
+    for case in generate_cases(spec, 2, 3000):
+        assert "number" not in reader.names(case.argv), case.argv
+        names = {n for n, _ in case.files}
+        if b"-n" in names:
+            named += 1
+            assert b"./-n" in case.argv or b"--" in case.argv[: case.argv.index(b"-n")], case.argv
+    assert named > 20
+
+
+def test_generation_reaches_error_paths_of_quoting_values_and_decoders(spec: TaskSpec) -> None:
+    """Missing files with hostile names, values with control characters or a
+    leading blank, numbers past 64 bits, and inputs changed by an edge sequence
+    (UTF-8 above U+10FFFF) all come up within a few thousand cases."""
+    cases = list(generate_cases(spec, 3, 4000))
+    argv = [a for c in cases for a in c.argv]
+    assert b"\x1fctl" in argv and b"new\nline" in argv and b"it's" in argv  # missing, never created
+    assert not any(n in (b"\x1fctl", b"it's") for c in cases for n, _ in c.files)
+    assert any(a.startswith((b"\t", b" ")) and a.strip().isdigit() for a in argv)  # a valid value spoilt
+    assert b"\x01" in argv or any(a.endswith(b"\x01") for a in argv)
+    assert any(a.lstrip(b"-").isdigit() and int(a.lstrip(b"-")) >= 2**63 - 4 for a in argv)
+    assert any(b"\xf4\x90\x80\x80" in c.stdin for c in cases)
