@@ -32,7 +32,10 @@ kill. Mutants proven equivalent are listed, each with its reason, in
     python3 benchmarks/mutation.py --list cut            # the mutants of one task, no scoring
 
 Results go to ``--out`` one JSON line per run as they come (a rerun skips the
-runs already there), and the report is written from that file.
+runs already there), and the report is written from that file. A mutant and
+seed killed at one budget is killed at every larger one (the cases at a larger
+budget extend those at a smaller), so such runs are copied with
+``derived_from`` naming the budget they were scored at, not scored again.
 """
 
 from __future__ import annotations
@@ -236,9 +239,39 @@ def plan(
     return jobs
 
 
+def killed_below(runs: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """(mutant, seed) -> its oracle run that killed it with the smallest budget.
+
+    A kill at one budget is the same kill at every larger one: the probe corpus
+    comes first, and the fuzz phase's cases at a larger budget extend those at a
+    smaller one (``generate_cases`` is prefix-stable), so the case that killed it
+    comes at the same place. The pool is off. Such runs are not scored again."""
+    best: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in runs:
+        if r["mode"] == "oracle" and r["status"] == "ok" and r["reward"] == 0.0:
+            key = (str(r["id"]), int(r["seed"]))
+            if key not in best or int(r["budget"]) < int(best[key]["budget"]):
+                best[key] = r
+    return best
+
+
 def run_all(jobs: list[tuple[Mutant, str, int, int]], out: Path, parallel: int) -> None:
-    done = {_key(r) for r in load_runs(out)}
+    runs = load_runs(out)
+    done = {_key(r) for r in runs}
     todo = [j for j in jobs if (j[0].id, j[1], j[2], j[3]) not in done]
+    kills = killed_below(runs)
+    derived = []
+    for j in todo:
+        kill = kills.get((j[0].id, j[3])) if j[1] == "oracle" else None
+        if kill is not None and int(kill["budget"]) < j[2] and int(kill["cases"]) <= int(kill["budget"]):
+            derived.append({**kill, "budget": j[2], "derived_from": int(kill["budget"])})
+    if derived:
+        with out.open("a") as sink:
+            for row in derived:
+                sink.write(json.dumps(row, sort_keys=True) + "\n")
+        taken = {(str(r["id"]), int(r["budget"]), int(r["seed"])) for r in derived}
+        todo = [j for j in todo if not (j[1] == "oracle" and (j[0].id, j[2], j[3]) in taken)]
+        print(f"mutation: {len(derived)} runs killed at a smaller budget, not scored again", file=sys.stderr)
     print(f"mutation: {len(todo)} runs to do ({len(jobs) - len(todo)} already in {out})", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -56,6 +56,46 @@ def test_counts_per_mode_and_budget_leave_equivalents_and_errors_out(bench: Modu
     assert bench.survivors(runs, {"wc:AddNot:2": "dead code"}, "oracle", 300) == ["wc:AddNot:1"]
 
 
+def test_a_kill_at_a_smaller_budget_is_copied_not_scored_again(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "runs.jsonl"
+    killed = {"id": "wc:AddNot:0", "mode": "oracle", "budget": 300, "seed": 1, "status": "ok", "reward": 0.0}
+    survived = {**killed, "id": "wc:AddNot:1", "reward": 1.0}
+    replays = [{"id": f"wc:AddNot:{n}", "mode": "replay", "budget": 9, "seed": 0} for n in (0, 1)]
+    rows = [{**killed, "cases": 7}, {**survived, "cases": 300}, *replays]
+    out.write_text("".join(bench.json.dumps(r) + "\n" for r in rows))
+    scored: list[tuple[str, int]] = []
+
+    def fake_score(mutant: Any, mode: str, budget: int, seed: int) -> dict[str, Any]:
+        scored.append((mutant.id, budget))
+        return {"id": mutant.id, "mode": mode, "budget": budget, "seed": seed, "status": "ok", "reward": 1.0}
+
+    class Inline:  # the pool, in this process: the fake scorer is not picklable
+        def __init__(self, max_workers: int) -> None: ...
+        def __enter__(self) -> Inline:
+            return self
+
+        def __exit__(self, *exc: object) -> None: ...
+        def submit(self, fn: Any, *args: Any) -> Any:
+            return _Done(fn(*args))
+
+    class _Done:
+        def __init__(self, value: Any) -> None:
+            self.value = value
+
+        def result(self) -> Any:
+            return self.value
+
+    monkeypatch.setattr(bench, "score_mutant", fake_score)
+    monkeypatch.setattr(bench, "ProcessPoolExecutor", Inline)
+    mutants = [_mutant(bench, "wc:AddNot:0"), _mutant(bench, "wc:AddNot:1")]
+    bench.run_all(bench.plan(mutants, [300, 1000], [1], random=False), out, 1)
+    assert scored == [("wc:AddNot:1", 1000)]  # the survivor only
+    copied = [r for r in bench.load_runs(out) if r.get("derived_from")]
+    assert copied == [{**killed, "cases": 7, "budget": 1000, "derived_from": 300}]
+
+
 def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:
     jobs = bench.plan([_mutant(bench, "head:AddNot:0")], [100, 300], [1, 2], random=True)
     assert [(mode, budget, seed) for _, mode, budget, seed in jobs].count(("replay", 0, 0)) == 1
