@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fuzzdiff.core.model import Case, Outcome
 from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
@@ -200,3 +201,21 @@ def test_trl_async_form_scorer_object_and_logs(cache: Path) -> None:
 def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:
     with pytest.raises(adapters.OracleError):
         adapters.verl_compute_score("x", FENCED_GOOD, "no-such-task")
+
+
+def test_probes_keep_every_accepted_case_and_a_few_of_each_way_to_fail() -> None:
+    from fuzzdiff.oracle.scoring import PROBES_PER_ERROR, select_probes
+    from fuzzdiff.store.corpus import StoredCase
+
+    from .helpers import exited
+
+    def stored(n: int, out: Outcome) -> StoredCase:
+        return StoredCase(key=f"{n:04d}", case=Case(argv=(str(n).encode(),)), expected=out)
+
+    cases = [stored(n, exited(0, stdout=b"%d" % n)) for n in range(10)]
+    # one way to fail, named with different values (masked in its class), and another
+    cases += [stored(100 + n, exited(1, stderr=b"prog: invalid number '%d'\n" % n)) for n in range(9)]
+    cases += [stored(200 + n, exited(2, stderr=b"prog: missing operand\n")) for n in range(2)]
+    kept = select_probes(cases)
+    assert kept[:10] == [s.case for s in cases[:10]]  # every accepted case, in order
+    assert kept[10:] == [s.case for s in cases[10 : 10 + PROBES_PER_ERROR]] + [s.case for s in cases[19:]]

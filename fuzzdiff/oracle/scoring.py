@@ -2,7 +2,8 @@
 
 A score runs in phases, all counted against one case budget:
 
-1. **probes**: the task's committed corpus (``corpora/TASK``), in key order.
+1. **probes**: the task's committed corpus (``corpora/TASK``), in key order,
+   each way of failing at most ``PROBES_PER_ERROR`` times (``select_probes``).
    One case in five (chosen by key, so always the same ones) is *held out*:
    it counts like any other, but is never shown in feedback.
 2. **pool**: minimal counterexamples found for *other* candidates of the same
@@ -48,13 +49,14 @@ from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination, Via
 from fuzzdiff.core.report import escape, shell_argv
 from fuzzdiff.core.spec import REFERENCES_DIR, TaskSpec
+from fuzzdiff.core.triage import stderr_class
 from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch, shrink
 from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.runner import PairRunner, ReferenceCache
 from fuzzdiff.store.artifacts import write_atomic
-from fuzzdiff.store.corpus import load_corpus
+from fuzzdiff.store.corpus import StoredCase, load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
 
 
@@ -75,6 +77,8 @@ def parse_policy(policy: str) -> Policy:
     return Policy(policy)
 
 
+#: Probes kept per way of failing (``select_probes``).
+PROBES_PER_ERROR = 4
 #: Every HOLD_OUT-th probe (by key) is held out of feedback.
 HOLD_OUT = 5
 #: Cases judged together; also how often the deadline is checked.
@@ -237,11 +241,32 @@ def is_shipped(spec: TaskSpec) -> bool:
 
 
 def probe_cases(task: str, corpora: Path = CORPORA_DIR) -> list[Case]:
+    """The task's probes: its corpus in key order, each way of failing kept at
+    most ``PROBES_PER_ERROR`` times (``select_probes``)."""
     directory = corpora / task
     if not (directory / "manifest.json").is_file():
         return []
     corpus = load_corpus(directory)
-    return [s.case for s in sorted(corpus.cases, key=lambda s: s.key)]
+    return select_probes(sorted(corpus.cases, key=lambda s: s.key))
+
+
+def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
+    """Every case the reference accepted (exit status 0), and of the others the
+    first ``PROBES_PER_ERROR`` of each class (exit status and first stderr line,
+    names and numbers masked): a corpus records a case per reference behaviour,
+    and most behaviours are ways to fail, which would leave the fuzz phase little
+    of the budget."""
+    kept: list[Case] = []
+    per_class: dict[tuple[object, ...], int] = {}
+    for s in stored:
+        out = s.expected
+        if out.exit_code != 0:
+            cls = (out.exit_class(), stderr_class(out.stderr))
+            per_class[cls] = per_class.get(cls, 0) + 1
+            if per_class[cls] > PROBES_PER_ERROR:
+                continue
+        kept.append(s.case)
+    return kept
 
 
 def score(
