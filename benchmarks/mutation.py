@@ -263,7 +263,7 @@ def run_all(jobs: list[tuple[Mutant, str, int, int]], out: Path, parallel: int) 
     derived = []
     for j in todo:
         kill = kills.get((j[0].id, j[3])) if j[1] == "oracle" else None
-        if kill is not None and int(kill["budget"]) < j[2] and int(kill["cases"]) <= int(kill["budget"]):
+        if kill is not None and int(kill["budget"]) < j[2]:
             derived.append({**kill, "budget": j[2], "derived_from": int(kill["budget"])})
     if derived:
         with out.open("a") as sink:
@@ -395,7 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     censuses = [census(t, args.per_task) for t in tasks]
     mutants = [m for c in censuses for m in c.mutants if args.half == "all" or m.held_out == (args.half == "held-out")]
     if args.skip_equivalent:
-        mutants = [m for m in mutants if m.id not in equivalent_list()]
+        equivalent = equivalent_list()
+        mutants = [m for m in mutants if m.id not in equivalent]
     print(f"mutation: {len(mutants)} mutants of {len(tasks)} solutions", file=sys.stderr)
     if not args.no_run:
         run_all(plan(mutants, budgets, seeds, args.random), args.out, args.parallel)

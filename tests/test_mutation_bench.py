@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -77,15 +78,10 @@ def test_a_kill_at_a_smaller_budget_is_copied_not_scored_again(
             return self
 
         def __exit__(self, *exc: object) -> None: ...
-        def submit(self, fn: Any, *args: Any) -> Any:
-            return _Done(fn(*args))
-
-    class _Done:
-        def __init__(self, value: Any) -> None:
-            self.value = value
-
-        def result(self) -> Any:
-            return self.value
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            done: Future[Any] = Future()
+            done.set_result(fn(*args))
+            return done
 
     monkeypatch.setattr(bench, "score_mutant", fake_score)
     monkeypatch.setattr(bench, "ProcessPoolExecutor", Inline)

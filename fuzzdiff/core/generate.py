@@ -524,8 +524,7 @@ class Grammar:
         if trailing and layout == 1:  # a value left off the end must stay an option's, not an operand
             layout = 2
         if layout != 1:  # without "--", a file named like an option (``-n``) is named through its directory
-            names = dict(files)
-            operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in names else o for o in operands]
+            operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in files else o for o in operands]
         if operands and layout == 0:
             argv = operands + argv  # GNU getopt permutes: operands first is legal
         elif operands and layout == 1:
