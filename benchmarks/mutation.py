@@ -34,7 +34,7 @@ kill. Mutants proven equivalent are listed, each with its reason, in
 Results go to ``--out`` one JSON line per run as they come (a rerun skips the
 runs already there), and the report is written from that file. A mutant and
 seed killed at one budget is killed at every larger one (the cases at a larger
-budget extend those at a smaller), so such runs are copied with
+budget include those at a smaller), so such runs are copied with
 ``derived_from`` naming the budget they were scored at, not scored again.
 """
 
@@ -185,7 +185,9 @@ def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str,
         )
         row = {"status": done.status, "reward": done.reward, "cases": done.cases, "error": done.error[:300]}
         if done.counterexample is not None:
-            row["phase"] = "probe" if done.fuzz_cases == 0 and done.pool_cases == 0 else "fuzz"
+            row["phase"] = (
+                "fuzz" if done.fuzz_cases else "edge" if done.edge_cases else "pool" if done.pool_cases else "probe"
+            )
     row.update(id=mutant.id, mode=mode, budget=budget, seed=seed, seconds=round(time.monotonic() - start, 3))
     return row
 
@@ -242,10 +244,11 @@ def plan(
 def killed_below(runs: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
     """(mutant, seed) -> its oracle run that killed it with the smallest budget.
 
-    A kill at one budget is the same kill at every larger one: the probe corpus
-    comes first, and the fuzz phase's cases at a larger budget extend those at a
-    smaller one (``generate_cases`` is prefix-stable), so the case that killed it
-    comes at the same place. The pool is off. Such runs are not scored again."""
+    A kill at one budget is a kill at every larger one: the cases judged at a
+    larger budget include those at a smaller one (the same probes; the edge sweep
+    is a prefix of the same sweep, longer by its share of the larger budget; and
+    ``generate_cases`` is prefix-stable), so the case that killed it is judged
+    again. The pool is off. Such runs are not scored again."""
     best: dict[tuple[str, int], dict[str, Any]] = {}
     for r in runs:
         if r["mode"] == "oracle" and r["status"] == "ok" and r["reward"] == 0.0:

@@ -56,6 +56,14 @@ def test_program_name_normaliser_maps_script_names() -> None:
     assert n.stderr == b"base64: invalid input\nTry 'base64 --help' for more information.\n"
 
 
+def test_program_name_normaliser_maps_names_in_usage_lines() -> None:
+    """``--help`` of a program started by its full path (``date -u`` as a candidate) names it there."""
+    date = Program(argv=("/usr/bin/date", "-u"), argv0="/usr/bin/date", aliases=("/usr/bin/date",))
+    o = exited(0, stdout=b"Usage: /usr/bin/date [OPTION]...\n  or:  /usr/bin/date [-u|--utc]\nsee /usr/bin/date x\n")
+    n = normalise(o, date, "date", EXACT)
+    assert n.stdout == b"Usage: date [OPTION]...\n  or:  date [-u|--utc]\nsee /usr/bin/date x\n"
+
+
 def test_program_name_normaliser_leaves_other_text_alone() -> None:
     o = exited(0, stdout=b"the file my_b64.py.bak and my_b64.pyc\n")
     assert normalise(o, SCRIPT, "base64", EXACT).stdout == o.stdout

@@ -196,3 +196,19 @@ def test_generation_reaches_error_paths_of_quoting_values_and_decoders(spec: Tas
     numbers = [int(a) for a in argv if a.lstrip(b"-").isdigit()]
     assert any(abs(abs(n) - edge) <= 4 for n in numbers for edge in OVERFLOW_EDGES)  # 10**23 is not near one
     assert any(b"\xf4\x90\x80\x80" in c.stdin for c in cases)
+
+
+def test_a_small_weight_makes_an_option_rare_not_absent() -> None:
+    """``--version`` at weight 0.1 was cut to no draw at all (weights were counted in quarters)."""
+    spec = parse_task(
+        {
+            "name": "weights",
+            "program": "cat",
+            "options": [{"short": "a"}, {"long": "version", "weight": 0.1}],
+            "generate": {"malformed": 0.0, "max_options": 1},
+        }
+    )
+    cases = list(generate_cases(spec, 1, 3000))
+    rare = sum(any(t.startswith(b"--v") for t in c.argv) for c in cases)
+    common = sum(b"-a" in c.argv for c in cases)
+    assert 0 < rare < common / 4

@@ -10,7 +10,7 @@ import pytest
 
 from fuzzdiff.core.model import Case, Outcome
 from fuzzdiff.core.spec import load_task
-from fuzzdiff.oracle import adapters
+from fuzzdiff.oracle import adapters, scoring
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
 from fuzzdiff.run.program import reference_program
 
@@ -219,3 +219,35 @@ def test_probes_keep_every_accepted_case_and_a_few_of_each_way_to_fail() -> None
     kept = select_probes(cases)
     assert kept[:10] == [s.case for s in cases[:10]]  # every accepted case, in order
     assert kept[10:] == [s.case for s in cases[10 : 10 + PROBES_PER_ERROR]] + [s.case for s in cases[19:]]
+
+
+EDGY_TASK = """
+name = "edgy-head"
+program = "head"
+[[options]]
+short = "n"
+long = "lines"
+value = { kind = "int", min = 0, max = 20 }
+[[options]]
+short = "q"
+long = "quiet"
+[operands]
+min = 0
+max = 0
+"""
+# Wrong only where a count is exactly 2^63, where GNU head reports an overflow.
+EDGY_BUG = 'for a in "$@"; do case "$a" in *9223372036854775808*) echo 0; exit 0;; esac; done; exec head "$@"\n'
+
+
+def test_the_edge_sweep_finds_what_a_short_fuzz_misses(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = tmp_path / "edgy-head.toml"
+    task.write_text(EDGY_TASK)
+    bug = Candidate(source=EDGY_BUG, language="shell")
+    found = score(str(task), bug, budget=100, seed=2, cache=cache, mask_reference=False, use_pool=False)
+    assert (found.reward, found.fuzz_cases) == (0.0, 0), found.to_json()  # found in the sweep
+    assert found.counterexample is not None and b"9223372036854775808" in b"".join(found.counterexample.case.argv)
+    monkeypatch.setattr(scoring, "EDGE_SHARE", 10**9)  # no sweep: the same budget is all fuzzing
+    missed = score(str(task), bug, budget=100, seed=2, cache=cache, mask_reference=False, use_pool=False)
+    assert (missed.reward, missed.edge_cases, missed.fuzz_cases) == (1.0, 0, 100)

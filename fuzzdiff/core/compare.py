@@ -7,7 +7,8 @@ handled by normalisers that a task declares (``[compare]`` in its file):
 
 - ``program-name``: a candidate run through an interpreter sees its script's path
   as its name; occurrences of that path (or its base name) where a program name
-  stands, at the start of a line or after a quote, become the task's program name.
+  stands (at the start of a line, after a quote, after ``Usage:`` or ``or:`` at
+  the start of a line), become the task's program name.
 - ``replace``: regular expressions applied to stdout or stderr of both sides.
 
 Normalisers are idempotent: applying one twice changes nothing more.
@@ -35,7 +36,10 @@ def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[b
         return None
     needles = tuple(sorted((a.encode() for a in aliases), key=len, reverse=True))
     alts = b"|".join(re.escape(a) for a in needles)
-    return re.compile(rb"(^|['`\"])(?:" + alts + rb")(?=[:' ])", re.MULTILINE), needles
+    # where a name stands: a line's start, after a quote, and in GNU usage lines
+    # ("Usage: NAME [OPTION]...", "  or:  NAME ...")
+    where = rb"(^|['`\"]|^Usage: |^ *or: +)"
+    return re.compile(where + rb"(?:" + alts + rb")(?=[:' ])", re.MULTILINE), needles
 
 
 def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, data: bytes) -> bytes:

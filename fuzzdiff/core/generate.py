@@ -42,6 +42,10 @@ T = TypeVar("T")
 #: Cases per batch: each batch has its own seed, derived from the campaign's.
 BATCH_SIZE = 256
 
+#: Parts a weight of 1 is cut into when options are drawn: a weight of 0.1
+#: (``--help``, ``--version``) is a tenth as likely as 1, never 0.
+WEIGHT_UNITS = 20
+
 #: Percent of cases whose options are made to satisfy the task's one_of and
 #: requires constraints; the rest keep their raw draw, so usage errors stay covered.
 CONSTRAINED_SHARE = 85
@@ -393,7 +397,10 @@ class Grammar:
 
     def __init__(self, spec: TaskSpec) -> None:
         self.spec = spec
-        weighted = [o for o in spec.options for _ in range(round(o.weight * 4) if o.weight > 0 else 0)]
+        # each option as many times as its weight has WEIGHT_UNITS, at least once if above 0
+        weighted = [
+            o for o in spec.options for _ in range(max(1, round(o.weight * WEIGHT_UNITS)) if o.weight > 0 else 0)
+        ]
         self.options: tuple[OptionSpec, ...] = tuple(weighted or [o for o in spec.options if o.weight > 0])
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
         self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}

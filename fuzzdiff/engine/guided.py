@@ -34,7 +34,8 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from fuzzdiff.core.generate import RecentKeys, derive_seed, generate_cases
+from fuzzdiff.core.edges import case_stream
+from fuzzdiff.core.generate import RecentKeys, derive_seed
 from fuzzdiff.core.model import Case, Event, Outcome, Via
 from fuzzdiff.core.mutate import MAX_DATA, Mutator, Parent
 from fuzzdiff.core.spec import TaskSpec
@@ -133,7 +134,7 @@ class GuidedSearch:
         self.campaign = campaign
         config = campaign.config
         self.budget = config.budget
-        self.stream = generate_cases(campaign.spec, config.seed, config.budget)
+        self.stream = case_stream(campaign.spec, config.seed, config.budget)
         self.guide = Guide(campaign.spec, config.seed, config.guidance)
         self.judged_keys = RecentKeys(JUDGED_KEYS)
         self.taken = 0  # cases put in windows so far

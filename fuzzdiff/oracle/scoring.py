@@ -10,8 +10,10 @@ A score runs in phases, all counted against one case budget:
    task (a persistent shared pool: candidates from one model share bugs).
    A candidate's own past findings are skipped, so scoring it again gives the
    same result.
-3. **fuzz**: seeded generation with what is left of the budget.
-4. **shrink**: the first divergence not on a held-out case is shrunk and shown.
+3. **edges**: the task's edge sweep (``core.edges``: every option at each of
+   its known edges), at most ``1/EDGE_SHARE`` of the budget.
+4. **fuzz**: seeded generation with what is left of the budget.
+5. **shrink**: the first divergence not on a held-out case is shrunk and shown.
 
 Reward policies:
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import hashlib
+import itertools
 import json
 import shutil
 import tempfile
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
+from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination, Via
@@ -137,6 +141,7 @@ class Score:
     probe_cases: int = 0
     probe_agreed: int = 0
     pool_cases: int = 0
+    edge_cases: int = 0
     fuzz_cases: int = 0
     hidden_failures: int = 0
     channels: dict[str, float] = field(default_factory=dict)  # share of judged cases agreeing, per channel
@@ -163,7 +168,12 @@ class Score:
             "seed": self.seed,
             "budget": self.budget,
             "cases": self.cases,
-            "phases": {"probe": self.probe_cases, "pool": self.pool_cases, "fuzz": self.fuzz_cases},
+            "phases": {
+                "probe": self.probe_cases,
+                "pool": self.pool_cases,
+                "edge": self.edge_cases,
+                "fuzz": self.fuzz_cases,
+            },
             "probe_agreed": self.probe_agreed,
             "hidden_failures": self.hidden_failures,
             "channels": self.channels,
@@ -336,6 +346,7 @@ def _phases(setup: Setup, probes: list[Case], base: Score, pool_cases: Sequence[
     phases: list[tuple[str, Iterable[Case]]] = [
         ("probe", probes),
         ("pool", pool_cases),
+        ("edge", itertools.islice(edge_cases(setup.spec, base.seed), base.budget // EDGE_SHARE)),
         ("fuzz", generate_cases(setup.spec, base.seed, base.budget)),
     ]
     for phase, cases in phases:
@@ -376,7 +387,7 @@ class _Reward:
         self.deadline = deadline
         self.start = start
         self.status = "ok"
-        self.counts = {"probe": 0, "pool": 0, "fuzz": 0}
+        self.counts = {"probe": 0, "pool": 0, "edge": 0, "fuzz": 0}
         self.agree = dict.fromkeys(CHANNELS, 0)
         self.probe_agreed = 0
         self.judged = 0
@@ -477,6 +488,7 @@ def score_on(
         probe_cases=reward.counts["probe"],
         probe_agreed=reward.probe_agreed,
         pool_cases=reward.counts["pool"],
+        edge_cases=reward.counts["edge"],
         fuzz_cases=reward.counts["fuzz"],
         hidden_failures=reward.hidden,
         channels={ch: round(reward.agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},

@@ -1,0 +1,187 @@
+"""The edge sweep: every option of a task tried once at each of its known edges.
+
+Fresh generation reaches an option's edges (a value left off the end, a number
+just past 2^63, a tab in a count, one enumerated value on real input, a flag
+given a value) only now and then, so a program that is wrong only there passes a
+short campaign. The sweep lists those cases for every option the task declares,
+each once, from the spec alone:
+
+- a valued option: its value left off the end (short and long spellings), empty, a tab, a control byte, a
+  valid value spoilt (a leading blank, a trailing letter or control byte), and
+  by kind: integers at and past the 31-, 32-, 63- and 64-bit edges of both
+  signs and each suffix on a large number; each enumerated value, a prefix of
+  it and one spoilt; list and character edges;
+- a flag: alone, given a value (``--flag=x``), and alone on an input longer than
+  common buffer sizes (past 16 KiB, whatever the task's own size cap).
+
+The rungs are interleaved (every option's first rung, then every option's
+second, ...), so a sweep cut short by a budget still reaches every option.
+Options the tried one requires, and a member of each group it must be used with,
+come along as generation would add them. Each case's operands and input are
+drawn from the task's grammar with a seed derived from ``seed`` and the case's
+place, as fresh cases are: the same task and seed give the same sweep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fuzzdiff.core.generate import (
+    OVERFLOW_EDGES,
+    Grammar,
+    RandomChoices,
+    content,
+    derive_seed,
+    generate_cases,
+    grammar_for,
+    option_tokens,
+    value,
+)
+from fuzzdiff.core.model import Case
+from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
+
+#: The sweep takes at most one case in EDGE_SHARE of a campaign's budget: the
+#: rest is fresh generation's, which finds what no listed edge does.
+EDGE_SHARE = 5
+
+#: Bytes of the long input a flag is tried on: past 4, 8 and 16 KiB, where
+#: programs that read in blocks change buffers (and not a multiple of any).
+LONG_INPUT = 16_411
+
+#: Draws of an input before the sweep settles for an empty one.
+INPUT_TRIES = 8
+
+#: Values any valued option is tried with: empty, blank and control characters.
+PLAIN_EDGES: tuple[str, ...] = ("", "\t", "\x01")
+
+#: Edges of a list value (``cut -f LIST``): empty items, a reversed range, open ends.
+LIST_EDGES: tuple[str, ...] = ("0", "3-1", "1,3", "2-", "-2", ",", "1,,3", "1-2-3", "1 3")
+
+#: Edges of a one-character value: two characters, a backslash, a newline, a NUL-like escape.
+CHAR_EDGES: tuple[str, ...] = ("ab", "\\", "\n", "\\0", "\x7f")
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One edge of one option: the tokens that spell it and whether they end the argv."""
+
+    option: OptionSpec
+    tokens: tuple[str, ...]
+    trailing: bool = False  # a value left off the end: nothing may follow
+    long_input: bool = False
+
+
+def int_edges(v: ValueSpec) -> list[str]:
+    """Integer values at the edges of ``v``'s range and of machine integers."""
+    edges = [str(v.min - 1), str(v.max + 1), "-1"]
+    for edge in OVERFLOW_EDGES:
+        edges += [str(edge - 1), str(edge)]
+    edges += [str(-(2**63)), str(-(2**63) - 1), str(-(2**64))]
+    for suffix in dict.fromkeys(s for s in v.suffixes if s):
+        edges += [f"9{suffix}", f"-9{suffix}"]
+    return list(dict.fromkeys(edges))
+
+
+def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
+    """The values a valued option is tried with, most telling first."""
+    valid = value(c, v)
+    edges = [*PLAIN_EDGES, " " + valid, valid + "x", valid + "\x01"]
+    if v.kind == "int":
+        edges += int_edges(v)
+    elif v.kind in ("choice", "string"):
+        for item in v.values:
+            edges += [item, item[: max(1, len(item) // 2)], item + "x"]
+    elif v.kind == "list":
+        edges += LIST_EDGES
+    elif v.kind == "char":
+        edges += CHAR_EDGES
+    return list(dict.fromkeys(edges))
+
+
+def _spell(opt: OptionSpec, text: str, rung: int) -> tuple[str, ...]:
+    """``opt`` with the value ``text``, alternating its short and long spellings."""
+    use_long = opt.long is not None and (opt.short is None or rung % 2 == 1)
+    if opt.optional_value:  # an optional value is attached or absent
+        return (f"--{opt.long}={text}",) if use_long else (f"-{opt.short}{text}",)
+    if use_long:
+        return (f"--{opt.long}={text}",) if text == "" or rung % 4 == 1 else (f"--{opt.long}", text)
+    return (f"-{opt.short}", text)
+
+
+def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
+    """Every edge of one option, in the order the sweep tries them."""
+    if opt.value is None:
+        rungs = [Rung(opt, (opt.label(),))]
+        if opt.long:
+            rungs.append(Rung(opt, (f"--{opt.long}=x",)))
+        if opt.long not in ("help", "version"):  # they read no input
+            rungs.append(Rung(opt, (opt.label(),), long_input=True))
+        return rungs
+    # a value left off the end, in each spelling: getopt's messages for the two differ
+    spellings = [f"-{opt.short}"] if opt.short else []
+    spellings += [f"--{opt.long}"] if opt.long else []
+    rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
+    rungs += [Rung(opt, _spell(opt, text, i)) for i, text in enumerate(value_edges(c, opt.value))]
+    return rungs
+
+
+def edge_rungs(spec: TaskSpec, seed: int) -> list[Rung]:
+    """The sweep's rungs for every option the task draws from (weight above 0), interleaved."""
+    c = RandomChoices(random.Random(derive_seed(seed, "edge-values")))
+    ladders = [option_rungs(c, opt) for opt in spec.options if opt.weight > 0]
+    return [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
+
+
+def _input(c: RandomChoices, grammar: Grammar, long_input: bool) -> bytes:
+    data = b""
+    for _ in range(INPUT_TRIES):
+        data = content(c, grammar.spec.stdin)
+        if data:
+            break
+    if long_input and data:
+        data = (data * (LONG_INPUT // len(data) + 1))[:LONG_INPUT]
+    return data
+
+
+def edge_case(grammar: Grammar, rung: Rung, seed: int, place: int) -> Case:
+    """The case that tries ``rung``: the option (with what it needs) alone, and
+    operands and input drawn for this place in the sweep."""
+    c = RandomChoices(random.Random(derive_seed(seed, "edge", place)))
+    others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
+    args = [t for o in others for t in option_tokens(c, o, None)]
+    ops = grammar.spec.operands
+    operands, files = grammar.files_and_operands(c) if ops.min > 0 else ([], {})
+    for name, data in grammar.spec.fixtures:
+        files.setdefault(name.encode(), data.encode())
+    operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in files else o for o in operands]
+    argv = [a.encode("utf-8", "surrogateescape") for a in args]
+    mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
+    argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
+    return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_input), files=tuple(files.items()))
+
+
+def edge_cases(spec: TaskSpec, seed: int) -> Iterator[Case]:
+    """The sweep for ``spec``, in order, each case once."""
+    grammar = grammar_for(spec)
+    seen: set[str] = set()
+    for place, rung in enumerate(edge_rungs(spec, seed)):
+        case = edge_case(grammar, rung, seed, place)
+        key = case.key()
+        if key not in seen:
+            seen.add(key)
+            yield case
+
+
+def case_stream(spec: TaskSpec, seed: int, budget: int) -> Iterator[Case]:
+    """What a campaign judges first to last: the edge sweep, cut to a share of the
+    budget, then fresh cases (``generate_cases``); each case once, at most ``budget``."""
+    sweep = itertools.islice(edge_cases(spec, seed), budget // EDGE_SHARE)
+    seen: set[str] = set()
+    for case in itertools.islice(itertools.chain(sweep, generate_cases(spec, seed, budget)), budget):
+        key = case.key()
+        if key not in seen:
+            seen.add(key)
+            yield case

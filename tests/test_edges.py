@@ -1,0 +1,80 @@
+"""The edge sweep: every option at each of its known edges, once, from the spec alone."""
+
+from __future__ import annotations
+
+from fuzzdiff.core.edges import LONG_INPUT, edge_cases, int_edges
+from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
+
+SPEC = parse_task(
+    {
+        "name": "edgy",
+        "program": "head",
+        "options": [
+            {"short": "n", "long": "lines", "value": {"kind": "int", "min": 0, "max": 9, "suffixes": ["", "K", "E"]}},
+            {"short": "m", "long": "mode", "value": {"kind": "choice", "values": ["fast", "slow"]}},
+            {"short": "q", "long": "quiet"},
+            {"long": "check-only", "requires": ["quiet"]},
+            {"long": "never", "weight": 0},
+        ],
+        "operands": {"min": 0, "max": 2},
+    }
+)
+
+
+def test_same_seed_same_sweep_and_each_case_once() -> None:
+    first = list(edge_cases(SPEC, 3))
+    assert first == list(edge_cases(SPEC, 3))
+    assert len({c.key() for c in first}) == len(first)
+    assert first != list(edge_cases(SPEC, 4))  # the inputs around the edges are drawn per seed
+
+
+def test_every_drawn_option_comes_first_and_weight_zero_never() -> None:
+    cases = list(edge_cases(SPEC, 1))
+    firsts = [c.argv for c in cases[:4]]
+    assert firsts[0][-1] == b"-n" and firsts[1][-1] == b"-m"  # a value left off the very end
+    assert any(c.argv[-1:] == (b"--lines",) for c in cases)  # and in its long spelling
+    assert b"--quiet" in firsts[2] and b"--check-only" in firsts[3]
+    assert not any(b"--never" in c.argv for c in cases)
+
+
+def values_of(argv: tuple[bytes, ...], short: bytes, long: bytes) -> list[bytes]:
+    """The values ``argv`` gives the option, in any spelling; ``None`` for one left off the end."""
+    found = []
+    for i, t in enumerate(argv):
+        if t.startswith(long + b"="):
+            found.append(t[len(long) + 1 :])
+        elif t in (short, long) and i + 1 < len(argv):
+            found.append(argv[i + 1])
+    return found
+
+
+def test_valued_options_meet_their_edges() -> None:
+    argvs = [c.argv for c in edge_cases(SPEC, 1)]
+    lines = {v for argv in argvs for v in values_of(argv, b"-n", b"--lines")}
+    for n in (2**31, 2**32 - 1, 2**63, 2**64, -(2**63) - 1, 10, -1):
+        assert str(n).encode() in lines, n
+    assert {b"9E", b"-9E", b"9K", b"-9K", b"", b"\t", b"\x01"} <= lines  # suffixes on large numbers, blanks
+    assert any(v.startswith(b" ") for v in lines) and any(v.endswith(b"x") for v in lines)  # valid ones spoilt
+    modes = {v for argv in argvs for v in values_of(argv, b"-m", b"--mode")}
+    assert {b"fast", b"slow", b"fastx", b"fa", b"sl"} <= modes  # each value, a prefix of it and one spoilt
+
+
+def test_flags_are_given_a_value_and_a_long_input() -> None:
+    cases = list(edge_cases(SPEC, 1))
+    assert any(c.argv == (b"--quiet=x",) for c in cases)
+    long = [c for c in cases if len(c.stdin) == LONG_INPUT]
+    assert any(c.argv == (b"--quiet",) for c in long)
+    assert all(len(c.stdin) <= SPEC.stdin.max_bytes for c in cases if c not in long)
+
+
+def test_an_option_comes_with_what_it_requires() -> None:
+    md5sum = load_task("md5sum")
+    quiet = [c for c in edge_cases(md5sum, 1) if b"--quiet" in c.argv]
+    assert quiet and all(b"-c" in c.argv or any(t.startswith(b"--check") for t in c.argv) for c in quiet)
+
+
+def test_int_edges_cover_both_signs_of_each_width() -> None:
+    edges = int_edges(ValueSpec(kind="int", min=-5, max=5, suffixes=("", "b")))
+    for n in (2**31, 2**32, 2**63, 2**64, 2**63 - 1, -(2**63), -(2**63) - 1, -6, 6):
+        assert str(n) in edges
+    assert "9b" in edges and "-9b" in edges and "9" not in edges
