@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fuzzdiff.core.edges import LONG_INPUT, edge_cases, int_edges
+from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
 
 SPEC = parse_task(
@@ -78,3 +79,17 @@ def test_int_edges_cover_both_signs_of_each_width() -> None:
     for n in (2**31, 2**32, 2**63, 2**64, 2**63 - 1, -(2**63), -(2**63) - 1, -6, 6):
         assert str(n) in edges
     assert "9b" in edges and "-9b" in edges and "9" not in edges
+
+
+def test_hostile_names_and_input_edges_each_come_once() -> None:
+    cases = list(edge_cases(SPEC, 1))  # operands of the default kinds: file, dash, missing
+    for name in MISSING_NAMES:
+        assert any(c.argv[:1] == (name,) and name not in dict(c.files) for c in cases), name
+    for name in FILE_NAMES:
+        shown = b"./" + name if name.startswith(b"-") else name
+        assert any(c.argv[:1] == (shown,) and name in dict(c.files) for c in cases), name
+    for edge in EDGE_BYTES:
+        assert any(c.stdin.endswith(edge) for c in cases), edge
+    no_files = parse_task({"name": "n", "program": "cat", "operands": {"min": 0, "max": 0}})
+    names = set(MISSING_NAMES) | set(FILE_NAMES)
+    assert not any(names & set(c.argv) for c in edge_cases(no_files, 1))

@@ -245,9 +245,9 @@ def test_the_edge_sweep_finds_what_a_short_fuzz_misses(
     task = tmp_path / "edgy-head.toml"
     task.write_text(EDGY_TASK)
     bug = Candidate(source=EDGY_BUG, language="shell")
-    found = score(str(task), bug, budget=100, seed=2, cache=cache, mask_reference=False, use_pool=False)
+    found = score(str(task), bug, budget=200, seed=2, cache=cache, mask_reference=False, use_pool=False)
     assert (found.reward, found.fuzz_cases) == (0.0, 0), found.to_json()  # found in the sweep
     assert found.counterexample is not None and b"9223372036854775808" in b"".join(found.counterexample.case.argv)
     monkeypatch.setattr(scoring, "EDGE_SHARE", 10**9)  # no sweep: the same budget is all fuzzing
-    missed = score(str(task), bug, budget=100, seed=2, cache=cache, mask_reference=False, use_pool=False)
-    assert (missed.reward, missed.edge_cases, missed.fuzz_cases) == (1.0, 0, 100)
+    missed = score(str(task), bug, budget=200, seed=2, cache=cache, mask_reference=False, use_pool=False)
+    assert (missed.reward, missed.edge_cases, missed.fuzz_cases) == (1.0, 0, 200)

@@ -1,4 +1,5 @@
-"""The edge sweep: every option of a task tried once at each of its known edges.
+"""The edge sweep: every option of a task tried once at each of its known edges,
+and file names and inputs at theirs.
 
 Fresh generation reaches an option's edges (a value left off the end, a number
 just past 2^63, a tab in a count, one enumerated value on real input, a flag
@@ -6,15 +7,19 @@ given a value) only now and then, so a program that is wrong only there passes a
 short campaign. The sweep lists those cases for every option the task declares,
 each once, from the spec alone:
 
-- a valued option: its value left off the end (short and long spellings), empty, a tab, a control byte, a
-  valid value spoilt (a leading blank, a trailing letter or control byte), and
-  by kind: integers at and past the 31-, 32-, 63- and 64-bit edges of both
+- a valued option: its value left off the end (short and long spellings),
+  empty, a tab, a control byte, a valid value spoilt (a leading blank, a
+  trailing letter or control byte), and by kind: integers at and past the 31-, 32-, 63- and 64-bit edges of both
   signs and each suffix on a large number; each enumerated value, a prefix of
   it and one spoilt; list and character edges;
 - a flag: alone, given a value (``--flag=x``), and alone on an input longer than
-  common buffer sizes (past 16 KiB, whatever the task's own size cap).
+  common buffer sizes (past 16 KiB, whatever the task's own size cap);
+- where operands name files: each hostile name of ``MISSING_NAMES`` as a file
+  that does not exist, each of ``FILE_NAMES`` as one that does;
+- each ``EDGE_BYTES`` sequence put into every input of a drawn case, at the
+  start of its second line and at its end.
 
-The rungs are interleaved (every option's first rung, then every option's
+The rungs are interleaved (every ladder's first rung, then every ladder's
 second, ...), so a sweep cut short by a budget still reaches every option.
 Options the tried one requires, and a member of each group it must be used with,
 come along as generation would add them. Each case's operands and input are
@@ -30,6 +35,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fuzzdiff.core.generate import (
+    EDGE_BYTES,
+    FILE_NAMES,
+    MISSING_NAMES,
     OVERFLOW_EDGES,
     Grammar,
     RandomChoices,
@@ -72,6 +80,25 @@ class Rung:
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
     long_input: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NameRung:
+    """A file operand with one of the generator's hostile names, existing or not."""
+
+    name: bytes
+    exists: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InputRung:
+    """An edge byte sequence put into every input of a drawn case: at a line's start or at the end."""
+
+    edge: bytes
+    at_end: bool
+
+
+AnyRung = Rung | NameRung | InputRung
 
 
 def int_edges(v: ValueSpec) -> list[str]:
@@ -128,10 +155,23 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     return rungs
 
 
-def edge_rungs(spec: TaskSpec, seed: int) -> list[Rung]:
-    """The sweep's rungs for every option the task draws from (weight above 0), interleaved."""
+def operand_kinds(spec: TaskSpec) -> set[str]:
+    ops = spec.operands
+    return set(ops.kinds) | {k for slot in ops.slots for k in slot.kinds} if ops.max > 0 else set()
+
+
+def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
+    """The sweep's rungs, interleaved: those of every option the task draws from
+    (weight above 0), of hostile file names where operands name files, and of
+    edge sequences in the input."""
     c = RandomChoices(random.Random(derive_seed(seed, "edge-values")))
-    ladders = [option_rungs(c, opt) for opt in spec.options if opt.weight > 0]
+    ladders: list[list[AnyRung]] = [list(option_rungs(c, opt)) for opt in spec.options if opt.weight > 0]
+    kinds = operand_kinds(spec)
+    if "missing" in kinds:
+        ladders.append([NameRung(name, exists=False) for name in MISSING_NAMES])
+    if "file" in kinds:
+        ladders.append([NameRung(name, exists=True) for name in FILE_NAMES])
+    ladders.append([InputRung(edge, at_end) for edge in EDGE_BYTES for at_end in (False, True)])
     return [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
 
 
@@ -146,10 +186,28 @@ def _input(c: RandomChoices, grammar: Grammar, long_input: bool) -> bytes:
     return data
 
 
-def edge_case(grammar: Grammar, rung: Rung, seed: int, place: int) -> Case:
-    """The case that tries ``rung``: the option (with what it needs) alone, and
-    operands and input drawn for this place in the sweep."""
+def _insert(data: bytes, rung: InputRung) -> bytes:
+    if rung.at_end:
+        return data + rung.edge
+    second = data.find(b"\n") + 1  # the second line's start, or the first's
+    return data[:second] + rung.edge + data[second:]
+
+
+def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
+    """The case that tries ``rung``, with what it does not fix drawn for this place in the sweep."""
     c = RandomChoices(random.Random(derive_seed(seed, "edge", place)))
+    if isinstance(rung, InputRung):  # a drawn case, every input of it changed
+        case = grammar.case(c)
+        changed = tuple((name, _insert(data, rung)) for name, data in case.files)
+        return Case(argv=case.argv, stdin=_insert(_input(c, grammar, False), rung), files=changed)
+    if isinstance(rung, NameRung):  # the name as the first operand, and more if the task needs them
+        operands, files = grammar.files_and_operands(c)
+        files.pop(rung.name, None)
+        if rung.exists:
+            files[rung.name] = _input(c, grammar, False)
+        shown = b"./" + rung.name if rung.name[:1] == b"-" else rung.name
+        rest = operands[: max(0, grammar.spec.operands.min - 1)]
+        return Case(argv=(shown, *rest), stdin=_input(c, grammar, False), files=tuple(files.items()))
     others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
     args = [t for o in others for t in option_tokens(c, o, None)]
     ops = grammar.spec.operands
