@@ -9,9 +9,10 @@ each once, from the spec alone:
 
 - a valued option: its value left off the end (short and long spellings),
   empty, a tab, a control byte, a valid value spoilt (a leading blank, a
-  trailing letter or control byte), and by kind: integers at and past the 31-, 32-, 63- and 64-bit edges of both
-  signs and each suffix on a large number; each enumerated value, a prefix of
-  it and one spoilt; list and character edges;
+  trailing letter or control byte), and by kind: integers at and past the 31-,
+  32-, 63- and 64-bit edges of both signs and each suffix on a large number;
+  each enumerated value, a prefix of it and one spoilt; list and character
+  edges;
 - a flag: alone, given a value (``--flag=x``), and alone on an input longer than
   common buffer sizes (past 16 KiB, whatever the task's own size cap);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
@@ -46,6 +47,7 @@ from fuzzdiff.core.generate import (
     generate_cases,
     grammar_for,
     option_tokens,
+    through_directory,
     value,
 )
 from fuzzdiff.core.model import Case
@@ -129,7 +131,8 @@ def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
 
 
 def _spell(opt: OptionSpec, text: str, rung: int) -> tuple[str, ...]:
-    """``opt`` with the value ``text``, alternating its short and long spellings."""
+    """``opt`` with the value ``text``: short and long spellings alternate, and every
+    other long one is ``--opt=value`` (always for an empty value), else ``--opt value``."""
     use_long = opt.long is not None and (opt.short is None or rung % 2 == 1)
     if opt.optional_value:  # an optional value is attached or absent
         return (f"--{opt.long}={text}",) if use_long else (f"-{opt.short}{text}",)
@@ -156,8 +159,11 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
 
 
 def operand_kinds(spec: TaskSpec) -> set[str]:
+    """The kinds of operand a case of ``spec`` may have (none when it takes none)."""
     ops = spec.operands
-    return set(ops.kinds) | {k for slot in ops.slots for k in slot.kinds} if ops.max > 0 else set()
+    if ops.max == 0:
+        return set()
+    return set(ops.kinds) | {k for slot in ops.slots for k in slot.kinds}
 
 
 def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
@@ -205,16 +211,16 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         files.pop(rung.name, None)
         if rung.exists:
             files[rung.name] = _input(c, grammar, False)
-        shown = b"./" + rung.name if rung.name[:1] == b"-" else rung.name
         rest = operands[: max(0, grammar.spec.operands.min - 1)]
-        return Case(argv=(shown, *rest), stdin=_input(c, grammar, False), files=tuple(files.items()))
+        named = through_directory([rung.name, *rest], files)
+        return Case(argv=tuple(named), stdin=_input(c, grammar, False), files=tuple(files.items()))
     others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
     args = [t for o in others for t in option_tokens(c, o, None)]
     ops = grammar.spec.operands
     operands, files = grammar.files_and_operands(c) if ops.min > 0 else ([], {})
     for name, data in grammar.spec.fixtures:
         files.setdefault(name.encode(), data.encode())
-    operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in files else o for o in operands]
+    operands = through_directory(operands, files)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]

@@ -530,8 +530,8 @@ class Grammar:
         layout = c.integer(0, 9)
         if trailing and layout == 1:  # a value left off the end must stay an option's, not an operand
             layout = 2
-        if layout != 1:  # without "--", a file named like an option (``-n``) is named through its directory
-            operands = [b"./" + o if o[:1] == b"-" and o != b"-" and o in files else o for o in operands]
+        if layout != 1:  # without "--", a file named like an option is named through its directory
+            operands = through_directory(operands, files)
         if operands and layout == 0:
             argv = operands + argv  # GNU getopt permutes: operands first is legal
         elif operands and layout == 1:
@@ -541,6 +541,12 @@ class Grammar:
         argv += [t.encode() for t in trailing]
         stdin = content(c, spec.stdin)
         return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
+
+
+def through_directory(operands: list[bytes], files: dict[bytes, bytes]) -> list[bytes]:
+    """Operands with each file named like an option (``-n``) given as ``./-n``, so
+    that a program reads it as a file, not as its option."""
+    return [b"./" + o if o[:1] == b"-" and o != b"-" and o in files else o for o in operands]
 
 
 def _unique_prefix(name: str, names: list[str]) -> int:
