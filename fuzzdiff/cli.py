@@ -29,8 +29,8 @@ import click
 import typer
 
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
+from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
-from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text_report
@@ -472,7 +472,7 @@ app.add_typer(corpus_app, name="corpus")
 def corpus_record(
     task: Annotated[str, typer.Argument(help="A shipped task name or task file.")],
     out: Annotated[Path, typer.Option(help="The corpus directory to add to (created if missing).")],
-    budget: Annotated[int, typer.Option(min=1, help="Cases to generate.")] = 2000,
+    budget: Annotated[int, typer.Option(min=1, help="Cases to record: the edge sweep, then fresh generation.")] = 2000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the generated cases.")] = 1,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     reduce_after: Annotated[bool, typer.Option("--reduce/--no-reduce", help="Reduce after recording.")] = True,
@@ -486,7 +486,7 @@ def corpus_record(
         writer = CorpusWriter(out, setup.spec, setup.reference)
         executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
         recorded = run_record(
-            writer, executor, list(generate_cases(setup.spec, seed, budget)), jobs=jobs or default_jobs()
+            writer, executor, list(case_stream(setup.spec, seed, budget)), jobs=jobs or default_jobs()
         )
         typer.echo(f"recorded {len(recorded.added)} cases in {out} ({len(recorded.errors)} could not run)")
         if reduce_after:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fuzzdiff.core.edges import LONG_INPUT, edge_cases, int_edges
-from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES
+from fuzzdiff.core.edges import LONG_INPUT, Rung, edge_case, edge_cases, edge_rungs, int_edges, string_edges
+from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, grammar_for
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
 
 SPEC = parse_task(
@@ -70,8 +70,25 @@ def test_flags_are_given_a_value_and_a_long_input() -> None:
 
 def test_an_option_comes_with_what_it_requires() -> None:
     md5sum = load_task("md5sum")
-    quiet = [c for c in edge_cases(md5sum, 1) if b"--quiet" in c.argv]
+    grammar = grammar_for(md5sum)
+    rungs = [(n, r) for n, r in enumerate(edge_rungs(md5sum, 1)) if isinstance(r, Rung) and r.option.long == "quiet"]
+    quiet = [edge_case(grammar, r, 1, n) for n, r in rungs]
     assert quiet and all(b"-c" in c.argv or any(t.startswith(b"--check") for t in c.argv) for c in quiet)
+
+
+def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
+    spec = parse_task(
+        {
+            "name": "models",
+            "program": "cat",
+            "options": [{"short": "q", "long": "quiet"}],
+            "stdin": {"models": ["empty", "alphabet", "sample"], "alphabet": "ab", "samples": ["MD5 (a) = 00\n"]},
+        }
+    )
+    long = [c.stdin for c in edge_cases(spec, 3) if len(c.stdin) == LONG_INPUT]
+    assert len(long) == 3  # one of any model, then one of each
+    assert any(set(data) <= set(b"ab") for data in long)  # the alphabet's
+    assert any(data.startswith(b"MD5 (a) = 00\nMD5 (a) = 00\n") for data in long)  # the sample's, repeated
 
 
 def test_int_edges_cover_both_signs_of_each_width() -> None:
@@ -93,3 +110,10 @@ def test_hostile_names_and_input_edges_each_come_once() -> None:
     no_files = parse_task({"name": "n", "program": "cat", "operands": {"min": 0, "max": 0}})
     names = set(MISSING_NAMES) | set(FILE_NAMES)
     assert not any(names & set(c.argv) for c in edge_cases(no_files, 1))
+
+
+def test_listed_operand_strings_come_first_as_they_are_and_one_digit_longer() -> None:
+    assert string_edges(("-2c", "-z", "-12")) == ["-2c", "-22c", "-z", "-12", "-122"]
+    head = load_task("head")  # the obsolete -NUM[bcklqv] count is a listed operand string
+    first = {c.argv[0] for c in edge_cases(head, 1) if c.argv}
+    assert {b"-2c", b"-22c", b"-12", b"-122"} <= first

@@ -237,8 +237,10 @@ def test_campaign_with_endless_new_behaviours_stays_within_its_caps(
     assert result.cases == 300 and result.verdict == "equivalent"
     assert result.behaviours == 40  # 300 distinct signatures seen, 40 remembered
     assert max(e.behaviours for e in events if isinstance(e, Progress)) == 40
-    # each novel case holds 100 KiB of output: the first 10 fill NOVEL_BYTES
-    assert len(result.novel) == 10 and sum(c.size() + o.size() for c, o in result.novel) <= 1 << 20
+    # each novel case holds 100 KiB of output: about ten fill NOVEL_BYTES (fewer when inputs are long),
+    # long before NOVEL_LIMIT
+    kept = sum(c.size() + o.size() for c, o in result.novel)
+    assert kept <= 1 << 20 < kept + (100 << 10) and len(result.novel) < 25
     assert len(pools) == 1 and len(pools[0].pool) == 30  # 40 new behaviours, 30 parents
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 
-from fuzzdiff.core.generate import BAD_NUMBERS, OVERFLOW_EDGES, generate_batch, generate_cases
+from fuzzdiff.core.generate import (
+    BAD_NUMBERS,
+    OVERFLOW_EDGES,
+    RandomChoices,
+    content,
+    generate_batch,
+    generate_cases,
+)
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
@@ -212,3 +220,40 @@ def test_a_small_weight_makes_an_option_rare_not_absent() -> None:
     rare = sum(any(t.startswith(b"--v") for t in c.argv) for c in cases)
     common = sum(b"-a" in c.argv for c in cases)
     assert 0 < rare < common / 4
+
+
+def test_sample_inputs_are_changed_at_token_boundaries() -> None:
+    """Drawn samples (checksum lines here) come back near-valid: a number token
+    dropped (an empty length), a name cut to its first token, blanks before a
+    tag; and unchanged samples stay the common case."""
+    sample = "BLAKE2b-256 (/dev/null) = 0e57\n"
+    spec = parse_task(
+        {
+            "name": "lines",
+            "program": "cksum",
+            "stdin": {"models": ["sample"], "samples": [sample]},
+            "generate": {"malformed": 0.0},
+        }
+    )
+    inputs = [c.stdin for c in generate_cases(spec, 5, 3000)]
+    assert b"BLAKE2b- (/dev/null) = 0e57\n" in inputs  # a number token deleted
+    assert b"BLAKE2b-256 (/" in inputs  # cut after a token
+    assert any(i.endswith(b"BLAKE2b-256 (/dev/null) = 0e57\n") and i[:1] in (b" ", b"\t") for i in inputs)
+    assert any(b"blake2b-" in i or b"BLAKE2B-" in i for i in inputs)  # a word in the other case
+    c = RandomChoices(random.Random(5))
+    drawn = [content(c, spec.stdin) for _ in range(3000)]
+    assert 0.6 < drawn.count(sample.encode()) / len(drawn) < 0.75  # one in PERTURB_SAMPLE is changed
+
+
+def test_listed_operand_strings_come_with_near_misses() -> None:
+    spec = parse_task(
+        {
+            "name": "strings",
+            "program": "head",
+            "operands": {"min": 1, "max": 1, "kinds": ["string"], "strings": ["-2c"]},
+            "generate": {"malformed": 0.0},
+        }
+    )
+    firsts = {c.argv[0] for c in generate_cases(spec, 1, 2000) if c.argv}
+    assert {b"-22c", b"-2", b"-c", b"-2C"} <= firsts  # a token doubled, cut, deleted or recased
+    assert b"-2147483648c" in firsts or b"-18446744073709551616c" in firsts  # a number past an edge

@@ -14,9 +14,14 @@ each once, from the spec alone:
   each enumerated value, a prefix of it and one spoilt; list and character
   edges;
 - a flag: alone, given a value (``--flag=x``), and alone on an input longer than
-  common buffer sizes (past 16 KiB, whatever the task's own size cap);
+  common buffer sizes (past 16 KiB, whatever the task's own size cap); a ladder
+  of its own then tries each flag on a long input of each model of the task's
+  input (text, samples, an alphabet, ...), so that one is of the kind the flag
+  is meant for (a long valid encoding for ``--decode``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does;
+- each string the task lists for its (first) operand, as it is and with its
+  first number one digit longer (``-2c`` and ``-22c``);
 - each ``EDGE_BYTES`` sequence put into every input of a drawn case, at the
   start of its second line and at its end.
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,6 +52,7 @@ from fuzzdiff.core.generate import (
     derive_seed,
     generate_cases,
     grammar_for,
+    model_content,
     option_tokens,
     through_directory,
     value,
@@ -55,7 +62,7 @@ from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
 
 #: The sweep takes at most one case in EDGE_SHARE of a campaign's budget: the
 #: rest is fresh generation's, which finds what no listed edge does.
-EDGE_SHARE = 5
+EDGE_SHARE = 3
 
 #: Bytes of the long input a flag is tried on: past 4, 8 and 16 KiB, where
 #: programs that read in blocks change buffers (and not a multiple of any).
@@ -81,7 +88,7 @@ class Rung:
     option: OptionSpec
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
-    long_input: bool = False
+    long_model: str | None = None  # a long input: "" of any model, else of the model named
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +107,27 @@ class InputRung:
     at_end: bool
 
 
-AnyRung = Rung | NameRung | InputRung
+@dataclass(frozen=True, slots=True)
+class StringRung:
+    """A string operand the task lists (or a near-miss of one), as the first operand."""
+
+    text: str
+
+
+AnyRung = Rung | NameRung | InputRung | StringRung
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def string_edges(strings: tuple[str, ...]) -> list[str]:
+    """Each listed string, and after it the string with its first number one digit longer."""
+    edges: list[str] = []
+    for text in strings:
+        edges.append(text)
+        m = _DIGITS.search(text)
+        if m:
+            edges.append(text[: m.end()] + text[m.end() - 1] + text[m.end() :])
+    return list(dict.fromkeys(edges))
 
 
 def int_edges(v: ValueSpec) -> list[str]:
@@ -148,7 +175,7 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
         if opt.long:
             rungs.append(Rung(opt, (f"--{opt.long}=x",)))
         if opt.long not in ("help", "version"):  # they read no input
-            rungs.append(Rung(opt, (opt.label(),), long_input=True))
+            rungs.append(Rung(opt, (opt.label(),), long_model=""))
         return rungs
     # a value left off the end, in each spelling: getopt's messages for the two differ
     spellings = [f"-{opt.short}"] if opt.short else []
@@ -171,23 +198,33 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     (weight above 0), of hostile file names where operands name files, and of
     edge sequences in the input."""
     c = RandomChoices(random.Random(derive_seed(seed, "edge-values")))
-    ladders: list[list[AnyRung]] = [list(option_rungs(c, opt)) for opt in spec.options if opt.weight > 0]
+    drawn = [opt for opt in spec.options if opt.weight > 0]
+    ladders: list[list[AnyRung]] = [list(option_rungs(c, opt)) for opt in drawn]
+    models = dict.fromkeys(m for m in spec.stdin.models if m != "empty")
+    flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
+    ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
     kinds = operand_kinds(spec)
     if "missing" in kinds:
         ladders.append([NameRung(name, exists=False) for name in MISSING_NAMES])
     if "file" in kinds:
         ladders.append([NameRung(name, exists=True) for name in FILE_NAMES])
+    strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
+    if strings and spec.operands.max > 0:
+        ladders.append([StringRung(text) for text in string_edges(strings)])
     ladders.append([InputRung(edge, at_end) for edge in EDGE_BYTES for at_end in (False, True)])
     return [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
 
 
-def _input(c: RandomChoices, grammar: Grammar, long_input: bool) -> bytes:
+def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) -> bytes:
+    """A drawn input, not empty if ``INPUT_TRIES`` draws can help it; with
+    ``long_model``, one repeated to ``LONG_INPUT`` bytes, of that model if named."""
+    stdin = grammar.spec.stdin
     data = b""
     for _ in range(INPUT_TRIES):
-        data = content(c, grammar.spec.stdin)
+        data = model_content(c, stdin, long_model) if long_model else content(c, stdin)
         if data:
             break
-    if long_input and data:
+    if long_model is not None and data:
         data = (data * (LONG_INPUT // len(data) + 1))[:LONG_INPUT]
     return data
 
@@ -205,15 +242,20 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     if isinstance(rung, InputRung):  # a drawn case, every input of it changed
         case = grammar.case(c)
         changed = tuple((name, _insert(data, rung)) for name, data in case.files)
-        return Case(argv=case.argv, stdin=_insert(_input(c, grammar, False), rung), files=changed)
+        return Case(argv=case.argv, stdin=_insert(_input(c, grammar), rung), files=changed)
+    if isinstance(rung, StringRung):  # the string first, and more operands if the task needs them
+        operands, files = grammar.files_and_operands(c)
+        rest = operands[1:] if grammar.spec.operands.slots else operands[: max(0, grammar.spec.operands.min - 1)]
+        named = [rung.text.encode("utf-8", "surrogateescape"), *through_directory(rest, files)]
+        return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     if isinstance(rung, NameRung):  # the name as the first operand, and more if the task needs them
         operands, files = grammar.files_and_operands(c)
         files.pop(rung.name, None)
         if rung.exists:
-            files[rung.name] = _input(c, grammar, False)
+            files[rung.name] = _input(c, grammar)
         rest = operands[: max(0, grammar.spec.operands.min - 1)]
         named = through_directory([rung.name, *rest], files)
-        return Case(argv=tuple(named), stdin=_input(c, grammar, False), files=tuple(files.items()))
+        return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
     args = [t for o in others for t in option_tokens(c, o, None)]
     ops = grammar.spec.operands
@@ -224,7 +266,7 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
-    return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_input), files=tuple(files.items()))
+    return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_model), files=tuple(files.items()))
 
 
 def edge_cases(spec: TaskSpec, seed: int) -> Iterator[Case]:

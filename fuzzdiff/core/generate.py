@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import string
 from collections.abc import Iterator, Sequence
 from typing import Protocol, TypeVar
@@ -141,10 +142,31 @@ EDGE_BYTES: tuple[bytes, ...] = (
 )
 
 #: One input in PERTURB_ONE (stdin or a file) is a drawn input changed in one
-#: place: an edge sequence inserted (at a line's start half the time) or a few
-#: bytes deleted. Near-valid inputs reach the parser's error paths, which
+#: place (``perturb``). Near-valid inputs reach the parser's error paths, which
 #: inputs drawn whole from a model or a sample rarely do.
 PERTURB_ONE = 8
+
+#: An input drawn from the task's samples is changed one time in PERTURB_SAMPLE:
+#: samples are the structured inputs (checksum lines, records, encodings) whose
+#: near-misses a parser must refuse, or accept, exactly as the reference does.
+PERTURB_SAMPLE = 3
+
+#: How ``perturb`` splits an input into tokens: runs of letters, of digits, of
+#: blanks, and any other byte alone.
+_TOKEN = re.compile(rb"[A-Za-z]+|[0-9]+|[ \t]+|.", re.DOTALL)
+
+#: What a run of digits is replaced with: zero, a leading zero, a sign, and
+#: numbers past the 31-, 32-, 63- and 64-bit edges.
+NUMBER_EDGES: tuple[bytes, ...] = (
+    b"0",
+    b"00",
+    b"-1",
+    b"+1",
+    b"2147483648",
+    b"4294967296",
+    b"9223372036854775808",
+    b"18446744073709551616",
+)
 
 _PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
 _FIELD_ALPHABET = "ab \t:,xyz019"
@@ -343,30 +365,56 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1) -> list
 
 
 def content(c: Choices, spec: ContentSpec) -> bytes:
-    """Standard input or a file's content, from one of the spec's models, one
-    time in ``PERTURB_ONE`` changed in one place (``perturb``)."""
-    data = _model_content(c, spec)
-    if c.integer(0, PERTURB_ONE - 1) == 0:
+    """Standard input or a file's content, from one of the spec's models, now and
+    then changed in one place (``perturb``): one time in ``PERTURB_SAMPLE`` when
+    drawn from the samples, one in ``PERTURB_ONE`` otherwise."""
+    model = c.choice(spec.models)
+    data = model_content(c, spec, model)
+    one_in = PERTURB_SAMPLE if model in ("sample", "samples") else PERTURB_ONE
+    if c.integer(0, one_in - 1) == 0:
         data = perturb(c, data)[: spec.max_bytes]
     return data
 
 
 def perturb(c: Choices, data: bytes) -> bytes:
-    """``data`` changed in one place: an ``EDGE_BYTES`` sequence inserted (at the
-    start of a line half the time) or one to four bytes deleted."""
-    if data and c.integer(0, 3) == 0:
+    """``data`` changed in one place, one of four ways alike: a few bytes deleted;
+    an ``EDGE_BYTES`` sequence inserted at a line's start, or between two tokens;
+    or one token (``_TOKEN``) edited (``edit_token``)."""
+    way = c.integer(0, 3)
+    if data and way == 0:
         i = c.integer(0, len(data) - 1)
         return data[:i] + data[i + c.integer(1, 4) :]
-    if c.integer(0, 1) == 0:
+    tokens = [m.span() for m in _TOKEN.finditer(data)]
+    if tokens and way == 3:
+        return edit_token(c, data, c.choice(tokens))
+    if way == 1:
         starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
-        i = c.choice(starts)
     else:
-        i = c.integer(0, len(data))
+        starts = [0, *(end for _, end in tokens)]
+    i = c.choice(starts)
     return data[:i] + c.choice(EDGE_BYTES) + data[i:]
 
 
-def _model_content(c: Choices, spec: ContentSpec) -> bytes:
-    model = c.choice(spec.models)
+def edit_token(c: Choices, data: bytes, span: tuple[int, int]) -> bytes:
+    """``data`` with the token at ``span`` deleted, doubled, made the input's last
+    (the rest cut off) or replaced: a number by one of ``NUMBER_EDGES``, a word by
+    itself in the other case."""
+    a, b = span
+    token = data[a:b]
+    how = c.integer(0, 3)
+    if how == 0:
+        return data[:a] + data[b:]
+    if how == 1:
+        return data[:b] + token + data[b:]
+    if how == 2:
+        return data[:b]
+    if token.isdigit():
+        return data[:a] + c.choice(NUMBER_EDGES) + data[b:]
+    return data[:a] + token.swapcase() + data[b:]
+
+
+def model_content(c: Choices, spec: ContentSpec, model: str) -> bytes:
+    """An input drawn from one of ``spec``'s models, as it is (never perturbed)."""
     if model == "empty":
         return b""
     if model == "bytes":
@@ -502,7 +550,11 @@ class Grammar:
                 operands.append(name)
             elif kind == "string":
                 text = self.string_operand(c) if slot is None else _slot_string(c, slot)
-                operands.append(text.encode("utf-8", "surrogateescape"))
+                raw = text.encode("utf-8", "surrogateescape")
+                tokens = [m.span() for m in _TOKEN.finditer(raw)]
+                if tokens and c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of a listed string
+                    raw = edit_token(c, raw, c.choice(tokens))
+                operands.append(raw)
         return operands, files
 
     def case(self, c: Choices) -> Case:
