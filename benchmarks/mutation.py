@@ -387,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-run", action="store_true", help="only the report, from --out")
     parser.add_argument("--half", choices=("all", "tuned", "held-out"), default="all", help="score only this half")
     parser.add_argument("--skip-equivalent", action="store_true", help="do not score listed equivalent mutants")
+    parser.add_argument("--only", default="", help="score only these mutants (ids, comma-separated)")
     args = parser.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
     budgets = [int(b) for b in args.budgets.split(",") if b]
@@ -397,6 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     censuses = [census(t, args.per_task) for t in tasks]
     mutants = [m for c in censuses for m in c.mutants if args.half == "all" or m.held_out == (args.half == "held-out")]
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {m.id for m in mutants}
+        if unknown:
+            _fail(f"--only: no chosen mutant {', '.join(sorted(unknown))} (see --list TASK for the ids)")
+        mutants = [m for m in mutants if m.id in wanted]
     if args.skip_equivalent:
         equivalent = equivalent_list()
         mutants = [m for m in mutants if m.id not in equivalent]

@@ -127,3 +127,23 @@ def test_the_equivalent_and_weakness_lists_name_mutants_with_reasons(bench: Modu
     for ident, entry in weaknesses.items():
         assert not _mutant(bench, ident).held_out, ident
         assert len(entry["reason"]) > 20 and entry["trigger"], ident
+
+
+def test_only_scores_the_mutants_named_and_refuses_an_unknown_id(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("cosmic_ray")
+    (tmp_path / "tiny.py").write_text("import sys\n\nx = 1 + 2\nif x > 2:\n    sys.exit(0)\n")
+    monkeypatch.setattr(bench, "SOLUTIONS", tmp_path)
+    planned: list[list[str]] = []
+    monkeypatch.setattr(bench, "run_all", lambda jobs, out, parallel: planned.append([j[0].id for j in jobs]))
+    first = bench.census("tiny", 5).mutants[0].id
+    out = tmp_path / "runs.jsonl"
+    out.write_text("")
+    bench.main(
+        ["--tasks", "tiny", "--per-task", "5", "--budgets", "100", "--seeds", "1", "--only", first, "--out", str(out)]
+    )
+    assert planned and set(planned[0]) == {first}
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--tasks", "tiny", "--per-task", "5", "--only", "tiny:NoSuch:0", "--out", str(out)])
+    assert exit_info.value.code == 2 and "tiny:NoSuch:0" in capsys.readouterr().err
