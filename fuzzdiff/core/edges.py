@@ -195,8 +195,9 @@ def operand_kinds(spec: TaskSpec) -> set[str]:
 
 def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     """The sweep's rungs, interleaved: those of every option the task draws from
-    (weight above 0), of hostile file names where operands name files, and of
-    edge sequences in the input."""
+    (weight above 0), of every flag on a long input of each content model, of
+    hostile file names where operands name files, of the listed strings of the
+    first operand, and of edge sequences in the input."""
     c = RandomChoices(random.Random(derive_seed(seed, "edge-values")))
     drawn = [opt for opt in spec.options if opt.weight > 0]
     ladders: list[list[AnyRung]] = [list(option_rungs(c, opt)) for opt in drawn]
