@@ -384,15 +384,19 @@ def perturb(c: Choices, data: bytes) -> bytes:
     if data and way == 0:
         i = c.integer(0, len(data) - 1)
         return data[:i] + data[i + c.integer(1, 4) :]
-    tokens = [m.span() for m in _TOKEN.finditer(data)]
-    if tokens and way == 3:
-        return edit_token(c, data, c.choice(tokens))
+    if data and way == 3:
+        return edit_token(c, data, c.choice(token_spans(data)))
     if way == 1:
         starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
     else:
-        starts = [0, *(end for _, end in tokens)]
+        starts = [0, *(end for _, end in token_spans(data))]
     i = c.choice(starts)
     return data[:i] + c.choice(EDGE_BYTES) + data[i:]
+
+
+def token_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where ``data``'s tokens (``_TOKEN``) start and end: none only for empty data."""
+    return [m.span() for m in _TOKEN.finditer(data)]
 
 
 def edit_token(c: Choices, data: bytes, span: tuple[int, int]) -> bytes:
@@ -551,9 +555,8 @@ class Grammar:
             elif kind == "string":
                 text = self.string_operand(c) if slot is None else _slot_string(c, slot)
                 raw = text.encode("utf-8", "surrogateescape")
-                tokens = [m.span() for m in _TOKEN.finditer(raw)]
-                if tokens and c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of a listed string
-                    raw = edit_token(c, raw, c.choice(tokens))
+                if raw and c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of a listed string
+                    raw = edit_token(c, raw, c.choice(token_spans(raw)))
                 operands.append(raw)
         return operands, files
 
