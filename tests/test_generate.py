@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 
 from fuzzdiff.core.generate import (
     BAD_NUMBERS,
+    NAME_BYTES,
     OVERFLOW_EDGES,
+    VALUE_NEAR_MISS,
     RandomChoices,
     content,
     generate_batch,
@@ -201,7 +204,7 @@ def test_generation_reaches_error_paths_of_quoting_values_and_decoders(spec: Tas
     fixed = {b.encode() for b in BAD_NUMBERS}  # " 1" and "\x01" are there: a spoilt value is another
     assert any(a.startswith((b"\t", b" ")) and a.strip().isdigit() and a not in fixed for a in argv)
     assert any(a.endswith(b"\x01") and a not in fixed for a in argv)
-    numbers = [int(a) for a in argv if a.lstrip(b"-").isdigit()]
+    numbers = [int(a) for a in argv if re.fullmatch(rb"-?[0-9]+", a)]
     assert any(abs(abs(n) - edge) <= 4 for n in numbers for edge in OVERFLOW_EDGES)  # 10**23 is not near one
     assert any(b"\xf4\x90\x80\x80" in c.stdin for c in cases)
 
@@ -257,3 +260,80 @@ def test_listed_operand_strings_come_with_near_misses() -> None:
     firsts = {c.argv[0] for c in generate_cases(spec, 1, 2000) if c.argv}
     assert {b"-22c", b"-2", b"-c", b"-2C"} <= firsts  # a token doubled, cut, deleted or recased
     assert b"-2147483648c" in firsts or b"-18446744073709551616c" in firsts  # a number past an edge
+
+
+def test_sample_tokens_are_repeated_long_and_replaced_by_their_own_kind() -> None:
+    """A name repeated past a fixed width, a blank run made one blank, a padding
+    byte replaced by a letter of the input, a vertical tab between tokens."""
+    sample = "MFRA====  ab\n"
+    spec = parse_task(
+        {
+            "name": "tokens",
+            "program": "base32",
+            "stdin": {"models": ["sample"], "samples": [sample]},
+            "generate": {"malformed": 0.0},
+        }
+    )
+    inputs = {c.stdin for c in generate_cases(spec, 2, 6000)}
+    assert b"MFRA====  " + b"ab" * 40 + b"\n" in inputs  # a token 40 times
+    assert b"MFRA==== ab\n" in inputs  # two blanks made one
+    assert any(re.fullmatch(rb"MFRA=*[MFRAab ]=*  ab\n", i) and i.count(b"=") == 3 for i in inputs)
+    assert any(b"\v" in i for i in inputs) and any(b"\f" in i for i in inputs)
+
+
+def test_file_names_are_also_built_from_bytes_programs_quote() -> None:
+    """Beside the fixed lists, names of quoting-relevant bytes (a control byte
+    with a C escape, a quote beside a brace, a # after a letter) name missing
+    and existing files."""
+    spec = parse_task(
+        {
+            "name": "names",
+            "program": "cat",
+            "operands": {"min": 1, "max": 3, "kinds": ["file", "missing"]},
+            "generate": {"malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 4, 3000))
+    built = [
+        a.removeprefix(b"./")
+        for c in cases
+        for a in c.argv
+        if a and set(a.removeprefix(b"./")) - set(b"ab") <= set(NAME_BYTES)
+    ]
+    assert any(b"\a" in n or b"\b" in n or b"\v" in n for n in built)
+    assert any(b"'" in n and (b"{" in n or b"}" in n) for n in built)
+    assert any(re.search(rb"a#", n) for n in built)
+    existing = {n for c in cases for n, _ in c.files}
+    assert existing & set(built) and set(built) - existing  # some exist, some do not
+
+
+def test_list_positions_reach_the_overflow_edges() -> None:
+    spec = parse_task(
+        {
+            "name": "lists",
+            "program": "cut",
+            "options": [{"short": "f", "value": {"kind": "list", "min": 1, "max": 9}}],
+            "generate": {"malformed": 0.0},
+        }
+    )
+    values = [c.argv[i + 1] for c in generate_cases(spec, 1, 2000) for i, a in enumerate(c.argv[:-1]) if a == b"-f"]
+    numbers = {int(n) for v in values for n in re.findall(rb"[0-9]+", v)}
+    assert {1, 9} <= numbers
+    assert any(abs(n - edge) <= 1 for n in numbers for edge in OVERFLOW_EDGES)
+
+
+def test_valid_option_values_come_with_near_misses() -> None:
+    """One value in VALUE_NEAR_MISS is spoilt (a sign, a blank) or has a token
+    edited, even in cases with no deliberate mistake."""
+    spec = parse_task(
+        {
+            "name": "values",
+            "program": "cksum",
+            "options": [{"short": "l", "value": {"kind": "choice", "values": ["8", "256"]}}],
+            "generate": {"malformed": 0.0, "max_options": 1},
+        }
+    )
+    values = [a[2:] for c in generate_cases(spec, 1, 4000) for a in c.argv if a.startswith(b"-l") and len(a) > 2]
+    odd = [v for v in values if v not in (b"8", b"256")]
+    assert b"+8" in odd or b"+256" in odd
+    assert 0.5 / VALUE_NEAR_MISS < len(odd) / len(values) < 1.5 / VALUE_NEAR_MISS

@@ -19,7 +19,9 @@ each once, from the spec alone:
   input (text, samples, an alphabet, ...), so that one is of the kind the flag
   is meant for (a long valid encoding for ``--decode``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
-  that does not exist, each of ``FILE_NAMES`` as one that does;
+  that does not exist, each of ``FILE_NAMES`` as one that does, then for both
+  one name per class of ``NAME_CLASSES`` (``a`` and ``b`` around a drawn byte
+  of it: ``a\\bb``, ``a#b``), since a quoting function decides by class;
 - each string the task lists for its (first) operand, as it is and with its
   first number one digit longer (``-2c`` and ``-22c``);
 - each ``EDGE_BYTES`` sequence put into every input of a drawn case, at the
@@ -45,6 +47,7 @@ from fuzzdiff.core.generate import (
     EDGE_BYTES,
     FILE_NAMES,
     MISSING_NAMES,
+    NAME_CLASSES,
     OVERFLOW_EDGES,
     Grammar,
     RandomChoices,
@@ -205,10 +208,12 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
     kinds = operand_kinds(spec)
+    # beside the fixed hostile names, one name per quoting class, its byte drawn, inside a name
+    inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
     if "missing" in kinds:
-        ladders.append([NameRung(name, exists=False) for name in MISSING_NAMES])
+        ladders.append([NameRung(name, exists=False) for name in (*MISSING_NAMES, *inside)])
     if "file" in kinds:
-        ladders.append([NameRung(name, exists=True) for name in FILE_NAMES])
+        ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
     if strings and spec.operands.max > 0:
         ladders.append([StringRung(text) for text in string_edges(strings)])

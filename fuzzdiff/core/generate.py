@@ -84,6 +84,26 @@ MISSING_NAMES: tuple[bytes, ...] = (
     b"\xff\xfe",
 )
 
+#: Bytes that programs quote apart when they show a file name, by class: control
+#: bytes with a C escape (\\a ... \\r), other control bytes and DEL, a single
+#: quote, the other quoting characters, shell-special characters, the two that
+#: are special only first (# ~), braces, and bytes that are not ASCII.
+NAME_CLASSES: tuple[bytes, ...] = (
+    bytes(range(7, 14)),
+    bytes([*range(1, 7), *range(14, 32), 127]),
+    b"'",
+    b'"\\$`',
+    b" *?[]!&;|<>()=^,:",
+    b"#~",
+    b"{}",
+    b"\xff\x80\xc3",
+)
+NAME_BYTES: bytes = b"".join(NAME_CLASSES)
+
+#: One file name in HOSTILE_ONE, existing or missing, is built by ``hostile_name``
+#: instead of taken from the fixed lists.
+HOSTILE_ONE = 4
+
 #: Values that break numeric parsing in the usual ways, control characters included
 #: (an error message quotes the value, escaping them).
 BAD_NUMBERS: tuple[str, ...] = (
@@ -120,15 +140,18 @@ VALUE_SPOILERS: tuple[tuple[str, str], ...] = (
 OVERFLOW_EDGES: tuple[int, ...] = (2**31, 2**32, 2**63, 2**64)
 
 #: Byte sequences that break text formats and decoders: blanks and line ends
-#: where a format does not expect them, a NUL, a backslash, and UTF-8 edge cases
-#: (a code point above U+10FFFF, a lead byte past F4, an overlong NUL, a
-#: surrogate, a truncated sequence, a stray continuation byte, a byte-order mark).
+#: where a format does not expect them (all six bytes ``isspace`` knows), a NUL,
+#: a backslash, and UTF-8 edge cases (a code point above U+10FFFF, a lead byte
+#: past F4, an overlong NUL, a surrogate, a truncated sequence, a stray
+#: continuation byte, a byte-order mark).
 EDGE_BYTES: tuple[bytes, ...] = (
     b" ",
     b"  ",
     b"\t",
     b"\r",
     b"\n",
+    b"\v",
+    b"\f",
     b"\x00",
     b"\\",
     b"\xff",
@@ -154,6 +177,15 @@ PERTURB_SAMPLE = 3
 #: How ``perturb`` splits an input into tokens: runs of letters, of digits, of
 #: blanks, and any other byte alone.
 _TOKEN = re.compile(rb"[A-Za-z]+|[0-9]+|[ \t]+|.", re.DOTALL)
+
+#: How many times ``edit_token`` repeats a token: mostly doubled, now and then
+#: long enough to pass a fixed width or a small buffer (a 40-byte name, a 40-digit number).
+REPEATS: tuple[int, ...] = (2, 2, 3, 40)
+
+#: One option value in VALUE_NEAR_MISS is spoilt (``VALUE_SPOILERS``) or has a
+#: token edited (``edit_token``), whatever the case: a sign or a blank the
+#: reference accepts or refuses beside otherwise valid options.
+VALUE_NEAR_MISS = 16
 
 #: What a run of digits is replaced with: zero, a leading zero, a sign, and
 #: numbers past the 31-, 32-, 63- and 64-bit edges.
@@ -326,16 +358,34 @@ def value(c: Choices, v: ValueSpec) -> str:
     if v.kind == "list":
         items: list[str] = []
         for _ in range(c.size(1, 4)):
-            a, b = c.integer(v.min, v.max), c.integer(v.min, v.max)
+            a, b = _list_number(c, v), _list_number(c, v)
             items.append(c.choice((f"{a}", f"{a}-{b}", f"{a}-", f"-{a}")))
             items.append(c.choice((",", ",", " ")))
         return "".join(items[:-1])
     raise AssertionError(f"unknown value kind {v.kind}")
 
 
-def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1) -> list[str]:
+def _list_number(c: Choices, v: ValueSpec) -> int:
+    """A position in a list: in the value's range, or one time in 16 just around
+    a 31-, 32-, 63- or 64-bit edge (where ``N-`` ranges and "too large" errors part)."""
+    if c.integer(0, 15) == 0:
+        return c.choice(OVERFLOW_EDGES) + c.integer(-1, 1)
+    return c.integer(v.min, v.max)
+
+
+def near_miss(c: Choices, text: str) -> str:
+    """``text`` spoilt by one of ``VALUE_SPOILERS`` or with one token edited."""
+    if not text or c.integer(0, 1) == 0:
+        before, after = c.choice(VALUE_SPOILERS)
+        return before + text + after
+    raw = text.encode("utf-8", "surrogateescape")
+    return edit_token(c, raw, c.choice(token_spans(raw))).decode("utf-8", "surrogateescape")
+
+
+def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: bool = False) -> list[str]:
     """One spelling of an option, as the argv tokens it makes; a flag's long name
-    may be cut to a prefix of ``shortest`` characters or more (None: never cut)."""
+    may be cut to a prefix of ``shortest`` characters or more (None: never cut).
+    With ``spoil``, one value in ``VALUE_NEAR_MISS`` is a ``near_miss``."""
     forms: list[str] = []
     if opt.value is None:
         if opt.short:
@@ -355,6 +405,8 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1) -> list
     if form == "--":
         return [f"--{opt.long}"]
     x = value(c, opt.value)
+    if spoil and c.integer(0, VALUE_NEAR_MISS - 1) == 0:
+        x = near_miss(c, x)
     if form == "-x":
         return [f"-{opt.short}{x}"]
     if form == "-x value":
@@ -400,21 +452,40 @@ def token_spans(data: bytes) -> list[tuple[int, int]]:
 
 
 def edit_token(c: Choices, data: bytes, span: tuple[int, int]) -> bytes:
-    """``data`` with the token at ``span`` deleted, doubled, made the input's last
-    (the rest cut off) or replaced: a number by one of ``NUMBER_EDGES``, a word by
-    itself in the other case."""
+    """``data`` with the token at ``span`` deleted, repeated (``REPEATS``), made the
+    input's last (the rest cut off) or replaced (``replace_token``)."""
     a, b = span
     token = data[a:b]
     how = c.integer(0, 3)
     if how == 0:
         return data[:a] + data[b:]
     if how == 1:
-        return data[:b] + token + data[b:]
+        return data[:b] + token * (c.choice(REPEATS) - 1) + data[b:]
     if how == 2:
         return data[:b]
+    return data[:a] + replace_token(c, data, token) + data[b:]
+
+
+def replace_token(c: Choices, data: bytes, token: bytes) -> bytes:
+    """What a token of ``data`` is replaced with: a number by one of
+    ``NUMBER_EDGES``, a word by itself in the other case, a run of blanks by a
+    shorter or longer one or a tab, any other byte by a byte of ``data`` (a
+    padding ``=`` by a letter, a separator by a digit)."""
     if token.isdigit():
-        return data[:a] + c.choice(NUMBER_EDGES) + data[b:]
-    return data[:a] + token.swapcase() + data[b:]
+        return c.choice(NUMBER_EDGES)
+    if token.isalpha():
+        return token.swapcase()
+    if token.strip(b" \t") == b"":
+        return c.choice((b" ", b"\t", token + b" "))
+    return bytes([c.choice(data)])
+
+
+def hostile_name(c: Choices) -> bytes:
+    """A file name of one to three bytes of ``NAME_CLASSES`` (a class drawn, then a
+    byte of it), each alone or after a letter, now and then followed by one:
+    ``a'{``, ``a#``, ``x\\ay``, ``~``."""
+    parts = [c.choice((b"", b"a")) + bytes([c.choice(c.choice(NAME_CLASSES))]) for _ in range(c.integer(1, 3))]
+    return b"".join(parts) + c.choice((b"", b"b"))
 
 
 def model_content(c: Choices, spec: ContentSpec, model: str) -> bytes:
@@ -538,14 +609,17 @@ class Grammar:
             slot = ops.slots[min(i, len(ops.slots) - 1)] if ops.slots else None
             kind = c.choice(slot.kinds if slot is not None else ops.kinds)
             if kind == "file":
-                name = c.choice(FILE_NAMES)
+                name = hostile_name(c) if c.integer(0, HOSTILE_ONE - 1) == 0 else c.choice(FILE_NAMES)
                 if name not in dirs and name not in files:
                     files[name] = content(c, self.spec.files)
                 operands.append(name)
             elif kind == "dash":
                 operands.append(b"-")
             elif kind == "missing":
-                operands.append(c.choice(MISSING_NAMES))
+                name = hostile_name(c) if c.integer(0, HOSTILE_ONE - 1) == 0 else c.choice(MISSING_NAMES)
+                while name in files or name in dirs:  # it must not name a file of this case
+                    name += b"_"
+                operands.append(name)
             elif kind == "dir":
                 name = c.choice((b"d", b"sub dir"))
                 if name not in files:
@@ -570,7 +644,7 @@ class Grammar:
                 if self.excludes:
                     chosen = self.exclusive(chosen)
             for opt in chosen:
-                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1)))
+                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1), spoil=True))
             args = _cluster_short_flags(args, self.flags, c)
         trailing: list[str] = []
         if c.integer(0, 999) < int(spec.malformed * 1000):
