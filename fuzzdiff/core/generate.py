@@ -85,7 +85,7 @@ MISSING_NAMES: tuple[bytes, ...] = (
 )
 
 #: Bytes that programs quote apart when they show a file name, by class: control
-#: bytes with a C escape (\\a ... \\r), other control bytes and DEL, a single
+#: bytes with a C escape (\a ... \r), other control bytes and DEL, a single
 #: quote, the other quoting characters, shell-special characters, the two that
 #: are special only first (# ~), braces, and bytes that are not ASCII.
 NAME_CLASSES: tuple[bytes, ...] = (
