@@ -189,16 +189,7 @@ VALUE_NEAR_MISS = 16
 
 #: What a run of digits is replaced with: zero, a leading zero, a sign, and
 #: numbers past the 31-, 32-, 63- and 64-bit edges.
-NUMBER_EDGES: tuple[bytes, ...] = (
-    b"0",
-    b"00",
-    b"-1",
-    b"+1",
-    b"2147483648",
-    b"4294967296",
-    b"9223372036854775808",
-    b"18446744073709551616",
-)
+NUMBER_EDGES: tuple[bytes, ...] = (b"0", b"00", b"-1", b"+1", *(str(edge).encode() for edge in OVERFLOW_EDGES))
 
 _PRINTABLE_LINE = string.printable.replace("\n", "").replace("\r", "").replace("\x0b", "").replace("\x0c", "")
 _FIELD_ALPHABET = "ab \t:,xyz019"
@@ -379,7 +370,7 @@ def near_miss(c: Choices, text: str) -> str:
         before, after = c.choice(VALUE_SPOILERS)
         return before + text + after
     raw = text.encode("utf-8", "surrogateescape")
-    return edit_token(c, raw, c.choice(token_spans(raw))).decode("utf-8", "surrogateescape")
+    return edit_token(c, raw).decode("utf-8", "surrogateescape")
 
 
 def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: bool = False) -> list[str]:
@@ -437,7 +428,7 @@ def perturb(c: Choices, data: bytes) -> bytes:
         i = c.integer(0, len(data) - 1)
         return data[:i] + data[i + c.integer(1, 4) :]
     if data and way == 3:
-        return edit_token(c, data, c.choice(token_spans(data)))
+        return edit_token(c, data)
     if way == 1:
         starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
     else:
@@ -451,10 +442,10 @@ def token_spans(data: bytes) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(data)]
 
 
-def edit_token(c: Choices, data: bytes, span: tuple[int, int]) -> bytes:
-    """``data`` with the token at ``span`` deleted, repeated (``REPEATS``), made the
-    input's last (the rest cut off) or replaced (``replace_token``)."""
-    a, b = span
+def edit_token(c: Choices, data: bytes) -> bytes:
+    """``data`` (not empty) with one drawn token deleted, repeated (``REPEATS``),
+    made the input's last (the rest cut off) or replaced (``replace_token``)."""
+    a, b = c.choice(token_spans(data))
     token = data[a:b]
     how = c.integer(0, 3)
     if how == 0:
@@ -630,7 +621,7 @@ class Grammar:
                 text = self.string_operand(c) if slot is None else _slot_string(c, slot)
                 raw = text.encode("utf-8", "surrogateescape")
                 if raw and c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of a listed string
-                    raw = edit_token(c, raw, c.choice(token_spans(raw)))
+                    raw = edit_token(c, raw)
                 operands.append(raw)
         return operands, files
 
