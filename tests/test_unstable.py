@@ -16,12 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Found, Outcome, Termination
+from fuzzdiff.core.generate import generate_cases
+from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Divergence, Found, Outcome, Termination, Via
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.engine import campaign as campaign_module
+from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch
+from fuzzdiff.run.execute import FunctionExecutor
+from fuzzdiff.run.runner import SerialRunner
 
-from .helpers import echo_program, exited, fake_campaign
+from .helpers import CAND, REF, echo_program, exited, fake_campaign
 
 campaign = fake_campaign
 SEEDS = [1, 2, 3]
@@ -264,3 +268,45 @@ def test_a_bug_elsewhere_is_still_found_beside_reference_timeouts(spec: TaskSpec
     result, _ = campaign(spec, slow_on_alpha, buggy, budget=500)
     assert result.verdict == "divergent"
     assert result.counterexample is not None and result.counterexample.case == Case(stdin=b"a")
+
+
+def once_slow_on_alpha() -> Callable[[Case], Outcome]:
+    """Like echo, but the first run of each ``--alpha`` case runs into the time
+    limit, as a run on a busy machine can: later runs of that case finish."""
+    seen: set[Case] = set()
+
+    def program(case: Case) -> Outcome:
+        if b"--alpha" in case.argv and case not in seen:
+            seen.add(case)
+            return Outcome(Termination.TIMEOUT, None, None, b"", b"")
+        return echo_program(case)
+
+    return program
+
+
+def test_a_candidate_timeout_that_does_not_repeat_is_not_blamed(spec: TaskSpec) -> None:
+    result, events = campaign(spec, echo_program, once_slow_on_alpha(), budget=300)
+    assert result.verdict == "equivalent", [str(f.divergence.fingerprint) for f in result.findings]
+    assert result.cases == 300 and not any(isinstance(e, Found) for e in events)
+    assert result.unstable_cases == 0
+
+
+def test_a_candidate_timeout_that_repeats_is_blamed(spec: TaskSpec) -> None:
+    result, _ = campaign(spec, echo_program, slow_on_alpha, budget=300)
+    assert result.verdict == "divergent"
+    assert result.counterexample is not None
+    assert result.counterexample.candidate.termination is Termination.TIMEOUT
+    assert b"--alpha" in result.counterexample.case.argv
+
+
+def test_where_every_divergence_counts_a_timeout_counts_only_where_it_repeats(spec: TaskSpec) -> None:
+    """The reward oracle's way: windows judged in order, every divergence re-run."""
+    cases = list(generate_cases(spec, 3, 200))
+    assert sum(b"--alpha" in case.argv for case in cases) > 10
+    executor = FunctionExecutor({REF.argv[0]: echo_program, CAND.argv[0]: once_slow_on_alpha()})
+    config = CampaignConfig(seed=3, budget=200, max_divergences=201, recheck_every=True)
+    run = Campaign(spec, SerialRunner(executor, REF, CAND), REF, CAND, config)
+    counted: list[Divergence | None] = []
+    windows = [[("case", case) for case in cases[i : i + 16]] for i in range(0, len(cases), 16)]
+    list(StreamSearch(run, windows, Via.GENERATION, observe=lambda label, judged, div: counted.append(div)).run())
+    assert len(counted) == 200 and counted == [None] * 200

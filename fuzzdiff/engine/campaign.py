@@ -7,8 +7,9 @@ in named phases:
    (``judge_pair``), re-running a divergence fresh before it counts (``admit``):
    where the reference's own output changes, or where the reference timed out
    (no answer to compare), the case is set aside (counted, never shrunk or
-   blamed). ``guided.GuidedSearch`` is ``fuzz``'s (fresh cases
-   and mutants, overlapped with the runner); ``StreamSearch`` judges windows from
+   blamed); a candidate's timeout counts only where it repeats on fresh runs.
+   ``guided.GuidedSearch`` is ``fuzz``'s (fresh cases and mutants, overlapped
+   with the runner); ``StreamSearch`` judges windows from
    a source that does not depend on results (the coverage harness, the reward
    oracle's phases).
 2. **settle**: each finding is shrunk and confirmed, in the order found;
@@ -51,7 +52,16 @@ from fuzzdiff.core.mutate import GUIDANCE
 from fuzzdiff.core.shrink import Shrinker
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.core.triage import group_findings
-from fuzzdiff.engine.judging import CONFIRM_RUNS, Judge, Judged, Tally, confirm, reference_varies, spellings
+from fuzzdiff.engine.judging import (
+    CONFIRM_RUNS,
+    Judge,
+    Judged,
+    Tally,
+    confirm,
+    reference_varies,
+    retry_timeout,
+    spellings,
+)
 from fuzzdiff.run.runner import Pair, PairRunner
 
 
@@ -130,7 +140,11 @@ class Campaign:
             # neither way and is set aside like one it does not repeat.
             self.tally.aside.add(judged.case, ("timeout",))
             return None
-        varied = reference_varies(self.judge, judged.case, judged.reference)
+        found = retry_timeout(self.judge, div)
+        if found is None:  # the candidate's timeout did not repeat, and then it agreed
+            return None
+        div = found
+        varied = reference_varies(self.judge, judged.case, div.reference)
         if varied:
             self.tally.aside.add(judged.case, varied)
             return None
@@ -161,6 +175,14 @@ class Campaign:
         discarded = False
         while self.pending:
             index, div, via = self.pending.pop(0)
+            if via is Via.SHRINKING:  # met while shrinking, not admitted: its timeout must repeat too
+                found = retry_timeout(self.judge, div)
+                if found is not div:
+                    self.seen.discard(div.fingerprint)
+                    if found is None or found.fingerprint in self.seen:
+                        continue
+                    self.seen.add(found.fingerprint)
+                    div = found
             finding, others = shrink_and_confirm(self.judge, div, index, self.config, via)
             if "reference" in finding.unstable:
                 minimal = finding.divergence

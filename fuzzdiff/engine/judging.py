@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fuzzdiff.core.compare import compare, normalise
-from fuzzdiff.core.model import Case, Divergence, Outcome, Program
+from fuzzdiff.core.model import Case, Divergence, Outcome, Program, Termination
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.core.triage import Acceptance, stderr_class
 from fuzzdiff.run.runner import Meanwhile, Pair, PairRunner
@@ -39,6 +39,10 @@ STABILITY_RUNS = 2
 #: a reference choosing between two outputs repeats itself 3 + 12 times by chance
 #: once in 2**15.
 BLAME_RUNS = 12
+#: Fresh re-runs, one after another, a candidate's timeout gets to repeat before it
+#: counts: whether a run finishes within its limit depends on the machine's load as
+#: much as on the program (a shell wrapper timed out once on a busy CI machine).
+TIMEOUT_RERUNS = 2
 #: Set-aside cases the result keeps as examples for the report.
 UNSTABLE_EXAMPLES = 3
 #: Distinct behaviour signatures remembered (pair signatures for ``behaviours``,
@@ -201,6 +205,20 @@ class Judge:
         return [
             compare(case, r, c, self.spec.compare) for case, (r, c) in zip(cases, self.outcomes(cases), strict=True)
         ]
+
+
+def retry_timeout(judge: Judge, div: Divergence, runs: int = TIMEOUT_RERUNS) -> Divergence | None:
+    """``div`` judged again where its candidate ran out of time and its reference
+    did not: the case is re-run afresh, one run at a time, and the first run in which
+    both sides finish decides (its divergence, or None where they agree). A timeout
+    stands only where it repeats; any other divergence is returned as it is."""
+    if div.candidate.termination is not Termination.TIMEOUT or div.reference.termination is Termination.TIMEOUT:
+        return div
+    for _ in range(runs):
+        ((reference, candidate),) = judge.outcomes([div.case], fresh=True)
+        if Termination.TIMEOUT not in (reference.termination, candidate.termination):
+            return compare(div.case, reference, candidate, judge.spec.compare)
+    return div
 
 
 def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bool, tuple[str, ...]]:

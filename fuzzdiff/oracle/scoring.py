@@ -94,7 +94,8 @@ FEEDBACK_STREAM = 300
 #: Terminations whose runs are costly to repeat.
 SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP, Termination.WORKER_LOST})
 #: The first window; later ones double up to WINDOW. One case: a candidate that
-#: hangs on every input costs one timeout before its score has its answer.
+#: hangs on every input costs one timeout, and its two re-runs
+#: (``judging.TIMEOUT_RERUNS``), before its score has its answer.
 FIRST_WINDOW = 1
 #: Shrinking proposals judged together. Fixed, not the number of workers: the
 #: shrinker's path depends on it, and a counterexample must not depend on how
