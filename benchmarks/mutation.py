@@ -227,11 +227,22 @@ def load_runs(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def solution_of(task: str) -> Mutant:
+    """The unmutated solution, scored beside its mutants: a kill counts only on cases
+    the solution itself passes (``credited``)."""
+    return Mutant(f"{task}:solution", task, "none", 0, 0, (SOLUTIONS / f"{task}.py").read_text())
+
+
+def is_solution(run: dict[str, Any]) -> bool:
+    return str(run["id"]).endswith(":solution")
+
+
 def plan(
     mutants: Sequence[Mutant], budgets: Sequence[int], seeds: Sequence[int], random: bool
 ) -> list[tuple[Mutant, str, int, int]]:
     jobs: list[tuple[Mutant, str, int, int]] = []
-    for m in mutants:
+    solutions = [solution_of(task) for task in dict.fromkeys(m.task for m in mutants)]
+    for m in [*solutions, *mutants]:
         jobs.append((m, "replay", 0, 0))
         for budget in budgets:
             for seed in seeds:
@@ -296,12 +307,37 @@ def _median(values: Sequence[float]) -> str:
     return f"{statistics.median(values):g}" if values else "-"
 
 
+def _run_key(run: dict[str, Any], budget: int | None = None) -> tuple[str, str, int, int]:
+    task = str(run["id"]).split(":")[0]
+    return task, str(run["mode"]), int(run["budget"]) if budget is None else budget, int(run["seed"])
+
+
+def solution_runs(runs: list[dict[str, Any]]) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    """(task, mode, budget, seed) -> the unmutated solution's run."""
+    return {_run_key(r): r for r in runs if is_solution(r) and r["status"] == "ok"}
+
+
+def credited(run: dict[str, Any], solutions: dict[tuple[str, str, int, int], dict[str, Any]]) -> bool:
+    """Whether a kill counts: the solution passed the same run (task, mode, budget,
+    seed; for a kill copied from a smaller budget, that one's), or the mutant was
+    caught before the case on which the solution itself first differs. A kill at or
+    past it may be the solution's own difference, so it counts as survived. Without
+    a solution run (runs scored before they were made), the kill counts."""
+    source = _run_key(run, int(run.get("derived_from", run["budget"])))
+    own = solutions.get(source)
+    if own is None or own["reward"] == 1.0:
+        return True
+    return int(run["cases"]) < int(own["cases"])  # a copied kill keeps the cases of its source
+
+
 def summarise(
     mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str], half: str | None
 ) -> list[dict[str, Any]]:
     """Per (mode, budget): counts over the runs of the chosen mutants of ``half``
-    (``tuned``, ``held-out`` or None for both); each (mutant, seed) run counts once."""
+    (``tuned``, ``held-out`` or None for both); each (mutant, seed) run counts once.
+    A kill counts only where ``credited``."""
     chosen = {m.id: m for m in mutants if half is None or (m.held_out == (half == "held-out"))}
+    solutions = solution_runs(runs)
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in runs:
         if r["id"] in chosen:
@@ -311,7 +347,7 @@ def summarise(
     for (mode, budget), rs in sorted(groups.items()):
         counted = [r for r in rs if r["id"] not in equivalent]
         ok = [r for r in counted if r["status"] == "ok"]
-        killed = [r for r in ok if r["reward"] == 0.0]
+        killed = [r for r in ok if r["reward"] == 0.0 and credited(r, solutions)]
         rows.append(
             {
                 "mode": mode,
@@ -346,6 +382,13 @@ def markdown(
     lines = ["| task | positions | examined | stillborn | identical | chosen |", "|---|---|---|---|---|---|"]
     for c in censuses:
         lines.append(f"| {c.task} | {c.positions} | {c.examined} | {c.stillborn} | {c.identical} | {len(c.mutants)} |")
+    own = [r for r in runs if is_solution(r) and r["status"] == "ok"]
+    failed = sorted((_run_key(r), int(r["cases"])) for r in own if r["reward"] != 1.0)
+    lines += ["", f"**the solutions themselves**: {len(own)} runs, {len(own) - len(failed)} passed"]
+    lines += [
+        f"- {task} {mode} budget {budget} seed {seed}: differs at case {cases}"
+        for (task, mode, budget, seed), cases in failed
+    ]
     lines += ["", "**per task** (all mutants; runs over mutants x seeds)", ""]
     lines += ["| task | mode | budget | runs | killed | survived | not ok | score |", "|---" * 8 + "|"]
     for c in censuses:

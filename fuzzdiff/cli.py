@@ -42,7 +42,7 @@ from fuzzdiff.factory.build import build, cached_build
 from fuzzdiff.factory.mine import mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET as PROBE_BUDGET
 from fuzzdiff.matrix import Settings, build_matrix, cell_line, implementations, select_tasks
-from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate
+from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, POLICIES, Candidate
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.landlock import undumpable
@@ -564,7 +564,7 @@ ScoringMask = Annotated[
 def score(
     task: Annotated[str, typer.Argument(help="A shipped task name or the path of a task file.")],
     candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="A candidate command; repeat for more.")],
-    budget: Annotated[int, typer.Option(min=1, help="Cases per candidate, all phases together.")] = 500,
+    budget: Annotated[int, typer.Option(min=1, help="Cases per candidate, all phases together.")] = DEFAULT_BUDGET,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the fuzzing phase.")] = 0,
     policy: Annotated[str, typer.Option(help="binary (1 only when nothing diverges) or graded.")] = "binary",
     jobs: Annotated[

@@ -57,6 +57,30 @@ def test_counts_per_mode_and_budget_leave_equivalents_and_errors_out(bench: Modu
     assert bench.survivors(runs, {"wc:AddNot:2": "dead code"}, "oracle", 300) == ["wc:AddNot:1"]
 
 
+def test_a_kill_counts_only_before_the_solution_itself_differs(bench: ModuleType) -> None:
+    """A solution that differs from its reference on some case (seed 1 at budget 300,
+    at its case 50) makes a kill there or later no evidence against the mutant."""
+    mutants = [_mutant(bench, f"wc:AddNot:{n}") for n in range(3)]
+
+    def run(ident: str, seed: int, reward: float, cases: int, **more: Any) -> dict[str, Any]:
+        row = {"id": ident, "mode": "oracle", "budget": 300, "seed": seed, "status": "ok"}
+        return {**row, "reward": reward, "cases": cases, "seconds": 1.0, **more}
+
+    runs = [
+        run("wc:solution", 1, 0.0, 50),
+        run("wc:solution", 2, 1.0, 300),
+        run("wc:AddNot:0", 1, 0.0, 49),  # before the solution's own difference: a kill
+        run("wc:AddNot:1", 1, 0.0, 50),  # at it: not credited
+        run("wc:AddNot:2", 1, 0.0, 120),  # past it: not credited
+        run("wc:AddNot:1", 2, 0.0, 200),  # the solution passed seed 2: a kill
+        run("wc:AddNot:2", 2, 0.0, 7, derived_from=100),  # copied from a budget with no solution run: a kill
+    ]
+    (row,) = bench.summarise(mutants, runs, {}, None)
+    assert (row["killed"], row["survived"], row["score"]) == (3, 2, 0.6)
+    table = bench.markdown([], mutants, runs, {})
+    assert "2 runs, 1 passed" in table and "wc oracle budget 300 seed 1: differs at case 50" in table
+
+
 def test_a_kill_at_a_smaller_budget_is_copied_not_scored_again(
     bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,15 +111,18 @@ def test_a_kill_at_a_smaller_budget_is_copied_not_scored_again(
     monkeypatch.setattr(bench, "ProcessPoolExecutor", Inline)
     mutants = [_mutant(bench, "wc:AddNot:0"), _mutant(bench, "wc:AddNot:1")]
     bench.run_all(bench.plan(mutants, [300, 1000], [1], random=False), out, 1)
-    assert scored == [("wc:AddNot:1", 1000)]  # the survivor only
+    # the survivor only, beside the solution's own runs (replay, then each budget)
+    assert scored == [("wc:solution", 0), ("wc:solution", 300), ("wc:solution", 1000), ("wc:AddNot:1", 1000)]
     copied = [r for r in bench.load_runs(out) if r.get("derived_from")]
     assert copied == [{**killed, "cases": 7, "budget": 1000, "derived_from": 300}]
 
 
 def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:
     jobs = bench.plan([_mutant(bench, "head:AddNot:0")], [100, 300], [1, 2], random=True)
-    assert [(mode, budget, seed) for _, mode, budget, seed in jobs].count(("replay", 0, 0)) == 1
-    assert len(jobs) == 1 + 2 * 2 * 2
+    for ident in ("head:solution", "head:AddNot:0"):  # the unmutated solution is scored the same way
+        own = [(mode, budget, seed) for m, mode, budget, seed in jobs if m.id == ident]
+        assert own.count(("replay", 0, 0)) == 1
+        assert len(own) == 1 + 2 * 2 * 2
 
 
 def test_the_census_skips_stillborn_and_identical_mutants(
@@ -143,7 +170,7 @@ def test_only_scores_the_mutants_named_and_refuses_an_unknown_id(
     bench.main(
         ["--tasks", "tiny", "--per-task", "5", "--budgets", "100", "--seeds", "1", "--only", first, "--out", str(out)]
     )
-    assert planned and set(planned[0]) == {first}
+    assert planned and set(planned[0]) == {"tiny:solution", first}
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--tasks", "tiny", "--per-task", "5", "--only", "tiny:NoSuch:0", "--out", str(out)])
     assert exit_info.value.code == 2 and "tiny:NoSuch:0" in capsys.readouterr().err

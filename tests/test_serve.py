@@ -27,7 +27,7 @@ pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
 from fuzzdiff.oracle.client import Client, ServiceError  # noqa: E402
-from fuzzdiff.oracle.scoring import Candidate, score  # noqa: E402
+from fuzzdiff.oracle.scoring import DEFAULT_BUDGET, Candidate, score  # noqa: E402
 from fuzzdiff.oracle.serve import ServiceConfig, create_app  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -183,7 +183,7 @@ def test_client_scores_completions_as_the_adapters_do(client: Client) -> None:
     results = client.score_completions(completions, [settings, settings, "base64"])
     assert [r["status"] for r in results] == ["ok", "no_code", "ok"]
     assert [r["reward"] for r in results] == [1.0, 0.0, 0.0]
-    assert results[2]["budget"] == 500  # a bare task name: the service's default budget
+    assert results[2]["budget"] == DEFAULT_BUDGET  # a bare task name: the service's default budget
 
 
 def test_malformed_json_is_400(service: Service) -> None:

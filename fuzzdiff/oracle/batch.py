@@ -48,6 +48,7 @@ from fuzzdiff.core.model import Case
 from fuzzdiff.engine.setup import Setup, candidate_root, make_runner, prepare
 from fuzzdiff.oracle.scoring import (
     DEADLINE,
+    DEFAULT_BUDGET,
     Candidate,
     Pool,
     Score,
@@ -67,7 +68,7 @@ class Request:
 
     task: str
     candidate: Candidate
-    budget: int = 500
+    budget: int = DEFAULT_BUDGET
     seed: int = 0
     policy: str = "binary"
     deadline: float = DEADLINE

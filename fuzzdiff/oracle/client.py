@@ -2,7 +2,7 @@
 
     from fuzzdiff.oracle.client import Client
     client = Client("http://127.0.0.1:8080")
-    client.score("base64", {"source": code, "language": "python"}, budget=500, seed=0)["reward"]
+    client.score("base64", {"source": code, "language": "python"}, seed=0)["reward"]
 
 Busy answers (503) and connection failures are retried with exponential backoff
 (a 503's ``Retry-After`` is honoured); scores with the pool off are pure
@@ -78,14 +78,15 @@ class Client:
         task: str,
         candidate: CandidateLike,
         *,
-        budget: int = 500,
+        budget: int | None = None,
         seed: int = 0,
         policy: str = "binary",
         use_pool: bool | None = None,
         deadline: float | None = None,
     ) -> dict[str, Any]:
-        """One score: the fields of ``fuzzdiff score --json``. ``deadline``: seconds
-        the candidate may take (at most the service's; None: the service's)."""
+        """One score: the fields of ``fuzzdiff score --json``. ``budget``: None for the
+        service's default. ``deadline``: seconds the candidate may take (at most the
+        service's; None: the service's)."""
         body = self._body(task, budget, seed, policy, use_pool, deadline)
         body["candidate"] = candidate_json(candidate)
         result: dict[str, Any] = self._call("POST", "/score", body)
@@ -96,7 +97,7 @@ class Client:
         task: str,
         candidates: Sequence[CandidateLike],
         *,
-        budget: int = 500,
+        budget: int | None = None,
         seed: int = 0,
         policy: str = "binary",
         use_pool: bool | None = None,
@@ -138,9 +139,11 @@ class Client:
 
     @staticmethod
     def _body(
-        task: str, budget: int, seed: int, policy: str, use_pool: bool | None, deadline: float | None
+        task: str, budget: int | None, seed: int, policy: str, use_pool: bool | None, deadline: float | None
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"task": task, "budget": budget, "seed": seed, "policy": policy}
+        body: dict[str, Any] = {"task": task, "seed": seed, "policy": policy}
+        if budget is not None:  # None: the service's default (``scoring.DEFAULT_BUDGET``)
+            body["budget"] = budget
         if use_pool is not None:
             body["use_pool"] = use_pool
         if deadline is not None:

@@ -52,7 +52,7 @@ from typing import Any
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Case, Outcome
 from fuzzdiff.oracle.batch import BatchScorer, Request, first_copies
-from fuzzdiff.oracle.scoring import DEADLINE, Candidate, Score, parse_policy
+from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, Candidate, Score, parse_policy
 from fuzzdiff.store.refcache import DiskReferenceCache
 
 #: Calls in flight per scorer beyond its slots: queued, so no slot waits on the driver.
@@ -389,7 +389,7 @@ class RayScorer:
         task: str,
         candidates: Sequence[Candidate | str],
         *,
-        budget: int = 500,
+        budget: int = DEFAULT_BUDGET,
         seed: int = 0,
         policy: str = "binary",
         cache: Path | None = None,
@@ -533,7 +533,7 @@ def score_ray(
     candidates: Sequence[Candidate | str],
     *,
     address: str | None = None,
-    budget: int = 500,
+    budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     policy: str = "binary",
     jobs: int = 1,

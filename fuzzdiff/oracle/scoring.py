@@ -91,6 +91,10 @@ WINDOW = 64
 FEEDBACK_CHARS = 1500
 #: Bytes of each stream quoted in feedback.
 FEEDBACK_STREAM = 300
+#: Cases a score runs unless told otherwise (all phases together); the one place
+#: the CLI, the batch scorer, the HTTP service and the Ray pool take it from. The
+#: mutation benchmark (docs/mutation.md) measures what it catches at 500 and 1000.
+DEFAULT_BUDGET = 500
 #: Terminations whose runs are costly to repeat.
 SLOW = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP, Termination.WORKER_LOST})
 #: The first window; later ones double up to WINDOW. One case: a candidate that
@@ -284,7 +288,7 @@ def score(
     task: str,
     candidate: Candidate | str,
     *,
-    budget: int = 500,
+    budget: int = DEFAULT_BUDGET,
     seed: int = 0,
     policy: str = Policy.BINARY,
     jobs: int | None = None,

@@ -49,15 +49,13 @@ from fuzzdiff.core.spec import load_task, shipped_tasks
 from fuzzdiff.core.version import __version__
 from fuzzdiff.oracle.batch import BatchScorer, default_slots
 from fuzzdiff.oracle.batch import Request as BatchRequest
-from fuzzdiff.oracle.scoring import DEADLINE, POLICIES, Candidate
+from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, POLICIES, Candidate
 from fuzzdiff.run.program import reference_program
 
 #: Languages ``scoring.materialise`` turns into a command; checked here so a typo is a 422, not a scored error.
 LANGUAGES = ("python", "python3", "py", "shell", "sh", "bash")
 CANDIDATE_FIELDS = ("command", "path", "source", "language")
 REQUEST_FIELDS = ("task", "candidate", "candidates", "budget", "seed", "policy", "use_pool", "deadline")
-#: The oracle's own default budget, so a request without one scores like ``fuzzdiff score``.
-DEFAULT_BUDGET = 500
 #: Bounds on Retry-After (seconds): at least one second, and never so long a client gives up.
 RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1, 60
 #: Weight of the newest request in the running mean that sets Retry-After.
