@@ -26,6 +26,7 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
+from fuzzdiff.oracle import serve  # noqa: E402
 from fuzzdiff.oracle.client import Client, ServiceError  # noqa: E402
 from fuzzdiff.oracle.scoring import DEFAULT_BUDGET, Candidate, score  # noqa: E402
 from fuzzdiff.oracle.serve import ServiceConfig, create_app  # noqa: E402
@@ -153,6 +154,12 @@ def test_candidate_that_cannot_start_is_a_score_not_an_http_error(client: Client
     result = client.score("base64", "no-such-program-fuzzdiff", budget=BUDGET, seed=SEED)
     assert (result["status"], result["reward"], result["cases"]) == ("error", None, 0)
     assert "no-such-program-fuzzdiff" in result["error"]
+
+
+def test_a_client_without_a_budget_gets_the_services_default(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "DEFAULT_BUDGET", 7)  # not the client's to know
+    result = client.score("base64", "no-such-program-fuzzdiff", seed=SEED)
+    assert (result["status"], result["budget"]) == ("error", 7)
 
 
 def test_unknown_task_is_400_naming_it(client: Client) -> None:

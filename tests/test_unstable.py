@@ -310,3 +310,22 @@ def test_where_every_divergence_counts_a_timeout_counts_only_where_it_repeats(sp
     windows = [[("case", case) for case in cases[i : i + 16]] for i in range(0, len(cases), 16)]
     list(StreamSearch(run, windows, Via.GENERATION, observe=lambda label, judged, div: counted.append(div)).run())
     assert len(counted) == 200 and counted == [None] * 200
+
+
+def test_a_timeout_met_while_shrinking_counts_only_where_it_repeats(spec: TaskSpec) -> None:
+    """A real bug (nothing printed with ``--alpha`` and stdin holding an "a"): every
+    proposal the shrinker makes keeps ``--alpha``, and each new one times out once.
+    Those timeouts are no second finding."""
+    slow = once_slow_on_alpha()
+
+    def buggy(case: Case) -> Outcome:
+        out = slow(case)
+        if out.termination is Termination.TIMEOUT or b"a" not in case.stdin or b"--alpha" not in case.argv:
+            return out
+        return exited(0, b"", out.stderr, out.files)
+
+    result, _ = campaign(spec, echo_program, buggy, budget=300, max_divergences=5)
+    assert result.verdict == "divergent"
+    assert result.findings and all(b"--alpha" in f.divergence.case.argv for f in result.findings)
+    assert sum(f.shrink_proposals for f in result.findings) > 10
+    assert all(f.divergence.candidate.termination is not Termination.TIMEOUT for f in result.findings)

@@ -175,14 +175,6 @@ class Campaign:
         discarded = False
         while self.pending:
             index, div, via = self.pending.pop(0)
-            if via is Via.SHRINKING:  # met while shrinking, not admitted: its timeout must repeat too
-                found = retry_timeout(self.judge, div)
-                if found is not div:
-                    self.seen.discard(div.fingerprint)
-                    if found is None or found.fingerprint in self.seen:
-                        continue
-                    self.seen.add(found.fingerprint)
-                    div = found
             finding, others = shrink_and_confirm(self.judge, div, index, self.config, via)
             if "reference" in finding.unstable:
                 minimal = finding.divergence
@@ -194,9 +186,13 @@ class Campaign:
                 self.findings.append(finding)
                 yield Shrunk(finding)
             for fp in sorted(others):
-                if fp not in self.seen and not self.enough():
-                    self.seen.add(fp)
-                    self.pending.append((index, others[fp], Via.SHRINKING))
+                if fp in self.seen or self.enough():
+                    continue
+                # met while shrinking, not admitted: a timeout there must repeat too
+                other = retry_timeout(self.judge, others[fp])
+                if other is not None and other.fingerprint not in self.seen:
+                    self.seen.add(other.fingerprint)
+                    self.pending.append((index, other, Via.SHRINKING))
         return discarded
 
     # -- phase 3: result
