@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from fuzzdiff.core.edges import LONG_INPUT, Rung, edge_case, edge_cases, edge_rungs, int_edges, string_edges
-from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_CLASSES, grammar_for
+from fuzzdiff.core.edges import (
+    LONG_INPUT,
+    PUNCTUATION,
+    Rung,
+    edge_case,
+    edge_cases,
+    edge_rungs,
+    int_edges,
+    string_edges,
+)
+from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_BYTES, NAME_CLASSES, grammar_for
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
 
 SPEC = parse_task(
@@ -107,10 +116,17 @@ def test_hostile_names_and_input_edges_each_come_once() -> None:
         assert any(c.argv[:1] == (shown,) and name in dict(c.files) for c in cases), name
     for edge in EDGE_BYTES:
         assert any(c.stdin.endswith(edge) for c in cases), edge
-    for cls in NAME_CLASSES:  # a name with a byte of each quoting class inside, missing and existing
-        first = [c.argv[0] if c.argv else b"" for c in cases]
-        inside = [c for c, a in zip(cases, first, strict=True) if len(a) == 3 and a[::2] == b"ab" and a[1] in cls]
-        assert {c.argv[0] in dict(c.files) for c in inside} == {True, False}, cls
+    firsts = [c.argv[0] for c in cases if c.argv]
+    missing = [name for name, c in zip(firsts, (c for c in cases if c.argv), strict=True) if name not in dict(c.files)]
+    for byte in PUNCTUATION:  # each alone in a missing file's name (letters around it at most)
+        assert any(bytes(b for b in name if not chr(b).isalnum()) == bytes([byte]) for name in missing), byte
+    for byte in set(NAME_BYTES) - set(PUNCTUATION):  # each other quoting byte in one
+        assert any(byte in name for name in missing), byte
+    for cls in NAME_CLASSES:  # a name with a byte of each quoting class inside an existing file's name
+        inside = [
+            c for c in cases if c.argv and len(c.argv[0]) == 3 and c.argv[0][::2] == b"ab" and c.argv[0][1] in cls
+        ]
+        assert any(c.argv[0] in dict(c.files) for c in inside), cls
     no_files = parse_task({"name": "n", "program": "cat", "operands": {"min": 0, "max": 0}})
     names = set(MISSING_NAMES) | set(FILE_NAMES)
     assert not any(names & set(c.argv) for c in edge_cases(no_files, 1))

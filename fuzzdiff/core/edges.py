@@ -19,9 +19,13 @@ each once, from the spec alone:
   input (text, samples, an alphabet, ...), so that one is of the kind the flag
   is meant for (a long valid encoding for ``--decode``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
-  that does not exist, each of ``FILE_NAMES`` as one that does, then for both
-  one name per class of ``NAME_CLASSES`` (``a`` and ``b`` around a drawn byte
-  of it: ``a\\bb``, ``a#b``), since a quoting function decides by class;
+  that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
+  a quoting function may treat apart, in the name of a missing file
+  (``byte_names``: each ASCII punctuation byte alone, between letters, first,
+  or as the whole name; the control bytes several to a name; bytes that are
+  not ASCII), since an error message shows that name quoted and a quoting
+  table decides byte by byte; and one name per class of ``NAME_CLASSES`` for
+  an existing file (``a`` and ``b`` around a drawn byte of it);
 - each string the task lists for its (first) operand, as it is and with its
   first number one digit longer (``-2c`` and ``-22c``);
 - each ``EDGE_BYTES`` sequence put into every input of a drawn case, at the
@@ -79,6 +83,20 @@ PLAIN_EDGES: tuple[str, ...] = ("", "\t", "\x01")
 
 #: Edges of a list value (``cut -f LIST``): empty items, a reversed range, open ends.
 LIST_EDGES: tuple[str, ...] = ("0", "3-1", "1,3", "2-", "-2", ",", "1,,3", "1-2-3", "1 3")
+
+#: Bytes each tried alone in a missing file's name: every printable ASCII byte
+#: that is neither a letter nor a digit (nor ``/``, which no name holds). Quoting rules differ byte by byte (a
+#: colon may or may not make a name quoted) and some only by place (a ``#``
+#: first, a brace as the whole name).
+PUNCTUATION: bytes = bytes(b for b in range(0x21, 0x7F) if not chr(b).isalnum() and b != 0x2F) + b" "
+
+#: Control bytes per name in ``byte_names``: any one of them makes a name
+#: quoted, so what differs is how each is written, and a name can show several.
+CONTROLS_PER_NAME = 6
+
+#: Names of bytes that are not ASCII: invalid alone, a valid two-byte character,
+#: a lone continuation byte, a truncated three-byte character.
+NON_ASCII_NAMES: tuple[bytes, ...] = (b"a\xffb", b"a\xc3\xa9b", b"a\x80b", b"a\xe2\x82b")
 
 #: Edges of a one-character value: two characters, a backslash, a newline, a NUL-like escape.
 CHAR_EDGES: tuple[str, ...] = ("ab", "\\", "\n", "\\0", "\x7f")
@@ -196,6 +214,31 @@ def operand_kinds(spec: TaskSpec) -> set[str]:
     return set(ops.kinds) | {k for slot in ops.slots for k in slot.kinds}
 
 
+def byte_names(c: RandomChoices) -> list[bytes]:
+    """Names that together hold every byte a quoting function may treat apart:
+    each of ``PUNCTUATION`` alone, between letters (``a:b``) one time in two,
+    else first (``#b``) or as the whole name (``{``), the place drawn; the
+    control bytes and DEL in a drawn order, ``CONTROLS_PER_NAME`` to a name
+    between letters; and ``NON_ASCII_NAMES``. Alone, since one byte can decide
+    how the whole name is quoted; in a drawn place, since some count only there.
+    Punctuation in a drawn order alternates with the rest, so a sweep cut short
+    still has some of each."""
+    punctuation = []
+    for byte in PUNCTUATION:
+        # a dash first would make the name an option
+        place = "inside" if byte == 0x2D else c.choice(("inside", "inside", "first", "whole"))
+        one = bytes([byte])
+        punctuation.append({"inside": b"a" + one + b"b", "first": one + b"b", "whole": one}[place])
+    c.rng.shuffle(punctuation)
+    controls = [*range(1, 32), 127]
+    c.rng.shuffle(controls)
+    rest = [
+        b"a" + bytes(controls[at : at + CONTROLS_PER_NAME]) + b"b" for at in range(0, len(controls), CONTROLS_PER_NAME)
+    ]
+    rest += NON_ASCII_NAMES
+    return [name for pair in itertools.zip_longest(punctuation, rest) for name in pair if name is not None]
+
+
 def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     """The sweep's rungs, interleaved: those of every option the task draws from
     (weight above 0), of every flag on a long input of each content model, of
@@ -208,11 +251,10 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
     kinds = operand_kinds(spec)
-    # beside the fixed hostile names, one name per quoting class, its byte drawn, inside a name
-    inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
     if "missing" in kinds:
-        ladders.append([NameRung(name, exists=False) for name in (*MISSING_NAMES, *inside)])
-    if "file" in kinds:
+        ladders.append([NameRung(name, exists=False) for name in (*MISSING_NAMES, *byte_names(c))])
+    if "file" in kinds:  # beside the fixed names, one per quoting class, its byte drawn, inside a name
+        inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
         ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
     if strings and spec.operands.max > 0:
