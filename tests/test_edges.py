@@ -67,6 +67,7 @@ def test_valued_options_meet_their_edges() -> None:
     assert any(v.startswith(b" ") for v in lines) and any(v.endswith(b"x") for v in lines)  # valid ones spoilt
     modes = {v for argv in argvs for v in values_of(argv, b"-m", b"--mode")}
     assert {b"fast", b"slow", b"fastx", b"fa", b"sl"} <= modes  # each value, a prefix of it and one spoilt
+    assert {b"+fast", b"+slow"} & modes and any(v[:1] == b"+" and v[1:2].isdigit() for v in lines)  # a plus sign
 
 
 def test_flags_are_given_a_value_and_a_long_input() -> None:

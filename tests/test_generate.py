@@ -245,6 +245,8 @@ def test_sample_inputs_are_changed_at_token_boundaries() -> None:
     assert b"BLAKE2b-256 (/" in inputs  # cut after a token
     assert any(i.endswith(b"BLAKE2b-256 (/dev/null) = 0e57\n") and i[:1] in (b" ", b"\t") for i in inputs)
     assert any(b"blake2b-" in i or b"BLAKE2B-" in i for i in inputs)  # a word in the other case
+    assert b"BLAKE2b-256 (/dev/null)- = 0e57\n" in inputs  # one of its own separators between two tokens
+    assert b"BLAKE2b-256 (/dev/null) =( 0e57\n" in inputs
     c = RandomChoices(random.Random(5))
     drawn = [content(c, spec.stdin) for _ in range(3000)]
     assert 0.6 < drawn.count(sample.encode()) / len(drawn) < 0.75  # one in PERTURB_SAMPLE is changed

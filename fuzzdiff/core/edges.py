@@ -8,8 +8,9 @@ short campaign. The sweep lists those cases for every option the task declares,
 each once, from the spec alone:
 
 - a valued option: its value left off the end (short and long spellings),
-  empty, a tab, a control byte, a valid value spoilt (a leading blank, a
-  trailing letter or control byte), and by kind: integers at and past the 31-,
+  empty, a tab, a control byte, a valid value spoilt (a leading blank or plus
+  sign, which strtol-style parsers accept and strict ones refuse, a trailing
+  letter or control byte), and by kind: integers at and past the 31-,
   32-, 63- and 64-bit edges of both signs and each suffix on a large number;
   each enumerated value, a prefix of it and one spoilt; list and character
   edges;
@@ -165,7 +166,7 @@ def int_edges(v: ValueSpec) -> list[str]:
 def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
     """The values a valued option is tried with, most telling first."""
     valid = value(c, v)
-    edges = [*PLAIN_EDGES, " " + valid, valid + "x", valid + "\x01"]
+    edges = [*PLAIN_EDGES, " " + valid, "+" + valid, valid + "x", valid + "\x01"]
     if v.kind == "int":
         edges += int_edges(v)
     elif v.kind in ("choice", "string"):

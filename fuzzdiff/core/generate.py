@@ -178,6 +178,9 @@ PERTURB_SAMPLE = 3
 #: blanks, and any other byte alone.
 _TOKEN = re.compile(rb"[A-Za-z]+|[0-9]+|[ \t]+|.", re.DOTALL)
 
+#: Bytes that are not an input's separators: letters, digits, blanks, newlines.
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n")
+
 #: How many times ``edit_token`` repeats a token: mostly doubled, now and then
 #: long enough to pass a fixed width or a small buffer (a 40-byte name, a 40-digit number).
 REPEATS: tuple[int, ...] = (2, 2, 3, 40)
@@ -421,8 +424,10 @@ def content(c: Choices, spec: ContentSpec) -> bytes:
 
 def perturb(c: Choices, data: bytes) -> bytes:
     """``data`` changed in one place, one of four ways alike: a few bytes deleted;
-    an ``EDGE_BYTES`` sequence inserted at a line's start, or between two tokens;
-    or one token (``_TOKEN``) edited (``edit_token``)."""
+    an ``EDGE_BYTES`` sequence inserted at a line's start; between two tokens, an
+    ``EDGE_BYTES`` sequence or, one time in two, one of the input's own
+    separators (``MD5-``, ``((``, ``==``); or one token (``_TOKEN``) edited
+    (``edit_token``)."""
     way = c.integer(0, 3)
     if data and way == 0:
         i = c.integer(0, len(data) - 1)
@@ -431,9 +436,12 @@ def perturb(c: Choices, data: bytes) -> bytes:
         return edit_token(c, data)
     if way == 1:
         starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
-    else:
-        starts = [0, *(end for _, end in token_spans(data))]
-    i = c.choice(starts)
+        i = c.choice(starts)
+        return data[:i] + c.choice(EDGE_BYTES) + data[i:]
+    i = c.choice([0, *(end for _, end in token_spans(data))])
+    separators = sorted(set(data) - _WORD_BYTES)
+    if separators and c.integer(0, 1) == 0:
+        return data[:i] + bytes([c.choice(separators)]) + data[i:]
     return data[:i] + c.choice(EDGE_BYTES) + data[i:]
 
 
