@@ -96,9 +96,13 @@ def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
         }
     )
     long = [c.stdin for c in edge_cases(spec, 3) if len(c.stdin) == LONG_INPUT]
-    assert len(long) == 3  # one of any model, then one of each
+    assert len(long) == 4  # one of any model, then one of each, then the samples' near-misses
     assert any(set(data) <= set(b"ab") for data in long)  # the alphabet's
     assert any(data.startswith(b"MD5 (a) = 00\nMD5 (a) = 00\n") for data in long)  # the sample's, repeated
+    near = [data for data in long if b"MD5 (a) = 00\n" in data and data.count(b"MD5 (a) = 00\n") < 1000]
+    assert len(near) == 1  # the sample, each copy changed one time in two
+    lines = near[0].split(b"\n")
+    assert 0.3 < lines.count(b"MD5 (a) = 00") / len(lines) < 0.7
 
 
 def test_int_edges_cover_both_signs_of_each_width() -> None:

@@ -16,6 +16,7 @@ from fuzzdiff.core.generate import (
     VALUE_NEAR_MISS,
     RandomChoices,
     content,
+    edit_token,
     generate_batch,
     generate_cases,
 )
@@ -338,3 +339,16 @@ def test_valid_option_values_come_with_near_misses() -> None:
     odd = [v for v in values if v not in (b"8", b"256")]
     assert b"+8" in odd or b"+256" in odd
     assert 0.5 / VALUE_NEAR_MISS < len(odd) / len(values) < 1.5 / VALUE_NEAR_MISS
+
+
+def test_a_token_edit_draws_the_kind_first_so_blanks_and_separators_are_not_rare() -> None:
+    """A digest line has one blank run and dozens of letter and digit runs: the
+    blank is edited about as often as letters are, not one time in forty."""
+    line = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a"
+    c = RandomChoices(random.Random(2))
+    edits = [edit_token(c, line) for _ in range(4000)]
+    blank_edited = sum(
+        b"855  a" not in e and e.startswith(b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        for e in edits
+    )
+    assert 0.15 < blank_edited / len(edits) < 0.5

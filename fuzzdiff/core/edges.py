@@ -18,7 +18,10 @@ each once, from the spec alone:
   common buffer sizes (past 16 KiB, whatever the task's own size cap); a ladder
   of its own then tries each flag on a long input of each model of the task's
   input (text, samples, an alphabet, ...), so that one is of the kind the flag
-  is meant for (a long valid encoding for ``--decode``);
+  is meant for (a long valid encoding for ``--decode``), and, where the task
+  has samples, on a long input of them each changed one time in two
+  (``NEAR_MISSES``: a checksum list of a few hundred near-miss lines for
+  ``--check``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
   a quoting function may treat apart, in the name of a missing file
@@ -62,6 +65,7 @@ from fuzzdiff.core.generate import (
     grammar_for,
     model_content,
     option_tokens,
+    perturb,
     through_directory,
     value,
 )
@@ -75,6 +79,13 @@ EDGE_SHARE = 3
 #: Bytes of the long input a flag is tried on: past 4, 8 and 16 KiB, where
 #: programs that read in blocks change buffers (and not a multiple of any).
 LONG_INPUT = 16_411
+
+#: The long input of ``NEAR_MISSES``: the task's samples one after another, each
+#: changed in one place (``perturb``) one time in two, to ``LONG_INPUT`` bytes.
+#: One case then holds a few hundred near-misses of a structured input (checksum
+#: lines with a blank before the tag, a name cut short, an extra separator), and
+#: a parser that reads lines one by one is tried on each.
+NEAR_MISSES = "near-misses"
 
 #: Draws of an input before the sweep settles for an empty one.
 INPUT_TRIES = 8
@@ -249,6 +260,8 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     drawn = [opt for opt in spec.options if opt.weight > 0]
     ladders: list[list[AnyRung]] = [list(option_rungs(c, opt)) for opt in drawn]
     models = dict.fromkeys(m for m in spec.stdin.models if m != "empty")
+    if spec.stdin.samples and models.keys() & {"sample", "samples"}:
+        models[NEAR_MISSES] = None
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
     kinds = operand_kinds(spec)
@@ -266,8 +279,19 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
 
 def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) -> bytes:
     """A drawn input, not empty if ``INPUT_TRIES`` draws can help it; with
-    ``long_model``, one repeated to ``LONG_INPUT`` bytes, of that model if named."""
+    ``long_model``, one repeated to ``LONG_INPUT`` bytes, of that model if named
+    (for ``NEAR_MISSES``, samples each drawn anew and changed one time in two)."""
     stdin = grammar.spec.stdin
+    if long_model == NEAR_MISSES:
+        pieces: list[bytes] = []
+        size = 0
+        while size < LONG_INPUT:
+            piece = model_content(c, stdin, "sample")
+            if c.integer(0, 1) == 0:
+                piece = perturb(c, piece)
+            pieces.append(piece)
+            size += len(piece) or 1
+        return b"".join(pieces)[:LONG_INPUT]
     data = b""
     for _ in range(INPUT_TRIES):
         data = model_content(c, stdin, long_model) if long_model else content(c, stdin)

@@ -452,8 +452,14 @@ def token_spans(data: bytes) -> list[tuple[int, int]]:
 
 def edit_token(c: Choices, data: bytes) -> bytes:
     """``data`` (not empty) with one drawn token deleted, repeated (``REPEATS``),
-    made the input's last (the rest cut off) or replaced (``replace_token``)."""
-    a, b = c.choice(token_spans(data))
+    made the input's last (the rest cut off) or replaced (``replace_token``).
+    The token's kind is drawn first (letters, digits, blanks, any other byte),
+    then a token of it: the few blanks and separators that give an input its
+    shape are edited as often as the many runs of letters and digits between."""
+    kinds: dict[int, list[tuple[int, int]]] = {}
+    for a, b in token_spans(data):
+        kinds.setdefault(_token_kind(data[a:b]), []).append((a, b))
+    a, b = c.choice(c.choice(sorted(kinds.items()))[1])
     token = data[a:b]
     how = c.integer(0, 3)
     if how == 0:
@@ -463,6 +469,15 @@ def edit_token(c: Choices, data: bytes) -> bytes:
     if how == 2:
         return data[:b]
     return data[:a] + replace_token(c, data, token) + data[b:]
+
+
+def _token_kind(token: bytes) -> int:
+    """0 letters, 1 digits, 2 blanks, 3 any other byte."""
+    if token.isalpha():
+        return 0
+    if token.isdigit():
+        return 1
+    return 2 if token.strip(b" \t") == b"" else 3
 
 
 def replace_token(c: Choices, data: bytes, token: bytes) -> bytes:
