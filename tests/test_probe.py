@@ -93,7 +93,7 @@ class FakeTool:
             return _out(1, stderr=b"tool: need FILE NUMBER\n")
         if operands[0] not in files:
             return _out(1, stderr=b"tool: no such file\n")
-        if not operands[1].lstrip(b"-").isdigit():
+        if not re.fullmatch(rb"-?[0-9]+", operands[1]):
             return _out(1, stderr=b"tool: not a number\n")
         width = opts.get(b"width")
         if width is not None and not (width.isdigit() and 1 <= int(width) <= 50):
