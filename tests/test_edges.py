@@ -121,8 +121,7 @@ def test_hostile_names_and_input_edges_each_come_once() -> None:
         assert any(c.argv[:1] == (shown,) and name in dict(c.files) for c in cases), name
     for edge in EDGE_BYTES:
         assert any(c.stdin.endswith(edge) for c in cases), edge
-    firsts = [c.argv[0] for c in cases if c.argv]
-    missing = [name for name, c in zip(firsts, (c for c in cases if c.argv), strict=True) if name not in dict(c.files)]
+    missing = [c.argv[0] for c in cases if c.argv and c.argv[0] not in dict(c.files)]
     for byte in PUNCTUATION:  # each alone in a missing file's name (letters around it at most)
         assert any(bytes(b for b in name if not chr(b).isalnum()) == bytes([byte]) for name in missing), byte
     for byte in set(NAME_BYTES) - set(PUNCTUATION):  # each other quoting byte in one

@@ -70,7 +70,7 @@ from fuzzdiff.core.generate import (
     value,
 )
 from fuzzdiff.core.model import Case
-from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
+from fuzzdiff.core.spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec
 
 #: The sweep takes at most one case in EDGE_SHARE of a campaign's budget: the
 #: rest is fresh generation's, which finds what no listed edge does.
@@ -97,9 +97,9 @@ PLAIN_EDGES: tuple[str, ...] = ("", "\t", "\x01")
 LIST_EDGES: tuple[str, ...] = ("0", "3-1", "1,3", "2-", "-2", ",", "1,,3", "1-2-3", "1 3")
 
 #: Bytes each tried alone in a missing file's name: every printable ASCII byte
-#: that is neither a letter nor a digit (nor ``/``, which no name holds). Quoting rules differ byte by byte (a
-#: colon may or may not make a name quoted) and some only by place (a ``#``
-#: first, a brace as the whole name).
+#: that is neither a letter nor a digit (nor ``/``, which no name holds).
+#: Quoting rules differ byte by byte (a colon may or may not make a name
+#: quoted) and some only by place (a ``#`` first, a brace as the whole name).
 PUNCTUATION: bytes = bytes(b for b in range(0x21, 0x7F) if not chr(b).isalnum() and b != 0x2F) + b" "
 
 #: Control bytes per name in ``byte_names``: any one of them makes a name
@@ -283,15 +283,7 @@ def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) ->
     (for ``NEAR_MISSES``, samples each drawn anew and changed one time in two)."""
     stdin = grammar.spec.stdin
     if long_model == NEAR_MISSES:
-        pieces: list[bytes] = []
-        size = 0
-        while size < LONG_INPUT:
-            piece = model_content(c, stdin, "sample")
-            if c.integer(0, 1) == 0:
-                piece = perturb(c, piece)
-            pieces.append(piece)
-            size += len(piece) or 1
-        return b"".join(pieces)[:LONG_INPUT]
+        return _near_misses(c, stdin)
     data = b""
     for _ in range(INPUT_TRIES):
         data = model_content(c, stdin, long_model) if long_model else content(c, stdin)
@@ -300,6 +292,20 @@ def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) ->
     if long_model is not None and data:
         data = (data * (LONG_INPUT // len(data) + 1))[:LONG_INPUT]
     return data
+
+
+def _near_misses(c: RandomChoices, stdin: ContentSpec) -> bytes:
+    """``LONG_INPUT`` bytes of ``stdin``'s samples, each drawn anew and changed
+    in one place (``perturb``) one time in two."""
+    pieces: list[bytes] = []
+    size = 0
+    while size < LONG_INPUT:
+        piece = model_content(c, stdin, "sample")
+        if c.integer(0, 1) == 0:
+            piece = perturb(c, piece)
+        pieces.append(piece)
+        size += len(piece) or 1  # an empty sample still ends the loop
+    return b"".join(pieces)[:LONG_INPUT]
 
 
 def _insert(data: bytes, rung: InputRung) -> bytes:

@@ -178,9 +178,6 @@ PERTURB_SAMPLE = 3
 #: blanks, and any other byte alone.
 _TOKEN = re.compile(rb"[A-Za-z]+|[0-9]+|[ \t]+|.", re.DOTALL)
 
-#: Bytes that are not an input's separators: letters, digits, blanks, newlines.
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n")
-
 #: How many times ``edit_token`` repeats a token: mostly doubled, now and then
 #: long enough to pass a fixed width or a small buffer (a 40-byte name, a 40-digit number).
 REPEATS: tuple[int, ...] = (2, 2, 3, 40)
@@ -438,8 +435,9 @@ def perturb(c: Choices, data: bytes) -> bytes:
         starts = [0, *(i + 1 for i, b in enumerate(data) if b == 10 and i + 1 < len(data))]
         i = c.choice(starts)
         return data[:i] + c.choice(EDGE_BYTES) + data[i:]
-    i = c.choice([0, *(end for _, end in token_spans(data))])
-    separators = sorted(set(data) - _WORD_BYTES)
+    spans = token_spans(data)
+    i = c.choice([0, *(end for _, end in spans)])
+    separators = sorted({data[a] for a, b in spans if _token_kind(data[a:b]) == _OTHER} - {10})  # not newlines
     if separators and c.integer(0, 1) == 0:
         return data[:i] + bytes([c.choice(separators)]) + data[i:]
     return data[:i] + c.choice(EDGE_BYTES) + data[i:]
@@ -471,13 +469,17 @@ def edit_token(c: Choices, data: bytes) -> bytes:
     return data[:a] + replace_token(c, data, token) + data[b:]
 
 
+#: A token's kind (``_token_kind``): a run of letters, of digits, of blanks, or any other byte.
+_LETTERS, _DIGITS, _BLANKS, _OTHER = range(4)
+
+
 def _token_kind(token: bytes) -> int:
-    """0 letters, 1 digits, 2 blanks, 3 any other byte."""
+    """Which of ``_LETTERS``, ``_DIGITS``, ``_BLANKS`` and ``_OTHER`` a token of ``_TOKEN`` is."""
     if token.isalpha():
-        return 0
+        return _LETTERS
     if token.isdigit():
-        return 1
-    return 2 if token.strip(b" \t") == b"" else 3
+        return _DIGITS
+    return _BLANKS if token.strip(b" \t") == b"" else _OTHER
 
 
 def replace_token(c: Choices, data: bytes, token: bytes) -> bytes:
