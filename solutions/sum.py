@@ -5,6 +5,7 @@ Written from `sum --help` and the coreutils manual ("sum invocation", "cksum inv
 
 import os
 import sys
+import unicodedata
 
 PROG = b"sum"
 
@@ -44,49 +45,132 @@ ERR = sys.stderr.buffer
 
 # ---------------------------------------------------------------- messages
 
-C_ESCAPES = {7: b"a", 8: b"b", 9: b"t", 10: b"n", 11: b"v", 12: b"f", 13: b"r"}
-SHELL_SAFE = frozenset(b"%+,-./0123456789@ABCDEFGHIJKLMNOPQRSTUVWXYZ]_abcdefghijklmnopqrstuvwxyz")
+# gnulib's quotearg in the shell-escape styles, C locale (solutions/README.md, note S4):
+# a name with a single quote is written in two passes, the second starting in the
+# escape state the first ended in, and goes between double quotes only when every
+# byte may.
+_GNULIB_SPECIAL = set(b'!"$&()*;<=>[^`|?')
+_GNULIB_PLAIN = set(b"%+,-./0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ]_abcdefghijklmnopqrstuvwxyz")
+_GNULIB_ESCAPES = {7: b"a", 8: b"b", 12: b"f", 10: b"n", 13: b"r", 9: b"t", 11: b"v"}
 
 
-def _needs_shell_quotes(arg: bytes) -> bool:
-    if not arg:
-        return True
-    for i, c in enumerate(arg):
-        if c in SHELL_SAFE or (c in b"#~" and i > 0):
+class _GnulibRestart(Exception):
+    """The name needs its outer quotes: start again in the always-quoting style."""
+
+
+def _gnulib_units(arg: bytes, utf8: bool) -> list[tuple[bytes, bool]]:
+    """(unit, printable): a byte, or in UTF-8 a whole valid character."""
+    units: list[tuple[bytes, bool]] = []
+    i = 0
+    while i < len(arg):
+        if arg[i] < 0x80 or not utf8:
+            units.append((arg[i : i + 1], 0x20 <= arg[i] < 0x7F))
+            i += 1
             continue
-        if c in b"{}" and len(arg) > 1:
+        for n in (2, 3, 4):
+            try:
+                ch = arg[i : i + n].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            printable = unicodedata.category(ch) not in ("Cc", "Zl", "Zp", "Cn", "Cs")
+            units.append((arg[i : i + n], printable))
+            i += n
+            break
+        else:
+            units.append((arg[i : i + 1], False))
+            i += 1
+    return units
+
+
+def _gnulib_pass(
+    arg: bytes, units: list[tuple[bytes, bool]], colon: bool, elide: bool, pending: bool
+) -> tuple[bytes, bool, bool, bool]:
+    """One pass over the name: its text, whether a $'...' escape is still open,
+    whether a single quote was met, whether every byte may go between double quotes."""
+    out = bytearray() if elide else bytearray(b"'")
+    single = False
+    all_plain = True
+
+    def start_escape() -> None:
+        nonlocal pending
+        if elide:
+            raise _GnulibRestart
+        if not pending:
+            out.extend(b"'$'")
+            pending = True
+        out.extend(b"\\")
+
+    for i, (unit, printable) in enumerate(units):
+        c = unit[0]
+        plain = False
+        if len(unit) > 1 or (not printable and c not in _GNULIB_ESCAPES):
+            if printable:
+                if pending:
+                    out.extend(b"''")
+                    pending = False
+                out.extend(unit)
+            else:
+                all_plain = False
+                for b in unit:
+                    start_escape()
+                    out.extend(b"%03o" % b)
             continue
-        return True
-    return False
+        if c in _GNULIB_ESCAPES:
+            start_escape()
+            out.extend(_GNULIB_ESCAPES[c])
+            all_plain = False
+            continue
+        if c == 0x27:
+            single = plain = True
+            if elide:
+                raise _GnulibRestart
+            out.extend(b"'\\'")
+            pending = False
+        elif (c in b"{}" and len(arg) != 1) or (c in b"#~" and i != 0):
+            pass
+        elif c in b"{}#~ ":
+            plain = True
+            if elide:
+                raise _GnulibRestart
+        elif c in _GNULIB_SPECIAL or c == 0x5C:
+            if elide:
+                raise _GnulibRestart
+        else:
+            plain = True
+        if elide and colon and c == 0x3A:
+            raise _GnulibRestart
+        if pending:
+            out.extend(b"''")
+            pending = False
+        out.append(c)
+        all_plain = all_plain and plain
+    if elide and not out:
+        raise _GnulibRestart
+    if not elide:
+        out.extend(b"'")
+    return bytes(out), pending, single, all_plain
+
+
+def quote_shell(arg: bytes, colon: bool = True, always: bool = False, utf8: bool = False) -> bytes:
+    """gnulib quotearg in the shell-escape style (``always``: shell-escape-always),
+    ':' quoted too with ``colon``."""
+    units = _gnulib_units(arg, utf8)
+    if not always:
+        try:
+            return _gnulib_pass(arg, units, colon, True, False)[0]
+        except _GnulibRestart:
+            pass
+    out, pending, single, all_plain = _gnulib_pass(arg, units, False, False, False)
+    if single and all_plain:
+        return b'"' + arg + b'"'
+    if single:
+        out = _gnulib_pass(arg, units, False, False, pending)[0]
+    return out
 
 
 def quotef(arg: bytes) -> bytes:
-    """A file name as GNU `quotef` shows it: bare when harmless, else shell-quoted."""
-    if not _needs_shell_quotes(arg):
-        return arg
-    if b"'" in arg and all(
-        c in SHELL_SAFE or c in b" '" or (c in b"#~" and i == 0) or (c in b"{}" and len(arg) == 1)
-        for i, c in enumerate(arg)
-    ):
-        return b'"' + arg + b'"'
-    out = bytearray(b"'")
-    escaping = False
-    for c in arg:
-        if c == 0x27:
-            out += b"'\\''"
-            escaping = False
-            continue
-        if c in C_ESCAPES or not 32 <= c < 127:
-            if not escaping:
-                out += b"'$'"
-                escaping = True
-            out += b"\\" + C_ESCAPES[c] if c in C_ESCAPES else b"\\%03o" % c
-            continue
-        if escaping:
-            out += b"''"
-            escaping = False
-        out.append(c)
-    return bytes(out + b"'")
+    """A file name as GNU quotef shows it (the shell-escape style, ':' quoted too)."""
+    return quote_shell(arg)
 
 
 def error(message: bytes, errno: int = 0) -> None:

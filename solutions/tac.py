@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 
 PROG = b"tac"
 
@@ -112,57 +113,133 @@ def getopt(args, shorts, longs, stop=None):
     yield ("operands", operands, None)
 
 
-_SAFE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%+,-./:@_]")
-_SPECIAL = set(b" !\"$&()*;<=>?[\\^`|'")
-_CESC = {7: b"a", 8: b"b", 12: b"f", 10: b"n", 13: b"r", 9: b"t", 11: b"v"}
+# gnulib's quotearg in the shell-escape styles, C locale (solutions/README.md, note S4):
+# a name with a single quote is written in two passes, the second starting in the
+# escape state the first ended in, and goes between double quotes only when every
+# byte may.
+_GNULIB_SPECIAL = set(b'!"$&()*;<=>[^`|?')
+_GNULIB_PLAIN = set(b"%+,-./0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ]_abcdefghijklmnopqrstuvwxyz")
+_GNULIB_ESCAPES = {7: b"a", 8: b"b", 12: b"f", 10: b"n", 13: b"r", 9: b"t", 11: b"v"}
 
 
-def _printable(c: int) -> bool:
-    return 32 <= c < 127
+class _GnulibRestart(Exception):
+    """The name needs its outer quotes: start again in the always-quoting style."""
+
+
+def _gnulib_units(arg: bytes, utf8: bool) -> list[tuple[bytes, bool]]:
+    """(unit, printable): a byte, or in UTF-8 a whole valid character."""
+    units: list[tuple[bytes, bool]] = []
+    i = 0
+    while i < len(arg):
+        if arg[i] < 0x80 or not utf8:
+            units.append((arg[i : i + 1], 0x20 <= arg[i] < 0x7F))
+            i += 1
+            continue
+        for n in (2, 3, 4):
+            try:
+                ch = arg[i : i + n].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            printable = unicodedata.category(ch) not in ("Cc", "Zl", "Zp", "Cn", "Cs")
+            units.append((arg[i : i + n], printable))
+            i += n
+            break
+        else:
+            units.append((arg[i : i + 1], False))
+            i += 1
+    return units
+
+
+def _gnulib_pass(
+    arg: bytes, units: list[tuple[bytes, bool]], colon: bool, elide: bool, pending: bool
+) -> tuple[bytes, bool, bool, bool]:
+    """One pass over the name: its text, whether a $'...' escape is still open,
+    whether a single quote was met, whether every byte may go between double quotes."""
+    out = bytearray() if elide else bytearray(b"'")
+    single = False
+    all_plain = True
+
+    def start_escape() -> None:
+        nonlocal pending
+        if elide:
+            raise _GnulibRestart
+        if not pending:
+            out.extend(b"'$'")
+            pending = True
+        out.extend(b"\\")
+
+    for i, (unit, printable) in enumerate(units):
+        c = unit[0]
+        plain = False
+        if len(unit) > 1 or (not printable and c not in _GNULIB_ESCAPES):
+            if printable:
+                if pending:
+                    out.extend(b"''")
+                    pending = False
+                out.extend(unit)
+            else:
+                all_plain = False
+                for b in unit:
+                    start_escape()
+                    out.extend(b"%03o" % b)
+            continue
+        if c in _GNULIB_ESCAPES:
+            start_escape()
+            out.extend(_GNULIB_ESCAPES[c])
+            all_plain = False
+            continue
+        if c == 0x27:
+            single = plain = True
+            if elide:
+                raise _GnulibRestart
+            out.extend(b"'\\'")
+            pending = False
+        elif (c in b"{}" and len(arg) != 1) or (c in b"#~" and i != 0):
+            pass
+        elif c in b"{}#~ ":
+            plain = True
+            if elide:
+                raise _GnulibRestart
+        elif c in _GNULIB_SPECIAL or c == 0x5C:
+            if elide:
+                raise _GnulibRestart
+        else:
+            plain = True
+        if elide and colon and c == 0x3A:
+            raise _GnulibRestart
+        if pending:
+            out.extend(b"''")
+            pending = False
+        out.append(c)
+        all_plain = all_plain and plain
+    if elide and not out:
+        raise _GnulibRestart
+    if not elide:
+        out.extend(b"'")
+    return bytes(out), pending, single, all_plain
+
+
+def quote_shell(arg: bytes, colon: bool = True, always: bool = False, utf8: bool = False) -> bytes:
+    """gnulib quotearg in the shell-escape style (``always``: shell-escape-always),
+    ':' quoted too with ``colon``."""
+    units = _gnulib_units(arg, utf8)
+    if not always:
+        try:
+            return _gnulib_pass(arg, units, colon, True, False)[0]
+        except _GnulibRestart:
+            pass
+    out, pending, single, all_plain = _gnulib_pass(arg, units, False, False, False)
+    if single and all_plain:
+        return b'"' + arg + b'"'
+    if single:
+        out = _gnulib_pass(arg, units, False, False, pending)[0]
+    return out
 
 
 def quote(name: bytes, always: bool = True) -> bytes:
-    """gnulib's shell-escape quoting in the C locale (quoteaf when ``always``, else quotef)."""
-    if name == b"":
-        return b"''"
-    special = False
-    unprintable = False
-    for k, c in enumerate(name):
-        if not _printable(c):
-            unprintable = True
-        elif c in _SPECIAL or (c == 58 and not always):  # quotef also quotes ':'
-            special = True
-        elif c in b"#~" and k == 0:
-            special = True
-        elif c in b"{}" and len(name) == 1:
-            special = True
-    if not (always or special or unprintable):
-        return name
-    if b"'" in name and not unprintable:
-        compat = all(c in _SAFE or c in b" '" or (_printable(c) and c not in b"\"$`\\!") for c in name)
-        if compat and all(_printable(c) for c in name):
-            return b'"' + name + b'"'
-    out = bytearray(b"'")
-    esc = False
-    for c in name:
-        if _printable(c):
-            if esc:
-                out += b"''"
-                esc = False
-            if c == 39:
-                out += b"'\\''"
-            else:
-                out.append(c)
-        else:
-            if not esc:
-                out += b"'$'"
-                esc = True
-            out += b"\\" + (_CESC[c] if c in _CESC else b"%03o" % c)
-    if esc:
-        out += b"'"
-    else:
-        out += b"'"
-    return bytes(out)
+    """gnulib's shell-escape quoting in the C locale: quoteaf when ``always``, else
+    quotef (which quotes ':' too)."""
+    return quote_shell(name, colon=not always, always=always)
 
 
 def strerror(exc: OSError) -> bytes:
