@@ -164,17 +164,18 @@ def equivalent_list(path: Path = EQUIVALENT) -> dict[str, str]:
 
 def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str, Any]:
     """One run: ``mode`` is ``oracle`` (score as a training loop calls it), ``replay``
-    (the probe corpus alone) or ``random`` (a campaign without guidance or corpus)."""
+    (the task's whole corpus, as ``fuzzdiff replay`` runs it) or ``random`` (a campaign without guidance or corpus)."""
     start = time.monotonic()
     if mode == "random":
         cases, status = _random_campaign(mutant, budget, seed)
         reward = None if status != "ok" else (0.0 if cases is not None else 1.0)
         row: dict[str, Any] = {"status": status, "reward": reward, "cases": cases}
+    elif mode == "replay":
+        row = _replay_corpus(mutant)
+        budget = row["cases"]
     else:
-        from fuzzdiff.oracle.scoring import Candidate, probe_cases, score
+        from fuzzdiff.oracle.scoring import Candidate, score
 
-        if mode == "replay":
-            budget = len(probe_cases(mutant.task))
         done = score(
             mutant.task,
             Candidate(source=mutant.source, language="python"),
@@ -190,6 +191,30 @@ def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str,
             )
     row.update(id=mutant.id, mode=mode, budget=budget, seed=seed, seconds=round(time.monotonic() - start, 3))
     return row
+
+
+def _replay_corpus(mutant: Mutant) -> dict[str, Any]:
+    """``fuzzdiff replay corpora/TASK`` on the mutant, sandboxed: the stored outcomes
+    stand in for the reference. Killed when any case fails."""
+    import tempfile
+
+    from fuzzdiff.api import prepare
+    from fuzzdiff.engine.setup import open_runner
+    from fuzzdiff.oracle.scoring import CORPORA_DIR
+    from fuzzdiff.store.corpus import load_corpus
+    from fuzzdiff.store.replay import StoredOutcomes, replay_on
+
+    corpus = load_corpus(CORPORA_DIR / mutant.task)
+    with tempfile.TemporaryDirectory(prefix="fuzzdiff-mutant-") as where:
+        script = Path(where) / "candidate.py"
+        script.write_text(mutant.source)
+        setup = prepare(mutant.task, f"python3 {script}")
+        hide = (str(CORPORA_DIR),)
+        with open_runner(setup, 1, True, True, StoredOutcomes(corpus), hide) as runner:
+            result = replay_on(corpus, setup.spec, runner, setup.candidate, setup.reference)
+    status = "ok" if not result.errors else "error"
+    reward = None if status != "ok" else (0.0 if result.failed else 1.0)
+    return {"status": status, "reward": reward, "cases": result.cases}
 
 
 def _random_campaign(mutant: Mutant, budget: int, seed: int) -> tuple[int | None, str]:
@@ -238,12 +263,13 @@ def is_solution(run: dict[str, Any]) -> bool:
 
 
 def plan(
-    mutants: Sequence[Mutant], budgets: Sequence[int], seeds: Sequence[int], random: bool
+    mutants: Sequence[Mutant], budgets: Sequence[int], seeds: Sequence[int], random: bool, replay: bool = True
 ) -> list[tuple[Mutant, str, int, int]]:
     jobs: list[tuple[Mutant, str, int, int]] = []
     solutions = [solution_of(task) for task in dict.fromkeys(m.task for m in mutants)]
     for m in [*solutions, *mutants]:
-        jobs.append((m, "replay", 0, 0))
+        if replay:
+            jobs.append((m, "replay", 0, 0))
         for budget in budgets:
             for seed in seeds:
                 jobs.append((m, "oracle", budget, seed))
@@ -423,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budgets", default="100,300,500,1000")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--random", action="store_true", help="also the plain random baseline")
+    parser.add_argument("--no-replay", action="store_true", help="skip replaying the whole corpus")
     parser.add_argument("--parallel", type=int, default=2, help="scores at once (each on one worker)")
     parser.add_argument("--out", type=Path, default=HERE / "mutation-runs.jsonl")
     parser.add_argument("--report", type=Path, help="write the Markdown tables here")
@@ -452,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mutants = [m for m in mutants if m.id not in equivalent]
     print(f"mutation: {len(mutants)} mutants of {len(tasks)} solutions", file=sys.stderr)
     if not args.no_run:
-        run_all(plan(mutants, budgets, seeds, args.random), args.out, args.parallel)
+        run_all(plan(mutants, budgets, seeds, args.random, not args.no_replay), args.out, args.parallel)
     table = markdown(censuses, mutants, load_runs(args.out), equivalent_list())
     print(table)
     if args.report:

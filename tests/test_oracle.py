@@ -11,7 +11,7 @@ import pytest
 from fuzzdiff.core.model import Case, Outcome
 from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters, scoring
-from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, score
+from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, probe_limit, score
 from fuzzdiff.run.program import reference_program
 
 from .helpers import full_check_tasks, instantiate
@@ -81,7 +81,7 @@ def test_graded_policy_is_the_share_of_agreeing_probes(cache: Path, tmp_path: Pa
     spec = load_task("base64")
     bug = instantiate("bug_stderr.sh", spec, tmp_path)
     graded = score("base64", bug, budget=1000, seed=1, policy="graded", cache=cache, mask_reference=False)
-    assert graded.probe_cases == len(probe_cases("base64"))
+    assert graded.probe_cases == len(probe_cases("base64", limit=probe_limit(1000)))
     assert graded.reward == round(graded.probe_agreed / graded.probe_cases, 6)
     assert 0.0 < graded.reward < 1.0
 
@@ -203,7 +203,7 @@ def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:
         adapters.verl_compute_score("x", FENCED_GOOD, "no-such-task")
 
 
-def test_probes_keep_every_accepted_case_and_a_few_of_each_way_to_fail() -> None:
+def test_probes_meet_each_behaviour_first_then_accepted_cases_and_a_few_of_each_way_to_fail() -> None:
     from fuzzdiff.oracle.scoring import PROBES_PER_ERROR, select_probes
     from fuzzdiff.store.corpus import StoredCase
 
@@ -212,13 +212,22 @@ def test_probes_keep_every_accepted_case_and_a_few_of_each_way_to_fail() -> None
     def stored(n: int, out: Outcome) -> StoredCase:
         return StoredCase(key=f"{n:04d}", case=Case(argv=(str(n).encode(),)), expected=out)
 
-    cases = [stored(n, exited(0, stdout=b"%d" % n)) for n in range(10)]
+    accepted = [stored(n, exited(0, stdout=b"%d" % n)) for n in range(10)]  # one behaviour (1-byte stdout)
     # one way to fail, named with different values (masked in its class), and another
-    cases += [stored(100 + n, exited(1, stderr=b"prog: invalid number '%d'\n" % n)) for n in range(9)]
-    cases += [stored(200 + n, exited(2, stderr=b"prog: missing operand\n")) for n in range(2)]
-    kept = select_probes(cases)
-    assert kept[:10] == [s.case for s in cases[:10]]  # every accepted case, in order
-    assert kept[10:] == [s.case for s in cases[10 : 10 + PROBES_PER_ERROR]] + [s.case for s in cases[19:]]
+    invalid = [stored(100 + n, exited(1, stderr=b"prog: invalid number '%d'\n" % n)) for n in range(9)]
+    missing = [stored(200 + n, exited(2, stderr=b"prog: missing operand\n")) for n in range(2)]
+    kept = select_probes(accepted + invalid + missing)
+    firsts = [accepted[0], invalid[0], missing[0]]  # one case of each behaviour, in the order given
+    rest = accepted[1:] + invalid[1:PROBES_PER_ERROR] + missing[1:]  # each way to fail PROBES_PER_ERROR times in all
+    assert kept == [s.case for s in firsts + rest]
+
+
+def test_probes_leave_part_of_the_budget_to_the_sweep_and_fresh_cases(cache: Path) -> None:
+    result = score("base64", "base64", budget=100, seed=1, cache=cache, use_pool=False, mask_reference=False)
+    assert len(probe_cases("base64")) > probe_limit(100)  # the corpus alone would fill the budget
+    assert result.probe_cases == probe_limit(100) < 100
+    assert result.edge_cases + result.fuzz_cases == 100 - probe_limit(100)
+    assert result.reward == 1.0
 
 
 EDGY_TASK = """

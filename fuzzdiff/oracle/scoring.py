@@ -2,8 +2,10 @@
 
 A score runs in phases, all counted against one case budget:
 
-1. **probes**: the task's committed corpus (``corpora/TASK``), in key order,
-   each way of failing at most ``PROBES_PER_ERROR`` times (``select_probes``).
+1. **probes**: the task's committed corpus (``corpora/TASK``): one case per
+   reference behaviour, then the other accepted cases and up to
+   ``PROBES_PER_ERROR`` of each way of failing (``select_probes``), at most
+   ``PROBE_SHARE`` of the budget, so the sweep and fresh cases always run too.
    One case in five (chosen by key, so always the same ones) is *held out*:
    it counts like any other, but is never shown in feedback.
 2. **pool**: minimal counterexamples found for *other* candidates of the same
@@ -41,6 +43,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,7 +63,7 @@ from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.runner import PairRunner, ReferenceCache
 from fuzzdiff.store.artifacts import write_atomic
-from fuzzdiff.store.corpus import StoredCase, load_corpus
+from fuzzdiff.store.corpus import StoredCase, behaviour, load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
 
 
@@ -83,6 +86,9 @@ def parse_policy(policy: str) -> Policy:
 
 #: Probes kept per way of failing (``select_probes``).
 PROBES_PER_ERROR = 4
+#: The share of the budget the probes may take; the edge sweep and fresh
+#: generation get the rest, so a score always meets cases no corpus holds.
+PROBE_SHARE = 0.6
 #: Every HOLD_OUT-th probe (by key) is held out of feedback.
 HOLD_OUT = 5
 #: Cases judged together; also how often the deadline is checked.
@@ -255,33 +261,49 @@ def is_shipped(spec: TaskSpec) -> bool:
     return bool(spec.source) and Path(spec.source).resolve() == shipped.resolve()
 
 
-def probe_cases(task: str, corpora: Path = CORPORA_DIR) -> list[Case]:
-    """The task's probes: its corpus in key order, each way of failing kept at
-    most ``PROBES_PER_ERROR`` times (``select_probes``)."""
+def probe_cases(task: str, corpora: Path = CORPORA_DIR, limit: int | None = None) -> list[Case]:
+    """The task's probes: its corpus as ``select_probes`` orders it, the first
+    ``limit`` (all when None)."""
     directory = corpora / task
     if not (directory / "manifest.json").is_file():
         return []
     corpus = load_corpus(directory)
-    return select_probes(sorted(corpus.cases, key=lambda s: s.key))
+    return select_probes(sorted(corpus.cases, key=lambda s: s.key))[:limit]
+
+
+def probe_limit(budget: int) -> int:
+    """How many probes a score with ``budget`` cases runs at most (``PROBE_SHARE``)."""
+    return int(budget * PROBE_SHARE)
 
 
 def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
-    """Every case the reference accepted (exit status 0), and of the others the
-    first ``PROBES_PER_ERROR`` of each class (exit status and first stderr line,
-    names and numbers masked): a corpus records a case per reference behaviour,
-    and most behaviours are ways to fail, which would leave the fuzz phase little
-    of the budget."""
-    kept: list[Case] = []
-    per_class: dict[tuple[object, ...], int] = {}
+    """The probes in the order a score runs them: first one case (the first given)
+    of each reference behaviour (``store.corpus.behaviour``), so a score cut short
+    by its budget still meets every behaviour the corpus holds; then every other
+    case the reference accepted (exit status 0) and, of each class of failure
+    (exit status and first stderr line, names and numbers masked), up to
+    ``PROBES_PER_ERROR`` in all. Most behaviours are ways to fail, and their
+    repeats would leave the other phases little of the budget."""
+    firsts: dict[tuple[object, ...], StoredCase] = {}
     for s in stored:
-        out = s.expected
-        if out.exit_code != 0:
-            cls = (out.exit_class(), stderr_class(out.stderr))
-            per_class[cls] = per_class.get(cls, 0) + 1
-            if per_class[cls] > PROBES_PER_ERROR:
+        firsts.setdefault(behaviour(s), s)
+    chosen = {s.key for s in firsts.values()}
+    per_class = Counter(_failure_class(s) for s in firsts.values() if s.expected.exit_code != 0)
+    rest: list[Case] = []
+    for s in stored:
+        if s.key in chosen:
+            continue
+        if s.expected.exit_code != 0:
+            cls = _failure_class(s)
+            if per_class[cls] >= PROBES_PER_ERROR:
                 continue
-        kept.append(s.case)
-    return kept
+            per_class[cls] += 1
+        rest.append(s.case)
+    return [s.case for s in firsts.values()] + rest
+
+
+def _failure_class(stored: StoredCase) -> tuple[object, ...]:
+    return (stored.expected.exit_class(), stderr_class(stored.expected.stderr))
 
 
 def score(
@@ -457,7 +479,7 @@ def score_on(
     phases, the reward and the shrunk first visible divergence, with
     ``pool_cases`` as the earlier findings to try. Returns the score and the
     minimal case to add to the pool (None: nothing diverged visibly)."""
-    probes = probe_cases(setup.spec.name) if is_shipped(setup.spec) else []
+    probes = probe_cases(setup.spec.name, limit=probe_limit(base.budget)) if is_shipped(setup.spec) else []
     # Every divergent case is re-run for stability (each one counts for the graded
     # reward); findings are not settled: the first visible divergence is shrunk below.
     config = CampaignConfig(seed=base.seed, budget=base.budget, max_divergences=base.budget + 1, recheck_every=True)
