@@ -282,7 +282,8 @@ def killed_below(runs: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, 
     """(mutant, seed) -> its oracle run that killed it with the smallest budget.
 
     A kill at one budget is a kill at every larger one: the cases judged at a
-    larger budget include those at a smaller one (the same probes; the edge sweep
+    larger budget include those at a smaller one (the same probes, a longer prefix
+    of the same list where ``PROBE_SHARE`` cuts them; the edge sweep
     is a prefix of the same sweep, longer by its share of the larger budget; and
     ``generate_cases`` is prefix-stable), so the case that killed it is judged
     again. The pool is off. Such runs are not scored again."""
@@ -442,6 +443,35 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def plot(mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str], path: Path) -> bool:
+    """Mutation score against budget, a line per half and mode (oracle, random),
+    written to ``path``; False when matplotlib is not installed (the ``bench`` extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for half in ("tuned", "held-out"):
+        rows = [r for r in summarise(mutants, runs, equivalent, half) if r["mode"] != "replay" and r["score"]]
+        for mode in sorted({r["mode"] for r in rows}):
+            points = sorted((r["budget"], r["score"]) for r in rows if r["mode"] == mode)
+            style = "-o" if mode == "oracle" else "--s"
+            ax.plot([b for b, _ in points], [100 * v for _, v in points], style, label=f"{half}, {mode}")
+    ax.set_xscale("log")
+    ax.set_xlabel("budget (cases per score)")
+    ax.set_ylabel("mutants' runs killed (%)")
+    ax.axhline(98, color="grey", linewidth=0.8, linestyle=":")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default=",".join(TASKS))
@@ -453,6 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=2, help="scores at once (each on one worker)")
     parser.add_argument("--out", type=Path, default=HERE / "mutation-runs.jsonl")
     parser.add_argument("--report", type=Path, help="write the Markdown tables here")
+    parser.add_argument("--plot", type=Path, help="write the plot of score against budget here (PNG)")
     parser.add_argument("--list", metavar="TASK", help="print the chosen mutants of TASK and stop")
     parser.add_argument("--no-run", action="store_true", help="only the report, from --out")
     parser.add_argument("--half", choices=("all", "tuned", "held-out"), default="all", help="score only this half")
@@ -480,10 +511,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"mutation: {len(mutants)} mutants of {len(tasks)} solutions", file=sys.stderr)
     if not args.no_run:
         run_all(plan(mutants, budgets, seeds, args.random, not args.no_replay), args.out, args.parallel)
-    table = markdown(censuses, mutants, load_runs(args.out), equivalent_list())
+    runs = load_runs(args.out)
+    table = markdown(censuses, mutants, runs, equivalent_list())
     print(table)
     if args.report:
         args.report.write_text(table)
+    if args.plot and not plot(mutants, runs, equivalent_list(), args.plot):
+        print("mutation: no plot: matplotlib is not installed (pip install -e '.[bench]')", file=sys.stderr)
     return 0
 
 

@@ -174,3 +174,18 @@ def test_only_scores_the_mutants_named_and_refuses_an_unknown_id(
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--tasks", "tiny", "--per-task", "5", "--only", "tiny:NoSuch:0", "--out", str(out)])
     assert exit_info.value.code == 2 and "tiny:NoSuch:0" in capsys.readouterr().err
+
+
+def test_the_plot_draws_score_against_budget_for_each_half(bench: ModuleType, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    mutants = [_mutant(bench, f"wc:AddNot:{n}") for n in range(40)]
+    runs = [
+        {"id": m.id, "mode": "oracle", "budget": budget, "seed": 1, "status": "ok", "seconds": 1.0, "cases": 5}
+        | {"reward": 0.0 if n % (budget // 100 + 1) else 1.0}
+        for n, m in enumerate(mutants)
+        for budget in (100, 300)
+    ]
+    assert {m.held_out for m in mutants} == {True, False}  # both halves have runs to draw
+    path = tmp_path / "score.png"
+    assert bench.plot(mutants, runs, {}, path)
+    assert path.read_bytes().startswith(b"\x89PNG")
