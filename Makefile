@@ -78,7 +78,7 @@ bench-taskfactory: bench-setup
 # accumulate in benchmarks/mutation-runs.jsonl, so a stopped run resumes.
 bench-mutation: bench-setup
 	$(PYTHON) benchmarks/mutation.py --per-task 150 --budgets 100,300,500,1000 --seeds 1,2,3 --random \
-		--out benchmarks/mutation-runs.jsonl --report docs/mutation-table.md
+		--out benchmarks/mutation-runs.jsonl --report docs/mutation-table.md --plot docs/mutation-budget.png
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
