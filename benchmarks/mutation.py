@@ -42,17 +42,22 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import json
 import statistics
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from fuzzdiff.engine.setup import Setup
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -193,22 +198,27 @@ def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str,
     return row
 
 
+@contextlib.contextmanager
+def _as_candidate(mutant: Mutant) -> Iterator[Setup]:
+    """The mutant's task set up with the mutant, written to a private file, as its candidate."""
+    from fuzzdiff.api import prepare
+
+    with tempfile.TemporaryDirectory(prefix="fuzzdiff-mutant-") as where:
+        script = Path(where) / "candidate.py"
+        script.write_text(mutant.source)
+        yield prepare(mutant.task, f"python3 {script}")
+
+
 def _replay_corpus(mutant: Mutant) -> dict[str, Any]:
     """``fuzzdiff replay corpora/TASK`` on the mutant, sandboxed: the stored outcomes
     stand in for the reference. Killed when any case fails."""
-    import tempfile
-
-    from fuzzdiff.api import prepare
     from fuzzdiff.engine.setup import open_runner
     from fuzzdiff.oracle.scoring import CORPORA_DIR
     from fuzzdiff.store.corpus import load_corpus
     from fuzzdiff.store.replay import StoredOutcomes, replay_on
 
     corpus = load_corpus(CORPORA_DIR / mutant.task)
-    with tempfile.TemporaryDirectory(prefix="fuzzdiff-mutant-") as where:
-        script = Path(where) / "candidate.py"
-        script.write_text(mutant.source)
-        setup = prepare(mutant.task, f"python3 {script}")
+    with _as_candidate(mutant) as setup:
         hide = (str(CORPORA_DIR),)
         with open_runner(setup, 1, True, True, StoredOutcomes(corpus), hide) as runner:
             result = replay_on(corpus, setup.spec, runner, setup.candidate, setup.reference)
@@ -218,17 +228,11 @@ def _replay_corpus(mutant: Mutant) -> dict[str, Any]:
 
 
 def _random_campaign(mutant: Mutant, budget: int, seed: int) -> tuple[int | None, str]:
-    import tempfile
-
-    from fuzzdiff.api import prepare
     from fuzzdiff.core.model import Finished, Found
     from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
     from fuzzdiff.engine.setup import open_runner
 
-    with tempfile.TemporaryDirectory(prefix="fuzzdiff-mutant-") as where:
-        script = Path(where) / "candidate.py"
-        script.write_text(mutant.source)
-        setup = prepare(mutant.task, f"python3 {script}")
+    with _as_candidate(mutant) as setup:
         config = CampaignConfig(seed=seed, budget=budget, shrink=False, guidance=frozenset())
         found: int | None = None
         with open_runner(setup, 1, True, True) as runner:
@@ -443,9 +447,22 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def curves(
+    mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str]
+) -> dict[str, list[tuple[int, float]]]:
+    """ "HALF, MODE" -> (budget, score) in budget order, for each half and scored
+    mode (oracle, random; replay has no budget)."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for half in ("tuned", "held-out"):
+        for r in summarise(mutants, runs, equivalent, half):
+            if r["mode"] != "replay" and r["score"] is not None:
+                out.setdefault(f"{half}, {r['mode']}", []).append((r["budget"], r["score"]))
+    return {label: sorted(points) for label, points in out.items()}
+
+
 def plot(mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict[str, str], path: Path) -> bool:
-    """Mutation score against budget, a line per half and mode (oracle, random),
-    written to ``path``; False when matplotlib is not installed (the ``bench`` extra)."""
+    """``curves`` drawn as mutation score against budget, written to ``path``;
+    False when matplotlib is not installed (the ``bench`` extra)."""
     try:
         import matplotlib
 
@@ -454,12 +471,9 @@ def plot(mutants: Sequence[Mutant], runs: list[dict[str, Any]], equivalent: dict
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(6, 4))
-    for half in ("tuned", "held-out"):
-        rows = [r for r in summarise(mutants, runs, equivalent, half) if r["mode"] != "replay" and r["score"]]
-        for mode in sorted({r["mode"] for r in rows}):
-            points = sorted((r["budget"], r["score"]) for r in rows if r["mode"] == mode)
-            style = "-o" if mode == "oracle" else "--s"
-            ax.plot([b for b, _ in points], [100 * v for _, v in points], style, label=f"{half}, {mode}")
+    for label, points in curves(mutants, runs, equivalent).items():
+        style = "--s" if label.endswith("random") else "-o"
+        ax.plot([b for b, _ in points], [100 * v for _, v in points], style, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("budget (cases per score)")
     ax.set_ylabel("mutants' runs killed (%)")
@@ -490,6 +504,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-equivalent", action="store_true", help="do not score listed equivalent mutants")
     parser.add_argument("--only", default="", help="score only these mutants (ids, comma-separated)")
     args = parser.parse_args(argv)
+    for flag, path in (("--report", args.report), ("--plot", args.plot)):
+        if path is not None and not path.resolve().parent.is_dir():
+            parser.error(f"{flag} {path}: its directory does not exist; create it or pick another path")
     tasks = [t for t in args.tasks.split(",") if t]
     budgets = [int(b) for b in args.budgets.split(",") if b]
     seeds = [int(s) for s in args.seeds.split(",") if s]

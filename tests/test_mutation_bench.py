@@ -177,15 +177,28 @@ def test_only_scores_the_mutants_named_and_refuses_an_unknown_id(
 
 
 def test_the_plot_draws_score_against_budget_for_each_half(bench: ModuleType, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     mutants = [_mutant(bench, f"wc:AddNot:{n}") for n in range(40)]
     runs = [
         {"id": m.id, "mode": "oracle", "budget": budget, "seed": 1, "status": "ok", "seconds": 1.0, "cases": 5}
-        | {"reward": 0.0 if n % (budget // 100 + 1) else 1.0}
+        | {"reward": 1.0 if budget == 100 else 0.0 if n % 2 else 1.0}  # nothing killed at 100: a score of 0
         for n, m in enumerate(mutants)
-        for budget in (100, 300)
+        for budget in (300, 100)
     ]
     assert {m.held_out for m in mutants} == {True, False}  # both halves have runs to draw
+    lines = bench.curves(mutants, runs, {})
+    assert set(lines) == {"tuned, oracle", "held-out, oracle"}
+    for points in lines.values():
+        assert [b for b, _ in points] == [100, 300] and points[0][1] == 0.0 and 0.0 < points[1][1] < 1.0
+    pytest.importorskip("matplotlib")
     path = tmp_path / "score.png"
     assert bench.plot(mutants, runs, {}, path)
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_output_path_in_a_missing_directory_is_refused_before_any_run(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--tasks", "wc", "--plot", str(tmp_path / "no" / "such" / "p.png"), "--out", str(tmp_path / "r")])
+    assert exit_info.value.code == 2 and "--plot" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
