@@ -489,6 +489,8 @@ def corpus_record(
             writer, executor, list(case_stream(setup.spec, seed, budget)), jobs=jobs or default_jobs()
         )
         typer.echo(f"recorded {len(recorded.added)} cases in {out} ({len(recorded.errors)} could not run)")
+        if recorded.faulted:
+            typer.echo(f"not recorded: {len(recorded.faulted)} cases on which the reference faulted on memory")
         if reduce_after:
             reduced = reduce_corpus(load_corpus(out), by_options=by_options)
             typer.echo(f"reduced {reduced.before} -> {reduced.after} cases")

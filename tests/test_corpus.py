@@ -20,7 +20,7 @@ from fuzzdiff.api import open_runner, prepare
 from fuzzdiff.core.compare import fingerprint
 from fuzzdiff.core.errors import CaseFileError, UserError
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import Case, Fingerprint, Outcome, Program
+from fuzzdiff.core.model import Case, Fingerprint, Outcome, Program, Termination
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task
 from fuzzdiff.run.execute import FunctionExecutor, LocalExecutor
 from fuzzdiff.run.program import candidate_program, reference_program
@@ -567,3 +567,18 @@ def test_replay_on_a_campaign_runner_runs_only_the_candidate(base64_corpus: tupl
         assert runner.reference_executions == len(corpus.cases)
     assert [r.status for r in got.results] == [r.status for r in expected.results] == ["passed"] * len(corpus.cases)
     assert not got.reference_rerun and rerun.reference_rerun and rerun.reference_mismatches == ()
+
+
+def faults_on_x(case: Case) -> Outcome:
+    if b"-x" in case.argv:
+        return Outcome(Termination.SIGNALLED, None, 11, b"", b"")
+    return echo_program(case)
+
+
+def test_cases_the_reference_faults_on_are_not_recorded(tmp_path: Path) -> None:
+    """A memory fault is no behaviour a replayed candidate can be held to."""
+    result = record(writer(tmp_path / "c"), executor(ref=faults_on_x), SAMPLE)
+    faulted = {c.key() for c in SAMPLE if b"-x" in c.argv}
+    assert set(result.faulted) == faulted and len(faulted) == 2
+    assert set(result.added) == {c.key() for c in SAMPLE} - faulted
+    assert {s.key for s in load_corpus(tmp_path / "c").cases} == set(result.added)

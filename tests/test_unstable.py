@@ -329,3 +329,27 @@ def test_a_timeout_met_while_shrinking_counts_only_where_it_repeats(spec: TaskSp
     assert result.findings and all(b"--alpha" in f.divergence.case.argv for f in result.findings)
     assert sum(f.shrink_proposals for f in result.findings) > 10
     assert all(f.divergence.candidate.termination is not Termination.TIMEOUT for f in result.findings)
+
+
+def faults_on_alpha(case: Case) -> Outcome:
+    """Like echo, but killed by SIGSEGV on ``--alpha`` cases, as a program reading
+    out of bounds can be (or not, with another memory layout)."""
+    if b"--alpha" in case.argv:
+        return Outcome(Termination.SIGNALLED, None, 11, b"", b"")
+    return echo_program(case)
+
+
+def test_a_case_the_reference_faults_on_is_set_aside_not_blamed(spec: TaskSpec) -> None:
+    """A memory fault is undefined behaviour: a candidate that answers there is not wrong."""
+    result, events = campaign(spec, faults_on_alpha, fast_on_alpha, budget=300)
+    assert result.cases == 300 and result.findings == ()
+    assert not any(isinstance(e, Found) for e in events)
+    assert result.unstable_cases > 0
+    assert all(b"--alpha" in case.argv and channels == ("crash",) for case, channels in result.unstable_examples)
+    assert "(the reference faulted on memory)" in text_report(result, "prog", "fuzzdiff ...")
+
+
+def test_a_candidate_that_faults_where_the_reference_answers_is_blamed(spec: TaskSpec) -> None:
+    result, _ = campaign(spec, echo_program, faults_on_alpha, budget=300)
+    assert result.verdict == "divergent" and result.unstable_cases == 0
+    assert result.counterexample is not None and b"--alpha" in result.counterexample.case.argv

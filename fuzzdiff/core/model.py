@@ -97,6 +97,13 @@ class Termination(enum.Enum):
     WORKER_LOST = "worker-lost"
 
 
+#: Signals of a memory-access fault (SIGSEGV, SIGBUS). Whether a program that
+#: reads out of bounds faults depends on its memory layout (how big the
+#: environment is, where the allocator put things), not only on the case: GNU
+#: cksum 9.1 faults on ``printf 'aaaaaa (\nSHA384' | cksum -c`` with an empty
+#: environment and answers "no properly formatted checksum lines" with a shell's.
+MEMORY_FAULTS = frozenset({11, 7})
+
 #: Runs that ended at a resource limit (the whole time limit, or a flood): after
 #: the first such run of a candidate, a binary score has its answer.
 AT_LIMIT = frozenset({Termination.TIMEOUT, Termination.OUTPUT_CAP})
@@ -126,6 +133,11 @@ class Outcome:
         """Bytes of data the outcome holds (streams, file names and contents): what
         memory bounds count."""
         return len(self.stdout) + len(self.stderr) + sum(len(n) + len(c or b"") for n, c in self.files)
+
+    def memory_fault(self) -> bool:
+        """Killed by a memory-access fault (``MEMORY_FAULTS``): undefined behaviour,
+        no answer a reimplementation can be held to."""
+        return self.termination is Termination.SIGNALLED and self.signal in MEMORY_FAULTS
 
     def exit_class(self) -> str:
         """A short stable name for how the run ended: ``exit:1``, ``signal:11``, ``timeout``."""

@@ -186,6 +186,8 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
 def _why_aside(channels: tuple[str, ...]) -> str:
     if channels == ("timeout",):
         return " (the reference timed out)"
+    if channels == ("crash",):
+        return " (the reference faulted on memory)"
     return f" ({', '.join(channels) or 'outcome'} varied)"
 
 

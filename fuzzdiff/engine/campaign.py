@@ -140,6 +140,12 @@ class Campaign:
             # neither way and is set aside like one it does not repeat.
             self.tally.aside.add(judged.case, ("timeout",))
             return None
+        if judged.reference.memory_fault():
+            # The reference faulted on memory: undefined behaviour, which may come
+            # out otherwise elsewhere (``Outcome.memory_fault``). No candidate can
+            # be held to it, so the case is set aside like a timeout.
+            self.tally.aside.add(judged.case, ("crash",))
+            return None
         found = retry_timeout(self.judge, div)
         if found is None:  # the candidate's timeout did not repeat, and then it agreed
             return None

@@ -161,7 +161,7 @@ class Tally:
         """Compare a normalised pair and count what it shows."""
         div = compare(case, reference, candidate, self.spec.compare)
         new = self.behaviours.add(behaviour_signature(reference, candidate, div.channels if div else ()))
-        if self.novel_seen.add(outcome_behaviour(case, reference)):
+        if not reference.memory_fault() and self.novel_seen.add(outcome_behaviour(case, reference)):
             self.novel.add(case, reference)
             new = True
         if reference.exit_code == 0 and self.combinations.add(self.acceptance.accept(case.argv)):

@@ -331,23 +331,29 @@ def _judged(
 class RecordResult:
     added: tuple[str, ...]  # keys of the cases stored
     errors: tuple[tuple[str, str], ...]  # (key, error) of cases the reference could not run
+    faulted: tuple[str, ...] = ()  # keys of cases the reference faulted on memory: not stored
 
 
 def record(writer: CorpusWriter, executor: Executor, cases: Sequence[Case], *, jobs: int = 1) -> RecordResult:
     """Run the writer's reference on each distinct case and store it as a behaviour.
 
     Follow with ``corpus.reduce(load_corpus(path))`` to keep one case per behaviour.
+    A case on which the reference faults on memory (``Outcome.memory_fault``) is
+    not stored: it is no behaviour to hold a candidate to.
     """
     unique = list({c.key(): c for c in cases}.values())
     added: list[str] = []
     errors: list[tuple[str, str]] = []
+    faulted: list[str] = []
     for case, (run,) in zip(unique, run_cases(executor, (writer.reference,), unique, jobs), strict=True):
         if isinstance(run, str):
             errors.append((case.key(), run))
+        elif run.memory_fault():
+            faulted.append(case.key())
         else:
             writer.add(case, run)
             added.append(case.key())
-    return RecordResult(tuple(added), tuple(errors))
+    return RecordResult(tuple(added), tuple(errors), tuple(faulted))
 
 
 # -- reports -----------------------------------------------------------------
