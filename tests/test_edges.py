@@ -75,7 +75,15 @@ def test_flags_are_given_a_value_and_a_long_input() -> None:
     assert any(c.argv == (b"--quiet=x",) for c in cases)
     long = [c for c in cases if len(c.stdin) == LONG_INPUT]
     assert any(c.argv == (b"--quiet",) for c in long)
-    assert all(t.startswith(b"-") and b"=" not in t for c in long for t in c.argv)  # flags only, no values
+    flags = [c for c in long if not values_of(c.argv, b"-m", b"--mode")]
+    assert all(t.startswith(b"-") and b"=" not in t for c in flags for t in c.argv)  # else flags only, no values
+
+
+def test_each_enumerated_value_is_a_mode_tried_on_a_long_input() -> None:
+    long = [c.argv for c in edge_cases(SPEC, 1) if len(c.stdin) == LONG_INPUT]
+    modes = [v for argv in long for v in values_of(argv, b"-m", b"--mode")]
+    assert sorted(modes) == [b"fast", b"slow"]  # each once, as it is (never a prefix or spoilt)
+    assert not any(values_of(argv, b"-n", b"--lines") for argv in long)  # numbers are not modes
 
 
 def test_an_option_comes_with_what_it_requires() -> None:

@@ -21,7 +21,8 @@ each once, from the spec alone:
   is meant for (a long valid encoding for ``--decode``), and, where the task
   has samples, on a long input of them each changed one time in two
   (``NEAR_MISSES``: a checksum list of a few hundred near-miss lines for
-  ``--check``);
+  ``--check``); and each value of an enumerated option, a mode by another
+  spelling (``cksum -a sysv``), on a long input too (``mode_rungs``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
   a quoting function may treat apart, in the name of a missing file
@@ -218,6 +219,19 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     return rungs
 
 
+def mode_rungs(options: list[OptionSpec]) -> list[Rung]:
+    """Each value of each enumerated option on a long input (of any model): a
+    value that picks a mode (``cksum -a sysv``, ``wc --total=only``) is a flag
+    by another spelling, and gets the long input a flag gets. The options'
+    first values come first, so a sweep cut short still tries every option."""
+    per_option = [
+        [Rung(opt, _spell(opt, item, i), long_model="") for i, item in enumerate(dict.fromkeys(opt.value.values))]
+        for opt in options
+        if opt.value is not None and opt.value.kind == "choice"
+    ]
+    return [r for rung in itertools.zip_longest(*per_option) for r in rung if r is not None]
+
+
 def operand_kinds(spec: TaskSpec) -> set[str]:
     """The kinds of operand a case of ``spec`` may have (none when it takes none)."""
     ops = spec.operands
@@ -264,6 +278,7 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
         models[NEAR_MISSES] = None
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
+    ladders.append(list(mode_rungs(drawn)))
     kinds = operand_kinds(spec)
     if "missing" in kinds:
         ladders.append([NameRung(name, exists=False) for name in (*MISSING_NAMES, *byte_names(c))])
