@@ -50,6 +50,7 @@ from fuzzdiff.store.replay import (
     replay_executor,
     replay_json,
     replay_on,
+    replay_text,
 )
 
 from .helpers import CAND, REF, SIMPLE_TASK, cases, echo_program, exited, outcomes
@@ -582,3 +583,14 @@ def test_cases_the_reference_faults_on_are_not_recorded(tmp_path: Path) -> None:
     assert set(result.faulted) == faulted and len(faulted) == 2
     assert set(result.added) == {c.key() for c in SAMPLE} - faulted
     assert {s.key for s in load_corpus(tmp_path / "c").cases} == set(result.added)
+
+
+def test_a_stored_memory_fault_is_set_aside_in_replay_not_failed(tmp_path: Path) -> None:
+    """Corpora recorded before faults were left out may hold one: the candidate is not held to it."""
+    w = writer(tmp_path / "c")
+    w.add(Case(argv=(b"-x",)), Outcome(Termination.SIGNALLED, None, 11, b"", b""))
+    w.add(Case(argv=(b"-a",)), echo_program(Case(argv=(b"-a",))))
+    result = replay(load_corpus(tmp_path / "c"), SPEC, executor(), CAND)
+    assert (result.passed, result.failed, result.set_aside, result.ok) == (1, 0, 1, True)
+    assert "set aside: 1 cases" in replay_text(result, "prog") and replay_json(result)["set_aside"] == 1
+    assert 'skipped="1"' in junit_xml(result)

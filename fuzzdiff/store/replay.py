@@ -133,7 +133,9 @@ def run_cases(
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    """One stored case replayed. ``status`` is ``"passed"``, ``"failed"`` or ``"error"``.
+    """One stored case replayed. ``status`` is ``"passed"``, ``"failed"``, ``"error"``
+    or ``"set-aside"`` (the stored outcome is a memory fault of the reference, and
+    the candidate differs: undefined behaviour, neither passed nor failed).
 
     ``divergence`` (when failed) has the stored expected outcome as its
     reference side and the candidate's normalised outcome as its candidate side.
@@ -185,6 +187,11 @@ class ReplayResult:
         return sum(r.status == "error" for r in self.results) + len(self.load_errors)
 
     @property
+    def set_aside(self) -> int:
+        """Cases whose stored outcome is a memory fault of the reference, where the candidate differs."""
+        return sum(r.status == "set-aside" for r in self.results)
+
+    @property
     def failures(self) -> tuple[CaseResult, ...]:
         return tuple(r for r in self.results if r.status == "failed")
 
@@ -226,6 +233,9 @@ def judge_run(
         return CaseResult(stored, "error", error=run, **common)
     got = normalise(run, candidate, name, spec.compare)
     div = compare(stored.case, stored.expected, got, spec.compare)
+    if div is not None and stored.expected.memory_fault():
+        # recorded before such cases were left out: undefined behaviour, no answer to hold a candidate to
+        return CaseResult(stored, "set-aside", got, div, **common)
     return CaseResult(stored, "passed" if div is None else "failed", got, div, **common)
 
 
@@ -372,6 +382,7 @@ def replay_json(result: ReplayResult) -> dict[str, Any]:
         "passed": result.passed,
         "failed": result.failed,
         "errors": result.errors,
+        "set_aside": result.set_aside,
         "seconds": result.seconds,
         "reference_changed": result.reference_changed,
         "failures": [{"key": r.key, **encode_divergence(r.divergence)} for r in result.failures if r.divergence],
@@ -417,6 +428,8 @@ def replay_text(result: ReplayResult, name: str) -> str:
         f"fuzzdiff replay {result.task}: {result.cases} cases, {result.passed} passed, "
         f"{result.failed} failed, {result.errors} errors ({result.seconds:.1f} s)"
     ]
+    if result.set_aside:
+        lines.append(f"set aside: {result.set_aside} cases whose stored outcome is a memory fault of the reference")
     if result.reference_changed:
         lines.append(
             "warning: the installed reference differs from the one this corpus was recorded with "
@@ -474,7 +487,7 @@ def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = 
         tests=str(result.cases),
         failures=str(result.failed),
         errors=str(result.errors),
-        skipped="0",
+        skipped=str(result.set_aside),
         time=f"{result.seconds:.3f}",
     )
     props = ET.SubElement(suite, "properties")
@@ -487,6 +500,8 @@ def junit_xml(result: ReplayResult, task: str | None = None, name: str | None = 
         if r.status == "failed" and r.divergence is not None:
             fail = ET.SubElement(tc, "failure", type="divergence", message=str(r.divergence.fingerprint))
             fail.text = _xml_text(f"case {r.key}\n" + failure_text(r, name))
+        elif r.status == "set-aside":
+            ET.SubElement(tc, "skipped", message="the stored outcome is a memory fault of the reference")
         elif r.status == "error":
             err = ET.SubElement(tc, "error", type="run-error", message=_xml_text((r.error.splitlines() or [""])[0]))
             err.text = _xml_text(f"case {r.key}\n" + r.error)
