@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fuzzdiff.core.edges import (
+    BYTE_TABLE,
     LONG_INPUT,
     PUNCTUATION,
     Rung,
@@ -10,6 +11,8 @@ from fuzzdiff.core.edges import (
     edge_cases,
     edge_rungs,
     int_edges,
+    partner,
+    shape,
     string_edges,
 )
 from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_BYTES, NAME_CLASSES, grammar_for
@@ -149,3 +152,41 @@ def test_listed_operand_strings_come_first_as_they_are_and_one_digit_longer() ->
     head = load_task("head")  # the obsolete -NUM[bcklqv] count is a listed operand string
     first = {c.argv[0] for c in edge_cases(head, 1) if c.argv}
     assert {b"-2c", b"-22c", b"-12", b"-122"} <= first
+
+
+SETS = ("a-z", "A-Z", "0-9", "[:upper:]", "[:lower:]", "[:space:]", "[a*3]", "[b*010]", "\\n", "\\t")
+
+
+def test_a_listed_string_is_paired_with_the_most_alike_of_its_shape() -> None:
+    assert shape("[:upper:]") == shape("[:lower:]") == "[:a:]" and shape("[b*010]") == "[a*0]"
+    assert partner("[:upper:]", SETS) == "[:lower:]" and partner("[:lower:]", SETS) == "[:upper:]"
+    assert partner("a-z", SETS) == "A-Z" and partner("[a*3]", SETS) == "[b*010]" and partner("\\n", SETS) == "\\t"
+    assert partner("0-9", SETS) is None  # no other digit range
+
+
+def test_listed_strings_meet_their_partner_and_drawn_options_on_every_byte() -> None:
+    two = parse_task(
+        {
+            "name": "sets",
+            "program": "tr",
+            "options": [{"short": "d", "long": "delete"}, {"short": "s", "long": "squeeze-repeats"}],
+            "operands": {"min": 0, "max": 2, "kinds": ["string"], "strings": list(SETS)},
+        }
+    )
+    cases = list(edge_cases(two, 1))
+    table = [c for c in cases if c.stdin == BYTE_TABLE]
+    assert set(BYTE_TABLE) == set(range(256))
+    assert any(c.argv == (b"[:upper:]", b"[:lower:]") for c in table)
+    assert any(c.argv == (b"a-z", b"A-Z") for c in table)
+    with_options = [c for c in table if c.argv[0].startswith(b"-") and c.argv[-1].decode() in SETS]
+    assert with_options  # options drawn as a case draws them, before the listed string
+    assert {c.argv[0] for c in cases if c.argv} >= {s.encode() for s in SETS}  # each still alone, as before
+    one = parse_task(
+        {
+            **{"name": "one", "program": "tr"},
+            "operands": {"min": 0, "max": 1, "kinds": ["string"], "strings": list(SETS)},
+        }
+    )
+    assert not any(len(c.argv) == 2 and c.stdin == BYTE_TABLE for c in edge_cases(one, 1))  # no second operand, no pair
+    # where operands are files too, the listed strings are a side matter (head's -2c): no such rungs
+    assert not any(c.stdin == BYTE_TABLE for c in edge_cases(load_task("head"), 1))

@@ -32,7 +32,12 @@ each once, from the spec alone:
   table decides byte by byte; and one name per class of ``NAME_CLASSES`` for
   an existing file (``a`` and ``b`` around a drawn byte of it);
 - each string the task lists for its (first) operand, as it is and with its
-  first number one digit longer (``-2c`` and ``-22c``);
+  first number one digit longer (``-2c`` and ``-22c``); and where every operand
+  is a string (the strings are the program's language, as tr's sets are, not
+  a side of a file-reading program, as head's ``-2c``), on ``BYTE_TABLE``
+  (every byte once), each followed by its ``partner`` where a second operand
+  may be a listed string (``tr '[:upper:]' '[:lower:]'``), and each with the
+  options and further operands a case draws (``tr -d '[:space:]'``);
 - each ``EDGE_BYTES`` sequence put into every input of a drawn case, at the
   start of its second line and at its end.
 
@@ -143,14 +148,24 @@ class InputRung:
 
 @dataclass(frozen=True, slots=True)
 class StringRung:
-    """A string operand the task lists (or a near-miss of one), as the first operand."""
+    """A string operand the task lists (or a near-miss of one), as the first operand:
+    alone; or (``paired``) followed by its ``partner``; or (``drawn``) with the
+    options and further operands a case draws. The last two read ``BYTE_TABLE``."""
 
     text: str
+    partner: str | None = None
+    drawn: bool = False
 
 
 AnyRung = Rung | NameRung | InputRung | StringRung
 
 _DIGITS = re.compile(r"[0-9]+")
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+#: The input of a listed string's paired and drawn rungs: every byte once, then a
+#: newline. An operand that names a set of bytes (``tr '[:space:]'``) shows on it
+#: what it does to each of them, the form feed and DEL as much as the letters.
+BYTE_TABLE = bytes(range(256)) + b"\n"
 
 
 def string_edges(strings: tuple[str, ...]) -> list[str]:
@@ -162,6 +177,32 @@ def string_edges(strings: tuple[str, ...]) -> list[str]:
         if m:
             edges.append(text[: m.end()] + text[m.end() - 1] + text[m.end() :])
     return list(dict.fromkeys(edges))
+
+
+def shape(text: str) -> str:
+    """``text`` with each run of digits written ``0`` and each run of letters
+    ``a``: ``[:upper:]`` and ``[:lower:]`` have one shape, ``[a*3]`` and ``[b*010]``
+    another, ``a-z`` and ``A-Z`` a third."""
+    return _LETTERS.sub("a", _DIGITS.sub("0", text))
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def partner(text: str, strings: tuple[str, ...]) -> str | None:
+    """The listed string most like ``text`` (fewest edits; the first listed on a
+    tie) of the same ``shape``, other than ``text``: what a second operand of the
+    same kind most often faces it with (``tr '[:upper:]' '[:lower:]'``, ``tr a-z
+    A-Z``, ``tr '\\n' '\\t'``). None when no other listed string has its shape."""
+    same = [other for other in dict.fromkeys(strings) if other != text and shape(other) == shape(text)]
+    return min(same, key=lambda other: _distance(text, other)) if same else None
 
 
 def int_edges(v: ValueSpec) -> list[str]:
@@ -287,9 +328,27 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
         ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
     if strings and spec.operands.max > 0:
-        ladders.append([StringRung(text) for text in string_edges(strings)])
+        edges = string_edges(strings)
+        ladders.append([StringRung(text) for text in edges])
+        if kinds == {"string"}:  # the strings are the program's language (tr's sets)
+            seconds = _second_strings(spec)
+            paired = [StringRung(text, partner=partner(text, seconds)) for text in edges] if seconds else []
+            with_options = [StringRung(text, drawn=True) for text in edges]
+            both = itertools.zip_longest(paired, with_options)
+            ladders.append([r for two in both for r in two if r is not None and (r.drawn or r.partner is not None)])
     ladders.append([InputRung(edge, at_end) for edge in EDGE_BYTES for at_end in (False, True)])
     return [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
+
+
+def _second_strings(spec: TaskSpec) -> tuple[str, ...]:
+    """The strings a second operand is drawn from, when it can be a listed string."""
+    ops = spec.operands
+    if ops.max < 2:
+        return ()
+    if ops.slots:
+        second = ops.slots[min(1, len(ops.slots) - 1)]
+        return second.strings if "string" in second.kinds else ()
+    return ops.strings if "string" in ops.kinds else ()
 
 
 def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) -> bytes:
@@ -339,8 +398,16 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         return Case(argv=case.argv, stdin=_insert(_input(c, grammar), rung), files=changed)
     if isinstance(rung, StringRung):  # the string first, and more operands if the task needs them
         operands, files = grammar.files_and_operands(c)
+        first = rung.text.encode("utf-8", "surrogateescape")
+        if rung.partner is not None:
+            named = [first, rung.partner.encode("utf-8", "surrogateescape")]
+            return Case(argv=tuple(named), stdin=BYTE_TABLE, files=tuple(files.items()))
+        if rung.drawn:
+            options = [a.encode("utf-8", "surrogateescape") for a in grammar.drawn_options(c)]
+            named = [*options, first, *through_directory(operands[1:], files)]
+            return Case(argv=tuple(named), stdin=BYTE_TABLE, files=tuple(files.items()))
         rest = operands[1:] if grammar.spec.operands.slots else operands[: max(0, grammar.spec.operands.min - 1)]
-        named = [rung.text.encode("utf-8", "surrogateescape"), *through_directory(rest, files)]
+        named = [first, *through_directory(rest, files)]
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     if isinstance(rung, NameRung):  # the name as the first operand, and more if the task needs them
         operands, files = grammar.files_and_operands(c)

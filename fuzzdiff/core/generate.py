@@ -650,7 +650,9 @@ class Grammar:
                 operands.append(raw)
         return operands, files
 
-    def case(self, c: Choices) -> Case:
+    def drawn_options(self, c: Choices) -> list[str]:
+        """The option tokens of a case: up to ``max_options`` options drawn by
+        weight, now and then made a valid combination, spelt and clustered."""
         spec = self.spec
         args: list[str] = []
         if self.options:
@@ -662,6 +664,11 @@ class Grammar:
             for opt in chosen:
                 args.extend(option_tokens(c, opt, self.shortest.get(opt, 1), spoil=True))
             args = _cluster_short_flags(args, self.flags, c)
+        return args
+
+    def case(self, c: Choices) -> Case:
+        spec = self.spec
+        args = self.drawn_options(c)
         trailing: list[str] = []
         if c.integer(0, 999) < int(spec.malformed * 1000):
             bad = self.malformed(c)
