@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import signal
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TypeVar
@@ -102,7 +103,7 @@ class Termination(enum.Enum):
 #: environment is, where the allocator put things), not only on the case: GNU
 #: cksum 9.1 faults on ``printf 'aaaaaa (\nSHA384' | cksum -c`` with an empty
 #: environment and answers "no properly formatted checksum lines" with a shell's.
-MEMORY_FAULTS = frozenset({11, 7})
+MEMORY_FAULTS = frozenset({int(signal.SIGSEGV), int(signal.SIGBUS)})
 
 #: Runs that ended at a resource limit (the whole time limit, or a flood): after
 #: the first such run of a candidate, a binary score has its answer.
