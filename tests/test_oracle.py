@@ -262,3 +262,15 @@ def test_the_edge_sweep_finds_what_a_short_fuzz_misses(
     assert missed.edge_cases == 0
     # fresh generation meets 2^63 only now and then: later than the sweep, if at all
     assert missed.reward == 1.0 or missed.cases > found.cases, (found.cases, missed.to_json())
+
+
+def test_probes_past_the_first_of_each_behaviour_come_most_novel_first() -> None:
+    from fuzzdiff.oracle.scoring import novel_first
+
+    same = [Case(argv=(b"-s", b"a-z")) for _ in range(3)]
+    other = Case(argv=(b"-d", b"[:upper:]"))
+    half = Case(argv=(b"-s", b"[:upper:]", b"x"))
+    order = novel_first([*same, half, other], seen={b"-s"})
+    assert order[:2] == [half, same[0]]  # two new tokens, then one ("a-z"); "[:upper:]" is seen by then
+    assert order[2] == other and order[3:] == same[1:]  # "-d" is new; the repeats come last, in order
+    assert novel_first([], set()) == []

@@ -282,8 +282,9 @@ def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
     by its budget still meets every behaviour the corpus holds; then every other
     case the reference accepted (exit status 0) and, of each class of failure
     (exit status and first stderr line, names and numbers masked), up to
-    ``PROBES_PER_ERROR`` in all. Most behaviours are ways to fail, and their
-    repeats would leave the other phases little of the budget."""
+    ``PROBES_PER_ERROR`` in all, the most novel first (``novel_first``). Most
+    behaviours are ways to fail, and their repeats would leave the other phases
+    little of the budget."""
     firsts: dict[tuple[object, ...], StoredCase] = {}
     for s in stored:
         firsts.setdefault(behaviour(s), s)
@@ -299,7 +300,24 @@ def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
                 continue
             per_class[cls] += 1
         rest.append(s.case)
-    return [s.case for s in firsts.values()] + rest
+    return [s.case for s in firsts.values()] + novel_first(rest, {t for s in firsts.values() for t in s.case.argv})
+
+
+def novel_first(cases: list[Case], seen: set[bytes]) -> list[Case]:
+    """``cases`` in a greedy order: next, the one with the most argv tokens neither
+    in ``seen`` nor in a case before it (the earliest on a tie). Every behaviour's
+    first case comes before these, but all accepted runs share a few coarse
+    behaviours (every translation of tr is one), and ``PROBE_SHARE`` cuts the list:
+    what runs is then spread over the options, values and operands the corpus
+    holds instead of the first cases by key."""
+    left = list(cases)
+    seen = set(seen)
+    ordered: list[Case] = []
+    while left:
+        i = max(range(len(left)), key=lambda n: (len(set(left[n].argv) - seen), -n))
+        seen.update(left[i].argv)
+        ordered.append(left.pop(i))
+    return ordered
 
 
 def _failure_class(stored: StoredCase) -> tuple[object, ...]:
