@@ -353,3 +353,19 @@ def test_a_candidate_that_faults_where_the_reference_answers_is_blamed(spec: Tas
     result, _ = campaign(spec, echo_program, faults_on_alpha, budget=300)
     assert result.verdict == "divergent" and result.unstable_cases == 0
     assert result.counterexample is not None and b"--alpha" in result.counterexample.case.argv
+
+
+def test_what_shrinking_meets_where_the_reference_gives_no_answer_is_no_second_finding(spec: TaskSpec) -> None:
+    """Shrinking a real bug steps onto cases the reference faults on (here, any
+    case without arguments): those divergences are not findings either."""
+
+    def faults_without_arguments(case: Case) -> Outcome:
+        return Outcome(Termination.SIGNALLED, None, 11, b"", b"") if not case.argv else echo_program(case)
+
+    def drops_output_on_a(case: Case) -> Outcome:
+        out = echo_program(case)
+        return exited(0, b"", b"", out.files) if b"a" in case.stdin else out
+
+    result, _ = campaign(spec, faults_without_arguments, drops_output_on_a, budget=300, max_divergences=5)
+    assert result.verdict == "divergent" and result.findings
+    assert not any(f.divergence.reference.memory_fault() for f in result.findings)

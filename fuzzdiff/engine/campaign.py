@@ -45,7 +45,6 @@ from fuzzdiff.core.model import (
     Program,
     Progress,
     Shrunk,
-    Termination,
     Via,
 )
 from fuzzdiff.core.mutate import GUIDANCE
@@ -61,6 +60,7 @@ from fuzzdiff.engine.judging import (
     reference_varies,
     retry_timeout,
     spellings,
+    unanswered,
 )
 from fuzzdiff.run.runner import Pair, PairRunner
 
@@ -134,17 +134,10 @@ class Campaign:
         fingerprint is a finding to settle (``Found``)."""
         div = judged.divergence
         assert div is not None
-        if judged.reference.termination is Termination.TIMEOUT:
-            # The reference gave no answer within the limit: whether it would have
-            # finished depends on the machine's load, so the case is evidence
+        if why := unanswered(judged.reference):
+            # The reference timed out or faulted on memory: the case is evidence
             # neither way and is set aside like one it does not repeat.
-            self.tally.aside.add(judged.case, ("timeout",))
-            return None
-        if judged.reference.memory_fault():
-            # The reference faulted on memory: undefined behaviour, which may come
-            # out otherwise elsewhere (``Outcome.memory_fault``). No candidate can
-            # be held to it, so the case is set aside like a timeout.
-            self.tally.aside.add(judged.case, ("crash",))
+            self.tally.aside.add(judged.case, why)
             return None
         found = retry_timeout(self.judge, div)
         if found is None:  # the candidate's timeout did not repeat, and then it agreed
@@ -192,7 +185,7 @@ class Campaign:
                 self.findings.append(finding)
                 yield Shrunk(finding)
             for fp in sorted(others):
-                if fp in self.seen or self.enough():
+                if fp in self.seen or self.enough() or unanswered(others[fp].reference):
                     continue
                 # met while shrinking, not admitted: a timeout there must repeat too
                 other = retry_timeout(self.judge, others[fp])

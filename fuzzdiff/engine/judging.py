@@ -244,6 +244,19 @@ def confirm(judge: Judge, div: Divergence, runs: int = CONFIRM_RUNS) -> tuple[bo
     return same, tuple(unstable)
 
 
+def unanswered(reference: Outcome) -> tuple[str, ...]:
+    """Why the reference's outcome is no answer to hold a candidate to, as the
+    channel a set-aside case is counted under: ``("timeout",)`` when it ran past
+    its limit (whether it finishes depends on the machine's load),
+    ``("crash",)`` when it faulted on memory (``Outcome.memory_fault``: whether
+    it faults depends on its memory layout); empty when it answered."""
+    if reference.termination is Termination.TIMEOUT:
+        return ("timeout",)
+    if reference.memory_fault():
+        return ("crash",)
+    return ()
+
+
 def reference_varies(judge: Judge, case: Case, reference: Outcome, runs: int = STABILITY_RUNS) -> tuple[str, ...]:
     """Run ``case`` afresh ``runs`` times: the channels on which the reference's
     (normalised) outcome ever differed from ``reference``; empty if it is stable."""
