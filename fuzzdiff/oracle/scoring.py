@@ -310,13 +310,14 @@ def novel_first(cases: list[Case], seen: set[bytes]) -> list[Case]:
     behaviours (every translation of tr is one), and ``PROBE_SHARE`` cuts the list:
     what runs is then spread over the options, values and operands the corpus
     holds instead of the first cases by key."""
-    left = list(cases)
+    left = [(case, frozenset(case.argv)) for case in cases]
     seen = set(seen)
     ordered: list[Case] = []
     while left:
-        i = max(range(len(left)), key=lambda n: (len(set(left[n].argv) - seen), -n))
-        seen.update(left[i].argv)
-        ordered.append(left.pop(i))
+        i = max(range(len(left)), key=lambda n: (len(left[n][1] - seen), -n))
+        case, tokens = left.pop(i)
+        seen |= tokens
+        ordered.append(case)
     return ordered
 
 
