@@ -262,7 +262,7 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
 
 def mode_rungs(options: list[OptionSpec]) -> list[Rung]:
     """Each value of each enumerated option on a long input (of any model): a
-    value that picks a mode (``cksum -a sysv``, ``wc --total=only``) is a flag
+    value that picks a mode (``cksum -a sysv``, ``nl -b a``) is a flag
     by another spelling, and gets the long input a flag gets. The options'
     first values come first, so a sweep cut short still tries every option."""
     per_option = [
