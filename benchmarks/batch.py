@@ -253,16 +253,14 @@ def bare_fork_seconds(task: str, candidate: Candidate, judged: int, budget: int,
     import subprocess
 
     from fuzzdiff.engine.setup import prepare
-    from fuzzdiff.oracle.scoring import _phases, is_shipped, probe_cases, probe_limit, unscored
+    from fuzzdiff.oracle.scoring import scored_cases
     from fuzzdiff.run.pyfork import script_imports
 
     with tempfile.TemporaryDirectory() as where:
         script = Path(where) / "candidate.py"
         script.write_text(candidate.source or "")
         setup = prepare(task, f"python3 {script}")
-        probes = probe_cases(setup.spec.name, limit=probe_limit(budget)) if is_shipped(setup.spec) else []
-        base = unscored(task, Policy.BINARY, seed, budget)
-        cases = [c for _, c in _phases(setup, probes, base, [])][:judged]
+        cases = [c for _, c in scored_cases(setup.spec, seed, budget)][:judged]
         payload = pickle.dumps(
             (str(script), dict(setup.spec.env), setup.spec.limits.timeout, [(c.argv, c.stdin, c.files) for c in cases])
         )

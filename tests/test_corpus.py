@@ -404,7 +404,18 @@ def test_reduce_keeps_the_smallest_case_per_behaviour_and_every_divergence(tmp_p
     assert reduce(load_corpus(tmp_path / "c")).removed == ()
 
 
-kinds = st.sampled_from(["behaviour", "divergence"])
+def test_a_case_kept_for_coverage_stays_one(tmp_path: Path) -> None:
+    w = writer(tmp_path / "c")
+    small, covering = Case(argv=(b"a",)), Case(argv=(b"-long", b"way"))
+    w.add(small, exited(0, stdout=b"x"))
+    w.add(covering, exited(0, stdout=b"y"), "coverage")  # same behaviour, bigger: kept anyway
+    w.add(covering, exited(0, stdout=b"y"))  # recorded again as a plain behaviour
+    (stored,) = [s for s in load_corpus(tmp_path / "c").cases if s.case == covering]
+    assert stored.kind == "coverage"
+    assert {s.case for s in reduce(load_corpus(tmp_path / "c")).kept} == {small, covering}
+
+
+kinds = st.sampled_from(["behaviour", "divergence", "coverage"])
 
 
 @st.composite
@@ -419,7 +430,9 @@ def overlapping_entries(draw: st.DrawFn) -> list[tuple[Case, Outcome, str]]:
 
 @settings(max_examples=40, deadline=None)
 @given(overlapping_entries())
-def test_reduce_never_removes_a_divergence_or_loses_a_behaviour(items: list[tuple[Case, Outcome, str]]) -> None:
+def test_reduce_never_removes_a_divergence_or_coverage_case_or_loses_a_behaviour(
+    items: list[tuple[Case, Outcome, str]],
+) -> None:
     with tempfile.TemporaryDirectory() as d:
         w = writer(Path(d) / "c")
         for case, out, kind in items:
@@ -428,7 +441,7 @@ def test_reduce_never_removes_a_divergence_or_loses_a_behaviour(items: list[tupl
         result = reduce(before)
         after = load_corpus(Path(d) / "c")
     assert after.cases == result.kept
-    assert {s for s in before.cases if s.kind == "divergence"} <= set(after.cases)
+    assert {s for s in before.cases if s.kind in ("divergence", "coverage")} <= set(after.cases)
     assert {behaviour(s) for s in after.cases} == {behaviour(s) for s in before.cases}
     plain = [s for s in after.cases if s.kind == "behaviour"]
     assert len(plain) == len({behaviour(s) for s in plain})

@@ -4,6 +4,7 @@ cache, failure statuses, and the training-framework adapters' call shapes."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from fuzzdiff.core.model import Case, Outcome
 from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters, scoring
-from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, probe_limit, score
+from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, probe_limit, score, scored_cases
 from fuzzdiff.run.program import reference_program
 
 from .helpers import full_check_tasks, instantiate
@@ -222,12 +223,31 @@ def test_probes_meet_each_behaviour_first_then_accepted_cases_and_a_few_of_each_
     assert kept == [s.case for s in firsts + rest]
 
 
+def test_probes_kept_for_coverage_run_right_after_each_behaviours_first() -> None:
+    from fuzzdiff.oracle.scoring import select_probes
+    from fuzzdiff.store.corpus import StoredCase
+
+    from .helpers import exited
+
+    def stored(n: int, kind: str = "behaviour") -> StoredCase:
+        return StoredCase(key=f"{n:04d}", case=Case(argv=(b"-%d" % n,)), expected=exited(0, stdout=b"x"), kind=kind)
+
+    plain = [stored(n) for n in range(6)]  # one behaviour: the first, then the rest most novel first
+    covering = [stored(10, "coverage"), stored(11, "coverage")]
+    order = select_probes(plain[:3] + covering + plain[3:])
+    assert order[:3] == [plain[0].case, covering[0].case, covering[1].case]
+    assert set(order[3:]) == {s.case for s in plain[1:]}
+
+
 def test_probes_leave_part_of_the_budget_to_the_sweep_and_fresh_cases(cache: Path) -> None:
     result = score("base64", "base64", budget=100, seed=1, cache=cache, use_pool=False, mask_reference=False)
     assert len(probe_cases("base64")) > probe_limit(100)  # the corpus alone would fill the budget
     assert result.probe_cases == probe_limit(100) < 100
     assert result.edge_cases + result.fuzz_cases == 100 - probe_limit(100)
     assert result.reward == 1.0
+    # scored_cases names what that score judged, phase by phase
+    phases = Counter(phase for phase, _ in scored_cases(load_task("base64"), 1, 100))
+    assert phases == {"probe": result.probe_cases, "edge": result.edge_cases, "fuzz": result.fuzz_cases}
 
 
 EDGY_TASK = """

@@ -279,16 +279,20 @@ def probe_limit(budget: int) -> int:
 def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
     """The probes in the order a score runs them: first one case (the first given)
     of each reference behaviour (``store.corpus.behaviour``), so a score cut short
-    by its budget still meets every behaviour the corpus holds; then every other
-    case the reference accepted (exit status 0) and, of each class of failure
-    (exit status and first stderr line, names and numbers masked), up to
-    ``PROBES_PER_ERROR`` in all, the most novel first (``novel_first``). Most
-    behaviours are ways to fail, and their repeats would leave the other phases
-    little of the budget."""
+    by its budget still meets every behaviour the corpus holds; then every case
+    kept for coverage (kind ``coverage``: each ran code of an independent
+    implementation no other case of a large sample ran, which no behaviour class
+    tells apart); then every other case the reference accepted (exit status 0)
+    and, of each class of failure (exit status and first stderr line, names and
+    numbers masked), up to ``PROBES_PER_ERROR`` in all, the most novel first
+    (``novel_first``). Most behaviours are ways to fail, and their repeats would
+    leave the other phases little of the budget."""
     firsts: dict[tuple[object, ...], StoredCase] = {}
     for s in stored:
         firsts.setdefault(behaviour(s), s)
     chosen = {s.key for s in firsts.values()}
+    covering = [s for s in stored if s.kind == "coverage" and s.key not in chosen]
+    chosen |= {s.key for s in covering}
     per_class = Counter(_failure_class(s) for s in firsts.values() if s.expected.exit_code != 0)
     rest: list[Case] = []
     for s in stored:
@@ -300,7 +304,8 @@ def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
                 continue
             per_class[cls] += 1
         rest.append(s.case)
-    return [s.case for s in firsts.values()] + novel_first(rest, {t for s in firsts.values() for t in s.case.argv})
+    ahead = [*firsts.values(), *covering]
+    return [s.case for s in ahead] + novel_first(rest, {t for s in ahead for t in s.case.argv})
 
 
 def novel_first(cases: list[Case], seen: set[bytes]) -> list[Case]:
@@ -387,13 +392,25 @@ def reference_outcomes(
     return disk if wrap is None else wrap(disk)
 
 
-def _phases(setup: Setup, probes: list[Case], base: Score, pool_cases: Sequence[Case]) -> Iterator[tuple[str, Case]]:
+def scored_cases(spec: TaskSpec, seed: int, budget: int, pool_cases: Sequence[Case] = ()) -> list[tuple[str, Case]]:
+    """The cases a score with ``seed`` and ``budget`` judges, each with its phase, in
+    order, when it runs to its budget (a candidate that passes): the shipped task's
+    probes, ``pool_cases``, the edge sweep's share, then fresh cases; each case once.
+    What a score runs depends on nothing else, so this is also what a benchmark can
+    replay to see what the reward looks at (``benchmarks/solution_coverage.py``)."""
+    probes = probe_cases(spec.name, limit=probe_limit(budget)) if is_shipped(spec) else []
+    return list(itertools.islice(_phases(spec, probes, seed, budget, pool_cases), budget))
+
+
+def _phases(
+    spec: TaskSpec, probes: list[Case], seed: int, budget: int, pool_cases: Sequence[Case]
+) -> Iterator[tuple[str, Case]]:
     seen: set[str] = set()
     phases: list[tuple[str, Iterable[Case]]] = [
         ("probe", probes),
         ("pool", pool_cases),
-        ("edge", itertools.islice(edge_cases(setup.spec, base.seed), base.budget // EDGE_SHARE)),
-        ("fuzz", generate_cases(setup.spec, base.seed, base.budget)),
+        ("edge", itertools.islice(edge_cases(spec, seed), budget // EDGE_SHARE)),
+        ("fuzz", generate_cases(spec, seed, budget)),
     ]
     for phase, cases in phases:
         for case in cases:
@@ -504,7 +521,8 @@ def score_on(
     config = CampaignConfig(seed=base.seed, budget=base.budget, max_divergences=base.budget + 1, recheck_every=True)
     campaign = Campaign(setup.spec, runner, setup.reference, setup.candidate, config, runner.isolation)
     reward = _Reward(base.policy, bool(probes), deadline, start)
-    windows = reward.windows(_windows(_phases(setup, probes, base, pool_cases), base.budget))
+    phases = _phases(setup.spec, probes, base.seed, base.budget, pool_cases)
+    windows = reward.windows(_windows(phases, base.budget))
     stop_on_slow = base.policy == Policy.BINARY  # the first slow run is the answer: no more of them
     for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe, stop_on_slow).run():
         pass  # progress events: nobody watches a score

@@ -57,8 +57,13 @@ CORPUS_VERSION = 1
 CASE_FORMAT = "fuzzdiff-corpus-case"
 MANIFEST = "manifest.json"
 CASES_DIR = "cases"
-#: Kinds of stored case: seen while recording, or a divergence found by a campaign.
-KINDS = ("behaviour", "divergence")
+#: Kinds of stored case: seen while recording, a divergence found by a campaign, or
+#: kept because it ran code of an independent implementation of the task that no
+#: other case of a large sample ran (``benchmarks/solution_coverage.py --distil``);
+#: reward scores run those right after one case of each behaviour.
+KINDS = ("behaviour", "divergence", "coverage")
+#: Kinds ``reduce`` keeps whatever their behaviour: each was kept for a reason of its own.
+KEPT_KINDS = ("divergence", "coverage")
 
 #: Reference fingerprint: the resolved path, the first line of ``--version``, the binary's sha256.
 ReferenceFingerprint = Mapping[str, str]
@@ -384,7 +389,7 @@ class CorpusWriter:
             if isinstance(old, StoredCase):
                 if old == stored:
                     return path
-                if old.kind == "divergence" and kind == "behaviour":
+                if old.kind in KEPT_KINDS and kind == "behaviour":
                     stored = dataclasses.replace(stored, kind=old.kind, fingerprint=old.fingerprint)
         try:
             write_atomic(path, _dumps(case_document(stored)))
@@ -433,8 +438,8 @@ def outcome_behaviour(case: Case, out: Outcome) -> tuple[object, ...]:
 
 
 def reduce(corpus: Corpus, *, dry_run: bool = False, by_options: bool = False) -> ReduceResult:
-    """Keep the smallest case (by ``Case.size()``, then key) of each behaviour and every
-    divergence; delete the other case files (unless ``dry_run``).
+    """Keep the smallest case (by ``Case.size()``, then key) of each behaviour, every
+    divergence and every case kept for coverage; delete the other case files (unless ``dry_run``).
 
     ``by_options`` also keeps the smallest case of each behaviour that uses each
     option spelling, so a reduced corpus still exercises every option on each
@@ -449,14 +454,14 @@ def reduce(corpus: Corpus, *, dry_run: bool = False, by_options: bool = False) -
             best[sig] = stored
 
     for stored in corpus.cases:
-        if stored.kind == "divergence":
+        if stored.kind in KEPT_KINDS:
             continue
         sig = behaviour(stored)
         offer(sig, stored)
         if by_options:
             for name in {n for n in (option_name(a) for a in stored.case.argv) if n}:
                 offer((*sig, name), stored)
-    keep_keys = {s.key for s in best.values()} | {s.key for s in corpus.cases if s.kind == "divergence"}
+    keep_keys = {s.key for s in best.values()} | {s.key for s in corpus.cases if s.kind in KEPT_KINDS}
     kept = tuple(s for s in corpus.cases if s.key in keep_keys)
     removed = tuple(s for s in corpus.cases if s.key not in keep_keys)
     if not dry_run:
