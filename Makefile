@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-mutation clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), and every program a shipped task uses as its reference (CI replays
@@ -79,6 +79,11 @@ bench-taskfactory: bench-setup
 bench-mutation: bench-setup
 	$(PYTHON) benchmarks/mutation.py --per-task 150 --budgets 100,300,500,1000 --seeds 1,2,3 --random \
 		--out benchmarks/mutation-runs.jsonl --report docs/mutation-table.md --plot docs/mutation-budget.png
+
+# What the reward never looks at: the lines of each independent solution (solutions/) that no
+# case a score judges runs, seeds 1 to 3 at the default budget. About 15 minutes.
+bench-solution-coverage: bench-setup
+	$(PYTHON) benchmarks/solution_coverage.py --seeds 1,2,3 --show
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
