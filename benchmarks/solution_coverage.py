@@ -10,6 +10,13 @@ tuning without looking at the held-out half.
 
     python3 benchmarks/solution_coverage.py --tasks cksum,tr --seeds 1 --show
     python3 benchmarks/solution_coverage.py --out coverage.json   # all ten tasks
+    python3 benchmarks/solution_coverage.py --tasks cksum --distil 101,102,103 --write
+
+With ``--distil SEEDS`` it instead traces the task's whole stored corpus and the
+sweep and fresh cases of those seeds, and chooses the fewest cases (most new arcs
+first) that take arcs of the solution the probes a score always runs do not;
+``--write`` adds them to the shipped corpus as kind ``coverage``, which scores run
+right after one probe per behaviour.
 
 Each case runs the solution once more (unsandboxed, in the task's environment,
 with the reference beside it as in a score); a case where the solution under
@@ -262,6 +269,14 @@ def listing(result: TaskCoverage, context: int = 0) -> str:
     return "\n".join(out)
 
 
+def integers(text: str) -> list[int] | None:
+    """``"1,2,3"`` -> ``[1, 2, 3]``; None if a part is not an integer."""
+    try:
+        return [int(part) for part in text.split(",") if part]
+    except ValueError:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated tasks with a solution")
@@ -278,6 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--write", action="store_true", help="with --distil: add them to corpora/TASK (kind coverage)")
     args = parser.parse_args(argv)
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = [t for t in tasks if not (ROOT / "solutions" / f"{t}.py").is_file()]
+    if unknown:
+        print(f"error: no solution in solutions/ for {unknown}; choose from {list(TASKS)}", file=sys.stderr)
+        return 2
+    seeds, pool_seeds = integers(args.seeds), integers(args.distil or "")
+    if seeds is None or pool_seeds is None:
+        bad = args.seeds if seeds is None else args.distil
+        print(f"error: --seeds and --distil take comma-separated integers, not {bad!r}", file=sys.stderr)
+        return 2
     try:
         import coverage  # noqa: F401
     except ImportError:
@@ -285,23 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from fuzzdiff.oracle.scoring import DEFAULT_BUDGET
 
-    tasks = [t for t in args.tasks.split(",") if t]
-    unknown = [t for t in tasks if not (ROOT / "solutions" / f"{t}.py").is_file()]
-    if unknown:
-        print(f"error: no solution in solutions/ for {unknown}; choose from {list(TASKS)}", file=sys.stderr)
-        return 2
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s]
-    except ValueError:
-        print(f"error: --seeds must be comma-separated integers, not {args.seeds!r}", file=sys.stderr)
-        return 2
     budget = args.budget or DEFAULT_BUDGET
-    if args.distil:
-        try:
-            pool_seeds = [int(x) for x in args.distil.split(",") if x]
-        except ValueError:
-            print(f"error: --distil takes comma-separated integers, not {args.distil!r}", file=sys.stderr)
-            return 2
+    if pool_seeds:
         print("| task | pool | arcs the probes take | arcs only the pool takes | cases chosen | disagreements |")
         print("|---|---|---|---|---|---|")
         for task in tasks:
