@@ -3,8 +3,6 @@ made-up runs; the census on a tiny solution where cosmic-ray is installed."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
@@ -12,17 +10,14 @@ from typing import Any
 
 import pytest
 
+from .helpers import load_benchmark
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "mutation.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mutation_bench", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("mutation")
 
 
 def _mutant(bench: ModuleType, ident: str) -> Any:
