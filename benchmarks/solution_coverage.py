@@ -98,7 +98,7 @@ class Traced:
     arcs: list[frozenset[Arc]]
     matched: list[bool | None]
     references: list[Outcome]
-    statements: int
+    statements: set[int]  # the solution's executable lines
     possible: frozenset[Arc]  # every arc coverage.py's analysis of the solution knows
 
 
@@ -138,7 +138,7 @@ def trace(task: str, cases: Sequence[Case], jobs: int) -> Traced:
                         taken |= set(data.arcs(measured) or ())
             arcs.append(frozenset(taken))
         statements, possible = parse(solution)
-        return Traced(list(cases), arcs, matched, references, len(statements), possible)
+        return Traced(list(cases), arcs, matched, references, statements, possible)
 
 
 def lines_of(arcs: frozenset[Arc] | set[Arc]) -> set[int]:
@@ -162,9 +162,8 @@ def measure(task: str, seeds: Sequence[int], budget: int, jobs: int) -> TaskCove
     for arcs in t.arcs:
         result.line_hits.update(lines_of(arcs))
         result.arcs_taken |= arcs
-    executable = parse((ROOT / "solutions" / f"{task}.py").resolve())[0]
-    result.statements = len(executable)
-    result.missing_lines = sorted(executable - set(result.line_hits))
+    result.statements = len(t.statements)
+    result.missing_lines = sorted(t.statements - set(result.line_hits))
     branching = branch_arcs(t.possible)
     result.branches = len(branching)
     result.missing_arcs = sorted(branching - result.arcs_taken)
@@ -240,12 +239,13 @@ def distil(task: str, pool_seeds: Sequence[int], budget: int, jobs: int) -> Dist
 
 def write_distilled(d: Distilled) -> int:
     """Add the chosen cases to the task's shipped corpus as kind ``coverage``."""
-    from fuzzdiff.engine.setup import prepare
+    from fuzzdiff.core.spec import load_task
     from fuzzdiff.oracle.scoring import CORPORA_DIR
+    from fuzzdiff.run.program import reference_program
     from fuzzdiff.store.corpus import CorpusWriter
 
-    setup = prepare(d.task, "true")
-    writer = CorpusWriter(CORPORA_DIR / d.task, setup.spec, setup.reference)
+    spec = load_task(d.task)
+    writer = CorpusWriter(CORPORA_DIR / d.task, spec, reference_program(spec))
     for case, outcome, _ in d.chosen:
         writer.add(case, outcome, kind="coverage")
     return len(d.chosen)
@@ -302,6 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if seeds is None or pool_seeds is None:
         bad = args.seeds if seeds is None else args.distil
         print(f"error: --seeds and --distil take comma-separated integers, not {bad!r}", file=sys.stderr)
+        return 2
+    if args.write and not pool_seeds:
+        print("error: --write adds the cases --distil chooses; give --distil SEEDS too", file=sys.stderr)
+        return 2
+    if args.budget is not None and args.budget < 1:
+        print(f"error: --budget must be a positive number of cases, not {args.budget}", file=sys.stderr)
         return 2
     try:
         import coverage  # noqa: F401

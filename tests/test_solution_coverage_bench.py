@@ -32,6 +32,8 @@ def test_shares_count_what_no_case_ran(bench: ModuleType) -> None:
         (["--tasks", "cksum,nosuch"], "nosuch"),
         (["--tasks", "cksum", "--seeds", "1,x"], "1,x"),
         (["--tasks", "cksum", "--distil", "7,,y"], "7,,y"),
+        (["--tasks", "cksum", "--write"], "--distil"),
+        (["--tasks", "cksum", "--budget", "-3"], "-3"),
     ],
 )
 def test_bad_input_is_refused_with_exit_2_naming_it(
