@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fuzzdiff.core.compare import compare
 from fuzzdiff.core.model import Case, Divergence, Outcome
-from fuzzdiff.core.shrink import Shrinker, sort_key
+from fuzzdiff.core.shrink import Shrinker, _byte_cost, _cost, sort_key
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.engine.judging import spellings
 
@@ -182,3 +182,8 @@ def test_option_with_value_is_dropped_as_a_pair(spec: TaskSpec) -> None:
     (div,) = judge.check([Case(argv=(b"x", b"-n", b"5", b"--alpha"))])
     assert div is not None
     assert Shrinker(judge.check, div, spellings=spellings(spec)).shrink().case == Case(argv=(b"x", b"-a"))
+
+
+@given(st.binary(max_size=300))
+def test_the_plainness_of_a_blob_is_the_sum_of_its_bytes_costs(data: bytes) -> None:
+    assert _cost(data) == sum(_byte_cost(b) for b in data)

@@ -80,8 +80,18 @@ def _plainer(b: int) -> bytes:
     return bytes(p for p in _PLAIN if _byte_cost(p) < _byte_cost(b))
 
 
+#: Bytes of cost at most 0, 1 and 2: ``_cost`` counts, per level, the bytes above it.
+_COST_LEVELS = (
+    _PLAIN,
+    _PLAIN + bytes(range(0x61, 0x7B)) + bytes(range(0x30, 0x3A)),
+    _PLAIN + bytes(range(0x20, 0x7F)),
+)
+
+
 def _cost(data: bytes) -> int:
-    return sum(_byte_cost(b) for b in data)
+    """The sum of ``_byte_cost`` over ``data``, counted in C: ``sort_key`` runs on
+    every proposal, and a case may carry inputs of 64 KiB."""
+    return sum(len(data.translate(None, level)) for level in _COST_LEVELS)
 
 
 def sort_key(case: Case) -> tuple[object, ...]:
@@ -155,12 +165,12 @@ class Shrinker:
         name = getattr(make, "__name__", "pass")
         pending: list[tuple[Case, Cursor]] = []
         for proposal in make(at):
-            if sort_key(proposal[0]) >= key:
-                continue
             # judged and rejected before, or waiting in this batch: were it judged,
             # it would be rejected (or come after the adopted one), whatever the batch
             if proposal[0] in self._rejected or any(proposal[0] == p for p, _ in pending):
                 self.stats.skipped += 1
+                continue
+            if sort_key(proposal[0]) >= key:
                 continue
             pending.append(proposal)
             if len(pending) >= self.batch:
@@ -256,7 +266,12 @@ class Shrinker:
     def _drop_bytes(self, at: Cursor) -> Proposals:
         """Runs of bytes of stdin and of each file (``_growing_deletions``): by now
         lines and words are gone, and most bytes left are needed."""
-        return _blob_deletions(self._case, at, list, bytes, _growing_deletions)
+        c = self._case
+        blobs = _blobs(c)
+        first = _first(at)
+        for b in range(first, len(blobs)):
+            for kept, pos in _growing_deletions(blobs[b], at[1:] if b == first else ()):
+                yield _with_blob(c, b, kept), (b, *pos)
 
     def _short_spellings(self, at: Cursor) -> Proposals:
         """``--wrap=5`` -> ``-w5`` and ``--decode`` -> ``-d``: same option, fewer bytes."""
@@ -361,13 +376,12 @@ def _blob_deletions(
     at: Cursor,
     split: Callable[[bytes], list[_T]],
     join: Callable[[list[_T]], bytes],
-    deletions: Callable[[list[_T], Cursor], Iterator[tuple[list[_T], Cursor]]] | None = None,
 ) -> Proposals:
-    """Deletions (``_deletions`` unless told) in stdin and in each file, split into items by ``split``."""
+    """``_deletions`` in stdin and in each file, split into items by ``split``."""
     blobs = _blobs(case)
     first = _first(at)
     for b in range(first, len(blobs)):
-        for kept, pos in (deletions or _deletions)(split(blobs[b]), at[1:] if b == first else ()):
+        for kept, pos in _deletions(split(blobs[b]), at[1:] if b == first else ()):
             yield _with_blob(case, b, join(kept)), (b, *pos)
 
 
@@ -394,20 +408,21 @@ def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> 
         start = 0
 
 
-def _growing_deletions(items: list[_T], at: Cursor = ()) -> Iterator[tuple[list[_T], Cursor]]:
-    """Delete one item at each position in turn; once a deletion of k items at a
+def _growing_deletions(data: bytes, at: Cursor = ()) -> Iterator[tuple[bytes, Cursor]]:
+    """Delete one byte at each position in turn; once a deletion of k bytes at a
     position is adopted, try 2k there (then k, k/2, ... 1) before moving on.
+    Slices of ``bytes``, not of a list of ints: a 64 KiB input has 64 Ki proposals.
 
     Each cursor is ``(start, size to try next)``. Where nothing can go this costs
     one try per item, half what ``_deletions`` spends; a long deletable run goes
     in about log² of its length.
     """
-    n = len(items)
+    n = len(data)
     start, k = (at[0], at[1]) if len(at) == 2 else (0, 1)
     while start < n:
         size = min(k, n - start)
         while size >= 1:
-            yield items[:start] + items[start + size :], (start, 2 * size)
+            yield data[:start] + data[start + size :], (start, 2 * size)
             size //= 2
         start += 1
         k = 1
