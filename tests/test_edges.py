@@ -110,7 +110,8 @@ def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
     assert len(long) == 4  # one of any model, then one of each, then the samples' near-misses
     assert any(set(data) <= set(b"ab") for data in long)  # the alphabet's
     assert any(data.startswith(b"MD5 (a) = 00\nMD5 (a) = 00\n") for data in long)  # the sample's, repeated
-    near = [data for data in long if b"MD5 (a) = 00\n" in data and data.count(b"MD5 (a) = 00\n") < 1000]
+    whole = LONG_INPUT // len(b"MD5 (a) = 00\n")  # copies in the sample repeated unchanged
+    near = [data for data in long if 0 < data.count(b"MD5 (a) = 00\n") < 0.8 * whole]
     assert len(near) == 1  # the sample, each copy changed one time in two
     lines = near[0].split(b"\n")
     assert 0.3 < lines.count(b"MD5 (a) = 00") / len(lines) < 0.7

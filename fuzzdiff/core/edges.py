@@ -15,7 +15,7 @@ each once, from the spec alone:
   each enumerated value, a prefix of it and one spoilt; list and character
   edges;
 - a flag: alone, given a value (``--flag=x``), and alone on an input longer than
-  common buffer sizes (past 16 KiB, whatever the task's own size cap); a ladder
+  common buffer sizes (past 64 KiB, whatever the task's own size cap); a ladder
   of its own then tries each flag on a long input of each model of the task's
   input (text, samples, an alphabet, ...), so that one is of the kind the flag
   is meant for (a long valid encoding for ``--decode``), and, where the task
@@ -82,9 +82,9 @@ from fuzzdiff.core.spec import ContentSpec, OptionSpec, TaskSpec, ValueSpec
 #: rest is fresh generation's, which finds what no listed edge does.
 EDGE_SHARE = 3
 
-#: Bytes of the long input a flag is tried on: past 4, 8 and 16 KiB, where
+#: Bytes of the long input a flag is tried on: past 4, 8, 16, 32 and 64 KiB, where
 #: programs that read in blocks change buffers (and not a multiple of any).
-LONG_INPUT = 16_411
+LONG_INPUT = 65_563
 
 #: The long input of ``NEAR_MISSES``: the task's samples one after another, each
 #: changed in one place (``perturb``) one time in two, to ``LONG_INPUT`` bytes.
