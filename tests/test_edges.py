@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fuzzdiff.core.edges import (
     BYTE_TABLE,
+    CLUSTER,
+    EXTRA_OPERANDS,
     LONG_INPUT,
     PUNCTUATION,
+    SPOILER,
     Rung,
     edge_case,
     edge_cases,
@@ -13,6 +16,7 @@ from fuzzdiff.core.edges import (
     int_edges,
     partner,
     shape,
+    spoilt_strings,
     string_edges,
 )
 from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_BYTES, NAME_CLASSES, grammar_for
@@ -73,9 +77,10 @@ def test_valued_options_meet_their_edges() -> None:
     assert {b"+fast", b"+slow"} & modes and any(v[:1] == b"+" and v[1:2].isdigit() for v in lines)  # a plus sign
 
 
-def test_flags_are_given_a_value_and_a_long_input() -> None:
+def test_flags_are_given_a_value_a_long_input_and_a_cluster_past_256() -> None:
     cases = list(edge_cases(SPEC, 1))
     assert any(c.argv == (b"--quiet=x",) for c in cases)
+    assert any(c.argv == (b"-" + b"q" * CLUSTER,) for c in cases) and CLUSTER > 256
     long = [c for c in cases if len(c.stdin) == LONG_INPUT]
     assert any(c.argv == (b"--quiet",) for c in long)
     flags = [c for c in long if not values_of(c.argv, b"-m", b"--mode")]
@@ -191,3 +196,22 @@ def test_listed_strings_meet_their_partner_and_drawn_options_on_every_byte() -> 
     assert not any(len(c.argv) == 2 and c.stdin == BYTE_TABLE for c in edge_cases(one, 1))  # no second operand, no pair
     # where operands are files too, the listed strings are a side matter (head's -2c): no such rungs
     assert not any(c.stdin == BYTE_TABLE for c in edge_cases(load_task("head"), 1))
+
+
+def test_two_operands_that_quoting_writes_apart_follow_one_drawn_operand() -> None:
+    for spec in (SPEC, load_task("tr")):
+        cases = list(edge_cases(spec, 1))
+        for pair in EXTRA_OPERANDS:
+            extra = [c for c in cases if c.argv[-2:] == pair]
+            assert extra, (spec.name, pair)
+            assert all(len(c.argv) == 3 and not set(pair) & set(dict(c.files)) for c in extra)
+    no_operands = parse_task({"name": "n", "program": "cat", "operands": {"min": 0, "max": 0}})
+    assert not any(c.argv[-2:] in EXTRA_OPERANDS for c in edge_cases(no_operands, 1))
+
+
+def test_one_listed_string_of_each_shape_is_spoilt_by_a_control_byte_in_its_middle() -> None:
+    assert spoilt_strings(SETS) == ["a\x01-z", "0\x01-9", "[:up\x01per:]", "[a\x01*3]", "\\\x01n"]
+    assert all(SPOILER in text for text in spoilt_strings(SETS))
+    tr = load_task("tr")
+    first = {c.argv[0] for c in edge_cases(tr, 1) if c.argv}
+    assert {s.encode() for s in spoilt_strings(tr.operands.strings)} <= first

@@ -193,8 +193,8 @@ def hex_campaign(spec: TaskSpec, guidance: frozenset[str], runner_type: type = S
 def test_bug_reached_only_through_reference_output_is_found(spec: TaskSpec) -> None:
     random_only = hex_campaign(spec, frozenset())
     assert random_only.verdict == "equivalent" and random_only.cases == 2000
-    # havoc alone does not make 48 valid hex digits either
-    assert hex_campaign(spec, frozenset({"pool", "mutate"})).verdict == "equivalent"
+    # (havoc alone may or may not: a repeated token of a pooled case can be 48 hex
+    # digits, so whether it does depends on what the edge sweep pools for a seed)
     for guidance in (ALL, frozenset({"pool", "feedback"}), frozenset({"pool", "dictionary"})):
         # output fed back as stdin, or a harvested hex token inserted into stdin
         guided = hex_campaign(spec, guidance)

@@ -14,8 +14,9 @@ each once, from the spec alone:
   32-, 63- and 64-bit edges of both signs and each suffix on a large number;
   each enumerated value, a prefix of it and one spoilt; list and character
   edges;
-- a flag: alone, given a value (``--flag=x``), and alone on an input longer than
-  common buffer sizes (past 64 KiB, whatever the task's own size cap); a ladder
+- a flag: alone, given a value (``--flag=x``), alone on an input longer than
+  common buffer sizes (past 64 KiB, whatever the task's own size cap), and its
+  letter ``CLUSTER`` times in one word (``-ttt...``, past 256); a ladder
   of its own then tries each flag on a long input of each model of the task's
   input (text, samples, an alphabet, ...), so that one is of the kind the flag
   is meant for (a long valid encoding for ``--decode``), and, where the task
@@ -31,8 +32,12 @@ each once, from the spec alone:
   not ASCII), since an error message shows that name quoted and a quoting
   table decides byte by byte; and one name per class of ``NAME_CLASSES`` for
   an existing file (``a`` and ``b`` around a drawn byte of it);
+- after one drawn operand, two of ``EXTRA_OPERANDS`` (control bytes, bytes that
+  are not UTF-8, a quote): the "extra operand" message quotes one of them, often
+  by another routine than file names get;
 - each string the task lists for its (first) operand, as it is and with its
-  first number one digit longer (``-2c`` and ``-22c``); and where every operand
+  first number one digit longer (``-2c`` and ``-22c``), and one of each shape
+  with a control byte in its middle (``[:al\x01pha:]``); and where every operand
   is a string (the strings are the program's language, as tr's sets are, not
   a side of a file-reading program, as head's ``-2c``), on ``BYTE_TABLE``
   (every byte once), each followed by its ``partner`` where a second operand
@@ -119,6 +124,30 @@ NON_ASCII_NAMES: tuple[bytes, ...] = (b"a\xffb", b"a\xc3\xa9b", b"a\x80b", b"a\x
 #: Edges of a one-character value: two characters, a backslash, a newline, a NUL-like escape.
 CHAR_EDGES: tuple[str, ...] = ("ab", "\\", "\n", "\\0", "\x7f")
 
+#: Operands past the first, in pairs: after one drawn operand, a program that
+#: takes one names the first of them in its "extra operand" message, one that
+#: takes two the second, one that takes any number each (as a missing file).
+#: Each holds bytes a quoting routine writes apart, so whichever of the two is
+#: quoted shows them: a C escape and an octal one, ESC and DEL, a quote and a
+#: backslash, a newline and blanks; one pair is bytes that are not UTF-8 and a
+#: character that is. Such a message often quotes
+#: with another routine than file names get (``extra operand 'b\001c'``).
+EXTRA_OPERANDS: tuple[tuple[bytes, bytes], ...] = (
+    (b"a\tb\x01c", b"a\x01b\tc"),
+    (b"\x1b[m\x7f", b"a\x7fb\x1b"),
+    (b"a\xffb", b"a\xc3\xa9b"),
+    (b"a'b\\c", b"a\\b'c"),
+    (b"a\nb ", b" a\nb"),
+)
+
+#: Times a flag's letter is repeated in one cluster (``-tttt...``): past 255 and
+#: 256, where a count kept in a byte wraps (and where CPython stops sharing small
+#: integers, so a slip of ``is`` for ``==`` on an index shows).
+CLUSTER = 300
+
+#: The control byte put into a listed string by ``spoilt_strings``.
+SPOILER = "\x01"
+
 
 @dataclass(frozen=True, slots=True)
 class Rung:
@@ -157,7 +186,14 @@ class StringRung:
     drawn: bool = False
 
 
-AnyRung = Rung | NameRung | InputRung | StringRung
+@dataclass(frozen=True, slots=True)
+class ExtraRung:
+    """Two operands of ``EXTRA_OPERANDS`` after a drawn first one."""
+
+    texts: tuple[bytes, bytes]
+
+
+AnyRung = Rung | NameRung | InputRung | StringRung | ExtraRung
 
 _DIGITS = re.compile(r"[0-9]+")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -177,6 +213,15 @@ def string_edges(strings: tuple[str, ...]) -> list[str]:
         if m:
             edges.append(text[: m.end()] + text[m.end() - 1] + text[m.end() :])
     return list(dict.fromkeys(edges))
+
+
+def spoilt_strings(strings: tuple[str, ...]) -> list[str]:
+    """One listed string of each ``shape``, with ``SPOILER`` in its middle, as a
+    valued option's value is spoilt: ``[:al\x01pha:]``, ``[a*\x013]``. A parser
+    refuses it with a message that quotes the control byte, one shape by one
+    routine (an invalid class, a repeat count, a range's end points)."""
+    firsts = {shape(text): text for text in reversed(strings) if len(text) > 1}
+    return [text[: len(text) // 2] + SPOILER + text[len(text) // 2 :] for text in reversed(firsts.values())]
 
 
 def shape(text: str) -> str:
@@ -251,6 +296,8 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
             rungs.append(Rung(opt, (f"--{opt.long}=x",)))
         if opt.long not in ("help", "version"):  # they read no input
             rungs.append(Rung(opt, (opt.label(),), long_model=""))
+            if opt.short:
+                rungs.append(Rung(opt, ("-" + opt.short * CLUSTER,)))
         return rungs
     # a value left off the end, in each spelling: getopt's messages for the two differ
     spellings = [f"-{opt.short}"] if opt.short else []
@@ -327,9 +374,11 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
         inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
         ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
+    if spec.operands.max > 0:
+        ladders.append([ExtraRung(texts) for texts in EXTRA_OPERANDS])
     if strings and spec.operands.max > 0:
         edges = string_edges(strings)
-        ladders.append([StringRung(text) for text in edges])
+        ladders.append([StringRung(text) for text in [*edges, *spoilt_strings(strings)]])
         if kinds == {"string"}:  # the strings are the program's language (tr's sets)
             seconds = _second_strings(spec)
             paired = [StringRung(text, partner=partner(text, seconds)) for text in edges] if seconds else []
@@ -408,6 +457,16 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
             return Case(argv=tuple(named), stdin=BYTE_TABLE, files=tuple(files.items()))
         rest = operands[1:] if grammar.spec.operands.slots else operands[: max(0, grammar.spec.operands.min - 1)]
         named = [first, *through_directory(rest, files)]
+        return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
+    if isinstance(rung, ExtraRung):  # one drawn operand (a file, a string), then the two
+        operands, files = grammar.files_and_operands(c)
+        for _ in range(INPUT_TRIES):
+            if operands:
+                break
+            operands, files = grammar.files_and_operands(c)
+        for text in rung.texts:
+            files.pop(text, None)
+        named = [*through_directory(operands[:1], files), *rung.texts]
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     if isinstance(rung, NameRung):  # the name as the first operand, and more if the task needs them
         operands, files = grammar.files_and_operands(c)
