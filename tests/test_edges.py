@@ -122,6 +122,22 @@ def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
     assert 0.3 < lines.count(b"MD5 (a) = 00") / len(lines) < 0.7
 
 
+def test_the_heaviest_flag_meets_the_near_misses_under_each_enumerated_value() -> None:
+    options = [
+        {"short": "q", "long": "quiet"},
+        {"short": "c", "long": "check", "weight": 3.0},
+        {"short": "a", "long": "algorithm", "value": {"kind": "choice", "values": ["md5", "sha1"]}},
+    ]
+    samples = {"models": ["sample"], "samples": ["MD5 (a) = 00\n"]}
+    spec = parse_task({"name": "moded", "program": "cksum", "options": options, "stdin": samples})
+    long = [c for c in edge_cases(spec, 3) if len(c.stdin) == LONG_INPUT]
+    moded = {c.argv[c.argv.index(b"--check") + 1 :] for c in long if b"--check" in c.argv}
+    assert {(b"-a", b"md5"), (b"--algorithm=sha1",)} <= moded  # each value once, its spelling alternating
+    assert not any(b"--quiet" in c.argv and c.argv[-1:] == (b"md5",) for c in long)  # the heaviest flag only
+    plain = parse_task({"name": "plain", "program": "cat", "options": options})
+    assert not any(len(c.stdin) == LONG_INPUT and len(c.argv) > 2 for c in edge_cases(plain, 3))  # no samples, none
+
+
 def test_int_edges_cover_both_signs_of_each_width() -> None:
     edges = int_edges(ValueSpec(kind="int", min=-5, max=5, suffixes=("", "b")))
     for n in (2**31, 2**32, 2**63, 2**64, 2**63 - 1, -(2**63), -(2**63) - 1, -6, 6):

@@ -22,7 +22,8 @@ each once, from the spec alone:
   is meant for (a long valid encoding for ``--decode``), and, where the task
   has samples, on a long input of them each changed one time in two
   (``NEAR_MISSES``: a checksum list of a few hundred near-miss lines for
-  ``--check``); and each value of an enumerated option, a mode by another
+  ``--check``), the task's heaviest flag there once under each enumerated
+  value (``cksum -c -a md5``); and each value of an enumerated option, a mode by another
   spelling (``cksum -a sysv``), on a long input too (``mode_rungs``);
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
@@ -320,6 +321,19 @@ def mode_rungs(options: list[OptionSpec]) -> list[Rung]:
     return [r for rung in itertools.zip_longest(*per_option) for r in rung if r is not None]
 
 
+def moded_near_misses(flags: list[OptionSpec], options: list[OptionSpec]) -> list[Rung]:
+    """The task's most drawn flag (its heaviest; the first on a tie) on the
+    near-miss input under each value of each enumerated option: the flag that
+    reads the samples (``cksum --check``) meets each near-miss under each mode
+    that reads them another way (``cksum -c -a md5`` takes untagged lines)."""
+    heaviest = max(flags, key=lambda opt: opt.weight)
+    return [
+        Rung(heaviest, (heaviest.label(), *mode.tokens), long_model=NEAR_MISSES)
+        for mode in mode_rungs(options)
+        if mode.option is not heaviest
+    ]
+
+
 def operand_kinds(spec: TaskSpec) -> set[str]:
     """The kinds of operand a case of ``spec`` may have (none when it takes none)."""
     ops = spec.operands
@@ -367,6 +381,8 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
     ladders.append(list(mode_rungs(drawn)))
+    if NEAR_MISSES in models and flags:
+        ladders.append(list(moded_near_misses(flags, drawn)))
     kinds = operand_kinds(spec)
     if "missing" in kinds:
         ladders.append([NameRung(name, exists=False) for name in (*MISSING_NAMES, *byte_names(c))])
