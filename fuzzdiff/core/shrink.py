@@ -81,11 +81,7 @@ def _plainer(b: int) -> bytes:
 
 
 #: Bytes of cost at most 0, 1 and 2: ``_cost`` counts, per level, the bytes above it.
-_COST_LEVELS = (
-    _PLAIN,
-    _PLAIN + bytes(range(0x61, 0x7B)) + bytes(range(0x30, 0x3A)),
-    _PLAIN + bytes(range(0x20, 0x7F)),
-)
+_COST_LEVELS = tuple(bytes(b for b in range(256) if _byte_cost(b) <= level) for level in range(3))
 
 
 def _cost(data: bytes) -> int:
@@ -266,12 +262,7 @@ class Shrinker:
     def _drop_bytes(self, at: Cursor) -> Proposals:
         """Runs of bytes of stdin and of each file (``_growing_deletions``): by now
         lines and words are gone, and most bytes left are needed."""
-        c = self._case
-        blobs = _blobs(c)
-        first = _first(at)
-        for b in range(first, len(blobs)):
-            for kept, pos in _growing_deletions(blobs[b], at[1:] if b == first else ()):
-                yield _with_blob(c, b, kept), (b, *pos)
+        return _per_blob(self._case, at, _growing_deletions)
 
     def _short_spellings(self, at: Cursor) -> Proposals:
         """``--wrap=5`` -> ``-w5`` and ``--decode`` -> ``-d``: same option, fewer bytes."""
@@ -378,11 +369,20 @@ def _blob_deletions(
     join: Callable[[list[_T]], bytes],
 ) -> Proposals:
     """``_deletions`` in stdin and in each file, split into items by ``split``."""
+
+    def edits(data: bytes, at: Cursor) -> Iterator[tuple[bytes, Cursor]]:
+        return ((join(kept), pos) for kept, pos in _deletions(split(data), at))
+
+    return _per_blob(case, at, edits)
+
+
+def _per_blob(case: Case, at: Cursor, edits: Callable[[bytes, Cursor], Iterator[tuple[bytes, Cursor]]]) -> Proposals:
+    """``edits`` of stdin and of each file in turn, each blob's cursor behind its index."""
     blobs = _blobs(case)
     first = _first(at)
     for b in range(first, len(blobs)):
-        for kept, pos in _deletions(split(blobs[b]), at[1:] if b == first else ()):
-            yield _with_blob(case, b, join(kept)), (b, *pos)
+        for data, pos in edits(blobs[b], at[1:] if b == first else ()):
+            yield _with_blob(case, b, data), (b, *pos)
 
 
 def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> Iterator[tuple[list[_T], Cursor]]:
