@@ -8,6 +8,7 @@ from fuzzdiff.core.edges import (
     EXTRA_OPERANDS,
     LONG_INPUT,
     PUNCTUATION,
+    QUOTED_TAIL,
     SPOILER,
     Rung,
     edge_case,
@@ -72,6 +73,7 @@ def test_valued_options_meet_their_edges() -> None:
         assert str(n).encode() in lines, n
     assert {b"9E", b"-9E", b"9K", b"-9K", b"", b"\t", b"\x01"} <= lines  # suffixes on large numbers, blanks
     assert any(v.startswith(b" ") for v in lines) and any(v.endswith(b"x") for v in lines)  # valid ones spoilt
+    assert any(v[:1].isdigit() and v.endswith(QUOTED_TAIL.encode()) for v in lines)  # and given bytes to quote
     modes = {v for argv in argvs for v in values_of(argv, b"-m", b"--mode")}
     assert {b"fast", b"slow", b"fastx", b"fa", b"sl"} <= modes  # each value, a prefix of it and one spoilt
     assert {b"+fast", b"+slow"} & modes and any(v[:1] == b"+" and v[1:2].isdigit() for v in lines)  # a plus sign

@@ -10,7 +10,8 @@ each once, from the spec alone:
 - a valued option: its value left off the end (short and long spellings),
   empty, a tab, a control byte, a valid value spoilt (a leading blank or plus
   sign, which strtol-style parsers accept and strict ones refuse, a trailing
-  letter or control byte), and by kind: integers at and past the 31-,
+  letter, or ``QUOTED_TAIL``: control bytes, a quote and a backslash, which a
+  refusal's message must quote), and by kind: integers at and past the 31-,
   32-, 63- and 64-bit edges of both signs and each suffix on a large number;
   each enumerated value, a prefix of it and one spoilt; list and character
   edges;
@@ -146,6 +147,12 @@ EXTRA_OPERANDS: tuple[tuple[bytes, bytes], ...] = (
 #: integers, so a slip of ``is`` for ``==`` on an index shows).
 CLUSTER = 300
 
+#: What follows a valid value to spoil it: a control byte, the two C escapes met
+#: least (form feed, vertical tab), DEL, a quote and a backslash. The message that
+#: refuses the value quotes it, and a quoting table decides byte by byte, as
+#: ``byte_names`` tries for file names (``invalid argument 'md5\001\f\v\177\'\\'``).
+QUOTED_TAIL = "\x01\f\v\x7f'\\"
+
 #: The control byte put into a listed string by ``spoilt_strings``.
 SPOILER = "\x01"
 
@@ -265,7 +272,7 @@ def int_edges(v: ValueSpec) -> list[str]:
 def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
     """The values a valued option is tried with, most telling first."""
     valid = value(c, v)
-    edges = [*PLAIN_EDGES, " " + valid, "+" + valid, valid + "x", valid + "\x01"]
+    edges = [*PLAIN_EDGES, " " + valid, "+" + valid, valid + "x", valid + QUOTED_TAIL]
     if v.kind == "int":
         edges += int_edges(v)
     elif v.kind in ("choice", "string"):
