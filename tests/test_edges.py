@@ -7,6 +7,8 @@ from fuzzdiff.core.edges import (
     CLUSTER,
     EXTRA_OPERANDS,
     LONG_INPUT,
+    MANY_ARGUMENTS,
+    MANY_NAME,
     PUNCTUATION,
     QUOTED_TAIL,
     SPOILER,
@@ -64,6 +66,19 @@ def values_of(argv: tuple[bytes, ...], short: bytes, long: bytes) -> list[bytes]
         elif t in (short, long) and i + 1 < len(argv):
             found.append(argv[i + 1])
     return found
+
+
+def test_a_value_left_off_the_end_comes_after_more_than_256_words() -> None:
+    cases = list(edge_cases(SPEC, 1))
+    for spelling in (b"--lines", b"-n"):
+        trailing = [c for c in cases if c.argv[-1:] == (spelling,)]
+        assert trailing, spelling
+        assert all(c.argv.count(MANY_NAME) >= MANY_ARGUMENTS > 256 and (MANY_NAME, b"") in c.files for c in trailing)
+    one_spelling = parse_task(
+        {"name": "one", "program": "head", "options": [{"long": "lines", "value": {"kind": "int"}}]}
+    )
+    plain = [c for c in edge_cases(one_spelling, 1) if c.argv[-1:] == (b"--lines",)]
+    assert plain and all(len(c.argv) < 20 for c in plain)  # an option's only spelling keeps the plain case
 
 
 def test_valued_options_meet_their_edges() -> None:

@@ -7,7 +7,8 @@ given a value) only now and then, so a program that is wrong only there passes a
 short campaign. The sweep lists those cases for every option the task declares,
 each once, from the spec alone:
 
-- a valued option: its value left off the end (short and long spellings),
+- a valued option: its value left off the end (short and long spellings,
+  each after ``MANY_ARGUMENTS`` operands when the option has both),
   empty, a tab, a control byte, a valid value spoilt (a leading blank or plus
   sign, which strtol-style parsers accept and strict ones refuse, a trailing
   letter, or ``QUOTED_TAIL``: control bytes, a quote and a backslash, which a
@@ -147,6 +148,13 @@ EXTRA_OPERANDS: tuple[tuple[bytes, bytes], ...] = (
 #: integers, so a slip of ``is`` for ``==`` on an index shows).
 CLUSTER = 300
 
+#: Operands before a value left off the end, in each spelling (``a a ...
+#: --lines``, ``a a ... -n``): past 256 words, where a count of arguments kept in a byte wraps
+#: and CPython stops sharing small integers (an ``is`` where ``==`` was meant
+#: shows on the index of the last word). Each is ``MANY_NAME``, an empty file.
+MANY_ARGUMENTS = 300
+MANY_NAME = b"a"
+
 #: What follows a valid value to spoil it: a control byte, the two C escapes met
 #: least (form feed, vertical tab), DEL, a quote and a backslash. The message that
 #: refuses the value quotes it, and a quoting table decides byte by byte, as
@@ -164,6 +172,7 @@ class Rung:
     option: OptionSpec
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
+    many: bool = False  # after MANY_ARGUMENTS operands (a trailing rung)
     long_model: str | None = None  # a long input: "" of any model, else of the model named
 
 
@@ -310,7 +319,9 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     # a value left off the end, in each spelling: getopt's messages for the two differ
     spellings = [f"-{opt.short}"] if opt.short else []
     spellings += [f"--{opt.long}"] if opt.long else []
-    rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
+    trailing = not opt.optional_value
+    many = trailing and len(spellings) == 2  # a getopt has a code path per spelling; one keeps the plain case
+    rungs = [Rung(opt, (spelling,), trailing=trailing, many=many) for spelling in spellings]
     rungs += [Rung(opt, _spell(opt, text, i)) for i, text in enumerate(value_edges(c, opt.value))]
     return rungs
 
@@ -508,6 +519,9 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     operands = through_directory(operands, files)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
+    if rung.many:
+        files.setdefault(MANY_NAME, b"")
+        operands = [*operands, *[MANY_NAME] * MANY_ARGUMENTS]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
     return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_model), files=tuple(files.items()))
 
