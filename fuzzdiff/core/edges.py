@@ -148,10 +148,11 @@ EXTRA_OPERANDS: tuple[tuple[bytes, bytes], ...] = (
 #: integers, so a slip of ``is`` for ``==`` on an index shows).
 CLUSTER = 300
 
-#: Operands before a value left off the end, in each spelling (``a a ...
-#: --lines``, ``a a ... -n``): past 256 words, where a count of arguments kept in a byte wraps
-#: and CPython stops sharing small integers (an ``is`` where ``==`` was meant
-#: shows on the index of the last word). Each is ``MANY_NAME``, an empty file.
+#: Operands before a value left off the end, in each spelling of an option that
+#: has two (``a a ... --lines``, ``a a ... -n``): past 256 words, where a count
+#: of arguments kept in a byte wraps and CPython stops sharing small integers
+#: (an ``is`` where ``==`` was meant shows on the index of the last word). Each
+#: is ``MANY_NAME``, a file of the case (empty unless the case made one so named).
 MANY_ARGUMENTS = 300
 MANY_NAME = b"a"
 
@@ -172,7 +173,6 @@ class Rung:
     option: OptionSpec
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
-    many: bool = False  # after MANY_ARGUMENTS operands (a trailing rung)
     long_model: str | None = None  # a long input: "" of any model, else of the model named
 
 
@@ -319,9 +319,7 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     # a value left off the end, in each spelling: getopt's messages for the two differ
     spellings = [f"-{opt.short}"] if opt.short else []
     spellings += [f"--{opt.long}"] if opt.long else []
-    trailing = not opt.optional_value
-    many = trailing and len(spellings) == 2  # a getopt has a code path per spelling; one keeps the plain case
-    rungs = [Rung(opt, (spelling,), trailing=trailing, many=many) for spelling in spellings]
+    rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
     rungs += [Rung(opt, _spell(opt, text, i)) for i, text in enumerate(value_edges(c, opt.value))]
     return rungs
 
@@ -519,7 +517,7 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     operands = through_directory(operands, files)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
-    if rung.many:
+    if rung.trailing and rung.option.short and rung.option.long:  # one path per spelling; a sole one stays plain
         files.setdefault(MANY_NAME, b"")
         operands = [*operands, *[MANY_NAME] * MANY_ARGUMENTS]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
