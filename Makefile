@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-mutation bench-solution-coverage clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-taskpaths bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), and every program a shipped task uses as its reference (CI replays
@@ -63,15 +63,21 @@ bench: $(STAMP)
 
 # What the benchmarks need beyond the tests: other implementations of coreutils for the
 # real-world showcase (benchmarks/realworld.py), the programs of the task factory
-# benchmark (benchmarks/taskfactory.py) and matplotlib for plots.
+# benchmark (benchmarks/taskfactory.py), valgrind for the paths it reaches (benchmarks/taskpaths.py)
+# and matplotlib for plots.
 bench-setup: $(STAMP)
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox toybox rust-coreutils hyperfine xxd jq bc zstd xz-utils bzip2 gzip openssl diffutils bsdextrautils >/dev/null; \
-	else echo "note: install busybox, toybox, rust-coreutils, hyperfine, xxd, jq, bc, zstd, xz-utils, bzip2, gzip, openssl, diffutils and bsdextrautils (apt-get)"; fi
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox toybox rust-coreutils hyperfine xxd jq bc zstd xz-utils bzip2 gzip openssl diffutils bsdextrautils valgrind >/dev/null; \
+	else echo "note: install busybox, toybox, rust-coreutils, hyperfine, xxd, jq, bc, zstd, xz-utils, bzip2, gzip, openssl, diffutils, bsdextrautils and valgrind (apt-get)"; fi
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 
 # Issue 19's measure: how good a task fuzzdiff makes for programs without a task file.
 bench-taskfactory: bench-setup
 	$(PYTHON) benchmarks/taskfactory.py --budget 500 --seed 1 --plot docs/taskfactory.png
+
+# The same, counted in the reference's own code: distinct execution paths and instructions
+# reached under callgrind, --help mining against a built task (an hour on two cores).
+bench-taskpaths: bench-setup
+	$(PYTHON) benchmarks/taskpaths.py --budget 300 --seed 1
 
 # Issue 21's measure: how often a wrong program (a first-order mutant of an independent
 # solution, solutions/) gets full reward from the oracle. Hours on two cores; results
