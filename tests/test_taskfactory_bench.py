@@ -46,3 +46,11 @@ def test_summary_without_probed_rows_says_n_a(bench):
     assert "probed n/a" in bench.summary_line(s)
     lines = bench.table([Row("a", M(300, 0.0, 9, "equivalent", 0))])
     assert lines[-1] == "| a | 0% | 30 | n/a | n/a | n/a | n/a / n/a |"
+
+
+def test_only_tasks_written_outside_the_library_are_refused(bench):
+    refused = bench.excluded_shipped()
+    assert {"cksum", "head", "tr", "wc"} <= refused  # the hand-written original ten
+    assert not refused & {"seq", "jq", "csplit", "sed"}  # the library's: the factory built them (or tried)
+    # every program the benchmark lists can be measured
+    assert not refused & {command.split()[0] for command in bench.PROGRAMS.values()}
