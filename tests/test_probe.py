@@ -155,6 +155,34 @@ def test_probing_learns_value_ranges_and_choices() -> None:
     assert mode["value"] == MINED_MODE and mode["weight"] == RARE_WEIGHT
 
 
+def _joiner(case: Case) -> Outcome:
+    """``joiner [--delimiters=LIST] [FILE...]``: any delimiter list is accepted (paste's ``-d``)."""
+    files = dict(case.files)
+    for arg in case.argv:
+        if arg.startswith(b"--") and not arg.startswith(b"--delimiters="):
+            return _out(1, stderr=b"joiner: unknown option\n")
+        if not arg.startswith(b"--") and arg not in files:
+            return _out(1, stderr=b"joiner: no such file\n")
+    return _out(0, stdout=case.stdin)
+
+
+def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> None:
+    mined = {
+        "name": "joiner",
+        "program": "joiner",
+        "options": [{"long": "delimiters", "value": {"kind": "list", "min": 0, "max": 10}}],
+        "operands": {"min": 0, "max": 2, "kinds": ["file"]},
+    }
+    program = Program(argv=("joiner",), argv0="joiner")
+    raw = probe(mined, FunctionExecutor({"joiner": _joiner}), program, budget=3000, seed=1).raw
+    value = _option(raw, "delimiters")["value"]
+    assert value["kind"] == "choice" and len(value["values"]) == 12
+    # not the first dozen of the ladder (all numbers): a character, a format, a pattern too
+    numbers = [v for v in value["values"] if v.lstrip("-").isdigit()]
+    assert len(numbers) <= 3
+    assert {",", "%d", "a.*"} <= set(value["values"])
+
+
 def test_probing_learns_requires_and_excludes() -> None:
     raw = _learn()
     assert _option(raw, "quiet").get("requires") == ["verify"]

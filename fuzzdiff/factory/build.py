@@ -356,7 +356,8 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 2  # 2: probes confined (a task learned unconfined may hold what only root could do)
+FACTORY_VERSION = 3  # 2: probes confined (a task learned unconfined may hold what only root could do);
+# 3: an option that accepts too many values keeps one of each kind in turn (probe.spread)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -28,6 +28,7 @@ the same task. Each learned fact comes with a note saying how it was learned;
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,45 +69,20 @@ _OPERANDS: tuple[tuple[str, str, bytes], ...] = (
     ("new file", "missing", b"out.txt"),
 )
 
-#: Values tried for an option, in order. Integers cover 0, negatives and a huge one.
+#: Values tried for an option, in order, by kind. Integers cover 0, negatives and a huge one.
 INTS = ("0", "1", "2", "3", "5", "10", "64", "100", "1000", "-1", "-5", "99999999999999999999")
-LADDER: tuple[str, ...] = (
-    *INTS,
-    "1K",
-    "2M",
-    "10b",
-    "1,2",
-    "1-3",
-    "2-",
-    "-2",
-    "1.1",
-    "2.3,1.2",
-    "1,1",
-    "2n",
-    "1.2,1.3r",
-    ",",
-    ":",
-    "\t",
-    "x",
-    "\\n",
-    "%d",
-    "%s",
-    "%5.2f",
-    "%Y-%m-%d",
-    "a.*",
-    "^[0-9]+$",
-    "2020-01-02",
-    "@0",
-    "base64",
-    "utf-8",
-    "hex",
-    "auto",
-    "always",
-    "never",
-    "none",
-    "all",
-    "abc",
+LADDER_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("integer", INTS),
+    ("size", ("1K", "2M", "10b")),
+    ("range or list", ("1,2", "1-3", "2-", "-2", "1.1", "2.3,1.2", "1,1", "2n", "1.2,1.3r")),
+    ("character", (",", ":", "\t", "x", "\\n")),
+    ("format", ("%d", "%s", "%5.2f", "%Y-%m-%d")),
+    ("pattern", ("a.*", "^[0-9]+$")),
+    ("date", ("2020-01-02", "@0")),
+    ("word", ("base64", "utf-8", "hex", "auto", "always", "never", "none", "all", "abc")),
 )
+LADDER: tuple[str, ...] = tuple(v for _, values in LADDER_KINDS for v in values)
+_KIND = {v: kind for kind, values in LADDER_KINDS for v in values}
 #: Values tried before an option whose every run timed out is taken for one that never ends.
 HANG_TRIES = 3
 #: Weight of an option no probe got accepted: its error paths stay covered, rarely.
@@ -584,10 +560,23 @@ def _value_from(taken: list[str], mined: object) -> dict[str, object]:
         small = [i for i in ints if abs(i) <= 1000] or ints
         suffixes = [v[-1] for v in taken if v[:-1].isdigit() and not v[-1].isdigit()]
         return {"kind": "int", "min": min(small), "max": max(small), "suffixes": sorted(set(suffixes))}
-    if len(taken) > MAX_VALUES:  # a few integers, then the other kinds of value, in ladder order
-        numbers = [v for v in taken if _is_int(v)][:4]
-        taken = [*numbers, *[v for v in taken if v not in numbers]]
+    if len(taken) > MAX_VALUES:  # too many to keep: of each kind in turn
+        taken = spread(taken)
     return {"kind": "choice", "values": taken[:MAX_VALUES]}
+
+
+def spread(taken: list[str]) -> list[str]:
+    """Accepted values with those of the help text first (not in the ladder), then
+    the ladder's one of each kind in turn: an option that accepts anything (a
+    delimiter, a format) keeps a character and a format beside its integers, not
+    the first dozen values of the ladder, which are all numbers."""
+    mined = [v for v in taken if v not in _KIND]
+    kinds: dict[str, list[str]] = {}
+    for v in taken:
+        if v in _KIND:
+            kinds.setdefault(_KIND[v], []).append(v)
+    turns = itertools.zip_longest(*kinds.values())
+    return [*mined, *(v for turn in turns for v in turn if v is not None)]
 
 
 def _value_note(taken: list[str], refused: list[str]) -> str:
