@@ -167,7 +167,7 @@ def _joiner(case: Case) -> Outcome:
 
 
 def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> None:
-    mined = {
+    mined: dict[str, object] = {
         "name": "joiner",
         "program": "joiner",
         "options": [{"long": "delimiters", "value": {"kind": "list", "min": 0, "max": 10}}],
@@ -176,11 +176,13 @@ def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> N
     program = Program(argv=("joiner",), argv0="joiner")
     raw = probe(mined, FunctionExecutor({"joiner": _joiner}), program, budget=3000, seed=1).raw
     value = _option(raw, "delimiters")["value"]
-    assert value["kind"] == "choice" and len(value["values"]) == 12
+    assert isinstance(value, dict) and value["kind"] == "choice"
+    values = value["values"]
+    assert isinstance(values, list) and len(values) == 12
     # not the first dozen of the ladder (all numbers): a character, a format, a pattern too
-    numbers = [v for v in value["values"] if v.lstrip("-").isdigit()]
+    numbers = [v for v in values if v.lstrip("-").isdigit()]
     assert len(numbers) <= 3
-    assert {",", "%d", "a.*"} <= set(value["values"])
+    assert {",", "%d", "a.*"} <= set(values)
 
 
 def test_probing_learns_requires_and_excludes() -> None:
