@@ -336,6 +336,14 @@ def test_relative_root_still_gives_placeholder(tmp_path: Path, monkeypatch: pyte
     assert list((tmp_path / "rel").iterdir()) == []
 
 
+def test_the_working_directorys_parent_is_shown_as_in_a_sandbox(tmp_path: Path) -> None:
+    # realpath --relative-base prints a path outside the base in full: the run's own
+    # directory, a fresh name each run, unless it is scrubbed as the sandbox shows it
+    outcome = run(tmp_path, sh("realpath ..; cd .. && pwd -P"))
+    assert outcome.stdout == b"/tmp\n/tmp\n"
+    assert str(tmp_path).encode() not in outcome.stdout
+
+
 def test_workdir_in_stderr_and_error_messages_is_scrubbed(tmp_path: Path) -> None:
     outcome = run(tmp_path, sh('ls "$PWD/missing"'))
     assert outcome.exit_code != 0

@@ -41,6 +41,10 @@ from fuzzdiff.run.scratch import default_root as default_root
 
 #: The path the working directory is shown as; also where a sandbox mounts it.
 WORKDIR_PLACEHOLDER = b"/tmp/fuzzdiff-work"
+#: Its parent as shown (``realpath ..``), the same as in a sandbox: a run's own
+#: directory has a fresh name each time, and printed raw it made the reference
+#: differ from itself and from every candidate.
+PARENT_PLACEHOLDER = b"/tmp"
 #: Bytes read from a pipe per call: a page multiple, big enough for floods.
 READ_CHUNK = 1 << 16
 #: Seconds to keep draining pipes after the main process exits, for
@@ -514,7 +518,8 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
     def fix(data: bytes) -> bytes:
         if base not in data:
             return data
-        return data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", b"/tmp/fuzzdiff-tmp")
+        fixed = data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", b"/tmp/fuzzdiff-tmp")
+        return fixed.replace(base, PARENT_PLACEHOLDER)  # what is left: the working directory's parent
 
     files = tuple((n, None if c is None else fix(c)) for n, c in outcome.files)
     if base not in outcome.stdout and base not in outcome.stderr and files == outcome.files:
