@@ -152,7 +152,7 @@ def table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
-def _fuzzdiff(args: list[str]) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "fuzzdiff", *args]
     try:
         return subprocess.run(command, capture_output=True, text=True, check=False, timeout=TIMEOUT, cwd=ROOT)
@@ -170,15 +170,15 @@ class Features:
 
 
 def features() -> Features:
-    fuzz = _fuzzdiff(["fuzz", "--help"]).stdout
+    fuzz = run_cli(["fuzz", "--help"]).stdout
     return Features(
-        build=_fuzzdiff(["task", "build", "--help"]).returncode == 0,
+        build=run_cli(["task", "build", "--help"]).returncode == 0,
         hermetic="--hermetic" in fuzz,
         no_probe="--no-probe" in fuzz,
     )
 
 
-def _why(done: subprocess.CompletedProcess[str]) -> str:
+def why(done: subprocess.CompletedProcess[str]) -> str:
     last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
     return f"exit {done.returncode}: {last[:100]}"
 
@@ -188,7 +188,7 @@ def campaign(task: list[str], command: str, cfg: argparse.Namespace, hermetic: b
     args = ["fuzz", *task, "--candidate", command, "--budget", str(cfg.budget), "--seed", str(cfg.seed)]
     args += ["--no-corpus", "--json", *(["--jobs", str(cfg.jobs)] if cfg.jobs else [])]
     args += ["--hermetic"] if hermetic else []
-    done = _fuzzdiff(args)
+    done = run_cli(args)
     try:
         got = json.loads(done.stdout)
         return Measure(
@@ -199,7 +199,7 @@ def campaign(task: list[str], command: str, cfg: argparse.Namespace, hermetic: b
             unstable=int(got.get("unstable", {}).get("cases", 0)),
         )
     except (ValueError, KeyError, TypeError):
-        return _why(done)
+        return why(done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +216,10 @@ def build(label: str, command: str, cfg: argparse.Namespace, where: Path) -> Bui
     args += ["--seed", str(cfg.seed), "--json"]
     args += ["--probe-budget", str(cfg.probe_budget)] if cfg.probe_budget else []
     start = time.perf_counter()
-    done = _fuzzdiff([*args, "--", *command.split()])
+    done = run_cli([*args, "--", *command.split()])
     seconds = time.perf_counter() - start
     if done.returncode != 0 or not out.is_file():
-        return _why(done)
+        return why(done)
     try:
         card = json.loads(done.stdout).get("card", {})
     except ValueError:

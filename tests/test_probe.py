@@ -26,7 +26,7 @@ from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.factory.build import cache_key, cached_build, calibrate, propose_normaliser
 from fuzzdiff.factory.mine import task_toml
-from fuzzdiff.factory.probe import RARE_WEIGHT, probe
+from fuzzdiff.factory.probe import LADDER, RARE_WEIGHT, probe, spread
 from fuzzdiff.run.execute import FunctionExecutor
 
 TOOL = Program(argv=("tool",), argv0="tool")
@@ -183,6 +183,15 @@ def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> N
     numbers = [v for v in values if v.lstrip("-").isdigit()]
     assert len(numbers) <= 3
     assert {",", "%d", "a.*"} <= set(values)
+
+
+def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:
+    # --color=WHEN lists auto, always, never, which the ladder holds as words too
+    accepted = list(dict.fromkeys(["auto", "always", "never", *LADDER]))  # as the probe tries them
+    kept = spread(accepted, {"auto", "always", "never"})
+    assert kept[:3] == ["auto", "always", "never"]
+    assert kept[3:9] == ["0", "1K", "1,2", ",", "%d", "a.*"]  # then one of each kind in turn
+    assert sorted(kept) == sorted(accepted)
 
 
 def test_probing_learns_requires_and_excludes() -> None:

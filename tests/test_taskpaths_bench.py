@@ -48,8 +48,8 @@ def test_paths_ignore_counts_and_libc_and_union_counts_instructions(bench, tmp_p
 def test_the_table_gives_ratios_and_says_why_a_cell_is_empty(bench):
     R = bench.Reach
     rows = [
-        ("a", R(100, 100, 10, 20, 1000, "equivalent"), R(100, 100, 20, 50, 1500, "equivalent")),
-        ("b", "exit 2: no such program", R(100, 100, 5, 5, 10, "equivalent")),
+        ("a", R(100, 100, 10, 20, 1000), R(100, 100, 20, 50, 1500)),
+        ("b", "exit 2: no such program", R(100, 100, 5, 5, 10)),
     ]
     lines = bench.table(rows)
     assert lines[2] == "| a | 100 | 200 | 1000 | 200 | 500 | 1500 | 2.50 | 1.50 |"
@@ -65,8 +65,8 @@ def test_a_campaign_where_valgrind_changed_the_output_is_not_measured(bench, tmp
     (tmp_path / "w").mkdir()
     _profile(tmp_path / "w" / "1.cg", [0x10], [])  # the one run the campaign made under callgrind
     args = (["--reference", "numfmt"], "numfmt", bench.argparse.Namespace(budget=22, seed=1, jobs=0))
-    monkeypatch.setattr(bench.taskfactory, "_fuzzdiff", fake("divergent"))
+    monkeypatch.setattr(bench.taskfactory, "run_cli", fake("divergent"))
     got = bench.campaign(*args, tmp_path / "wrapper", tmp_path / "w")
     assert isinstance(got, str) and "divergent in 22 cases" in got
-    monkeypatch.setattr(bench.taskfactory, "_fuzzdiff", fake("equivalent"))
-    assert bench.campaign(*args, tmp_path / "wrapper", tmp_path / "w") == bench.Reach(22, 1, 9, 1, 2, "equivalent")
+    monkeypatch.setattr(bench.taskfactory, "run_cli", fake("equivalent"))
+    assert bench.campaign(*args, tmp_path / "wrapper", tmp_path / "w") == bench.Reach(22, 1, 9, 1, 2)

@@ -561,22 +561,23 @@ def _value_from(taken: list[str], mined: object) -> dict[str, object]:
         suffixes = [v[-1] for v in taken if v[:-1].isdigit() and not v[-1].isdigit()]
         return {"kind": "int", "min": min(small), "max": max(small), "suffixes": sorted(set(suffixes))}
     if len(taken) > MAX_VALUES:  # too many to keep: of each kind in turn
-        taken = spread(taken)
+        listed = mined.get("values", []) if isinstance(mined, dict) and mined.get("kind") == "choice" else []
+        taken = spread(taken, {str(v) for v in listed})
     return {"kind": "choice", "values": taken[:MAX_VALUES]}
 
 
-def spread(taken: list[str]) -> list[str]:
-    """Accepted values with those of the help text first (not in the ladder), then
-    the ladder's one of each kind in turn: an option that accepts anything (a
-    delimiter, a format) keeps a character and a format beside its integers, not
-    the first dozen values of the ladder, which are all numbers."""
-    mined = [v for v in taken if v not in _KIND]
+def spread(taken: list[str], listed: set[str]) -> list[str]:
+    """Accepted values with the help text's own (``listed``, and any not in the
+    ladder) first, then the ladder's, one of each kind in turn: an option that
+    accepts anything (a delimiter, a format) keeps a character and a format
+    beside its integers, not the first dozen values of the ladder, all numbers."""
+    first = [v for v in taken if v in listed or v not in _KIND]
     kinds: dict[str, list[str]] = {}
     for v in taken:
-        if v in _KIND:
+        if v not in first:
             kinds.setdefault(_KIND[v], []).append(v)
     turns = itertools.zip_longest(*kinds.values())
-    return [*mined, *(v for turn in turns for v in turn if v is not None)]
+    return [*first, *(v for turn in turns for v in turn if v is not None)]
 
 
 def _value_note(taken: list[str], refused: list[str]) -> str:
