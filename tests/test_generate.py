@@ -352,3 +352,46 @@ def test_a_token_edit_draws_the_kind_first_so_blanks_and_separators_are_not_rare
         for e in edits
     )
     assert 0.15 < blank_edited / len(edits) < 0.5
+
+
+def test_options_of_small_weight_stay_rare_when_they_are_the_only_ones() -> None:
+    """expr declares only --help and --version, at weight 0.1: drawn as if nothing
+    else could be, they were in most cases, and made nearly all of them usage errors."""
+    spec = parse_task(
+        {
+            "name": "only-rare",
+            "program": "expr",
+            "options": [{"long": "help", "weight": 0.1}, {"long": "version", "weight": 0.1}],
+            "generate": {"malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 1, 2000))
+    with_option = sum(any(t.startswith((b"--h", b"--v")) for t in c.argv) for c in cases)
+    assert 0 < with_option < len(cases) / 2  # 36% here; 80% before
+
+
+def test_operand_sentences_are_drawn_whole_or_with_one_token_swapped() -> None:
+    sentences = [["3", "+", "2"], ["abc", ":", "b"], ["length", "in.txt"]]
+    spec = parse_task(
+        {
+            "name": "calc",
+            "program": "expr",
+            "operands": {"min": 1, "max": 1, "kinds": ["missing"], "sentences": sentences},
+            "generate": {"malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 1, 2000))
+    operands = [[a.decode("utf-8", "replace") for a in c.argv if a != b"--"] for c in cases]
+    whole = sum(ops in sentences for ops in operands)
+    swapped = sum(
+        ops not in sentences
+        and len(ops) == 3
+        and all(ops[i] in {s[i] for s in sentences if len(s) == 3} for i in range(3))
+        for ops in operands
+    )
+    assert 0.3 * len(cases) < whole < 0.5 * len(cases)
+    assert 0.03 * len(cases) < swapped < whole / 3
+    # a sentence's file name names a file of the case, now and then a missing one
+    naming = [c for c, ops in zip(cases, operands, strict=True) if ops == ["length", "in.txt"]]
+    made = sum(b"in.txt" in dict(c.files) for c in naming)
+    assert 0.5 * len(naming) < made < len(naming)

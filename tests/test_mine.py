@@ -9,7 +9,7 @@ import pytest
 
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import parse_task
-from fuzzdiff.factory.mine import mine_operands, mine_options, mine_task, task_toml
+from fuzzdiff.factory.mine import mine_operands, mine_options, mine_sentences, mine_task, task_toml
 
 GNU_HELP = """Usage: frob [OPTION]... [FILE]...
 Frobnicate FILEs.
@@ -145,3 +145,39 @@ def test_real_help_texts_give_their_choices(program: str, option: str, expected:
     mined: Any = mine_task([program])["options"]
     value = {o.get("long"): o for o in mined}[option]["value"]
     assert value["kind"] == "choice" and expected <= set(value["values"])
+
+
+CALC_HELP = """Usage: calc EXPRESSION
+  or:  calc OPTION
+
+      --help        display this help and exit
+
+Print the value of EXPRESSION.  A blank line separates groups.  EXPRESSION may be:
+
+  ARG1 + ARG2       arithmetic sum of ARG1 and ARG2
+  ARG1 < ARG2       ARG1 is less than ARG2
+  STRING : REGEXP   anchored pattern match of REGEXP in STRING
+  length STRING     length of STRING
+  -n STRING         an option's line, not a form
+  ( EXPRESSION )    value of EXPRESSION
+  FILE1 FILE2       two placeholders and no operator: not a form
+  in short, see the manual for what this means.  Prose is not a form either.
+"""
+
+
+def test_syntax_forms_in_help_become_operand_sentences() -> None:
+    sentences = mine_sentences(CALC_HELP)
+    forms = {tuple("X" if w not in ("+", "<", ":", "length", "(", ")") else w for w in s) for s in sentences}
+    assert forms == {("X", "+", "X"), ("X", "<", "X"), ("X", ":", "X"), ("length", "X"), ("(", "X", ")")}
+    # each form written out four ways, numbers falling and rising among them
+    assert ["3", "+", "2"] in sentences and ["2", "+", "3"] in sentences
+    assert ["abc", ":", "a.*"] in sentences or ["3", ":", "a.*"] in sentences
+    raw = {"name": "calc", "program": "calc", "options": [], "operands": {"min": 1, "max": 1, "sentences": sentences}}
+    assert parse_task(raw).operands.sentences == tuple(tuple(s) for s in sentences)
+
+
+def test_a_help_text_with_few_forms_gives_no_sentences() -> None:
+    # two forms are as likely to be prose or an odd option list as a grammar
+    text = "Usage: t X\n\n  ARG1 + ARG2   sum\n  length STRING   length\n"
+    assert mine_sentences(text) == []
+    assert mine_sentences("Usage: cat [FILE]...\n\n  -n, --number   number lines\n") == []

@@ -374,3 +374,42 @@ def test_a_cached_zero_config_task_that_no_longer_loads_is_built_again(tmp_path:
     spec = cached_build(["seq"], seed=1, budget=400, where=tmp_path)
     assert spec.operands.min >= 1  # probed, not mined: seq needs a number
     assert tomllib.loads((tmp_path / f"{key}.toml").read_text())["name"] == "seq"
+
+
+def _calc(case: Case) -> Outcome:
+    """``calc A + B`` (numbers; exit 1 when the sum is 0, as expr) and ``calc length S``; nothing else."""
+    argv = [a.decode("utf-8", "replace") for a in case.argv]
+    if len(argv) == 3 and argv[1] == "+" and all(a.lstrip("-").isdigit() for a in (argv[0], argv[2])):
+        total = int(argv[0]) + int(argv[2])
+        return _out(0 if total else 1, stdout=f"{total}\n".encode())
+    if len(argv) == 2 and argv[0] == "length":
+        return _out(0, stdout=f"{len(argv[1])}\n".encode())
+    return _out(2, stderr=b"calc: syntax error\n")
+
+
+def test_probing_keeps_the_operand_sentences_the_reference_accepts() -> None:
+    mined: dict[str, object] = {
+        "name": "calc",
+        "program": "calc",
+        "options": [],
+        "operands": {
+            "min": 1,
+            "max": 1,
+            "kinds": ["missing"],
+            "sentences": [["3", "+", "2"], ["abc", "+", "b"], ["0", "+", "0"], ["length", "abc"], ["abc", ":", "b"]],
+        },
+    }
+    learned = probe(mined, FunctionExecutor({"calc": _calc}), Program(argv=("calc",), argv0="calc"), seed=1)
+    operands = learned.raw["operands"]
+    assert isinstance(operands, dict)
+    # "0 + 0" is valid but false (exit 1): kept out like every refused call
+    assert operands["sentences"] == [["3", "+", "2"], ["length", "abc"]]
+    assert any("2 of 5 operand sentences" in n for n in learned.notes["operands"])
+    spec = parse_task(learned.raw)
+    cases = [grammar_for(spec).case(RandomChoices(random.Random(i))) for i in range(400)]
+    ok = sum(_calc(c).exit_code == 0 for c in cases)
+    assert ok > len(cases) / 3  # a sentence is drawn in half the cases; nothing else is accepted
+
+    mined["operands"] = {**operands, "sentences": [["abc", ":", "b"]]}
+    learned = probe(mined, FunctionExecutor({"calc": _calc}), Program(argv=("calc",), argv0="calc"), seed=1)
+    assert "sentences" not in learned.raw["operands"]  # type: ignore[operator]

@@ -42,6 +42,8 @@ def test_simple_task_parses() -> None:
         ({"compare": {"stderr": "fuzzy"}}, "unknown mode"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "("}]}}, "invalid regular expression"),
         ({"generate": {"malformed": 2.0}}, "between 0 and 1"),
+        ({"operands": {"sentences": ["3 + 2"]}}, "operands.sentences: expected a list of operand lists"),
+        ({"operands": {"sentences": [[]]}}, "operands.sentences: expected a list of operand lists"),
     ],
 )
 def test_mistakes_are_named(change: dict[str, object], needle: str) -> None:

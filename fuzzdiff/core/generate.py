@@ -169,6 +169,10 @@ EDGE_BYTES: tuple[bytes, ...] = (
 #: inputs drawn whole from a model or a sample rarely do.
 PERTURB_ONE = 8
 
+#: A case drawing one of the task's operand sentences swaps one of its tokens with
+#: another sentence's one time in SENTENCE_MIX: near-valid expressions.
+SENTENCE_MIX = 3
+
 #: An input drawn from the task's samples is changed one time in PERTURB_SAMPLE:
 #: samples are the structured inputs (checksum lines, records, encodings) whose
 #: near-misses a parser must refuse, or accept, exactly as the reference does.
@@ -541,6 +545,10 @@ class Grammar:
             o for o in spec.options for _ in range(max(1, round(o.weight * WEIGHT_UNITS)) if o.weight > 0 else 0)
         ]
         self.options: tuple[OptionSpec, ...] = tuple(weighted or [o for o in spec.options if o.weight > 0])
+        # Weights below WEIGHT_UNITS in all (a task whose only options are --help and
+        # --version): a draw takes an option only that share of the time, so such
+        # rare options stay rare instead of being in nearly every case.
+        self.sparse = len(weighted) if 0 < len(weighted) < WEIGHT_UNITS else 0
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
         self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
         self.excludes = any(o.excludes for o in spec.options)
@@ -621,6 +629,8 @@ class Grammar:
         files: dict[bytes, bytes] = {name.encode(): data.encode() for name, data in self.spec.fixtures}
         dirs: set[bytes] = set()
         operands: list[bytes] = []
+        if ops.sentences and c.integer(0, 1) == 0:
+            return self.sentence(c, files), files
         for i in range(c.integer(ops.min, ops.max)):
             slot = ops.slots[min(i, len(ops.slots) - 1)] if ops.slots else None
             kind = c.choice(slot.kinds if slot is not None else ops.kinds)
@@ -650,6 +660,23 @@ class Grammar:
                 operands.append(raw)
         return operands, files
 
+    def sentence(self, c: Choices, files: dict[bytes, bytes]) -> list[bytes]:
+        """The operands of one of the task's sentences, one time in SENTENCE_MIX
+        with one token taken from another sentence of the same length at the same
+        place (``3 + 2`` and ``abc : b`` give ``3 : 2``); a token that is one of
+        ``FILE_NAMES`` names a file of the case, made unless it is the missing one."""
+        sentences = self.spec.operands.sentences
+        words = list(c.choice(sentences))
+        if c.integer(0, SENTENCE_MIX - 1) == 0:
+            at = c.integer(0, len(words) - 1)
+            donor = c.choice([s for s in sentences if len(s) == len(words)])
+            words[at] = donor[at]
+        operands = [w.encode("utf-8", "surrogateescape") for w in words]
+        for name in operands:
+            if name in FILE_NAMES and name not in files and c.integer(0, HOSTILE_ONE - 1):
+                files[name] = content(c, self.spec.files)
+        return operands
+
     def drawn_options(self, c: Choices) -> list[str]:
         """The option tokens of a case: up to ``max_options`` options drawn by
         weight, now and then made a valid combination, spelt and clustered."""
@@ -657,6 +684,8 @@ class Grammar:
         args: list[str] = []
         if self.options:
             chosen = [c.choice(self.options) for _ in range(c.integer(0, spec.max_options))]
+            if self.sparse:
+                chosen = [o for o in chosen if c.integer(0, WEIGHT_UNITS - 1) < self.sparse]
             if (self.groups or self.requires or self.excludes) and c.integer(0, 99) < CONSTRAINED_SHARE:
                 chosen = self.constrain(c, chosen)
                 if self.excludes:

@@ -86,6 +86,10 @@ class OperandSpec:
     strings: tuple[str, ...] = ()
     value: ValueSpec | None = None
     slots: tuple[SlotSpec, ...] = ()
+    #: Whole operand lists the program reads as one expression (``3 + 2``,
+    #: ``match abc a.*``): half the cases take one of these instead of drawing
+    #: operands one by one (``generate.Generator.files_and_operands``).
+    sentences: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +257,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "options": ("short", "long", "value", "optional_value", "weight", "requires", "excludes"),
     "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
-    "operands": ("min", "max", "kinds", "strings", "value", "slots"),
+    "operands": ("min", "max", "kinds", "strings", "value", "slots", "sentences"),
     "slots": ("kinds", "strings", "value"),
     "content": ("models", "alphabet", "samples", "max_bytes"),  # [stdin] and [files]
     "limits": ("timeout", "memory_mb", "output_bytes", "file_bytes", "processes"),
@@ -461,6 +465,14 @@ def _slot(t: _Table) -> SlotSpec:
     return slot
 
 
+def _sentences(t: _Table) -> tuple[tuple[str, ...], ...]:
+    value = t.get("sentences", list, [])
+    if not all(isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in value):
+        t.fail("sentences", 'expected a list of operand lists, each of strings: [["3", "+", "2"]]')
+        return ()
+    return tuple(tuple(v) for v in value)
+
+
 def _operands(top: _Table, problems: _Problems) -> OperandSpec:
     ot = top.table("operands", "operands")
     ot.check_keys()
@@ -471,6 +483,7 @@ def _operands(top: _Table, problems: _Problems) -> OperandSpec:
         strings=ot.strings("strings", ()),
         value=_value(ot.table("value", "value")) if "value" in ot.data else None,
         slots=tuple(_slot(t) for t in _array(ot, "slots", problems, "slots")),
+        sentences=_sentences(ot),
     )
     if not 0 <= operands.min <= operands.max:
         ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")

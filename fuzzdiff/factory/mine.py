@@ -234,6 +234,77 @@ def mine_operands(text: str, program: str) -> dict[str, object]:
     return {"min": low, "max": max(high, low), "slots": [_slot_for(w) for w, _, _ in longest]}
 
 
+#: An indented help line's first column: a syntax form, then two blanks and what it means.
+_FORM_HEAD = re.compile(r"^[ \t]{1,8}(?P<head>\S+(?: \S+)+)(?: {2,}|\t)\S")
+#: A literal token of a syntax form: an operator (``!=``, ``:``, ``(``) or a keyword (``match``, ``-a``).
+_FORM_LITERAL = re.compile(r"[-|&<>=!+*/%:()]{1,3}|-?[a-z][a-z0-9_]*")
+#: Most tokens a syntax form may have, and fewest forms a help text must list.
+FORM_TOKENS = 5
+MIN_FORMS = 3
+#: Values a form's placeholders take, by the placeholder's word: each form is
+#: written out once per column (numbers falling and rising, a word repeated, two
+#: different words), so that one of them is likely to be true as well as valid
+#: (``expr 3 - 2`` exits 0, ``expr 2 - 2`` exits 1).
+_FORM_VALUES: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+    (("FILE", "INPUT", "SOURCE"), (("in.txt",), ("in.txt",), ("in.txt",), ("in.txt",))),
+    (("REGEXP", "REGEX", "PATTERN", "RE"), (("a.*",), ("\\(.\\)",), ("b",), ("[a-c]*",))),
+    (("EXPRESSION", "EXPR"), (("1",), ("2",), ("abc",), ("",))),
+    (
+        ("INTEGER", "INT", "N", "NUM", "NUMBER", "POS", "LENGTH", "COUNT", "SIZE"),
+        (("3", "2", "1"), ("2", "3", "4"), ("1", "1", "1"), ("0", "5", "2")),
+    ),
+)
+_FORM_WORDS = (("3", "2", "1"), ("2", "3", "4"), ("abc", "abc", "abc"), ("abc", "b", "2"))
+
+
+def _form_value(word: str, column: int, nth: int) -> str:
+    base = word.rstrip("0123456789")
+    table = next((values for names, values in _FORM_VALUES if base in names), _FORM_WORDS)
+    row = table[column]
+    return row[min(nth, len(row) - 1)]
+
+
+def mine_sentences(text: str) -> list[list[str]]:
+    """Operand sentences from the syntax forms a help text lists (``ARG1 + ARG2``,
+    ``match STRING REGEXP``, ``( EXPRESSION )``), each written out with sample
+    values for its placeholders, four ways: what ``expr`` and ``test`` read as an
+    expression of several operands. A form is an indented line's first column of
+    two to ``FORM_TOKENS`` tokens, at least one an upper-case placeholder and one
+    an operator or keyword, and not starting like an option; fewer than
+    ``MIN_FORMS`` forms are taken for prose and give none."""
+    forms: list[list[str]] = []
+    for line in text.splitlines():
+        m = _FORM_HEAD.match(line)
+        if m is None:
+            continue
+        tokens = m.group("head").split(" ")
+        if len(tokens) > FORM_TOKENS or (tokens[0].startswith("-") and len(tokens[0]) > 1):
+            continue  # an option's line (``-cmd COMMAND``), mined as an option or not at all
+        holders = [t for t in tokens if _OPERAND_WORD.fullmatch(t)]
+        literals = [t for t in tokens if t not in holders]
+        if not holders or not literals or not all(_FORM_LITERAL.fullmatch(t) for t in literals):
+            continue
+        if tokens not in forms:
+            forms.append(tokens)
+    if len(forms) < MIN_FORMS:
+        return []
+    sentences: list[list[str]] = []
+    for form in forms:
+        for column in range(4):
+            nth: dict[str, int] = {}
+            sentence = []
+            for token in form:
+                if _OPERAND_WORD.fullmatch(token):
+                    base = token.rstrip("0123456789")
+                    sentence.append(_form_value(token, column, nth.get(base, 0)))
+                    nth[base] = nth.get(base, 0) + 1
+                else:
+                    sentence.append(token)
+            if sentence not in sentences:
+                sentences.append(sentence)
+    return sentences
+
+
 def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     """A raw task table (as parsed TOML) for ``command``, mined from its help."""
     text = help_text(command)
@@ -250,6 +321,11 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
         "options": mine_options(text),
         "operands": mine_operands(text, program),
     }
+    sentences = mine_sentences(text)
+    if sentences:
+        operands = raw["operands"]
+        assert isinstance(operands, dict)
+        operands["sentences"] = sentences
     if applet:
         raw["argv0"] = applet
     elif len(command) > 1:

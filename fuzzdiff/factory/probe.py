@@ -189,6 +189,9 @@ class Prober:
         self.prefix: tuple[bytes, ...] = ()  # an enabling option every base needs
         self.own_output = b""  # the reference's output on a file operand (a checksum list)
         self.seqs: list[tuple[int, ...]] = []  # operand sequences accepted, simplest first
+        mined = self.raw.get("operands", {})
+        assert isinstance(mined, dict)
+        self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
 
     def note(self, key: str, text: str) -> None:
         self.notes.setdefault(key, []).append(text)
@@ -244,6 +247,30 @@ class Prober:
         shown = ", ".join(sorted({" ".join(_OPERANDS[k][0] for k in s) or "(none)" for s in seqs})[:12])
         self.note("operands", f"probed: accepted {len(seqs)} operand sequences, counts {lengths}: {shown}")
         return seqs
+
+    def learn_sentences(self, content: bytes) -> None:
+        """Keep the operand sentences mined from the help text (``mine.mine_sentences``)
+        that the reference accepts; ``in.txt`` in one is a file holding ``content``."""
+        if not self.sentences:
+            return
+        kept: list[list[str]] = []
+        for words in self.sentences:
+            argv = tuple(w.encode("utf-8", "surrogateescape") for w in words)
+            files = ((b"in.txt", content),) if b"in.txt" in argv else ()
+            if self.runs.ok(Case(argv=(*self.prefix, *argv), stdin=content, files=files)):
+                kept.append(words)
+        operands = self.raw.setdefault("operands", {})
+        assert isinstance(operands, dict)
+        if kept:
+            operands["sentences"] = kept
+            self.note(
+                "operands",
+                f"probed: {len(kept)} of {len(self.sentences)} operand sentences written from the help text's"
+                f" syntax forms accepted: {'; '.join(' '.join(w) for w in kept[:6])}",
+            )
+        else:
+            operands.pop("sentences", None)
+            self.note("operands", f"probed: none of the help text's {len(self.sentences)} operand sentences accepted")
 
     def _slot(self, kinds_at: list[int]) -> tuple[list[str], dict[str, object]]:
         """A slot from the ladder entries accepted at one position: its kinds (file,
@@ -469,6 +496,7 @@ class Prober:
                 label, content = self.best_content()
                 seqs = self.learn_operands(content)
         self.seqs = sorted(seqs, key=lambda s: (len(s), s))
+        self.learn_sentences(content)
         bases = self.bases(label, content, seqs) if seqs else []
         self._learn_content(label, content)
         if not bases:
