@@ -26,7 +26,7 @@ from fuzzdiff.run.execute import (
     LocalExecutor,
     resolve_executable,
 )
-from fuzzdiff.run.scratch import remove_tree
+from fuzzdiff.run.scratch import FILE_TIME, remove_tree
 
 from .helpers import file_content
 
@@ -897,3 +897,13 @@ def test_cage_is_swept_when_a_run_fails_midway(tmp_path: Path, monkeypatch: pyte
         ex.run(sh(f"sleep {marker}"), Case())
     assert cage.reaped_at_sweep == [False]  # swept, though the failed run was not reaped
     assert wait_gone(marker) == []
+
+
+def test_case_files_and_their_directories_have_one_fixed_date(tmp_path: Path) -> None:
+    """``ls -l``, ``stat`` and ``tar`` print an input's date: the moment it was
+    written made each run differ (``ls --full-time`` of ``.`` and ``..`` too)."""
+    case = Case(files=((b"a", b"x"), (b"d/e/f", b"y")))
+    outcome = run(tmp_path, sh('stat -c "%n %Y %X" a d d/e d/e/f . ..'), case)
+    assert outcome.exit_code == 0, outcome.stderr
+    dates = {line.split(b" ", 1)[0]: line.split(b" ", 1)[1] for line in outcome.stdout.splitlines()}
+    assert dates == dict.fromkeys([b"a", b"d", b"d/e", b"d/e/f", b".", b".."], b"%d %d" % (FILE_TIME, FILE_TIME))

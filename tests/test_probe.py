@@ -24,6 +24,7 @@ from fuzzdiff.core.generate import RandomChoices, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import TaskSpec, parse_task
+from fuzzdiff.factory import build
 from fuzzdiff.factory.build import cache_key, cached_build, calibrate, propose_normaliser
 from fuzzdiff.factory.mine import task_toml
 from fuzzdiff.factory.probe import LADDER, RARE_WEIGHT, probe, spread
@@ -413,3 +414,39 @@ def test_probing_keeps_the_operand_sentences_the_reference_accepts() -> None:
     mined["operands"] = {**operands, "sentences": [["abc", ":", "b"]]}
     learned = probe(mined, FunctionExecutor({"calc": _calc}), Program(argv=("calc",), argv0="calc"), seed=1)
     assert "sentences" not in learned.raw["operands"]  # type: ignore[operator]
+
+
+def test_a_count_that_varies_is_not_normalised_away() -> None:
+    # replacing every number would have made it agree, and hidden every digit a candidate prints
+    assert propose_normaliser([(_out(0, b"12 a\n"), _out(0, b"13 a\n"))]) == []
+
+
+def test_calibration_keeps_out_the_option_that_makes_the_reference_vary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``lister --inode`` prints a number new on every run (ls's inode numbers); its
+    other options, alone or beside it, do not vary."""
+    count = iter(range(10**6))
+
+    def lister(case: Case) -> Outcome:
+        out = b"".join(a + b"\n" for a in case.argv if not a.startswith(b"-"))
+        if any(a.startswith(b"--i") or a == b"-i" for a in case.argv):
+            out += str(next(count)).encode() + b"\n"
+        return _out(0, stdout=out)
+
+    monkeypatch.setattr(build, "executor_for", lambda spec, timeout=None: FunctionExecutor({"lister": lister}))
+    raw: dict[str, object] = {
+        "name": "lister",
+        "program": "lister",
+        "options": [{"long": "escape", "short": "b"}, {"long": "inode", "short": "i"}, {"long": "size"}],
+        "operands": {"min": 0, "max": 2, "kinds": ["string"], "strings": ["a", "b"]},
+    }
+    spec = parse_task(raw)
+    notes: dict[str, list[str]] = {}
+    program = Program(("lister",), "lister")
+    kept, spec, card, _ = build._calibrated(raw, spec, program, 1, 200, 0, False, notes, None)
+    assert card.deterministic
+    options = kept["options"]
+    assert isinstance(options, list)
+    weights = {o["long"]: o.get("weight") for o in options}
+    assert weights == {"escape": None, "inode": 0.0, "size": None}
+    assert any("--inode" in n for n in notes["--inode"])
+    assert "compare" not in kept

@@ -23,6 +23,7 @@ from fuzzdiff.run import sandbox
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.sandbox import SandboxExecutor, bwrap_available, runtime_dirs
+from fuzzdiff.run.scratch import FILE_TIME
 
 from .helpers import host_processes
 
@@ -418,3 +419,10 @@ def test_root_puts_the_sandbox_tmp_on_the_host(tmp_path: Path) -> None:
         assert fresh.run(sh("kill -9 $PPID"), EMPTY).termination is Termination.WORKER_LOST
         assert fresh.run(sh("ls -A /tmp"), EMPTY).stdout == expected_tmp()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_case_files_have_one_fixed_date_in_the_sandbox_too(box: SandboxExecutor) -> None:
+    case = Case(files=((b"a", b"x"), (b"d/f", b"y")))
+    outcome = box.run(sh('stat -c "%Y" a d d/f . ..'), case)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.stdout.split() == [b"%d" % FILE_TIME] * 5

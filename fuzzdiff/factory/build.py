@@ -40,7 +40,7 @@ from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
 from fuzzdiff.engine.judging import varying_channels
-from fuzzdiff.factory.mine import mine_task, task_toml
+from fuzzdiff.factory.mine import mine_task, option_label, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
 from fuzzdiff.run.execute import Executor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
@@ -58,14 +58,14 @@ SHOWN_VARYING = 3
 VARIED_KEPT = 50
 #: Patterns that may explain why two runs differ, tried in order (a name, the
 #: pattern, what it becomes); a pattern explains the runs when, replaced on both
-#: sides, every pair agrees.
+#: sides, every pair agrees. Not every number: that explained any varying count
+#: (``ls --inode``), and then no digit a candidate printed was compared.
 PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("addresses", r"0x[0-9a-fA-F]+", "0xADDR"),
     ("long hexadecimal numbers", r"\b[0-9a-fA-F]{12,}\b", "HEX"),
     ("times of day", r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?", "HH:MM:SS"),
     ("dates", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"),
     ("temporary names", r"tmp\.[A-Za-z0-9]{6,}", "tmp.XXXXXX"),
-    ("numbers", r"[0-9]+", "N"),
 )
 #: Below this accepted share a task is flagged as weak on its card.
 WEAK_SHARE = 0.2
@@ -140,11 +140,13 @@ def calibrate(
     cases: int = CALIBRATION_CASES,
     probe_runs: int = 0,
     varied: list[tuple[Outcome, Outcome]] | None = None,
+    seen: list[tuple[Case, bool]] | None = None,
 ) -> tuple[Card, list[tuple[Case, Outcome]]]:
     """Run ``cases`` fresh cases of the task on the reference, twice, compared as the
     task compares them (its normalisers applied); the card and the first case of
     each behaviour with its outcome (a corpus to record). Pairs of outcomes that
-    differed are appended to ``varied``, the first ``VARIED_KEPT`` of them."""
+    differed are appended to ``varied``, the first ``VARIED_KEPT`` of them, and
+    every case, with whether it differed, to ``seen``."""
     grammar = grammar_for(spec)
     made = [grammar.case(RandomChoices(random.Random(derive_seed(seed, "calibrate", i)))) for i in range(cases)]
     started = time.perf_counter()
@@ -162,6 +164,8 @@ def calibrate(
         b = normalise(raw_b, program, program.argv0, spec.compare)
         behaviours.setdefault(outcome_behaviour(case, a), (case, a))
         diff = varying_channels(a, b)
+        if seen is not None:
+            seen.append((case, bool(diff)))
         if diff:
             unstable += 1
             if varied is not None and len(varied) < VARIED_KEPT:
@@ -306,11 +310,14 @@ def _calibrated(
     ``hermetic`` is False), then with a proposed normaliser if one explains what
     still varies. The task as it is to be written, and its calibration."""
 
+    seen: list[tuple[Case, bool]] = []
+
     def attempt(table: dict[str, object]) -> tuple[TaskSpec, Card, list[tuple[Case, Outcome]], list[_Pair]]:
         tried = parse_task(table, spec.source)
         varied: list[tuple[Outcome, Outcome]] = []
+        seen.clear()
         card, novel = calibrate(
-            tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs, varied=varied
+            tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs, varied=varied, seen=seen
         )
         return tried, card, novel, varied
 
@@ -323,6 +330,31 @@ def _calibrated(
             raw = {**raw, "hermetic": True}
             spec, card, novel, varied = h
             notes.setdefault("probe", []).append("calibrated: varies between runs unless hermetic: hermetic = true")
+    if not card.deterministic:
+        # an option in every case that varied (ls --inode): kept out, if that is all it takes
+        table, mined, dropped = dict(raw), dict(raw), list[str]()
+        while len(dropped) < MAX_DROPPED:
+            label = varying_option(spec, seen)
+            if label is None:
+                break
+            dropped.append(label)
+            table = _weighted(table, label, 0.0)
+            d = attempt(table)
+            if d[1].deterministic:
+                raw, (spec, card, novel, varied) = table, d
+                for label in dropped[:-1]:  # kept out with too little evidence: back if it repeats
+                    back = _weighted(raw, label, _mined_weight(mined, label))
+                    b = attempt(back)
+                    if b[1].deterministic:
+                        raw, (spec, card, novel, varied) = back, b
+                        dropped.remove(label)
+                for label in dropped:
+                    notes.setdefault(label, []).append(
+                        f"calibrated: weight 0: every case that varied between runs had {label}"
+                        f" ({', '.join(dropped)} kept out, the task repeats itself)"
+                    )
+                break
+            spec = d[0]
     if not card.deterministic:
         tables = propose_normaliser(varied)
         if tables:
@@ -339,6 +371,55 @@ def _calibrated(
                     f"calibrated: runs differed only where these patterns match ({shown}): normalised"
                 )
     return raw, spec, card, novel
+
+
+#: Options calibration may keep out, one at a time, to make a task repeat itself.
+MAX_DROPPED = 3
+
+
+def _weighted(raw: dict[str, object], label: str, weight: float | None) -> dict[str, object]:
+    """``raw`` with the option ``label`` given ``weight`` (None: its default)."""
+    options = raw.get("options", [])
+    assert isinstance(options, list)
+    changed = []
+    for o in options:
+        if option_label(o) == label:
+            o = {k: v for k, v in o.items() if k != "weight"}
+            if weight is not None:
+                o["weight"] = weight
+        changed.append(o)
+    return {**raw, "options": changed}
+
+
+def _mined_weight(raw: dict[str, object], label: str) -> float | None:
+    options = raw.get("options", [])
+    assert isinstance(options, list)
+    found = next((o.get("weight") for o in options if option_label(o) == label), None)
+    return float(found) if isinstance(found, int | float) else None
+
+
+def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
+    """The option (its label) in every case that varied between runs: what makes
+    the reference vary (``ls --inode`` prints inode numbers, new on every run).
+    When several are, the one whose cases varied most often (``ls -b --inode``
+    varies, ``ls -b`` does not); None when no option is in them all."""
+    reader = OptionReader(spec)
+
+    def labels(case: Case) -> set[str]:
+        return {opt.label() for opt, _, _, _ in reader.readings(case.argv) if opt.weight > 0}
+
+    varying = [labels(case) for case, varied in seen if varied]
+    if not varying:
+        return None
+    common = set.intersection(*varying)
+    if not common:
+        return None
+    read = [(labels(case), varied) for case, varied in seen]
+    share = {
+        label: sum(v for names, v in read if label in names) / sum(label in names for names, _ in read)
+        for label in common
+    }
+    return min(common, key=lambda label: (-share[label], label))
 
 
 def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | None:

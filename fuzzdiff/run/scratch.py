@@ -485,9 +485,19 @@ def _sweep_one(where_fd: int, name: str) -> bool:
         os.close(fd)
 
 
+#: The access and modification time of every file and directory a case's files
+#: make, the working directory included (2020-01-01 00:00:00 UTC): what `ls -l`,
+#: `stat`, `tar` and `gzip` print of an input would otherwise be the moment it was
+#: written, different on every run. A year before the hermetic mode's frozen clock,
+#: so a listing shows it as old (with its year) under either clock.
+FILE_TIME = 1577836800
+
+
 def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
-    """Write a case's files into its fresh working directory."""
+    """Write a case's files into its fresh working directory, each file and
+    directory dated ``FILE_TIME``."""
     root = os.fsencode(work)
+    made: list[bytes] = []
     for name, content in files:
         if not name or name.startswith(b"/") or b".." in name.split(b"/") or b"\0" in name:
             raise CaseFileError(f"case file name {name!r} must be a relative path inside the working directory")
@@ -495,8 +505,19 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
         parent = os.path.dirname(path)
         if parent != root:
             os.makedirs(parent, exist_ok=True)
+            while parent != root and parent not in made:
+                made.append(parent)
+                parent = os.path.dirname(parent)
         with open(path, "wb") as fh:
             fh.write(content)
+        made.append(path)
+    # deepest first: dating a directory's entries would not change its own times,
+    # but writing them did, so directories come after what they hold
+    for path in sorted(made, key=lambda p: p.count(b"/"), reverse=True):
+        os.utime(path, (FILE_TIME, FILE_TIME))
+    os.utime(root, (FILE_TIME, FILE_TIME))
+    with contextlib.suppress(OSError):  # `ls -a` lists `..` too: the run's own directory
+        os.utime(os.path.dirname(root), (FILE_TIME, FILE_TIME))
 
 
 # -- snapshot ------------------------------------------------------------------------
