@@ -31,9 +31,9 @@ import typer
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
-from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Progress, Shrunk, Verdict
+from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Program, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
-from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, text_report
+from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
 from fuzzdiff.engine.campaign import CampaignConfig
 from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
@@ -339,7 +339,7 @@ def fuzz(
             obj["coverage"] = stats.to_json()
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
-        typer.echo(text_report(result, setup.reference.argv0, reproduce, artifacts))
+        typer.echo(text_report(result, shown_command(setup.reference), reproduce, artifacts))
     raise typer.Exit(VERDICT_EXIT[result.verdict])
 
 
@@ -396,7 +396,7 @@ def minimize(
         finding = minimize_case(setup, stored.case, config, jobs)
     except UserError as exc:
         _fail(str(exc))
-    name = setup.reference.argv0
+    name = shown_command(setup.reference)
     if finding is None:
         if as_json:
             sys.stdout.write(
@@ -730,6 +730,11 @@ def serve(
     run(config, host=host, port=port)
 
 
+def shown_command(reference: Program) -> str:
+    """How reports show the reference's command: its name and fixed arguments (``od -An``)."""
+    return shell_argv(reference.argv0, [os.fsencode(a) for a in reference.argv[1:]])
+
+
 def mined_spec(reference: str, probe_seed: int | None = None) -> TaskSpec:
     """A task mined from the reference's --help (see ``fuzzdiff task init``), and
     probed with ``probe_seed`` unless it is None (see ``fuzzdiff task build``)."""
@@ -745,10 +750,13 @@ def mined_spec(reference: str, probe_seed: int | None = None) -> TaskSpec:
 
 
 task_app = typer.Typer(help="Write and check task files.", no_args_is_help=True)
+#: `task build openssl dgst -sha256`: an option fuzzdiff does not have is the
+#: program's; one it has (--out, --seed) goes after `--` to be the program's.
+_PROGRAM_ARGS = {"ignore_unknown_options": True}
 app.add_typer(task_app, name="task")
 
 
-@task_app.command("init")
+@task_app.command("init", context_settings=_PROGRAM_ARGS)
 def task_init(
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: stdout).")] = None,
@@ -769,7 +777,7 @@ def task_init(
         typer.echo(f"wrote {out}; review its value ranges, operands and constraints (references/README.md)")
 
 
-@task_app.command("build")
+@task_app.command("build", context_settings=_PROGRAM_ARGS)
 def task_build(
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: NAME.toml here).")] = None,
@@ -790,6 +798,9 @@ def task_build(
     as_json: Annotated[bool, typer.Option("--json", help="Print the quality card as JSON.")] = False,
 ) -> None:
     """Mine, probe and calibrate a program into a task file, a corpus and a quality card.
+
+    Words after the program are its fixed arguments (`task build openssl dgst
+    -sha256`); one that is also an option here (--out, --seed) goes after `--`.
 
     Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
     try:
@@ -815,8 +826,9 @@ def task_build(
         return
     typer.echo(built.card.text())
     typer.echo(f"wrote {path} (review its comments), {path.with_suffix('.card.json')} and corpus {where}")
-    typer.echo(f"next: fuzzdiff fuzz {path} --candidate 'YOUR COMMAND'")
-    typer.echo(f"      fuzzdiff replay {where} --task {path} --candidate 'YOUR COMMAND'")
+    shown, corpus_shown = shlex.quote(str(path)), shlex.quote(str(where))
+    typer.echo(f"next: fuzzdiff fuzz {shown} --candidate 'YOUR COMMAND'")
+    typer.echo(f"      fuzzdiff replay {corpus_shown} --task {shown} --candidate 'YOUR COMMAND'")
 
 
 @task_app.command("library")

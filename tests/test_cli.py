@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -296,3 +298,35 @@ def test_unwritable_out_keeps_the_report(buggy: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "cannot write artefacts" in proc.stderr and "Traceback" not in proc.stderr
     assert "command: base64 -d" in proc.stdout
+
+
+def test_a_wrapper_that_runs_the_reference_by_its_path_is_equivalent(tmp_path: Path) -> None:
+    """It sees that path as its name (``/usr/bin/tr: missing operand``); a wrapper
+    running it by its bare name, or a copy, sees the task's name."""
+    exe = shutil.which("tr")
+    assert exe is not None
+    for path in (exe, os.path.realpath(exe)):
+        wrapper = tmp_path / "my tr"
+        wrapper.write_text(f'#!/bin/sh\nexec {path} "$@"\n')
+        wrapper.chmod(0o755)
+        proc = fuzzdiff("fuzz", "tr", "--candidate", shlex.quote(str(wrapper)), "--budget", "300", "--seed", "6")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_programs_own_options_are_its_fixed_arguments(tmp_path: Path) -> None:
+    """`task init openssl dgst -sha256` was refused: "No such option: -s"."""
+    task = tmp_path / "od.toml"
+    proc = fuzzdiff("task", "init", "od", "-An", "--out", str(task))
+    assert proc.returncode == 0, proc.stderr
+    assert 'args = ["-An"]' in task.read_text()
+    proc = fuzzdiff("task", "init", "--out", str(task), "--", "fold", "--out")
+    assert proc.returncode == 0, proc.stderr
+    assert 'args = ["--out"]' in task.read_text()
+
+
+def test_reports_show_the_references_fixed_arguments() -> None:
+    from fuzzdiff.cli import shown_command
+    from fuzzdiff.core.model import Program
+
+    assert shown_command(Program(("/usr/bin/od", "-An"), "od")) == "od -An"  # was "od": the case seemed to lack -An
+    assert shown_command(Program(("/usr/bin/openssl", "enc", "-K", "a b"), "openssl")) == "openssl enc -K 'a b'"

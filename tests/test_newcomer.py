@@ -249,6 +249,26 @@ def test_repro_script_takes_a_relative_candidate(tmp_path: Path, override: str) 
     assert "relative paths" in Path(script).read_text()  # and the script says so
 
 
+def test_repro_script_runs_the_programs_as_fuzzdiff_did(tmp_path: Path) -> None:
+    """A candidate at a path with blanks ran as "/tmp/w\303\251ird" (the script split it
+    at blanks), and a reference with fixed arguments (od -An) ran under its full path
+    as argv[0], so its messages named /usr/bin/od where fuzzdiff's said od."""
+    spec = parse_task({"name": "od", "program": "od", "args": ["-An"]})
+    case = Case(argv=(b"",))
+    div = Divergence(case, exited(1, b""), exited(1, b"x"), ("stdout",), Fingerprint(("stdout",), "", ""))
+    folder = tmp_path / "w\u00e9ird dir"
+    folder.mkdir()
+    same = folder / "my od"
+    same.write_text('#!/bin/sh\nexec od -An "$@"\n')
+    same.chmod(0o755)
+    written = write_artifacts(
+        tmp_path / "out", [Finding(div, div, 0)], spec, 1, reference_program(spec), Program((str(same),), "od")
+    )
+    script = next(p for p in written if p.endswith(".sh"))
+    agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
+
+
 # -- 6. which fuzzdiff runs -----------------------------------------------------------
 
 

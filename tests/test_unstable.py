@@ -16,10 +16,21 @@ from pathlib import Path
 
 import pytest
 
+from fuzzdiff.core.compare import compare
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import UNSTABLE_SHARE, CampaignResult, Case, Divergence, Found, Outcome, Termination, Via
+from fuzzdiff.core.model import (
+    UNSTABLE_SHARE,
+    CampaignResult,
+    Case,
+    Divergence,
+    Finding,
+    Found,
+    Outcome,
+    Termination,
+    Via,
+)
 from fuzzdiff.core.report import json_report, text_report
-from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.core.spec import CompareSpec, TaskSpec
 from fuzzdiff.engine import campaign as campaign_module
 from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch
 from fuzzdiff.run.execute import FunctionExecutor
@@ -369,3 +380,20 @@ def test_what_shrinking_meets_where_the_reference_gives_no_answer_is_no_second_f
     result, _ = campaign(spec, faults_without_arguments, drops_output_on_a, budget=300, max_divergences=5)
     assert result.verdict == "divergent" and result.findings
     assert not any(f.divergence.reference.memory_fault() for f in result.findings)
+
+
+def test_a_flaky_divergence_is_not_blamed_where_the_reference_wavers_elsewhere() -> None:
+    """A copy of a reference that writes a glitch now and then wavers where the
+    reference's re-runs happened not to: the campaign saw the reference waver on
+    other cases, so the finding proves nothing either way: inconclusive, not divergent."""
+    case = Case(argv=(b"-a",))
+    div = compare(case, exited(0, b"x"), exited(0, b"x", b"glitch\n"), CompareSpec())
+    assert div is not None
+    flaky = Finding(div, div, 3, confirmed=False, unstable=("candidate",))
+    base = CampaignResult(task="t", seed=0, cases=200, seconds=0.0, behaviours=1, executions=0, findings=(flaky,))
+    wavering = replace(base, unstable_cases=1, unstable_examples=((case, ("stderr",)),))
+    assert base.verdict == "divergent"  # nothing says the reference wavers: the candidate does
+    assert wavering.verdict == "inconclusive" and wavering.counterexample is None
+    assert replace(wavering, findings=(replace(flaky, confirmed=True),)).verdict == "divergent"
+    text = text_report(wavering, "prog", "fuzzdiff ...")
+    assert "INCONCLUSIVE" in text and "1 divergence(s) not blamed" in text and "glitch" in text

@@ -281,16 +281,25 @@ class CampaignResult:
     @property
     def blamed(self) -> tuple[Finding, ...]:
         """Findings that count against the candidate: a divergence on which the
-        reference itself was not deterministic is reported, never blamed."""
-        return tuple(f for f in self.findings if "reference" not in f.unstable)
+        reference itself was not deterministic is reported, never blamed; nor is
+        one that did not reproduce on every re-run (a flaky one) in a campaign that
+        set cases aside: the reference is known to waver, and a candidate as
+        random as it (a copy of it) wavers where the reference's re-runs happened
+        not to."""
+        return tuple(
+            f for f in self.findings if "reference" not in f.unstable and (f.confirmed or not self.unstable_cases)
+        )
 
     @property
     def verdict(self) -> Verdict:
         """Divergent if a finding blames the candidate, else inconclusive if too
-        many cases were set aside as unstable, else equivalent."""
+        many cases were set aside as unstable or a finding is not blamed, else
+        equivalent."""
         if self.blamed:
             return Verdict.DIVERGENT
-        return Verdict.INCONCLUSIVE if self.inconclusive else Verdict.EQUIVALENT
+        if self.inconclusive or len(self.findings) > len(self.blamed):
+            return Verdict.INCONCLUSIVE
+        return Verdict.EQUIVALENT
 
     @property
     def counterexample(self) -> Divergence | None:

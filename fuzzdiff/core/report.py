@@ -147,6 +147,13 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
     head = f"fuzzdiff {result.task}: "
     if result.verdict == Verdict.INCONCLUSIVE:
         lines = [head + f"INCONCLUSIVE: {unstable_summary(result, name)} (seed {result.seed}, {result.seconds:.1f} s)"]
+        if result.findings:
+            lines.append(
+                f"{len(result.findings)} divergence(s) not blamed: they did not reproduce on every re-run,"
+                " and the reference wavers too"
+            )
+            for i, f in enumerate(result.findings, 1):
+                lines.extend(_finding_lines(i, f, name))
     elif not result.findings:
         lines = [
             head + f"no divergence in {result.cases} cases "

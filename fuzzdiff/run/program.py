@@ -110,8 +110,23 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
         # A program that names itself in messages then shows that path (`date -u`).
         argv0 = exe
         aliases.append(exe)
+    aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
+
+
+def installed_as(name: str, spec: TaskSpec) -> list[str]:
+    """The absolute paths a program named ``name`` is installed at on either PATH
+    (``/usr/bin/tr``, ``/bin/tr``): a candidate that is a wrapper running the
+    reference by its path sees that path as its name (``/usr/bin/tr: missing
+    operand``), and the ``program-name`` normaliser maps it back."""
+    folders = f"{os.environ.get('PATH', os.defpath)}{os.pathsep}{dict(spec.env).get('PATH', '')}"
+    found: list[str] = []
+    for folder in dict.fromkeys(folders.split(os.pathsep)):
+        path = os.path.join(folder, name)
+        if os.path.isabs(path) and os.path.isfile(path) and os.access(path, os.X_OK):
+            found.extend([path, os.path.realpath(path)])
+    return found
 
 
 def script_words(words: list[str], base: str) -> list[str]:
