@@ -439,7 +439,8 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 #: Bump when probing changes what it learns: cached tasks are then built again.
 FACTORY_VERSION = 4  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
-# 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted
+# 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
+# calibration keeps out an option in every varying case, and no longer normalises every number
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
