@@ -181,3 +181,9 @@ def test_a_help_text_with_few_forms_gives_no_sentences() -> None:
     text = "Usage: t X\n\n  ARG1 + ARG2   sum\n  length STRING   length\n"
     assert mine_sentences(text) == []
     assert mine_sentences("Usage: cat [FILE]...\n\n  -n, --number   number lines\n") == []
+
+
+def test_an_optional_value_belongs_to_the_long_spelling_only() -> None:
+    """``-F, --classify[=WHEN]``: ``-Fnever`` is ``-F -n -e -v -e -r`` to getopt."""
+    options = mine_options("Usage: ls [OPTION]...\n  -F, --classify[=WHEN]   append indicator\n")
+    assert options == [{"short": "F"}, {"long": "classify", "value": options[1]["value"], "optional_value": True}]

@@ -176,6 +176,10 @@ def mine_options(text: str) -> list[dict[str, object]]:
                 entry["optional_value"] = True
         if long in ("--help", "--version"):
             entry["weight"] = 0.1
+        if entry.get("optional_value") and "short" in entry:
+            # `-F, --classify[=WHEN]`: only the long spelling takes the value; the short
+            # one glued to it (`-Fnever`) reads as a cluster of flags (`-F -n -e ...`)
+            options.append({"short": entry.pop("short")})
         options.append(entry)
     return options
 
