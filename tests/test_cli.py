@@ -119,6 +119,7 @@ def test_relative_candidate_path_is_resolved_against_the_caller(buggy: Path) -> 
     [
         (["fuzz", "no-such-task", "--candidate", "true"], "unknown task 'no-such-task'"),
         (["fuzz", "base64", "--candidate", "/nonexistent/prog"], "does not exist"),
+        (["fuzz", "base64", "--candidate", "/usr/bin"], "'/usr/bin' is a directory"),
         (["fuzz", "base64", "--candidate", "no-such-program-xyz"], "not found on PATH"),
         (["fuzz", "base64", "--candidate", "'unbalanced"], "quotes"),
         (["fuzz", "base64", "--candidate", "true", "--budget", "many"], "--budget"),

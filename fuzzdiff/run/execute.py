@@ -541,6 +541,8 @@ def resolve_executable(name: str, path: str) -> str:
     """An absolute path for ``name``: as given when it has a slash, else found on ``path``."""
     if os.sep in name:
         full = os.path.abspath(name)
+        if os.path.isdir(full):
+            raise ProgramError(f"program {name!r} is a directory; give the program inside it")
         if not os.path.isfile(full):
             raise ProgramError(f"program {name!r} does not exist; check the path")
         if not os.access(full, os.X_OK):
