@@ -187,3 +187,12 @@ def test_an_optional_value_belongs_to_the_long_spelling_only() -> None:
     """``-F, --classify[=WHEN]``: ``-Fnever`` is ``-F -n -e -v -e -r`` to getopt."""
     options = mine_options("Usage: ls [OPTION]...\n  -F, --classify[=WHEN]   append indicator\n")
     assert options == [{"short": "F"}, {"long": "classify", "value": options[1]["value"], "optional_value": True}]
+
+
+def test_fixed_arguments_that_refuse_help_fall_back_to_the_programs_own_help() -> None:
+    # `fold -w --help` takes --help as the width and fails: no option was mined
+    raw = mine_task(["fold", "-w"])
+    options = raw["options"]
+    assert isinstance(options, list)
+    assert {o.get("long") for o in options} >= {"bytes", "spaces", "width"}
+    assert raw["args"] == ["-w"]

@@ -56,13 +56,29 @@ _NUMBER_WORDS = ("NUMBER", "NUM", "N", "FIRST", "LAST", "INCREMENT", "COUNT", "S
 
 
 def help_text(command: list[str]) -> str:
-    """The program's ``--help`` output (stdout, else stderr), in the C locale."""
+    """The program's ``--help`` output (stdout, else stderr), in the C locale. With
+    fixed arguments that refuse it (``fold -w --help``: ``-w`` takes ``--help`` as
+    its value), the first that exits 0 with fewer of them, the last dropped first
+    (a multi-call binary keeps its applet); else the first answer."""
     exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
+    keep = 2 if os.path.basename(command[0]) in MULTI_CALL and len(command) > 1 else 1
+    answers = [_help_run(exe, command[0], command[1:])]
+    n = len(command) - 1
+    while answers[-1][0] != 0 and n >= keep:
+        answers.append(_help_run(exe, command[0], command[1:n]))
+        n -= 1
+    text = next((t for code, t in answers if code == 0 and t.strip()), answers[0][1])
+    if not text.strip():
+        raise ProgramError(f"{command[0]} --help printed nothing; write a task file by hand (see references/README.md)")
+    return text
+
+
+def _help_run(exe: str, name: str, args: list[str]) -> tuple[int, str]:
     try:
         # in a directory of its own and without capabilities, like every probe
         with tempfile.TemporaryDirectory(prefix="fuzzdiff-help-") as where:
             proc = subprocess.run(
-                [exe, *command[1:], "--help"],
+                [exe, *args, "--help"],
                 capture_output=True,
                 timeout=HELP_TIMEOUT,
                 env=dict(DEFAULT_ENV),
@@ -71,11 +87,8 @@ def help_text(command: list[str]) -> str:
                 check=False,
             )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ProgramError(f"cannot run {command[0]} --help: {exc}") from exc
-    text = (proc.stdout or proc.stderr).decode("utf-8", "replace")
-    if not text.strip():
-        raise ProgramError(f"{command[0]} --help printed nothing; write a task file by hand (see references/README.md)")
-    return text
+        raise ProgramError(f"cannot run {name} --help: {exc}") from exc
+    return proc.returncode, (proc.stdout or proc.stderr).decode("utf-8", "replace")
 
 
 def _value_for(meta: str | None) -> dict[str, object] | None:
