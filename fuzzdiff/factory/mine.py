@@ -142,6 +142,22 @@ def _choice(values: list[str]) -> dict[str, object]:
     return {"kind": "choice", "values": list(dict.fromkeys(values))}
 
 
+def _spelling(line: str) -> tuple[str | None, str | None, str | None, bool]:
+    """An option line's short and long spellings, metavariable, and whether its
+    value is optional (``--color[=WHEN]``)."""
+    m = _OPTION_LINE.match(line)
+    short = long = meta = None
+    optional = False
+    if m and (m.group("short") or m.group("long")):
+        short, long, meta = m.group("short"), m.group("long"), m.group("meta")
+        optional = bool(m.group("opt"))
+    if not long:
+        sm = _SHORT_META.match(line)
+        if sm:
+            short, meta = "-" + sm.group("short"), sm.group("meta")
+    return short, long, meta, optional
+
+
 def mine_options(text: str) -> list[dict[str, object]]:
     """Options declared in help text, in order, without duplicates. A value whose
     metavariable the text enumerates (on the option's own lines, or in a section
@@ -158,30 +174,22 @@ def mine_options(text: str) -> list[dict[str, object]]:
                 options[-1]["value"] = _choice(values)
         if line[:1] not in (" ", "\t") or not line.strip().startswith("-"):
             continue
-        m = _OPTION_LINE.match(line)
-        short = long = meta = None
-        optional = False
-        if m and (m.group("short") or m.group("long")):
-            short = m.group("short")
-            long = m.group("long")
-            meta = m.group("meta")
-            optional = bool(m.group("opt"))
-        if not long:
-            sm = _SHORT_META.match(line)
-            if sm:
-                short, meta = "-" + sm.group("short"), sm.group("meta")
-        if not short and not long:
-            continue
+        short, long, meta, optional = _spelling(line)
         names = [n for n in (short, long) if n]
-        if any(n in seen for n in names):
+        if not names or any(n in seen for n in names):
             continue
         seen.update(names)
+        value = _value_for(meta)
+        if short and long and optional and value is not None:
+            # `-F, --classify[=WHEN]`: only the long spelling takes the value; the short
+            # one glued to it (`-Fnever`) reads as a cluster of flags (`-F -n -e ...`)
+            options.append({"short": short[1:]})
+            short = None
         entry: dict[str, object] = {}
         if short:
             entry["short"] = short[1:]
         if long:
             entry["long"] = long[2:]
-        value = _value_for(meta)
         if value is not None and meta is not None:
             metas[len(options)] = meta
             entry["value"] = _choice(sections[meta]) if meta in sections else value
@@ -189,10 +197,6 @@ def mine_options(text: str) -> list[dict[str, object]]:
                 entry["optional_value"] = True
         if long in ("--help", "--version"):
             entry["weight"] = 0.1
-        if entry.get("optional_value") and "short" in entry:
-            # `-F, --classify[=WHEN]`: only the long spelling takes the value; the short
-            # one glued to it (`-Fnever`) reads as a cluster of flags (`-F -n -e ...`)
-            options.append({"short": entry.pop("short")})
         options.append(entry)
     return options
 
