@@ -663,15 +663,23 @@ class Grammar:
     def sentence(self, c: Choices, files: dict[bytes, bytes]) -> list[bytes]:
         """The operands of one of the task's sentences, one time in SENTENCE_MIX
         with one token taken from another sentence of the same length at the same
-        place (``3 + 2`` and ``abc : b`` give ``3 : 2``); a token that is one of
-        ``FILE_NAMES`` names a file of the case, made unless it is the missing one."""
-        sentences = self.spec.operands.sentences
-        words = list(c.choice(sentences))
+        place (``3 + 2`` and ``abc : b`` give ``3 : 2``) or drawn from the operand
+        slot of its place (``10 + 2``), one time in PERTURB_ONE with one token
+        edited as listed strings are; a token that is one of ``FILE_NAMES`` names a
+        file of the case, made unless it is the missing one."""
+        ops = self.spec.operands
+        words = list(c.choice(ops.sentences))
         if c.integer(0, SENTENCE_MIX - 1) == 0:
             at = c.integer(0, len(words) - 1)
-            donor = c.choice([s for s in sentences if len(s) == len(words)])
-            words[at] = donor[at]
+            slot = ops.slots[min(at, len(ops.slots) - 1)] if ops.slots else None
+            if slot is not None and (slot.strings or slot.value is not None) and c.integer(0, 1) == 0:
+                words[at] = _slot_string(c, slot)  # a value of the task's own (`10`, `-2`, `2.5`)
+            else:
+                words[at] = c.choice([s for s in ops.sentences if len(s) == len(words)])[at]
         operands = [w.encode("utf-8", "surrogateescape") for w in words]
+        if c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of one token
+            at = c.integer(0, len(operands) - 1)
+            operands[at] = edit_token(c, operands[at]) if operands[at] else operands[at]
         for name in operands:
             if name in FILE_NAMES and name not in files and c.integer(0, HOSTILE_ONE - 1):
                 files[name] = content(c, self.spec.files)
