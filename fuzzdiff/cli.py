@@ -836,7 +836,9 @@ def task_library(
     manifest: Annotated[
         Path, typer.Argument(help="The library's manifest ([[program]] tables).")
     ] = library.DEFAULT_MANIFEST,
-    only: Annotated[list[str] | None, typer.Option(help="Only this program of the manifest (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Only these programs of the manifest (repeatable, or comma-separated).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Build again what the builder owns.")] = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed for probing, calibration and corpora.")] = 1,
     cases_per_corpus: Annotated[int, typer.Option(min=1, help="Stable cases each corpus must hold.")] = (
@@ -858,7 +860,12 @@ def task_library(
                 typer.echo(f"{r.name}: {r.status}" + (f" ({r.reason})" if r.reason else ""), err=True)
 
         results = library.build_library(
-            lib, entries, only=only or (), force=force, progress=lambda m: typer.echo(m, err=True), done=done
+            lib,
+            entries,
+            only=[n for names in only or () for n in names.split(",") if n],
+            force=force,
+            progress=lambda m: typer.echo(m, err=True),
+            done=done,
         )
     except UserError as exc:
         _fail(str(exc))

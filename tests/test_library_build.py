@@ -179,3 +179,17 @@ def test_the_command_refuses_a_missing_manifest(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "cannot read the library manifest" in run.stderr
+
+
+def test_only_takes_names_separated_by_commas(tmp_path: Path) -> None:
+    manifest = tmp_path / "programs.toml"
+    manifest.write_text('[[program]]\nname = "a"\ncommand = "rev"\nfamily = "text"\ndescription = "d"\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", "task", "library", str(manifest), "--only", "a,nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert run.returncode == 2  # `a,nosuch` was one unknown name; now nosuch is the one named
+    assert "--only nosuch: no such program" in run.stderr, run.stderr
