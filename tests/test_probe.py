@@ -450,3 +450,24 @@ def test_calibration_keeps_out_the_option_that_makes_the_reference_vary(monkeypa
     assert weights == {"escape": None, "inode": 0.0, "size": None}
     assert any("--inode" in n for n in notes["--inode"])
     assert "compare" not in kept
+
+
+def test_probing_finds_an_operand_that_names_a_program_to_run() -> None:
+    """``xargs COMMAND``: no file, number or word is a command, so no operand was kept."""
+
+    def runner(case: Case) -> Outcome:
+        if case.argv and case.argv[0] == b"echo":
+            return _out(0, stdout=b" ".join(case.argv[1:]) + b"\n")
+        return _out(127, stderr=b"runner: cannot run\n") if case.argv else _out(0)
+
+    mined: dict[str, object] = {
+        "name": "runner",
+        "program": "runner",
+        "options": [],
+        "operands": {"min": 0, "max": 0, "kinds": ["missing"]},
+    }
+    learned = probe(mined, FunctionExecutor({"runner": runner}), Program(("runner",), "runner"), seed=1)
+    operands = learned.raw["operands"]
+    assert isinstance(operands, dict)
+    first = operands["slots"][0]
+    assert first["value"]["values"] == ["echo"]

@@ -7,7 +7,8 @@ fixed ladder of inputs, keeping what it accepts (exit status 0):
 1. **content**: which standard input (field lines, numbers, words, JSON, an
    arithmetic expression) the program accepts, alone and as a file operand;
 2. **operands**: how many, and of which kind at each position (input file,
-   ``-``, number, word, pattern, expression, filter, directory, new output file);
+   ``-``, number, word, command, pattern, expression, filter, directory, new
+   output file);
 3. **enablers**: when nothing is accepted without options, the options that
    make a call valid: a required choice among several (``one_of``);
 4. **options**: for each option, whether it is a flag or takes a value, and which
@@ -58,6 +59,7 @@ _OPERANDS: tuple[tuple[str, str, bytes], ...] = (
     ("number", "string", b"-2"),
     ("number", "string", b"2.5"),
     ("word", "string", b"abc"),
+    ("command", "string", b"echo"),  # xargs, env, timeout, nice: a program to run
     ("pattern", "string", b"/b/"),
     ("pattern", "string", b"a.*"),
     ("filter", "string", b"."),
