@@ -109,7 +109,10 @@ def host_processes(marker: str) -> list[int]:
 
 # -- Hypothesis strategies for the value types -------------------------------------------
 
-names = st.binary(min_size=1, max_size=12).filter(lambda n: b"/" not in n and b"\x00" not in n)
+# names a case may hold (``model.file_names_problem``): one component, neither `.` nor `..`
+names = st.binary(min_size=1, max_size=12).filter(
+    lambda n: b"/" not in n and b"\x00" not in n and n not in (b".", b"..")
+)
 cases = st.builds(
     Case,
     argv=st.lists(st.binary(max_size=10).filter(lambda a: b"\x00" not in a), max_size=5).map(tuple),

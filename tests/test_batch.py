@@ -5,16 +5,20 @@ candidates cost a few runs; the pool is read once per batch; the scorer pickles.
 from __future__ import annotations
 
 import pickle
+import shlex
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from fuzzdiff.core.errors import UserError
-from fuzzdiff.core.model import Termination
+from fuzzdiff.core.model import Case, Termination
 from fuzzdiff.engine.judging import TIMEOUT_RERUNS
 from fuzzdiff.oracle import batch
 from fuzzdiff.oracle.batch import BatchScorer, Request
-from fuzzdiff.oracle.scoring import TIMEOUT_SHRINK_BUDGET, Candidate, Pool, Score, score, score_on
+from fuzzdiff.oracle.scoring import TIMEOUT_SHRINK_BUDGET, Candidate, Policy, Pool, Score, _Reward, score, score_on
 from fuzzdiff.run.runner import CHUNK
 
 from .test_oracle import stable
@@ -164,3 +168,46 @@ def test_what_an_unsandboxed_candidate_leaves_beside_its_script_is_gone_for_the_
         )
     assert first.reward == 0.0
     assert (second.status, second.reward) == ("ok", 1.0), second.feedback
+
+
+def test_a_graded_score_stops_at_its_deadline_case_by_case_and_says_so(task: str, cache: Path) -> None:
+    """Graded scoring judges every probe: a looping candidate's window of 29 probes,
+    three time limits each, ran 12 minutes past a 10-minute deadline and came back
+    "ok". The deadline is checked before each case now; a late score has no
+    channels and its feedback says it was cut off, not that it behaved exactly."""
+    reward = _Reward(Policy.GRADED, True, deadline=5.0, start=time.monotonic() - 6.0)
+    assert reward.before("probe", Case()) and reward.status == "deadline"
+    assert reward.reward() is None
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, policy="graded", deadline=0.0)
+    assert (late.status, late.reward, late.channels) == ("deadline", None, {})
+    assert "deadline" in late.feedback and "exactly" not in late.feedback
+
+
+def test_paths_with_blanks_and_plain_command_lines_are_scored(
+    task: str, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Candidate(path=...)`` was used as a command line (split at its blank), source
+    text under a TMPDIR with a blank the same way, and a plain command line in a
+    ``Request`` gave a traceback; ``score`` takes all three."""
+    folder = tmp_path / "my dir"
+    folder.mkdir()
+    program = folder / "good prog"
+    program.write_text(f"#!{sys.executable}\n{GOOD}")
+    program.chmod(0o755)
+    spaced = tmp_path / "t mp"
+    spaced.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spaced))
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+            scores = scorer.score_batch(
+                [
+                    Request(task, Candidate(path=str(program)), budget=20, seed=1),
+                    Request(task, python(GOOD), budget=20, seed=1),
+                    Request(task, f"{sys.executable} {shlex.quote(str(program))}", budget=20, seed=1),  # type: ignore[arg-type]
+                ]
+            )
+    finally:
+        tempfile.tempdir = None
+    assert [(s.status, s.reward) for s in scores] == [("ok", 1.0)] * 3, [s.error for s in scores]

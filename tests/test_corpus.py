@@ -607,3 +607,30 @@ def test_a_stored_memory_fault_is_set_aside_in_replay_not_failed(tmp_path: Path)
     assert (result.passed, result.failed, result.set_aside, result.ok) == (1, 0, 1, True)
     assert "set aside: 1 cases" in replay_text(result, "prog") and replay_json(result)["set_aside"] == 1
     assert 'skipped="1"' in junit_xml(result)
+
+
+@pytest.mark.parametrize(
+    "files", [{"a/../../escape": "x"}, {"sub": "z", "sub/x": "y"}, {".": "x"}, {"": "x"}, {"/abs": "x"}]
+)
+def test_a_case_whose_file_names_cannot_be_written_is_a_malformed_case_not_the_end(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    """Replay stopped at such a case (exit 2, or an internal error for `sub` beside
+    `sub/x`) instead of reporting it and replaying the others."""
+    root = recorded(tmp_path / "c")
+    victim = sorted((root / CASES_DIR).iterdir())[0]
+    doc = json.loads(victim.read_text())
+    doc["case"]["files"] = files
+    argv = tuple(a.encode() for a in doc["case"]["argv"])
+    bad = Case(
+        argv=argv, stdin=doc["case"]["stdin"].encode(), files=tuple((k.encode(), v.encode()) for k, v in files.items())
+    )
+    victim.unlink()
+    doc["key"] = bad.key()
+    named = root / CASES_DIR / f"{bad.key()}.json"  # a name that matches its content: only the files are wrong
+    named.write_text(json.dumps(doc))
+    corpus = load_corpus(root)
+    (error,) = corpus.errors
+    assert error.file == named.name and ("must be a relative path" in error.message or "is under" in error.message)
+    result = replay(corpus, SPEC, executor(), CAND)
+    assert (result.passed, result.errors) == (len(SAMPLE) - 1, 1)

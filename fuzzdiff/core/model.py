@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TypeVar
@@ -41,6 +42,21 @@ def _pickled_by_fields(cls: type[T]) -> type[T]:
 
     cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
     return cls
+
+
+def file_names_problem(names: Iterable[bytes]) -> str | None:
+    """Why these case file names cannot all be written in a working directory, or
+    None: each a relative path of real components (no ``.``, ``..``, empty or NUL),
+    and no name a directory another one is under (``sub`` and ``sub/x``)."""
+    listed = set(names)
+    for name in sorted(listed):
+        parts = name.split(b"/")
+        if not name or name.startswith(b"/") or b"\0" in name or any(p in (b"", b".", b"..") for p in parts):
+            return f"case file name {name!r} must be a relative path inside the working directory"
+        for i in range(1, len(parts)):
+            if b"/".join(parts[:i]) in listed:
+                return f"case file name {name!r} is under {b'/'.join(parts[:i])!r}, which is a file of the case too"
+    return None
 
 
 @_pickled_by_fields

@@ -67,11 +67,15 @@ class Request:
     """One candidate to score for one task, with the score's settings."""
 
     task: str
-    candidate: Candidate
+    candidate: Candidate  # a plain command line is taken too, as ``score`` takes it
     budget: int = DEFAULT_BUDGET
     seed: int = 0
     policy: str = "binary"
     deadline: float = DEADLINE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.candidate, str):
+            object.__setattr__(self, "candidate", Candidate(command=self.candidate))
 
     def key(self) -> tuple[object, ...]:
         """What makes two requests the same score."""

@@ -40,6 +40,7 @@ import enum
 import hashlib
 import itertools
 import json
+import shlex
 import shutil
 import tempfile
 import time
@@ -205,18 +206,18 @@ def materialise(candidate: Candidate, where: Path) -> str:
     if candidate.command is not None:
         return candidate.command
     if candidate.path is not None:
-        return candidate.path
+        return shlex.quote(candidate.path)  # a path, not a command line: blanks are part of it
     if candidate.source is None:
         raise UserError("a candidate needs a command, a path or source text")
     language = (candidate.language or "").lower()
     if language in ("python", "python3", "py"):
         script = where / "candidate.py"
         script.write_text(candidate.source)
-        return f"python3 {script}"
+        return f"python3 {shlex.quote(str(script))}"
     if language in ("shell", "sh", "bash"):
         script = where / "candidate.sh"
         script.write_text(candidate.source)
-        return f"{'bash' if language == 'bash' else 'sh'} {script}"
+        return f"{'bash' if language == 'bash' else 'sh'} {shlex.quote(str(script))}"
     raise UserError(f"unknown candidate language {candidate.language!r}; use python or shell")
 
 
@@ -372,6 +373,8 @@ def score(
             if use_pool and found is not None:
                 pool.add(found, cand.identity())
             return result
+    except UserError as exc:  # the caller's mistake (a script scoring at import time): named as such
+        return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
     except Exception as exc:  # the oracle's own failure: reported, never a reward
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
@@ -473,7 +476,14 @@ class _Reward:
             yield window
 
     def before(self, phase: str, case: Case) -> bool:
-        return self.finished(phase)
+        """Stop before judging ``case``: scoring is finished, or past its deadline
+        (checked case by case: a window of looping cases runs case by case too)."""
+        if self.finished(phase):
+            return True
+        if time.monotonic() - self.start > self.deadline:
+            self.status = "deadline"
+            return True
+        return False
 
     def observe(self, phase: str, judged: Judged, div: Divergence | None) -> None:
         """Count one judged case; ``div`` is None where the pair agreed or the case
@@ -523,11 +533,13 @@ def score_on(
     reward = _Reward(base.policy, bool(probes), deadline, start)
     phases = _phases(setup.spec, probes, base.seed, base.budget, pool_cases)
     windows = reward.windows(_windows(phases, base.budget))
-    stop_on_slow = base.policy == Policy.BINARY  # the first slow run is the answer: no more of them
-    for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe, stop_on_slow).run():
+    # A window stops at a candidate run that hit a limit and the rest runs after it:
+    # binary is answered by that run, and graded checks its deadline before each
+    # case (a looping candidate ran past it, a window of 64 timeouts at a time).
+    for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe, True).run():
         pass  # progress events: nobody watches a score
     minimal = None
-    if reward.first_visible is not None:
+    if reward.first_visible is not None and reward.status == "ok":
         first = reward.first_visible
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
         timed_out = Termination.TIMEOUT in (first.reference.termination, first.candidate.termination)
@@ -555,9 +567,13 @@ def score_on(
         edge_cases=reward.counts["edge"],
         fuzz_cases=reward.counts["fuzz"],
         hidden_failures=reward.hidden,
-        channels={ch: round(reward.agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS},
+        channels={ch: round(reward.agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS}
+        if reward.status == "ok"
+        else {},
         counterexample=minimal,
-        feedback=feedback(minimal, reward.hidden, setup.reference.argv0),
+        feedback=feedback(minimal, reward.hidden, setup.reference.argv0)
+        if reward.status == "ok"
+        else f"Scoring stopped at its deadline ({deadline:g} s) before it was done: no reward.",
         error=error,
         reference_executions=runner.reference_executions,
         candidate_executions=runner.candidate_executions,

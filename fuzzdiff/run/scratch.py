@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fuzzdiff.core.errors import CaseFileError
+from fuzzdiff.core.model import file_names_problem
 from fuzzdiff.core.spec import Limits
 
 #: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
@@ -498,9 +499,10 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
     directory dated ``FILE_TIME``."""
     root = os.fsencode(work)
     made: list[bytes] = []
+    problem = file_names_problem(name for name, _ in files)
+    if problem is not None:
+        raise CaseFileError(problem)
     for name, content in files:
-        if not name or name.startswith(b"/") or b".." in name.split(b"/") or b"\0" in name:
-            raise CaseFileError(f"case file name {name!r} must be a relative path inside the working directory")
         path = os.path.join(root, name)
         parent = os.path.dirname(path)
         if parent != root:
