@@ -575,7 +575,13 @@ def score(
             min=1, help="Worker processes (default: all cores); with several candidates, batch slots (cores + 1)."
         ),
     ] = None,
-    no_pool: Annotated[bool, typer.Option("--no-pool", help="Skip the shared pool of earlier findings.")] = False,
+    pool: Annotated[
+        bool,
+        typer.Option(
+            "--pool/--no-pool",
+            help="Also try the shared pool of other candidates' findings (off: a score depends only on its inputs).",
+        ),
+    ] = False,
     sandbox: ScoringSandbox = True,
     mask_reference: ScoringMask = True,
     deadline: Annotated[
@@ -615,7 +621,7 @@ def score(
     if use_ray or ray_address is not None:
         from fuzzdiff.oracle.distributed import score_ray  # Ray is an optional extra: imported only when asked for
 
-        if not no_pool:
+        if pool:
             typer.echo("fuzzdiff: note: --ray scores without the shared pool (as --no-pool does locally)", err=True)
         try:
             scores = score_ray(
@@ -642,7 +648,7 @@ def score(
                     seed=seed,
                     policy=policy,
                     jobs=jobs,
-                    use_pool=not no_pool,
+                    use_pool=pool,
                     sandbox=sandbox,
                     mask_reference=mask_reference,
                     deadline=deadline,
@@ -656,7 +662,7 @@ def score(
             Request(task, Candidate(command=cmd), budget=budget, seed=seed, policy=policy, deadline=deadline)
             for cmd in candidate
         ]
-        with BatchScorer(slots=jobs, sandbox=sandbox, mask_reference=mask_reference, use_pool=not no_pool) as scorer:
+        with BatchScorer(slots=jobs, sandbox=sandbox, mask_reference=mask_reference, use_pool=pool) as scorer:
             results = iter(scorer.score_batch(requests))
     for cmd, result in zip(candidate, results, strict=True):
         failed = failed or result.status != "ok"

@@ -211,3 +211,23 @@ def test_paths_with_blanks_and_plain_command_lines_are_scored(
     finally:
         tempfile.tempdir = None
     assert [(s.status, s.reward) for s in scores] == [("ok", 1.0)] * 3, [s.error for s in scores]
+
+
+def test_by_default_a_score_does_not_depend_on_what_was_scored_before(task: str, cache: Path) -> None:
+    """With the pool on by default, a candidate scored after another's finding
+    joined it could get another reward than on a fresh cache."""
+    bug_a = python(BUGGY)
+    bug_b = python(BUGGY + "\n# another copy\n")
+    with BatchScorer(slots=1, cache=cache) as scorer:
+        alone = scorer.score(task, bug_b, budget=BUDGET, seed=1)
+        scorer.score(task, bug_a, budget=BUDGET, seed=1)
+        after = scorer.score(task, bug_b, budget=BUDGET, seed=1)
+    assert after.pool_cases == 0 and not Pool("base64", cache).entries()
+    assert after.counterexample is not None and alone.counterexample is not None
+    assert (after.reward, after.cases, after.counterexample.case, after.counterexample.fingerprint) == (
+        alone.reward,
+        alone.cases,
+        alone.counterexample.case,
+        alone.counterexample.fingerprint,
+    )
+    assert score(task, bug_b, budget=BUDGET, seed=1).pool_cases == 0  # the one-candidate call alike

@@ -183,7 +183,7 @@ class BatchScorer:
         sandbox: bool = True,
         mask_reference: bool = True,
         cache: Path | None = None,
-        use_pool: bool = True,
+        use_pool: bool = False,
         reference_cache: Callable[[DiskReferenceCache], ReferenceCache] | None = None,
     ) -> None:
         self.slots = slots or default_slots()

@@ -340,7 +340,7 @@ def score(
     policy: str = Policy.BINARY,
     jobs: int | None = None,
     cache: Path | None = None,
-    use_pool: bool = True,
+    use_pool: bool = False,
     deadline: float = DEADLINE,
     sandbox: bool = True,
     mask_reference: bool = True,
