@@ -471,3 +471,24 @@ def test_probing_finds_an_operand_that_names_a_program_to_run() -> None:
     assert isinstance(operands, dict)
     first = operands["slots"][0]
     assert first["value"]["values"] == ["echo"]
+
+
+def test_keeping_options_out_that_does_not_help_leaves_the_task_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reference that varies whatever its options: the spec returned was the one
+    with an option kept out while the table written was not (a first zero-config
+    run then drew other cases than later ones)."""
+    count = iter(range(10**6))
+
+    def clock(case: Case) -> Outcome:
+        # the first calibration (100 cases, twice) varies with --utc only; later, always
+        n = next(count)
+        varies = n >= 200 or any(a.startswith(b"--u") for a in case.argv)
+        return _out(0, stdout=str(n).encode() if varies else b"same")
+
+    monkeypatch.setattr(build, "executor_for", lambda spec, timeout=None: FunctionExecutor({"clock": clock}))
+    raw: dict[str, object] = {"name": "clock", "program": "clock", "options": [{"long": "utc"}, {"long": "iso"}]}
+    kept, spec, card, _ = build._calibrated(
+        raw, parse_task(raw), Program(("clock",), "clock"), 1, 100, 0, False, {}, None
+    )
+    assert not card.deterministic and kept == raw
+    assert [o.weight for o in spec.options] == [o.weight for o in parse_task(kept).options] == [1.0, 1.0]

@@ -222,6 +222,7 @@ def test_oracle_gives_no_reward_when_the_reference_is_not_deterministic(shuf_tas
     assert result.status == "error", result
     assert result.reward is None
     assert result.error.startswith("inconclusive: the reference is not deterministic on ")
+    assert "deadline" not in result.feedback and result.channels  # not told it ran out of time
 
 
 def coin(seed: int) -> Callable[[Case], Outcome]:
@@ -391,9 +392,24 @@ def test_a_flaky_divergence_is_not_blamed_where_the_reference_wavers_elsewhere()
     assert div is not None
     flaky = Finding(div, div, 3, confirmed=False, unstable=("candidate",))
     base = CampaignResult(task="t", seed=0, cases=200, seconds=0.0, behaviours=1, executions=0, findings=(flaky,))
-    wavering = replace(base, unstable_cases=1, unstable_examples=((case, ("stderr",)),))
+    wavering = replace(base, unstable_cases=1, wavered_cases=1, unstable_examples=((case, ("stderr",)),))
     assert base.verdict == "divergent"  # nothing says the reference wavers: the candidate does
+    slow = replace(base, unstable_cases=1, unstable_examples=((case, ("timeout",)),))
+    assert slow.verdict == "divergent"  # a reference that ran past its time limit once does not waver
     assert wavering.verdict == "inconclusive" and wavering.counterexample is None
     assert replace(wavering, findings=(replace(flaky, confirmed=True),)).verdict == "divergent"
     text = text_report(wavering, "prog", "fuzzdiff ...")
     assert "INCONCLUSIVE" in text and "1 divergence(s) not blamed" in text and "glitch" in text
+    assert "Reproduce with:" in text
+
+
+def test_a_reference_wavers_where_its_output_changed_not_where_it_ran_out_of_time() -> None:
+    from fuzzdiff.engine.judging import SetAside
+
+    aside = SetAside()
+    aside.add(Case(), ("timeout",))
+    aside.add(Case(), ("crash",))
+    assert (aside.count, aside.wavered) == (2, 0)
+    aside.add(Case(), ("stdout",))
+    aside.add(Case(), ())  # unstable while a finding was confirmed, stable on the re-runs after
+    assert (aside.count, aside.wavered) == (4, 2)

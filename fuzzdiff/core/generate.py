@@ -665,8 +665,9 @@ class Grammar:
         with one token taken from another sentence of the same length at the same
         place (``3 + 2`` and ``abc : b`` give ``3 : 2``) or drawn from the operand
         slot of its place (``10 + 2``), one time in PERTURB_ONE with one token
-        edited as listed strings are; a token that is one of ``FILE_NAMES`` names a
-        file of the case, made unless it is the missing one."""
+        edited as listed strings are; a token that is one of ``FILE_NAMES`` and
+        starts with a letter or digit names a file of the case, made three times
+        in four."""
         ops = self.spec.operands
         words = list(c.choice(ops.sentences))
         if c.integer(0, SENTENCE_MIX - 1) == 0:
@@ -680,8 +681,8 @@ class Grammar:
         if c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of one token
             at = c.integer(0, len(operands) - 1)
             operands[at] = edit_token(c, operands[at]) if operands[at] else operands[at]
-        for name in operands:
-            if name in FILE_NAMES and name not in files and c.integer(0, HOSTILE_ONE - 1):
+        for name in operands:  # `in.txt`, not the operator `*` or `-n` that FILE_NAMES also holds
+            if name in FILE_NAMES and name[:1].isalnum() and name not in files and c.integer(0, HOSTILE_ONE - 1):
                 files[name] = content(c, self.spec.files)
         return operands
 

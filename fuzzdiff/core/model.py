@@ -280,6 +280,9 @@ class CampaignResult:
     # first few of them: (case, reference channels that varied between runs).
     unstable_cases: int = 0
     unstable_examples: tuple[tuple[Case, tuple[str, ...]], ...] = ()
+    # of those, the cases on which the reference's own output changed (not a
+    # timeout or a memory fault, which depend on the machine, not the program)
+    wavered_cases: int = 0
 
     @property
     def inconclusive(self) -> bool:
@@ -298,22 +301,28 @@ class CampaignResult:
     def blamed(self) -> tuple[Finding, ...]:
         """Findings that count against the candidate: a divergence on which the
         reference itself was not deterministic is reported, never blamed; nor is
-        one that did not reproduce on every re-run (a flaky one) in a campaign that
-        set cases aside: the reference is known to waver, and a candidate as
-        random as it (a copy of it) wavers where the reference's re-runs happened
-        not to."""
-        return tuple(
-            f for f in self.findings if "reference" not in f.unstable and (f.confirmed or not self.unstable_cases)
-        )
+        a ``doubtful`` one."""
+        doubtful = self.doubtful
+        return tuple(f for f in self.findings if "reference" not in f.unstable and f not in doubtful)
+
+    @property
+    def doubtful(self) -> tuple[Finding, ...]:
+        """Findings that did not reproduce on every re-run (flaky) in a campaign
+        where the reference's own output changed on some case: the reference is
+        known to waver, and a candidate as random as it (a copy of it) wavers
+        where the reference's re-runs happened not to. Evidence neither way."""
+        if not self.wavered_cases:
+            return ()
+        return tuple(f for f in self.findings if not f.confirmed and "reference" not in f.unstable)
 
     @property
     def verdict(self) -> Verdict:
         """Divergent if a finding blames the candidate, else inconclusive if too
-        many cases were set aside as unstable or a finding is not blamed, else
+        many cases were set aside as unstable or a finding is doubtful, else
         equivalent."""
         if self.blamed:
             return Verdict.DIVERGENT
-        if self.inconclusive or len(self.findings) > len(self.blamed):
+        if self.inconclusive or self.doubtful:
             return Verdict.INCONCLUSIVE
         return Verdict.EQUIVALENT
 

@@ -143,17 +143,24 @@ def describe_divergence(div: Divergence) -> list[str]:
     return lines
 
 
+def _reproduce_lines(reproduce: str, artifacts: Sequence[str]) -> list[str]:
+    lines = ["", "Reproduce with:", f"  {reproduce}"]
+    lines.extend(f"  sh {shlex.quote(a)}" for a in artifacts if a.endswith(".sh"))
+    return lines
+
+
 def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Sequence[str] = ()) -> str:
     head = f"fuzzdiff {result.task}: "
     if result.verdict == Verdict.INCONCLUSIVE:
         lines = [head + f"INCONCLUSIVE: {unstable_summary(result, name)} (seed {result.seed}, {result.seconds:.1f} s)"]
-        if result.findings:
+        if result.doubtful:
             lines.append(
-                f"{len(result.findings)} divergence(s) not blamed: they did not reproduce on every re-run,"
+                f"{len(result.doubtful)} divergence(s) not blamed: they did not reproduce on every re-run,"
                 " and the reference wavers too"
             )
-            for i, f in enumerate(result.findings, 1):
+            for i, f in enumerate(result.doubtful, 1):
                 lines.extend(_finding_lines(i, f, name))
+            lines.extend(_reproduce_lines(reproduce, artifacts))
     elif not result.findings:
         lines = [
             head + f"no divergence in {result.cases} cases "
@@ -168,12 +175,7 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         lines.extend(group_lines(result))
         for i, f in enumerate(result.findings, 1):
             lines.extend(_finding_lines(i, f, name))
-        lines.append("")
-        lines.append("Reproduce with:")
-        lines.append(f"  {reproduce}")
-        for a in artifacts:
-            if a.endswith(".sh"):
-                lines.append(f"  sh {shlex.quote(a)}")
+        lines.extend(_reproduce_lines(reproduce, artifacts))
     if result.unstable_cases and result.verdict != Verdict.INCONCLUSIVE:
         lines.append(f"note: set aside, {unstable_summary(result, name)}")
     trust = trust_line(result)

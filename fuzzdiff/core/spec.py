@@ -88,7 +88,7 @@ class OperandSpec:
     slots: tuple[SlotSpec, ...] = ()
     #: Whole operand lists the program reads as one expression (``3 + 2``,
     #: ``match abc a.*``): half the cases take one of these instead of drawing
-    #: operands one by one (``generate.Generator.files_and_operands``).
+    #: operands one by one (``generate.Grammar.sentence``).
     sentences: tuple[tuple[str, ...], ...] = ()
 
 

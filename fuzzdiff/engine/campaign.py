@@ -216,6 +216,7 @@ class Campaign:
             values_never_accepted=tally.acceptance.values_never_accepted(),
             groups=group_findings(findings, tally.acceptance.reader),
             unstable_cases=tally.aside.count,
+            wavered_cases=tally.aside.wavered,
             unstable_examples=tuple(tally.aside.examples),
         )
 
@@ -244,7 +245,8 @@ class StreamSearch:
     its label and its divergence as it stands after the stability check (None:
     agreed, or set aside). Labels are the caller's (the oracle's phases).
     ``stop_on_slow``: the runner may stop a window at a candidate run that hit a
-    resource limit (a binary score has its answer there; see ``_judge``)."""
+    resource limit, the rest of it running next (a binary score has its answer
+    there; a graded one checks its deadline before each case; see ``_judge``)."""
 
     paused = None  # it never stops inside a window it could resume
 

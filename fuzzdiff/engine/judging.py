@@ -121,10 +121,12 @@ class SetAside:
 
     def __init__(self) -> None:
         self.count = 0
+        self.wavered = 0  # of them, where the reference's own output changed (not a timeout or a fault)
         self.examples: list[tuple[Case, tuple[str, ...]]] = []
 
     def add(self, case: Case, channels: tuple[str, ...]) -> None:
         self.count += 1
+        self.wavered += not channels or not set(channels) <= {"timeout", "crash"}
         if len(self.examples) < UNSTABLE_EXAMPLES:
             self.examples.append((case, channels))
 

@@ -295,6 +295,19 @@ def build(
 _Pair = tuple[Outcome, Outcome]
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One calibration of one task table: the table, its spec, the card and
+    corpus, the differing outcome pairs, and every case with whether it varied."""
+
+    raw: dict[str, object]
+    spec: TaskSpec
+    card: Card
+    novel: list[tuple[Case, Outcome]]
+    varied: list[_Pair]
+    seen: list[tuple[Case, bool]]
+
+
 def _calibrated(
     raw: dict[str, object],
     spec: TaskSpec,
@@ -307,70 +320,72 @@ def _calibrated(
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, object], TaskSpec, Card, list[tuple[Case, Outcome]]]:
     """Calibrate; for a reference that varies, again in the hermetic mode (unless
-    ``hermetic`` is False), then with a proposed normaliser if one explains what
-    still varies. The task as it is to be written, and its calibration."""
+    ``hermetic`` is False), then with the options that make it vary kept out, then
+    with a proposed normaliser if one explains what still varies. The task as it
+    is to be written, and its calibration."""
 
-    seen: list[tuple[Case, bool]] = []
-
-    def attempt(table: dict[str, object]) -> tuple[TaskSpec, Card, list[tuple[Case, Outcome]], list[_Pair]]:
+    def attempt(table: dict[str, object]) -> _Attempt:
         tried = parse_task(table, spec.source)
-        varied: list[tuple[Outcome, Outcome]] = []
-        seen.clear()
+        varied: list[_Pair] = []
+        seen: list[tuple[Case, bool]] = []
         card, novel = calibrate(
             tried, executor_for(tried), program, seed=seed, cases=cases, probe_runs=runs, varied=varied, seen=seen
         )
-        return tried, card, novel, varied
+        return _Attempt(table, tried, card, novel, varied, seen)
 
-    spec, card, novel, varied = attempt(raw)
-    if not card.deterministic and hermetic is None:
+    now = attempt(raw)
+    if not now.card.deterministic and hermetic is None:
         if progress is not None:
             progress(f"{spec.name} varies between runs; calibrating again in the hermetic mode")
         h = attempt({**raw, "hermetic": True})
-        if h[1].deterministic or len(h[3]) < len(varied):
-            raw = {**raw, "hermetic": True}
-            spec, card, novel, varied = h
+        if h.card.deterministic or len(h.varied) < len(now.varied):
+            now = h
             notes.setdefault("probe", []).append("calibrated: varies between runs unless hermetic: hermetic = true")
-    if not card.deterministic:
-        # an option in every case that varied (ls --inode): kept out, if that is all it takes
-        table, mined, dropped = dict(raw), dict(raw), list[str]()
-        while len(dropped) < MAX_DROPPED:
-            label = varying_option(spec, seen)
-            if label is None:
-                break
-            dropped.append(label)
-            table = _weighted(table, label, 0.0)
-            d = attempt(table)
-            if d[1].deterministic:
-                raw, (spec, card, novel, varied) = table, d
-                for label in dropped[:-1]:  # kept out with too little evidence: back if it repeats
-                    back = _weighted(raw, label, _mined_weight(mined, label))
-                    b = attempt(back)
-                    if b[1].deterministic:
-                        raw, (spec, card, novel, varied) = back, b
-                        dropped.remove(label)
-                for label in dropped:
-                    notes.setdefault(label, []).append(
-                        f"calibrated: weight 0: every case that varied between runs had {label}"
-                        f" ({', '.join(dropped)} kept out, the task repeats itself)"
-                    )
-                break
-            spec = d[0]
-    if not card.deterministic:
-        tables = propose_normaliser(varied)
+    if not now.card.deterministic:
+        now = _kept_out(now, attempt, notes)
+    if not now.card.deterministic:
+        tables = propose_normaliser(now.varied)
         if tables:
-            given = raw.get("compare")
+            given = now.raw.get("compare")
             compare: dict[str, object] = dict(given) if isinstance(given, dict) else {}
             before = compare.get("replace")
             compare["replace"] = [*(before if isinstance(before, list) else []), *tables]
-            n = attempt({**raw, "compare": compare})
-            if n[1].deterministic:
-                raw = {**raw, "compare": compare}
-                spec, card, novel, _ = n
+            n = attempt({**now.raw, "compare": compare})
+            if n.card.deterministic:
+                now = n
                 shown = ", ".join(f"{t['channel']} {t['pattern']}" for t in tables)
                 notes.setdefault("compare", []).append(
                     f"calibrated: runs differed only where these patterns match ({shown}): normalised"
                 )
-    return raw, spec, card, novel
+    return now.raw, now.spec, now.card, now.novel
+
+
+def _kept_out(now: _Attempt, attempt: Callable[[dict[str, object]], _Attempt], notes: dict[str, list[str]]) -> _Attempt:
+    """``now`` with the options that make the reference vary kept out (weight 0),
+    one at a time (``varying_option``), at most ``MAX_DROPPED``, each put back if
+    the task repeats itself without it kept out; ``now`` itself if that is not all
+    it takes."""
+    table, dropped, last = now.raw, list[str](), now
+    while len(dropped) < MAX_DROPPED:
+        label = varying_option(last.spec, last.seen)
+        if label is None:
+            return now
+        dropped.append(label)
+        table = _weighted(table, label, 0.0)
+        last = attempt(table)
+        if last.card.deterministic:
+            for label in dropped[:-1]:  # kept out with too little evidence: back if it repeats
+                back = attempt(_weighted(last.raw, label, _mined_weight(now.raw, label)))
+                if back.card.deterministic:
+                    last = back
+                    dropped.remove(label)
+            for label in dropped:
+                notes.setdefault(label, []).append(
+                    f"calibrated: weight 0: every case that varied between runs had {label}"
+                    f" ({', '.join(dropped)} kept out, the task repeats itself)"
+                )
+            return last
+    return now
 
 
 #: Options calibration may keep out, one at a time, to make a task repeat itself.

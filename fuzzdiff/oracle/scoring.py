@@ -8,8 +8,10 @@ A score runs in phases, all counted against one case budget:
    ``PROBE_SHARE`` of the budget, so the sweep and fresh cases always run too.
    One case in five (chosen by key, so always the same ones) is *held out*:
    it counts like any other, but is never shown in feedback.
-2. **pool**: minimal counterexamples found for *other* candidates of the same
-   task (a persistent shared pool: candidates from one model share bugs).
+2. **pool** (only with ``use_pool=True``; off by default, so that a score
+   depends on its inputs alone): minimal counterexamples found for *other*
+   candidates of the same task (a persistent shared pool: candidates from one
+   model share bugs).
    A candidate's own past findings are skipped, so scoring it again gives the
    same result.
 3. **edges**: the task's edge sweep (``core.edges``: every option at each of
@@ -568,11 +570,11 @@ def score_on(
         fuzz_cases=reward.counts["fuzz"],
         hidden_failures=reward.hidden,
         channels={ch: round(reward.agree[ch] / judged, 6) if judged else 1.0 for ch in CHANNELS}
-        if reward.status == "ok"
+        if reward.status != "deadline"
         else {},
         counterexample=minimal,
         feedback=feedback(minimal, reward.hidden, setup.reference.argv0)
-        if reward.status == "ok"
+        if reward.status != "deadline"
         else f"Scoring stopped at its deadline ({deadline:g} s) before it was done: no reward.",
         error=error,
         reference_executions=runner.reference_executions,

@@ -125,7 +125,7 @@ def installed_as(name: str, spec: TaskSpec) -> list[str]:
     for folder in dict.fromkeys(folders.split(os.pathsep)):
         path = os.path.join(folder, name)
         if os.path.isabs(path) and os.path.isfile(path) and os.access(path, os.X_OK):
-            found.extend([path, os.path.realpath(path)])
+            found.append(path)
     return found
 
 
