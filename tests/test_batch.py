@@ -4,6 +4,7 @@ candidates cost a few runs; the pool is read once per batch; the scorer pickles.
 
 from __future__ import annotations
 
+import os
 import pickle
 import shlex
 import sys
@@ -231,3 +232,18 @@ def test_by_default_a_score_does_not_depend_on_what_was_scored_before(task: str,
         alone.counterexample.fingerprint,
     )
     assert score(task, bug_b, budget=BUDGET, seed=1).pool_cases == 0  # the one-candidate call alike
+
+
+def test_python_source_runs_on_a_real_interpreter_when_python3_is_a_shim(
+    task: str, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv's `python3` is a shell script calling pyenv, which a sandboxed run cannot
+    see: every case failed, and a correct candidate scored 0.0."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3"
+    shim.write_text("#!/bin/sh\necho 'shim: pyenv: No such file or directory' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    result = score(task, python(GOOD), budget=20, seed=1)
+    assert (result.status, result.reward) == ("ok", 1.0), result.feedback

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Termination, file_names_problem
+from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Termination
 
 JSONValue = Any
 
@@ -100,16 +100,12 @@ def decode_case(value: JSONValue, where: str = "case") -> Case:
     for i, a in enumerate(args):
         if b"\x00" in a:
             raise DecodeError(f"{where}.argv[{i}]: contains a NUL byte, which no program can receive")
-    named = tuple(
-        (_name_from_key(k, f"{where}.files"), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()
-    )
-    problem = file_names_problem(name for name, _ in named)
-    if problem is not None:
-        raise DecodeError(f"{where}.files: {problem}")
     return Case(
         argv=args,
         stdin=decode_bytes(obj.get("stdin", ""), f"{where}.stdin"),
-        files=named,
+        files=tuple(
+            (_name_from_key(k, f"{where}.files"), decode_bytes(v, f"{where}.files[{k!r}]")) for k, v in files.items()
+        ),
         env=tuple((str(k), v) for k, v in env.items()),
     )
 

@@ -42,8 +42,10 @@ import enum
 import hashlib
 import itertools
 import json
+import os
 import shlex
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -203,6 +205,22 @@ class Score:
         }
 
 
+def python_interpreter() -> str:
+    """What runs a Python source candidate: ``python3`` as found on PATH when it is
+    a program, else the Python running fuzzdiff. A version manager's ``python3``
+    (pyenv's shims) is a shell script that calls the manager, which a sandboxed
+    run cannot see: every case then failed, and a correct candidate scored 0.0."""
+    found = shutil.which("python3")
+    if found is not None:
+        try:
+            with open(os.path.realpath(found), "rb") as fh:
+                if fh.read(4) == b"\x7fELF":
+                    return "python3"
+        except OSError:
+            pass
+    return sys.executable or "python3"
+
+
 def materialise(candidate: Candidate, where: Path) -> str:
     """A command line for any form of candidate; source text is written under ``where``."""
     if candidate.command is not None:
@@ -215,7 +233,7 @@ def materialise(candidate: Candidate, where: Path) -> str:
     if language in ("python", "python3", "py"):
         script = where / "candidate.py"
         script.write_text(candidate.source)
-        return f"python3 {shlex.quote(str(script))}"
+        return f"{shlex.quote(python_interpreter())} {shlex.quote(str(script))}"
     if language in ("shell", "sh", "bash"):
         script = where / "candidate.sh"
         script.write_text(candidate.source)

@@ -47,7 +47,7 @@ from fuzzdiff.core.codec import (
 )
 from fuzzdiff.core.compare import normalise
 from fuzzdiff.core.errors import CaseFileError
-from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Program
+from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Program, file_names_problem
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.run.program import reference_version
 from fuzzdiff.store.artifacts import load_document, write_atomic
@@ -224,6 +224,9 @@ def _decode_document(doc: Any, stem: str) -> StoredCase:
     if "case" not in doc or "expected" not in doc:
         raise ValueError('needs "case" and "expected"')
     case = decode_case(doc["case"])
+    problem = file_names_problem(name for name, _ in case.files)
+    if problem is not None:  # a case no run could set up: malformed, not the end of a replay
+        raise ValueError(f"case.files: {problem}")
     expected = decode_outcome(doc["expected"], "expected")
     raw_fp = doc.get("fingerprint")
     fp = None if raw_fp is None else decode_fingerprint(raw_fp)
