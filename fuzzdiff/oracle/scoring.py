@@ -207,17 +207,18 @@ class Score:
 
 def python_interpreter() -> str:
     """What runs a Python source candidate: ``python3`` as found on PATH when it is
-    a program, else the Python running fuzzdiff. A version manager's ``python3``
+    a program (or missing: an error), else the Python running fuzzdiff. A version manager's ``python3``
     (pyenv's shims) is a shell script that calls the manager, which a sandboxed
     run cannot see: every case then failed, and a correct candidate scored 0.0."""
     found = shutil.which("python3")
-    if found is not None:
-        try:
-            with open(os.path.realpath(found), "rb") as fh:
-                if fh.read(4) == b"\x7fELF":
-                    return "python3"
-        except OSError:
-            pass
+    if found is None:
+        return "python3"  # none at all: the score is an error naming it
+    try:
+        with open(os.path.realpath(found), "rb") as fh:
+            if fh.read(4) == b"\x7fELF":
+                return "python3"
+    except OSError:
+        pass
     return sys.executable or "python3"
 
 
