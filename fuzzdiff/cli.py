@@ -30,7 +30,7 @@ import typer
 
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
-from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, UserError, debugging, describe
+from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, SpecError, UserError, debugging, describe
 from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Program, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
@@ -50,7 +50,7 @@ from fuzzdiff.run.paths import data_home
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atomic
-from fuzzdiff.store.corpus import CorpusWriter, load_corpus
+from fuzzdiff.store.corpus import MANIFEST, CorpusWriter, load_corpus
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
@@ -437,9 +437,16 @@ def replay(
     mask_reference: MaskReference = False,
 ) -> None:
     """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
+    if junit is not None and junit.is_dir():
+        _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:
         stored = load_corpus(corpus_dir)
-        setup = prepare(task or stored.manifest.task, candidate)
+        try:
+            setup = prepare(task or stored.manifest.task, candidate)
+        except SpecError as exc:
+            if task is not None:
+                raise
+            raise SpecError(f"{exc} (the task {corpus_dir / MANIFEST} names; give --task)") from exc
         # The runner of a campaign (workers, sandboxes, fork-servers); the stored
         # outcomes stand in for the reference's, which runs only with --rerun-reference.
         hide = (str(corpus_dir.resolve()),)  # the stored outcomes are the answers

@@ -331,3 +331,19 @@ def test_reports_show_the_references_fixed_arguments() -> None:
 
     assert shown_command(Program(("/usr/bin/od", "-An"), "od")) == "od -An"  # was "od": the case seemed to lack -An
     assert shown_command(Program(("/usr/bin/openssl", "enc", "-K", "a b"), "openssl")) == "openssl enc -K 'a b'"
+
+
+def test_replay_names_what_is_wrong_with_its_inputs(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpora" / "rev", corpus)
+    # a JUnit path that is a directory was a warning after the run, and exit 0: a CI job lost its report
+    proc = fuzzdiff("replay", str(corpus), "--candidate", "rev", "--junit", str(tmp_path))
+    assert proc.returncode == 2 and "is a directory" in proc.stderr, proc.stderr
+    manifest = corpus / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**doc, "task": "nosuchtask"}))
+    proc = fuzzdiff("replay", str(corpus), "--candidate", "rev")
+    assert proc.returncode == 2 and "manifest.json names; give --task" in proc.stderr, proc.stderr
+    manifest.write_text(json.dumps({**doc, "version": str(doc["version"])}))
+    proc = fuzzdiff("replay", str(corpus), "--candidate", "rev")
+    assert proc.returncode == 2 and "as the string" in proc.stderr, proc.stderr

@@ -99,6 +99,8 @@ def load_document(path: Path, what: str, fmt: str, version: int, missing: str) -
         raise CaseFileError(f"{what} {path} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise CaseFileError(f'{path} is not a fuzzdiff {what} (no "format": "{fmt}")')
+    if doc.get("version") == str(version):
+        raise CaseFileError(f'{what} {path} gives its version as the string "{version}"; write the number {version}')
     if doc.get("version") != version:
         raise CaseFileError(
             f"{what} {path} has format version {doc.get('version')!r}; this fuzzdiff reads version {version}; "
