@@ -549,6 +549,10 @@ class Grammar:
         # --version): a draw takes an option only that share of the time, so such
         # rare options stay rare instead of being in nearly every case.
         self.sparse = len(weighted) if 0 < len(weighted) < WEIGHT_UNITS else 0
+        # the operand sentences by length: a swapped token comes from one as long
+        self.sentences_of: dict[int, list[tuple[str, ...]]] = {}
+        for sentence in spec.operands.sentences:
+            self.sentences_of.setdefault(len(sentence), []).append(sentence)
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
         self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
         self.excludes = any(o.excludes for o in spec.options)
@@ -676,7 +680,7 @@ class Grammar:
             if slot is not None and (slot.strings or slot.value is not None) and c.integer(0, 1) == 0:
                 words[at] = _slot_string(c, slot)  # a value of the task's own (`10`, `-2`, `2.5`)
             else:
-                words[at] = c.choice([s for s in ops.sentences if len(s) == len(words)])[at]
+                words[at] = c.choice(self.sentences_of[len(words)])[at]
         operands = [w.encode("utf-8", "surrogateescape") for w in words]
         if c.integer(0, PERTURB_ONE - 1) == 0:  # a near-miss of one token
             at = c.integer(0, len(operands) - 1)

@@ -375,7 +375,7 @@ def _kept_out(now: _Attempt, attempt: Callable[[dict[str, object]], _Attempt], n
         last = attempt(table)
         if last.card.deterministic:
             for label in dropped[:-1]:  # kept out with too little evidence: back if it repeats
-                back = attempt(_weighted(last.raw, label, _mined_weight(now.raw, label)))
+                back = attempt(_with_option(last.raw, label, now.raw))
                 if back.card.deterministic:
                     last = back
                     dropped.remove(label)
@@ -392,25 +392,21 @@ def _kept_out(now: _Attempt, attempt: Callable[[dict[str, object]], _Attempt], n
 MAX_DROPPED = 3
 
 
-def _weighted(raw: dict[str, object], label: str, weight: float | None) -> dict[str, object]:
-    """``raw`` with the option ``label`` given ``weight`` (None: its default)."""
+def _options(raw: dict[str, object]) -> list[dict[str, object]]:
     options = raw.get("options", [])
     assert isinstance(options, list)
-    changed = []
-    for o in options:
-        if option_label(o) == label:
-            o = {k: v for k, v in o.items() if k != "weight"}
-            if weight is not None:
-                o["weight"] = weight
-        changed.append(o)
-    return {**raw, "options": changed}
+    return options
 
 
-def _mined_weight(raw: dict[str, object], label: str) -> float | None:
-    options = raw.get("options", [])
-    assert isinstance(options, list)
-    found = next((o.get("weight") for o in options if option_label(o) == label), None)
-    return float(found) if isinstance(found, int | float) else None
+def _weighted(raw: dict[str, object], label: str, weight: float) -> dict[str, object]:
+    """``raw`` with the option ``label`` given ``weight``."""
+    return {**raw, "options": [{**o, "weight": weight} if option_label(o) == label else o for o in _options(raw)]}
+
+
+def _with_option(raw: dict[str, object], label: str, source: dict[str, object]) -> dict[str, object]:
+    """``raw`` with the option ``label`` as ``source`` has it (put back as it was)."""
+    original = next(o for o in _options(source) if option_label(o) == label)
+    return {**raw, "options": [original if option_label(o) == label else o for o in _options(raw)]}
 
 
 def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
@@ -423,13 +419,13 @@ def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
     def labels(case: Case) -> set[str]:
         return {opt.label() for opt, _, _, _ in reader.readings(case.argv) if opt.weight > 0}
 
-    varying = [labels(case) for case, varied in seen if varied]
+    read = [(labels(case), varied) for case, varied in seen]
+    varying = [names for names, varied in read if varied]
     if not varying:
         return None
     common = set.intersection(*varying)
     if not common:
         return None
-    read = [(labels(case), varied) for case, varied in seen]
     share = {
         label: sum(v for names, v in read if label in names) / sum(label in names for names, _ in read)
         for label in common

@@ -267,7 +267,7 @@ MIN_FORMS = 3
 #: different words), so that one of them is likely to be true as well as valid
 #: (``expr 3 - 2`` exits 0, ``expr 2 - 2`` exits 1).
 _FORM_VALUES: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
-    (("FILE", "INPUT", "SOURCE"), (("in.txt",), ("in.txt",), ("in.txt",), ("in.txt",))),
+    (("FILE", "INPUT", "SOURCE"), (("in.txt",),) * 4),
     (("REGEXP", "REGEX", "PATTERN", "RE"), (("a.*",), ("\\(.\\)",), ("b",), ("[a-c]*",))),
     (("EXPRESSION", "EXPR"), (("1",), ("2",), ("abc",), ("",))),
     (

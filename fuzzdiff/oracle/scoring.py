@@ -206,10 +206,11 @@ class Score:
 
 
 def python_interpreter() -> str:
-    """What runs a Python source candidate: ``python3`` as found on PATH when it is
-    a program (or missing: an error), else the Python running fuzzdiff. A version manager's ``python3``
-    (pyenv's shims) is a shell script that calls the manager, which a sandboxed
-    run cannot see: every case then failed, and a correct candidate scored 0.0."""
+    """What runs a Python source candidate: ``python3`` as found on PATH when it
+    is a program (or missing: the score is then an error naming it), else the
+    Python running fuzzdiff. A version manager's ``python3`` (pyenv's shim) is a
+    shell script that calls the manager, which a sandboxed run cannot see: every
+    case failed, and a correct candidate scored 0.0."""
     found = shutil.which("python3")
     if found is None:
         return "python3"  # none at all: the score is an error naming it
@@ -487,18 +488,17 @@ class _Reward:
         return self.diverged and (self.policy == Policy.BINARY or (self.has_probes and phase != "probe"))
 
     def windows(self, windows: Iterable[list[tuple[str, Case]]]) -> Iterator[list[tuple[str, Case]]]:
-        """``windows`` until scoring is finished or past its deadline."""
+        """``windows`` until scoring is finished or past its deadline (checked
+        before a window runs, and by ``before`` before each of its cases)."""
         for window in windows:
-            if self.finished(window[0][0]):
-                return
-            if time.monotonic() - self.start > self.deadline:
-                self.status = "deadline"
+            if self.before(window[0][0], window[0][1]):
                 return
             yield window
 
     def before(self, phase: str, case: Case) -> bool:
         """Stop before judging ``case``: scoring is finished, or past its deadline
-        (checked case by case: a window of looping cases runs case by case too)."""
+        (status ``deadline``; a window stops at a slow run, so a window of looping
+        cases is checked case by case too)."""
         if self.finished(phase):
             return True
         if time.monotonic() - self.start > self.deadline:

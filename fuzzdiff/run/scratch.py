@@ -498,7 +498,7 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
     """Write a case's files into its fresh working directory, each file and
     directory dated ``FILE_TIME``."""
     root = os.fsencode(work)
-    made: list[bytes] = []
+    made: dict[bytes, None] = {}  # what was written, in order (a dict: a set that keeps it)
     problem = file_names_problem(name for name, _ in files)
     if problem is not None:
         raise CaseFileError(problem)
@@ -508,11 +508,11 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
         if parent != root:
             os.makedirs(parent, exist_ok=True)
             while parent != root and parent not in made:
-                made.append(parent)
+                made[parent] = None
                 parent = os.path.dirname(parent)
         with open(path, "wb") as fh:
             fh.write(content)
-        made.append(path)
+        made[path] = None
     # deepest first: dating a directory's entries would not change its own times,
     # but writing them did, so directories come after what they hold
     for path in sorted(made, key=lambda p: p.count(b"/"), reverse=True):
