@@ -872,10 +872,13 @@ def task_library(
             else:
                 typer.echo(f"{r.name}: {r.status}" + (f" ({r.reason})" if r.reason else ""), err=True)
 
+        names = [n.strip() for given in only or () for n in given.split(",") if n.strip()]
+        if only is not None and not names:
+            raise UserError(f"--only {','.join(only)!r} names no program; give names from the manifest")
         results = library.build_library(
             lib,
             entries,
-            only=[n for names in only or () for n in names.split(",") if n],
+            only=names,
             force=force,
             progress=lambda m: typer.echo(m, err=True),
             done=done,

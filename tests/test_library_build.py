@@ -193,3 +193,12 @@ def test_only_takes_names_separated_by_commas(tmp_path: Path) -> None:
     )
     assert run.returncode == 2  # `a,nosuch` was one unknown name; now nosuch is the one named
     assert "--only nosuch: no such program" in run.stderr, run.stderr
+    # nothing named at all must not mean every program
+    empty = subprocess.run(
+        [sys.executable, "-m", "fuzzdiff", "task", "library", str(manifest), "--only", ","],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert empty.returncode == 2 and "names no program" in empty.stderr, empty.stderr
