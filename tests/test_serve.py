@@ -199,6 +199,13 @@ def test_malformed_json_is_400(service: Service) -> None:
     assert "not JSON" in body["message"]
 
 
+def test_json_nested_too_deeply_is_400_and_the_service_goes_on(service: Service) -> None:
+    deep = b'{"task": "base64", "candidate": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    status, body, _ = post(service.url, deep)
+    assert (status, body["error"]) == (400, "malformed")
+    assert post(service.url, b"[")[0] == 400  # still serving
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [

@@ -295,10 +295,13 @@ class BatchScorer:
             outcomes = partial(reference_outcomes, cache=self.cache, wrap=layer)
             runner = slot.runner_for(setup, self.sandbox, self.mask_reference, outcomes)
             earlier = [case for who, case in pools.entries(setup.spec.name) if who != cand.identity()]
-            result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start)
+            result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start, slot.home)
             if minimal is not None:
                 found[index] = (setup.spec.name, minimal)
             return result
+        except UserError as exc:  # as ``score`` has it: a candidate that cannot start on a case
+            slot.close()
+            return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
         except Exception as exc:  # the oracle's own failure: reported, never a reward
             slot.close()  # whatever state it was left in, the next candidate starts afresh
             return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")

@@ -121,10 +121,13 @@ SHRINK_BUDGET = 500
 #: Shrinking tries when the counterexample ran into a resource limit (timeout,
 #: output cap): each try may cost a full timeout, and the feedback is the limit.
 SLOW_SHRINK_BUDGET = 16
-#: Shrinking tries when the counterexample ran into the time limit: each try that
-#: still times out costs the whole limit, so a looping candidate costs its first
-#: timeout and at most this many more (its stability check reruns the reference only).
-TIMEOUT_SHRINK_BUDGET = 2
+#: Shrinking tries when the counterexample ran into the time limit: none. A try
+#: that still times out costs the whole limit, and the timeout has cost three
+#: already (its first and ``judging.TIMEOUT_RERUNS`` re-runs that make sure it
+#: repeats), so a looping candidate costs three time limits, not five.
+TIMEOUT_SHRINK_BUDGET = 0
+#: What a source candidate's temporary directory is shown as (``shown_home``).
+SHOWN_HOME = b"/tmp/candidate"
 #: Seconds a score may take before it is cut off (a safety net; budgets count cases).
 DEADLINE = 600.0
 
@@ -142,7 +145,15 @@ class Candidate:
 
     def identity(self) -> str:
         text = self.source if self.source is not None else (self.command or self.path or "")
-        return hashlib.sha256(f"{self.language}:{text}".encode()).hexdigest()[:16]
+        return hashlib.sha256(utf8(f"{self.language}:{text}")).hexdigest()[:16]
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate (``"\\ud800"``, which JSON and Python
+    strings can hold) as the three bytes it stands for: a model's source that is
+    not valid Unicode is scored as written (it fails to run), not a crash of the
+    batch it came in."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +245,11 @@ def materialise(candidate: Candidate, where: Path) -> str:
     language = (candidate.language or "").lower()
     if language in ("python", "python3", "py"):
         script = where / "candidate.py"
-        script.write_text(candidate.source)
+        script.write_bytes(utf8(candidate.source))
         return f"{shlex.quote(python_interpreter())} {shlex.quote(str(script))}"
     if language in ("shell", "sh", "bash"):
         script = where / "candidate.sh"
-        script.write_text(candidate.source)
+        script.write_bytes(utf8(candidate.source))
         return f"{'bash' if language == 'bash' else 'sh'} {shlex.quote(str(script))}"
     raise UserError(f"unknown candidate language {candidate.language!r}; use python or shell")
 
@@ -391,7 +402,7 @@ def score(
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             pool = Pool(setup.spec.name, cache)
             earlier = pool.cases(cand.identity()) if use_pool else []
-            result, found = score_on(setup, runner, cand, base, earlier, deadline, start)
+            result, found = score_on(setup, runner, cand, base, earlier, deadline, start, workdir)
             if use_pool and found is not None:
                 pool.add(found, cand.identity())
             return result
@@ -401,6 +412,27 @@ def score(
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def shown_home(div: Divergence, home: Path | None) -> Divergence:
+    """``div`` with the candidate's temporary directory ``home`` (a fresh random
+    name each time, in which a Python traceback names the source file) shown as
+    ``SHOWN_HOME`` in what the candidate printed and wrote: the same candidate,
+    budget and seed get the same counterexample and feedback, alone, in a batch
+    or over HTTP, and the oracle's own paths are not shown. Display only: the
+    reference never prints that directory, so what was judged does not change."""
+    if home is None:
+        return div
+    names = {os.fsencode(str(home)), os.fsencode(os.path.realpath(home))}
+
+    def shown(data: bytes) -> bytes:
+        for name in names:
+            data = data.replace(name, SHOWN_HOME)
+        return data
+
+    got = div.candidate
+    files = tuple((shown(n), None if c is None else shown(c)) for n, c in got.files)
+    return replace(div, candidate=replace(got, stdout=shown(got.stdout), stderr=shown(got.stderr), files=files))
 
 
 def unscored(task: str, policy: Policy, seed: int, budget: int) -> Score:
@@ -541,11 +573,14 @@ def score_on(
     pool_cases: Sequence[Case],
     deadline: float,
     start: float,
+    home: Path | None = None,
 ) -> tuple[Score, Case | None]:
     """Score ``cand`` (``setup``'s candidate) on ``runner``, which runs it: the
     phases, the reward and the shrunk first visible divergence, with
     ``pool_cases`` as the earlier findings to try. Returns the score and the
-    minimal case to add to the pool (None: nothing diverged visibly)."""
+    minimal case to add to the pool (None: nothing diverged visibly).
+    ``home``: the temporary directory ``materialise`` wrote the candidate's source
+    in, shown as ``SHOWN_HOME`` in the counterexample and feedback."""
     probes = probe_cases(setup.spec.name, limit=probe_limit(base.budget)) if is_shipped(setup.spec) else []
     # Every divergent case is re-run for stability (each one counts for the graded
     # reward); findings are not settled: the first visible divergence is shrunk below.
@@ -567,7 +602,8 @@ def score_on(
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
         # one proposal at a time when a run costs a timeout: a batch runs all of its
         # proposals, even past the one adopted, so it would cost more than the tries counted
-        minimal, _ = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH)
+        minimal = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH)[0] if budget else first
+        minimal = shown_home(minimal, home)
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
     if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):

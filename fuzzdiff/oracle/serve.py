@@ -357,6 +357,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
             doc = json.loads(body)
         except ValueError as exc:
             raise ApiError(400, "malformed", f"the body is not JSON: {exc}") from exc
+        except RecursionError as exc:  # arrays in arrays, 200,000 deep, fit in a small body
+            raise ApiError(400, "malformed", "the body nests JSON arrays or objects too deeply") from exc
         req = parse_request(doc, cfg)
         check_task(req.task, cfg)
         if not slots.try_acquire():
