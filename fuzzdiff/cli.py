@@ -23,19 +23,19 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec
+from typing import Annotated, Any, NoReturn, ParamSpec
 
 import click
 import typer
 
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
-from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, SpecError, UserError, debugging, describe
+from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, CaseFileError, SpecError, UserError, debugging, describe
 from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Program, Progress, Shrunk, Verdict
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
-from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.engine.campaign import SHRINK_BUDGET, CampaignConfig
 from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
 from fuzzdiff.factory import cards, library
 from fuzzdiff.factory.build import build, cached_build
@@ -50,7 +50,7 @@ from fuzzdiff.run.paths import data_home
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atomic
-from fuzzdiff.store.corpus import MANIFEST, CorpusWriter, load_corpus
+from fuzzdiff.store.corpus import CASES_DIR, MANIFEST, CorpusWriter, load_corpus
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
@@ -238,7 +238,9 @@ def fuzz(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     out: Annotated[Path | None, typer.Option(help="Directory for artefacts: case JSON and repro.sh.")] = None,
     max_divergences: Annotated[int, typer.Option(min=1, help="Distinct divergences to find before stopping.")] = 1,
-    shrink_budget: Annotated[int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")] = 2000,
+    shrink_budget: Annotated[
+        int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")
+    ] = SHRINK_BUDGET,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")
     ] = False,
@@ -324,12 +326,15 @@ def fuzz(
             typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
     if not no_corpus:
         _record(corpus or default_corpus(setup.spec.name), setup, result)
-    reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences)
-    reproduce += _search_flags(guided, coverage_side if coverage else None)
-    if reference is not None and not probe:
-        reproduce += " --no-probe"
-    if hermetic:
-        reproduce += " --hermetic"
+    reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences) + _fuzz_flags(
+        guided,
+        coverage_side if coverage else None,
+        reference is not None and not probe,
+        hermetic,
+        shrink_budget,
+        sandbox,
+        mask_reference,
+    )
     if coverage and not as_json:
         typer.echo(f"fuzzdiff: {stats.summary()}", err=True)
     if as_json:
@@ -356,6 +361,25 @@ def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
         typer.echo(f"fuzzdiff: warning: not recorded in corpus {path}: {exc}", err=True)
 
 
+def _fuzz_flags(
+    guided: frozenset[str],
+    coverage_side: str | None,
+    no_probe: bool,
+    hermetic: bool,
+    shrink_budget: int,
+    sandbox: bool,
+    mask_reference: bool,
+) -> str:
+    """The flags of a ``fuzz`` run that its "Reproduce with" line must repeat: each
+    changes what runs or the counterexample shrunk."""
+    flags = _search_flags(guided, coverage_side)
+    flags += " --no-probe" if no_probe else ""
+    flags += " --hermetic" if hermetic else ""
+    flags += f" --shrink-budget {shrink_budget}" if shrink_budget != SHRINK_BUDGET else ""
+    flags += " --sandbox" if sandbox else ""
+    return flags + (" --mask-reference" if mask_reference else "")
+
+
 def _reproduce_command(
     task: str | None, reference: str | None, candidate: str, budget: int, seed: int, max_divergences: int
 ) -> str:
@@ -378,7 +402,7 @@ def minimize(
     task: Annotated[str | None, typer.Option(help="Task name or file (default: the one recorded in the case).")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     out: Annotated[Path | None, typer.Option(help="Directory for the shrunk case and repro.sh.")] = None,
-    shrink_budget: Annotated[int, typer.Option(min=1, help="Cases tried while shrinking.")] = 2000,
+    shrink_budget: Annotated[int, typer.Option(min=1, help="Cases tried while shrinking.")] = SHRINK_BUDGET,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Shrink a stored case again, for a new candidate or a case written by hand.
@@ -388,8 +412,7 @@ def minimize(
     """
     try:
         doc, stored = read_case_file(case_file)
-        recorded = str(doc.get("task_file", ""))
-        setup = prepare(task or (recorded if Path(recorded).is_file() else str(doc.get("task", ""))), candidate)
+        setup = prepare(task or _recorded_task(case_file, doc), candidate)
         config = CampaignConfig(
             seed=int(doc.get("seed", 0)), shrink_budget=shrink_budget, batch=2 * (jobs or default_jobs())
         )
@@ -405,11 +428,19 @@ def minimize(
         else:
             typer.echo(f"fuzzdiff {setup.spec.name}: the candidate agrees with the reference on this case")
         raise typer.Exit(0)
-    artifacts = (
-        write_artifacts(out, [finding], setup.spec, config.seed, setup.reference, setup.candidate) if out else []
-    )
+    artifacts: list[str] = []
+    if out is not None:
+        try:
+            artifacts = write_artifacts(out, [finding], setup.spec, config.seed, setup.reference, setup.candidate)
+        except OSError as exc:  # the report below still carries the whole finding
+            typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
     result = CampaignResult(setup.spec.name, config.seed, 1, 0.0, 1, 0, (finding,), warnings=setup.warnings)
-    reproduce = shlex.join(["fuzzdiff", "minimize", str(case_file.resolve()), "--candidate", candidate])
+    words = ["fuzzdiff", "minimize", str(case_file.resolve()), "--candidate", candidate]
+    if task is not None:
+        words += ["--task", task if task in shipped_tasks() else os.path.abspath(task)]
+    if shrink_budget != SHRINK_BUDGET:
+        words += ["--shrink-budget", str(shrink_budget)]
+    reproduce = shlex.join(words)
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
@@ -417,6 +448,21 @@ def minimize(
     else:
         typer.echo(text_report(result, name, reproduce, artifacts))
     raise typer.Exit(1)
+
+
+def _recorded_task(case_file: Path, doc: dict[str, Any]) -> str:
+    """The task a case file was written with: its task file where that still exists,
+    else its name when that is a shipped task's and the file was the shipped one
+    (a case file moved to another machine). A task file that is gone is not
+    swapped for a shipped task that happens to share its name."""
+    name, recorded = str(doc.get("task", "")), str(doc.get("task_file", "") or "")
+    if not recorded and not name:
+        raise UserError(f"case file {case_file} names no task; give --task")
+    if not recorded or Path(recorded).is_file():
+        return recorded or name
+    if name in shipped_tasks() and Path(recorded).name == f"{name}.toml" and Path(recorded).parent.name == "references":
+        return name
+    raise UserError(f"case file {case_file} was written with task file {recorded}, which does not exist; give --task")
 
 
 @app.command()
@@ -441,6 +487,12 @@ def replay(
         _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:
         stored = load_corpus(corpus_dir)
+        if not stored.cases and not stored.errors:  # a CI job would pass, having checked nothing
+            raise CaseFileError(
+                f"corpus {corpus_dir} holds no cases, so a replay would check nothing; record some with "
+                f"`fuzzdiff corpus record {stored.manifest.task} --out {shlex.quote(str(corpus_dir))}`, "
+                f"or check that its {CASES_DIR}/ directory was checked out"
+            )
         try:
             setup = prepare(task or stored.manifest.task, candidate)
         except SpecError as exc:
@@ -945,7 +997,9 @@ def matrix(
     budget: Annotated[int, typer.Option(min=1, help="Cases per campaign (two campaigns per cell).")] = 300,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every campaign.")] = 1,
     findings: Annotated[int, typer.Option(min=1, help="Distinct divergences to find per cell and view.")] = 5,
-    shrink_budget: Annotated[int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")] = 2000,
+    shrink_budget: Annotated[
+        int, typer.Option(min=0, help="Cases tried per divergence while shrinking.")
+    ] = SHRINK_BUDGET,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
     check_replay: Annotated[
         bool, typer.Option("--check-replay/--no-check-replay", help="Run each repro script once to confirm it.")

@@ -144,7 +144,7 @@ def select_tasks(tasks: str | None, family: str | None) -> list[str]:
     names = shipped_tasks()
     if family is None:
         return names
-    chosen = [n for n in names if _family(n) == family]
+    chosen = [n for n in names if _family(n).lower() == family.strip().lower()]  # as `tasks --family`
     if not chosen:
         known = sorted({f for f in map(_family, names) if f})
         raise UserError(f"no shipped task has family {family!r}; families: {', '.join(known) or 'none'}")

@@ -347,3 +347,45 @@ def test_replay_names_what_is_wrong_with_its_inputs(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({**doc, "version": str(doc["version"])}))
     proc = fuzzdiff("replay", str(corpus), "--candidate", "rev")
     assert proc.returncode == 2 and "as the string" in proc.stderr, proc.stderr
+
+
+def test_what_a_stranger_got_wrong_with_fuzz_and_minimize(buggy: Path, tmp_path: Path) -> None:
+    """ "Reproduce with" lines dropped --shrink-budget (another counterexample) and
+    minimize's --task (another verdict); a case file kept its task file's path
+    relative to where fuzz ran; minimize --out naming a file was an internal error."""
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    own = tasks / "mine.toml"
+    own.write_text((Path(__file__).resolve().parents[1] / "references" / "base64.toml").read_text())
+    out = tmp_path / "out"
+    proc = fuzzdiff(
+        "fuzz", "tasks/mine.toml", "-c", str(buggy), "--budget", "100", "--seed", "3", "--shrink-budget", "0",
+        "--no-corpus", "--out", str(out), "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["reproduce"].endswith("--shrink-budget 0")
+    case_file = out / "case-1.json"
+    assert json.loads(case_file.read_text())["task_file"] == str(own)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = fuzzdiff("minimize", str(case_file), "-c", str(buggy), "--json", cwd=elsewhere)
+    assert proc.returncode == 1, proc.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    proc = fuzzdiff("minimize", str(case_file), "-c", "base64", "--task", str(own), "--out", str(afile), "--json")
+    assert proc.returncode == 0, proc.stderr  # the reference itself agrees: nothing to write
+    proc = fuzzdiff("minimize", str(case_file), "-c", str(buggy), "--task", "base64", "--out", str(afile), "--json")
+    assert proc.returncode == 1 and "cannot write artefacts" in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout)["reproduce"].endswith("--task base64")
+    own.unlink()  # the task file is gone: not swapped for the shipped task of that name
+    proc = fuzzdiff("minimize", str(case_file), "-c", str(buggy))
+    assert proc.returncode == 2 and "does not exist; give --task" in proc.stderr, proc.stderr
+
+
+def test_an_empty_corpus_is_refused_not_passed(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    proc = fuzzdiff("corpus", "record", "base64", "--out", str(corpus), "--budget", "3")
+    assert proc.returncode == 0, proc.stderr
+    shutil.rmtree(corpus / "cases")
+    proc = fuzzdiff("replay", str(corpus), "-c", "base64")
+    assert proc.returncode == 2 and "holds no cases" in proc.stderr, proc.stderr

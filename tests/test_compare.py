@@ -88,3 +88,12 @@ def test_declared_replacement_applies_to_both_sides() -> None:
     a = normalise(exited(1, stderr=b"error at line 3"), SCRIPT, "p", spec)
     b = normalise(exited(1, stderr=b"error at line 12"), SCRIPT, "p", spec)
     assert differing_channels(a, b, spec) == ()
+
+
+def test_a_report_cuts_a_long_line_but_still_shows_where_long_lines_differ() -> None:
+    from fuzzdiff.core.report import MAX_INLINE, diff_lines
+
+    flood = diff_lines(b"a\n", b"y" * 1_000_000 + b"\n")
+    assert max(map(len, flood)) < MAX_INLINE + 50 and flood[-1].endswith("(999601 more characters)")
+    late = diff_lines(b"x" * 900 + b"1\n", b"x" * 900 + b"2\n")  # equal where the lines are cut
+    assert [line[0] for line in late[3:]] == ["-", "+"]

@@ -29,6 +29,7 @@ from fuzzdiff.core import spec as spec_module
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.spec import load_task, resolve_task_path, shipped_tasks
 from fuzzdiff.factory import cards
+from fuzzdiff.matrix import select_tasks
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.corpus import CASES_DIR, Corpus, StoredCase, load_corpus, read_manifest, read_stored_case
@@ -181,6 +182,9 @@ def test_listing_names_what_is_missing(library: Path) -> None:
     assert [e.name for e in cards.entries("-")] == ["bare"]
     with pytest.raises(UserError, match=r"unknown task family 'nope'; the families are: -, text"):
         cards.entries("nope")
+    (library / "bare.toml").unlink()  # every task names a family: '-' lists none, it is no mistake
+    assert cards.entries("-") == []
+    assert select_tasks(None, "TEXT") == select_tasks(None, "text") == ["wrap"]  # ignoring case, as above
 
 
 def fuzzdiff(*args: str, refs: Path) -> subprocess.CompletedProcess[str]:

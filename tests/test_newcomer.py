@@ -269,6 +269,36 @@ def test_repro_script_runs_the_programs_as_fuzzdiff_did(tmp_path: Path) -> None:
     assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
 
 
+def test_repro_script_names_the_candidate_as_fuzzdiff_compares_it(tmp_path: Path) -> None:
+    """fuzzdiff maps a name the candidate calls itself by (the reference's installed
+    path that a wrapper runs, a Python candidate's own path) back to the program's
+    name; the script did not, so a fixed wrapper "still differed" in it."""
+    spec = load_task("base64")
+    real = reference_program(spec).argv[0]
+    case = Case(argv=(b"--nope",))
+    div = Divergence(case, exited(1, b""), exited(0, b""), ("exit",), Fingerprint(("exit",), "exit:1", "exit:0"))
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/bin/sh\nexit 0\n")
+    bad.chmod(0o755)
+    cand = candidate_program(str(bad), spec)
+    written = write_artifacts(tmp_path / "out", [Finding(div, div, 0)], spec, 1, reference_program(spec), cand)
+    script = next(p for p in written if p.endswith(".sh"))
+    (tmp_path / "wrap.sh").write_text(f'#!/bin/sh\nexec {real} "$@"\n')
+    (tmp_path / "wrap.sh").chmod(0o755)
+    (tmp_path / "port.py").write_text(
+        f"import os, sys\nos.execv({real!r}, [sys.argv[0], *sys.argv[1:]])\n"  # names itself by its path
+    )
+    (tmp_path / "off.sh").write_text(f'#!/bin/sh\nexec {real} "$@" 2>&1 | sed s/option/opt/ >&2\n')
+    (tmp_path / "off.sh").chmod(0o755)
+    for fixed in ("./wrap.sh", f"{sys.executable} port.py"):
+        env = {**os.environ, "FUZZDIFF_CANDIDATE": fixed}
+        run = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30, env=env)
+        assert run.returncode == 0 and "no divergence" in run.stdout, (fixed, run.stdout + run.stderr)
+    env = {**os.environ, "FUZZDIFF_CANDIDATE": "./off.sh"}  # renamed, and still wrong: still differs
+    run = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30, env=env)
+    assert run.returncode == 1 and "stderr differs" in run.stdout, run.stdout
+
+
 # -- 6. which fuzzdiff runs -----------------------------------------------------------
 
 

@@ -74,17 +74,24 @@ def shell_argv(program: str, argv: Sequence[bytes]) -> str:
     return " ".join(parts)
 
 
+def _cut(line: str) -> str:
+    """A diff line longer than ``MAX_INLINE`` characters, cut, saying by how much (a
+    candidate's 1 MiB line made a 1 MiB report line). Lines are compared whole
+    before: two that differ past the cut still show as a difference."""
+    return line if len(line) <= MAX_INLINE else f"{line[:MAX_INLINE]} … ({len(line) - MAX_INLINE} more characters)"
+
+
 def diff_lines(reference: bytes, candidate: bytes, limit: int = MAX_DIFF_LINES) -> list[str]:
     ref = [escape(line) for line in reference.splitlines(keepends=True)]
     cand = [escape(line) for line in candidate.splitlines(keepends=True)]
     lines = []
     for line in difflib.unified_diff(ref, cand, "reference", "candidate", lineterm="", n=2):
         if line.endswith("\n"):
-            lines.append(line[:-1])
+            lines.append(_cut(line[:-1]))
         elif line.startswith(("---", "+++", "@@")):
             lines.append(line)
         else:
-            lines.append(line + "  ⟵ no newline at end")
+            lines.append(_cut(line) + "  ⟵ no newline at end")
     if len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more diff lines"]
     return lines

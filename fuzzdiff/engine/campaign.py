@@ -64,6 +64,9 @@ from fuzzdiff.engine.judging import (
 )
 from fuzzdiff.run.runner import Pair, PairRunner
 
+#: Shrinking proposals per finding unless told otherwise (``fuzz``, ``minimize``).
+SHRINK_BUDGET = 2000
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignConfig:
@@ -71,7 +74,7 @@ class CampaignConfig:
     budget: int = 1000  # generated cases at most
     max_divergences: int = 1  # distinct fingerprints to find before stopping
     shrink: bool = True
-    shrink_budget: int = 2000  # proposals per finding
+    shrink_budget: int = SHRINK_BUDGET  # proposals per finding
     batch: int = 4  # cases evaluated together while shrinking
     guidance: frozenset[str] = frozenset(GUIDANCE)  # mutate.GUIDANCE names; empty: generation alone
     # Re-run every divergent case for stability, not only the first of each

@@ -223,7 +223,7 @@ def entries(family: str | None = None) -> list[Entry]:
     wanted = family.strip().lower()
     wanted = "" if wanted == NO_FAMILY else wanted
     chosen = [e for e in found if e.family.lower() == wanted]
-    if not chosen:
+    if not chosen and wanted:  # '-' with every task in a family: an empty list, not an error
         there = sorted({e.family.lower() or NO_FAMILY for e in found})
         raise UserError(
             f"unknown task family {family!r}; the families are: {', '.join(there) or '(no tasks)'} "

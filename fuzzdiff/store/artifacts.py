@@ -77,7 +77,7 @@ def case_document(
         "format": CASE_FORMAT,
         "version": CASE_VERSION,
         "task": spec.name,
-        "task_file": spec.source,
+        "task_file": os.path.abspath(spec.source) if spec.source else spec.source,  # minimize reads it from anywhere
         "seed": seed,
         "found_at": finding.found_at,
         "reference_command": list(reference.argv),
@@ -157,6 +157,52 @@ def _sh_word(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
+#: The ``program-name`` normaliser (``core.compare``) in awk, on bytes: an alias of
+#: the candidate (its script's path, the reference's installed path that a wrapper
+#: runs it by) becomes the program's name where a name stands: at a line's start,
+#: after a quote, after ``Usage: `` or ``or:`` at a line's start; before ``:``,
+#: ``'`` or a blank. The longest alias wins. Input gets a newline added, output
+#: none at its end, so a last line without one stays so.
+_RENAME_AWK = r"""BEGIN { n = split(ENVIRON["ALIASES"], al, "\n"); name = ENVIRON["NAME"] }
+function stands(line, p,   c, pre) {
+  if (p == 1) return 1
+  c = substr(line, p - 1, 1)
+  if (c == "'" || c == "`" || c == "\"") return 1
+  pre = substr(line, 1, p - 1)
+  return pre ~ /^Usage: $/ || pre ~ /^ *or: +$/
+}
+{
+  line = $0; out = ""; p = 1; len = length(line)
+  while (p <= len) {
+    best = 0
+    if (stands(line, p))
+      for (i = 1; i <= n; i++) {
+        a = al[i]; k = length(a); c = substr(line, p + k, 1)
+        if (k > best && substr(line, p, k) == a && c != "" && index(":' ", c) > 0) best = k
+      }
+    if (best > 0) { out = out name; p += best } else { out = out substr(line, p, 1); p++ }
+  }
+  if (NR > 1) printf "\n"
+  printf "%s", out
+}"""
+
+
+def _renaming(name: str) -> list[str]:
+    """Script lines applying ``program-name`` to the candidate's outputs, as fuzzdiff
+    compares them: without it a wrapper running ``/usr/bin/tr`` (or a Python
+    candidate naming its own path) still "differed" in the script and not in fuzzdiff."""
+    return [
+        "# the task's program-name normaliser, as fuzzdiff applies it to the candidate's outputs",
+        f"RENAME={_sh_word(_RENAME_AWK)}",
+        "for s in out err; do",
+        '  if printf %s "$ALIASES" | grep -q . && grep -q -F "$ALIASES" "$d/candidate.$s" 2> /dev/null; then',
+        f'    {{ cat "$d/candidate.$s"; echo; }} | LC_ALL=C ALIASES="$ALIASES" NAME={_sh_word(name)} awk "$RENAME" \\',
+        '      > "$d/candidate.$s.n" && mv "$d/candidate.$s.n" "$d/candidate.$s"',
+        "  fi",
+        "done",
+    ]
+
+
 def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Program) -> str:
     name = reference.argv0
     env = dict(spec.env)
@@ -227,6 +273,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '           elif [ -e "$here/$w" ]; then w="$here/$w"; fi ;;',
         "      esac",
         '      set -- "$@" "$w"; first=0 words=$((words + 1))',
+        '      case $side$w in candidate*/*) ALIASES="$ALIASES$NL$w$NL${w##*/}" ;; esac',
         "    done",
         "    set +f",
         "  fi",
@@ -249,11 +296,17 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '    echo $? > "$d/$side.status"; } | head -c "$CAP" > "$d/$side.out"',
         "  wait",
         "}",
+        "# names the candidate may call itself by (its path, the reference's installed path):",
+        "# the program-name normaliser below maps them to the program's name; an override's adds its own",
+        f"ALIASES={_sh_word(chr(10).join(candidate.aliases))} NL='",
+        "'",
         'run reference "$RNAMED" "$REFERENCE" "$@"',
         'run candidate "$CNAMED" "$CANDIDATE" "$@"',
         "",
-        "status=0",
     ]
+    if "program-name" in spec.compare.normalise:
+        lines += _renaming(name)
+    lines += ["status=0"]
     modes = dict(spec.compare.modes)
     if modes.get("exit", "exact") == "exact":
         lines.append(
