@@ -31,7 +31,18 @@ import typer
 from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, CaseFileError, SpecError, UserError, debugging, describe
-from fuzzdiff.core.model import CampaignResult, Event, Finished, Found, Program, Progress, Shrunk, Verdict
+from fuzzdiff.core.model import (
+    CampaignResult,
+    Divergence,
+    Event,
+    Finding,
+    Finished,
+    Found,
+    Program,
+    Progress,
+    Shrunk,
+    Verdict,
+)
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
@@ -111,6 +122,8 @@ _Params = ParamSpec("_Params")
 #: version), click's usage errors, ``UserError`` (exit 2, in ``main``).
 #: Exit status of ``fuzz`` per verdict (2 and 3 are usage and internal errors).
 VERDICT_EXIT = {Verdict.EQUIVALENT: 0, Verdict.DIVERGENT: 1, Verdict.INCONCLUSIVE: 4}
+#: Exit status of a run stopped by Ctrl-C (128 + SIGINT, as a shell gives).
+INTERRUPTED = 130
 
 _PASSING = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException, UserError)
 
@@ -180,25 +193,40 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _follow(events: Iterator[Event], progress: _Progress) -> CampaignResult:
-    """Show a campaign's events as they come; its result."""
+def _follow(events: Iterator[Event], progress: _Progress, task: str, seed: int) -> tuple[CampaignResult, bool]:
+    """Show a campaign's events as they come; its result, and whether it was
+    interrupted (Ctrl-C): then the result holds what was found and shrunk so far,
+    which a person should not lose (it went with the run before)."""
     result: CampaignResult | None = None
+    shrunk: list[Finding] = []
+    found: dict[int, Divergence] = {}
+    last = Progress(0, 0, 0, 0.0)
     try:
         for event in events:
             if isinstance(event, Progress):
                 progress.show(event)
+                last = event
             elif isinstance(event, Found):
                 progress.note(f"divergence at case #{event.index}: {event.divergence.fingerprint}; shrinking…")
+                found[event.index] = event.divergence
             elif isinstance(event, Shrunk):
                 progress.note(f"shrunk to {event.finding.divergence.case.size()} bytes")
+                shrunk.append(event.finding)
             elif isinstance(event, Finished):
                 result = event.result
     except UserError as exc:
         progress.clear()
         _fail(str(exc))
+    except KeyboardInterrupt:
+        progress.clear()
+        done = {f.found_at for f in shrunk}
+        # met but not shrunk yet (a campaign shrinks at its end): kept as they were seen
+        kept = [Finding(div, div, i) for i, div in found.items() if i not in done]
+        findings = (*shrunk, *kept)
+        return CampaignResult(task, seed, last.cases, last.elapsed, last.behaviours, 0, findings), True
     progress.clear()
     assert result is not None, "a campaign always finishes with a Finished event"
-    return result
+    return result, False
 
 
 def _search_flags(guided: frozenset[str], coverage_side: str | None) -> str:
@@ -317,15 +345,10 @@ def fuzz(
         if coverage
         else fuzz_events(setup, config, jobs, sandbox, mask_reference)
     )
-    result = _follow(events, progress)
-    artifacts: list[str] = []
-    if out is not None and result.findings:
-        try:
-            artifacts = write_artifacts(out, result.findings, setup.spec, seed, setup.reference, setup.candidate)
-        except OSError as exc:  # the report below still carries the whole finding
-            typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
-    if not no_corpus:
-        _record(corpus or default_corpus(setup.spec.name), setup, result)
+    result, interrupted = _follow(events, progress, setup.spec.name, seed)
+    if interrupted and not result.blamed:
+        _interrupted(result, as_json)
+    artifacts = _keep(result, setup, out, None if no_corpus else corpus or default_corpus(setup.spec.name))
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences) + _fuzz_flags(
         guided,
         coverage_side if coverage else None,
@@ -340,12 +363,30 @@ def fuzz(
     if as_json:
         obj = json_report(result, setup.reference.argv, setup.candidate.argv, artifacts)
         obj["reproduce"] = reproduce
+        if interrupted:  # the verdict holds for what was found; the run did not finish
+            obj["interrupted"] = True
         if coverage:
             obj["coverage"] = stats.to_json()
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_report(result, shown_command(setup.reference), reproduce, artifacts))
+    if interrupted:
+        _interrupted(result, as_json)
     raise typer.Exit(VERDICT_EXIT[result.verdict])
+
+
+def _interrupted(result: CampaignResult, as_json: bool) -> NoReturn:
+    """Exit as Ctrl-C does (130), after saying what the run got to; what it found
+    was reported, written to --out and recorded before this."""
+    raw = sum(1 for f in result.findings if f.shrink_proposals == 0 and f.divergence is f.original)
+    found = (
+        f"; the {len(result.blamed)} divergence(s) above were found before it"
+        + (f" ({raw} as first seen: not shrunk, not re-run)" if raw else "")
+        if result.blamed
+        else ""
+    )
+    typer.echo(f"fuzzdiff: interrupted after {result.cases} cases{found}: no verdict", err=True)
+    raise typer.Exit(INTERRUPTED)
 
 
 def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
@@ -359,6 +400,21 @@ def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
             writer.add_divergence(finding.divergence)
     except (UserError, OSError) as exc:
         typer.echo(f"fuzzdiff: warning: not recorded in corpus {path}: {exc}", err=True)
+
+
+def _keep(result: CampaignResult, setup: Setup, out: Path | None, corpus: Path | None) -> list[str]:
+    """Write a campaign's findings to ``out`` (the artefacts written) and record it into
+    ``corpus``; a directory that cannot be written is a warning, the report still
+    carries every finding."""
+    artifacts: list[str] = []
+    if out is not None and result.findings:
+        try:
+            artifacts = write_artifacts(out, result.findings, setup.spec, result.seed, setup.reference, setup.candidate)
+        except OSError as exc:
+            typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
+    if corpus is not None:
+        _record(corpus, setup, result)
+    return artifacts
 
 
 def _fuzz_flags(

@@ -389,3 +389,31 @@ def test_an_empty_corpus_is_refused_not_passed(tmp_path: Path) -> None:
     shutil.rmtree(corpus / "cases")
     proc = fuzzdiff("replay", str(corpus), "-c", "base64")
     assert proc.returncode == 2 and "holds no cases" in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_keeps_what_fuzz_found(tmp_path: Path) -> None:
+    """Ctrl-C used to end `fuzz` with nothing printed, written or recorded, the
+    divergence met long before included. The candidate here diverges on every case
+    and, some runs in, interrupts fuzzdiff itself (SIGINT, as Ctrl-C sends)."""
+    pidfile, count = tmp_path / "pid", tmp_path / "count"
+    cand = tmp_path / "cand.sh"
+    cand.write_text(
+        f'#!/bin/sh\nbase64 "$@"\nrc=$?\necho x\necho . >> {count}\n'
+        f'if [ "$(wc -l < {count})" -ge 400 ] && [ -s {pidfile} ]; then kill -INT "$(cat {pidfile})"; fi\nexit $rc\n'
+    )
+    cand.chmod(0o755)
+    out, corpus = tmp_path / "out", tmp_path / "corpus"
+    args = ["fuzz", "base64", "-c", str(cand), "--budget", "100000", "--seed", "1", "--max-divergences", "5"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fuzzdiff", *args, "--out", str(out), "--corpus", str(corpus), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "XDG_DATA_HOME": _DATA_HOME},
+    )
+    pidfile.write_text(str(proc.pid))
+    stdout, stderr = proc.communicate(timeout=280)
+    assert proc.returncode == 130, stderr
+    assert "DIVERGENT" in stdout and "interrupted after" in stderr and "no verdict" in stderr, stderr
+    assert (out / "case-1.json").is_file() and (out / "repro-1.sh").is_file()
+    assert any((corpus / "cases").iterdir())
