@@ -318,6 +318,8 @@ def fuzz(
     try:
         if (task is None) == (reference is None):
             raise UserError("give a TASK or --reference CMD (one of them); see `fuzzdiff fuzz --help`")
+        if coverage_side != "auto" and not coverage:
+            raise UserError(f"--coverage-side {coverage_side} steers --coverage only; add --coverage or drop it")
         spec = load_task(task) if task is not None else mined_spec(reference or "", seed if probe else None)
         if hermetic:
             spec = replace(spec, hermetic=True)
@@ -628,9 +630,9 @@ def corpus_reduce(
         reduced = reduce_corpus(stored, dry_run=dry_run, by_options=by_options)
     except UserError as exc:
         _fail(str(exc))
-    verb = "would keep" if dry_run else "kept"
+    kept, removed = ("would keep", "would remove") if dry_run else ("kept", "removed")
     typer.echo(
-        f"{corpus_dir}: {reduced.before} cases, {verb} {reduced.after}, removed {reduced.before - reduced.after}"
+        f"{corpus_dir}: {reduced.before} cases, {kept} {reduced.after}, {removed} {reduced.before - reduced.after}"
     )
     for err in stored.errors:
         typer.echo(f"error: {err}", err=True)

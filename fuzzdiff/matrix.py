@@ -93,6 +93,8 @@ def parse_implementation(text: str) -> Implementation:
     """``NAME=TEMPLATE`` (or a bare template, named after its first word) ->
     ``Implementation``; a ``UserError`` naming the fix otherwise."""
     name, sep, template = text.partition("=")
+    if sep and not name.strip():
+        raise UserError(f"--implementation {text!r} has an empty NAME before '='; give NAME=TEMPLATE")
     if not sep or not _SAFE_NAME.fullmatch(name.strip()):
         name, template = "", text
     template = template.strip()
@@ -121,8 +123,12 @@ def implementations(extra: Sequence[str], defaults: bool = True) -> list[Impleme
     """The defaults (unless ``defaults`` is off) and the user's, a user's replacing a
     default of the same name; at least one."""
     found = {name: Implementation(name, template) for name, template in DEFAULT_IMPLEMENTATIONS} if defaults else {}
+    given: set[str] = set()
     for text in extra:
         impl = parse_implementation(text)
+        if impl.name in given:  # the last one silently won
+            raise UserError(f"two --implementation options are named {impl.name!r}; give each its own NAME=")
+        given.add(impl.name)
         found[impl.name] = impl
     if not found:
         raise UserError("no implementation to compare: give --implementation NAME=TEMPLATE or drop --no-defaults")
@@ -138,8 +144,18 @@ def select_tasks(tasks: str | None, family: str | None) -> list[str]:
         names = [t.strip() for t in tasks.split(",") if t.strip()]
         if not names:
             raise UserError("--tasks is empty; give task names separated by commas (see `fuzzdiff tasks`)")
+        named: dict[str, str] = {}
         for name in names:
             resolve_task_path(name)
+            try:
+                spec_name = load_task(name).name
+            except UserError:  # a broken task gets its own row, saying why
+                continue
+            if named.setdefault(spec_name, name) != name:  # their cells would share a directory
+                raise UserError(
+                    f"--tasks {named[spec_name]!r} and {name!r} are both named {spec_name!r}; "
+                    "give a task file another `name`"
+                )
         return list(dict.fromkeys(names))
     names = shipped_tasks()
     if family is None:

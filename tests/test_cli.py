@@ -417,3 +417,8 @@ def test_ctrl_c_keeps_what_fuzz_found(tmp_path: Path) -> None:
     assert "DIVERGENT" in stdout and "interrupted after" in stderr and "no verdict" in stderr, stderr
     assert (out / "case-1.json").is_file() and (out / "repro-1.sh").is_file()
     assert any((corpus / "cases").iterdir())
+
+
+def test_coverage_side_without_coverage_is_refused() -> None:
+    proc = fuzzdiff("fuzz", "base64", "-c", "base64", "--budget", "5", "--coverage-side", "candidate")
+    assert proc.returncode == 2 and "add --coverage" in proc.stderr, proc.stderr

@@ -20,7 +20,15 @@ import pytest
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.matrix_page import NARROW, anchor
-from fuzzdiff.matrix import Implementation, Listings, Settings, build_matrix, parse_implementation
+from fuzzdiff.matrix import (
+    Implementation,
+    Listings,
+    Settings,
+    build_matrix,
+    implementations,
+    parse_implementation,
+    select_tasks,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -146,6 +154,13 @@ def test_bad_implementations_are_user_errors() -> None:
     with pytest.raises(UserError, match=r"has no \{name\}"):
         parse_implementation("mine=/opt/mine/bin/wc")
     assert parse_implementation("coreutils {name}") == Implementation("coreutils", "coreutils {name}")
+    with pytest.raises(UserError, match="empty NAME"):
+        parse_implementation("=/usr/bin/{name}")  # was named "custom", and "not provided" everywhere
+    with pytest.raises(UserError, match="two --implementation options are named 'a'"):
+        implementations(["a=/usr/bin/{name}", "a=/bin/{name}"], defaults=False)  # the last one won
+    shipped_wc = str(Path(__file__).resolve().parents[1] / "references" / "wc.toml")
+    with pytest.raises(UserError, match="both named 'wc'"):
+        select_tasks(f"wc,{shipped_wc}", None)  # one cells/wc/ directory for two rows
     done = subprocess.run(
         [sys.executable, "-m", "fuzzdiff", "matrix", "--tasks", "no-such-task", "--out", tempfile.mkdtemp()],
         capture_output=True,

@@ -128,6 +128,9 @@ def test_parse_guidance() -> None:
         parse_guidance("bogus")
     with pytest.raises(UserError):
         parse_guidance("pool,-feedback")
+    assert parse_guidance("all,all") == ALL  # was "unknown guidance 'all'"
+    with pytest.raises(UserError, match="names no guidance"):
+        parse_guidance(",")  # silently meant none
 
 
 # -- campaigns -----------------------------------------------------------------------

@@ -97,6 +97,12 @@ def parse_guidance(text: str) -> frozenset[str]:
     if text in ("none", "random"):
         return frozenset()
     parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:  # "," meant nothing; it used to mean none
+        raise UserError(
+            f"--guidance {text!r} names no guidance; use all, none, or a comma list of {', '.join(GUIDANCE)}"
+        )
+    if set(parts) <= {"all"}:
+        return frozenset(GUIDANCE)
     negative = [p[1:] for p in parts if p.startswith("-")]
     positive = [p for p in parts if not p.startswith("-")]
     for name in negative + positive:
