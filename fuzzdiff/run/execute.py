@@ -45,6 +45,8 @@ WORKDIR_PLACEHOLDER = b"/tmp/fuzzdiff-work"
 #: directory has a fresh name each time, and printed raw it made the reference
 #: differ from itself and from every candidate.
 PARENT_PLACEHOLDER = b"/tmp"
+#: A run's private temporary directory as shown; also where a sandbox mounts it.
+TMP_PLACEHOLDER = b"/tmp/fuzzdiff-tmp"
 #: Bytes read from a pipe per call: a page multiple, big enough for floods.
 READ_CHUNK = 1 << 16
 #: Seconds to keep draining pipes after the main process exits, for
@@ -518,7 +520,7 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
     def fix(data: bytes) -> bytes:
         if base not in data:
             return data
-        fixed = data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", b"/tmp/fuzzdiff-tmp")
+        fixed = data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", TMP_PLACEHOLDER)
         return fixed.replace(base, PARENT_PLACEHOLDER)  # what is left: the working directory's parent
 
     files = tuple((n, None if c is None else fix(c)) for n, c in outcome.files)

@@ -44,6 +44,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
 from fuzzdiff.run.execute import (
     SPARED,
+    TMP_PLACEHOLDER,
     WORKDIR_PLACEHOLDER,
     LaunchLost,
     LocalExecutor,
@@ -58,7 +59,7 @@ HEADER = struct.Struct("<Q")
 #: The host's request to stop every fork-server (``SandboxExecutor.forget``).
 FORGET = "forget"
 WORK = Path(os.fsdecode(WORKDIR_PLACEHOLDER))
-TMP = Path("/tmp/fuzzdiff-tmp")
+TMP = Path(os.fsdecode(TMP_PLACEHOLDER))
 #: Directories a program can write to beside its own; emptied after every run.
 SCRATCH = (Path("/tmp"), Path("/dev/shm"))
 PR_SET_DUMPABLE = 4
