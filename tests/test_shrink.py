@@ -187,3 +187,36 @@ def test_option_with_value_is_dropped_as_a_pair(spec: TaskSpec) -> None:
 @given(st.binary(max_size=300))
 def test_the_plainness_of_a_blob_is_the_sum_of_its_bytes_costs(data: bytes) -> None:
     assert _cost(data) == sum(_byte_cost(b) for b in data)
+
+
+def test_a_bug_that_needs_a_length_modulo_57_shrinks_to_57_bytes(spec: TaskSpec) -> None:
+    # base64 ending a full 76-column line: the input's length is what matters, and
+    # no deletion of a power-of-two chunk keeps it; the prefix pass cuts to it
+    lines = b"".join(b"line %d of some text\n" % i for i in range(600))
+    start = Case(stdin=lines[: len(lines) - len(lines) % 57])
+    cand = planted(lambda c: len(c.stdin) > 0 and len(c.stdin) % 57 == 0, extra_output)
+    result = shrink(spec, cand, start).case
+    assert len(result.stdin) == 57 and result.argv == () and result.files == ()
+
+
+def test_a_long_line_that_must_stay_a_multiple_of_four_shrinks_to_its_least_length(spec: TaskSpec) -> None:
+    # a 64 KiB line of base64 to decode: any single byte deleted breaks it
+    cand = planted(lambda c: len(c.stdin) >= 200 and len(c.stdin) % 4 == 0, extra_output)
+    judge = make_judge(spec, echo_program, cand)
+    (div,) = judge.check([Case(stdin=b"QUJD" * 16384)])
+    assert div is not None
+    shrinker = Shrinker(judge.check, div, budget=2000)
+    assert shrinker.shrink().case == Case(stdin=b"a" * 200)
+    assert not shrinker.stats.budget_exhausted
+
+
+def test_a_number_far_above_its_boundary_goes_down_to_it_in_few_tries(spec: TaskSpec) -> None:
+    def wide(c: Case) -> bool:
+        return any(int(m) >= 65536 for a in c.argv for m in re.findall(rb"\d+", a))
+
+    judge = make_judge(spec, echo_program, planted(wide, extra_output))
+    (div,) = judge.check([Case(argv=(b"-w", b"99999"))])
+    assert div is not None
+    shrinker = Shrinker(judge.check, div, budget=2000)
+    assert shrinker.shrink().case == Case(argv=(b"65536",))
+    assert shrinker.stats.proposals < 400

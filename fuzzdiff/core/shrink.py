@@ -2,10 +2,11 @@
 
 The shrinker works on the case's structure, not on raw bytes: it drops argv
 tokens, files (alone, then with the argv tokens and lines that name them),
-environment entries, file contents, lines, words and bytes of stdin and of
-file contents; then it shortens argv tokens, moves numbers toward zero,
-renames files (everywhere they are named) and replaces unusual bytes with
-plain ones.
+environment entries, file contents; it cuts a long stdin or file to a short
+prefix, and deletes lines, words, aligned power-of-two chunks and bytes of
+them; then it shortens argv tokens, moves numbers toward zero (by halving
+steps, so a boundary is reached in about log² tries), renames files
+(everywhere they are named) and replaces unusual bytes with plain ones.
 
 Invariants (each is tested):
 
@@ -55,6 +56,15 @@ Pass = Callable[[Cursor], Proposals]
 _PLAIN = b"a0 \n"
 #: Short names a file may be renamed to, in order of preference.
 _SHORT_NAMES = (b"a", b"b", b"c", b"f")
+#: ``_short_prefix`` cuts a blob longer than ``_PREFIX_FROM`` bytes to its first
+#: 1, 2, ... ``_PREFIX_UP_TO`` bytes: a bug that needs a length (a multiple of 57
+#: for a full base64 line) survives no deletion of a power-of-two chunk.
+_PREFIX_UP_TO = 64
+_PREFIX_FROM = 4 * _PREFIX_UP_TO
+#: ``_drop_chunks`` deletes aligned chunks down to this size; ``_drop_bytes`` goes on from there.
+_ALIGNED_DOWN_TO = 4
+#: Halving steps ``_smaller_numbers`` tries before ``value - 1``.
+_STEPS_DOWN = 12
 #: A word of a line with the blanks after it, or leading blanks: what ``_drop_words`` deletes.
 _WORD = re.compile(rb"\S+\s*|\s+")
 
@@ -133,8 +143,10 @@ class Shrinker:
             self._drop_named_files,
             self._drop_env,
             self._empty_files,
+            self._short_prefix,
             self._drop_lines,
             self._drop_words,
+            self._drop_chunks,
             self._drop_bytes,
             self._short_spellings,
             self._shorten_tokens,
@@ -251,6 +263,21 @@ class Shrinker:
         c = self._case
         return _smallest_first([_with_blob(c, i + 1, b"") for i in range(len(c.files))], at)
 
+    def _short_prefix(self, at: Cursor) -> Proposals:
+        """A long blob (stdin, a file) cut to its shortest prefix that keeps the
+        divergence, shortest first, up to ``_PREFIX_UP_TO`` bytes. Deletions halve
+        chunks, so they keep a length modulo powers of two only; a bug that needs
+        the length modulo 3 or 57 (base64 wrapping a full line) kept a 12 KB input.
+        The lengths are tried in order, so this costs at most ``_PREFIX_UP_TO``
+        tries a long blob, and only while blobs are long."""
+
+        def prefixes(data: bytes, at: Cursor) -> Iterator[tuple[bytes, Cursor]]:
+            if len(data) > _PREFIX_FROM:
+                for n in range(_first(at) or 1, _PREFIX_UP_TO + 1):
+                    yield data[:n], (n,)
+
+        return _per_blob(self._case, at, prefixes)
+
     def _drop_lines(self, at: Cursor) -> Proposals:
         """Chunks of lines, then single lines, of stdin and of each file."""
         return _blob_deletions(self._case, at, lambda d: d.splitlines(keepends=True), b"".join)
@@ -258,6 +285,17 @@ class Shrinker:
     def _drop_words(self, at: Cursor) -> Proposals:
         """Words (with the blanks after them) of stdin and of each file: a field of a line."""
         return _blob_deletions(self._case, at, _WORD.findall, b"".join)
+
+    def _drop_chunks(self, at: Cursor) -> Proposals:
+        """Aligned power-of-two chunks of a long blob, largest first: a 64 KiB line
+        of base64 loses any 4-byte-aligned chunk of 4 bytes or more and stays valid,
+        where each single byte deleted breaks it (one try per byte, past any budget)."""
+
+        def chunks(data: bytes, at: Cursor) -> Iterator[tuple[bytes, Cursor]]:
+            if len(data) > _PREFIX_UP_TO:
+                yield from _aligned_deletions(data, at)
+
+        return _per_blob(self._case, at, chunks)
 
     def _drop_bytes(self, at: Cursor) -> Proposals:
         """Runs of bytes of stdin and of each file (``_growing_deletions``): by now
@@ -291,7 +329,7 @@ class Shrinker:
             token = c.argv[i]
             for m in re.finditer(rb"\d+", token):
                 value = int(m.group())
-                for smaller in dict.fromkeys((0, 1, value // 2, value - 1)):
+                for smaller in dict.fromkeys((0, 1, *_steps_down(value))):
                     if 0 <= smaller < value:
                         yield _with_arg(c, i, token[: m.start()] + str(smaller).encode() + token[m.end() :]), (i,)
 
@@ -321,6 +359,20 @@ class Shrinker:
             for pos in range(at[1] if b == first and len(at) > 1 else 0, len(data)):
                 for plain in _plainer(data[pos]):
                     yield _with_blob(c, b, data[:pos] + bytes([plain]) + data[pos + 1 :]), (b, pos)
+
+
+def _steps_down(value: int) -> Iterator[int]:
+    """``value`` less half of it, a quarter, ... down to a 4096th, then less 1:
+    largest step first, so a value goes down to a boundary (``-w 65536`` from
+    ``-w 70000``) in a few dozen tries, not one try per unit, and a value that
+    cannot go down at all (18 digits) costs 14 tries, not 60."""
+    step = value // 2
+    for _ in range(_STEPS_DOWN):
+        if step < 1:
+            break
+        yield value - step
+        step //= 2
+    yield value - 1
 
 
 def _smallest_first(proposals: list[Case], at: Cursor) -> Proposals:
@@ -406,6 +458,22 @@ def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> 
             break
         k //= 2
         start = 0
+
+
+def _aligned_deletions(data: bytes, at: Cursor = ()) -> Iterator[tuple[bytes, Cursor]]:
+    """Delete a chunk of 2^j bytes starting at a multiple of 2^j, for 2^j from the
+    largest below the length down to ``_ALIGNED_DOWN_TO``; cursors ``(size, start)``.
+    What the input keeps modulo a power of two (base64's quanta of 4, a hash's
+    blocks of 64) stays where it was."""
+    n = len(data)
+    k, start = (at[0], at[1]) if len(at) == 2 else (1 << max(n - 1, 1).bit_length(), 0)
+    while k >= n:
+        k, start = k // 2, 0
+    while k >= _ALIGNED_DOWN_TO:
+        while start + k <= n:
+            yield data[:start] + data[start + k :], (k, start)
+            start += k
+        k, start = k // 2, 0
 
 
 def _growing_deletions(data: bytes, at: Cursor = ()) -> Iterator[tuple[bytes, Cursor]]:
