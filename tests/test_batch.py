@@ -122,7 +122,7 @@ def test_the_pool_is_read_once_per_batch_and_grows_after_it(task: str, cache: Pa
 
 def test_the_deadline_and_bad_requests(task: str, cache: Path) -> None:
     with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
-        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, deadline=0.0)
+        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, deadline=0.001)
         assert (late.status, late.reward) == ("deadline", None)
         unknown = scorer.score("no-such-task", python(GOOD), budget=10)
         assert unknown.status == "error" and "no-such-task" in unknown.error
@@ -181,7 +181,7 @@ def test_a_graded_score_stops_at_its_deadline_case_by_case_and_says_so(task: str
     assert reward.before("probe", Case()) and reward.status == "deadline"
     assert reward.reward() is None
     with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
-        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, policy="graded", deadline=0.0)
+        late = scorer.score(task, python(LOOPS), budget=BUDGET, seed=1, policy="graded", deadline=0.001)
     assert (late.status, late.reward, late.channels) == ("deadline", None, {})
     assert "deadline" in late.feedback and "exactly" not in late.feedback
 

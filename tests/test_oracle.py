@@ -3,6 +3,7 @@ cache, failure statuses, and the training-framework adapters' call shapes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -85,6 +86,16 @@ def test_graded_policy_is_the_share_of_agreeing_probes(cache: Path, tmp_path: Pa
     assert graded.probe_cases == len(probe_cases("base64", limit=probe_limit(1000)))
     assert graded.reward == round(graded.probe_agreed / graded.probe_cases, 6)
     assert 0.0 < graded.reward < 1.0
+
+
+def test_a_graded_program_shown_wrong_never_gets_one(cache: Path) -> None:
+    """Wrapping at 75 columns, not 76: every probe of base64's agrees (none has a long
+    enough line), fresh cases do not; graded scored it 1.0, with the counterexample."""
+    source = (Path(__file__).resolve().parents[1] / "examples" / "base64" / "good.py").read_text()
+    wrap75 = Candidate(source=source.replace("wrap_column = 76", "wrap_column = 75", 1), language="python")
+    graded = score("base64", wrap75, budget=80, seed=0, policy="graded", cache=cache)
+    assert graded.counterexample is not None and graded.probe_agreed == graded.probe_cases
+    assert graded.reward == round(graded.probe_cases / (graded.probe_cases + 1), 6) < 1.0
 
 
 def test_infrastructure_errors_are_never_a_reward(cache: Path, tmp_path: Path) -> None:
@@ -202,6 +213,55 @@ def test_trl_async_form_scorer_object_and_logs(cache: Path) -> None:
 def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:
     with pytest.raises(adapters.OracleError):
         adapters.verl_compute_score("x", FENCED_GOOD, "no-such-task")
+
+
+@pytest.mark.parametrize(
+    ("meta", "named"),
+    [
+        ('{"task": "base64", "budget": 0}', "budget 0"),  # judged nothing: every program got 1.0
+        ('{"task": "base64", "budget": "50"}', "budget '50'"),  # was an internal error
+        ('{"task": "base64", "budget": 20.7}', "budget 20.7"),
+        ('{"task": "base64", "seed": true}', "seed True"),  # deduplicated with seed 1
+        ('{"task": "base64", "deadline": "abc"}', "deadline 'abc'"),
+        ('{"task": "base64", "policy": "soft"}', "soft"),  # was a UserError
+        ("{bad json", "not a JSON object"),  # was a JSONDecodeError
+        (None, "cannot read the task"),
+        ('{"task": 3}', "no task"),
+    ],
+)
+def test_metadata_that_cannot_be_scored_raises_oracle_error_whatever_on_error_says(meta: object, named: str) -> None:
+    with pytest.raises(adapters.OracleError, match=re.escape(named)):
+        adapters.verl_compute_score("d", FENCED_BAD, meta, on_error="zero")
+
+
+def test_adapter_settings_and_lengths_are_checked(cache: Path) -> None:
+    with pytest.raises(ValueError, match="on_error='Zero'"):
+        adapters.TRLReward(on_error="Zero")  # a typo meant "zero": a broken oracle passed as 0.0
+    with pytest.raises(ValueError, match="on_error='ignore'"):
+        adapters.trl_reward(["p"], [FENCED_BAD], on_error="ignore", task=["base64"])
+    with pytest.raises(adapters.OracleError, match="2 completions but 1 task"):
+        adapters.trl_reward(["p", "p"], [FENCED_BAD, FENCED_BAD], task=["base64"])
+    assert adapters.verl_compute_score("d", FENCED_BAD, '{"task": " base64 ", "budget": 5}')["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("completion", "source", "language"),
+    [
+        ("```python\nprint(1)\n```\nRun it:\n```text\n$ python3 x.py\n```", "print(1)\n", "python"),
+        ("``` bash\necho hi\r\n```", "echo hi\n", "bash"),  # a blank before the info; CRLF
+        ("1. Save:\n   ```python\n   import sys\n   print(2)\n   ```\n", "import sys\nprint(2)\n", "python"),
+        ('```python\nprint("```")\n```', 'print("```")\n', "python"),  # a fence inside a string
+        ("```py\nprint(4)\n", "print(4)\n", "python"),  # cut at the length limit: runs to the end
+        ([{"role": "assistant", "content": [{"type": "text", "text": "```\nx = 1\n```"}]}], "x = 1\n", "python"),
+        ("```javascript\nconsole.log(1)\n```", None, None),  # not a language it runs
+        ("`" * 200_000, None, None),  # took minutes: a regular expression was quadratic in it
+    ],
+)
+def test_the_program_is_the_last_block_in_a_language_that_runs(
+    completion: object, source: str | None, language: str | None
+) -> None:
+    found = adapters.extract_candidate(completion)
+    assert (found.source, found.language) == (source, language) if found else source is None
 
 
 def test_probes_meet_each_behaviour_first_then_accepted_cases_and_a_few_of_each_way_to_fail() -> None:

@@ -1,7 +1,7 @@
 """Drop-in reward functions with the call shapes training frameworks use.
 
 Each adapter turns a model's completion into a candidate (the last fenced code
-block, Python unless the fence says ``sh``/``bash``/``shell``) and scores the
+block in Python or shell, ``extract_candidate``) and scores the
 whole batch at once through one warm ``batch.BatchScorer`` (side by side,
 duplicates once; made at the first call and kept for the life of the process,
 or pass your own as ``scorer=``). The task, and optionally the budget, seed,
@@ -38,35 +38,88 @@ the scorer's workers start from a fork-server that imports ``__main__``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from fuzzdiff.core.errors import UserError
 from fuzzdiff.oracle.batch import BatchScorer, Request
 from fuzzdiff.oracle.scoring import Candidate, Score
 
-_FENCE = re.compile(r"```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+#: Fence info strings, by their first word, that name a language scored as shell;
+#: ``_PYTHON`` ones (and none) are scored as Python; any other (``text``,
+#: ``console``, ``javascript``) is not the program, and its block is passed over.
 _SHELLS = {"sh": "shell", "bash": "bash", "shell": "shell", "zsh": "shell"}
+_PYTHON = {"", "python", "python3", "py", "py3"}
+#: What ``on_error`` may be.
+ON_ERROR = ("raise", "zero")
 
 
 class OracleError(RuntimeError):
-    """Scoring failed for a reason that is not the candidate's."""
+    """Scoring failed for a reason that is not the candidate's, or the caller's
+    input (metadata, settings) cannot be scored."""
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(info, body) of each fenced code block, in order, in one pass over the lines
+    (a regular expression took quadratic time on a run of backticks: 80,000 took
+    6 s). As Markdown has them: an opening line of three or more backticks (after
+    any indentation, which the body loses too) with an info string; the block ends
+    at a line of at least as many backticks, or with the text (a completion cut at
+    its length limit)."""
+    blocks: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.lstrip(" \t")
+        ticks = len(stripped) - len(stripped.lstrip("`"))
+        info = stripped[ticks:].strip()
+        i += 1
+        if ticks < 3 or "`" in info:
+            continue
+        indent = line[: len(line) - len(stripped)]
+        body: list[str] = []
+        while i < len(lines):
+            closing = lines[i].strip()
+            i += 1
+            if len(closing) >= ticks and closing == "`" * len(closing):
+                break
+            body.append(lines[i - 1].removeprefix(indent))
+        blocks.append((info, "".join(b + "\n" for b in body)))
+    return blocks
 
 
 def extract_candidate(completion: Any) -> Candidate | None:
-    """The last fenced code block of a completion (a string or chat messages)."""
+    """The last fenced code block of a completion (a string, chat messages, or
+    content parts) in a language it can run: Python (``python``, ``py``, or no
+    language) or shell (``sh``, ``bash``, ``shell``, ``zsh``). A ``text`` or
+    ``console`` block after the program (its output, how to run it) is passed over."""
+    for info, body in reversed(_fenced_blocks(_text(completion))):
+        if not body.strip():
+            continue  # an empty block (a line of backticks) holds no program
+        words = info.split()
+        word = words[0].lower() if words else ""
+        if word in _SHELLS:
+            return Candidate(source=body, language=_SHELLS[word])
+        if word in _PYTHON:
+            return Candidate(source=body, language="python")
+    return None
+
+
+def _text(completion: Any) -> str:
+    """A completion's text: a string, the last assistant message of a chat (its
+    content a string or a list of parts with ``text``), or one message."""
+    if isinstance(completion, dict):
+        completion = [completion]
     if isinstance(completion, list):  # conversational: [{"role": ..., "content": ...}, ...]
         texts = [m.get("content", "") for m in completion if isinstance(m, dict) and m.get("role") == "assistant"]
         completion = texts[-1] if texts else ""
-    text = str(completion)
-    blocks = _FENCE.findall(text)
-    if not blocks:
-        return None
-    lang, body = blocks[-1]
-    language = _SHELLS.get(lang.lower(), "python")
-    return Candidate(source=body, language=language)
+    if isinstance(completion, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        completion = "".join(str(p.get("text", "")) for p in completion if isinstance(p, dict))
+    return "" if completion is None else str(completion)
 
 
 _SETTINGS = ("budget", "seed", "policy", "deadline")
@@ -80,6 +133,8 @@ def default_scorer() -> BatchScorer:
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
             _DEFAULT = BatchScorer()
+            # its slots' directories (each holding its last candidate) go with the process
+            atexit.register(_DEFAULT.close)
         return _DEFAULT
 
 
@@ -89,7 +144,10 @@ def _settings(meta: Any) -> dict[str, Any]:
     if isinstance(meta, str):
         stripped = meta.strip()
         if stripped.startswith("{"):
-            loaded = json.loads(stripped)
+            try:
+                loaded = json.loads(stripped)
+            except ValueError as exc:
+                raise OracleError(f"metadata {meta[:200]!r} is not a JSON object: {exc}") from exc
             if isinstance(loaded, dict):
                 return loaded
         return {"task": stripped}
@@ -101,24 +159,40 @@ def settings_of(meta: Any) -> dict[str, Any]:
     ``deadline``) a completion's metadata names; ``OracleError`` without a task."""
     settings = _settings(meta)
     task = settings.get("task")
-    if not task:
-        raise OracleError(f"no task in {meta!r}")
-    return {"task": str(task), **{k: settings[k] for k in _SETTINGS if k in settings}}
+    if not isinstance(task, str) or not task.strip():
+        raise OracleError(f"no task in {meta!r}; give a task name or a JSON object with 'task'")
+    return {"task": task.strip(), **{k: settings[k] for k in _SETTINGS if k in settings}}
 
 
 def _request(completion: Any, meta: Any) -> Request | None:
-    """The request for one completion (None: it holds no code)."""
+    """The request for one completion (None: it holds no code); ``OracleError`` for
+    metadata that cannot be scored (a budget of 0 judged nothing and gave 1.0)."""
     settings = settings_of(meta)
     candidate = extract_candidate(completion)
     if candidate is None:
         return None
-    return Request(settings.pop("task"), candidate, **settings)
+    try:
+        return Request(settings.pop("task"), candidate, **settings)
+    except UserError as exc:
+        raise OracleError(f"metadata {meta!r}: {exc}") from exc
+
+
+def check_on_error(on_error: str) -> None:
+    """``ValueError`` unless ``on_error`` is one of ``ON_ERROR``: a typo ("Zero",
+    "ignore") used to mean "zero", and a broken oracle passed as 0.0."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error={on_error!r}: choose one of {', '.join(map(repr, ON_ERROR))}")
 
 
 def score_completions(
     completions: Sequence[Any], metas: Sequence[Any], on_error: str = "raise", scorer: BatchScorer | None = None
 ) -> list[Score | None]:
-    """Each completion's score (None: no code), the batch scored at once."""
+    """Each completion's score (None: no code), the batch scored at once. Bad
+    metadata raises ``OracleError`` whatever ``on_error`` says: it is the
+    caller's, and no score of it could be right."""
+    check_on_error(on_error)
+    if len(completions) != len(metas):
+        raise OracleError(f"{len(completions)} completions but {len(metas)} task entries; give one per completion")
     requests = [_request(c, m) for c, m in zip(completions, metas, strict=True)]
     todo = [r for r in requests if r is not None]
     scores = iter((scorer or default_scorer()).score_batch(todo))
@@ -196,6 +270,7 @@ class TRLReward:
     functions to another process)."""
 
     def __init__(self, on_error: str = "raise", **scorer_settings: Any) -> None:
+        check_on_error(on_error)
         self.__name__ = "fuzzdiff"  # TRL names the reward's log columns after it
         self.on_error = on_error
         self.scorer = BatchScorer(**scorer_settings)

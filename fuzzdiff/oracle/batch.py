@@ -52,6 +52,7 @@ from fuzzdiff.oracle.scoring import (
     Candidate,
     Pool,
     Score,
+    check_settings,
     materialise,
     parse_policy,
     reference_outcomes,
@@ -76,6 +77,8 @@ class Request:
     def __post_init__(self) -> None:
         if isinstance(self.candidate, str):
             object.__setattr__(self, "candidate", Candidate(command=self.candidate))
+        parse_policy(self.policy)
+        check_settings(self.budget, self.seed, self.deadline)  # the caller's mistake: raised, as by ``score``
 
     def key(self) -> tuple[object, ...]:
         """What makes two requests the same score."""

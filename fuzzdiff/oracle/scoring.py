@@ -134,6 +134,19 @@ DEADLINE = 600.0
 CORPORA_DIR = Path(__file__).resolve().parents[2] / "corpora"
 
 
+def check_settings(budget: object, seed: object, deadline: object) -> None:
+    """A ``UserError`` naming the setting and the fix unless ``budget`` is a whole
+    number of cases (at least 1), ``seed`` a whole number (at least 0) and
+    ``deadline`` a number of seconds above 0. A budget of 0 judged nothing and
+    gave every program 1.0; a budget of ``"50"`` was an "internal error"."""
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise UserError(f"budget {budget!r}: give a whole number of cases, at least 1 (default {DEFAULT_BUDGET})")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UserError(f"seed {seed!r}: give a whole number, at least 0")
+    if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not 0 < deadline < float("inf"):
+        raise UserError(f"deadline {deadline!r}: give seconds, a number above 0 (default {DEADLINE:g})")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A candidate as a command line, a path to a program, or source text in a language."""
@@ -389,6 +402,7 @@ def score(
     ``reference_cache`` wraps the on-disk reference cache (``distributed`` layers
     a cluster-wide store over it)."""
     chosen = parse_policy(policy)
+    check_settings(budget, seed, deadline)
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
     start = time.monotonic()
     base = unscored(task, chosen, seed, budget)
@@ -513,6 +527,7 @@ class _Reward:
         self.judged = 0
         self.hidden = 0
         self.diverged = False
+        self.diverged_late = False  # in a phase after the probes (which all agreed, or it would not run)
         self.first_visible: Divergence | None = None
 
     def finished(self, phase: str) -> bool:
@@ -550,6 +565,7 @@ class _Reward:
             self.probe_agreed += phase == "probe"
             return
         self.diverged = True
+        self.diverged_late = self.diverged_late or phase != "probe"
         if phase == "probe" and is_held_out(judged.case):
             self.hidden += 1
         elif self.first_visible is None:
@@ -560,9 +576,11 @@ class _Reward:
             return None
         if self.policy == Policy.BINARY:
             return 0.0 if self.diverged else 1.0
-        denominator = self.counts["probe"] or self.judged
-        numerator = self.probe_agreed if self.counts["probe"] else self.judged - (1 if self.diverged else 0)
-        return round(numerator / denominator, 6) if denominator else 1.0
+        if not self.counts["probe"]:
+            return round((self.judged - self.diverged) / self.judged, 6) if self.judged else 1.0
+        # a divergence met after the probes counts as one more probe that failed: a
+        # program shown to be wrong never gets 1.0 (every probe agreeing gave it)
+        return round(self.probe_agreed / (self.counts["probe"] + self.diverged_late), 6)
 
 
 def score_on(
@@ -606,6 +624,12 @@ def score_on(
         minimal = shown_home(minimal, home)
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
+    if reward.status == "deadline":  # OracleError's message: it said "failed (deadline): " and no more
+        error = (
+            f"the score passed its deadline of {deadline:g} s after {judged} of {base.budget} cases: a "
+            "candidate slow on every case (each within the time limit) or a machine too loaded; raise "
+            "the deadline or lower the budget"
+        )
     if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
         reward.status = "error"
         error = (
