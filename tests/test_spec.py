@@ -37,7 +37,17 @@ def test_simple_task_parses() -> None:
         ({"operands": {"min": 3, "max": 1}}, "min <= max"),
         ({"operands": {"kinds": ["socket"]}}, "unknown value 'socket'"),
         ({"stdin": {"models": ["alphabet"]}}, "non-empty alphabet"),
-        ({"limits": {"timeout": 0}}, "must be positive"),
+        ({"limits": {"timeout": 0}}, "timeout: seconds a run may take: above 0"),
+        ({"limits": {"timeout": 1e9}}, "at most 3600"),  # was an internal error (OverflowError)
+        ({"limits": {"file_bytes": -1}}, "file_bytes: give a number from 1"),  # meant no limit at all
+        ({"limits": {"processes": 0}}, "processes: give a number from 1"),
+        ({"limits": {"memory_mb": -5}}, "memory_mb: give a number from 1"),
+        ({"options": [{"short": "a", "weight": 1e300}]}, "relative, at most 1000"),  # never finished drawing
+        ({"options": [{"short": "a", "weight": float("inf")}]}, "finite"),
+        ({"options": [{"short": "a", "weight": float("nan")}]}, "finite"),  # the option was never drawn
+        ({"operands": {"kinds": [], "max": 2}}, "give at least one operand kind"),  # internal error
+        ({"generate": {"max_options": -1}}, "max_options: give a number from 0"),  # internal error
+        ({"name": "../../x"}, "use letters, digits"),  # its corpus went outside the corpora folder
         ({"limits": {"timeout": "5s"}}, "expected float"),
         ({"compare": {"stderr": "fuzzy"}}, "unknown mode"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "("}]}}, "invalid regular expression"),

@@ -10,6 +10,7 @@ range is a ``SpecError`` naming the file, the key and the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -21,6 +22,14 @@ from fuzzdiff.core.errors import SpecError
 
 #: Where shipped tasks live; FUZZDIFF_REFERENCES overrides it (for installs that are not editable).
 REFERENCES_DIR = Path(os.environ.get("FUZZDIFF_REFERENCES", Path(__file__).resolve().parents[2] / "references"))
+#: What a task's ``name`` may be: it names the corpus's and a matrix cell's directory.
+TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+#: Bounds a task file's numbers must keep: each option is drawn from a list that
+#: holds it ``weight`` x 20 times; cases hold at most so many operands and options;
+#: a run may take at most so many seconds.
+MAX_WEIGHT = 1000.0
+MAX_OPERANDS = 1000
+MAX_TIMEOUT = 3600.0
 
 VALUE_KINDS = ("int", "choice", "string", "char", "list")
 OPERAND_KINDS = ("file", "dash", "missing", "dir", "string")
@@ -285,7 +294,8 @@ class _Problems:
         if len(self.lines) == 1:
             raise SpecError(self.lines[0])
         if self.lines:
-            head = f"{self.source}: {len(self.lines)} problems (array tables are counted from 1):"
+            counted = " (array tables are counted from 1)" if any("]] #" in line for line in self.lines) else ""
+            head = f"{self.source}: {len(self.lines)} problems{counted}:"
             raise SpecError("\n".join([head, *self.lines]))
 
 
@@ -320,7 +330,19 @@ class _Table:
             value = float(value)
         if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
             names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)  # TOML's spelling
+            self.fail(key, f"expected {names}, got {type(value).__name__} {shown}")
+            return default
+        if isinstance(value, float) and not math.isfinite(value):  # inf crashed, nan was silently never
+            self.fail(key, f"expected a finite number, got {value}")
+            return default
+        return value
+
+    def bounded(self, key: str, typ: type, default: Any, low: float, high: float, why: str = "") -> Any:
+        """``get``, and a number from ``low`` to ``high``: outside, a problem naming both."""
+        value = self.get(key, typ, default)
+        if not low <= value <= high:
+            self.fail(key, f"give a number from {low:,} to {high:,}, got {value:,}{why}")
             return default
         return value
 
@@ -404,6 +426,9 @@ def _option(t: _Table) -> OptionSpec | None:
     weight = t.get("weight", float, 1.0)
     if weight < 0:
         t.fail("weight", "weights are non-negative (0 keeps the option out of every case)")
+    elif weight > MAX_WEIGHT:  # drawn from a list holding each option weight x 20 times: 1e300 never ended
+        t.fail("weight", f"weights are relative, at most {MAX_WEIGHT:g} (4 beside 1 draws an option 4 times as often)")
+        weight = 1.0
     opt = OptionSpec(
         short=short,
         long=long,
@@ -487,6 +512,10 @@ def _operands(top: _Table, problems: _Problems) -> OperandSpec:
     )
     if not 0 <= operands.min <= operands.max:
         ot.fail("min", f"need 0 <= min <= max, got min={operands.min} max={operands.max}")
+    elif operands.max > MAX_OPERANDS:
+        ot.fail("max", f"at most {MAX_OPERANDS} operands a case, got {operands.max}")
+    if "kinds" in ot.data and not operands.kinds and operands.max > 0 and not operands.slots:
+        ot.fail("kinds", "give at least one operand kind (or max = 0 for no operands)")
     if "string" in operands.kinds and not operands.strings and operands.value is None and not operands.slots:
         ot.fail("strings", "the 'string' operand kind needs strings (fragments) or a value table")
     return operands
@@ -495,16 +524,20 @@ def _operands(top: _Table, problems: _Problems) -> OperandSpec:
 def _limits(top: _Table) -> Limits:
     lt = top.table("limits", "limits")
     lt.check_keys()
-    limits = Limits(
-        timeout=lt.get("timeout", float, _DEFAULT_LIMITS.timeout),
-        memory_mb=lt.get("memory_mb", int, _DEFAULT_LIMITS.memory_mb),
-        output_bytes=lt.get("output_bytes", int, _DEFAULT_LIMITS.output_bytes),
-        file_bytes=lt.get("file_bytes", int, _DEFAULT_LIMITS.file_bytes),
-        processes=lt.get("processes", int, _DEFAULT_LIMITS.processes),
+    d = _DEFAULT_LIMITS
+    # Each a number above 0 and below what the kernel or the clock can hold: a file_bytes
+    # of -1 meant no limit at all, a timeout of 1e9 an internal error.
+    timeout = lt.get("timeout", float, d.timeout)
+    if not 0 < timeout <= MAX_TIMEOUT:
+        lt.fail("timeout", f"seconds a run may take: above 0, at most {MAX_TIMEOUT:g}, got {timeout:g}")
+        timeout = d.timeout
+    return Limits(
+        timeout=timeout,
+        memory_mb=lt.bounded("memory_mb", int, d.memory_mb, 1, 1 << 20),
+        output_bytes=lt.bounded("output_bytes", int, d.output_bytes, 1, 1 << 40),
+        file_bytes=lt.bounded("file_bytes", int, d.file_bytes, 1, 1 << 50),
+        processes=lt.bounded("processes", int, d.processes, 1, 1 << 20),
     )
-    if limits.timeout <= 0 or limits.memory_mb <= 0 or limits.output_bytes <= 0:
-        lt.fail("", "timeout, memory_mb and output_bytes must be positive")
-    return limits
 
 
 def _compare(top: _Table, problems: _Problems) -> CompareSpec:
@@ -539,12 +572,15 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
     problems = _Problems(source)
     top = _Table(raw, "", problems, TABLE_KEYS["task"])
     top.check_keys()
-    name = top.get("name", str, "")
-    program = top.get("program", str, "")
-    if not name:
+    name = top.get("name", str, None)  # None: missing, or of another type (already a problem)
+    program = top.get("program", str, None)
+    if name is None and "name" not in top.data:
         top.fail("name", "missing; every task needs a name")
-    if not program:
+    elif name is not None and not TASK_NAME.fullmatch(name):  # it names directories: "../x" escaped them
+        top.fail("name", f"{name!r}: use letters, digits, '.', '_', '+' and '-', starting with a letter or digit")
+    if (program is None and "program" not in top.data) or program == "":
         top.fail("program", "missing; name the reference program (on PATH, or an absolute path)")
+    name, program = name or "", program or ""
     options = _options(top, problems)
     operands = _operands(top, problems)
     stdin = _content(top.table("stdin", "content"), ContentSpec())
@@ -560,7 +596,7 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
 
     gt = top.table("generate", "generate")
     gt.check_keys()
-    max_options = gt.get("max_options", int, 4)
+    max_options = gt.bounded("max_options", int, 4, 0, MAX_OPERANDS)
     malformed = gt.get("malformed", float, 0.1)
     one_of_raw = gt.get("one_of", list, [])
     if not all(isinstance(g, list) and g and all(isinstance(n, str) for n in g) for g in one_of_raw):
