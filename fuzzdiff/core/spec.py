@@ -416,11 +416,14 @@ def _option(t: _Table) -> OptionSpec | None:
     long = t.get("long", str, None)
     if short is None and long is None:
         t.fail("", "an option needs short, long or both")
-    if short is not None and len(short) != 1:
-        t.fail("short", f"a short option is one character, got {short!r} (write it without the dash)")
+    if short is not None and (len(short) != 1 or not short.isprintable() or short in " -="):
+        t.fail("short", f"a short option is one printable character, got {short!r} (write it without the dash)")
         short = None
     if long is not None and (not long or long.startswith("-")):
         t.fail("long", f"write the long option without dashes, got {long!r}")
+        long = None
+    elif long is not None and ("=" in long or not long.isprintable() or any(c.isspace() for c in long)):
+        t.fail("long", f"{long!r}: a long option's name has no '=' or blank (a value goes in [options.value])")
         long = None
     value = _value(t.table("value", "value")) if "value" in t.data else None
     weight = t.get("weight", float, 1.0)
@@ -473,7 +476,21 @@ def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
                 problems.add("", f"option {n} is declared twice; keep one entry")
             if n:
                 seen.add(n)
+    shorts = {o.short for o in options if o.short}
+    for o in options:
+        names = {n for n in (o.short, o.long) if n}
+        if o.long in shorts and o.short != o.long:  # requires = ["f"] could mean either
+            problems.add("", f"option --{o.long}'s name is another option's short name -{o.long}; rename one")
+        if names & set(o.requires):
+            problems.add("", f"option {_shown_option(o)} requires itself; drop it from its requires")
+        if set(o.requires) & set(o.excludes):
+            both = ", ".join(sorted(set(o.requires) & set(o.excludes)))
+            problems.add("", f"option {_shown_option(o)} both requires and excludes {both}; keep one")
     return tuple(options)
+
+
+def _shown_option(o: OptionSpec) -> str:
+    return f"--{o.long}" if o.long else f"-{o.short}"
 
 
 def _slot(t: _Table) -> SlotSpec:
@@ -663,8 +680,18 @@ def _abbreviate(gt: _Table) -> str:
     return mode
 
 
+#: Texts no useful normaliser matches whole, all of them: one that does (``(?s).*``)
+#: would replace every output with the same text and hide every difference.
+_ANY_TEXT = (b"", b"a", b"0\n", b"x y\nz\n", b"\xff\x00-\n\n")
+
+
 def _check_regex(pattern: str, t: _Table) -> None:
     try:
-        re.compile(pattern.encode())
+        rx = re.compile(pattern.encode())
     except re.error as exc:
         t.fail("pattern", f"invalid regular expression: {exc}")
+        return
+    if pattern == "":
+        t.fail("pattern", "an empty pattern matches between every two bytes; give what to replace")
+    elif all(rx.fullmatch(text) for text in _ANY_TEXT):
+        t.fail("pattern", f"{pattern!r} matches any text: it would make every output alike and hide every difference")
