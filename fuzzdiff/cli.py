@@ -879,14 +879,23 @@ _PROGRAM_ARGS = {"ignore_unknown_options": True}
 app.add_typer(task_app, name="task")
 
 
+def _no_overwrite(path: Path | None, force: bool) -> None:
+    """A ``UserError`` where ``path`` exists and ``force`` is off: a task file may
+    hold a person's edits, which `task init` and `task build` replaced silently."""
+    if path is not None and not force and (path.exists() or path.is_symlink()):
+        raise UserError(f"{path} exists and may hold your edits; give --force to replace it, or another --out")
+
+
 @task_app.command("init", context_settings=_PROGRAM_ARGS)
 def task_init(
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: stdout).")] = None,
     name: Annotated[str | None, typer.Option(help="The task's name (default: the program's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
 ) -> None:
     """Mine a task file from a program's --help, for a person to refine."""
     try:
+        _no_overwrite(out, force)
         text = task_toml(mine_task(command, name))
     except UserError as exc:
         _fail(str(exc))
@@ -919,6 +928,7 @@ def task_build(
         Path | None, typer.Option(help="Corpus to record the reference's behaviours in (default: NAME.corpus here).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the quality card as JSON.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the task file if it exists.")] = False,
 ) -> None:
     """Mine, probe and calibrate a program into a task file, a corpus and a quality card.
 
@@ -927,7 +937,10 @@ def task_build(
 
     Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
     try:
+        _no_overwrite(out, force)
         built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)
+        if out is None:
+            _no_overwrite(Path(f"{built.spec.name}.toml"), force)
     except UserError as exc:
         _fail(str(exc))
     if built.unusable:

@@ -320,7 +320,11 @@ def test_the_programs_own_options_are_its_fixed_arguments(tmp_path: Path) -> Non
     proc = fuzzdiff("task", "init", "od", "-An", "--out", str(task))
     assert proc.returncode == 0, proc.stderr
     assert 'args = ["-An"]' in task.read_text()
+    task.write_text(task.read_text() + "# my edit\n")
     proc = fuzzdiff("task", "init", "--out", str(task), "--", "fold", "--out")
+    assert proc.returncode == 2 and "--force" in proc.stderr  # it replaced the edited file silently
+    assert "# my edit" in task.read_text()
+    proc = fuzzdiff("task", "init", "--force", "--out", str(task), "--", "fold", "--out")
     assert proc.returncode == 0, proc.stderr
     assert 'args = ["--out"]' in task.read_text()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,6 +87,20 @@ def test_mined_task_files_load(program: str) -> None:
     text = task_toml(mine_task([program]))
     spec = parse_task(tomllib.loads(text), "<test>")
     assert spec.name == program and len(spec.options) >= 5
+
+
+def test_a_program_on_the_users_path_only_is_named_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`task init myrev` wrote program = "myrev", which the task's fixed PATH does
+    not find: the task file it wrote did not load. The name is made usable too."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    program = folder / "my rev!"
+    program.write_text('#!/bin/sh\nexec rev "$@"\n')
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    raw = mine_task(["my rev!"])
+    assert (raw["program"], raw["name"]) == (str(program), "my-rev-")
+    assert mine_task(["rev"])["program"] == "rev"  # on the fixed PATH: by its name
 
 
 def test_program_without_help_is_a_clear_error() -> None:

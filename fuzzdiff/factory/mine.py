@@ -326,6 +326,24 @@ def mine_sentences(text: str) -> list[list[str]]:
     return sentences
 
 
+def task_name(text: str) -> str:
+    """A task name from a program's: what ``TASK_NAME`` allows (it names directories)."""
+    return re.sub(r"[^A-Za-z0-9._+-]", "-", text).lstrip("._+-") or "task"
+
+
+def _task_program(program: str) -> str:
+    """``program`` as a task file names it: a bare name where the task's fixed PATH
+    finds it, else its absolute path (a program found only on the user's own PATH,
+    in ~/bin or a virtual environment, made a task file that did not load)."""
+    if os.sep in program:
+        return os.path.abspath(program)
+    try:
+        resolve_executable(program, DEFAULT_ENV["PATH"])
+        return program
+    except ProgramError:
+        return resolve_executable(program, os.environ.get("PATH", os.defpath))
+
+
 def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     """A raw task table (as parsed TOML) for ``command``, mined from its help."""
     text = help_text(command)
@@ -336,8 +354,8 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     fixed = command[1:] if not applet else []
     subcommand = f"-{fixed[0]}" if fixed and fixed[0].isalnum() else ""  # openssl dgst: openssl-dgst
     raw: dict[str, object] = {
-        "name": name or applet or os.path.basename(program) + subcommand,
-        "program": program if os.sep not in program else os.path.abspath(program),
+        "name": name or task_name(applet or os.path.basename(program) + subcommand),
+        "program": _task_program(program),
         "description": f"mined from `{' '.join(command)} --help`; refine by hand",
         "options": mine_options(text),
         "operands": mine_operands(text, program),
