@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.errors import SpecError
+from fuzzdiff.core.errors import ProgramError, SpecError
 from fuzzdiff.core.spec import load_task, parse_task, shipped_tasks
 from fuzzdiff.run.program import reference_program, reference_version
 
@@ -102,3 +102,20 @@ def test_every_shipped_task_loads(name: str) -> None:
     assert spec.name == name
     reported = reference_version(reference_program(spec))
     assert spec.version == reported or not reported, "shipped tasks record the version their reference reports"
+
+
+def test_a_task_file_that_cannot_be_read_says_where(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b'name = "c"\nprogram = "cut"\ndescription = "\xff"\n')
+    with pytest.raises(SpecError, match="not UTF-8 text: byte 0xff on line 3"):  # was "in position 31"
+        load_task(str(binary))
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(SpecError, match="is a directory"):  # was "does not exist"
+        load_task(str(folder))
+
+
+def test_a_program_with_its_arguments_in_one_word_is_told_about_args() -> None:
+    spec = parse_task({"name": "c", "program": "cut -d:"})
+    with pytest.raises(ProgramError, match=r"program = 'cut', args = \['-d:'\]"):
+        reference_program(spec)

@@ -198,6 +198,8 @@ def resolve_task_path(task: str) -> Path:
     """A shipped task name (``base64``) or a path to a task file -> the file's path."""
     candidate = Path(task)
     if task.endswith(".toml") or os.sep in task:
+        if candidate.is_dir():
+            raise SpecError(f"task file {task!r} is a directory; give the .toml file inside it")
         if not candidate.is_file():
             raise SpecError(f"task file {task!r} does not exist; give a shipped task name or an existing .toml path")
         return candidate
@@ -231,9 +233,15 @@ def shipped_tasks() -> list[str]:
 def load_task(task: str) -> TaskSpec:
     path = resolve_task_path(task)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+        raw = tomllib.loads(data.decode("utf-8"))
+    except OSError as exc:
         raise SpecError(f"cannot read task file {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # said only "byte 0xff in position 296"
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpecError(
+            f"task file {path} is not UTF-8 text: byte {data[exc.start]:#04x} on line {line}; save it as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"task file {path} is not valid TOML: {exc}; fix the syntax at that line") from exc
     return parse_task(raw, str(path))

@@ -71,7 +71,13 @@ def reference_program(spec: TaskSpec) -> Program:
     try:
         exe = resolve_executable(spec.program, path)
     except ProgramError as exc:
-        raise ProgramError(f"reference of task {spec.name!r}: {exc} (task file {spec.source})") from exc
+        words = spec.program.split()
+        hint = (
+            f"; the program is one word: program = {words[0]!r}, args = {words[1:]!r}"
+            if len(words) > 1 and not os.path.exists(spec.program)
+            else ""
+        )
+        raise ProgramError(f"reference of task {spec.name!r}: {exc} (task file {spec.source}){hint}") from exc
     return Program(argv=(exe, *spec.args), argv0=program_name(spec))
 
 
