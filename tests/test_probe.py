@@ -186,6 +186,38 @@ def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> N
     assert {",", "%d", "a.*"} <= set(values)
 
 
+def _paster(case: Case) -> Outcome:
+    """``paster [--delimiters LIST] [FILE...]``, as getopt reads it: the option takes
+    the next word as its value, wherever it stands, and needs one."""
+    files, argv = dict(case.files), list(case.argv)
+    while argv:
+        arg = argv.pop(0)
+        if arg == b"--delimiters":
+            if not argv:
+                return _out(1, stderr=b"paster: option '--delimiters' requires an argument\n")
+            argv.pop(0)
+        elif arg.startswith(b"--") and not arg.startswith(b"--delimiters="):
+            return _out(1, stderr=b"paster: unknown option\n")
+        elif not arg.startswith(b"--") and arg not in files:
+            return _out(1, stderr=b"paster: no such file\n")
+    return _out(0, stdout=case.stdin)
+
+
+def test_an_option_whose_value_was_the_first_operand_is_not_a_flag() -> None:
+    """`paste --delimiters FILE` is accepted (FILE is the delimiter list): the option
+    was written down as taking its value optionally, and cases gave it none."""
+    mined: dict[str, object] = {
+        "name": "paster",
+        "program": "paster",
+        "options": [{"long": "delimiters", "value": {"kind": "list", "min": 0, "max": 10}}],
+        "operands": {"min": 0, "max": 2, "kinds": ["file"]},
+    }
+    program = Program(argv=("paster",), argv0="paster")
+    raw = probe(mined, FunctionExecutor({"paster": _paster}), program, budget=3000, seed=1).raw
+    option = _option(raw, "delimiters")
+    assert "value" in option and not option.get("optional_value")
+
+
 def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:
     # --color=WHEN lists auto, always, never, which the ladder holds as words too
     accepted = list(dict.fromkeys(["auto", "always", "never", *LADDER]))  # as the probe tries them

@@ -351,7 +351,7 @@ class Prober:
         name, flag = _spellings(opt)
         label = flag
         ok_bases: list[Base] = []
-        as_flag = [b for b in bases if self.runs.ok(b.case([flag.encode()], self.prefix))]
+        as_flag = [b for b in bases if self._flag_ok(b, flag.encode())]
         if not as_flag and self._hangs(bases, [flag.encode()]):
             opt["weight"] = 0.0
             self.note(label, "probed: runs until killed (timed out, accepted nowhere): weight 0, never drawn")
@@ -394,6 +394,16 @@ class Prober:
         else:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
+
+    def _flag_ok(self, base: Base, flag: bytes) -> bool:
+        """``flag`` accepted alone on ``base``: before its operands, and after them too
+        where it has any, or the first operand may have been taken as the option's
+        value (`paste --delimiters FILE`), and an option that needs one written
+        down as taking it optionally."""
+        if not self.runs.ok(base.case([flag], self.prefix)):
+            return False
+        last = Case(argv=(*self.prefix, *base.operands, flag), stdin=base.stdin, files=base.files)
+        return not base.operands or self.runs.ok(last)
 
     def _hangs(self, bases: list[Base], args: list[bytes]) -> bool:
         """Accepted on no base and timed out on one at least (``tail -f`` waits for
