@@ -60,7 +60,7 @@ from fuzzdiff.run.landlock import undumpable
 from fuzzdiff.run.paths import data_home
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
-from fuzzdiff.store.artifacts import read_case_file, write_artifacts, write_atomic
+from fuzzdiff.store.artifacts import read_case_input, write_artifacts, write_atomic
 from fuzzdiff.store.corpus import CASES_DIR, MANIFEST, CorpusWriter, load_corpus
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
@@ -469,12 +469,12 @@ def minimize(
     0 when the candidate now agrees with the reference on it.
     """
     try:
-        doc, stored = read_case_file(case_file)
+        doc, stored = read_case_input(case_file)
         setup = prepare(task or _recorded_task(case_file, doc), candidate)
         config = CampaignConfig(
             seed=int(doc.get("seed", 0)), shrink_budget=shrink_budget, batch=2 * (jobs or default_jobs())
         )
-        finding = minimize_case(setup, stored.case, config, jobs)
+        finding = minimize_case(setup, stored, config, jobs)
     except UserError as exc:
         _fail(str(exc))
     name = shown_command(setup.reference)

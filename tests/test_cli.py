@@ -426,3 +426,14 @@ def test_ctrl_c_keeps_what_fuzz_found(tmp_path: Path) -> None:
 def test_coverage_side_without_coverage_is_refused() -> None:
     proc = fuzzdiff("fuzz", "base64", "-c", "base64", "--budget", "5", "--coverage-side", "candidate")
     assert proc.returncode == 2 and "add --coverage" in proc.stderr, proc.stderr
+
+
+def test_minimize_takes_a_case_written_by_hand(buggy: Path, tmp_path: Path) -> None:
+    """docs/fuzzing.md says minimize takes "one written by hand"; it needed both
+    outcomes and a fingerprint, which only fuzzdiff can write."""
+    case = tmp_path / "mine.json"
+    doc = {"format": "fuzzdiff-case", "version": 1, "task": "base64", "divergence": {"argv": ["-d", "-w", "5"]}}
+    case.write_text(json.dumps(doc))
+    proc = fuzzdiff("minimize", str(case), "-c", str(buggy), "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["counterexample"]["argv"] == ["-d"]

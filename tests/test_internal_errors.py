@@ -85,7 +85,7 @@ def _boom(*args: object, **kwargs: object) -> NoReturn:
     ("patched", "argv", "json_out"),
     [
         ("fuzz_events", ["fuzz", "base64", "-c", "cat", "--budget", "5", "--no-corpus", "--json"], True),
-        ("read_case_file", ["minimize", "case-1.json", "-c", "cat", "--json"], True),
+        ("read_case_input", ["minimize", "case-1.json", "-c", "cat", "--json"], True),
         ("load_corpus", ["replay", str(ROOT / "corpora" / "base64"), "-c", "cat", "--json"], True),
         ("run_record", ["corpus", "record", "base64", "--out", "{tmp}/c", "--budget", "2"], False),
         ("load_corpus", ["corpus", "reduce", str(ROOT / "corpora" / "base64"), "--dry-run"], False),

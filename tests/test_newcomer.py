@@ -170,7 +170,7 @@ def test_every_problem_of_a_task_file_is_reported_with_suggestions(tmp_path: Pat
     body = "\n".join(lines[1:])
     assert "unknown key colour" in body
     assert "[[options]] #1: unknown key wieght; did you mean 'weight'?" in body
-    assert "[[options]] #2: short: a short option is one printable character" in body
+    assert "[[options]] #2: short: a short option is one character" in body
     assert "unknown key limits.timout; did you mean 'timeout'?" in body
     assert "compare.stderr: unknown mode 'fuzzy'" in body
     proc = fuzzdiff_cli("fuzz", str(task), "--candidate", "cat", "--seed", "1", cwd=tmp_path)

@@ -220,3 +220,17 @@ def test_a_number_far_above_its_boundary_goes_down_to_it_in_few_tries(spec: Task
     shrinker = Shrinker(judge.check, div, budget=2000)
     assert shrinker.shrink().case == Case(argv=(b"65536",))
     assert shrinker.stats.proposals < 400
+
+
+def test_an_option_and_its_value_go_together(spec: TaskSpec) -> None:
+    """Halving three argv tokens went from chunks of 3 to chunks of 1, and neither
+    `-w` nor `5` can go alone: `-d -w 5` stayed so."""
+
+    def candidate(case: Case) -> Outcome:
+        out, argv = echo_program(case), case.argv
+        value = list(argv[argv.index(b"-w") + 1 : argv.index(b"-w") + 2]) if b"-w" in argv else []
+        if (b"-w" in argv and value != [b"5"]) or (b"5" in argv and b"-w" not in argv):
+            return wrong_status(out)  # another failure: the fingerprint changes
+        return extra_output(out) if b"-d" in argv else out
+
+    assert shrink(spec, candidate, Case(argv=(b"-d", b"-w", b"5"))).case == Case(argv=(b"-d",))

@@ -27,7 +27,7 @@ def test_simple_task_parses() -> None:
     [
         ({"colour": "red"}, "unknown key colour"),
         ({"name": ""}, "name"),
-        ({"options": [{"short": "ab"}]}, "one printable character"),
+        ({"options": [{"short": "ab"}]}, "one character"),
         ({"options": [{"long": "--x"}]}, "without dashes"),
         ({"options": [{}]}, "short, long or both"),
         ({"options": [{"short": "a"}, {"short": "a"}]}, "declared twice"),
@@ -49,7 +49,7 @@ def test_simple_task_parses() -> None:
         ({"generate": {"max_options": -1}}, "max_options: give a number from 0"),  # internal error
         ({"name": "../../x"}, "use letters, digits"),  # its corpus went outside the corpora folder
         ({"options": [{"long": "fi=elds"}]}, "no '=' or blank"),  # spelled --fi=elds
-        ({"options": [{"short": " "}]}, "one printable character"),
+        ({"options": [{"short": " "}]}, "one character"),
         ({"options": [{"short": "f"}, {"long": "f"}]}, "another option's short name"),
         ({"options": [{"short": "z", "requires": ["z"]}]}, "requires itself"),
         ({"options": [{"short": "a"}, {"short": "z", "requires": ["a"], "excludes": ["a"]}]}, "both requires"),

@@ -443,7 +443,8 @@ def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> 
 
     Chunks of size k start at multiples of k, or at every offset when
     ``every_offset`` (for short sequences such as argv, where an option and its
-    value may sit at any position).
+    value may sit at any position); there, chunks of 2 are always tried (an option
+    and its value: halving 3 went straight to 1, and `-d -w 5` kept `-w`).
     """
     n = len(items)
     k, start = (at[0], at[1]) if len(at) == 2 else (n, 0)
@@ -456,7 +457,7 @@ def _deletions(items: list[_T], at: Cursor = (), every_offset: bool = False) -> 
             start += step
         if k == 1:
             break
-        k //= 2
+        k = 2 if every_offset and 2 < k < 4 else k // 2
         start = 0
 
 

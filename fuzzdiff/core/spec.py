@@ -425,7 +425,11 @@ def _option(t: _Table) -> OptionSpec | None:
     if short is None and long is None:
         t.fail("", "an option needs short, long or both")
     if short is not None and (len(short) != 1 or not short.isprintable() or short in " -="):
-        t.fail("short", f"a short option is one printable character, got {short!r} (write it without the dash)")
+        t.fail(
+            "short",
+            f"a short option is one character (printable; not a blank, '-' or '='), got {short!r} "
+            "(write it without the dash)",
+        )
         short = None
     if long is not None and (not long or long.startswith("-")):
         t.fail("long", f"write the long option without dashes, got {long!r}")

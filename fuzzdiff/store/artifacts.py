@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fuzzdiff.core.codec import decode_divergence, encode_divergence
+from fuzzdiff.core.codec import decode_case, decode_divergence, encode_divergence
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Finding, Program
 from fuzzdiff.core.spec import TaskSpec
@@ -115,6 +115,19 @@ def read_case_file(path: str | Path) -> tuple[dict[str, Any], Divergence]:
     doc = load_document(p, "case file", CASE_FORMAT, CASE_VERSION, f"case file {p} does not exist")
     try:
         return doc, decode_divergence(doc["divergence"])
+    except (KeyError, ValueError) as exc:
+        raise CaseFileError(f"case file {p} is malformed: {exc}") from exc
+
+
+def read_case_input(path: str | Path) -> tuple[dict[str, Any], Case]:
+    """The case of a case file, and the document: what ``minimize`` needs. A case
+    written by hand may give its divergence as the case alone (``argv``, ``stdin``,
+    ``files``, ``env``), without outcomes or a fingerprint, which ``minimize``
+    works out again."""
+    p = Path(path)
+    doc = load_document(p, "case file", CASE_FORMAT, CASE_VERSION, f"case file {p} does not exist")
+    try:
+        return doc, decode_case(doc["divergence"], "divergence")
     except (KeyError, ValueError) as exc:
         raise CaseFileError(f"case file {p} is malformed: {exc}") from exc
 
