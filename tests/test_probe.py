@@ -198,7 +198,7 @@ def _paster(case: Case) -> Outcome:
             argv.pop(0)
         elif arg.startswith(b"--") and not arg.startswith(b"--delimiters="):
             return _out(1, stderr=b"paster: unknown option\n")
-        elif not arg.startswith(b"--") and arg not in files:
+        elif not arg.startswith(b"--") and arg != b"-" and arg not in files:
             return _out(1, stderr=b"paster: no such file\n")
     return _out(0, stdout=case.stdin)
 
@@ -216,6 +216,34 @@ def test_an_option_whose_value_was_the_first_operand_is_not_a_flag() -> None:
     raw = probe(mined, FunctionExecutor({"paster": _paster}), program, budget=3000, seed=1).raw
     option = _option(raw, "delimiters")
     assert "value" in option and not option.get("optional_value")
+
+
+def _seqer(case: Case) -> Outcome:
+    """``seqer [--wide] NUMBER``, reading options before its operands only (as `seq`
+    does, for negative numbers): after a number, ``--wide`` is a bad number."""
+    argv = list(case.argv)
+    if argv[:1] == [b"--wide"]:
+        argv.pop(0)
+    if len(argv) != 1 or not argv[0].lstrip(b"-").isdigit():
+        bad = argv[-1] if argv else b""
+        return _out(1, stderr=b"seqer: invalid number: '" + bad + b"'\n")
+    return _out(0, stdout=b"1\n")
+
+
+def test_a_flag_of_a_program_that_reads_no_options_after_its_operands_stays_a_flag() -> None:
+    """`seq 3 -w` is refused: seq takes -w there for a number. Requiring a flag to be
+    accepted after the operands made --equal-width "refused on every base"."""
+    mined: dict[str, object] = {
+        "name": "seqer",
+        "program": "seqer",
+        "options": [{"long": "wide"}],
+        "operands": {"min": 1, "max": 1, "kinds": ["string"], "strings": ["3"]},
+    }
+    program = Program(argv=("seqer",), argv0="seqer")
+    learned = probe(mined, FunctionExecutor({"seqer": _seqer}), program, budget=3000, seed=1)
+    option = _option(learned.raw, "wide")
+    assert "value" not in option and option.get("weight", 1.0) > 0, learned.notes
+    assert any("a flag" in note for note in learned.notes["--wide"])
 
 
 def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:

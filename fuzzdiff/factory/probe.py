@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
+from fuzzdiff.core.triage import stderr_class
 from fuzzdiff.run.execute import Executor
 
 #: Reference runs a probe may spend unless told otherwise.
@@ -95,6 +96,10 @@ MAX_VALUES = 12
 
 def accepted(out: Outcome) -> bool:
     return out.termination is Termination.EXITED and out.exit_code == 0
+
+
+#: An option no program has: what a program says of an option it does not know.
+UNKNOWN_OPTION = b"--fuzzdiff-no-such-option"
 
 
 @dataclass
@@ -396,14 +401,29 @@ class Prober:
         return ok_bases
 
     def _flag_ok(self, base: Base, flag: bytes) -> bool:
-        """``flag`` accepted alone on ``base``: before its operands, and after them too
-        where it has any, or the first operand may have been taken as the option's
-        value (`paste --delimiters FILE`), and an option that needs one written
-        down as taking it optionally."""
+        """``flag`` accepted alone on ``base``. Before operands is not enough: there the
+        first operand may be taken as the option's value (`paste --delimiters FILE`),
+        and an option that needs one was written down as taking it optionally. So the
+        flag must be accepted after the operands too, or refused there just as an
+        unknown option is: a program that reads no options after its operands (`seq 3
+        -w`: "invalid floating point argument") takes either for an operand."""
         if not self.runs.ok(base.case([flag], self.prefix)):
             return False
-        last = Case(argv=(*self.prefix, *base.operands, flag), stdin=base.stdin, files=base.files)
-        return not base.operands or self.runs.ok(last)
+        if not base.operands:
+            return True
+
+        def last(word: bytes) -> Outcome | None:
+            case = Case(argv=(*self.prefix, *base.operands, word), stdin=base.stdin, files=base.files)
+            return self.runs.run(case)
+
+        after = last(flag)
+        if after is None or accepted(after):
+            return True
+        unknown = last(UNKNOWN_OPTION)
+        return unknown is not None and (after.exit_code, stderr_class(after.stderr)) == (
+            unknown.exit_code,
+            stderr_class(unknown.stderr),
+        )
 
     def _hangs(self, bases: list[Base], args: list[bytes]) -> bool:
         """Accepted on no base and timed out on one at least (``tail -f`` waits for
