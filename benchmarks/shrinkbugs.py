@@ -33,7 +33,8 @@ def run(tree: str, bug: dict[str, Any], seed: int, budget: int) -> list[int] | N
     command = [sys.executable, "-m", "fuzzdiff", "fuzz", bug["task"], "--candidate", str(BUGS / bug["script"])]
     command += ["--budget", str(budget), "--seed", str(seed), "--json", "--no-corpus"]
     env = {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    # in the tree: `python -m` puts the working directory ahead of PYTHONPATH
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=tree)
     if done.returncode not in (0, 1, 4):
         raise SystemExit(f"{bug['id']} seed {seed} on {tree}: exit {done.returncode}: {done.stderr[-500:]}")
     found = json.loads(done.stdout)["divergences"]

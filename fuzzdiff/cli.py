@@ -42,6 +42,7 @@ from fuzzdiff.core.model import (
     Progress,
     Shrunk,
     Verdict,
+    Via,
 )
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
@@ -221,7 +222,7 @@ def _follow(events: Iterator[Event], progress: _Progress, task: str, seed: int) 
         progress.clear()
         done = {f.found_at for f in shrunk}
         # met but not shrunk yet (a campaign shrinks at its end): kept as they were seen
-        kept = [Finding(div, div, i) for i, div in found.items() if i not in done]
+        kept = [Finding(div, div, i, confirmed=False, via=Via.INTERRUPTED) for i, div in found.items() if i not in done]
         findings = (*shrunk, *kept)
         return CampaignResult(task, seed, last.cases, last.elapsed, last.behaviours, 0, findings), True
     progress.clear()
@@ -414,8 +415,8 @@ def _keep(result: CampaignResult, setup: Setup, out: Path | None, corpus: Path |
             artifacts = write_artifacts(out, result.findings, setup.spec, result.seed, setup.reference, setup.candidate)
         except OSError as exc:
             typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
-    if corpus is not None:
-        _record(corpus, setup, result)
+    if corpus is not None:  # what was re-run only: one seen once may be the reference's noise
+        _record(corpus, setup, replace(result, findings=tuple(f for f in result.findings if f.via != Via.INTERRUPTED)))
     return artifacts
 
 
@@ -438,15 +439,16 @@ def _fuzz_flags(
     return flags + (" --mask-reference" if mask_reference else "")
 
 
+def _task_argument(task: str) -> str:
+    """A task as a command line elsewhere names it: a shipped name, or the file's absolute path."""
+    return task if task in shipped_tasks() else os.path.abspath(task)
+
+
 def _reproduce_command(
     task: str | None, reference: str | None, candidate: str, budget: int, seed: int, max_divergences: int
 ) -> str:
-    if task is None:
-        words = ["fuzzdiff", "fuzz", "--reference", reference or "", "--candidate", candidate]
-        words += ["--budget", str(budget), "--seed", str(seed)]
-        return shlex.join(words)
-    task_arg = task if task in shipped_tasks() else os.path.abspath(task)
-    words = ["fuzzdiff", "fuzz", task_arg, "--candidate", candidate, "--budget", str(budget), "--seed", str(seed)]
+    where = ["--reference", reference or ""] if task is None else [_task_argument(task)]
+    words = ["fuzzdiff", "fuzz", *where, "--candidate", candidate, "--budget", str(budget), "--seed", str(seed)]
     if max_divergences != 1:
         words += ["--max-divergences", str(max_divergences)]
     return shlex.join(words)
@@ -495,7 +497,7 @@ def minimize(
     result = CampaignResult(setup.spec.name, config.seed, 1, 0.0, 1, 0, (finding,), warnings=setup.warnings)
     words = ["fuzzdiff", "minimize", str(case_file.resolve()), "--candidate", candidate]
     if task is not None:
-        words += ["--task", task if task in shipped_tasks() else os.path.abspath(task)]
+        words += ["--task", _task_argument(task)]
     if shrink_budget != SHRINK_BUDGET:
         words += ["--shrink-budget", str(shrink_budget)]
     reproduce = shlex.join(words)
@@ -520,6 +522,8 @@ def _recorded_task(case_file: Path, doc: dict[str, Any]) -> str:
         return recorded or name
     if name in shipped_tasks() and Path(recorded).name == f"{name}.toml" and Path(recorded).parent.name == "references":
         return name
+    if recorded.startswith("<"):  # "<mined from seq --help>": fuzz --reference, no file
+        raise UserError(f"case file {case_file} was written with a task mined from a program ({recorded}); give --task")
     raise UserError(f"case file {case_file} was written with task file {recorded}, which does not exist; give --task")
 
 

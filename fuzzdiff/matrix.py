@@ -48,6 +48,7 @@ from fuzzdiff.core.report import describe_case, describe_divergence
 from fuzzdiff.core.spec import TaskSpec, load_task, resolve_task_path, shipped_tasks
 from fuzzdiff.core.version import __version__
 from fuzzdiff.engine.campaign import CampaignConfig
+from fuzzdiff.factory.cards import NO_FAMILY
 from fuzzdiff.run.program import program_name
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import write_artifacts, write_atomic
@@ -160,7 +161,8 @@ def select_tasks(tasks: str | None, family: str | None) -> list[str]:
     names = shipped_tasks()
     if family is None:
         return names
-    chosen = [n for n in names if _family(n).lower() == family.strip().lower()]  # as `tasks --family`
+    wanted = "" if family.strip() == NO_FAMILY else family.strip().lower()  # as `tasks --family`
+    chosen = [n for n in names if _family(n).lower() == wanted]
     if not chosen:
         known = sorted({f for f in map(_family, names) if f})
         raise UserError(f"no shipped task has family {family!r}; families: {', '.join(known) or 'none'}")

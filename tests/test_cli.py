@@ -420,7 +420,8 @@ def test_ctrl_c_keeps_what_fuzz_found(tmp_path: Path) -> None:
     assert proc.returncode == 130, stderr
     assert "DIVERGENT" in stdout and "interrupted after" in stderr and "no verdict" in stderr, stderr
     assert (out / "case-1.json").is_file() and (out / "repro-1.sh").is_file()
-    assert any((corpus / "cases").iterdir())
+    # met, not shrunk yet: shown as first seen and not recorded; shrunk and re-run: recorded
+    assert ("AS FIRST SEEN" in stdout) == (not (corpus / "cases").exists() or not any((corpus / "cases").iterdir()))
 
 
 def test_coverage_side_without_coverage_is_refused() -> None:

@@ -234,6 +234,19 @@ def test_metadata_that_cannot_be_scored_raises_oracle_error_whatever_on_error_sa
         adapters.verl_compute_score("d", FENCED_BAD, meta, on_error="zero")
 
 
+def test_settings_are_checked_with_no_code_and_take_any_whole_number() -> None:
+    with pytest.raises(adapters.OracleError, match="budget 0"):  # no code, so no Request: it passed
+        adapters.verl_compute_score("d", "no code at all", '{"task": "base64", "budget": 0}')
+
+    class Int64:  # numpy's integers, as a dataset column gives them: an __index__, no int
+        def __index__(self) -> int:
+            return 20
+
+    from fuzzdiff.oracle.scoring import check_settings
+
+    check_settings(Int64(), Int64(), 5)  # the old code took them
+
+
 def test_adapter_settings_and_lengths_are_checked(cache: Path) -> None:
     with pytest.raises(ValueError, match="on_error='Zero'"):
         adapters.TRLReward(on_error="Zero")  # a typo meant "zero": a broken oracle passed as 0.0
@@ -255,6 +268,10 @@ def test_adapter_settings_and_lengths_are_checked(cache: Path) -> None:
         ([{"role": "assistant", "content": [{"type": "text", "text": "```\nx = 1\n```"}]}], "x = 1\n", "python"),
         ("```javascript\nconsole.log(1)\n```", None, None),  # not a language it runs
         ("`" * 200_000, None, None),  # took minutes: a regular expression was quadratic in it
+        ("```python:solution.py\nprint(5)\n```", "print(5)\n", "python"),  # the info's leading word
+        ("```{python}\nprint(6)\n```", "print(6)\n", "python"),
+        ("```python\nprint(7)\n```\nThat's it.\n```\nHope this helps!\n", "print(7)\n", "python"),  # stray fence
+        ("```python\ns = 'a\u2028b'\n```", "s = 'a\u2028b'\n", "python"),  # a line separator inside code
     ],
 )
 def test_the_program_is_the_last_block_in_a_language_that_runs(

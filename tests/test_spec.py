@@ -55,6 +55,7 @@ def test_simple_task_parses() -> None:
         ({"options": [{"short": "a"}, {"short": "z", "requires": ["a"], "excludes": ["a"]}]}, "both requires"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "(?s).*", "replacement": ""}]}}, "any text"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "", "replacement": "x"}]}}, "empty pattern"),
+        ({"compare": {"replace": [{"channel": "stdout", "pattern": "[\\s\\S]+", "replacement": ""}]}}, "any text"),
         ({"limits": {"timeout": "5s"}}, "expected float"),
         ({"compare": {"stderr": "fuzzy"}}, "unknown mode"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "("}]}}, "invalid regular expression"),

@@ -215,6 +215,7 @@ class Via(enum.StrEnum):
     SHRINKING = "shrinking"  # met while shrinking another finding
     STORED_CASE = "stored case"  # a corpus case judged again
     COVERAGE = "coverage"  # a case of the coverage-guided search
+    INTERRUPTED = "interrupted"  # as first seen: the run stopped before it was shrunk and re-run
 
 
 class Verdict(enum.StrEnum):
@@ -266,7 +267,7 @@ class CampaignResult:
     # was in use (native candidates, sandboxed runs)
     launches: tuple[tuple[str, int], ...] = ()
     # Trust: judged cases the reference accepted (exited 0), None where they were
-    # not counted (a stored case minimised again, coverage-guided campaigns); the
+    # not counted (a stored case minimised again); the
     # task's options (labels), and enumerated option values ("--format=hex"),
     # never in a case the reference accepted.
     accepted: int | None = None

@@ -22,6 +22,7 @@ from fuzzdiff.core.model import (
     Finding,
     Outcome,
     Verdict,
+    Via,
 )
 from fuzzdiff.core.triage import group_findings, trust_warning
 
@@ -74,24 +75,41 @@ def shell_argv(program: str, argv: Sequence[bytes]) -> str:
     return " ".join(parts)
 
 
-def _cut(line: str) -> str:
-    """A diff line longer than ``MAX_INLINE`` characters, cut, saying by how much (a
-    candidate's 1 MiB line made a 1 MiB report line). Lines are compared whole
-    before: two that differ past the cut still show as a difference."""
-    return line if len(line) <= MAX_INLINE else f"{line[:MAX_INLINE]} … ({len(line) - MAX_INLINE} more characters)"
+def _cut(line: str, start: int = 1) -> str:
+    """A diff line (its first character the marker) longer than ``MAX_INLINE``
+    characters, cut, saying by how much (a candidate's 1 MiB line made a 1 MiB
+    report line); its text shown from ``start``, so that two long lines that
+    differ past the cut show where."""
+    mark, text = line[:1], line[1:]
+    if len(text) <= MAX_INLINE and start <= 1:
+        return line
+    skipped = f"… ({start - 1} characters) " if start > 1 else ""
+    shown = text[start - 1 : start - 1 + MAX_INLINE]
+    more = len(text) - (start - 1) - len(shown)
+    return f"{mark}{skipped}{shown}" + (f" … ({more} more characters)" if more else "")
+
+
+def _differ_at(a: str, b: str) -> int:
+    """Where two long lines start to differ, less some context: where to show them from."""
+    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return max(1, common - 40) if common >= MAX_INLINE else 1
 
 
 def diff_lines(reference: bytes, candidate: bytes, limit: int = MAX_DIFF_LINES) -> list[str]:
     ref = [escape(line) for line in reference.splitlines(keepends=True)]
     cand = [escape(line) for line in candidate.splitlines(keepends=True)]
+    raw = list(difflib.unified_diff(ref, cand, "reference", "candidate", lineterm="", n=2))
     lines = []
-    for line in difflib.unified_diff(ref, cand, "reference", "candidate", lineterm="", n=2):
-        if line.endswith("\n"):
-            lines.append(_cut(line[:-1]))
-        elif line.startswith(("---", "+++", "@@")):
+    for i, line in enumerate(raw):
+        if line.startswith(("---", "+++", "@@")) and not line.endswith("\n"):
             lines.append(line)
-        else:
-            lines.append(_cut(line) + "  ⟵ no newline at end")
+            continue
+        start = 1
+        pair = raw[i + 1] if line.startswith("-") and i + 1 < len(raw) else raw[i - 1] if i else ""
+        if line[:1] in "-+" and pair[:1] in "-+" and pair[:1] != line[:1]:  # one line changed: show where
+            start = _differ_at(line[1:], pair[1:])
+        text = line[:-1] if line.endswith("\n") else line
+        lines.append(_cut(text, start) + ("" if line.endswith("\n") else "  ⟵ no newline at end"))
     if len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more diff lines"]
     return lines
@@ -272,7 +290,10 @@ def launch_summary(launches: Sequence[tuple[str, int]]) -> str:
 def _finding_lines(i: int, f: Finding, name: str) -> list[str]:
     div = f.divergence
     lines = ["", f"[{i}] {div.fingerprint}"]
-    notes = [] if f.confirmed else ["FLAKY: did not reproduce on every re-run"]
+    if f.via == Via.INTERRUPTED:
+        notes = ["AS FIRST SEEN: the run was interrupted before this was shrunk and re-run"]
+    else:
+        notes = [] if f.confirmed else ["FLAKY: did not reproduce on every re-run"]
     if f.unstable:
         notes.append(f"unstable: {', '.join(f.unstable)}")
     if "reference" in f.unstable:

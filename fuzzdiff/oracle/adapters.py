@@ -40,13 +40,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.oracle.batch import BatchScorer, Request
-from fuzzdiff.oracle.scoring import Candidate, Score
+from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, Candidate, Policy, Score, check_settings, parse_policy
 
 #: Fence info strings, by their first word, that name a language scored as shell;
 #: ``_PYTHON`` ones (and none) are scored as Python; any other (``text``,
@@ -62,15 +63,18 @@ class OracleError(RuntimeError):
     input (metadata, settings) cannot be scored."""
 
 
-def _fenced_blocks(text: str) -> list[tuple[str, str]]:
-    """(info, body) of each fenced code block, in order, in one pass over the lines
-    (a regular expression took quadratic time on a run of backticks: 80,000 took
-    6 s). As Markdown has them: an opening line of three or more backticks (after
-    any indentation, which the body loses too) with an info string; the block ends
-    at a line of at least as many backticks, or with the text (a completion cut at
-    its length limit)."""
-    blocks: list[tuple[str, str]] = []
-    lines = text.splitlines()
+def _fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
+    """(language, body, closed) of each fenced code block, in order, in one pass
+    over the lines (a regular expression took quadratic time on a run of
+    backticks: 80,000 took 6 s). As Markdown has them: an opening line of three or
+    more backticks (after any indentation, which the body loses too) with an info
+    string, whose language is its leading word (``python:sol.py``, ``{python}``);
+    the block ends at a line of at least as many backticks, or with the text (a
+    completion cut at its length limit: ``closed`` is then False). Lines end at
+    ``\\n`` only (a form feed or U+2028 inside the code is the code's), less a
+    trailing ``\\r``."""
+    blocks: list[tuple[str, str, bool]] = []
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -80,15 +84,20 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
         i += 1
         if ticks < 3 or "`" in info:
             continue
+        language = re.match(r"[{.]*([A-Za-z0-9_+-]*)", info)
         indent = line[: len(line) - len(stripped)]
         body: list[str] = []
+        closed = False
         while i < len(lines):
             closing = lines[i].strip()
             i += 1
             if len(closing) >= ticks and closing == "`" * len(closing):
+                closed = True
                 break
             body.append(lines[i - 1].removeprefix(indent))
-        blocks.append((info, "".join(b + "\n" for b in body)))
+        if not closed and body and not body[-1]:
+            body.pop()  # the text's own last newline
+        blocks.append((language.group(1) if language else "", "".join(b + "\n" for b in body), closed))
     return blocks
 
 
@@ -96,12 +105,13 @@ def extract_candidate(completion: Any) -> Candidate | None:
     """The last fenced code block of a completion (a string, chat messages, or
     content parts) in a language it can run: Python (``python``, ``py``, or no
     language) or shell (``sh``, ``bash``, ``shell``, ``zsh``). A ``text`` or
-    ``console`` block after the program (its output, how to run it) is passed over."""
-    for info, body in reversed(_fenced_blocks(_text(completion))):
-        if not body.strip():
-            continue  # an empty block (a line of backticks) holds no program
-        words = info.split()
-        word = words[0].lower() if words else ""
+    ``console`` block after the program (its output, how to run it) is passed
+    over, and a block left open at the end counts only where no closed one
+    holds a program (a stray fence after the answer opened one on its sign-off)."""
+    blocks = [b for b in _fenced_blocks(_text(completion)) if b[1].strip()]  # an empty block holds no program
+    closed = [b for b in blocks if b[2]]
+    for language, body, _ in reversed(closed or blocks):
+        word = language.lower()
         if word in _SHELLS:
             return Candidate(source=body, language=_SHELLS[word])
         if word in _PYTHON:
@@ -168,13 +178,17 @@ def _request(completion: Any, meta: Any) -> Request | None:
     """The request for one completion (None: it holds no code); ``OracleError`` for
     metadata that cannot be scored (a budget of 0 judged nothing and gave 1.0)."""
     settings = settings_of(meta)
+    try:  # checked before the code is looked for: bad metadata is bad with no code too
+        parse_policy(settings.get("policy", Policy.BINARY))
+        check_settings(
+            settings.get("budget", DEFAULT_BUDGET), settings.get("seed", 0), settings.get("deadline", DEADLINE)
+        )
+    except UserError as exc:
+        raise OracleError(f"metadata {meta!r}: {exc}") from exc
     candidate = extract_candidate(completion)
     if candidate is None:
         return None
-    try:
-        return Request(settings.pop("task"), candidate, **settings)
-    except UserError as exc:
-        raise OracleError(f"metadata {meta!r}: {exc}") from exc
+    return Request(settings.pop("task"), candidate, **settings)
 
 
 def check_on_error(on_error: str) -> None:

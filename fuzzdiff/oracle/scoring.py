@@ -42,6 +42,7 @@ import enum
 import hashlib
 import itertools
 import json
+import operator
 import os
 import shlex
 import shutil
@@ -139,12 +140,24 @@ def check_settings(budget: object, seed: object, deadline: object) -> None:
     number of cases (at least 1), ``seed`` a whole number (at least 0) and
     ``deadline`` a number of seconds above 0. A budget of 0 judged nothing and
     gave every program 1.0; a budget of ``"50"`` was an "internal error"."""
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+    whole_budget, whole_seed = _whole(budget), _whole(seed)
+    if whole_budget is None or whole_budget < 1:
         raise UserError(f"budget {budget!r}: give a whole number of cases, at least 1 (default {DEFAULT_BUDGET})")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if whole_seed is None or whole_seed < 0:
         raise UserError(f"seed {seed!r}: give a whole number, at least 0")
     if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not 0 < deadline < float("inf"):
         raise UserError(f"deadline {deadline!r}: give seconds, a number above 0 (default {DEADLINE:g})")
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as a whole number (an ``int``, or anything with ``__index__``: numpy's
+    integers, from a dataset), None for anything else, ``True`` included."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +450,8 @@ def shown_home(div: Divergence, home: Path | None) -> Divergence:
     reference never prints that directory, so what was judged does not change."""
     if home is None:
         return div
-    names = {os.fsencode(str(home)), os.fsencode(os.path.realpath(home))}
+    # the longest first: one may hold the other (/tmp a link to /var/tmp), and a set's order varies by run
+    names = sorted({os.fsencode(str(home)), os.fsencode(os.path.realpath(home))}, key=len, reverse=True)
 
     def shown(data: bytes) -> bytes:
         for name in names:

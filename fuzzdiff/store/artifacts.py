@@ -77,7 +77,8 @@ def case_document(
         "format": CASE_FORMAT,
         "version": CASE_VERSION,
         "task": spec.name,
-        "task_file": os.path.abspath(spec.source) if spec.source else spec.source,  # minimize reads it from anywhere
+        # absolute, so minimize finds it from anywhere; a mined task's source is no path
+        "task_file": os.path.abspath(spec.source) if os.path.isfile(spec.source) else spec.source,
         "seed": seed,
         "found_at": finding.found_at,
         "reference_command": list(reference.argv),
@@ -177,24 +178,27 @@ def _sh_word(text: str) -> str:
 #: ``'`` or a blank. The longest alias wins. Input gets a newline added, output
 #: none at its end, so a last line without one stays so.
 _RENAME_AWK = r"""BEGIN { n = split(ENVIRON["ALIASES"], al, "\n"); name = ENVIRON["NAME"] }
-function stands(line, p,   c, pre) {
-  if (p == 1) return 1
-  c = substr(line, p - 1, 1)
-  if (c == "'" || c == "`" || c == "\"") return 1
-  pre = substr(line, 1, p - 1)
-  return pre ~ /^Usage: $/ || pre ~ /^ *or: +$/
+function at(p,   i, a, k, c, best) {
+  best = 0
+  for (i = 1; i <= n; i++) {
+    a = al[i]; k = length(a); c = substr(line, p + k, 1)
+    if (k > best && substr(line, p, k) == a && c != "" && index(":' ", c) > 0) best = k
+  }
+  return best
+}
+function try(p,   k) {
+  if (p < done) return
+  k = at(p)
+  if (k > 0) { out = out substr(line, done, p - done) name; done = p + k }
 }
 {
-  line = $0; out = ""; p = 1; len = length(line)
-  while (p <= len) {
-    best = 0
-    if (stands(line, p))
-      for (i = 1; i <= n; i++) {
-        a = al[i]; k = length(a); c = substr(line, p + k, 1)
-        if (k > best && substr(line, p, k) == a && c != "" && index(":' ", c) > 0) best = k
-      }
-    if (best > 0) { out = out name; p += best } else { out = out substr(line, p, 1); p++ }
-  }
+  line = $0; out = ""; done = 1
+  try(1)
+  if (match(line, /^Usage: /)) try(RLENGTH + 1)
+  if (match(line, /^ *or: +/)) try(RLENGTH + 1)
+  m = split(line, parts, /['`"]/); q = 0
+  for (j = 1; j < m; j++) { q += length(parts[j]) + 1; try(q + 1) }
+  out = out substr(line, done)
   if (NR > 1) printf "\n"
   printf "%s", out
 }"""
@@ -224,7 +228,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
     path = env.get("PATH", "/usr/bin:/bin")
     lines = [
         "#!/bin/sh",
-        f"# fuzzdiff reproduction for task {spec.name}. POSIX sh; needs only coreutils.",
+        f"# fuzzdiff reproduction for task {spec.name}. POSIX sh; needs coreutils, grep and awk.",
         "# Exit status: 1 while the programs still differ, 0 once they agree.",
         "# Override the programs with FUZZDIFF_REFERENCE / FUZZDIFF_CANDIDATE (command lines, split",
         "# at blanks): relative paths in them (./my_prog, python3 my_prog.py) are resolved against",
