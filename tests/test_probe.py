@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -167,16 +168,19 @@ def _joiner(case: Case) -> Outcome:
     return _out(0, stdout=case.stdin)
 
 
-def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> None:
+def _delimiting(name: str, fake: Callable[[Case], Outcome]) -> dict[str, object]:
+    """What probing learns of ``fake``, a program NAME [--delimiters=LIST] [FILE...]."""
     mined: dict[str, object] = {
-        "name": "joiner",
-        "program": "joiner",
+        "name": name,
+        "program": name,
         "options": [{"long": "delimiters", "value": {"kind": "list", "min": 0, "max": 10}}],
         "operands": {"min": 0, "max": 2, "kinds": ["file"]},
     }
-    program = Program(argv=("joiner",), argv0="joiner")
-    raw = probe(mined, FunctionExecutor({"joiner": _joiner}), program, budget=3000, seed=1).raw
-    value = _option(raw, "delimiters")["value"]
+    return probe(mined, FunctionExecutor({name: fake}), Program(argv=(name,), argv0=name), budget=3000, seed=1).raw
+
+
+def test_an_option_that_accepts_anything_keeps_values_of_every_kind_tried() -> None:
+    value = _option(_delimiting("joiner", _joiner), "delimiters")["value"]
     assert isinstance(value, dict) and value["kind"] == "choice"
     values = value["values"]
     assert isinstance(values, list) and len(values) == 12
@@ -206,15 +210,7 @@ def _paster(case: Case) -> Outcome:
 def test_an_option_whose_value_was_the_first_operand_is_not_a_flag() -> None:
     """`paste --delimiters FILE` is accepted (FILE is the delimiter list): the option
     was written down as taking its value optionally, and cases gave it none."""
-    mined: dict[str, object] = {
-        "name": "paster",
-        "program": "paster",
-        "options": [{"long": "delimiters", "value": {"kind": "list", "min": 0, "max": 10}}],
-        "operands": {"min": 0, "max": 2, "kinds": ["file"]},
-    }
-    program = Program(argv=("paster",), argv0="paster")
-    raw = probe(mined, FunctionExecutor({"paster": _paster}), program, budget=3000, seed=1).raw
-    option = _option(raw, "delimiters")
+    option = _option(_delimiting("paster", _paster), "delimiters")
     assert "value" in option and not option.get("optional_value")
 
 
