@@ -28,7 +28,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec
 import click
 import typer
 
-from fuzzdiff.api import Setup, fuzz_events, minimize_case, open_runner, prepare
+from fuzzdiff.api import Setup, fuzz_events, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, CaseFileError, SpecError, UserError, debugging, describe
 from fuzzdiff.core.model import (
@@ -48,7 +48,9 @@ from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
 from fuzzdiff.engine.campaign import SHRINK_BUDGET, CampaignConfig
+from fuzzdiff.engine.campaign import minimize as minimize_stored
 from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_events
+from fuzzdiff.engine.judging import Judge
 from fuzzdiff.factory import cards, library
 from fuzzdiff.factory.build import build, cached_build
 from fuzzdiff.factory.mine import mine_task, task_toml
@@ -476,7 +478,9 @@ def minimize(
         config = CampaignConfig(
             seed=int(doc.get("seed", 0)), shrink_budget=shrink_budget, batch=2 * (jobs or default_jobs())
         )
-        finding = minimize_case(setup, stored, config, jobs)
+        with open_runner(setup, jobs) as runner:  # minimize_case's, with the runs it made counted
+            finding = minimize_stored(Judge(setup.spec, runner, setup.reference, setup.candidate), stored, config)
+            executions = runner.executions
     except UserError as exc:
         _fail(str(exc))
     name = shown_command(setup.reference)
@@ -494,7 +498,7 @@ def minimize(
             artifacts = write_artifacts(out, [finding], setup.spec, config.seed, setup.reference, setup.candidate)
         except OSError as exc:  # the report below still carries the whole finding
             typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
-    result = CampaignResult(setup.spec.name, config.seed, 1, 0.0, 1, 0, (finding,), warnings=setup.warnings)
+    result = CampaignResult(setup.spec.name, config.seed, 1, 0.0, 1, executions, (finding,), warnings=setup.warnings)
     words = ["fuzzdiff", "minimize", str(case_file.resolve()), "--candidate", candidate]
     if task is not None:
         words += ["--task", _task_argument(task)]

@@ -438,3 +438,4 @@ def test_minimize_takes_a_case_written_by_hand(buggy: Path, tmp_path: Path) -> N
     proc = fuzzdiff("minimize", str(case), "-c", str(buggy), "--json")
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["counterexample"]["argv"] == ["-d"]
+    assert json.loads(proc.stdout)["executions"] > 1  # the runs it made (it said 0)
