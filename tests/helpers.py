@@ -60,6 +60,17 @@ SIMPLE_TASK = {
 }
 
 
+def script_on_path(folder: Path, name: str, text: str, monkeypatch: Any) -> Path:
+    """An executable script ``folder/name`` holding ``text``, with ``folder`` put first
+    on PATH for the test (``monkeypatch``); its path."""
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(text)
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return script
+
+
 def make_judge(spec: TaskSpec, reference: Callable[[Case], Outcome], candidate: Callable[[Case], Outcome]) -> Judge:
     executor = FunctionExecutor({REF.argv[0]: reference, CAND.argv[0]: candidate})
     return Judge(spec, SerialRunner(executor, REF, CAND), REF, CAND)

@@ -4,7 +4,6 @@ candidates cost a few runs; the pool is read once per batch; the scorer pickles.
 
 from __future__ import annotations
 
-import os
 import pickle
 import shlex
 import sys
@@ -22,6 +21,7 @@ from fuzzdiff.oracle.batch import BatchScorer, Request
 from fuzzdiff.oracle.scoring import TIMEOUT_SHRINK_BUDGET, Candidate, Policy, Pool, Score, _Reward, score, score_on
 from fuzzdiff.run.runner import CHUNK
 
+from .helpers import script_on_path
 from .test_oracle import stable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -240,12 +240,8 @@ def test_python_source_runs_on_a_real_interpreter_when_python3_is_a_shim(
 ) -> None:
     """pyenv's `python3` is a shell script calling pyenv, which a sandboxed run cannot
     see: every case failed, and a correct candidate scored 0.0."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    shim = shims / "python3"
-    shim.write_text("#!/bin/sh\necho 'shim: pyenv: No such file or directory' >&2\nexit 127\n")
-    shim.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    shim = "#!/bin/sh\necho 'shim: pyenv: No such file or directory' >&2\nexit 127\n"
+    script_on_path(tmp_path / "shims", "python3", shim, monkeypatch)
     result = score(task, python(GOOD), budget=20, seed=1)
     assert (result.status, result.reward) == ("ok", 1.0), result.feedback
 

@@ -184,21 +184,13 @@ def test_the_command_refuses_a_missing_manifest(tmp_path: Path) -> None:
 def test_only_takes_names_separated_by_commas(tmp_path: Path) -> None:
     manifest = tmp_path / "programs.toml"
     manifest.write_text('[[program]]\nname = "a"\ncommand = "rev"\nfamily = "text"\ndescription = "d"\n')
-    run = subprocess.run(
-        [sys.executable, "-m", "fuzzdiff", "task", "library", str(manifest), "--only", "a,nosuch"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+
+    def library(only: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "fuzzdiff", "task", "library", str(manifest), "--only", only]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+
+    run = library("a,nosuch")
     assert run.returncode == 2  # `a,nosuch` was one unknown name; now nosuch is the one named
     assert "--only nosuch: no such program" in run.stderr, run.stderr
-    # nothing named at all must not mean every program
-    empty = subprocess.run(
-        [sys.executable, "-m", "fuzzdiff", "task", "library", str(manifest), "--only", ","],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    empty = library(",")  # nothing named at all must not mean every program
     assert empty.returncode == 2 and "names no program" in empty.stderr, empty.stderr

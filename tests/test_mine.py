@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,8 @@ import pytest
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import parse_task
 from fuzzdiff.factory.mine import mine_operands, mine_options, mine_sentences, mine_task, task_toml
+
+from .helpers import script_on_path
 
 GNU_HELP = """Usage: frob [OPTION]... [FILE]...
 Frobnicate FILEs.
@@ -92,12 +93,7 @@ def test_mined_task_files_load(program: str) -> None:
 def test_a_program_on_the_users_path_only_is_named_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`task init myrev` wrote program = "myrev", which the task's fixed PATH does
     not find: the task file it wrote did not load. The name is made usable too."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    program = folder / "my rev!"
-    program.write_text('#!/bin/sh\nexec rev "$@"\n')
-    program.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    program = script_on_path(tmp_path / "bin", "my rev!", '#!/bin/sh\nexec rev "$@"\n', monkeypatch)
     raw = mine_task(["my rev!"])
     assert (raw["program"], raw["name"]) == (str(program), "my-rev-")
     assert mine_task(["rev"])["program"] == "rev"  # on the fixed PATH: by its name
