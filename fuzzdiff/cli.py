@@ -352,7 +352,7 @@ def fuzz(
     )
     result, interrupted = _follow(events, progress, setup.spec.name, seed)
     if interrupted and not result.blamed:
-        _interrupted(result, as_json)
+        _interrupted(result)
     artifacts = _keep(result, setup, out, None if no_corpus else corpus or default_corpus(setup.spec.name))
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences) + _fuzz_flags(
         guided,
@@ -376,14 +376,14 @@ def fuzz(
     else:
         typer.echo(text_report(result, shown_command(setup.reference), reproduce, artifacts))
     if interrupted:
-        _interrupted(result, as_json)
+        _interrupted(result)
     raise typer.Exit(VERDICT_EXIT[result.verdict])
 
 
-def _interrupted(result: CampaignResult, as_json: bool) -> NoReturn:
+def _interrupted(result: CampaignResult) -> NoReturn:
     """Exit as Ctrl-C does (130), after saying what the run got to; what it found
-    was reported, written to --out and recorded before this."""
-    raw = sum(1 for f in result.findings if f.shrink_proposals == 0 and f.divergence is f.original)
+    was reported and written to --out before this (and recorded, where re-run)."""
+    raw = sum(1 for f in result.findings if f.via == Via.INTERRUPTED)
     found = (
         f"; the {len(result.blamed)} divergence(s) above were found before it"
         + (f" ({raw} as first seen: not shrunk, not re-run)" if raw else "")
