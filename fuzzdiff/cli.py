@@ -53,7 +53,7 @@ from fuzzdiff.engine.coverage import CoverageStats, check_coverage, coverage_eve
 from fuzzdiff.engine.judging import Judge
 from fuzzdiff.factory import cards, library
 from fuzzdiff.factory.build import build, cached_build
-from fuzzdiff.factory.mine import mine_task, task_toml
+from fuzzdiff.factory.mine import command_task_name, mine_task, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET as PROBE_BUDGET
 from fuzzdiff.matrix import Settings, build_matrix, cell_line, implementations, select_tasks
 from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, POLICIES, Candidate
@@ -945,10 +945,8 @@ def task_build(
 
     Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
     try:
-        _no_overwrite(out, force)
+        _no_overwrite(out or Path(f"{name or command_task_name(command)}.toml"), force)
         built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)
-        if out is None:
-            _no_overwrite(Path(f"{built.spec.name}.toml"), force)
     except UserError as exc:
         _fail(str(exc))
     if built.unusable:

@@ -329,6 +329,22 @@ def test_the_programs_own_options_are_its_fixed_arguments(tmp_path: Path) -> Non
     assert 'args = ["--out"]' in task.read_text()
 
 
+def test_task_build_refuses_an_existing_task_file_before_it_builds(tmp_path: Path) -> None:
+    """Without --out it refused NAME.toml only after mining, probing and calibrating:
+    minutes of reference runs thrown away. The program must not run at all."""
+    log = tmp_path / "runs.log"
+    program = tmp_path / "myprog"
+    program.write_text(f'#!/bin/sh\necho "$@" >> {shlex.quote(str(log))}\ncat\n')
+    program.chmod(0o755)
+    (tmp_path / "myprog.toml").write_text("# my edit\n")
+    (tmp_path / "openssl-dgst.toml").write_text("# mine\n")
+    for command in ([str(program)], ["openssl", "dgst", "-sha256"]):
+        proc = fuzzdiff("task", "build", "--", *command, cwd=tmp_path)
+        assert proc.returncode == 2 and "--force" in proc.stderr, proc.stderr
+    assert not log.exists()
+    assert (tmp_path / "myprog.toml").read_text() == "# my edit\n"
+
+
 def test_reports_show_the_references_fixed_arguments() -> None:
     from fuzzdiff.cli import shown_command
     from fuzzdiff.core.model import Program

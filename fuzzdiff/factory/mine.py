@@ -344,17 +344,24 @@ def _task_program(program: str) -> str:
         return resolve_executable(program, os.environ.get("PATH", os.defpath))
 
 
+def command_task_name(command: list[str]) -> str:
+    """The name a task mined from ``command`` gets: the program's (``busybox sort``:
+    the applet's; ``openssl dgst``: ``openssl-dgst``)."""
+    program = command[0]
+    if os.path.basename(program) in MULTI_CALL and len(command) > 1:
+        return task_name(command[1])  # busybox sort: the binary dispatches on argv[0]
+    fixed = command[1:]
+    subcommand = f"-{fixed[0]}" if fixed and fixed[0].isalnum() else ""  # openssl dgst: openssl-dgst
+    return task_name(os.path.basename(program) + subcommand)
+
+
 def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     """A raw task table (as parsed TOML) for ``command``, mined from its help."""
     text = help_text(command)
     program = command[0]
-    applet = ""
-    if os.path.basename(program) in MULTI_CALL and len(command) > 1:
-        applet = command[1]  # busybox sort: the binary dispatches on argv[0]
-    fixed = command[1:] if not applet else []
-    subcommand = f"-{fixed[0]}" if fixed and fixed[0].isalnum() else ""  # openssl dgst: openssl-dgst
+    applet = command[1] if os.path.basename(program) in MULTI_CALL and len(command) > 1 else ""
     raw: dict[str, object] = {
-        "name": name or task_name(applet or os.path.basename(program) + subcommand),
+        "name": name or command_task_name(command),
         "program": _task_program(program),
         "description": f"mined from `{' '.join(command)} --help`; refine by hand",
         "options": mine_options(text),
