@@ -64,10 +64,10 @@ ENOSYS = 0x00050000 | errno.ENOSYS
 I386, ARM = 0x40000003, 0x40000028  # audit arches of the 32-bit tables
 
 
-def verdict(arch: int, nr: int, arg0: int = 0) -> int:
+def verdict(arch: int, nr: int, arg0: int = 0, *args: int) -> int:
     """What the compiled filter returns for one system call (struct seccomp_data
     built by hand, the program run by a minimal classic-BPF interpreter)."""
-    data = struct.pack("=iIQ6Q", nr, arch, 0, arg0, 0, 0, 0, 0, 0)
+    data = struct.pack("=iIQ6Q", nr, arch, 0, *(arg0, *args, 0, 0, 0, 0, 0)[:6])
     raw = seccomp.program()
     code: list[tuple[int, int, int, int]] = [struct.unpack_from("=HBBI", raw, i) for i in range(0, len(raw), 8)]
     pc, acc = 0, 0
@@ -146,7 +146,34 @@ def test_the_docstring_table_names_every_call() -> None:
     rows = re.search(r"=+  =+\n.*?\n=+  =+\n(.*?)\n=+  =+", seccomp.__doc__, re.S)
     assert rows is not None
     named = {line.split()[0] for line in rows[1].splitlines() if line[:1].strip()}
-    assert named == {*seccomp.DENIED, "clone", "clone3"}
+    assert named == {*seccomp.DENIED, *seccomp.ON_SELF, "clone", "clone3"}
+
+
+SELF_CALLS = {
+    "x86_64": {"prlimit64": 302, "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144},
+    "aarch64": {"prlimit64": 261, "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119},
+}
+
+
+@pytest.mark.parametrize(("audit", "arch"), [(0xC000003E, "x86_64"), (0xC00000B7, "aarch64")])
+def test_limits_and_priorities_only_of_the_caller(audit: int, arch: str) -> None:
+    """A program lowered the sandbox server's hard limits (``prlimit(2, ...)``): every
+    later run, another candidate's in a batch, inherited them."""
+    nr = SELF_CALLS[arch]
+    new, server = 0x7FFD_1234_5000, 2
+    assert verdict(audit, nr["prlimit64"], 0, 7, new) == ALLOW  # setrlimit: glibc passes pid 0
+    assert verdict(audit, nr["prlimit64"], server, 7, 0, new) == ALLOW  # reading another's
+    assert verdict(audit, nr["prlimit64"], server, 7, new) == EPERM
+    assert verdict(audit, nr["prlimit64"], server, 7, 0x5000) == EPERM  # either half of the pointer
+    assert verdict(audit, nr["prlimit64"], server, 7, 0x7FFD_0000_0000) == EPERM
+    assert verdict(audit, nr["setpriority"], 0, 0, 10) == ALLOW  # nice(1)
+    for which, who in ((0, server), (1, 0), (2, 0)):  # another process, the caller's group, all of its user
+        assert verdict(audit, nr["setpriority"], which, who, 10) == EPERM, (which, who)
+    assert verdict(audit, nr["ioprio_set"], 1, 0, 7) == ALLOW
+    assert verdict(audit, nr["ioprio_set"], 1, server, 7) == EPERM
+    assert verdict(audit, nr["ioprio_set"], 3, 0, 7) == EPERM
+    assert verdict(audit, nr["sched_setscheduler"], 0, 5) == ALLOW
+    assert verdict(audit, nr["sched_setscheduler"], server, 5) == EPERM
 
 
 def test_the_program_fits_one_pipe_write() -> None:
@@ -304,6 +331,50 @@ def test_namespaces_and_tracing_are_denied_but_fork_and_threads_work(box: Sandbo
     assert out["clone3"] == [-1, errno.ENOSYS], out
     assert out["ptrace_traceme"] == [-1, errno.EPERM], out
     assert (out["fork"], out["subprocess"], out["thread"]) == (7, "sub\n", ["thread"])
+
+
+KERNEL_SETTINGS_PROBE = """
+import json, os, resource
+out = {}
+for path in ("/proc/sys/vm/swappiness", "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname"):
+    try:
+        with open(path) as fh:
+            value = fh.read()
+        with open(path, "w") as fh:
+            fh.write(value)  # the value it holds: harmless, should the write pass
+        out[path] = "written"
+    except OSError as exc:
+        out[path] = exc.errno
+server = os.getppid()
+try:
+    resource.prlimit(server, resource.RLIMIT_NOFILE, resource.prlimit(server, resource.RLIMIT_NOFILE))
+    out["prlimit"] = "set"
+except OSError as exc:
+    out["prlimit"] = exc.errno
+try:
+    os.setpriority(os.PRIO_PROCESS, server, os.getpriority(os.PRIO_PROCESS, server))
+    out["setpriority"] = "set"
+except OSError as exc:
+    out["setpriority"] = exc.errno
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # its own: still allowed
+os.nice(1)
+out["own"] = [resource.getrlimit(resource.RLIMIT_CORE)[1], os.getpriority(os.PRIO_PROCESS, 0)]
+print(json.dumps(out))
+"""
+
+
+@needs_bwrap
+def test_kernel_settings_and_the_servers_limits_are_out_of_reach(box: SandboxExecutor) -> None:
+    """Run as root, a program wrote /proc/sys (the host's core_pattern: a command the
+    kernel ran on the host) and lowered the sandbox server's hard limits, which every
+    later run in the sandbox inherited."""
+    out = json.loads(run_py(box, KERNEL_SETTINGS_PROBE).stdout)
+    refused = (errno.EROFS, errno.EACCES) if os.geteuid() else (errno.EROFS,)
+    for path in ("/proc/sys/vm/swappiness", "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname"):
+        assert out[path] in refused, (path, out)
+    assert out["prlimit"] == errno.EPERM, out
+    assert out["setpriority"] == errno.EPERM, out
+    assert out["own"][0] == 0 and out["own"][1] >= 1, out
 
 
 # -- memory across a run's processes --------------------------------------------

@@ -130,6 +130,15 @@ def exposed_dirs(program: Program) -> set[str]:
     return found
 
 
+#: Kernel settings under /proc, bound read-only over the sandbox's own /proc (a
+#: container runtime's list). bwrap covers only those it finds writable by access(2),
+#: which says no to root for the directory /proc/sys (mode 0555) although root may
+#: write most files in it without any capability: a program run as uid 0 set the
+#: host's ``kernel.core_pattern`` to a command of its own, which the kernel then ran
+#: on the host, outside every namespace, and changed the host name other runs saw.
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
+
+
 def runtime_dirs() -> frozenset[str]:
     """fuzzdiff's own package and the Python running it, where they lie in a directory
     that is private inside the sandbox (a checkout or a virtualenv under /tmp): the
@@ -184,6 +193,7 @@ def bwrap_args(
         "/dev",
         "--proc",
         "/proc",
+        *(arg for path in PROC_READ_ONLY for arg in ("--ro-bind-try", path, path)),
         *(("--bind", tmp_dir, "/tmp") if tmp_dir else (*size, "--tmpfs", "/tmp")),
         *size,
         "--tmpfs",

@@ -60,6 +60,13 @@ io_uring_enter         record of flaws; command-line tools read and write
 io_uring_register      with plain system calls
 clone                  only with a namespace flag (see ``unshare``); a plain
                        fork or thread is allowed
+prlimit64              only on the calling process itself (pid 0), or to read:
+setpriority            every process of a sandbox runs as one user, so a program
+sched_setparam         could lower the limits or the priority of the sandbox's
+sched_setscheduler     server, which outlives it: the next runs (another
+sched_setattr          candidate's, in a batch) inherited a stack too small to
+ioprio_set             run, or a file-size cap of 0. ``setpriority`` and
+                       ``ioprio_set`` must name one process, the caller
 clone3                 fails with ENOSYS, not EPERM: its flags sit in memory a
                        filter cannot read, and on ENOSYS the C library falls
                        back to ``clone``, whose flags are checked
@@ -106,6 +113,12 @@ ARCH_OFFSET = 4
 #: The low 32 bits of args[0] (clone's flags; the kernel ignores the high half).
 ARG0_LOW = 16 + (4 if sys.byteorder == "big" else 0)
 
+
+def arg_half(index: int, high: bool = False) -> int:
+    """Offset in ``struct seccomp_data`` of one 32-bit half of args[index]."""
+    return 16 + 8 * index + (4 if (sys.byteorder == "big") != high else 0)
+
+
 AUDIT_ARCH_X86_64 = 0xC000003E
 AUDIT_ARCH_AARCH64 = 0xC00000B7
 #: x32 system calls carry this bit and x86_64's audit arch.
@@ -123,6 +136,20 @@ CLONE_NEWNET = 0x40000000
 NAMESPACE_FLAGS = (
     CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET
 )
+
+#: Calls allowed only on the caller itself, by the label of the check their arguments get:
+#: ``self``: args[0] (a pid) is 0; ``read``: the same, or args[2] (prlimit64's new
+#: limits) is NULL; ``one``: args[0] (which) is the process kind and args[1] (who) is 0.
+ON_SELF = {
+    "prlimit64": "read",
+    "setpriority": "one",
+    "ioprio_set": "one",
+    "sched_setparam": "self",
+    "sched_setscheduler": "self",
+    "sched_setattr": "self",
+}
+#: ``which`` naming one process: PRIO_PROCESS for setpriority, IOPRIO_WHO_PROCESS for ioprio_set.
+ONE_PROCESS = {"setpriority": 0, "ioprio_set": 1}
 
 #: Calls that fail with EPERM (the module docstring says why, call by call).
 DENIED = (
@@ -224,6 +251,12 @@ X86_64 = Arch(
         "io_uring_setup": 425,
         "io_uring_enter": 426,
         "io_uring_register": 427,
+        "prlimit64": 302,
+        "setpriority": 141,
+        "sched_setparam": 142,
+        "sched_setscheduler": 144,
+        "sched_setattr": 314,
+        "ioprio_set": 251,
         "clone": 56,
         "clone3": 435,
     },
@@ -274,6 +307,12 @@ AARCH64 = Arch(
         "io_uring_setup": 425,
         "io_uring_enter": 426,
         "io_uring_register": 427,
+        "prlimit64": 261,
+        "setpriority": 140,
+        "sched_setparam": 118,
+        "sched_setscheduler": 119,
+        "sched_setattr": 274,
+        "ioprio_set": 30,
         "clone": 220,
         "clone3": 435,
     },
@@ -301,8 +340,36 @@ def _arch_section(arch: Arch) -> list[_Op | str]:
     ops += [
         _Op(JEQ, arch.numbers["clone3"], jt="enosys"),
         _Op(JEQ, arch.numbers["clone"], jt="clone"),
-        _Op(RET, RET_ALLOW),
     ]
+    for name, check in ON_SELF.items():
+        ops.append(_Op(JEQ, arch.numbers[name], jt=f"{check}-{name}" if check == "one" else check))
+    ops.append(_Op(RET, RET_ALLOW))
+    return ops
+
+
+def _self_checks() -> list[_Op | str]:
+    """The argument checks of ``ON_SELF``, shared by every table (the numbers differ,
+    the arguments do not)."""
+    ops: list[_Op | str] = [
+        "read",  # prlimit64: pid 0, or no new limits
+        _Op(LD_ABS, arg_half(0)),
+        _Op(JEQ, 0, jt="allow"),
+        _Op(LD_ABS, arg_half(2)),
+        _Op(JEQ, 0, jf="eperm"),
+        _Op(LD_ABS, arg_half(2, high=True)),
+        _Op(JEQ, 0, jt="allow", jf="eperm"),
+        "self",
+        _Op(LD_ABS, arg_half(0)),
+        _Op(JEQ, 0, jt="allow", jf="eperm"),
+    ]
+    for name, which in ONE_PROCESS.items():
+        ops += [
+            f"one-{name}",
+            _Op(LD_ABS, arg_half(0)),
+            _Op(JEQ, which, jf="eperm"),
+            _Op(LD_ABS, arg_half(1)),
+            _Op(JEQ, 0, jt="allow", jf="eperm"),
+        ]
     return ops
 
 
@@ -335,10 +402,12 @@ def program() -> bytes:
     ops.append(_Op(RET, RET_KILL_PROCESS))  # a table the filter does not know
     for arch in ARCHES:
         ops += _arch_section(arch)
+    ops += _self_checks()
     ops += [
         "clone",
         _Op(LD_ABS, ARG0_LOW),
         _Op(JSET, NAMESPACE_FLAGS, jt="eperm"),
+        "allow",
         _Op(RET, RET_ALLOW),
         "eperm",
         _Op(RET, RET_ERRNO | errno.EPERM),
