@@ -186,6 +186,32 @@ def test_a_graded_score_stops_at_its_deadline_case_by_case_and_says_so(task: str
     assert "deadline" in late.feedback and "exactly" not in late.feedback
 
 
+def test_shrinking_stops_at_the_deadline(task: str, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong candidate slow on every case (within the time limit) was shrunk for
+    500 tries past its deadline: 100 s for a deadline of 20. Shrinking now asks the
+    score's clock; here the clock jumps past the deadline once shrinking starts."""
+    from fuzzdiff.oracle import scoring
+
+    real = scoring.shrink  # type: ignore[attr-defined]
+    shrunk: list[tuple[bool, int]] = []
+
+    def late_shrink(*args: object, **kwargs: object) -> object:
+        stop = args[4] if len(args) > 4 else kwargs.get("stop")
+        assert callable(stop) and not stop()
+        with monkeypatch.context() as m:
+            m.setattr(scoring, "time", type("Clock", (), {"monotonic": staticmethod(lambda: time.monotonic() + 1e6)}))
+            assert stop()
+            minimal, shrinker = real(*args, **kwargs)  # type: ignore[arg-type]
+        shrunk.append((shrinker.stats.budget_exhausted, shrinker.stats.proposals))
+        return minimal, shrinker
+
+    monkeypatch.setattr(scoring, "shrink", late_shrink)
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        late = scorer.score(task, python(BUGGY), budget=BUDGET, seed=1)
+    assert (late.status, late.reward) == ("ok", 0.0), late.error  # the reward is settled before shrinking
+    assert shrunk == [(True, 0)] and late.counterexample is not None
+
+
 def test_paths_with_blanks_and_plain_command_lines_are_scored(
     task: str, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -113,6 +113,25 @@ def test_budget_bounds_the_work(spec: TaskSpec) -> None:
     assert result.fingerprint == div.fingerprint
 
 
+def test_a_stop_ends_shrinking_with_the_best_case_so_far(spec: TaskSpec) -> None:
+    """The reward oracle's deadline: shrinking ran 500 tries past it on a slow candidate."""
+    cand = planted(lambda c: b"z" in c.stdin, wrong_status)
+    judge = make_judge(spec, echo_program, cand)
+    (div,) = judge.check([BIG])
+    assert div is not None
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    shrinker = Shrinker(judge.check, div, batch=2, stop=stop)
+    result = shrinker.shrink()
+    assert shrinker.stats.budget_exhausted and shrinker.stats.proposals <= 3 * 2
+    assert result.fingerprint == div.fingerprint and sort_key(result.case) <= sort_key(BIG)
+    assert Shrinker(judge.check, div, batch=2).shrink().case.size() < result.case.size()  # it did stop early
+
+
 @st.composite
 def needled_cases(draw: st.DrawFn) -> tuple[Case, bytes]:
     """A case of ``cases`` and a needle spliced into its stdin, one of its

@@ -127,6 +127,9 @@ class Shrinker:
     budget: int = 2000  # proposals judged at most (cache hits included)
     batch: int = 4  # proposals evaluated together; does not change the result
     spellings: tuple[tuple[bytes, bytes], ...] = ()  # (long, short) option spellings, e.g. (b"--wrap", b"-w")
+    #: Asked before each batch: True ends shrinking there, as an exhausted budget does
+    #: (the reward oracle's deadline; the result then depends on the clock).
+    stop: Callable[[], bool] | None = None
     stats: ShrinkStats = field(default_factory=ShrinkStats)
     others: dict[Fingerprint, Divergence] = field(default_factory=dict)
 
@@ -196,7 +199,7 @@ class Shrinker:
         whatever the batch size.
         """
         room = self.budget - self.stats.proposals
-        if room <= 0:
+        if room <= 0 or (self.stop is not None and self.stop()):
             self.stats.budget_exhausted = True
             return None
         proposals = proposals[:room]

@@ -316,10 +316,13 @@ def run_campaign(
     yield from campaign.run(GuidedSearch(campaign))
 
 
-def shrink(judge: Judge, div: Divergence, budget: int, batch: int) -> tuple[Divergence, Shrinker]:
-    """``div`` shrunk with at most ``budget`` proposals, ``batch`` judged together;
-    with the shrinker (its statistics and the other fingerprints it met)."""
-    shrinker = Shrinker(judge.check, div, budget=budget, batch=batch, spellings=spellings(judge.spec))
+def shrink(
+    judge: Judge, div: Divergence, budget: int, batch: int, stop: Callable[[], bool] | None = None
+) -> tuple[Divergence, Shrinker]:
+    """``div`` shrunk with at most ``budget`` proposals, ``batch`` judged together,
+    until ``stop`` says so; with the shrinker (its statistics and the other
+    fingerprints it met)."""
+    shrinker = Shrinker(judge.check, div, budget=budget, batch=batch, spellings=spellings(judge.spec), stop=stop)
     return shrinker.shrink(), shrinker
 
 

@@ -634,7 +634,10 @@ def score_on(
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
         # one proposal at a time when a run costs a timeout: a batch runs all of its
         # proposals, even past the one adopted, so it would cost more than the tries counted
-        minimal = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH)[0] if budget else first
+        # shrinking stops at the deadline too (a wrong candidate slow on every case ran
+        # 500 tries past it): the reward is settled; only the counterexample is left larger
+        past = lambda: time.monotonic() - start > deadline  # noqa: E731
+        minimal = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH, past)[0] if budget else first
         minimal = shown_home(minimal, home)
     error = ""
     unstable, judged = campaign.tally.aside.count, reward.judged
