@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzzdiff.core.compare import compare, differing_channels, normalise
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
-from fuzzdiff.core.spec import CompareSpec, Replacement
+from fuzzdiff.core.spec import CompareSpec, Replacement, parse_task
+from fuzzdiff.run.program import candidate_program
+from fuzzdiff.store.artifacts import _RENAME_AWK
 
 from .helpers import exited, outcomes
 
@@ -61,7 +66,53 @@ def test_program_name_normaliser_maps_names_in_usage_lines() -> None:
     date = Program(argv=("/usr/bin/date", "-u"), argv0="/usr/bin/date", aliases=("/usr/bin/date",))
     o = exited(0, stdout=b"Usage: /usr/bin/date [OPTION]...\n  or:  /usr/bin/date [-u|--utc]\nsee /usr/bin/date x\n")
     n = normalise(o, date, "date", EXACT)
-    assert n.stdout == b"Usage: date [OPTION]...\n  or:  date [-u|--utc]\nsee /usr/bin/date x\n"
+    assert n.stdout == b"Usage: date [OPTION]...\n  or:  date [-u|--utc]\nsee date x\n"  # a path, anywhere
+
+
+def test_program_name_normaliser_maps_a_renamed_copys_base_name(tmp_path: Path) -> None:
+    """A renamed copy of bzip2 given fixed arguments (``./cp-bzip2 -d -c``) runs by its
+    path, names itself by its base name, also in bzip2's own "   usage:" line; 57 of
+    200 cases of the shipped bzip2-d corpus failed. The repro scripts' awk agrees."""
+    exe = tmp_path / "cp-bzip2"
+    exe.write_bytes(b"")
+    exe.chmod(0o755)
+    spec = parse_task({"name": "bzip2-d", "program": "bzip2", "args": ["-d", "-c"]})
+    program = candidate_program(f"{exe} -d -c", spec)
+    assert program.argv0 == str(exe) and "cp-bzip2" in program.aliases
+    text = b"cp-bzip2: a.bz2 is not a bzip2 file.\n   usage: cp-bzip2 [flags and input files]\nsee cp-bzip2 x\n"
+    want = b"bzip2: a.bz2 is not a bzip2 file.\n   usage: bzip2 [flags and input files]\nsee cp-bzip2 x\n"
+    assert normalise(exited(1, stderr=text), program, "bzip2", EXACT).stderr == want
+    awk = shutil.which("awk")
+    if awk is not None:
+        done = subprocess.run(
+            [awk, _RENAME_AWK],
+            input=text,
+            capture_output=True,
+            env={"ALIASES": "\n".join(program.aliases), "NAME": "bzip2"},
+            check=True,
+        )
+        assert done.stdout == want.removesuffix(b"\n")  # the script's awk drops the last newline
+
+
+def test_program_name_normaliser_maps_a_path_wherever_it_stands_alone() -> None:
+    """A wrapper running the reference by its path (``exec /usr/bin/cat "$@"``) shows
+    that path mid-sentence in help texts (cat, numfmt, jq): false alarms. A bare
+    name still counts only where a name stands, now after leading blanks too."""
+    cat = Program(argv=("/tmp/w/mycat",), argv0="cat", aliases=("/usr/bin/cat", "mycat", "/tmp/x/my cat"))
+    text = (
+        b"  /usr/bin/cat f - g  Output\nUse /usr/bin/cat --help\n  $ /usr/bin/cat x\n"
+        b"/usr/bin/catx /usr/bin/cat/ a/usr/bin/cat\n   mycat [opt]\n\tmycat: e\nsee mycat here\n'/tmp/x/my cat': no\n"
+    )
+    want = (
+        b"  cat f - g  Output\nUse cat --help\n  $ cat x\n"
+        b"/usr/bin/catx /usr/bin/cat/ a/usr/bin/cat\n   cat [opt]\n\tcat: e\nsee mycat here\n'cat': no\n"
+    )
+    assert normalise(exited(0, stdout=text), cat, "cat", EXACT).stdout == want
+    awk = shutil.which("awk")
+    if awk is not None:
+        env = {"ALIASES": "\n".join(cat.aliases), "NAME": "cat"}
+        done = subprocess.run([awk, _RENAME_AWK], input=text, capture_output=True, env=env, check=True)
+        assert done.stdout == want.removesuffix(b"\n")
 
 
 def test_program_name_normaliser_leaves_other_text_alone() -> None:

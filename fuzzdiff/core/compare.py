@@ -6,9 +6,9 @@ and the executor rewrites private paths to fixed placeholders. What remains is
 handled by normalisers that a task declares (``[compare]`` in its file):
 
 - ``program-name``: a candidate run through an interpreter sees its script's path
-  as its name; occurrences of that path (or its base name) where a program name
-  stands (at the start of a line, after a quote, after ``Usage:`` or ``or:`` at
-  the start of a line), become the task's program name.
+  as its name; that path, wherever it stands alone, and its base name where a
+  program name stands (at the start of a line, after a quote, after ``Usage:``,
+  ``usage:`` or ``or:`` at the start of a line), become the task's program name.
 - ``replace``: regular expressions applied to stdout or stderr of both sides.
 
 Normalisers are idempotent: applying one twice changes nothing more.
@@ -28,25 +28,41 @@ from fuzzdiff.core.spec import CompareSpec
 _CUT_SHORT = (Termination.TIMEOUT, Termination.OUTPUT_CAP)
 
 
+#: Bytes that continue a path or a word: an alias is replaced only where none is beside it.
+_WORDISH = rb"A-Za-z0-9_./-"
+
+
 @lru_cache(maxsize=256)
 def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[bytes, ...]] | None:
     """The pattern that finds ``aliases`` where a program name stands, and the
-    aliases as bytes (a substring test skips the pattern for output without any)."""
+    aliases as bytes (a substring test skips the pattern for output without any).
+
+    A bare name (``my_b64.py``) counts at a line's start (after any blanks), after
+    a quote, and in usage lines; a path (``/usr/bin/cat``, which a wrapper running
+    the reference by its path shows) wherever it stands alone, since no other text
+    spells it: help texts name the program mid-sentence (``Use /usr/bin/jq
+    --help``, ``$ /usr/bin/numfmt --to=si``)."""
     if not aliases:
         return None
     needles = tuple(sorted((a.encode() for a in aliases), key=len, reverse=True))
-    alts = b"|".join(re.escape(a) for a in needles)
-    # where a name stands: a line's start, after a quote, and in GNU usage lines
-    # ("Usage: NAME [OPTION]...", "  or:  NAME ...")
-    where = rb"(^|['`\"]|^Usage: |^ *or: +)"
-    return re.compile(where + rb"(?:" + alts + rb")(?=[:' ])", re.MULTILINE), needles
+    bare = b"|".join(re.escape(a) for a in needles if b"/" not in a)
+    paths = b"|".join(re.escape(a) for a in needles if b"/" in a)
+    # where a name stands: a line's start, after a quote, and in usage lines
+    # ("Usage: NAME [OPTION]...", "  or:  NAME ...", bzip2's "   usage: NAME [flags")
+    where = rb"(^[ \t]*|['`\"]|^ *[Uu]sage: +|^ *or: +)"
+    alts = []
+    if paths:
+        alts.append(rb"(?<![" + _WORDISH + rb"])()(?:" + paths + rb")(?![" + _WORDISH + rb"])")
+    if bare:
+        alts.append(where + rb"(?:" + bare + rb")(?=[:' ])")
+    return re.compile(b"|".join(alts), re.MULTILINE), needles
 
 
 def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, data: bytes) -> bytes:
     pattern, needles = found
     if not any(needle in data for needle in needles):
         return data
-    return pattern.sub(lambda m: m.group(1) + shown, data)
+    return pattern.sub(lambda m: (m.group(m.lastindex or 0) if m.lastindex else b"") + shown, data)
 
 
 def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) -> Outcome:

@@ -113,9 +113,11 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     else:
         # An interpreter finds its installation from argv[0]; a bare "python3" would
         # be looked up on the fixed PATH and could load another Python's library.
-        # A program that names itself in messages then shows that path (`date -u`).
+        # A program that names itself in messages then shows that path (`date -u`), or
+        # its base name: a renamed copy given fixed arguments (`./my-bzip2 -d -c`)
+        # says "my-bzip2: ..." where the reference says "bzip2: ...".
         argv0 = exe
-        aliases.append(exe)
+        aliases.extend([words[0], exe, os.path.basename(exe)])
     aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)

@@ -173,31 +173,50 @@ def _sh_word(text: str) -> str:
 
 #: The ``program-name`` normaliser (``core.compare``) in awk, on bytes: an alias of
 #: the candidate (its script's path, the reference's installed path that a wrapper
-#: runs it by) becomes the program's name where a name stands: at a line's start,
-#: after a quote, after ``Usage: `` or ``or:`` at a line's start; before ``:``,
-#: ``'`` or a blank. The longest alias wins. Input gets a newline added, output
+#: runs it by) becomes the program's name: a path wherever it stands alone, a bare
+#: name where a name stands (at a line's start after any blanks, after a quote, after
+#: ``Usage:``, ``usage:`` or ``or:`` at a line's start; before ``:``, ``'`` or a
+#: blank). The longest alias wins. Input gets a newline added, output
 #: none at its end, so a last line without one stays so.
-_RENAME_AWK = r"""BEGIN { n = split(ENVIRON["ALIASES"], al, "\n"); name = ENVIRON["NAME"] }
+_RENAME_AWK = r"""BEGIN {
+  n = split(ENVIRON["ALIASES"], al, "\n"); name = ENVIRON["NAME"]
+  W = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-"
+}
+function wordish(c) { return c != "" && index(W, c) > 0 }
 function at(p,   i, a, k, c, best) {
   best = 0
   for (i = 1; i <= n; i++) {
-    a = al[i]; k = length(a); c = substr(line, p + k, 1)
-    if (k > best && substr(line, p, k) == a && c != "" && index(":' ", c) > 0) best = k
+    a = al[i]; k = length(a)
+    if (k <= best || substr(line, p, k) != a) continue
+    c = substr(line, p + k, 1)
+    if (index(a, "/") > 0) { if (!wordish(c) && (p == 1 || !wordish(substr(line, p - 1, 1)))) best = k }
+    else if (c != "" && index(":' ", c) > 0 && named[p]) best = k
   }
   return best
 }
-function try(p,   k) {
-  if (p < done) return
-  k = at(p)
-  if (k > 0) { out = out substr(line, done, p - done) name; done = p + k }
-}
+function add(p, bare) { if (!(p in seen)) { seen[p] = 1; pos[++np] = p } if (bare) named[p] = 1 }
 {
-  line = $0; out = ""; done = 1
-  try(1)
-  if (match(line, /^Usage: /)) try(RLENGTH + 1)
-  if (match(line, /^ *or: +/)) try(RLENGTH + 1)
+  line = $0; out = ""; done = 1; np = 0
+  split("", pos); split("", seen); split("", named)
+  match(line, /^[ \t]*/); add(RLENGTH + 1, 1)
+  if (match(line, /^ *[Uu]sage: +/)) add(RLENGTH + 1, 1)
+  if (match(line, /^ *or: +/)) add(RLENGTH + 1, 1)
   m = split(line, parts, /['`"]/); q = 0
-  for (j = 1; j < m; j++) { q += length(parts[j]) + 1; try(q + 1) }
+  for (j = 1; j < m; j++) { q += length(parts[j]) + 1; add(q + 1, 1) }
+  for (i = 1; i <= n; i++) {
+    if (index(al[i], "/") == 0) continue
+    from = 1
+    while ((j = index(substr(line, from), al[i])) > 0) { add(from + j - 1, 0); from += j }
+  }
+  for (i = 2; i <= np; i++) {  # positions in order: names are replaced left to right
+    v = pos[i]; for (j = i - 1; j >= 1 && pos[j] > v; j--) pos[j + 1] = pos[j]; pos[j + 1] = v
+  }
+  for (i = 1; i <= np; i++) {
+    p = pos[i]
+    if (p < done) continue
+    k = at(p)
+    if (k > 0) { out = out substr(line, done, p - done) name; done = p + k }
+  }
   out = out substr(line, done)
   if (NR > 1) printf "\n"
   printf "%s", out
