@@ -30,7 +30,7 @@ import typer
 
 from fuzzdiff.api import Setup, fuzz_events, open_runner, prepare
 from fuzzdiff.core.edges import case_stream
-from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, CaseFileError, SpecError, UserError, debugging, describe
+from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, SpecError, UserError, debugging, describe
 from fuzzdiff.core.model import (
     CampaignResult,
     Divergence,
@@ -64,7 +64,7 @@ from fuzzdiff.run.paths import data_home
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_input, write_artifacts, write_atomic
-from fuzzdiff.store.corpus import CASES_DIR, MANIFEST, CorpusWriter, load_corpus
+from fuzzdiff.store.corpus import MANIFEST, CorpusWriter, load_corpus, require_cases
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
@@ -552,13 +552,7 @@ def replay(
     if junit is not None and junit.is_dir():
         _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:
-        stored = load_corpus(corpus_dir)
-        if not stored.cases and not stored.errors:  # a CI job would pass, having checked nothing
-            raise CaseFileError(
-                f"corpus {corpus_dir} holds no cases, so a replay would check nothing; record some with "
-                f"`fuzzdiff corpus record {stored.manifest.task} --out {shlex.quote(str(corpus_dir))}`, "
-                f"or check that its {CASES_DIR}/ directory was checked out"
-            )
+        stored = require_cases(load_corpus(corpus_dir))
         try:
             setup = prepare(task or stored.manifest.task, candidate)
         except SpecError as exc:

@@ -96,3 +96,18 @@ def test_cases_are_named_by_their_command_lines(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     passed = set(re.findall(r"^test_user\.py::test_corpus\[(.*)\] PASSED", proc.stdout, re.M))
     assert passed == {"base64", "base64 -d", "base64 -w 4"}, proc.stdout
+
+
+def test_corpus_params_refuses_a_corpus_without_cases(tmp_path: Path) -> None:
+    """The documented pytest gate passed ("1 skipped", exit 0) on a corpus whose
+    cases/ were not checked out, where `fuzzdiff replay` refuses it."""
+    import pytest
+
+    from fuzzdiff.core.errors import CaseFileError
+    from fuzzdiff.store.replay import corpus_params
+
+    spec = load_task("rev")
+    corpus = tmp_path / "rev"
+    CorpusWriter(corpus, spec, reference_program(spec))  # a manifest, no case
+    with pytest.raises(CaseFileError, match="holds no cases"):
+        corpus_params(corpus)

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import statistics
 import tempfile
 from collections import Counter
@@ -252,6 +253,20 @@ def read_stored_case(path: Path) -> StoredCase | LoadError:
         return _decode_document(doc, path.stem)
     except _DECODE_ERRORS as exc:
         return LoadError(path.name, f"malformed: {exc}")
+
+
+def require_cases(corpus: Corpus) -> Corpus:
+    """``corpus``, or a ``CaseFileError`` when it holds no case at all (not even one
+    that failed to load): a CI job replaying it, by `replay` or from pytest, would
+    pass having checked nothing."""
+    if corpus.cases or corpus.errors:
+        return corpus
+    where = shlex.quote(str(corpus.path))
+    raise CaseFileError(
+        f"corpus {corpus.path} holds no cases, so a replay would check nothing; record some with "
+        f"`fuzzdiff corpus record {corpus.manifest.task} --out {where}`, "
+        f"or check that its {CASES_DIR}/ directory was checked out"
+    )
 
 
 def load_corpus(path: str | Path) -> Corpus:

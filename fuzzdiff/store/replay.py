@@ -52,6 +52,7 @@ from fuzzdiff.store.corpus import (
     load_corpus,
     reference_changed,
     reference_fingerprint,
+    require_cases,
 )
 
 #: Version of the ``replay_json`` object.
@@ -532,7 +533,7 @@ def corpus_params(path: str | Path) -> list[Any]:
     becomes a param (id = file name) that fails in ``check_case``."""
     import pytest  # only test suites call this; fuzzdiff does not depend on pytest
 
-    corpus = load_corpus(path)
+    corpus = require_cases(load_corpus(path))
     names = junit_names(corpus.cases, corpus.manifest.program_name or corpus.manifest.task)
     _CORPUS_OF.update((s.key, str(corpus.path)) for s in corpus.cases)
     params = [pytest.param(s, id=n) for s, n in zip(corpus.cases, names, strict=True)]
