@@ -75,6 +75,13 @@ MaskReference = Annotated[
     bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
 ]
 
+def _mask_needs_sandbox(mask_reference: bool, sandbox: bool) -> None:
+    """--mask-reference hides the reference inside the sandbox only: alone it hid
+    nothing (a wrapper ran the reference), silently, and was echoed in "Reproduce with"."""
+    if mask_reference and not sandbox:
+        raise UserError("--mask-reference hides the reference inside the sandbox only; add --sandbox or drop it")
+
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -323,6 +330,7 @@ def fuzz(
             raise UserError("give a TASK or --reference CMD (one of them); see `fuzzdiff fuzz --help`")
         if coverage_side != "auto" and not coverage:
             raise UserError(f"--coverage-side {coverage_side} steers --coverage only; add --coverage or drop it")
+        _mask_needs_sandbox(mask_reference, sandbox)
         spec = load_task(task) if task is not None else mined_spec(reference or "", seed if probe else None)
         if hermetic:
             spec = replace(spec, hermetic=True)
@@ -549,6 +557,10 @@ def replay(
     mask_reference: MaskReference = False,
 ) -> None:
     """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
+    try:
+        _mask_needs_sandbox(mask_reference, sandbox)
+    except UserError as exc:
+        _fail(str(exc))
     if junit is not None and junit.is_dir():
         _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:

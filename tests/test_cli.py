@@ -455,3 +455,15 @@ def test_minimize_takes_a_case_written_by_hand(buggy: Path, tmp_path: Path) -> N
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["counterexample"]["argv"] == ["-d"]
     assert json.loads(proc.stdout)["executions"] > 1  # the runs it made (it said 0)
+
+
+def test_mask_reference_without_the_sandbox_is_refused() -> None:
+    """It hid nothing outside the sandbox (a wrapper of /usr/bin/tr ran the reference
+    and was equivalent), said nothing, and was echoed in "Reproduce with"."""
+    corpus = str(Path(__file__).resolve().parent.parent / "corpora" / "rev")
+    for args in (
+        ["fuzz", "tr", "--candidate", "tr", "--mask-reference", "--budget", "5"],
+        ["replay", corpus, "--candidate", "rev", "--mask-reference"],
+    ):
+        proc = fuzzdiff(*args)
+        assert proc.returncode == 2 and "add --sandbox" in proc.stderr, proc.stderr

@@ -191,3 +191,22 @@ def test_every_way_a_run_ends_leaves_its_coverage(tmp_path: Path) -> None:
     assert any(a == b"raise" for a, *_ in coverage[b"exit"][1])  # ...even by os._exit
     assert coverage[b"kill"][1] == []  # but not when it is killed
     assert list(root.iterdir()) == []  # each run's directory is gone
+
+
+@needs_atheris
+def test_a_candidate_that_kills_the_harness_gets_no_verdict(tmp_path: Path) -> None:
+    """It ran in a child of the harness and killed it: "no divergence in 0 cases",
+    exit 0, for a candidate wrong on every input."""
+    script = tmp_path / "kills.py"
+    script.write_text(
+        "import os, sys\n"
+        "if 'atheris' in sys.modules:\n"
+        "    os.kill(os.getppid(), 9)\n"
+        "sys.stdout.write('WRONG')\n"
+    )
+    proc = fuzzdiff(
+        "fuzz", TASK, "--candidate", f"python3 {script}", "--budget", "50", "--seed", "1", "--jobs", "1",
+        "--coverage", "--no-corpus",
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no verdict" in proc.stderr and "killed by signal 9" in proc.stderr

@@ -260,6 +260,14 @@ class Harness:
                 out.append(bytes(data))
         return out
 
+    def exit_status(self) -> int:
+        """How the harness process ended, once its stream has: its exit status, or
+        minus the signal that killed it (it normally exits 0 after its runs)."""
+        try:
+            return self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return 0  # still running: its stream closed for another reason, reported as before
+
     def last_log(self, lines: int = 1) -> str:
         try:
             text = self.log.read_text(errors="replace").strip().splitlines()
@@ -343,6 +351,15 @@ def _windows(campaign: Campaign, harness: Harness, stats: CoverageStats) -> Iter
 def _after_search(campaign: Campaign, harness: Harness, stats: CoverageStats) -> tuple[str, ...]:
     """The fuzzer's work is done (shrinking needs the cores): close it; the warnings."""
     budget = campaign.config.budget
+    status = harness.exit_status() if harness.ended else 0
+    if status != 0 and campaign.tally.judged < budget and not campaign.seen:
+        harness.close()  # a candidate run under coverage can signal the harness, its parent
+        how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+        raise UserError(
+            f"no verdict: the coverage harness ended ({how}) after {stats.runs} runs and "
+            f"{campaign.tally.judged} of {budget} cases, with no divergence: a program run under "
+            f"coverage may have killed it ({harness.last_log()}); fuzz without --coverage"
+        )
     if harness.ended and campaign.tally.judged < budget and not campaign.seen:
         stats.warnings.append(
             f"the fuzzer stopped after {stats.runs} runs having sent {stats.cases} distinct cases "
