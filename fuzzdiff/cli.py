@@ -75,6 +75,7 @@ MaskReference = Annotated[
     bool, typer.Option("--mask-reference", help="With --sandbox: hide the reference binary from the candidate.")
 ]
 
+
 def _mask_needs_sandbox(mask_reference: bool, sandbox: bool) -> None:
     """--mask-reference hides the reference inside the sandbox only: alone it hid
     nothing (a wrapper ran the reference), silently, and was echoed in "Reproduce with"."""

@@ -199,10 +199,7 @@ def test_a_candidate_that_kills_the_harness_gets_no_verdict(tmp_path: Path) -> N
     exit 0, for a candidate wrong on every input."""
     script = tmp_path / "kills.py"
     script.write_text(
-        "import os, sys\n"
-        "if 'atheris' in sys.modules:\n"
-        "    os.kill(os.getppid(), 9)\n"
-        "sys.stdout.write('WRONG')\n"
+        "import os, sys\nif 'atheris' in sys.modules:\n    os.kill(os.getppid(), 9)\nsys.stdout.write('WRONG')\n"
     )
     proc = fuzzdiff(
         "fuzz", TASK, "--candidate", f"python3 {script}", "--budget", "50", "--seed", "1", "--jobs", "1",
