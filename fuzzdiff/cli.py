@@ -567,7 +567,7 @@ def replay(
     try:
         stored = require_cases(load_corpus(corpus_dir))
         try:
-            setup = prepare(task or stored.manifest.task, candidate)
+            setup = prepare(task or stored.manifest.task, candidate, need_reference=rerun_reference)
         except SpecError as exc:
             if task is not None:
                 raise
@@ -578,9 +578,8 @@ def replay(
         with open_runner(setup, jobs, sandbox, mask_reference, StoredOutcomes(stored), hide) as runner:
             for warning in runner.warnings:
                 typer.echo(f"fuzzdiff: warning: {warning}", err=True)
-            result = replay_on(
-                stored, setup.spec, runner, setup.candidate, setup.reference, rerun_reference=rerun_reference
-            )
+            installed = setup.reference if setup.reference_installed else None  # None: not compared
+            result = replay_on(stored, setup.spec, runner, setup.candidate, installed, rerun_reference=rerun_reference)
     except UserError as exc:
         _fail(str(exc))
     if junit is not None:

@@ -467,3 +467,22 @@ def test_mask_reference_without_the_sandbox_is_refused() -> None:
     ):
         proc = fuzzdiff(*args)
         assert proc.returncode == 2 and "add --sandbox" in proc.stderr, proc.stderr
+
+
+def test_replay_needs_no_installed_reference(tmp_path: Path) -> None:
+    """docs/corpora.md: "replay needs only the candidate and the committed corpus";
+    it refused to start where the reference was not installed (exit 2)."""
+    rev = shutil.which("rev")
+    assert rev is not None
+    copy = tmp_path / "bin" / "rev"
+    copy.parent.mkdir()
+    shutil.copy(rev, copy)
+    task = tmp_path / "rev.toml"
+    task.write_text(f'name = "rev"\nprogram = "{copy}"\n')
+    proc = fuzzdiff("corpus", "record", str(task), "--out", str(tmp_path / "c"), "--budget", "30", "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    copy.unlink()  # the CI machine has no reference
+    proc = fuzzdiff("replay", str(tmp_path / "c"), "--task", str(task), "--candidate", "rev", "--jobs", "1")
+    assert proc.returncode == 0 and "0 failed" in proc.stdout, proc.stdout + proc.stderr
+    proc = fuzzdiff("replay", str(tmp_path / "c"), "--task", str(task), "--candidate", "rev", "--rerun-reference")
+    assert proc.returncode == 2 and "does not exist" in proc.stderr, proc.stderr  # that one must run it

@@ -17,7 +17,7 @@ from fuzzdiff.run.allowlist import Allowlist, Root, always, needs, which
 from fuzzdiff.run.execute import resolve_executable
 from fuzzdiff.run.hermetic import HERMETIC_LIB, hermetic_spec
 from fuzzdiff.run.paths import copies, data_paths, program_files
-from fuzzdiff.run.program import candidate_program, reference_program, reference_version
+from fuzzdiff.run.program import candidate_program, program_name, reference_program, reference_version
 from fuzzdiff.run.runner import Isolation, PoolRunner, ReferenceCache, default_jobs
 
 
@@ -27,13 +27,24 @@ class Setup:
     reference: Program
     candidate: Program
     warnings: tuple[str, ...]
+    #: False where ``prepare`` was told the reference need not run and it is not
+    #: installed: ``reference`` then only names it (a replay of stored outcomes).
+    reference_installed: bool = True
 
 
-def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Setup:
+def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None, *, need_reference: bool = True) -> Setup:
     """Load the task and resolve both programs; raises ``UserError`` on any problem.
-    A hermetic task's environment gains the hermetic variables (``run.hermetic``)."""
+    A hermetic task's environment gains the hermetic variables (``run.hermetic``).
+    ``need_reference=False``: a reference that is not installed is no error (a CI
+    machine replaying a committed corpus need not have it)."""
     spec = hermetic_spec(task if isinstance(task, TaskSpec) else load_task(task))
-    reference = reference_program(spec)
+    installed = True
+    try:
+        reference = reference_program(spec)
+    except ProgramError:
+        if need_reference:
+            raise
+        reference, installed = Program(argv=(spec.program, *spec.args), argv0=program_name(spec)), False
     cand = candidate_program(candidate, spec, cwd)
     path = dict(spec.env).get("PATH", os.defpath)
     # `sh` is implied, not declared: a task whose PATH has none simply offers none
@@ -44,7 +55,7 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
             f"install them or remove them from `tools` in {spec.source}"
         )
     warnings: list[str] = []
-    if spec.version:
+    if spec.version and installed:
         found = reference_version(reference)
         # "": the program does not say (openssl refuses --version); nothing to compare
         if found and found != spec.version:
@@ -52,7 +63,7 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None) -> Set
                 f"reference version is {found!r} but task {spec.name!r} was written for {spec.version!r}; "
                 "verdicts may differ from those recorded for it"
             )
-    return Setup(spec, reference, cand, tuple(warnings))
+    return Setup(spec, reference, cand, tuple(warnings), reference_installed=installed)
 
 
 def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:

@@ -286,13 +286,14 @@ def replay_on(
     spec: TaskSpec,
     runner: PairRunner,
     candidate: Program,
-    reference: Program,
+    reference: Program | None,
     *,
     rerun_reference: bool = False,
 ) -> ReplayResult:
     """``replay`` on a campaign's runner (its workers, sandboxes and fork-servers)
     for ``reference`` and ``candidate``, made with ``StoredOutcomes(corpus)`` as its
-    reference cache, so only the candidate runs unless ``rerun_reference``."""
+    reference cache, so only the candidate runs unless ``rerun_reference``.
+    ``reference`` None: not installed here, so not compared with the recorded one."""
     _check_corpus(corpus, spec)
     start = time.monotonic()
     cases = [s.case for s in corpus.cases]
