@@ -60,7 +60,7 @@ from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, POLICIES, Candidat
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.landlock import undumpable
-from fuzzdiff.run.paths import data_home
+from fuzzdiff.run.paths import data_home, git_dirs
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_input, write_artifacts, write_atomic
@@ -574,7 +574,7 @@ def replay(
             raise SpecError(f"{exc} (the task {corpus_dir / MANIFEST} names; give --task)") from exc
         # The runner of a campaign (workers, sandboxes, fork-servers); the stored
         # outcomes stand in for the reference's, which runs only with --rerun-reference.
-        hide = (str(corpus_dir.resolve()),)  # the stored outcomes are the answers
+        hide = (str(corpus_dir.resolve()), *git_dirs([corpus_dir]))  # the stored outcomes are the answers
         with open_runner(setup, jobs, sandbox, mask_reference, StoredOutcomes(stored), hide) as runner:
             for warning in runner.warnings:
                 typer.echo(f"fuzzdiff: warning: {warning}", err=True)

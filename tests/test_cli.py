@@ -486,3 +486,19 @@ def test_replay_needs_no_installed_reference(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "0 failed" in proc.stdout, proc.stdout + proc.stderr
     proc = fuzzdiff("replay", str(tmp_path / "c"), "--task", str(task), "--candidate", "rev", "--rerun-reference")
     assert proc.returncode == 2 and "does not exist" in proc.stderr, proc.stderr  # that one must run it
+
+
+def test_a_sandboxed_replay_hides_the_history_of_the_corpus_too(tmp_path: Path) -> None:
+    """Corpora are meant to be committed; --sandbox hid the corpus directory but not
+    the repository's .git, from which a candidate read every answer (`git show`)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "corpora" / "rev", repo / "corpora" / "rev")
+    (repo / ".git").mkdir()
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    spy = tmp_path / "spy.sh"  # beside the repository, as a candidate's code in the checkout is
+    spy.write_text(f'#!/bin/sh\nif [ -e {shlex.quote(str(repo))}/.git/HEAD ]; then echo LEAK >&2; fi\nexec rev "$@"\n')
+    spy.chmod(0o755)
+    proc = fuzzdiff("replay", str(repo / "corpora" / "rev"), "--candidate", str(spy), "--sandbox", "--jobs", "1")
+    if "bubblewrap" in proc.stderr and "cannot" in proc.stderr:
+        pytest.skip("no sandbox here")
+    assert proc.returncode == 0 and "LEAK" not in proc.stdout, proc.stdout[-2000:] + proc.stderr

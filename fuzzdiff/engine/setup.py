@@ -16,7 +16,7 @@ from fuzzdiff.core.spec import TaskSpec, load_task
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs, which
 from fuzzdiff.run.execute import resolve_executable
 from fuzzdiff.run.hermetic import HERMETIC_LIB, hermetic_spec
-from fuzzdiff.run.paths import copies, data_paths, program_files
+from fuzzdiff.run.paths import copies, data_paths, git_dirs, program_files
 from fuzzdiff.run.program import candidate_program, program_name, reference_program, reference_version
 from fuzzdiff.run.runner import Isolation, PoolRunner, ReferenceCache, default_jobs
 
@@ -72,6 +72,7 @@ def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
     the programs its task file lists under ``mask`` (multi-call binaries), and any
     hard link or copy of them on the task's PATH or beside them."""
     paths = list(data_paths())
+    paths += git_dirs(paths)  # the shipped corpora's history: the same answers
     if mask_reference:
         path_env = dict(setup.spec.env).get("PATH", "")
         programs = list(program_files(setup.reference.argv))

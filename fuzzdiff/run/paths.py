@@ -36,6 +36,22 @@ def data_paths() -> tuple[str, ...]:
     )
 
 
+def git_dirs(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
+    """The ``.git`` of the repository holding each of ``paths``, where one does: a
+    corpus is meant to be committed, and its history holds the same answers as
+    its files (a candidate read them with ``git show`` when only the corpus
+    directory was hidden)."""
+    found: list[str] = []
+    for path in paths:
+        here = Path(os.path.realpath(path))
+        for folder in (here, *here.parents):
+            dot_git = folder / ".git"
+            if dot_git.exists():
+                found.append(str(dot_git))
+                break
+    return tuple(dict.fromkeys(found))
+
+
 def program_files(argv: Sequence[str]) -> tuple[str, ...]:
     """The files that make up a program given as a command line: the script(s) it
     is given when the first word is an interpreter (``python3 ref.py``), else the
