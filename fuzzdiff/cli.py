@@ -582,15 +582,18 @@ def replay(
             result = replay_on(stored, setup.spec, runner, setup.candidate, installed, rerun_reference=rerun_reference)
     except UserError as exc:
         _fail(str(exc))
+    unwritten = ""
     if junit is not None:
         try:
             write_atomic(junit, junit_xml(result, setup.spec.name, setup.reference.argv0).encode())
         except OSError as exc:
-            typer.echo(f"fuzzdiff: warning: cannot write {junit}: {exc}; pick another --junit", err=True)
+            unwritten = f"cannot write the JUnit report {junit}: {exc}; pick another --junit"
     if as_json:
         sys.stdout.write(json.dumps(replay_json(result), ensure_ascii=False) + "\n")
     else:
         typer.echo(replay_text(result, setup.reference.argv0))
+    if unwritten:  # a CI job asked for a report: without it, it must not pass (it said warning, exit 0)
+        _fail(unwritten)
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -359,6 +359,11 @@ def test_replay_names_what_is_wrong_with_its_inputs(tmp_path: Path) -> None:
     # a JUnit path that is a directory was a warning after the run, and exit 0: a CI job lost its report
     proc = fuzzdiff("replay", str(corpus), "--candidate", "rev", "--junit", str(tmp_path))
     assert proc.returncode == 2 and "is a directory" in proc.stderr, proc.stderr
+    # one that cannot be written at all was a warning, and exit 0, too
+    (tmp_path / "a-file").write_text("")
+    proc = fuzzdiff("replay", str(corpus), "--candidate", "rev", "--junit", str(tmp_path / "a-file" / "r.xml"))
+    assert proc.returncode == 2 and "cannot write the JUnit report" in proc.stderr, proc.stderr
+    assert "passed" in proc.stdout  # the result is still shown
     manifest = corpus / "manifest.json"
     doc = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**doc, "task": "nosuchtask"}))

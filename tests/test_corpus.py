@@ -404,6 +404,21 @@ def test_reduce_keeps_the_smallest_case_per_behaviour_and_every_divergence(tmp_p
     assert reduce(load_corpus(tmp_path / "c")).removed == ()
 
 
+def test_reduce_spares_a_case_a_writer_made_a_divergence_after_it_was_loaded(tmp_path: Path) -> None:
+    """`corpus record` (which reduces) beside `fuzz --corpus` on the same corpus: the
+    reduce worked from the cases it had loaded and deleted a divergence just recorded."""
+    w = writer(tmp_path / "c")
+    small, big = Case(argv=(b"a",)), Case(argv=(b"bbbbbb",))
+    for c in (small, big):
+        w.add(c, exited(0, stdout=b"x"))
+    snapshot = load_corpus(tmp_path / "c")
+    assert [s.case for s in reduce(snapshot, dry_run=True).removed] == [big]
+    w.add(big, exited(0, stdout=b"x"), "divergence", Fingerprint(("stdout",), "exit:0", "exit:0"))
+    result = reduce(snapshot)
+    assert result.removed == () and big in {s.case for s in result.kept}
+    assert {(s.case, s.kind) for s in load_corpus(tmp_path / "c").cases} == {(small, "behaviour"), (big, "divergence")}
+
+
 def test_a_case_kept_for_coverage_stays_one(tmp_path: Path) -> None:
     w = writer(tmp_path / "c")
     small, covering = Case(argv=(b"a",)), Case(argv=(b"-long", b"way"))

@@ -483,8 +483,18 @@ def reduce(corpus: Corpus, *, dry_run: bool = False, by_options: bool = False) -
     kept = tuple(s for s in corpus.cases if s.key in keep_keys)
     removed = tuple(s for s in corpus.cases if s.key not in keep_keys)
     if not dry_run:
+        spared: list[StoredCase] = []
         for stored in removed:
-            (corpus.path / CASES_DIR / f"{stored.key}.json").unlink(missing_ok=True)
+            path = corpus.path / CASES_DIR / f"{stored.key}.json"
+            # read again just before: a writer may have made it a divergence since it was loaded
+            now = read_stored_case(path) if path.exists() else None
+            if isinstance(now, StoredCase) and now.kind in KEPT_KINDS:
+                spared.append(now)
+                continue
+            path.unlink(missing_ok=True)
+        if spared:
+            keys = {s.key for s in spared}
+            kept, removed = (*kept, *spared), tuple(s for s in removed if s.key not in keys)
     return ReduceResult(kept, removed)
 
 
