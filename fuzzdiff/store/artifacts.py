@@ -173,7 +173,8 @@ def _sh_word(text: str) -> str:
 
 #: The ``program-name`` normaliser (``core.compare``) in awk, on bytes: an alias of
 #: the candidate (its script's path, the reference's installed path that a wrapper
-#: runs it by) becomes the program's name: a path wherever it stands alone, a bare
+#: runs it by) becomes the program's name: a path wherever it stands alone (before
+#: ``:``, ``'``, a blank or the line's end), a bare
 #: name where a name stands (at a line's start after any blanks, after a quote, after
 #: ``Usage:``, ``usage:`` or ``or:`` at a line's start; before ``:``, ``'`` or a
 #: blank). The longest alias wins. Input gets a newline added, output
@@ -189,7 +190,9 @@ function at(p,   i, a, k, c, best) {
     a = al[i]; k = length(a)
     if (k <= best || substr(line, p, k) != a) continue
     c = substr(line, p + k, 1)
-    if (index(a, "/") > 0) { if (!wordish(c) && (p == 1 || !wordish(substr(line, p - 1, 1)))) best = k }
+    if (index(a, "/") > 0) {  # a path: alone, before what follows a name
+      if ((c == "" || index(":' \t", c) > 0) && (p == 1 || !wordish(substr(line, p - 1, 1)))) best = k
+    }
     else if (c != "" && index(":' ", c) > 0 && named[p]) best = k
   }
   return best
