@@ -59,7 +59,7 @@ from fuzzdiff.matrix import Settings, build_matrix, cell_line, implementations, 
 from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, POLICIES, Candidate
 from fuzzdiff.oracle.scoring import score as oracle_score
 from fuzzdiff.run.execute import LocalExecutor
-from fuzzdiff.run.landlock import undumpable
+from fuzzdiff.run.landlock import shed_capabilities, undumpable
 from fuzzdiff.run.paths import data_home, git_dirs
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
@@ -618,7 +618,9 @@ def corpus_record(
     try:
         setup = prepare(task, "true")
         writer = CorpusWriter(out, setup.spec, setup.reference)
-        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
+        # as a campaign's workers run it: without capabilities (as root, chmod went
+        # into a directory it had made mode 000, and the corpus failed in `replay`)
+        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits, confine=shed_capabilities)
         recorded = run_record(
             writer, executor, list(case_stream(setup.spec, seed, budget)), jobs=jobs or default_jobs()
         )

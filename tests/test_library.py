@@ -31,6 +31,7 @@ from fuzzdiff.core.spec import load_task, resolve_task_path, shipped_tasks
 from fuzzdiff.factory import cards
 from fuzzdiff.matrix import select_tasks
 from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.corpus import CASES_DIR, Corpus, StoredCase, load_corpus, read_manifest, read_stored_case
 from fuzzdiff.store.replay import replay
@@ -77,7 +78,8 @@ def replayed_cases(task: str) -> Corpus:
 def test_corpus_replays_against_its_own_reference(task: str) -> None:
     corpus = replayed_cases(task)
     setup = prepare(task, "true")  # the task as a campaign sees it (hermetic variables added)
-    executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits)
+    # without capabilities, as a campaign's workers run it (chmod of a mode-000 tree differs as root)
+    executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits, confine=shed_capabilities)
     every = os.environ.get("FUZZDIFF_LIBRARY_REPLAY") == "all"
     result = replay(corpus, setup.spec, executor, setup.reference, jobs=default_jobs() if every else 1)
     assert len(result.results) == len(corpus.cases) > 0

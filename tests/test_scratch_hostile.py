@@ -446,3 +446,27 @@ def test_cli_campaign_survives_litter_and_a_stale_tree(tmp_path: Path, canary: P
     assert not any(root.glob("*/*/*"))
     assert sweep_scratch(str(root)) == kept and list(root.iterdir()) == []
     assert canary_intact(canary)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="capabilities matter to root only")
+def test_a_run_leaves_the_same_outcome_with_or_without_fuzzdiffs_capabilities(tmp_path: Path) -> None:
+    """`corpus record` and `check_case` ran programs in a process that kept root's
+    capabilities, campaign workers in one that holds none: chmod -R went into a
+    directory it had made mode 000 in the one and not the other, and the snapshot
+    listed it in one and not the other. The shipped chmod corpus failed against
+    chmod itself in `replay`."""
+    import multiprocessing
+
+    from fuzzdiff.run.landlock import shed_capabilities
+
+    program = sh("mkdir -p d/e; printf x > d/e/f; chmod -v -R 000 d; printf y > g; chmod 000 g; echo done")
+    kept = local(tmp_path / "kept")
+    kept.confine = shed_capabilities  # as `corpus record` and `check_case` run it now
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "none").mkdir()
+    with_caps = kept.run(program, Case())
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1, initializer=shed_capabilities) as pool:  # a worker, as campaigns have
+        without = pool.apply(local(tmp_path / "none").run, (program, Case()))
+    assert same(with_caps, without), (with_caps, without)
+    assert (dict(with_caps.files).get(b"g") or b"").startswith(b"\x00unreadable\x00")  # not its content

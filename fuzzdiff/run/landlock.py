@@ -31,7 +31,7 @@ import ctypes
 import functools
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # Syscall numbers are the same on every architecture (the unified table).
@@ -257,6 +257,42 @@ def drop_capabilities() -> None:
     data = (_CapData * 2)()
     if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(data)) != 0:
         raise _error("capset")
+
+
+_CAPGET = 125 if os.uname().machine == "x86_64" else 90
+#: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER: what lets root read past file modes.
+_FILE_PRIVILEGES = (1 << 1) | (1 << 2) | (1 << 3)
+
+
+@contextlib.contextmanager
+def without_file_privileges() -> Iterator[None]:
+    """Read files as a program of this user without capabilities would: the calling
+    thread's effective set loses the capabilities that bypass file modes, and gets
+    them back after. A run's files are snapshot this way everywhere, so a program
+    that made a directory mode 000 leaves the same outcome whether fuzzdiff kept
+    its capabilities (``corpus record``, ``check_case``) or not (campaign workers):
+    the shipped chmod corpus failed against chmod itself in `replay` as root."""
+    if os.geteuid() != 0:
+        yield
+        return
+    libc = _libc()
+    header = _CapHeader(version=_CAP_VERSION_3, pid=0)
+    saved = (_CapData * 2)()
+    if libc.syscall(_CAPGET, ctypes.byref(header), ctypes.byref(saved)) != 0 or not (
+        saved[0].effective & _FILE_PRIVILEGES
+    ):
+        yield
+        return
+    lowered = (_CapData * 2)(*saved)
+    lowered[0].effective &= ~_FILE_PRIVILEGES
+    if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(lowered)) != 0:
+        raise _error("capset")
+    try:
+        yield
+    finally:
+        header = _CapHeader(version=_CAP_VERSION_3, pid=0)
+        if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(saved)) != 0:
+            raise _error("capset")
 
 
 def shed_capabilities() -> None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import file_names_problem
 from fuzzdiff.core.spec import Limits
+from fuzzdiff.run.landlock import without_file_privileges
 
 #: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
 SCRATCH_PREFIX = "fuzzdiff-run-"
@@ -541,6 +542,14 @@ class _Budget:
 
 
 def snapshot(work: Path, bounds: SnapshotBounds = SnapshotBounds()) -> tuple[tuple[bytes, bytes | None], ...]:
+    """``_snapshot``, read as a process of this user without capabilities reads: the
+    same in a campaign's workers, which hold none, and in a process that kept them
+    (a directory made mode 000 was listed in one and unreadable in the other)."""
+    with without_file_privileges():
+        return _snapshot(work, bounds)
+
+
+def _snapshot(work: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | None], ...]:
     """The final state of the working directory, sorted: files with content,
     directories as None, symbolic links as their target (never followed), other
     kinds as a marker; within ``bounds``, plus ``TRUNCATED`` when one was hit.

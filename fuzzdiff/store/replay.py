@@ -22,6 +22,7 @@ for the reference's (``StoredOutcomes``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import shlex
 import time
@@ -41,6 +42,7 @@ from fuzzdiff.core.model import Case, Divergence, Outcome, Program
 from fuzzdiff.core.report import describe_case, describe_divergence, shell_argv
 from fuzzdiff.core.spec import Limits, TaskSpec, load_task
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
+from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.program import candidate_program, program_name
 from fuzzdiff.run.pyfork import PythonForkLauncher
 from fuzzdiff.run.runner import PairRunner
@@ -77,7 +79,11 @@ def replay_executor(spec: TaskSpec) -> LocalExecutor:
 
 
 def _forking(env: dict[str, str], limits: Limits) -> LocalExecutor:
-    return LocalExecutor(env, limits, launcher=PythonForkLauncher(env, limits))
+    # As root, each run drops every capability before exec, as in a campaign's
+    # workers (which hold none): chmod on a directory it made mode 000 went on into
+    # it here and not there. Fork-servers would keep them, so root goes without.
+    unprivileged = shed_capabilities if os.geteuid() == 0 else None
+    return LocalExecutor(env, limits, launcher=PythonForkLauncher(env, limits), confine=unprivileged)
 
 
 @lru_cache(maxsize=8)
@@ -95,7 +101,14 @@ def _init_worker(executor: Executor) -> None:
         launcher = executor.launcher
         if isinstance(launcher, PythonForkLauncher):  # its servers inherit the limits too
             launcher = PythonForkLauncher(launcher.env, launcher.limits, launcher.root, limits_inherited=True)
-        executor = LocalExecutor(executor.env, executor.limits, executor.root, limits_inherited=True, launcher=launcher)
+        executor = LocalExecutor(
+            executor.env,
+            executor.limits,
+            executor.root,
+            limits_inherited=True,
+            launcher=launcher,
+            confine=executor.confine,
+        )
     _WORKER = executor
 
 
