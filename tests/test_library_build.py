@@ -194,3 +194,17 @@ def test_only_takes_names_separated_by_commas(tmp_path: Path) -> None:
     assert "--only nosuch: no such program" in run.stderr, run.stderr
     empty = library(",")  # nothing named at all must not mean every program
     assert empty.returncode == 2 and "names no program" in empty.stderr, empty.stderr
+
+
+def test_a_case_whose_outcome_depends_on_how_deep_it_runs_is_not_recorded(tmp_path: Path) -> None:
+    """The shipped realpath corpus held two `--relative-to` cases whose "../" count
+    was that of the recording's directories: they failed in a sandbox and under
+    another FUZZDIFF_TMPDIR. The third run of each recorded case lies deeper now."""
+    from fuzzdiff.core.model import Program
+
+    spec = load_task("rev")
+    depth = Program(argv=("/bin/sh", "-c", "pwd -P | tr -cd / | wc -c"), argv0="rev")
+    added, dropped = library.record_stable(spec, depth, tmp_path / "depth", 3, seed=1)
+    assert (added, dropped) == (0, 3 * library.TRIES_PER_CASE)  # nothing recorded: every try varied
+    steady = Program(argv=("/bin/sh", "-c", "pwd -P"), argv0="rev")  # the path itself is shown as a placeholder
+    assert library.record_stable(spec, steady, tmp_path / "steady", 3, seed=1) == (3, 0)

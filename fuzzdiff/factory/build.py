@@ -111,15 +111,16 @@ class Card:
         return asdict(self)
 
 
-def executor_for(spec: TaskSpec, timeout: float | None = None) -> Executor:
+def executor_for(spec: TaskSpec, timeout: float | None = None, nest: int = 0) -> Executor:
     """An executor for the reference with the task's environment (the hermetic
     variables added for a hermetic task) and limits (or a shorter timeout and
     output cap, for probes). Its runs cannot change the machine: each drops every
     capability before ``exec`` and, where the kernel has Landlock, may write only
     in a directory tree of its own (``isolation.unprivileged``); without Landlock
-    the first such executor of this process warns, once, on stderr."""
+    the first such executor of this process warns, once, on stderr. ``nest``: its
+    runs' directories lie that many levels deeper (``isolation.unprivileged``)."""
     limits = spec.limits if timeout is None else replace(spec.limits, timeout=timeout, output_bytes=1 << 16)
-    executor, warnings = unprivileged(dict(hermetic_spec(spec).env), limits)
+    executor, warnings = unprivileged(dict(hermetic_spec(spec).env), limits, nest)
     for warning in warnings:
         if warning not in _WARNED:
             _WARNED.add(warning)

@@ -313,21 +313,29 @@ def _read_card(path: Path) -> Card | None:
         return None
 
 
+#: Levels deeper the third run of a recorded case lies (``record_stable``).
+DEEPER = 3
+
+
 def record_stable(spec: TaskSpec, program: Program, where: Path, wanted: int, seed: int) -> tuple[int, int]:
     """Add up to ``wanted`` generated cases to the corpus at ``where``, each run three
     times on the reference (the second and third compared with the first as the
-    task compares them); a case is kept only if all three agree, none timed out and
-    its outcome is at most ``MAX_OUTCOME_BYTES``. Returns (added, dropped)."""
+    task compares them), the third in a directory lying deeper: a case is kept only
+    if all three agree, none timed out and its outcome is at most
+    ``MAX_OUTCOME_BYTES``. An outcome that depends on how deep the run's directory
+    lies (``realpath --relative-to``) would fail wherever a replay's directories
+    lie otherwise (a sandbox, another ``FUZZDIFF_TMPDIR``). Returns (added, dropped)."""
     writer = CorpusWriter(where, spec, program)
     present = {s.key for s in load_corpus(where).cases}
-    executor = executor_for(spec)
+    executor, deeper = executor_for(spec), executor_for(spec, nest=DEEPER)
     added = dropped = 0
-    for case in _fresh(spec, seed, wanted * TRIES_PER_CASE, present):
+    # the cases present came first in the same stream: topping up must look past them
+    for case in _fresh(spec, seed, (len(present) + wanted) * TRIES_PER_CASE, present):
         if added >= wanted:
             break
         first = executor.run(program, case)
         if not _storable(first) or not all(
-            agrees(spec, program, case, first, executor.run(program, case)) for _ in range(2)
+            agrees(spec, program, case, first, runner.run(program, case)) for runner in (executor, deeper)
         ):
             dropped += 1
             continue

@@ -10,6 +10,7 @@ cgroup. A Python candidate may run in a fork-server (``pyfork``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -204,14 +205,16 @@ def _confined(
     return executor
 
 
-def unprivileged(env: Mapping[str, str], limits: Limits) -> tuple[LocalExecutor, list[str]]:
+def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple[LocalExecutor, list[str]]:
     """An executor for runs made outside a campaign's worker (the task factory's
     probes and calibrations, in the calling process), and warnings. Each child sets
     ``limits`` on itself, then drops every capability before ``exec``; where the
     kernel has Landlock it is also confined to a root of its own for writing
     (reading and executing stay allowed everywhere), emptied after each run: a run
     can neither change the machine (its clock, others' files) nor write outside
-    its own directories. Without Landlock, capabilities only are dropped."""
+    its own directories. Without Landlock, capabilities only are dropped.
+    ``nest``: its runs' directories lie that many levels deeper than usual (to
+    tell output that depends on how deep they lie, ``realpath --relative-to``)."""
     from fuzzdiff.run.landlock import Policy, Ruleset, abi, level
 
     if abi() >= 1:
@@ -225,13 +228,21 @@ def unprivileged(env: Mapping[str, str], limits: Limits) -> tuple[LocalExecutor,
         except OSError as exc:
             why = f"Landlock failed here ({exc})"
         else:
-            confined = _OwnRootExecutor(env, limits, root=root, confine=ruleset.restrict)
+            inner = os.path.join(root, *["d"] * nest)
+            os.makedirs(inner, exist_ok=True)
+            confined = _OwnRootExecutor(env, limits, root=inner, confine=ruleset.restrict)
             confined.isolation = f"{level()}+{confined.isolation}"
             weakref.finalize(confined, _release, ruleset, root)
             return confined, []
     else:
         why = "the kernel has no Landlock"
-    return LocalExecutor(env, limits, confine=drop_capabilities), [
+    deeper = None
+    if nest:
+        top = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+        atexit.register(shutil.rmtree, top, True)
+        deeper = os.path.join(top, *["d"] * nest)
+        os.makedirs(deeper)
+    return LocalExecutor(env, limits, root=deeper, confine=drop_capabilities), [
         f"{why}: runs of the reference here drop every capability but are not write-confined "
         "(a run may write wherever this user can)"
     ]
