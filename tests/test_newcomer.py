@@ -8,6 +8,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -30,6 +31,7 @@ from fuzzdiff.core.spec import (
     parse_task,
 )
 from fuzzdiff.oracle.scoring import Candidate, score
+from fuzzdiff.run.hermetic import HERMETIC_LIB, hermetic_spec
 from fuzzdiff.run.program import candidate_program, reference_program
 from fuzzdiff.store.artifacts import read_case_file, write_artifacts
 from fuzzdiff.store.corpus import StoredCase
@@ -267,6 +269,22 @@ def test_repro_script_runs_the_programs_as_fuzzdiff_did(tmp_path: Path) -> None:
     script = next(p for p in written if p.endswith(".sh"))
     agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(HERMETIC_LIB), reason="libfaketime is not installed")
+def test_repro_script_gives_a_hermetic_program_what_fuzzdiff_gives_it(tmp_path: Path) -> None:
+    """A repro of a hermetic mktemp task said "still differs" for mktemp itself (no
+    private TMPDIR, address randomisation on) and left its names in the real /tmp."""
+    spec = hermetic_spec(parse_task({"name": "mktemp", "program": "mktemp", "hermetic": True}))
+    case = Case(argv=(b"-d",))
+    div = Divergence(case, exited(0, b"a"), exited(0, b"b"), ("stdout",), Fingerprint(("stdout",), "", ""))
+    ref = reference_program(spec)
+    written = write_artifacts(tmp_path / "out", [Finding(div, div, 0)], spec, 1, ref, ref)
+    script = next(p for p in written if p.endswith(".sh"))
+    before = set(os.listdir(tempfile.gettempdir()))
+    agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
+    assert not {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("tmp.")}
 
 
 def test_repro_script_names_the_candidate_as_fuzzdiff_compares_it(tmp_path: Path) -> None:

@@ -321,6 +321,16 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '  if [ "$named" = yes ] && command -v bash > /dev/null 2>&1; then',
         f'    set -- bash -c \'exec -a "$0" "$@"\' {_sh_word(name)} "$@"',
         "  fi",
+        *(
+            [
+                "  # hermetic: address randomisation off, as fuzzdiff runs it (mktemp mixes addresses in)",
+                '  if command -v setarch > /dev/null 2>&1; then set -- setarch "$(uname -m)" -R "$@"; fi',
+            ]
+            if spec.hermetic
+            else []
+        ),
+        "  # one private temporary directory, at the same path for both sides (mktemp names it)",
+        '  rm -rf "$d/tmp" && mkdir "$d/tmp" || exit 2',
         "  # as fuzzdiff runs it: stdin, stdout and stderr are pipes (a program may seek a file but",
         "  # not a pipe), each output is cut at the cap, and the task's memory and file-size limits hold",
         '  mkfifo "$d/$side.fifo" || exit 2',
@@ -329,7 +339,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '      ulimit -v "$MEMORY_KB" 2> /dev/null; ulimit -f "$FILE_BLOCKS" 2> /dev/null; ulimit -c 0 2> /dev/null',
         '      exec env -i PATH="'
         + path
-        + '" HOME="$d/$side" '
+        + '" HOME="$d/$side" TMPDIR="$d/tmp" '
         + env_words
         + ' timeout -s KILL "$TIMEOUT" "$@" 2> "$d/$side.fifo" )',
         '    echo $? > "$d/$side.status"; } | head -c "$CAP" > "$d/$side.out"',
