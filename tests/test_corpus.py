@@ -649,3 +649,24 @@ def test_a_case_whose_file_names_cannot_be_written_is_a_malformed_case_not_the_e
     assert error.file == named.name and ("must be a relative path" in error.message or "is under" in error.message)
     result = replay(corpus, SPEC, executor(), CAND)
     assert (result.passed, result.errors) == (len(SAMPLE) - 1, 1)
+
+
+def test_replay_normalises_the_stored_outcome_by_the_tasks_rules_of_today() -> None:
+    """A stored outcome was normalised when it was recorded; a task that later gains a
+    rule (OpenSSL's `bss_file.c:297:` source lines, which a rebuild moves) failed
+    every stored case it touched, because only the fresh run was normalised."""
+    from fuzzdiff.store.corpus import StoredCase
+    from fuzzdiff.store.replay import judge_run
+
+    spec = parse_task(
+        {
+            "name": "t",
+            "program": "true",
+            "compare": {"replace": [{"channel": "stderr", "pattern": "\\.c:[0-9]+:", "replacement": ".c:N:"}]},
+        }
+    )
+    case = Case(argv=(b"x",))
+    stored = StoredCase(case.key(), case, exited(1, stderr=b"err:bss_file.c:297:\n"))
+    cand = Program(argv=("/bin/true",), argv0="t")
+    assert judge_run(stored, spec, "t", cand, exited(1, stderr=b"err:bss_file.c:308:\n")).status == "passed"
+    assert judge_run(stored, spec, "t", cand, exited(1, stderr=b"err:digest.c:308:\n")).status == "failed"
