@@ -101,3 +101,22 @@ def test_help_and_version_are_read_without_capabilities_in_a_directory_of_their_
     assert capabilities(text.encode()) == 0
     assert reference_version(Program((str(script),), "prog")) is not None
     assert not (Path.cwd() / "made-here").exists()
+
+
+HELP = 'if [ "${1:-}" = --help ]; then echo "Usage: prog [FILE]"; echo "  -n  number lines"; exit 0; fi\n'
+
+
+def test_a_version_line_that_changes_is_not_recorded(tmp_path: Path) -> None:
+    """A program whose --version prints the clock got it recorded as its version,
+    and every later run warned that the reference had changed."""
+    from fuzzdiff.factory.build import build
+
+    prog = tmp_path / "clocky"
+    prog.write_text(f'#!/bin/sh\n{HELP}if [ "${{1:-}}" = --version ]; then date +%s%N; exit 0; fi\ncat\n')
+    prog.chmod(0o755)
+    built = build([str(prog)], seed=1, budget=40, cases=10)
+    assert not [line for line in built.toml().splitlines() if line.startswith("version =")]
+    steady = tmp_path / "steady"
+    steady.write_text(f'#!/bin/sh\n{HELP}if [ "${{1:-}}" = --version ]; then echo "steady 1.0"; exit 0; fi\ncat\n')
+    steady.chmod(0o755)
+    assert 'version = "steady 1.0"' in build([str(steady)], seed=1, budget=40, cases=10).toml()

@@ -285,7 +285,7 @@ def build(
     runs = learned.runs if learned else 0
     notes = learned.notes if learned else {}
     version = reference_version(program)
-    if version:
+    if version and version == reference_version(program):  # one that prints the clock is no version
         raw = {**raw, "version": version}
         notes.setdefault("probe", []).append("version: the first line of the reference's --version")
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
