@@ -958,6 +958,7 @@ def task_build(
     try:
         _no_overwrite(out or Path(f"{name or command_task_name(command)}.toml"), force)
         built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)
+        _no_overwrite(out or Path(f"{built.spec.name}.toml"), force)  # one made while it was built
     except UserError as exc:
         _fail(str(exc))
     if built.unusable:

@@ -507,3 +507,36 @@ def test_a_sandboxed_replay_hides_the_history_of_the_corpus_too(tmp_path: Path) 
     if "bubblewrap" in proc.stderr and "cannot" in proc.stderr:
         pytest.skip("no sandbox here")
     assert proc.returncode == 0 and "LEAK" not in proc.stdout, proc.stdout[-2000:] + proc.stderr
+
+
+def test_a_masked_replay_without_the_reference_installed_runs_a_candidate_of_its_name(tmp_path: Path) -> None:
+    """Masking resolved the missing reference's name against the current directory
+    and hid the candidate `./myrev` itself: "cannot start ... Permission denied"."""
+    rev = shutil.which("rev")
+    assert rev is not None
+    shutil.copy(rev, tmp_path / "myrev")
+    task = tmp_path / "myrev.toml"
+    task.write_text(f'name = "myrev"\nprogram = "{tmp_path / "myrev"}"\n')
+    proc = fuzzdiff("corpus", "record", str(task), "--out", str(tmp_path / "c"), "--budget", "20", "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    task.write_text('name = "myrev"\nprogram = "myrev"\n')  # not on any PATH here
+    args = ["replay", str(tmp_path / "c"), "--task", str(task), "--candidate", "./myrev", "--jobs", "1"]
+    proc = fuzzdiff(*args, "--sandbox", "--mask-reference", cwd=tmp_path)
+    if "bubblewrap" in proc.stderr and "cannot" in proc.stderr and "start" not in proc.stderr:
+        pytest.skip("no sandbox here")
+    assert proc.returncode == 0 and "0 failed" in proc.stdout, proc.stdout[-2000:] + proc.stderr
+
+
+def test_a_worktrees_history_is_found_through_its_git_file(tmp_path: Path) -> None:
+    """A worktree's (or submodule's) `.git` is a file naming where its history lies:
+    hiding the file alone left the answers readable there."""
+    from fuzzdiff.run.paths import git_dirs
+
+    main = tmp_path / "main" / ".git"
+    (main / "worktrees" / "wt").mkdir(parents=True)
+    (main / "worktrees" / "wt" / "commondir").write_text("../..\n")
+    work = tmp_path / "wt"
+    (work / "corpora" / "rev").mkdir(parents=True)
+    (work / ".git").write_text(f"gitdir: {main / 'worktrees' / 'wt'}\n")
+    found = git_dirs([work / "corpora" / "rev"])
+    assert found == (str(work / ".git"), str(main / "worktrees" / "wt"), str(main)), found

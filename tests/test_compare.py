@@ -149,3 +149,29 @@ def test_a_report_cuts_a_long_line_but_still_shows_where_long_lines_differ() -> 
     late = diff_lines(b"x" * 900 + b"1\n", b"x" * 900 + b"2\n")  # equal as far as a cut from the start shows
     assert [line[0] for line in late[3:]] == ["-", "+"] and late[3].endswith("x1") and late[4].endswith("x2")
     assert max(map(len, late)) < MAX_INLINE + 50
+
+
+def test_output_both_programs_print_alike_is_never_told_apart_by_the_names(tmp_path: Path) -> None:
+    """The normaliser rewrote the candidate's output only: a copy of dirname, given
+    `/usr/bin/dirname/x`, printed `/usr/bin/dirname` like the reference, and the
+    candidate's (its installed path is its alias) became `dirname`: a false alarm.
+    And `sh w.sh` had `sh` as a name, so the shell's `sh: 1: x: not found`, printed
+    by both awk programs alike, became `mawk: 1: ...` on one side only."""
+    from fuzzdiff.engine.judging import Judge
+    from fuzzdiff.run.execute import FunctionExecutor
+    from fuzzdiff.run.runner import SerialRunner
+
+    copy = tmp_path / "dirname"
+    shutil.copy("/usr/bin/dirname", copy)
+    spec = parse_task({"name": "dirname", "program": "dirname", "compare": {"normalise": ["program-name"]}})
+    ref, cand = Program(argv=("/usr/bin/dirname",), argv0="dirname"), candidate_program(str(copy), spec)
+    assert "/usr/bin/dirname" in cand.aliases
+    printed = exited(0, stdout=b"/usr/bin/dirname\n", stderr=b"sh: 1: x: not found\n")
+    runner = SerialRunner(
+        FunctionExecutor({ref.argv[0]: lambda c: printed, cand.argv[0]: lambda c: printed}), ref, cand
+    )
+    judge = Judge(spec, runner, ref, cand)
+    assert judge.check([Case(argv=(b"/usr/bin/dirname/x",))]) == [None]
+    script = tmp_path / "w.sh"
+    script.write_text('exec mawk "$@"\n')
+    assert "sh" not in candidate_program(f"sh {script}", spec).aliases

@@ -670,3 +670,24 @@ def test_replay_normalises_the_stored_outcome_by_the_tasks_rules_of_today() -> N
     cand = Program(argv=("/bin/true",), argv0="t")
     assert judge_run(stored, spec, "t", cand, exited(1, stderr=b"err:bss_file.c:308:\n")).status == "passed"
     assert judge_run(stored, spec, "t", cand, exited(1, stderr=b"err:digest.c:308:\n")).status == "failed"
+
+
+def test_replay_accepts_a_stored_outcome_a_rule_of_the_tasks_would_change_again() -> None:
+    """Normalising the stored outcome again broke a task whose own rule is not
+    idempotent (`0x[0-9a-fA-F]+` to `0xADDR` makes `0xADDRR` of `0xADDR`): the
+    reference itself failed its corpus."""
+    from fuzzdiff.store.corpus import StoredCase
+    from fuzzdiff.store.replay import judge_run
+
+    spec = parse_task(
+        {
+            "name": "t",
+            "program": "true",
+            "compare": {"replace": [{"channel": "stdout", "pattern": "0x[0-9a-fA-F]+", "replacement": "0xADDR"}]},
+        }
+    )
+    case = Case(argv=(b"x",))
+    stored = StoredCase(case.key(), case, exited(0, stdout=b"at 0xADDR\n"))  # recorded from "at 0x1f"
+    cand = Program(argv=("/bin/true",), argv0="t")
+    assert judge_run(stored, spec, "t", cand, exited(0, stdout=b"at 0x2e\n")).status == "passed"
+    assert judge_run(stored, spec, "t", cand, exited(0, stdout=b"at 0y2e\n")).status == "failed"

@@ -356,6 +356,11 @@ try:
     out["setpriority"] = "set"
 except OSError as exc:
     out["setpriority"] = exc.errno
+try:
+    os.sched_setaffinity(server, {0})
+    out["setaffinity"] = "set"
+except OSError as exc:
+    out["setaffinity"] = exc.errno
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # its own: still allowed
 os.nice(1)
 out["own"] = [resource.getrlimit(resource.RLIMIT_CORE)[1], os.getpriority(os.PRIO_PROCESS, 0)]
@@ -374,7 +379,34 @@ def test_kernel_settings_and_the_servers_limits_are_out_of_reach(box: SandboxExe
         assert out[path] in refused, (path, out)
     assert out["prlimit"] == errno.EPERM, out
     assert out["setpriority"] == errno.EPERM, out
+    assert out["setaffinity"] == errno.EPERM, out
     assert out["own"][0] == 0 and out["own"][1] >= 1, out
+
+
+TAMPER = """
+import os, sys
+server = os.getppid()
+for name, value in (("oom_score_adj", "1000"), ("autogroup", "19")):
+    try:
+        with open(f"/proc/{server}/{name}", "w") as fh:
+            fh.write(value)
+    except OSError:
+        pass
+"""
+LOOK = """
+import os
+server = os.getppid()
+print(open(f"/proc/{server}/oom_score_adj").read().strip(), open(f"/proc/{server}/autogroup").read().split()[-1])
+"""
+
+
+@needs_bwrap
+def test_a_server_a_run_changed_is_replaced_before_the_next_run(box: SandboxExecutor) -> None:
+    """What seccomp cannot see (the server's /proc files: its OOM score, its session's
+    niceness) a run changed, and the next runs inherited it."""
+    before = run_py(box, LOOK).stdout
+    run_py(box, TAMPER)
+    assert run_py(box, LOOK).stdout == before
 
 
 # -- memory across a run's processes --------------------------------------------

@@ -66,6 +66,14 @@ def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, d
     return pattern.sub(lambda m: (m.group(m.lastindex or 0) if m.lastindex else b"") + shown, data)
 
 
+def shown_as(*programs: Program) -> Program:
+    """A program carrying the aliases of all ``programs``, to normalise each side of a
+    comparison with: the ``program-name`` normaliser then treats both sides alike, so
+    output two programs print alike is never told apart by it."""
+    aliases = tuple(dict.fromkeys(a for p in programs for a in p.aliases))
+    return dataclasses.replace(programs[-1], aliases=aliases)
+
+
 def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) -> Outcome:
     """The outcome as it is compared: declared normalisers applied to stdout and stderr.
 

@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from fuzzdiff.core.compare import compare, normalise
+from fuzzdiff.core.compare import compare, normalise, shown_as
 from fuzzdiff.core.model import Case, Divergence, Outcome, Program, Termination
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.core.triage import Acceptance, stderr_class
@@ -181,6 +181,10 @@ class Judge:
         self.reference = reference
         self.candidate = candidate
         self.name = reference.argv0
+        #: Both sides are normalised by the names of both (``compare.shown_as``): an
+        #: output the two programs print alike stays alike (the reference printing
+        #: an operand that is the candidate's installed path, `dirname /usr/bin/dirname/x`).
+        self.shown = shown_as(reference, candidate)
 
     def outcomes(self, cases: Sequence[Case], fresh: bool = False) -> list[Pair]:
         """Normalised outcome pairs."""
@@ -194,13 +198,13 @@ class Judge:
     def references(self, cases: Sequence[Case]) -> list[Outcome]:
         """The reference run afresh on each case, normalised (the candidate not run)."""
         cmp = self.spec.compare
-        return [normalise(r, self.reference, self.name, cmp) for r in self.runner.run_references(cases)]
+        return [normalise(r, self.shown, self.name, cmp) for r in self.runner.run_references(cases)]
 
     def normalised(self, pair: Pair) -> Pair:
         cmp = self.spec.compare
         return (
-            normalise(pair[0], self.reference, self.name, cmp),
-            normalise(pair[1], self.candidate, self.name, cmp),
+            normalise(pair[0], self.shown, self.name, cmp),
+            normalise(pair[1], self.shown, self.name, cmp),
         )
 
     def check(self, cases: Sequence[Case]) -> list[Divergence | None]:

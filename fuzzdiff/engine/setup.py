@@ -75,7 +75,9 @@ def hidden_paths(setup: Setup, mask_reference: bool) -> tuple[str, ...]:
     paths += git_dirs(paths)  # the shipped corpora's history: the same answers
     if mask_reference:
         path_env = dict(setup.spec.env).get("PATH", "")
-        programs = list(program_files(setup.reference.argv))
+        # a reference not installed here has no files to hide (its bare name, resolved
+        # against the current directory, hid a candidate of the same name)
+        programs = list(program_files(setup.reference.argv)) if setup.reference_installed else []
         for name in setup.spec.mask:
             with suppress(ProgramError):  # not installed here: nothing to hide
                 programs.append(resolve_executable(name, path_env))

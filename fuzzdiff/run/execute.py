@@ -36,6 +36,7 @@ from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
 from fuzzdiff.run.hermetic import UMASK, fix_address_layout, is_hermetic, sweep_leftovers
+from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, snapshot, write_files
 from fuzzdiff.run.scratch import default_root as default_root
 
@@ -287,7 +288,9 @@ class LocalExecutor:
     def _start(
         self, program: Program, case: Case, work: Path, env: dict[str, str], stdio: tuple[int, int, int], fresh: bool
     ) -> Started:
-        if self.launcher is not None and not fresh and self.confine is None:
+        # a fork-server's children hold no capabilities either (``pyfork``): it serves a
+        # run confined that way too, not one confined otherwise (Landlock)
+        if self.launcher is not None and not fresh and self.confine in (None, shed_capabilities):
             started = self.launcher.launch(program, case, work, env, stdio)
             if started is not None:
                 return started

@@ -47,9 +47,27 @@ def git_dirs(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
         for folder in (here, *here.parents):
             dot_git = folder / ".git"
             if dot_git.exists():
-                found.append(str(dot_git))
+                found += [str(dot_git), *_linked(dot_git)]
                 break
     return tuple(dict.fromkeys(found))
+
+
+def _linked(dot_git: Path) -> list[str]:
+    """Where a ``.git`` file (a worktree's, a submodule's) keeps the history: the
+    directory its ``gitdir:`` line names, and that directory's ``commondir``."""
+    try:
+        first = dot_git.read_text(errors="replace").splitlines()[0] if dot_git.is_file() else ""
+    except (OSError, IndexError):
+        return []
+    if not first.startswith("gitdir:"):
+        return []
+    target = (dot_git.parent / first.removeprefix("gitdir:").strip()).resolve()
+    linked = [str(target)]
+    try:
+        common = (target / "commondir").read_text(errors="replace").strip()
+    except OSError:
+        return linked
+    return [*linked, str((target / common).resolve())] if common else linked
 
 
 def program_files(argv: Sequence[str]) -> tuple[str, ...]:

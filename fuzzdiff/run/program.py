@@ -115,9 +115,12 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
         # be looked up on the fixed PATH and could load another Python's library.
         # A program that names itself in messages then shows that path (`date -u`), or
         # its base name: a renamed copy given fixed arguments (`./my-bzip2 -d -c`)
-        # says "my-bzip2: ..." where the reference says "bzip2: ...".
+        # says "my-bzip2: ..." where the reference says "bzip2: ..." (an interpreter's
+        # name, `sh` of `sh w.sh`, is no name of the candidate's: shells print it).
         argv0 = exe
-        aliases.extend([words[0], exe, os.path.basename(exe)])
+        aliases.append(exe)
+        if not script_words(words, base):  # the executable is the program, not its interpreter
+            aliases.extend([words[0], os.path.basename(exe)])
     aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)

@@ -62,6 +62,7 @@ from typing import Any
 from fuzzdiff.core.model import LAUNCH_FORKED, LAUNCH_FRESH, Case, Program
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.execute import SPARED, LaunchLost, apply_limits, default_root
+from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.scratch import remove_tree
 
 SERVER = str(Path(__file__).with_name("pyfork_server.py"))
@@ -204,8 +205,11 @@ def _kill_child(pid: int) -> None:
 
 
 def _server_limits(limits: Limits) -> None:
-    # As for a fresh candidate, but without the CPU limit: each child sets its own.
+    # As for a fresh candidate, but without the CPU limit: each child sets its own;
+    # and without capabilities, as a campaign's workers and the sandbox hold none
+    # (``execute.LocalExecutor`` may then use the server for a confine that sheds them).
     apply_limits(limits, cpu=False)
+    shed_capabilities()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 

@@ -31,6 +31,7 @@ import contextlib
 import ctypes
 import os
 import pickle
+import resource
 import signal
 import socket
 import stat
@@ -314,6 +315,31 @@ def _shield() -> None:
         signal.signal(sig, lambda _signum, _frame: None)
 
 
+#: The resource limits a run could lower on the server (``own_state``).
+_RLIMITS = tuple(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
+
+
+def own_state() -> tuple[object, ...]:
+    """What a program of the sandbox could change about this server, which outlives
+    it, through ``/proc`` or system calls the seccomp filter cannot see into: its
+    limits, niceness, CPUs, OOM score and its session's autogroup niceness."""
+
+    def read(path: str) -> str:
+        try:
+            with open(path) as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+    return (
+        tuple(resource.getrlimit(r) for r in _RLIMITS),
+        os.getpriority(os.PRIO_PROCESS, 0),
+        tuple(sorted(os.sched_getaffinity(0))),
+        read("/proc/self/oom_score_adj"),
+        read("/proc/self/autogroup"),
+    )
+
+
 def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = False) -> None:
     sock = socket.socket(fileno=fd)
     _shield()
@@ -336,6 +362,7 @@ def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = Fals
     )
     _note_found()
     _wipe_scratch()  # a /tmp bound in from the host may hold what a lost sandbox left
+    state = own_state()
     send(sock, ("ready", os.getpid()))
     while True:
         header = recv_exact(sock, HEADER.size)
@@ -353,6 +380,9 @@ def serve(fd: int, env: dict[str, str], limits: Limits, python_fork: bool = Fals
         program, case = message
         try:
             outcome = executor.run(program, case)
+            # A run may have changed this server (same user): what the next runs would
+            # inherit from it, or get less of. Then the next run gets a fresh sandbox.
+            executor.spoiled = executor.spoiled or own_state() != state
             # with how the run started, when it was a Python program (``pyfork``),
             # and whether the host must replace this sandbox before the next run
             launches = launcher.take_launches() if launcher is not None else ()

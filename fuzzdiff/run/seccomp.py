@@ -65,8 +65,8 @@ setpriority            every process of a sandbox runs as one user, so a program
 sched_setparam         could lower the limits or the priority of the sandbox's
 sched_setscheduler     server, which outlives it: the next runs (another
 sched_setattr          candidate's, in a batch) inherited a stack too small to
-ioprio_set             run, or a file-size cap of 0. ``setpriority`` and
-                       ``ioprio_set`` must name one process, the caller
+sched_setaffinity      run, or a file-size cap of 0, or one CPU. ``setpriority``
+ioprio_set             and ``ioprio_set`` must name one process, the caller
 clone3                 fails with ENOSYS, not EPERM: its flags sit in memory a
                        filter cannot read, and on ENOSYS the C library falls
                        back to ``clone``, whose flags are checked
@@ -147,6 +147,7 @@ ON_SELF = {
     "sched_setparam": "self",
     "sched_setscheduler": "self",
     "sched_setattr": "self",
+    "sched_setaffinity": "self",
 }
 #: ``which`` naming one process: PRIO_PROCESS for setpriority, IOPRIO_WHO_PROCESS for ioprio_set.
 ONE_PROCESS = {"setpriority": 0, "ioprio_set": 1}
@@ -256,6 +257,7 @@ X86_64 = Arch(
         "sched_setparam": 142,
         "sched_setscheduler": 144,
         "sched_setattr": 314,
+        "sched_setaffinity": 203,
         "ioprio_set": 251,
         "clone": 56,
         "clone3": 435,
@@ -312,6 +314,7 @@ AARCH64 = Arch(
         "sched_setparam": 118,
         "sched_setscheduler": 119,
         "sched_setattr": 274,
+        "sched_setaffinity": 122,
         "ioprio_set": 30,
         "clone": 220,
         "clone3": 435,

@@ -227,16 +227,16 @@ function add(p, bare) { if (!(p in seen)) { seen[p] = 1; pos[++np] = p } if (bar
 
 
 def _renaming(name: str) -> list[str]:
-    """Script lines applying ``program-name`` to the candidate's outputs, as fuzzdiff
+    """Script lines applying ``program-name`` to both programs' outputs, as fuzzdiff
     compares them: without it a wrapper running ``/usr/bin/tr`` (or a Python
     candidate naming its own path) still "differed" in the script and not in fuzzdiff."""
     return [
-        "# the task's program-name normaliser, as fuzzdiff applies it to the candidate's outputs",
+        "# the task's program-name normaliser, as fuzzdiff applies it to both sides' outputs",
         f"RENAME={_sh_word(_RENAME_AWK)}",
-        "for s in out err; do",
-        '  if printf %s "$ALIASES" | grep -q . && grep -q -F "$ALIASES" "$d/candidate.$s" 2> /dev/null; then',
-        f'    {{ cat "$d/candidate.$s"; echo; }} | LC_ALL=C ALIASES="$ALIASES" NAME={_sh_word(name)} awk "$RENAME" \\',
-        '      > "$d/candidate.$s.n" && mv "$d/candidate.$s.n" "$d/candidate.$s"',
+        "for s in reference.out reference.err candidate.out candidate.err; do",
+        '  if printf %s "$ALIASES" | grep -q . && grep -q -F "$ALIASES" "$d/$s" 2> /dev/null; then',
+        f'    {{ cat "$d/$s"; echo; }} | LC_ALL=C ALIASES="$ALIASES" NAME={_sh_word(name)} awk "$RENAME" \\',
+        '      > "$d/$s.n" && mv "$d/$s.n" "$d/$s"',
         "  fi",
         "done",
     ]

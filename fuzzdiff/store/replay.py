@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.core.codec import encode_divergence, encode_fingerprint, encode_outcome
-from fuzzdiff.core.compare import compare, normalise
+from fuzzdiff.core.compare import compare, normalise, shown_as
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Outcome, Program
 from fuzzdiff.core.report import describe_case, describe_divergence, shell_argv
@@ -229,11 +229,14 @@ def judge_run(
     reference: Program | None = None,
     reference_run: Run | None = None,
 ) -> CaseResult:
-    """Compare one candidate run (and optionally a fresh reference run) with the stored outcome,
-    itself normalised again by the task's ``replace`` rules: it was stored normalised by
-    those of its day, normalisers are idempotent, and a task that gains one (a source line
-    in OpenSSL's errors) keeps its corpus."""
-    expected = normalise(stored.expected, Program(argv=(), argv0=name), name, spec.compare)
+    """Compare one candidate run (and optionally a fresh reference run) with the stored outcome
+    as stored or normalised again by the task's rules of today: it was stored normalised
+    by those of its day, and a task that gains one (a source line in OpenSSL's errors)
+    keeps its corpus; as stored too, since a rule of the task's own need not give the
+    same text when applied twice (``0x[0-9a-f]+`` to ``0xADDR``)."""
+    shown = shown_as(*([reference] if reference is not None else []), candidate)  # both sides alike
+    as_stored = stored
+    expected = normalise(stored.expected, shown, name, spec.compare)
     if expected is not stored.expected:
         stored = dataclasses.replace(stored, expected=expected)
     ref_matches: bool | None = None
@@ -242,8 +245,8 @@ def judge_run(
     if isinstance(reference_run, str):
         ref_error = reference_run
     elif reference_run is not None and reference is not None:
-        fresh = normalise(reference_run, reference, name, spec.compare)
-        ref_div = compare(stored.case, stored.expected, fresh, spec.compare)
+        fresh = normalise(reference_run, shown, name, spec.compare)
+        ref_div = _closest(as_stored, stored, fresh, spec)
         ref_matches = ref_div is None
     common: dict[str, Any] = {
         "reference_matches": ref_matches,
@@ -252,12 +255,20 @@ def judge_run(
     }
     if isinstance(run, str):
         return CaseResult(stored, "error", error=run, **common)
-    got = normalise(run, candidate, name, spec.compare)
-    div = compare(stored.case, stored.expected, got, spec.compare)
+    got = normalise(run, shown, name, spec.compare)
+    div = _closest(as_stored, stored, got, spec)
     if div is not None and stored.expected.memory_fault():
         # recorded before such cases were left out: undefined behaviour, no answer to hold a candidate to
         return CaseResult(stored, "set-aside", got, div, **common)
     return CaseResult(stored, "passed" if div is None else "failed", got, div, **common)
+
+
+def _closest(as_stored: StoredCase, renormalised: StoredCase, got: Outcome, spec: TaskSpec) -> Divergence | None:
+    """None when ``got`` matches the stored outcome normalised again, or as stored."""
+    div = compare(renormalised.case, renormalised.expected, got, spec.compare)
+    if div is None or renormalised is as_stored:
+        return div
+    return div if compare(as_stored.case, as_stored.expected, got, spec.compare) is not None else None
 
 
 def replay(
