@@ -8,7 +8,8 @@ handled by normalisers that a task declares (``[compare]`` in its file):
 - ``program-name``: a candidate run through an interpreter sees its script's path
   as its name; that path, wherever it stands alone, and its base name where a
   program name stands (at the start of a line, after a quote, after ``Usage:``,
-  ``usage:`` or ``or:`` at the start of a line), become the task's program name.
+  ``usage:`` or ``or:`` at the start of a line), become the task's program name,
+  on both sides alike (``shown_as``): what both print alike stays alike.
 - ``replace``: regular expressions applied to stdout or stderr of both sides.
 
 Normalisers are idempotent: applying one twice changes nothing more.
