@@ -45,7 +45,11 @@ _CHAR_WORDS = ("DELIM", "CHAR", "SEP")
 # a section ``STYLE is one of:`` with one indented value per line, and a sentence
 # ``The WHEN argument defaults to 'always' and can also be 'auto' or 'never'.``
 _BRACES = re.compile(r"(?:\b(?P<meta>[A-Z][A-Z0-9_]*)=)?\{(?P<body>[A-Za-z0-9][-A-Za-z0-9_,() ]*)\}")
-_ONE_OF = re.compile(r"^(?P<meta>[A-Z][A-Z0-9_]*) is one of:?\s*$")
+_ONE_OF = re.compile(r"^(?P<meta>[A-Z][A-Z0-9_]*) (?:is one of|options):?\s*$")
+# ``--round=METHOD  ... METHOD can be:`` then ``up, down, from-zero (default), ...``
+# on the same line or the next ones
+_CAN_BE = re.compile(r"\b(?P<meta>[A-Z][A-Z0-9_]*) can be:\s*(?P<rest>.*)$")
+_DEFAULT_NOTE = re.compile(r"\s*\((?:the )?default\)")
 _SECTION_VALUE = re.compile(r"^\s{1,8}(?P<value>[^\s-][^\s]*)(?:\s{2,}|\s*$)")
 _SENTENCE = re.compile(r"The (?P<meta>[A-Z][A-Z0-9_]*) argument defaults to (?P<values>(?:'[^']+'[ ,a-z]*)+)")
 _VALUE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
@@ -120,22 +124,46 @@ def mine_choices(text: str) -> dict[str, list[str]]:
         section = _ONE_OF.match(line.strip())
         if section:
             values: list[str] = []
+            indent = None  # the values' own; lines indented deeper describe the one above
             for following in lines[n + 1 :]:
                 if not following.strip():
                     if values:
                         break
                     continue
+                depth = len(following) - len(following.lstrip())
+                if indent is not None and depth > indent:
+                    continue
                 value = _SECTION_VALUE.match(following)
-                if value is None or not following[:1].isspace():
+                if value is None or not following[:1].isspace() or (indent is not None and depth < indent):
                     break
+                indent = depth
                 if _VALUE.fullmatch(value.group("value")):
                     values.append(value.group("value"))
             if values:
                 found.setdefault(section.group("meta"), values)
+        listed = _CAN_BE.search(line)
+        if listed:
+            values = _listed(listed.group("rest"), lines[n + 1 :])
+            if values:
+                found.setdefault(listed.group("meta"), values)
         sentence = _SENTENCE.search(line)
         if sentence:
             found.setdefault(sentence.group("meta"), re.findall(r"'([^']+)'", sentence.group("values")))
     return found
+
+
+def _listed(rest: str, following: list[str]) -> list[str]:
+    """The comma-separated values after ``METHOD can be:``: on the rest of its line,
+    else on the next line, and on later ones while a line ends with a comma."""
+    text = rest.strip()
+    for line in following:
+        if text and not text.endswith(","):
+            break
+        if not line.strip() or not line[:1].isspace():
+            break
+        text = f"{text} {line.strip()}".strip()
+    words = [_DEFAULT_NOTE.sub("", w).strip().rstrip(".;") for w in text.split(",")]
+    return [w for w in words if _VALUE.fullmatch(w)] if all(_VALUE.fullmatch(w) for w in words if w) else []
 
 
 def _choice(values: list[str]) -> dict[str, object]:
