@@ -558,13 +558,10 @@ def replay(
     mask_reference: MaskReference = False,
 ) -> None:
     """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
-    try:
-        _mask_needs_sandbox(mask_reference, sandbox)
-    except UserError as exc:
-        _fail(str(exc))
     if junit is not None and junit.is_dir():
         _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:
+        _mask_needs_sandbox(mask_reference, sandbox)
         stored = require_cases(load_corpus(corpus_dir))
         try:
             setup = prepare(task or stored.manifest.task, candidate, need_reference=rerun_reference)

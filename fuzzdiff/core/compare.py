@@ -50,11 +50,11 @@ def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[b
     paths = b"|".join(re.escape(a) for a in needles if b"/" in a)
     # where a name stands: a line's start, after a quote, and in usage lines
     # ("Usage: NAME [OPTION]...", "  or:  NAME ...", bzip2's "   usage: NAME [flags")
-    where = rb"(^[ \t]*|['`\"]|^ *[Uu]sage: +|^ *or: +)"
+    where = rb"(?P<where>^[ \t]*|['`\"]|^ *[Uu]sage: +|^ *or: +)"
     alts = []
     if paths:
         # before what follows a name (not `"`: a traceback's `File "/path/x.py", line 3`)
-        alts.append(rb"(?<![" + _WORDISH + rb"])()(?:" + paths + rb")(?=[:' \t]|$)")
+        alts.append(rb"(?<![" + _WORDISH + rb"])(?:" + paths + rb")(?=[:' \t]|$)")
     if bare:
         alts.append(where + rb"(?:" + bare + rb")(?=[:' ])")
     return re.compile(b"|".join(alts), re.MULTILINE), needles
@@ -64,7 +64,7 @@ def _renamed(found: tuple[re.Pattern[bytes], tuple[bytes, ...]], shown: bytes, d
     pattern, needles = found
     if not any(needle in data for needle in needles):
         return data
-    return pattern.sub(lambda m: (m.group(m.lastindex or 0) if m.lastindex else b"") + shown, data)
+    return pattern.sub(lambda m: (m.groupdict().get("where") or b"") + shown, data)  # a path keeps none
 
 
 def shown_as(*programs: Program) -> Program:

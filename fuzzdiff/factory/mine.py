@@ -372,22 +372,28 @@ def _task_program(program: str) -> str:
         return resolve_executable(program, os.environ.get("PATH", os.defpath))
 
 
+def _applet(command: list[str]) -> str:
+    """The applet of a multi-call binary's command (``busybox sort``: ``sort``, which
+    the binary dispatches on as argv[0]), else ""."""
+    return command[1] if os.path.basename(command[0]) in MULTI_CALL and len(command) > 1 else ""
+
+
 def command_task_name(command: list[str]) -> str:
     """The name a task mined from ``command`` gets: the program's (``busybox sort``:
     the applet's; ``openssl dgst``: ``openssl-dgst``)."""
-    program = command[0]
-    if os.path.basename(program) in MULTI_CALL and len(command) > 1:
-        return task_name(command[1])  # busybox sort: the binary dispatches on argv[0]
+    applet = _applet(command)
+    if applet:
+        return task_name(applet)
     fixed = command[1:]
     subcommand = f"-{fixed[0]}" if fixed and fixed[0].isalnum() else ""  # openssl dgst: openssl-dgst
-    return task_name(os.path.basename(program) + subcommand)
+    return task_name(os.path.basename(command[0]) + subcommand)
 
 
 def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
     """A raw task table (as parsed TOML) for ``command``, mined from its help."""
     text = help_text(command)
     program = command[0]
-    applet = command[1] if os.path.basename(program) in MULTI_CALL and len(command) > 1 else ""
+    applet = _applet(command)
     raw: dict[str, object] = {
         "name": name or command_task_name(command),
         "program": _task_program(program),

@@ -63,6 +63,10 @@ class OracleError(RuntimeError):
     input (metadata, settings) cannot be scored."""
 
 
+#: An info string's language: its leading word, past ``{`` or ``.`` (``{python}``, ``.py``).
+_LANGUAGE = re.compile(r"[{.]*([A-Za-z0-9_+-]*)")
+
+
 def _fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
     """(language, body, closed) of each fenced code block, in order, in one pass
     over the lines (a regular expression took quadratic time on a run of
@@ -84,7 +88,7 @@ def _fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
         i += 1
         if ticks < 3 or "`" in info:
             continue
-        language = re.match(r"[{.]*([A-Za-z0-9_+-]*)", info)
+        language = _LANGUAGE.match(info).group(1)  # type: ignore[union-attr]  # matches any text
         indent = line[: len(line) - len(stripped)]
         body: list[str] = []
         closed = False
@@ -97,7 +101,7 @@ def _fenced_blocks(text: str) -> list[tuple[str, str, bool]]:
             body.append(lines[i - 1].removeprefix(indent))
         if not closed and body and not body[-1]:
             body.pop()  # the text's own last newline
-        blocks.append((language.group(1) if language else "", "".join(b + "\n" for b in body), closed))
+        blocks.append((language, "".join(b + "\n" for b in body), closed))
     return blocks
 
 

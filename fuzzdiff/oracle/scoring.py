@@ -627,7 +627,7 @@ def score_on(
     for _ in StreamSearch(campaign, windows, Via.GENERATION, reward.before, reward.observe, True).run():
         pass  # progress events: nobody watches a score
     minimal = None
-    cut_short: list[bool] = [False]  # shrinking stopped at the deadline: a case that depends on speed
+    cut_short = False  # shrinking stopped at the deadline: the case then depends on speed
     if reward.first_visible is not None and reward.status == "ok":
         first = reward.first_visible
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
@@ -635,12 +635,13 @@ def score_on(
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
 
         # one proposal at a time when a run costs a timeout: a batch runs all of its
-        # proposals, even past the one adopted, so it would cost more than the tries counted
+        # proposals, even past the one adopted, so it would cost more than the tries counted;
         # shrinking stops at the deadline too (a wrong candidate slow on every case ran
-        # 500 tries past it): the reward is settled; only the counterexample is left larger
+        # 500 tries past it): the reward is settled, only the counterexample is left larger
         def past() -> bool:
-            cut_short.append(time.monotonic() - start > deadline)
-            return cut_short[-1]
+            nonlocal cut_short
+            cut_short = cut_short or time.monotonic() - start > deadline
+            return cut_short
 
         minimal = shrink(campaign.judge, first, budget, 1 if timed_out else SHRINK_BATCH, past)[0] if budget else first
         minimal = shown_home(minimal, home)
@@ -686,7 +687,7 @@ def score_on(
         launches=tuple(sorted(runner.launches.items())),
     )
     # the pool's cases must not depend on the machine's speed: one cut short stays out of it
-    return result, None if minimal is None or cut_short[-1] else minimal.case
+    return result, None if minimal is None or cut_short else minimal.case
 
 
 def _quote(data: bytes) -> str:

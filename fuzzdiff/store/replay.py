@@ -82,7 +82,7 @@ def replay_executor(spec: TaskSpec) -> LocalExecutor:
 def _forking(env: dict[str, str], limits: Limits) -> LocalExecutor:
     # As root, each run drops every capability before exec, as in a campaign's
     # workers (which hold none): chmod on a directory it made mode 000 went on into
-    # it here and not there. Fork-servers would keep them, so root goes without.
+    # it here and not there. The fork-servers drop theirs too (``pyfork``).
     unprivileged = shed_capabilities if os.geteuid() == 0 else None
     return LocalExecutor(env, limits, launcher=PythonForkLauncher(env, limits), confine=unprivileged)
 
