@@ -623,7 +623,10 @@ def corpus_record(
         )
         typer.echo(f"recorded {len(recorded.added)} cases in {out} ({len(recorded.errors)} could not run)")
         if recorded.faulted:
-            typer.echo(f"not recorded: {len(recorded.faulted)} cases on which the reference faulted on memory")
+            typer.echo(
+                f"not recorded: {len(recorded.faulted)} cases on which the reference faulted on memory"
+                " or passed a run limit"
+            )
         if reduce_after:
             reduced = reduce_corpus(load_corpus(out), by_options=by_options)
             typer.echo(f"reduced {reduced.before} -> {reduced.after} cases")

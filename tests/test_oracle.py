@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.model import Case, Outcome
+from fuzzdiff.core.model import Case, Outcome, Termination
 from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters, scoring
 from fuzzdiff.oracle.scoring import Candidate, Score, is_held_out, probe_cases, probe_limit, score, scored_cases
@@ -298,6 +299,28 @@ def test_probes_meet_each_behaviour_first_then_accepted_cases_and_a_few_of_each_
     firsts = [accepted[0], invalid[0], missing[0]]  # one case of each behaviour, in the order given
     rest = accepted[1:] + invalid[1:PROBES_PER_ERROR] + missing[1:]  # each way to fail PROBES_PER_ERROR times in all
     assert kept == [s.case for s in firsts + rest]
+
+
+def test_a_stored_outcome_with_no_answer_is_no_probe() -> None:
+    """truncate's corpus held 14 cases on which GNU truncate died of SIGXFSZ at the
+    run's 16 MiB file limit; a Python port (which ignores the signal) says "File
+    too large" there, and every honest port scored 0.0 on the probes."""
+    from fuzzdiff.oracle.scoring import select_probes
+    from fuzzdiff.store.corpus import StoredCase
+
+    from .helpers import exited
+
+    killed = [
+        StoredCase(
+            key=f"k{n}", case=Case(argv=(b"-%d" % n,)), expected=Outcome(Termination.SIGNALLED, None, n, b"", b"")
+        )
+        for n in (int(signal.SIGXFSZ), int(signal.SIGXCPU), int(signal.SIGSEGV), int(signal.SIGBUS))
+    ]
+    aborted = StoredCase(
+        key="a", case=Case(argv=(b"-abort",)), expected=Outcome(Termination.SIGNALLED, None, 6, b"", b"")
+    )
+    plain = StoredCase(key="p", case=Case(argv=(b"-p",)), expected=exited(0, stdout=b"x"))
+    assert select_probes([*killed, aborted, plain]) == [aborted.case, plain.case]
 
 
 def test_probes_kept_for_coverage_run_right_after_each_behaviours_first() -> None:

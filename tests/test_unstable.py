@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -268,25 +269,36 @@ def faults_on_alpha(case: Case) -> Outcome:
     return echo_program(case)
 
 
+def too_large_on_alpha(case: Case) -> Outcome:
+    """Like echo, but killed by SIGXFSZ on ``--alpha`` cases, as GNU truncate is when
+    ``truncate -s 17M f`` passes the run's file size limit (16 MiB)."""
+    if b"--alpha" in case.argv:
+        return Outcome(Termination.SIGNALLED, None, int(signal.SIGXFSZ), b"", b"")
+    return echo_program(case)
+
+
 @pytest.mark.parametrize(
     ("reference", "channel", "why"),
     [
         (slow_on_alpha, "timeout", "(the reference timed out)"),
         (faults_on_alpha, "crash", "(the reference faulted on memory)"),
+        (too_large_on_alpha, "limit", "(the reference passed a run limit"),
     ],
 )
 def test_a_case_the_reference_times_out_or_faults_on_is_set_aside_not_blamed(
     spec: TaskSpec, reference: Callable[[Case], Outcome], channel: str, why: str
 ) -> None:
-    """Whether a slow reference finishes depends on the machine's load, and whether
-    one reading out of bounds faults on its memory layout: neither is an answer to
-    compare against, so a candidate that answers is not wrong."""
+    """Whether a slow reference finishes depends on the machine's load, whether
+    one reading out of bounds faults on its memory layout, and one killed for a
+    file past the run's size limit would write it without fuzzdiff's limits:
+    none is an answer to compare against, so a candidate that answers is not wrong."""
     result, events = campaign(spec, reference, fast_on_alpha, budget=300)
     assert result.cases == 300 and result.findings == ()
     assert not any(isinstance(e, Found) for e in events)
     assert result.unstable_cases > 0
     assert all(b"--alpha" in case.argv and channels == (channel,) for case, channels in result.unstable_examples)
-    assert why in text_report(result, "prog", "fuzzdiff ...")
+    text = text_report(result, "prog", "fuzzdiff ...")
+    assert why in text and "the reference gave no answer to judge by" in text and "not deterministic" not in text
 
 
 def test_a_bug_elsewhere_is_still_found_beside_reference_timeouts(spec: TaskSpec) -> None:

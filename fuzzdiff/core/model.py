@@ -120,6 +120,12 @@ class Termination(enum.Enum):
 #: cksum 9.1 faults on ``printf 'aaaaaa (\nSHA384' | cksum -c`` with an empty
 #: environment and answers "no properly formatted checksum lines" with a shell's.
 MEMORY_FAULTS = frozenset({int(signal.SIGSEGV), int(signal.SIGBUS)})
+#: Signals the kernel sends a program for passing one of the run's own limits:
+#: SIGXFSZ (writing a file past ``Limits.file_bytes``) and SIGXCPU (CPU seconds).
+LIMIT_SIGNALS = frozenset({int(signal.SIGXFSZ), int(signal.SIGXCPU)})
+#: The channels a case set aside is counted under when the reference gave no
+#: answer there (``engine.judging.unanswered``), as opposed to varying output.
+NO_ANSWER = frozenset({"timeout", "crash", "limit"})
 
 #: Runs that ended at a resource limit (the whole time limit, or a flood): after
 #: the first such run of a candidate, a binary score has its answer.
@@ -155,6 +161,16 @@ class Outcome:
         """Killed by a memory-access fault (``MEMORY_FAULTS``): undefined behaviour,
         no answer a reimplementation can be held to."""
         return self.termination is Termination.SIGNALLED and self.signal in MEMORY_FAULTS
+
+    def over_limit(self) -> bool:
+        """Killed for passing one of the run's limits (``LIMIT_SIGNALS``): what the
+        program does without fuzzdiff's limits is not known (GNU truncate dies of
+        SIGXFSZ at 17M where a Python port, which ignores it, says "File too large")."""
+        return self.termination is Termination.SIGNALLED and self.signal in LIMIT_SIGNALS
+
+    def no_answer(self) -> bool:
+        """An outcome no candidate can be held to: a memory fault, or a limit passed."""
+        return self.memory_fault() or self.over_limit()
 
     def exit_class(self) -> str:
         """A short stable name for how the run ended: ``exit:1``, ``signal:11``, ``timeout``."""
@@ -282,7 +298,8 @@ class CampaignResult:
     unstable_cases: int = 0
     unstable_examples: tuple[tuple[Case, tuple[str, ...]], ...] = ()
     # of those, the cases on which the reference's own output changed (not a
-    # timeout or a memory fault, which depend on the machine, not the program)
+    # timeout, a memory fault or a run limit passed, which depend on the machine
+    # and fuzzdiff's limits, not the program)
     wavered_cases: int = 0
 
     @property

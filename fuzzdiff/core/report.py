@@ -16,6 +16,7 @@ from fuzzdiff.core.codec import encode_case, encode_divergence
 from fuzzdiff.core.model import (
     LAUNCH_FORKED,
     LAUNCH_FRESH,
+    NO_ANSWER,
     CampaignResult,
     Case,
     Divergence,
@@ -222,18 +223,29 @@ def _why_aside(channels: tuple[str, ...]) -> str:
         return " (the reference timed out)"
     if channels == ("crash",):
         return " (the reference faulted on memory)"
+    if channels == ("limit",):
+        return " (the reference passed a run limit: file size or CPU time)"
     return f" ({', '.join(channels) or 'outcome'} varied)"
 
 
 def unstable_summary(result: CampaignResult, name: str) -> str:
-    """How many judged cases the reference was not deterministic on, with examples."""
+    """How many judged cases were set aside because the reference was not
+    deterministic on them or gave no answer there, with examples."""
     examples = "; ".join(
         f"{shell_argv(name, case.argv)}"
         + (f" with stdin {inline(case.stdin)}" if case.stdin else "")
         + _why_aside(channels)
         for case, channels in result.unstable_examples
     )
-    text = f"the reference is not deterministic on {result.unstable_cases} of {result.cases} cases"
+    of = f"{result.unstable_cases} of {result.cases} cases"
+    no_answer = not result.wavered_cases and all(
+        channels and set(channels) <= NO_ANSWER for _, channels in result.unstable_examples
+    )
+    text = (
+        f"the reference gave no answer to judge by (a timeout, a memory fault or a run limit) on {of}"
+        if no_answer
+        else f"the reference is not deterministic on {of}"
+    )
     return text + (f"; e.g. {examples}" if examples else "")
 
 

@@ -138,7 +138,7 @@ class Campaign:
         div = judged.divergence
         assert div is not None
         if why := unanswered(judged.reference):
-            # The reference timed out or faulted on memory: the case is evidence
+            # The reference timed out, faulted on memory or passed a run limit: the case is evidence
             # neither way and is set aside like one it does not repeat.
             self.tally.aside.add(judged.case, why)
             return None

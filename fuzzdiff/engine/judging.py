@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fuzzdiff.core.compare import compare, normalise, shown_as
-from fuzzdiff.core.model import Case, Divergence, Outcome, Program, Termination
+from fuzzdiff.core.model import NO_ANSWER, Case, Divergence, Outcome, Program, Termination
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.core.triage import Acceptance, stderr_class
 from fuzzdiff.run.runner import Meanwhile, Pair, PairRunner
@@ -126,7 +126,7 @@ class SetAside:
 
     def add(self, case: Case, channels: tuple[str, ...]) -> None:
         self.count += 1
-        self.wavered += not channels or not set(channels) <= {"timeout", "crash"}
+        self.wavered += not channels or not set(channels) <= NO_ANSWER
         if len(self.examples) < UNSTABLE_EXAMPLES:
             self.examples.append((case, channels))
 
@@ -163,7 +163,7 @@ class Tally:
         """Compare a normalised pair and count what it shows."""
         div = compare(case, reference, candidate, self.spec.compare)
         new = self.behaviours.add(behaviour_signature(reference, candidate, div.channels if div else ()))
-        if not reference.memory_fault() and self.novel_seen.add(outcome_behaviour(case, reference)):
+        if not reference.no_answer() and self.novel_seen.add(outcome_behaviour(case, reference)):
             self.novel.add(case, reference)
             new = True
         if reference.exit_code == 0 and self.combinations.add(self.acceptance.accept(case.argv)):
@@ -255,11 +255,15 @@ def unanswered(reference: Outcome) -> tuple[str, ...]:
     channel a set-aside case is counted under: ``("timeout",)`` when it ran past
     its limit (whether it finishes depends on the machine's load),
     ``("crash",)`` when it faulted on memory (``Outcome.memory_fault``: whether
-    it faults depends on its memory layout); empty when it answered."""
+    it faults depends on its memory layout), ``("limit",)`` when it was killed
+    for passing one of the run's own limits (``Outcome.over_limit``: a file
+    past the size limit); empty when it answered."""
     if reference.termination is Termination.TIMEOUT:
         return ("timeout",)
     if reference.memory_fault():
         return ("crash",)
+    if reference.over_limit():
+        return ("limit",)
     return ()
 
 

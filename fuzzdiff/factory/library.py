@@ -321,7 +321,8 @@ def record_stable(spec: TaskSpec, program: Program, where: Path, wanted: int, se
     """Add up to ``wanted`` generated cases to the corpus at ``where``, each run three
     times on the reference (the second and third compared with the first as the
     task compares them), the third in a directory lying deeper: a case is kept only
-    if all three agree, none timed out and its outcome is at most
+    if all three agree, none timed out, faulted on memory or passed a run limit
+    (``Outcome.no_answer``) and its outcome is at most
     ``MAX_OUTCOME_BYTES``. An outcome that depends on how deep the run's directory
     lies (``realpath --relative-to``) would fail wherever a replay's directories
     lie otherwise (a sandbox, another ``FUZZDIFF_TMPDIR``). Returns (added, dropped)."""
@@ -352,7 +353,7 @@ def _fresh(spec: TaskSpec, seed: int, budget: int, present: set[str]) -> Iterato
 
 def _storable(outcome: Outcome) -> bool:
     ended = outcome.termination not in (Termination.TIMEOUT, Termination.OUTPUT_CAP)
-    return ended and outcome.size() <= MAX_OUTCOME_BYTES
+    return ended and not outcome.no_answer() and outcome.size() <= MAX_OUTCOME_BYTES
 
 
 def agrees(spec: TaskSpec, program: Program, case: Case, first: Outcome, again: Outcome) -> bool:

@@ -346,7 +346,9 @@ def select_probes(stored: Sequence[StoredCase]) -> list[Case]:
     and, of each class of failure (exit status and first stderr line, names and
     numbers masked), up to ``PROBES_PER_ERROR`` in all, the most novel first
     (``novel_first``). Most behaviours are ways to fail, and their repeats would
-    leave the other phases little of the budget."""
+    leave the other phases little of the budget. A case whose stored outcome is no
+    answer (``Outcome.no_answer``: a memory fault, a run limit passed) is no probe."""
+    stored = [s for s in stored if not s.expected.no_answer()]
     firsts: dict[tuple[object, ...], StoredCase] = {}
     for s in stored:
         firsts.setdefault(behaviour(s), s)
@@ -657,7 +659,8 @@ def score_on(
         reward.status = "error"
         error = (
             f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
-            "(its output changed when a case was run again, or it ran past the time limit), "
+            "(its output changed when a case was run again, or it ran past the time limit, faulted on "
+            "memory or passed a run limit), "
             "so the candidate cannot be judged"
         )
     result = replace(

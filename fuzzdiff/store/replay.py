@@ -257,8 +257,9 @@ def judge_run(
         return CaseResult(stored, "error", error=run, **common)
     got = normalise(run, shown, name, spec.compare)
     div = _closest(as_stored, stored, got, spec)
-    if div is not None and stored.expected.memory_fault():
-        # recorded before such cases were left out: undefined behaviour, no answer to hold a candidate to
+    if div is not None and stored.expected.no_answer():
+        # recorded before such cases were left out: a memory fault (undefined behaviour)
+        # or a run limit passed, no answer to hold a candidate to
         return CaseResult(stored, "set-aside", got, div, **common)
     return CaseResult(stored, "passed" if div is None else "failed", got, div, **common)
 
@@ -374,15 +375,15 @@ def _judged(
 class RecordResult:
     added: tuple[str, ...]  # keys of the cases stored
     errors: tuple[tuple[str, str], ...]  # (key, error) of cases the reference could not run
-    faulted: tuple[str, ...] = ()  # keys of cases the reference faulted on memory: not stored
+    faulted: tuple[str, ...] = ()  # keys of cases with no answer (memory fault, run limit): not stored
 
 
 def record(writer: CorpusWriter, executor: Executor, cases: Sequence[Case], *, jobs: int = 1) -> RecordResult:
     """Run the writer's reference on each distinct case and store it as a behaviour.
 
     Follow with ``corpus.reduce(load_corpus(path))`` to keep one case per behaviour.
-    A case on which the reference faults on memory (``Outcome.memory_fault``) is
-    not stored: it is no behaviour to hold a candidate to.
+    A case on which the reference faults on memory or passes a run limit
+    (``Outcome.no_answer``) is not stored: it is no behaviour to hold a candidate to.
     """
     unique = list({c.key(): c for c in cases}.values())
     added: list[str] = []
@@ -391,7 +392,7 @@ def record(writer: CorpusWriter, executor: Executor, cases: Sequence[Case], *, j
     for case, (run,) in zip(unique, run_cases(executor, (writer.reference,), unique, jobs), strict=True):
         if isinstance(run, str):
             errors.append((case.key(), run))
-        elif run.memory_fault():
+        elif run.no_answer():
             faulted.append(case.key())
         else:
             writer.add(case, run)
