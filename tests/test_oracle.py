@@ -394,3 +394,23 @@ def test_probes_past_the_first_of_each_behaviour_come_most_novel_first() -> None
     assert order[:2] == [half, same[0]]  # two new tokens, then one ("a-z"); "[:upper:]" is seen by then
     assert order[2] == other and order[3:] == same[1:]  # "-d" is new; the repeats come last, in order
     assert novel_first([], set()) == []
+
+
+def test_feedback_on_files_quotes_each_differing_file_with_its_content() -> None:
+    """It listed the names only, unquoted: a file named `0` read like a count, and
+    a file whose content was wrong did not show what was wrong."""
+    from fuzzdiff.core.compare import compare
+    from fuzzdiff.core.spec import CompareSpec
+
+    from .helpers import exited
+
+    case = Case(argv=(b"0",))
+    ref = exited(0, files=((b"0", b"one\n"), (b"same", b"x"), (b"only-ref", b"r")))
+    cand = exited(0, files=((b"0", b"two\n"), (b"same", b"x"), (b"d", None)))
+    div = compare(case, ref, cand, CompareSpec())
+    assert div is not None and div.channels == ("files",)
+    text = scoring.feedback(div, 0, "prog")
+    expected, got = text.split("\nGot: ")
+    assert 'file "0": "one\\n"' in expected and 'file "only-ref": "r"' in expected and 'no file "d"' in expected
+    assert 'file "0": "two\\n"' in got and 'file "d": (a directory)' in got and 'no file "only-ref"' in got
+    assert '"same"' not in text

@@ -59,7 +59,7 @@ from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
 from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Termination, Via
+from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Outcome, Termination, Via
 from fuzzdiff.core.report import escape, shell_argv
 from fuzzdiff.core.spec import REFERENCES_DIR, TaskSpec
 from fuzzdiff.core.triage import stderr_class
@@ -698,6 +698,19 @@ def _quote(data: bytes) -> str:
     return f'"{text}"' + (f" ... ({len(data)} bytes)" if len(data) > FEEDBACK_STREAM else "")
 
 
+def _file_lines(outcome: Outcome, other: Outcome) -> list[str]:
+    """The files of ``outcome`` that differ from ``other``'s (by name or content),
+    each quoted with its content; where it has none of them, what it lacks."""
+    theirs = dict(other.files)
+    differ = [(n, c) for n, c in outcome.files if n not in theirs or theirs[n] != c]
+    shown = [f"  file {_quote(n)}: {'(a directory)' if c is None else _quote(c)}" for n, c in differ]
+    mine = {n for n, _ in outcome.files}
+    missing = [n for n in theirs if n not in mine]
+    if missing:
+        shown.append(f"  no file {', '.join(_quote(n) for n in missing)}")
+    return shown or ["  files: the same names and contents"]
+
+
 def feedback(div: Divergence | None, hidden: int, name: str) -> str:
     """What the model is told: the input, what was expected, what came back."""
     if div is None:
@@ -718,7 +731,7 @@ def feedback(div: Divergence | None, hidden: int, name: str) -> str:
             if ch in div.channels or data:
                 lines.append(f"  {ch}: {_quote(data)}")
         if "files" in div.channels:
-            lines.append(f"  files: {', '.join(escape(n) for n, _ in outcome.files) or '(none)'}")
+            lines.extend(_file_lines(outcome, div.candidate if outcome is div.reference else div.reference))
     if hidden:
         lines.append(f"It also differs on {hidden} hidden test(s).")
     text = "\n".join(lines)
