@@ -260,6 +260,19 @@ class Finding:
 #: a temporary name) leave the rest of the evidence standing; beyond 1 in 20 the
 #: cases that could be judged are no longer a fair sample of the task.
 UNSTABLE_SHARE = 0.05
+#: Share of judged cases on which the reference may give no answer by the case
+#: itself (a memory fault, a run limit passed: ``Outcome.no_answer``) before a
+#: campaign is inconclusive. Those say nothing of nondeterminism, so they are not
+#: held to ``UNSTABLE_SHARE`` (GNU truncate passes the 16 MiB file limit on 3 to 6%
+#: of its cases); only when most cases give no answer is the sample too thin.
+UNANSWERED_SHARE = 0.5
+
+
+def too_many_aside(aside: int, unanswered: int, cases: int) -> bool:
+    """Whether ``aside`` set-aside cases of ``cases`` judged, ``unanswered`` of them
+    with no answer by the case itself, leave equivalence untold."""
+    rest = aside - unanswered
+    return (rest > 0 and rest > UNSTABLE_SHARE * max(cases, 1)) or unanswered > UNANSWERED_SHARE * max(cases, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,12 +314,17 @@ class CampaignResult:
     # timeout, a memory fault or a run limit passed, which depend on the machine
     # and fuzzdiff's limits, not the program)
     wavered_cases: int = 0
+    # of those, the cases on which the reference faulted on memory or passed a run
+    # limit (``Outcome.no_answer``): a property of the case, not of the machine
+    unanswered_cases: int = 0
 
     @property
     def inconclusive(self) -> bool:
-        """More than ``UNSTABLE_SHARE`` of the judged cases were set aside (all of
-        them when the reference never behaved the same twice): equivalence cannot be told."""
-        return self.unstable_cases > 0 and self.unstable_cases > UNSTABLE_SHARE * max(self.cases, 1)
+        """More than ``UNSTABLE_SHARE`` of the judged cases were set aside for
+        varying or timing out (all of them when the reference never behaved the same
+        twice), or more than ``UNANSWERED_SHARE`` for giving no answer
+        (``too_many_aside``): equivalence cannot be told."""
+        return too_many_aside(self.unstable_cases, self.unanswered_cases, self.cases)
 
     @property
     def accepted_share(self) -> float | None:

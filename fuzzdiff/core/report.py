@@ -352,6 +352,7 @@ def json_report(
         "groups": [{"cause": cause, "findings": list(indexes)} for cause, indexes in finding_groups(result)],
         "unstable": {
             "cases": result.unstable_cases,
+            "unanswered": result.unanswered_cases,
             "examples": [
                 {**encode_case(case), "channels": list(channels)} for case, channels in result.unstable_examples
             ],

@@ -220,6 +220,7 @@ class Campaign:
             groups=group_findings(findings, tally.acceptance.reader),
             unstable_cases=tally.aside.count,
             wavered_cases=tally.aside.wavered,
+            unanswered_cases=tally.aside.unanswered,
             unstable_examples=tuple(tally.aside.examples),
         )
 

@@ -122,11 +122,13 @@ class SetAside:
     def __init__(self) -> None:
         self.count = 0
         self.wavered = 0  # of them, where the reference's own output changed (not a timeout or a fault)
+        self.unanswered = 0  # of them, where it faulted on memory or passed a run limit
         self.examples: list[tuple[Case, tuple[str, ...]]] = []
 
     def add(self, case: Case, channels: tuple[str, ...]) -> None:
         self.count += 1
         self.wavered += not channels or not set(channels) <= NO_ANSWER
+        self.unanswered += channels in (("crash",), ("limit",))
         if len(self.examples) < UNSTABLE_EXAMPLES:
             self.examples.append((case, channels))
 

@@ -59,7 +59,7 @@ from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
 from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
-from fuzzdiff.core.model import CHANNELS, UNSTABLE_SHARE, Case, Divergence, Outcome, Termination, Via
+from fuzzdiff.core.model import CHANNELS, Case, Divergence, Outcome, Termination, Via, too_many_aside
 from fuzzdiff.core.report import escape, shell_argv
 from fuzzdiff.core.spec import REFERENCES_DIR, TaskSpec
 from fuzzdiff.core.triage import stderr_class
@@ -655,7 +655,11 @@ def score_on(
             "candidate slow on every case (each within the time limit) or a machine too loaded; raise "
             "the deadline or lower the budget"
         )
-    if reward.status == "ok" and not reward.diverged and unstable > UNSTABLE_SHARE * max(judged, 1):
+    if (
+        reward.status == "ok"
+        and not reward.diverged
+        and too_many_aside(unstable, campaign.tally.aside.unanswered, judged)
+    ):
         reward.status = "error"
         error = (
             f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
