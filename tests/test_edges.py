@@ -17,10 +17,12 @@ from fuzzdiff.core.edges import (
     edge_cases,
     edge_rungs,
     int_edges,
+    numeric_values,
     partner,
     shape,
     spoilt_strings,
     string_edges,
+    value_edges,
 )
 from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_BYTES, NAME_CLASSES, grammar_for
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
@@ -160,6 +162,23 @@ def test_int_edges_cover_both_signs_of_each_width() -> None:
     for n in (2**31, 2**32, 2**63, 2**64, 2**63 - 1, -(2**63), -(2**63) - 1, -6, 6):
         assert str(n) in edges
     assert "9b" in edges and "-9b" in edges and "9" not in edges
+
+
+def test_numbers_listed_as_choices_meet_the_integer_edges() -> None:
+    """cksum's `-l` lists 0, 8, ..., 512 and a spoilt `x`: its parser takes a number,
+    and a port that overflows at 2^64 - 2 or 2^63 (`UINTMAX` one off) passed."""
+    import random
+
+    from fuzzdiff.core.generate import RandomChoices
+
+    listed = ValueSpec(kind="choice", values=("0", "8", "128", "256", "256", "512", "520", "12", "-8", "x"))
+    assert numeric_values(listed.values) == [-8, 0, 8, 12, 128, 256, 512, 520]
+    edges = value_edges(RandomChoices(random.Random(1)), listed)
+    for n in (2**63, 2**64 - 1, 2**64, -(2**63) - 1, 521, -9):
+        assert str(n) in edges, n
+    words = ValueSpec(kind="choice", values=("fast", "slow", "1", "2"))  # half numbers: not a number
+    assert numeric_values(words.values) == []
+    assert str(2**63) not in value_edges(RandomChoices(random.Random(1)), words)
 
 
 def test_hostile_names_and_input_edges_each_come_once() -> None:

@@ -14,7 +14,8 @@ each once, from the spec alone:
   letter, or ``QUOTED_TAIL``: control bytes, a quote and a backslash, which a
   refusal's message must quote), and by kind: integers at and past the 31-,
   32-, 63- and 64-bit edges of both signs and each suffix on a large number;
-  each enumerated value, a prefix of it and one spoilt; list and character
+  each enumerated value, a prefix of it and one spoilt (and the integer edges
+  where the values are mostly numbers, ``numeric_values``); list and character
   edges;
 - a flag: alone, given a value (``--flag=x``), alone on an input longer than
   common buffer sizes (past 64 KiB, whatever the task's own size cap), and its
@@ -278,6 +279,21 @@ def int_edges(v: ValueSpec) -> list[str]:
     return list(dict.fromkeys(edges))
 
 
+#: An enumerated value is a number when at least this share of its distinct
+#: values are integers (the rest are a spoilt one or two: cksum's ``-l x``).
+NUMERIC_SHARE = 0.75
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def numeric_values(values: tuple[str, ...]) -> list[int]:
+    """The integers of ``values`` when they are at least ``NUMERIC_SHARE`` of its
+    distinct values, else none: the option takes a number, and its parser has the
+    integer edges (2^63, 2^64 - 1) whatever numbers the task happened to list."""
+    distinct = set(values)
+    numbers = [int(x) for x in distinct if _INTEGER.fullmatch(x)]
+    return sorted(numbers) if distinct and len(numbers) >= NUMERIC_SHARE * len(distinct) else []
+
+
 def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
     """The values a valued option is tried with, most telling first."""
     valid = value(c, v)
@@ -287,6 +303,9 @@ def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
     elif v.kind in ("choice", "string"):
         for item in v.values:
             edges += [item, item[: max(1, len(item) // 2)], item + "x"]
+        numbers = numeric_values(v.values)
+        if numbers:  # a number listed as choices (cksum -l 0, 8, ..., 512) is parsed as one
+            edges += int_edges(ValueSpec(kind="int", min=min(numbers), max=max(numbers)))
     elif v.kind == "list":
         edges += LIST_EDGES
     elif v.kind == "char":
