@@ -350,6 +350,34 @@ def test_calibration_reports_a_reference_that_varies() -> None:
     assert card.varying and card.varying[0].startswith("stdout")
 
 
+def test_a_program_that_accepts_only_help_and_version_cannot_be_a_task() -> None:
+    """datamash, look and curl were built (exit 0, 1 to 6% accepted) though every
+    accepted case was `--help`, `-h` or `--version`: the task exercised nothing."""
+    from fuzzdiff.factory.build import _unusable
+
+    def only_help(case: Case) -> Outcome:
+        asks = any(a in (b"-h", b"--help", b"--version") for a in case.argv)
+        return _out(0, stdout=b"Usage: tool OPERATION\n") if asks else _out(1, stderr=b"tool: missing operation\n")
+
+    raw = {
+        "name": "tool",
+        "program": "tool",
+        "options": [{"short": "h", "long": "help"}, {"long": "version"}, {"short": "s", "long": "sort"}],
+    }
+    spec = parse_task(raw)
+    card, _ = calibrate(spec, FunctionExecutor({"tool": only_help}), Program(("tool",), "tool"), seed=1, cases=60)
+    assert 0 < card.accepted_share < 1 and card.help_only
+    why = _unusable(["tool"], card, None)
+    assert why is not None and "only calls asking for its help or version" in why
+    assert "(only calls for help or the version)" in card.text()
+
+    def sorts_too(case: Case) -> Outcome:
+        return _out(0) if b"-s" in case.argv or b"--sort" in case.argv else only_help(case)
+
+    card, _ = calibrate(spec, FunctionExecutor({"tool": sorts_too}), Program(("tool",), "tool"), seed=1, cases=60)
+    assert not card.help_only and _unusable(["tool"], card, None) is None
+
+
 def test_a_normaliser_is_proposed_only_where_a_pattern_explains_every_difference() -> None:
     def err(text: bytes) -> Outcome:
         return _out(1, stderr=text)

@@ -69,6 +69,9 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 #: Below this accepted share a task is flagged as weak on its card.
 WEAK_SHARE = 0.2
+#: Long names of options that print something about the program and exit: a task
+#: whose accepted cases all use one exercises nothing of what the program does.
+INFORMATIONAL = frozenset({"help", "version", "usage"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class Card:
     seconds_per_case: float
     probe_runs: int = 0
     build_seconds: float = 0.0
+    # every case the reference accepted asked for its help or version (``INFORMATIONAL``)
+    help_only: bool = False
 
     def text(self) -> str:
         det = "deterministic" if self.deterministic else "NOT deterministic"
@@ -96,7 +101,8 @@ class Card:
         lines = [
             f"task {self.task}: quality card ({self.cases} cases, each run twice)",
             f"  accepted by the reference  {self.accepted_share:.0%}"
-            + ("  (weak: under 20%)" if self.accepted_share < WEAK_SHARE else ""),
+            + ("  (weak: under 20%)" if self.accepted_share < WEAK_SHARE else "")
+            + ("  (only calls for help or the version)" if self.help_only else ""),
             f"  behaviours per 1,000 cases {self.behaviours_per_1000:.0f}",
             f"  options reached            {self.options_reached} of {self.options_total}",
             f"  option pairs reached       {self.pairs_reached}",
@@ -159,7 +165,7 @@ def calibrate(
     reached: set[str] = set()
     pairs: set[tuple[str, str]] = set()
     shown: list[str] = []  # the first few cases that varied
-    unstable = n_accepted = 0
+    unstable = n_accepted = n_informational = 0
     for case, raw_a, raw_b in zip(made, first, second, strict=True):
         a = normalise(raw_a, program, program.argv0, spec.compare)
         b = normalise(raw_b, program, program.argv0, spec.compare)
@@ -175,7 +181,9 @@ def calibrate(
                 shown.append(f"{', '.join(diff)}: {_shown(case)}")
         if accepted(a):
             n_accepted += 1
-            names = sorted({opt.label() for opt, _, _, _ in reader.readings(case.argv)})
+            read = reader.readings(case.argv)
+            n_informational += any(opt.long in INFORMATIONAL for opt, _, _, _ in read)
+            names = sorted({opt.label() for opt, _, _, _ in read})
             reached.update(names)
             pairs.update(itertools.combinations(names, 2))
     if unstable > len(shown):
@@ -193,6 +201,7 @@ def calibrate(
         hermetic=spec.hermetic,
         seconds_per_case=seconds / max(cases, 1),
         probe_runs=probe_runs,
+        help_only=0 < n_accepted == n_informational,
     )
     return card, list(behaviours.values())
 
@@ -441,6 +450,13 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
         return (
             f"{shown}: the reference accepted none of {card.cases} cases (exit status 0); it may be "
             "interactive, need the network or need inputs fuzzdiff cannot guess: write a task by hand"
+        )
+    if card.help_only:
+        return (
+            f"{shown}: the reference accepted only calls asking for its help or version "
+            f"({card.accepted_share:.0%} of {card.cases} cases); it may be interactive, need the network, "
+            "need a required operation or inputs fuzzdiff cannot guess: give them as fixed arguments "
+            f"(`fuzzdiff task build {shown} OPERATION`) or write a task by hand"
         )
     if not card.deterministic:
         how = " even in the hermetic mode" if hermetic is not False else " (try --hermetic)"
