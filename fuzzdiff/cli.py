@@ -905,6 +905,21 @@ def _no_overwrite(path: Path | None, force: bool) -> None:
         raise UserError(f"{path} exists and may hold your edits; give --force to replace it, or another --out")
 
 
+def _file_target(path: Path | None, flag: str) -> None:
+    """A ``UserError`` before any work where ``path`` cannot be a file: it is a
+    directory, or a folder on its way is a file (`task build` probed for a minute
+    and then failed with a raw errno and a temporary name)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UserError(f"{flag} {path} is a directory; give a file path, such as {path / 'NAME.toml'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"{flag} {path}: {parent} is a file, not a directory; pick another {flag}")
+            break
+
+
 @task_app.command("init", context_settings=_PROGRAM_ARGS)
 def task_init(
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
@@ -914,6 +929,7 @@ def task_init(
 ) -> None:
     """Mine a task file from a program's --help, for a person to refine."""
     try:
+        _file_target(out, "--out")
         _no_overwrite(out, force)
         text = task_toml(mine_task(command, name))
     except UserError as exc:
@@ -956,6 +972,7 @@ def task_build(
 
     Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
     try:
+        _file_target(out, "--out")
         _no_overwrite(out or Path(f"{name or command_task_name(command)}.toml"), force)
         built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)
         _no_overwrite(out or Path(f"{built.spec.name}.toml"), force)  # one made while it was built

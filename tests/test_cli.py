@@ -345,6 +345,22 @@ def test_task_build_refuses_an_existing_task_file_before_it_builds(tmp_path: Pat
     assert (tmp_path / "myprog.toml").read_text() == "# my edit\n"
 
 
+def test_task_build_refuses_an_out_that_cannot_be_a_file_before_it_builds(tmp_path: Path) -> None:
+    """`--out DIR --force` probed for 15 s, then failed with "[Errno 21] Is a
+    directory: '.DIR._mfk1pdz'"; `--out FILE/x.toml` with "[Errno 17] File exists"."""
+    log = tmp_path / "runs.log"
+    program = tmp_path / "myprog"
+    program.write_text(f'#!/bin/sh\necho "$@" >> {shlex.quote(str(log))}\ncat\n')
+    program.chmod(0o755)
+    (tmp_path / "outdir").mkdir()
+    (tmp_path / "afile").write_text("kept\n")
+    for out, says in ((tmp_path / "outdir", "is a directory"), (tmp_path / "afile" / "x.toml", "is a file")):
+        for verb in ("build", "init"):
+            proc = fuzzdiff("task", verb, "--force", "--out", str(out), "--", str(program), cwd=tmp_path)
+            assert proc.returncode == 2 and says in proc.stderr and "--out" in proc.stderr, proc.stderr
+    assert not log.exists() and (tmp_path / "afile").read_text() == "kept\n"
+
+
 def test_reports_show_the_references_fixed_arguments() -> None:
     from fuzzdiff.cli import shown_command
     from fuzzdiff.core.model import Program
