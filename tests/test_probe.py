@@ -44,13 +44,14 @@ class FakeTool:
     - exactly two operands, the first an existing file, the second a number;
     - ``--width=N`` takes an integer from 1 to 50;
     - ``--mode=M`` takes ``fast`` or ``slow`` only;
-    - ``--quiet`` is refused unless ``--verify`` is given too;
+    - ``--quiet`` is refused unless ``--verify`` is given too (it silences its message);
+    - ``--license`` prints a licence and exits as it is read, whatever comes after;
     - ``--upper`` and ``--lower`` are refused together;
     - ``--follow`` and ``--sleep=N`` never end (the run times out);
     - standard input is not read.
     """
 
-    NAMES = (b"width", b"mode", b"quiet", b"verify", b"upper", b"lower", b"follow", b"sleep")
+    NAMES = (b"width", b"mode", b"quiet", b"license", b"verify", b"upper", b"lower", b"follow", b"sleep")
     VALUED = (b"width", b"mode", b"sleep")
 
     def parse(self, argv: tuple[bytes, ...]) -> tuple[dict[bytes, bytes], list[bytes]] | bytes:
@@ -81,6 +82,8 @@ class FakeTool:
             elif eq and name not in self.VALUED:
                 return b"tool: option takes no value\n"
             opts[name] = value
+            if name == b"license":  # printed and exited in the option loop: nothing after is read
+                return opts, []
         return opts, operands
 
     def __call__(self, case: Case) -> Outcome:
@@ -88,6 +91,8 @@ class FakeTool:
         if isinstance(parsed, bytes):
             return _out(1, stderr=parsed)
         opts, operands = parsed
+        if b"license" in opts:
+            return _out(0, stdout=b"tool is free software\n")
         if b"follow" in opts or b"sleep" in opts:
             return Outcome(Termination.TIMEOUT, None, None, b"", b"")
         files = dict(case.files)
@@ -106,7 +111,8 @@ class FakeTool:
             return _out(1, stderr=b"tool: --quiet needs --verify\n")
         if b"upper" in opts and b"lower" in opts:
             return _out(1, stderr=b"tool: --upper and --lower exclude each other\n")
-        return _out(0, stdout=files[operands[0]][: int(operands[1])])
+        said = b"" if b"quiet" in opts else b"tool: verified\n" if b"verify" in opts else b""
+        return _out(0, stdout=files[operands[0]][: int(operands[1])], stderr=said)
 
 
 MINED_MODE = {"kind": "string", "alphabet": "abc"}
@@ -117,6 +123,7 @@ MINED: dict[str, object] = {
         {"long": "width", "value": {"kind": "string", "alphabet": "abc"}},
         {"long": "mode", "value": MINED_MODE},
         {"long": "quiet"},
+        {"long": "license"},
         {"long": "verify"},
         {"long": "upper"},
         {"long": "lower"},
@@ -252,8 +259,11 @@ def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:
 
 
 def test_probing_learns_requires_and_excludes() -> None:
+    """--quiet is accepted beside --license too, unread: an option that prints and
+    exits is required by nothing (recode's options all "required --copyright")."""
     raw = _learn()
     assert _option(raw, "quiet").get("requires") == ["verify"]
+    assert not any("license" in o.get("requires", ()) for o in raw["options"])  # type: ignore[attr-defined]
     upper, lower = _option(raw, "upper"), _option(raw, "lower")
     assert upper.get("excludes") == ["lower"] or lower.get("excludes") == ["upper"]
     assert "excludes" not in _option(raw, "verify")

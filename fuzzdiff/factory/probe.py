@@ -477,7 +477,10 @@ class Prober:
             self.note("generate", f"probed: {prefix} accepted for --{long}: unique prefixes only")
 
     def learn_requires(self, refused: list[dict[str, object]], good: dict[str, list[Base]]) -> None:
-        """An option refused alone but accepted after another requires it."""
+        """An option refused alone but accepted after another requires it, where it
+        changes what the other does alone: an option that prints and exits (`recode
+        --copyright`, `pigz --license`) accepts anything after it unread, and is
+        required by nothing."""
         for opt in refused:
             name, flag = _spellings(opt)
             for other_name, on in good.items():
@@ -486,11 +489,20 @@ class Prober:
                     continue
                 tokens = _example_tokens(other)
                 mine = [flag.encode()] if "value" not in opt else _with_value(opt, "1")
-                if any(self.runs.ok(b.case([*tokens, *mine], self.prefix)) for b in on[:2]):
+                if any(self._changes(b, tokens, mine) for b in on[:2]):
                     opt["requires"] = [other_name]
                     self.note(flag, f"probed: refused alone, accepted with {_spellings(other)[1]}: requires it")
                     good[name] = on
                     break
+
+    def _changes(self, base: Base, tokens: list[bytes], mine: list[bytes]) -> bool:
+        """``mine`` after ``tokens`` is accepted on ``base`` and changes its outcome
+        from ``tokens`` alone (output, messages or files)."""
+        both = self.runs.run(base.case([*tokens, *mine], self.prefix))
+        if both is None or not accepted(both):
+            return False
+        alone = self.runs.run(base.case(tokens, self.prefix))
+        return alone is None or (both.stdout, both.stderr, both.files) != (alone.stdout, alone.stderr, alone.files)
 
     def learn_excludes(self, good: dict[str, list[Base]], max_pairs: int) -> None:
         """Two options accepted alone on a base but refused together exclude each other."""
