@@ -48,6 +48,35 @@ def test_gnu_options_and_value_kinds() -> None:
     assert [o.get("long") for o in mine_options(GNU_HELP)].count("quiet") == 1
 
 
+def test_lowercase_and_angled_metavariables_and_spelled_out_values() -> None:
+    """pigz's `--blocksize mmm`, look's `--terminate <char>` and xxd's `-c cols` were
+    mined as flags (so never given a value); zstd's `--format=zstd`, `--format=gzip`
+    lines as one flag; a description after one blank is still no value."""
+    help_text = "\n".join(
+        [
+            "  -b, --blocksize mmm  Set compression block size to mmmK",
+            " -t, --terminate <char>   define the string-termination character",
+            "    -c cols     format <cols> octets per line",
+            "  -m, --match-length=<bytes>     set match length limit in bytes",
+            "  --format=zstd                 Compress files to the `.zst` format.",
+            "  --format=gzip                 Compress files to the `.gz` format.",
+            "  -i, --sequence=files    use intermediate files",
+            "      --sequence=pipe     use pipe machinery",
+            "  -k, --keep                     keep (don't delete) input files",
+            "  -q quiet mode",
+        ]
+    )
+    got = {(o.get("short"), o.get("long")): o.get("value") for o in mine_options(help_text)}
+    assert got[("b", "blocksize")] == {"kind": "string", "alphabet": "abcxyz01-_.:", "max_len": 6}
+    assert got[("t", "terminate")]["kind"] == "char"  # type: ignore[index]
+    assert got[("c", None)]["kind"] == "int"  # type: ignore[index]
+    assert got[("m", "match-length")]["kind"] == "int"  # type: ignore[index]
+    assert got[(None, "format")] == {"kind": "choice", "values": ["zstd", "gzip"]}
+    assert got[(None, "sequence")] == {"kind": "choice", "values": ["files", "pipe"]}
+    assert got[("i", None)] is None  # -i means --sequence=files: a flag
+    assert got[("k", "keep")] is None and got[("q", None)] is None
+
+
 def test_tab_indented_busybox_help() -> None:
     opts = {str(o.get("short")): o for o in mine_options(BUSYBOX_HELP)}
     assert set(opts) == {"o", "n"}

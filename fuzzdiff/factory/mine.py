@@ -33,11 +33,16 @@ MULTI_CALL = ("busybox", "toybox", "coreutils")
 #: Seconds allowed for ``--help``.
 HELP_TIMEOUT = 10
 
+#: A metavariable: GNU's ``SIZE``, util-linux's ``<char>``, or a lowercase word
+#: standing alone before the description's gap (pigz's ``--blocksize mmm``,
+#: xmllint's ``--xpath expr``): lowercase after one blank is the description
+#: itself unless two blanks, a tab or the line's end follow it.
+_META = r"(?P<meta>[A-Z][A-Z0-9_.-]*|<[A-Za-z][-A-Za-z0-9_.]*>|[a-z][a-z0-9_.-]*(?=\s{2,}|\t|\s*$))"
 _OPTION_LINE = re.compile(
     r"^\s{1,8}(?:(?P<short>-[A-Za-z0-9])(?:[ ,\t]\s*|$))?"
-    r"(?:(?P<long>--[A-Za-z0-9][-A-Za-z0-9_]*)(?P<opt>\[)?(?:[= ](?:\[-\])?(?P<meta>[A-Z][A-Z0-9_.-]*))?\]?)?"
+    r"(?:(?P<long>--[A-Za-z0-9][-A-Za-z0-9_]*)(?P<opt>\[)?(?:[= ](?:\[-\])?" + _META + r")?\]?)?"
 )
-_SHORT_META = re.compile(r"^\s{1,8}-(?P<short>[A-Za-z0-9])[ \t]+(?:\[-\])?(?P<meta>[A-Z][A-Z0-9_.-]*)\b")
+_SHORT_META = re.compile(r"^\s{1,8}-(?P<short>[A-Za-z0-9])[ \t](?:\[-\])?" + _META)
 _INT_WORDS = ("NUM", "N", "COLS", "WIDTH", "SIZE", "BYTES", "LINES", "COUNT", "DEPTH", "BITS", "LENGTH", "K", "M")
 _LIST_WORDS = ("LIST",)
 _CHAR_WORDS = ("DELIM", "CHAR", "SEP")
@@ -170,20 +175,25 @@ def _choice(values: list[str]) -> dict[str, object]:
     return {"kind": "choice", "values": list(dict.fromkeys(values))}
 
 
-def _spelling(line: str) -> tuple[str | None, str | None, str | None, bool]:
-    """An option line's short and long spellings, metavariable, and whether its
-    value is optional (``--color[=WHEN]``)."""
+def _spelling(line: str) -> tuple[str | None, str | None, str | None, bool, str | None]:
+    """An option line's short and long spellings, metavariable, whether its value
+    is optional (``--color[=WHEN]``), and the value itself where the line spells
+    one out (``--format=gzip``: lowercase after ``=`` is a value, not a name for one)."""
     m = _OPTION_LINE.match(line)
-    short = long = meta = None
+    short = long = meta = literal = None
     optional = False
     if m and (m.group("short") or m.group("long")):
         short, long, meta = m.group("short"), m.group("long"), m.group("meta")
         optional = bool(m.group("opt"))
+        if meta and re.fullmatch(r"[a-z][a-z0-9_.-]*", meta) and line[m.start("meta") - 1] == "=":
+            literal = meta
     if not long:
         sm = _SHORT_META.match(line)
         if sm:
             short, meta = "-" + sm.group("short"), sm.group("meta")
-    return short, long, meta, optional
+    if meta:  # `<char>` and `mmm` read as CHAR and MMM do
+        meta = meta.strip("<>").upper()
+    return short, long, meta, optional, literal
 
 
 def mine_options(text: str) -> list[dict[str, object]]:
@@ -193,6 +203,7 @@ def mine_options(text: str) -> list[dict[str, object]]:
     options: list[dict[str, object]] = []
     seen: set[str] = set()
     metas: dict[int, str] = {}  # option index -> its metavariable
+    literals: dict[str, list[str]] = {}  # long option -> the values its lines spell out
     sections = mine_choices(text)
     for line in text.splitlines():
         braces = _BRACES.search(line)
@@ -202,11 +213,22 @@ def mine_options(text: str) -> list[dict[str, object]]:
                 options[-1]["value"] = _choice(values)
         if line[:1] not in (" ", "\t") or not line.strip().startswith("-"):
             continue
-        short, long, meta, optional = _spelling(line)
+        short, long, meta, optional, literal = _spelling(line)
         names = [n for n in (short, long) if n]
+        if literal and long in literals:  # `--format=gzip` after `--format=zstd`: one more value
+            literals[long].append(literal)
+            continue
         if not names or any(n in seen for n in names):
             continue
         seen.update(names)
+        if literal and long:
+            # zstd's `--format=zstd`, recode's `-i, --sequence=files`: the line names one
+            # value; its short spelling (if any) is a flag meaning that value
+            if short:
+                options.append({"short": short[1:]})
+            literals[long] = [literal]
+            options.append({"long": long[2:], "value": {"kind": "choice", "values": literals[long]}})
+            continue
         value = _value_for(meta)
         if short and long and optional and value is not None:
             # `-F, --classify[=WHEN]`: only the long spelling takes the value; the short
