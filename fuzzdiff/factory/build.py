@@ -67,6 +67,11 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("dates", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD"),
     ("temporary names", r"tmp\.[A-Za-z0-9]{6,}", "tmp.XXXXXX"),
 )
+#: Largest share of a varying stream's bytes a proposed normaliser may replace:
+#: past it, what varies is the output itself (mcookie's cookie, a temporary name),
+#: and a task that masked it would compare nothing (a candidate printing a fixed
+#: hexadecimal string was equivalent to mcookie).
+MAX_MASKED = 0.5
 #: Below this accepted share a task is flagged as weak on its card.
 WEAK_SHARE = 0.2
 #: Long names of options that print something about the program and exit: a task
@@ -209,7 +214,8 @@ def calibrate(
 def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
     """``[[compare.replace]]`` tables that explain every differing pair, or none: one
     per varying stream, with the first pattern of ``PATTERNS`` that makes that
-    stream agree in every pair. Exit status and files cannot be normalised."""
+    stream agree in every pair, unless it would replace more than ``MAX_MASKED``
+    of that stream's bytes. Exit status and files cannot be normalised."""
     if not varied or any(a.exit_class() != b.exit_class() or a.files != b.files for a, b in varied):
         return []
     tables: list[dict[str, str]] = []
@@ -218,10 +224,17 @@ def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, 
         if all(x == y for x, y in pairs):
             continue
         found = _explaining(pairs)
-        if found is None:
+        if found is None or _masked_share(found[0], [x for x, _ in pairs]) > MAX_MASKED:
             return []
         tables.append({"channel": channel, "pattern": found[0], "replacement": found[1]})
     return tables
+
+
+def _masked_share(pattern: str, outputs: list[bytes]) -> float:
+    """The share of the bytes of ``outputs`` that ``pattern`` matches."""
+    rx = re.compile(pattern.encode())
+    total = sum(len(o) for o in outputs)
+    return sum(len(m.group()) for o in outputs for m in rx.finditer(o)) / total if total else 0.0
 
 
 def _explaining(pairs: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
