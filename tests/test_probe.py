@@ -276,6 +276,21 @@ def test_options_that_never_end_are_never_drawn() -> None:
     assert "weight" not in _option(raw, "upper")
 
 
+def test_a_reference_that_never_ends_stops_the_probe_early() -> None:
+    """`task build vi` spent 1,051 s (each probe run a 1 s time limit) before it was
+    refused; probing stops once nearly every run so far has timed out."""
+    from fuzzdiff.factory.probe import HUNG_AFTER
+
+    def waits(case: Case) -> Outcome:
+        return Outcome(Termination.TIMEOUT, None, None, b"", b"")
+
+    ex = FunctionExecutor({"tool": waits})
+    learned = probe(MINED, ex, TOOL, budget=3000, seed=1)
+    assert learned.hung and ex.calls == learned.runs == HUNG_AFTER
+    assert any("timed out: probing stopped" in n for n in learned.notes["probe"])
+    assert not probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=3000, seed=1).hung
+
+
 def test_probing_is_deterministic_and_bounded() -> None:
     ex = FunctionExecutor({"tool": FakeTool()})
     first = probe(MINED, ex, TOOL, budget=3000, seed=4)

@@ -306,6 +306,8 @@ def build(
         spec = parse_task(raw, f"<built from {' '.join(command)}>")
     runs = learned.runs if learned else 0
     notes = learned.notes if learned else {}
+    if learned is not None and learned.hung:  # calibrating would cost 600 more time limits
+        return _hung(command, raw, spec, runs, time.perf_counter() - started, notes)
     version = reference_version(program)
     if version and version == reference_version(program):  # one that prints the clock is no version
         raw = {**raw, "version": version}
@@ -313,6 +315,33 @@ def build(
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
     card = replace(card, build_seconds=time.perf_counter() - started)
     return Built(raw, spec, card, novel, _unusable(command, card, hermetic), notes)
+
+
+def _hung(
+    command: list[str], raw: dict[str, object], spec: TaskSpec, runs: int, seconds: float, notes: dict[str, list[str]]
+) -> Built:
+    """A program that ran until killed on nearly every probe: no task, and why."""
+    card = Card(
+        task=spec.name,
+        cases=0,
+        accepted_share=0.0,
+        behaviours_per_1000=0.0,
+        options_reached=0,
+        options_total=len([o for o in spec.options if o.weight > 0]),
+        pairs_reached=0,
+        deterministic=True,
+        varying=(),
+        hermetic=spec.hermetic,
+        seconds_per_case=0.0,
+        probe_runs=runs,
+        build_seconds=seconds,
+    )
+    why = (
+        f"{' '.join(command)}: the reference ran past the time limit on nearly every probe run "
+        f"({runs} runs): it may be interactive (waiting for a terminal or for input it never gets) "
+        "or need the network: write a task by hand"
+    )
+    return Built(raw, spec, card, [], why, notes)
 
 
 _Pair = tuple[Outcome, Outcome]

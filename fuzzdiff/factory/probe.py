@@ -124,6 +124,13 @@ class Learned:
     notes: dict[str, list[str]] = field(default_factory=dict)
     runs: int = 0
     exhausted: bool = False
+    hung: bool = False  # nearly every run timed out (``_Runs.hung``): probing stopped
+
+
+#: Probe runs after which a reference that timed out on ``HUNG_SHARE`` of them
+#: stops being probed: it runs until killed whatever it is given.
+HUNG_AFTER = 30
+HUNG_SHARE = 0.9
 
 
 class _Runs:
@@ -133,9 +140,16 @@ class _Runs:
         self.executor, self.program, self.budget = executor, program, budget
         self.cache: dict[Case, Outcome] = {}
         self.spent = 0
+        self.timeouts = 0
 
     def left(self) -> bool:
-        return self.spent < self.budget
+        return self.spent < self.budget and not self.hung()
+
+    def hung(self) -> bool:
+        """Nearly every run so far ran past the time limit (``HUNG_AFTER``,
+        ``HUNG_SHARE``): an interactive program (`vi` waits for a terminal) spent
+        the whole budget a second at a time, 17 minutes, before it was refused."""
+        return self.spent >= HUNG_AFTER and self.timeouts >= HUNG_SHARE * self.spent
 
     def run(self, case: Case) -> Outcome | None:
         """The outcome, or None when the budget is spent."""
@@ -145,6 +159,7 @@ class _Runs:
             return None
         self.spent += 1
         out = self.executor.run(self.program, case)
+        self.timeouts += out.termination is Termination.TIMEOUT
         self.cache[case] = out
         return out
 
@@ -693,8 +708,10 @@ def probe(
     runs = _Runs(executor, program, budget)
     prober = Prober(raw, runs, seed)
     prober.learn(max_pairs)
-    learned = Learned(prober.raw, prober.notes, runs.spent, not runs.left())
-    if learned.exhausted:
+    learned = Learned(prober.raw, prober.notes, runs.spent, not runs.left(), runs.hung())
+    if learned.hung:
+        prober.note("probe", f"{runs.timeouts} of the first {runs.spent} runs timed out: probing stopped")
+    elif learned.exhausted:
         prober.note("probe", f"the probe budget ({budget} runs) ran out: later facts were not learned")
     if progress is not None:
         progress(f"probed {raw.get('name')}: {runs.spent} reference runs")
