@@ -12,6 +12,7 @@ deterministic on too many cases to call it equivalent.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import json
 import os
@@ -905,6 +906,22 @@ def _no_overwrite(path: Path | None, force: bool) -> None:
         raise UserError(f"{path} exists and may hold your edits; give --force to replace it, or another --out")
 
 
+def _program_first(command: list[str], ctx: typer.Context) -> None:
+    """A ``UserError`` where the first word is an option: it is not one of this
+    command's (options before the program are), so it is a typo (`task build
+    --outt x.toml col` said "program '--outt' was not found on PATH")."""
+    word = command[0] if command else ""
+    if not word.startswith("-") or word == "-":
+        return
+    own = sorted({o for p in ctx.command.params for o in getattr(p, "opts", ()) if o.startswith("--")})
+    close = difflib.get_close_matches(word.split("=", 1)[0], own, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise UserError(
+        f"no such option: {word}; {hint}options of `fuzzdiff task {ctx.info_name}` go before the program, "
+        "the program's own after it (or after `--`)"
+    )
+
+
 def _file_target(path: Path | None, flag: str) -> None:
     """A ``UserError`` before any work where ``path`` cannot be a file: it is a
     directory, or a folder on its way is a file (`task build` probed for a minute
@@ -922,6 +939,7 @@ def _file_target(path: Path | None, flag: str) -> None:
 
 @task_app.command("init", context_settings=_PROGRAM_ARGS)
 def task_init(
+    ctx: typer.Context,
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: stdout).")] = None,
     name: Annotated[str | None, typer.Option(help="The task's name (default: the program's name).")] = None,
@@ -929,6 +947,7 @@ def task_init(
 ) -> None:
     """Mine a task file from a program's --help, for a person to refine."""
     try:
+        _program_first(command, ctx)
         _file_target(out, "--out")
         _no_overwrite(out, force)
         text = task_toml(mine_task(command, name))
@@ -946,6 +965,7 @@ def task_init(
 
 @task_app.command("build", context_settings=_PROGRAM_ARGS)
 def task_build(
+    ctx: typer.Context,
     command: Annotated[list[str], typer.Argument(help="The reference program (and any fixed arguments).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the task file (default: NAME.toml here).")] = None,
     name: Annotated[str | None, typer.Option(help="The task's name (default: the program's name).")] = None,
@@ -972,6 +992,7 @@ def task_build(
 
     Exit status 2 when the program cannot be a task (nothing accepted, or it does not repeat itself)."""
     try:
+        _program_first(command, ctx)
         _file_target(out, "--out")
         _no_overwrite(out or Path(f"{name or command_task_name(command)}.toml"), force)
         built = build(command, name=name, seed=seed, budget=probe_budget, hermetic=hermetic, cases=cases)

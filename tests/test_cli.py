@@ -361,6 +361,14 @@ def test_task_build_refuses_an_out_that_cannot_be_a_file_before_it_builds(tmp_pa
     assert not log.exists() and (tmp_path / "afile").read_text() == "kept\n"
 
 
+def test_a_mistyped_option_before_the_program_is_named_as_one() -> None:
+    """`task build --outt x.toml col` said "program '--outt' was not found on PATH"."""
+    for verb, typo, meant in (("build", "--outt", "--out"), ("init", "--nmae", "--name")):
+        proc = fuzzdiff("task", verb, typo, "x", "col")
+        assert proc.returncode == 2, proc.stderr
+        assert f"no such option: {typo}; did you mean {meant}?" in proc.stderr and "PATH" not in proc.stderr
+
+
 def test_reports_show_the_references_fixed_arguments() -> None:
     from fuzzdiff.cli import shown_command
     from fuzzdiff.core.model import Program

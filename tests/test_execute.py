@@ -654,8 +654,13 @@ def test_resolve_executable_not_executable(tmp_path: Path) -> None:
     script = tmp_path / "plain-file"
     script.write_text("#!/bin/sh\n")
     script.chmod(stat.S_IRUSR | stat.S_IWUSR)
-    with pytest.raises(ProgramError, match=r"plain-file.*not executable"):
+    with pytest.raises(ProgramError, match=r"plain-file.*not executable; run chmod \+x"):
         resolve_executable(str(script), spec.DEFAULT_ENV["PATH"])
+    data = tmp_path / "passwd"  # `task build /etc/passwd` was told to run chmod +x on it
+    data.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(ProgramError, match=r"passwd.*is no program.*python3") as raised:
+        resolve_executable(str(data), spec.DEFAULT_ENV["PATH"])
+    assert "chmod" not in str(raised.value)
 
 
 def test_resolve_executable_directory(tmp_path: Path) -> None:

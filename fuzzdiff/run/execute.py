@@ -542,6 +542,16 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
     )
 
 
+def _looks_runnable(path: str) -> bool:
+    """Whether a file starts as a script (``#!``) or an ELF binary does."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return True  # unreadable: the usual advice
+    return head.startswith((b"#!", b"\x7fELF"))
+
+
 def resolve_executable(name: str, path: str) -> str:
     """An absolute path for ``name``: as given when it has a slash, else found on ``path``."""
     if os.sep in name:
@@ -551,7 +561,12 @@ def resolve_executable(name: str, path: str) -> str:
         if not os.path.isfile(full):
             raise ProgramError(f"program {name!r} does not exist; check the path")
         if not os.access(full, os.X_OK):
-            raise ProgramError(f"program {name!r} is not executable; run chmod +x {name}")
+            if _looks_runnable(full):
+                raise ProgramError(f"program {name!r} is not executable; run chmod +x {name}")
+            raise ProgramError(
+                f"program {name!r} is not executable and is no program (no '#!' line, not a binary): check "
+                f"the path, or name its interpreter (python3 {name})"
+            )
         return full
     found = shutil.which(name, path=path)
     if found is None:
