@@ -7,6 +7,9 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+from fuzzdiff.core.errors import SpecError
 from fuzzdiff.core.generate import (
     BAD_NUMBERS,
     FILE_NAMES,
@@ -395,3 +398,27 @@ def test_operand_sentences_are_drawn_whole_or_with_one_token_swapped() -> None:
     naming = [c for c, ops in zip(cases, operands, strict=True) if ops == ["length", "in.txt"]]
     made = sum(b"in.txt" in dict(c.files) for c in naming)
     assert 0.5 * len(naming) < made < len(naming)
+
+
+def test_a_separate_value_is_always_its_own_word_in_every_phase() -> None:
+    """pigz reads `-b 64` and `--blocksize 64` but refuses `--blocksize=64` (and its
+    own parser takes no `-b64`): a task saying `separate = true` never joins them,
+    in fresh cases, the edge sweep or mutants."""
+    from fuzzdiff.core.edges import edge_cases
+    from fuzzdiff.core.mutate import spell
+
+    raw = {
+        "name": "z",
+        "program": "z",
+        "options": [
+            {"short": "b", "long": "blocksize", "value": {"kind": "int", "min": 1, "max": 9}, "separate": True}
+        ],
+    }
+    spec = parse_task(raw)
+    argvs = [c.argv for c in generate_cases(spec, 1, 300)] + [c.argv for c in edge_cases(spec, 1)]
+    rng = random.Random(1)
+    argvs += [tuple(spell(rng, spec.options[0], [0, 1, 2**63])) for _ in range(200)]
+    said = [t for argv in argvs for t in argv if t.startswith((b"-b", b"--blocksize"))]
+    assert said and set(said) <= {b"-b", b"--blocksize"}
+    with pytest.raises(SpecError, match="separate"):
+        parse_task({**raw, "options": [{**raw["options"][0], "optional_value": True}]})  # type: ignore[dict-item]

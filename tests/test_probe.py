@@ -291,6 +291,25 @@ def test_a_reference_that_never_ends_stops_the_probe_early() -> None:
     assert not probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=3000, seed=1).hung
 
 
+class JoinRefusingTool(FakeTool):
+    """FakeTool with a parser of its own, as pigz's: `--width=5` is an unknown option."""
+
+    def parse(self, argv: tuple[bytes, ...]) -> tuple[dict[bytes, bytes], list[bytes]] | bytes:
+        if any(a.startswith(b"--") and b"=" in a for a in argv):
+            return b"tool: invalid option\n"
+        return super().parse(argv)
+
+
+def test_values_taken_only_as_their_own_word_are_learned_so() -> None:
+    """pigz's -b, -p, -I were "refused on every base tried": values were probed only
+    as `--blocksize=64`, which pigz refuses, where `--blocksize 64` works."""
+    learned = probe(MINED, FunctionExecutor({"tool": JoinRefusingTool()}), TOOL, budget=3000, seed=1)
+    width = _option(learned.raw, "width")
+    assert width.get("separate") is True and width["value"]["kind"] == "int", learned.notes  # type: ignore[index]
+    assert any("only as their own word" in n for n in learned.notes["--width"])
+    assert "separate" not in _option(_learn(), "width")  # a getopt parser takes both: left as it was
+
+
 def test_probing_is_deterministic_and_bounded() -> None:
     ex = FunctionExecutor({"tool": FakeTool()})
     first = probe(MINED, ex, TOOL, budget=3000, seed=4)

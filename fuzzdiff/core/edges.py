@@ -317,6 +317,8 @@ def _spell(opt: OptionSpec, text: str, rung: int) -> tuple[str, ...]:
     """``opt`` with the value ``text``: short and long spellings alternate, and every
     other long one is ``--opt=value`` (always for an empty value), else ``--opt value``."""
     use_long = opt.long is not None and (opt.short is None or rung % 2 == 1)
+    if opt.separate:
+        return (f"--{opt.long}" if use_long else f"-{opt.short}", text)
     if opt.optional_value:  # an optional value is attached or absent
         return (f"--{opt.long}={text}",) if use_long else (f"-{opt.short}{text}",)
     if use_long:

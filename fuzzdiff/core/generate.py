@@ -391,9 +391,9 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: 
                 forms.append(f"--{opt.long[: c.integer(min(shortest, len(opt.long)), len(opt.long))]}")
         return [c.choice(forms)]
     if opt.short:
-        forms += ["-x", "-x value" if not opt.optional_value else "-"]
+        forms += ["-x value"] if opt.separate else ["-x", "-x value" if not opt.optional_value else "-"]
     if opt.long:
-        forms += ["--x=", "--x value" if not opt.optional_value else "--"]
+        forms += ["--x value"] if opt.separate else ["--x=", "--x value" if not opt.optional_value else "--"]
     form = c.choice(forms)
     if form == "-":  # an optional value is attached or absent
         return [f"-{opt.short}"]

@@ -177,6 +177,8 @@ def spell(rng: random.Random, opt: OptionSpec, numbers: Sequence[int]) -> list[b
     if opt.value is None or (opt.optional_value and rng.random() < 0.5):
         return [name.encode()]
     value = _value(rng, opt.value, numbers).encode("utf-8", "surrogateescape")
+    if opt.separate:
+        return [name.encode(), value]
     if name.startswith("--"):
         return [name.encode() + b"=" + value] if rng.random() < 0.5 else [name.encode(), value]
     return [name.encode() + value] if rng.random() < 0.5 else [name.encode(), value]

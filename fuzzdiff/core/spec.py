@@ -66,6 +66,7 @@ class OptionSpec:
     long: str | None
     value: ValueSpec | None = None
     optional_value: bool = False
+    separate: bool = False  # the value is only ever its own word (`-b 64`, `--blocksize 64`)
     weight: float = 1.0
     requires: tuple[str, ...] = ()  # names of options this one is meaningless without
     excludes: tuple[str, ...] = ()  # names of options the reference refuses alongside this one
@@ -272,7 +273,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
         "hermetic",
         "fixtures",
     ),
-    "options": ("short", "long", "value", "optional_value", "weight", "requires", "excludes"),
+    "options": ("short", "long", "value", "optional_value", "separate", "weight", "requires", "excludes"),
     "value": ("kind", "min", "max", "values", "suffixes", "alphabet", "max_len"),
     "operands": ("min", "max", "kinds", "strings", "value", "slots", "sentences"),
     "slots": ("kinds", "strings", "value"),
@@ -444,11 +445,14 @@ def _option(t: _Table) -> OptionSpec | None:
     elif weight > MAX_WEIGHT:  # drawn from a list holding each option weight x 20 times: 1e300 never ended
         t.fail("weight", f"weights are relative, at most {MAX_WEIGHT:g} (4 beside 1 draws an option 4 times as often)")
         weight = 1.0
+    if t.get("separate", bool, False) and t.get("optional_value", bool, False):
+        t.fail("separate", "an optional value is attached (--opt=VAL) or absent, never its own word; keep one")
     opt = OptionSpec(
         short=short,
         long=long,
         value=value,
         optional_value=t.get("optional_value", bool, False),
+        separate=t.get("separate", bool, False),
         weight=weight,
         requires=t.strings("requires", ()),
         excludes=t.strings("excludes", ()),

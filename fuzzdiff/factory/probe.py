@@ -127,6 +127,9 @@ class Learned:
     hung: bool = False  # nearly every run timed out (``_Runs.hung``): probing stopped
 
 
+#: Values of the ladder tried in both spellings (``--long=V``, ``--long V``) to tell
+#: an option whose values must be their own word.
+SEPARATE_TRIES = 6
 #: Probe runs after which a reference that timed out on ``HUNG_SHARE`` of them
 #: stops being probed: it runs until killed whatever it is given.
 HUNG_AFTER = 30
@@ -178,10 +181,17 @@ def _spellings(opt: dict[str, object]) -> tuple[str, str]:
 
 
 def _with_value(opt: dict[str, object], value: str) -> list[bytes]:
+    """The option given ``value``: ``--long=VALUE``, or its own word after the flag
+    where the option's values are ``separate`` (or it has no long spelling)."""
     long, short = opt.get("long"), opt.get("short")
+    data = value.encode("utf-8", "surrogateescape")
     if isinstance(long, str):
-        return [f"--{long}={value}".encode("utf-8", "surrogateescape")]
-    return [f"-{short}".encode(), value.encode("utf-8", "surrogateescape")]
+        return (
+            [f"--{long}".encode(), data]
+            if opt.get("separate")
+            else [f"--{long}={value}".encode("utf-8", "surrogateescape")]
+        )
+    return [f"-{short}".encode(), data]
 
 
 def _operand_case(kinds: Sequence[int], content: bytes, prefix: Sequence[bytes] = ()) -> Case:
@@ -383,6 +393,10 @@ class Prober:
         ladder = list(dict.fromkeys([*values, *LADDER]))
         taken: list[str] = []
         refused: list[str] = []
+        long_valued = mined_value is not None and not as_flag and isinstance(opt.get("long"), str)
+        if long_valued and self._separate_only(opt, bases, ladder):
+            opt["separate"] = True
+            self.note(label, f"probed: values accepted only as their own word ({flag} V, not {flag}=V)")
         if mined_value is not None or not as_flag:
             for i, v in enumerate(ladder):
                 hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
@@ -414,6 +428,16 @@ class Prober:
         else:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
+
+    def _separate_only(self, opt: dict[str, object], bases: list[Base], ladder: list[str]) -> bool:
+        """None of the first ``SEPARATE_TRIES`` values is accepted as ``--long=V`` on
+        any base, and one is as ``--long V``: a parser of its own (pigz, xmllint)
+        that reads the next word and refuses the joined form."""
+        tries = ladder[:SEPARATE_TRIES]
+        if any(self.runs.ok(b.case(_with_value(opt, v), self.prefix)) for v in tries for b in bases[:2]):
+            return False
+        apart = {**opt, "separate": True}
+        return any(self.runs.ok(b.case(_with_value(apart, v), self.prefix)) for v in tries for b in bases[:2])
 
     def _flag_ok(self, base: Base, flag: bytes) -> bool:
         """``flag`` accepted alone on ``base``. Before operands is not enough: there the
