@@ -127,6 +127,7 @@ class Learned:
     hung: bool = False  # nearly every run timed out (``_Runs.hung``): probing stopped
 
 
+NO_OPERANDS = "no operand sequence tried was accepted: kept the mined operands"
 #: Values of the ladder tried in both spellings (``--long=V``, ``--long V``) to tell
 #: an option whose values must be their own word.
 SEPARATE_TRIES = 6
@@ -262,7 +263,7 @@ class Prober:
     def learn_operands(self, content: bytes) -> list[tuple[int, ...]]:
         seqs = self.accepted_sequences(content, (0, 1, 2, 3))
         if not seqs:
-            self.note("operands", "no operand sequence tried was accepted: kept the mined operands")
+            self.note("operands", NO_OPERANDS)
             return seqs
         lengths = sorted({len(s) for s in seqs})
         mined = self.raw.get("operands", {})
@@ -274,6 +275,10 @@ class Prober:
         reading = next((kinds for kinds, _ in slots if "file" in kinds), None)
         if reading is not None:
             reading[:] = [*(reading * 8), "missing"]
+            self.note(
+                "operands",
+                "the first file slot's kinds are listed 8 times, then 'missing' (a missing file one draw in 9)",
+            )
         tables = [{"kinds": kinds, **extra} for kinds, extra in slots]
         self.raw["operands"] = {"min": lengths[0], "max": hi, "slots": tables}
         shown = ", ".join(sorted({" ".join(_OPERANDS[k][0] for k in s) or "(none)" for s in seqs})[:12])
@@ -422,7 +427,7 @@ class Prober:
         elif as_flag:
             opt.pop("value", None)
             opt.pop("optional_value", None)
-            where = ", ".join(b.label for b in as_flag)
+            where = ", ".join(dict.fromkeys(b.label for b in as_flag))
             self.note(label, f"probed: a flag, accepted on {where}" + (" (mined with a value)" if mined_value else ""))
             ok_bases = as_flag
         else:
@@ -578,6 +583,8 @@ class Prober:
             if self.prefix:
                 label, content = self.best_content()
                 seqs = self.learn_operands(content)
+                if seqs:  # the first try's "none accepted" no longer holds (xmllint said both)
+                    self.notes["operands"] = [n for n in self.notes.get("operands", []) if n != NO_OPERANDS]
         self.seqs = sorted(seqs, key=lambda s: (len(s), s))
         self.learn_sentences(content)
         bases = self.bases(label, content, seqs) if seqs else []
