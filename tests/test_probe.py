@@ -134,6 +134,12 @@ MINED: dict[str, object] = {
 }
 
 
+def _option_short(raw: dict[str, object], short: str) -> dict[str, object]:
+    options = raw["options"]
+    assert isinstance(options, list)
+    return next(o for o in options if o.get("short") == short)
+
+
 def _learn(budget: int = 3000, seed: int = 1) -> dict[str, object]:
     return probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=budget, seed=seed).raw
 
@@ -308,6 +314,34 @@ def test_values_taken_only_as_their_own_word_are_learned_so() -> None:
     assert width.get("separate") is True and width["value"]["kind"] == "int", learned.notes  # type: ignore[index]
     assert any("only as their own word" in n for n in learned.notes["--width"])
     assert "separate" not in _option(_learn(), "width")  # a getopt parser takes both: left as it was
+
+
+def _squeezer(case: Case) -> Outcome:
+    """A compressor: `squeeze FILE` writes FILE.sq and prints nothing, `squeeze` reads
+    stdin and prints "SQ:" + it reversed; `-d` undoes that and refuses anything else."""
+    files = dict(case.files)
+    decode = b"-d" in case.argv
+    names = [a for a in case.argv if a != b"-d"]
+    if any(a.startswith(b"-") for a in names):
+        return _out(1, stderr=b"squeeze: bad option\n")
+    if names:
+        if names[0] not in files:
+            return _out(1, stderr=b"squeeze: no such file\n")
+        return _out(0) if not decode else _out(1, stderr=b"squeeze: not squeezed\n")
+    if decode:
+        ok = case.stdin.startswith(b"SQ:")
+        return _out(0, stdout=case.stdin[3:][::-1]) if ok else _out(1, stderr=b"squeeze: not squeezed\n")
+    return _out(0, stdout=b"SQ:" + case.stdin[::-1])
+
+
+def test_a_mode_that_reads_output_made_from_stdin_is_learned() -> None:
+    """lzip -d, -t and brotli -d were "refused on every base tried": own output was
+    taken only from a call with a file operand, where a compressor writes a file."""
+    mined: dict[str, object] = {"name": "squeeze", "program": "squeeze", "options": [{"short": "d"}]}
+    learned = probe(mined, FunctionExecutor({"squeeze": _squeezer}), Program(("squeeze",), "squeeze"), seed=1)
+    option = _option_short(learned.raw, "d")
+    assert option.get("weight", 1.0) == 1.0, learned.notes
+    assert any("own output" in n for n in learned.notes["-d"]), learned.notes
 
 
 def test_probing_is_deterministic_and_bounded() -> None:

@@ -343,9 +343,12 @@ class Prober:
             case = _operand_case(s, content, self.prefix)
             label = " ".join(_OPERANDS[k][0] for k in s) or "no operands"
             out.append(Base(case.argv[len(self.prefix) :], case.stdin, case.files, f"{label}, {content_label} input"))
-        for b in list(out):
+        # a base with files first (a checksum list names them); else one reading stdin,
+        # whose output is the input of another mode (`gzip` then `gzip -d`, `lzip -t`:
+        # compressors write to a file when given one, so only stdin gives output)
+        for b in sorted(out, key=lambda b: not b.files):
             result = self.runs.run(b.case(prefix=self.prefix))
-            if result is not None and accepted(result) and result.stdout and b.files:
+            if result is not None and accepted(result) and result.stdout:
                 own = result.stdout[:4096]
                 self.own_output = own
                 out.append(Base((), own, b.files, "its own output as input", own=True))
@@ -427,7 +430,7 @@ class Prober:
         elif as_flag:
             opt.pop("value", None)
             opt.pop("optional_value", None)
-            where = ", ".join(dict.fromkeys(b.label for b in as_flag))
+            where = "; ".join(dict.fromkeys(b.label for b in as_flag))
             self.note(label, f"probed: a flag, accepted on {where}" + (" (mined with a value)" if mined_value else ""))
             ok_bases = as_flag
         else:
