@@ -188,6 +188,15 @@ def test_calling_the_reference_earns_nothing(source: str, mode: str, cache: Path
     assert judge(task, source + "\n", mode).reward == 0.0
 
 
+def test_a_candidate_that_is_the_reference_is_told_so(cache: Path, task: str) -> None:
+    """`score base64 --candidate /usr/bin/base64` said "cannot start /usr/bin/base64:
+    Permission denied; check the path and its execute bit" (the masked sandbox hides
+    it): the file was fine, the command was the problem. Not a reward either way."""
+    got = score(task, Candidate(command="/usr/bin/base64"), budget=20, seed=1, cache=cache)
+    assert got.status == "error" and got.reward is None
+    assert "is the reference" in got.error and "execute bit" not in got.error
+
+
 def test_honest_port_scores_one(mode: str, cache: Path, task: str) -> None:
     """The control for the spies below: without a leak, the port is equivalent."""
     assert judge(task, spy("false"), mode).reward == 1.0

@@ -104,6 +104,20 @@ def candidate_root(setup: Setup, mask_reference: bool, hide: Sequence[str] = ())
     return root
 
 
+def _refuse_hidden_candidate(setup: Setup, hidden: Sequence[str]) -> None:
+    """A ``ProgramError`` where the candidate's own program is one the sandbox hides
+    (the reference itself, a copy or a masked multi-call binary): every run of it
+    failed with "cannot start /usr/bin/base64: Permission denied; check the path
+    and its execute bit", which sent the user to a file that is fine."""
+    exe = os.path.realpath(setup.candidate.argv[0])
+    if any(exe == os.path.realpath(h) or exe.startswith(os.path.realpath(h).rstrip("/") + "/") for h in hidden):
+        raise ProgramError(
+            f"the candidate's program {setup.candidate.argv[0]} is the reference, a copy of it or a program "
+            "the task masks, which the masked sandbox hides: a candidate must be a program of its own "
+            "(to compare two installed programs, run without --mask-reference, or without the sandbox)"
+        )
+
+
 def make_runner(
     setup: Setup,
     jobs: int | None = None,
@@ -118,6 +132,7 @@ def make_runner(
     isolation = Isolation()
     if sandbox:
         hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
+        _refuse_hidden_candidate(setup, hidden)
         root = candidate_root(setup, mask_reference, hide)
         isolation = Isolation(True, tuple(dict.fromkeys(hidden)), root=root)
     return PoolRunner(
