@@ -175,3 +175,24 @@ def test_output_both_programs_print_alike_is_never_told_apart_by_the_names(tmp_p
     script = tmp_path / "w.sh"
     script.write_text('exec mawk "$@"\n')
     assert "sh" not in candidate_program(f"sh {script}", spec).aliases
+
+
+def test_two_outputs_cut_short_are_compared_where_both_go() -> None:
+    """Both past the output cap agreed whatever they printed: GNU `seq -s , 1 300000`
+    and toybox's `000001,000002,...` (a wrong port flooding where the reference
+    floods passed). Each cut-short output is the start of the whole; the part both
+    hold is compared, to the last line end both have."""
+
+    def cut(stdout: bytes, how: Termination = Termination.OUTPUT_CAP) -> Outcome:
+        return Outcome(how, None, None, stdout, b"")
+
+    spec = CompareSpec()
+    ref = cut(b"1,2,3,4,5," * 100_000)
+    assert differing_channels(ref, cut(b"000001,000002," * 100_000), spec) == ("stdout",)
+    assert differing_channels(ref, cut(ref.stdout[:700_000]), spec) == ()  # the same, cut elsewhere
+    lines = b"".join(b"%d\n" % i for i in range(100_000))
+    assert differing_channels(cut(lines), cut(lines[:5000] + b"oops"), spec) == ()  # a torn last line
+    assert differing_channels(cut(lines), cut(lines.replace(b"\n42\n", b"\n24\n")[:5000]), spec) == ("stdout",)
+    slow = cut(lines[:5000], Termination.TIMEOUT)
+    assert differing_channels(cut(lines, Termination.TIMEOUT), slow, spec) == ()  # a slower one, as far as it got
+    assert differing_channels(cut(b"", Termination.TIMEOUT), cut(b"x\n", Termination.TIMEOUT), spec) == ()
