@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,3 +197,34 @@ def test_two_outputs_cut_short_are_compared_where_both_go() -> None:
     slow = cut(lines[:5000], Termination.TIMEOUT)
     assert differing_channels(cut(lines, Termination.TIMEOUT), slow, spec) == ()  # a slower one, as far as it got
     assert differing_channels(cut(b"", Termination.TIMEOUT), cut(b"x\n", Termination.TIMEOUT), spec) == ()
+
+
+def test_a_multi_call_candidate_runs_its_applet_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`coreutils seq` ran as argv[0]=/usr/bin/coreutils, `seq` as its first word:
+    uutils said "Try 'coreutils seq --help'" (shown as 'seq seq'), and beside a
+    directory named seq the word became `/here/seq`: "function/utility not found".
+    A multi-call binary is run the way its installed links run it: argv[0] is the
+    applet, and the repro script starts it so too."""
+    from fuzzdiff.store.artifacts import repro_script
+
+    box = shutil.which("busybox")
+    if box is None:
+        pytest.skip("busybox is not installed")
+    (tmp_path / "seq").mkdir()
+    monkeypatch.chdir(tmp_path)
+    spec = parse_task({"name": "seq", "program": "seq"})
+    reference = Program(("/usr/bin/seq",), "seq")
+    cand = candidate_program("busybox seq -s :", spec)
+    assert cand.argv == (box, "-s", ":") and cand.argv0 == "seq"
+    done = subprocess.run(["bash", "-c", 'exec -a "$0" "$@"', cand.argv0, *cand.argv, "3"], capture_output=True)
+    assert done.stdout == b"1:2:3\n"
+    script = repro_script(Case(argv=(b"3",)), spec, reference, cand)
+    assert "CNAMED=yes" in script  # the applet is the task's name
+    other = repro_script(Case(argv=(b"3",)), spec, Program(("/usr/bin/seq",), "gseq"), cand)
+    assert "CNAMED='as:seq'" in other  # or another: it is started under its own
+    ran = subprocess.run(["sh", "-c", other], capture_output=True, text=True, cwd=tmp_path)
+    assert ran.returncode == 1 and "1:2:3" in ran.stdout, ran
+    ran = subprocess.run(["sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert ran.returncode == 1 and "1:2:3" in ran.stdout, ran
+    same = repro_script(Case(argv=(b"3",)), spec, reference, candidate_program("busybox seq", spec))
+    assert subprocess.run(["sh", "-c", same], capture_output=True, cwd=tmp_path).returncode == 0

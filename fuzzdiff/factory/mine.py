@@ -27,9 +27,8 @@ from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import DEFAULT_ENV, TABLE_KEYS, parse_task
 from fuzzdiff.run.execute import resolve_executable
 from fuzzdiff.run.landlock import shed_capabilities
+from fuzzdiff.run.program import MULTI_CALL
 
-#: Multi-call binaries: ``busybox sort`` means the binary called as ``sort``.
-MULTI_CALL = ("busybox", "toybox", "coreutils")
 #: Seconds allowed for ``--help``.
 HELP_TIMEOUT = 10
 

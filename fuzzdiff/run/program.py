@@ -36,6 +36,8 @@ SCRIPT_SUFFIXES = (
     ".py", ".sh", ".bash", ".zsh", ".pl", ".pm", ".rb", ".js", ".mjs", ".cjs", ".ts",
     ".php", ".lua", ".tcl", ".awk", ".sed", ".r", ".jl", ".scm", ".rkt", ".exs", ".groovy",
 )  # fmt: skip
+#: Multi-call binaries: their first word is the applet to run (``busybox sort``).
+MULTI_CALL = ("busybox", "toybox", "coreutils")
 #: Beginnings that make a word a path to a file whatever its ending.
 PATH_PREFIXES = ("/", "./", "../")
 
@@ -96,7 +98,13 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     _check_scripts(words, base)
     rest: list[str] = []
     aliases: list[str] = []
-    for word in words[1:]:
+    # A multi-call binary runs the applet named by argv[0], as its installed links do
+    # (`busybox seq` is busybox called as seq): run as `coreutils seq`, uutils said
+    # "Try 'coreutils seq --help'", where a user of its `seq` sees "Try 'seq --help'".
+    # The applet is a name, not a file (beside a directory named seq it became
+    # `coreutils /here/seq`: "function/utility not found").
+    applet = words[1] if os.path.basename(exe) in MULTI_CALL and len(words) > 1 else ""
+    for word in words[2:] if applet else words[1:]:
         if not word.startswith("-") and not os.path.isabs(word) and os.path.exists(os.path.join(base, word)):
             full = os.path.normpath(os.path.join(base, word))
             rest.append(full)
@@ -106,7 +114,10 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
             if os.path.isabs(word) and os.path.isfile(word):
                 aliases.extend([word, os.path.basename(word)])
     name = program_name(spec)
-    if len(words) == 1:
+    if applet:
+        aliases.extend([exe, os.path.basename(exe)])
+        argv0 = applet
+    elif len(words) == 1:
         # A script run directly sees its own path as $0 / sys.argv[0].
         aliases.extend([words[0], exe, os.path.basename(exe)])
         argv0 = name

@@ -242,6 +242,16 @@ def _renaming(name: str) -> list[str]:
     ]
 
 
+def _named(program: Program, name: str) -> str:
+    """How the script starts a program: as the task's ``name`` (yes), under its own
+    path (no), or under another name it was given (``as:seq``, a multi-call applet)."""
+    if program.argv0 == name:
+        return "yes"
+    if program.argv0 in (program.argv[0], os.path.basename(program.argv[0])):
+        return "no"
+    return _sh_word(f"as:{program.argv0}")
+
+
 def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Program) -> str:
     name = reference.argv0
     env = dict(spec.env)
@@ -265,7 +275,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         f"else REFERENCE={_sh_word(' '.join(_sh_word(w) for w in reference.argv))} RNAMED=yes; fi",
         'if [ -n "${FUZZDIFF_CANDIDATE:-}" ]; then CANDIDATE=$FUZZDIFF_CANDIDATE CNAMED=auto',
         f"else CANDIDATE={_sh_word(' '.join(_sh_word(w) for w in candidate.argv))} "
-        f"CNAMED={'yes' if candidate.argv0 == name else 'no'}; fi",
+        f"CNAMED={_named(candidate, name)}; fi",
         f"TIMEOUT={spec.limits.timeout:g}",
         f"CAP={spec.limits.output_bytes} MEMORY_KB={spec.limits.memory_mb * 1024} "
         f"FILE_BLOCKS={max(1, spec.limits.file_bytes // 512)}",
@@ -296,6 +306,9 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "# full path).",
         "run() {",
         "  side=$1; named=$2; cmd=$3; shift 3",
+        "  # as:NAME: started as NAME (a multi-call binary's applet: `busybox seq` is busybox as seq)",
+        f"  argv0={_sh_word(name)}",
+        "  case $named in as:*) argv0=${named#as:} named=yes ;; esac",
         '  setup "$d/$side"',
         "  # the command's words go after the case's arguments, then those rotate behind them;",
         "  # in an override, relative paths (the program's with a slash, later words that exist)",
@@ -319,7 +332,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '  while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done',
         '  if [ "$named" = auto ]; then named=no; [ "$words" = 1 ] && named=yes; fi',
         '  if [ "$named" = yes ] && command -v bash > /dev/null 2>&1; then',
-        f'    set -- bash -c \'exec -a "$0" "$@"\' {_sh_word(name)} "$@"',
+        '    set -- bash -c \'exec -a "$0" "$@"\' "$argv0" "$@"',
         "  fi",
         *(
             [
