@@ -279,6 +279,12 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         f"TIMEOUT={spec.limits.timeout:g}",
         f"CAP={spec.limits.output_bytes} MEMORY_KB={spec.limits.memory_mb * 1024} "
         f"FILE_BLOCKS={max(1, spec.limits.file_bytes // 512)}",
+        "# fuzzdiff runs programs without capabilities: as root, so does this (a root that keeps",
+        "# them reads a directory `chmod -R = d` left without permissions, where fuzzdiff's runs fail)",
+        "DROP=",
+        'if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null 2>&1; then',
+        "  DROP='setpriv --inh-caps=-all --bounding-set=-all --'",
+        "fi",
         "d=$(mktemp -d) || exit 2",
         "trap 'rm -rf \"$d\"' EXIT",
         "",
@@ -350,7 +356,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         '  head -c "$CAP" < "$d/$side.fifo" > "$d/$side.err" &',
         '  { cat "$d/stdin" | ( cd "$d/$side" || exit 2',
         '      ulimit -v "$MEMORY_KB" 2> /dev/null; ulimit -f "$FILE_BLOCKS" 2> /dev/null; ulimit -c 0 2> /dev/null',
-        '      exec env -i PATH="'
+        '      exec $DROP env -i PATH="'
         + path
         + '" HOME="$d/$side" TMPDIR="$d/tmp" '
         + env_words
