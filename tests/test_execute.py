@@ -373,7 +373,7 @@ def test_parent_environment_not_seen(tmp_path: Path, monkeypatch: pytest.MonkeyP
     names = {line.split(b"=", 1)[0] for line in outcome.stdout.splitlines()}
     assert b"FUZZDIFF_LEAK_CHECK" not in names
     assert b"leaked" not in outcome.stdout
-    assert names == {b"LC_ALL", b"LANG", b"TZ", b"PATH", b"HOME", b"PWD", b"TMPDIR"}
+    assert names == {b"LC_ALL", b"LANG", b"TZ", b"PATH", b"PYTHONHASHSEED", b"HOME", b"PWD", b"TMPDIR"}
 
 
 def test_case_env_added(tmp_path: Path) -> None:

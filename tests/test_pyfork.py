@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -439,3 +440,19 @@ def test_a_stopped_or_signalled_server_is_seen_as_interfered_with() -> None:
         proc.kill()
         proc.wait()
     assert _Server.interfered(server) is False  # type: ignore[arg-type]  # gone: the reap finds out
+
+
+def test_a_python_candidates_hash_order_is_the_same_on_every_score(tmp_path: Path) -> None:
+    """A port printing a set of strings scored 1.0 on one call and 0.0 on the next,
+    same budget and seed: each score's fork-server drew its own hash secret. Every
+    run has PYTHONHASHSEED=0 now, fresh or forked, so one score's order is every
+    score's."""
+    from fuzzdiff.core.spec import DEFAULT_ENV
+
+    script = tmp_path / "order.py"
+    script.write_text("print(sorted({'apple', 'pear', 'plum', 'fig', 'kiwi'}, key=hash))\n")
+    outs = {
+        subprocess.run([sys.executable, str(script)], env=dict(DEFAULT_ENV), capture_output=True).stdout
+        for _ in range(4)
+    }
+    assert DEFAULT_ENV["PYTHONHASHSEED"] == "0" and len(outs) == 1

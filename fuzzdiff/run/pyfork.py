@@ -27,8 +27,7 @@ lost (``LaunchLost``: the executor reruns it fresh). Inside a sandbox
 (``sandbox_worker``) the launcher is made with ``shield``: its servers are not
 dumpable, so runs cannot ptrace them nor open their memory or descriptors.
 
-Known differences from a fresh run: the hash seed (``PYTHONHASHSEED`` unset) is
-the server's for every case of a worker; seeds other libraries draw at import
+Known differences from a fresh run: seeds other libraries draw at import
 time (``os.fork`` reseeds ``random``) are shared; the script's module frame has
 the server's frame below it (``sys._getframe(1)``; the recursion depth this
 costs is compensated on CPython 3.11); modules the script imports only in some
