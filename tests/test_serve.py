@@ -156,6 +156,16 @@ def test_candidate_that_cannot_start_is_a_score_not_an_http_error(client: Client
     assert "no-such-program-fuzzdiff" in result["error"]
 
 
+def test_source_with_a_lone_surrogate_is_scored_and_answered(service: Service) -> None:
+    """The scorer takes it as written (JSON allows `\\ud800`), and the response echoed
+    it: encoding that as UTF-8 failed with a 500 after the score had run."""
+    source = b'{"source": "print(\'\\ud800\')", "language": "python"}'
+    body = b'{"task": "base64", "budget": 3, "seed": 1, "candidate": ' + source + b"}"
+    status, answer, _ = post(service.url, body)
+    assert status == 200, answer
+    assert answer["status"] == "ok" and answer["candidate"]["source"] == "print('\ud800')"
+
+
 def test_a_client_without_a_budget_gets_the_services_default(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(serve, "DEFAULT_BUDGET", 7)  # not the client's to know
     result = client.score("base64", "no-such-program-fuzzdiff", seed=SEED)

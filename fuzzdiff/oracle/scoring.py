@@ -28,7 +28,7 @@ Reward policies:
 Timeouts, crashes and output floods of the candidate are behaviour and are
 scored. Problems that are not the candidate's (a missing reference, a broken
 task file, the oracle's own failure) give ``status="error"`` and ``reward=None``,
-never a silent 0.0. A score that passes its hard deadline has
+never a silent 0.0. A score that passes its deadline (checked between runs) has
 ``status="deadline"`` and ``reward=None``.
 
 The reference's outcomes come from an on-disk cache shared by all candidates and
@@ -750,6 +750,6 @@ def score_many(
     """Score candidates one after another, each using all cores; results in input order.
 
     One candidate at a time keeps concurrency bounded (``jobs`` workers) and the
-    reference cache warm for the next; each score has its own hard deadline.
+    reference cache warm for the next; each score has its own deadline.
     """
     return [score(task, c, **kwargs) for c in candidates]

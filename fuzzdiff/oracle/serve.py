@@ -41,7 +41,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse as _StarletteJSON
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fuzzdiff.core.errors import UserError
@@ -60,6 +60,15 @@ REQUEST_FIELDS = ("task", "candidate", "candidates", "budget", "seed", "policy",
 RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1, 60
 #: Weight of the newest request in the running mean that sets Retry-After.
 RETRY_AFTER_WEIGHT = 0.3
+
+
+class JSONResponse(_StarletteJSON):
+    """JSON with every character past ASCII escaped: a score echoes the candidate's
+    source, and one holding a lone surrogate (`"\\ud800"`, which JSON allows and the
+    scorer takes as written) made the UTF-8 response fail with a 500 after scoring."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
