@@ -202,7 +202,8 @@ def test_trl_async_form_scorer_object_and_logs(cache: Path) -> None:
     copy = pickle.loads(pickle.dumps(reward))
     try:
         assert copy.__name__ == "fuzzdiff"
-        assert copy(["p"], [FENCED_GOOD], task=["no-such-task"]) == [0.0]  # on_error="zero": no raise
+        with pytest.raises(adapters.OracleError, match="unknown task"):  # a typo of the run's: not zeros
+            copy(["p"], [FENCED_GOOD], task=["no-such-task"])
         assert copy(["p"], [FENCED_BAD], task=tasks[:1]) == [0.0]
     finally:
         reward.close()
@@ -228,6 +229,8 @@ def test_adapter_raises_on_infrastructure_error(cache: Path) -> None:
         ("{bad json", "not a JSON object"),  # was a JSONDecodeError
         (None, "cannot read the task"),
         ('{"task": 3}', "no task"),
+        ('{"task": "base64", "bugdet": 100}', "did you mean 'budget'"),  # was scored at budget 500
+        ("base46", "unknown task 'base46'"),  # every completion scored 0.0 under on_error="zero"
     ],
 )
 def test_metadata_that_cannot_be_scored_raises_oracle_error_whatever_on_error_says(meta: object, named: str) -> None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import difflib
 import json
 import re
 import threading
@@ -46,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.spec import resolve_task_path
 from fuzzdiff.oracle.batch import BatchScorer, Request
 from fuzzdiff.oracle.scoring import DEADLINE, DEFAULT_BUDGET, Candidate, Policy, Score, check_settings, parse_policy
 
@@ -175,6 +177,14 @@ def settings_of(meta: Any) -> dict[str, Any]:
     task = settings.get("task")
     if not isinstance(task, str) or not task.strip():
         raise OracleError(f"no task in {meta!r}; give a task name or a JSON object with 'task'")
+    for key in settings:  # other keys may be the dataset's own; one spelled like a setting is a typo
+        close = difflib.get_close_matches(str(key), ("task", *_SETTINGS), n=1, cutoff=0.75)
+        if close and key != close[0]:
+            raise OracleError(f"metadata {meta!r}: unknown key {key!r}; did you mean {close[0]!r}?")
+    try:  # a misspelled task scored every completion 0.0 under on_error="zero"
+        resolve_task_path(task.strip())
+    except UserError as exc:
+        raise OracleError(f"metadata {meta!r}: {exc}") from exc
     return {"task": task.strip(), **{k: settings[k] for k in _SETTINGS if k in settings}}
 
 
