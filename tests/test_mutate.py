@@ -315,3 +315,16 @@ def test_merge_adds_the_other_cases_options_with_their_values() -> None:
         assert out.argv[-2:] == (b"--", b"file")  # operands after "--" stay operands
         assert b"in" not in out.argv  # operands of the other case are not options
     assert merge(random.Random(0), a, Case(argv=(b"-s",))) is None  # nothing new to add
+
+
+def test_mutants_never_name_a_path_outside_the_case_directory(spec: TaskSpec) -> None:
+    """A byte flipped in `nodir/x` or a token harvested from output can make `/x`
+    or `..`: in plain mode, run as root, a chmod or rm case then acts on the host."""
+    from fuzzdiff.core.model import reaches_out
+
+    parent = Parent(Case(argv=(b"-a", b"x/", b"./a", b".x."), stdin=b"/etc ../up a/../b\n"), b"/usr/bin ../x\n")
+    mutator = Mutator(spec, frozenset(GUIDANCE))
+    mutator.dictionary.harvest(b"cannot open /usr/bin or ../up for reading")  # as a campaign harvests outputs
+    made = [mutator.mutant(random.Random(seed), parent, parent) for seed in range(3000)]
+    assert sum(m is not None for m in made) > 1000
+    assert not [m.argv for m in made if m is not None and any(reaches_out(a) for a in m.argv)]

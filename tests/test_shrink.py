@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from fuzzdiff.core.compare import compare
 from fuzzdiff.core.model import Case, Divergence, Outcome
 from fuzzdiff.core.shrink import Shrinker, _byte_cost, _cost, sort_key
-from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.core.spec import CompareSpec, TaskSpec
 from fuzzdiff.engine.judging import spellings
 
 from .helpers import cases, echo_program, exited, make_judge
@@ -253,3 +253,26 @@ def test_an_option_and_its_value_go_together(spec: TaskSpec) -> None:
         return extra_output(out) if b"-d" in argv else out
 
     assert shrink(spec, candidate, Case(argv=(b"-d", b"-w", b"5"))).case == Case(argv=(b"-d",))
+
+
+def test_shrinking_never_makes_a_path_outside_the_case_directory() -> None:
+    """Shrinking `chmod -s -r nodir/x` (any proposal kept the divergence) reached
+    `chmod -s -r /`: in plain mode, run as root, the host's `/` became 0311."""
+    from fuzzdiff.core.model import reaches_out
+
+    case = Case(argv=(b"-s", b"-r", b"nodir/x", b"--to=a/b", b"/dev/null"))
+    div = compare(case, exited(0, b"r"), exited(0, b"c"), CompareSpec())
+    assert div is not None
+    judged: list[Case] = []
+
+    def check(proposals: Sequence[Case]) -> list[Divergence | None]:
+        judged.extend(proposals)
+        return [replace(div, case=p) for p in proposals]
+
+    small = Shrinker(check, div, budget=3000).shrink()
+    assert judged and small.case.size() < case.size()
+    made = {a for c in judged for a in c.argv if reaches_out(a)}
+    assert made <= {b"/dev/null"}, made  # the task's own absolute path may stay; no new one
+    assert [reaches_out(a) for a in (b"/", b"..", b"a/../b", b"--dir=/x", b"-d/x", b"nodir/x", b"a..b", b"-r")] == [
+        True, True, True, True, True, False, False, False,
+    ]  # fmt: skip

@@ -59,6 +59,19 @@ def file_names_problem(names: Iterable[bytes]) -> str | None:
     return None
 
 
+def reaches_out(arg: bytes) -> bool:
+    """Whether an argument, or its value after ``=``, is a path that leaves the case's
+    directory: absolute, or with a ``..`` component. Shrinking and mutation never
+    make one a case did not hold: shrinking `chmod -s -r nodir/x` reached
+    `chmod -s -r /`, and in plain mode, run as root, the host's `/` lost its
+    read bits (a task's own strings, `/dev/null` or `../x`, stay as written)."""
+    values = [arg]
+    if arg.startswith(b"-"):  # `--dir=/x`, and a short option's attached value, `-d/x`
+        values += [arg.split(b"=", 1)[1]] if b"=" in arg else []
+        values += [arg[2:]] if not arg.startswith(b"--") else []
+    return any(v.startswith(b"/") or b".." in v.split(b"/") for v in values)
+
+
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Case:
@@ -88,6 +101,10 @@ class Case:
             + sum(len(n) + len(c) + 1 for n, c in self.files)
             + sum(len(k) + len(v) for k, v in self.env)
         )
+
+    def outside(self) -> frozenset[bytes]:
+        """The arguments that name a place outside the case's directory (``reaches_out``)."""
+        return frozenset(a for a in self.argv if reaches_out(a))
 
     def key(self) -> str:
         """A content hash that names the case (caches, corpus file names)."""

@@ -583,6 +583,8 @@ class Mutator:
         case = self._mutant(rng, parent, other)
         if case is None or any(b"\x00" in a for a in case.argv) or any(b"\x00" in n for n, _ in case.files):
             return None  # an argument or file name cannot hold a NUL byte
+        if not case.outside() <= parent.case.outside() | other.case.outside():
+            return None  # a path outside the case's directory neither parent named (`model.reaches_out`)
         if self.excluded:
             argv = self.options.without(case.argv, self.excluded)
             if len(argv) < len(case.argv):

@@ -175,7 +175,10 @@ class Shrinker:
         key = sort_key(self.current.case)
         name = getattr(make, "__name__", "pass")
         pending: list[tuple[Case, Cursor]] = []
+        held = self.initial.case.outside()
         for proposal in make(at):
+            if not proposal[0].outside() <= held:  # a path the case never named (`nodir/x` to `/`)
+                continue
             # judged and rejected before, or waiting in this batch: were it judged,
             # it would be rejected (or come after the adopted one), whatever the batch
             if proposal[0] in self._rejected or any(proposal[0] == p for p, _ in pending):
