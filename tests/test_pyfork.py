@@ -417,7 +417,6 @@ def test_score_counts_fork_server_runs(tmp_path: Path) -> None:
 def test_a_stopped_or_signalled_server_is_seen_as_interfered_with() -> None:
     """``interfered`` reads the server's state and pending signals from /proc: a
     process stopped, or with a SIGSTOP pending, counts; a running one does not."""
-    import subprocess
     from types import SimpleNamespace
 
     from fuzzdiff.run.pyfork import _Server
@@ -444,15 +443,21 @@ def test_a_stopped_or_signalled_server_is_seen_as_interfered_with() -> None:
 
 def test_a_python_candidates_hash_order_is_the_same_on_every_score(tmp_path: Path) -> None:
     """A port printing a set of strings scored 1.0 on one call and 0.0 on the next,
-    same budget and seed: each score's fork-server drew its own hash secret. Every
-    run has PYTHONHASHSEED=0 now, fresh or forked, so one score's order is every
-    score's."""
-    from fuzzdiff.core.spec import DEFAULT_ENV
-
+    same budget and seed: each score's fork-server drew its own hash secret. With
+    the runs' environment (``DEFAULT_ENV``: PYTHONHASHSEED=0) two fork-servers, as
+    two scores start them, and a fresh interpreter print the set in one order."""
     script = tmp_path / "order.py"
-    script.write_text("print(sorted({'apple', 'pear', 'plum', 'fig', 'kiwi'}, key=hash))\n")
-    outs = {
-        subprocess.run([sys.executable, str(script)], env=dict(DEFAULT_ENV), capture_output=True).stdout
-        for _ in range(4)
-    }
-    assert DEFAULT_ENV["PYTHONHASHSEED"] == "0" and len(outs) == 1
+    script.write_text("print(list({'apple', 'pear', 'plum', 'fig', 'kiwi', 'lime', 'date', 'yuzu'}))\n")
+    program = Program(argv=(sys.executable, str(script)), argv0=sys.executable)
+    outputs = []
+    for n in range(2):
+        root = tmp_path / f"score{n}"
+        root.mkdir()
+        launcher = PythonForkLauncher(ENV, LIMITS, root=str(root))
+        try:
+            outputs.append(LocalExecutor(ENV, LIMITS, root=str(root), launcher=launcher).run(program, Case()).stdout)
+            assert launcher.forked == 1, launcher.last_reason
+        finally:
+            launcher.close()
+    outputs.append(LocalExecutor(ENV, LIMITS, root=str(tmp_path)).run(program, Case()).stdout)
+    assert outputs[0] and len(set(outputs)) == 1, outputs

@@ -137,6 +137,8 @@ class Shrinker:
         self.current = self.initial
         self.target = self.initial.fingerprint
         self._rejected: set[Case] = set()
+        # paths outside the case's directory it may keep; shrinking makes no other
+        self._outside = self.initial.case.outside()
 
     # -- driving ---------------------------------------------------------
     def shrink(self) -> Divergence:
@@ -175,9 +177,8 @@ class Shrinker:
         key = sort_key(self.current.case)
         name = getattr(make, "__name__", "pass")
         pending: list[tuple[Case, Cursor]] = []
-        held = self.initial.case.outside()
         for proposal in make(at):
-            if not proposal[0].outside() <= held:  # a path the case never named (`nodir/x` to `/`)
+            if not proposal[0].outside() <= self._outside:  # a path the case never named (`nodir/x` to `/`)
                 continue
             # judged and rejected before, or waiting in this batch: were it judged,
             # it would be rejected (or come after the adopted one), whatever the batch

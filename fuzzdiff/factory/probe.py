@@ -187,11 +187,7 @@ def _with_value(opt: dict[str, object], value: str) -> list[bytes]:
     long, short = opt.get("long"), opt.get("short")
     data = value.encode("utf-8", "surrogateescape")
     if isinstance(long, str):
-        return (
-            [f"--{long}".encode(), data]
-            if opt.get("separate")
-            else [f"--{long}={value}".encode("utf-8", "surrogateescape")]
-        )
+        return [f"--{long}".encode(), data] if opt.get("separate") else [f"--{long}=".encode() + data]
     return [f"-{short}".encode(), data]
 
 
