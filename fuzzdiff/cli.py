@@ -70,6 +70,7 @@ from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
 from fuzzdiff.store.replay import record as run_record
+from fuzzdiff.store.replay import refresh as run_refresh
 
 #: ``--mask-reference`` of the commands that run a candidate (``fuzz``, ``replay``).
 MaskReference = Annotated[
@@ -657,6 +658,34 @@ def corpus_reduce(
     for err in stored.errors:
         typer.echo(f"error: {err}", err=True)
     raise typer.Exit(1 if stored.errors else 0)
+
+
+@corpus_app.command("refresh")
+@_internal_errors("corpus refresh")
+def corpus_refresh(
+    corpus_dir: Annotated[Path, typer.Argument(help="A corpus directory (corpora/TASK).")],
+    task: Annotated[str | None, typer.Option(help="Task name or file (default: the corpus's task).")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing.")] = False,
+) -> None:
+    """Run the installed reference on every stored case again and store its outcome
+    where it changed (after fuzzdiff learned to observe more, such as file modes).
+    Refused for another reference binary than the corpus was recorded with."""
+    try:
+        stored = require_cases(load_corpus(corpus_dir))
+        setup = prepare(task or stored.manifest.task, "true")
+        writer = CorpusWriter(corpus_dir, setup.spec, setup.reference)
+        executor = LocalExecutor(dict(setup.spec.env), setup.spec.limits, confine=shed_capabilities)
+        result = run_refresh(writer, executor, stored, jobs=jobs or default_jobs(), dry_run=dry_run)
+    except UserError as exc:
+        _fail(str(exc))
+    verb = "would update" if dry_run else "updated"
+    typer.echo(f"{corpus_dir}: {verb} {len(result.updated)} of {result.cases} cases")
+    if result.unstable:
+        typer.echo(f"left as stored: {len(result.unstable)} cases on which two runs of the reference differed")
+    for key, error in result.errors:
+        typer.echo(f"not refreshed: {key}: {error}")
+    raise typer.Exit(1 if result.errors or stored.errors else 0)
 
 
 @corpus_app.command("stats")

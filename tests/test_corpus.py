@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -47,6 +48,7 @@ from fuzzdiff.store.replay import (
     junit_names,
     junit_xml,
     record,
+    refresh,
     replay,
     replay_executor,
     replay_json,
@@ -702,3 +704,44 @@ def test_replay_accepts_a_stored_outcome_a_rule_of_the_tasks_would_change_again(
     cand = Program(argv=("/bin/true",), argv0="t")
     assert judge_run(stored, spec, "t", cand, exited(0, stdout=b"at 0x2e\n")).status == "passed"
     assert judge_run(stored, spec, "t", cand, exited(0, stdout=b"at 0y2e\n")).status == "failed"
+
+
+# -- refresh: a corpus recorded before fuzzdiff observed more -------------------
+
+
+def with_modes(case: Case) -> Outcome:
+    """echo_program, whose file "f" is left mode 0755 (a corpus recorded before
+    outcomes had attributes holds none)."""
+    out = echo_program(case)
+    attrs = ((b"f", "mode 0755"),) if any(n == b"f" for n, _ in case.files) else ()
+    return dataclasses.replace(out, attrs=attrs)
+
+
+_flips: dict[bytes, int] = {}
+
+
+def varies_on_a(case: Case) -> Outcome:
+    """with_modes, but its stdout differs from run to run on -a."""
+    out = with_modes(case)
+    if case.argv == (b"-a",):
+        _flips[b"-a"] = _flips.get(b"-a", 0) + 1
+        return dataclasses.replace(out, stdout=b"%d" % _flips[b"-a"])
+    return out
+
+
+def test_refresh_stores_what_the_reference_does_now_and_leaves_what_varies(tmp_path: Path) -> None:
+    root = recorded(tmp_path / "c")
+    before = load_corpus(root)
+    with_f = next(c for c in SAMPLE if c.files)
+    assert replay(before, SPEC, executor(cand=with_modes), CAND).failed == 1  # the stale corpus fails an honest one
+
+    dry = refresh(writer(root), executor(ref=varies_on_a), before, dry_run=True)
+    assert dry.updated == (with_f.key(),) and dry.unstable == (Case(argv=(b"-a",)).key(),) and not dry.errors
+    assert load_corpus(root) == before  # a dry run writes nothing
+
+    done = refresh(writer(root), executor(ref=varies_on_a), before)
+    assert done.updated == dry.updated and done.cases == len(SAMPLE)
+    after = load_corpus(root)
+    assert next(s for s in after.cases if s.key == with_f.key()).expected.attrs == ((b"f", "mode 0755"),)
+    assert replay(after, SPEC, executor(cand=with_modes), CAND).ok
+    assert refresh(writer(root), executor(ref=with_modes), after).updated == ()  # nothing left to do

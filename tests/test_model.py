@@ -11,7 +11,8 @@ from fuzzdiff.core.model import Case, Outcome, Termination
 
 def test_every_field_of_a_case_and_an_outcome_survives_pickling() -> None:
     case = Case(argv=(b"-w", b"5"), stdin=b"in", files=((b"b", b"2"), (b"a", b"1")), env=(("Z", "1"), ("A", "2")))
-    outcome = Outcome(Termination.SIGNALLED, None, 9, b"out", b"err", ((b"d", None), (b"f", b"x")), 0.5, 7, 1.25)
+    files = ((b"d", None), (b"f", b"x"))
+    outcome = Outcome(Termination.SIGNALLED, None, 9, b"out", b"err", files, ((b"f", "mode 0755"),), 0.5, 7, 1.25)
     for value in (case, outcome):
         # every field differs from its default, so a field left out would show
         for field in dataclasses.fields(value):

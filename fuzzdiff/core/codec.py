@@ -119,6 +119,7 @@ def encode_outcome(outcome: Outcome) -> dict[str, JSONValue]:
         "stdout": encode_bytes(outcome.stdout),
         "stderr": encode_bytes(outcome.stderr),
         "files": {_name_key(n): (None if c is None else encode_bytes(c)) for n, c in outcome.files},
+        **({"attrs": {_name_key(n): a for n, a in outcome.attrs}} if outcome.attrs else {}),
         "cpu_seconds": outcome.cpu_seconds,
         "max_rss_kb": outcome.max_rss_kb,
         "wall_seconds": outcome.wall_seconds,
@@ -132,6 +133,10 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
     except (KeyError, ValueError) as exc:
         raise DecodeError(f"{where}.termination: missing or unknown") from exc
     files = _obj(obj.get("files", {}), f"{where}.files")
+    attrs = _obj(obj.get("attrs", {}), f"{where}.attrs")
+    for k, v in attrs.items():
+        if not isinstance(v, str):
+            raise DecodeError(f'{where}.attrs[{k!r}]: expected a string such as "mode 0755"')
     try:
         cpu = float(obj.get("cpu_seconds", 0.0))
         rss = int(obj.get("max_rss_kb", 0))
@@ -150,6 +155,7 @@ def decode_outcome(value: JSONValue, where: str = "outcome") -> Outcome:
                 for k, v in files.items()
             )
         ),
+        attrs=tuple(sorted((_name_from_key(k, f"{where}.attrs"), str(v)) for k, v in attrs.items())),
         cpu_seconds=cpu,
         max_rss_kb=rss,
         wall_seconds=wall,

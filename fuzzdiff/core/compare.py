@@ -118,7 +118,7 @@ def differing_channels(reference: Outcome, candidate: Outcome, spec: CompareSpec
         mode == "presence" and bool(reference.stderr) != bool(candidate.stderr)
     ):
         channels.append("stderr")
-    if spec.mode("files") == "exact" and reference.files != candidate.files:
+    if spec.mode("files") == "exact" and reference.tree() != candidate.tree():
         channels.append("files")
     return tuple(channels)
 

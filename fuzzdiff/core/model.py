@@ -155,8 +155,12 @@ class Outcome:
     """Everything observable about one run of one program on one case.
 
     ``files`` is the final state of the working directory: regular files as
-    (path, content), directories as (path, None). Resource figures are reported
-    but never compared.
+    (path, content), directories as (path, None). ``attrs`` holds, for each entry
+    whose mode or modification time is not what its content implies, a short text
+    (``"mode 0755"``, ``"modified at 2001-02-03 04:05:06 UTC"``): files are
+    written 0644 and directories 0755, dated ``scratch.FILE_TIME``, and a file
+    whose content the run wrote is dated within it (``scratch.attributes``).
+    Both are compared. Resource figures are reported but never compared.
     """
 
     termination: Termination
@@ -165,6 +169,7 @@ class Outcome:
     stdout: bytes
     stderr: bytes
     files: tuple[tuple[bytes, bytes | None], ...] = ()
+    attrs: tuple[tuple[bytes, str], ...] = ()
     cpu_seconds: float = 0.0
     max_rss_kb: int = 0
     wall_seconds: float = 0.0
@@ -172,7 +177,12 @@ class Outcome:
     def size(self) -> int:
         """Bytes of data the outcome holds (streams, file names and contents): what
         memory bounds count."""
-        return len(self.stdout) + len(self.stderr) + sum(len(n) + len(c or b"") for n, c in self.files)
+        files = sum(len(n) + len(c or b"") for n, c in self.files)
+        return len(self.stdout) + len(self.stderr) + files + sum(len(n) + len(a) for n, a in self.attrs)
+
+    def tree(self) -> tuple[object, ...]:
+        """The working directory as it was left: files with contents, and attributes."""
+        return (self.files, self.attrs)
 
     def memory_fault(self) -> bool:
         """Killed by a memory-access fault (``MEMORY_FAULTS``): undefined behaviour,

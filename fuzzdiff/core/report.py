@@ -131,14 +131,19 @@ def describe_case(case: Case, name: str) -> list[str]:
 def _file_changes(outcome: Outcome, case: Case) -> dict[bytes, str]:
     before = dict(case.files)
     after = dict(outcome.files)
+    attrs = dict(outcome.attrs)
     changes: dict[bytes, str] = {}
     for n, c in after.items():
         if c is None:
+            if n in attrs:
+                changes[n] = f"directory, {attrs[n]}"
             continue
         if n not in before:
             changes[n] = f"created {inline(c, 80)}"
         elif before[n] != c:
             changes[n] = f"changed to {inline(c, 80)}"
+        if n in attrs:
+            changes[n] = f"{changes.get(n, 'content unchanged')}, {attrs[n]}"
     for n in before:
         if n not in after:
             changes[n] = "deleted"

@@ -281,7 +281,7 @@ _CHANNELS: tuple[tuple[str, Callable[[Outcome], object]], ...] = (
     ("exit", Outcome.exit_class),
     ("stdout", lambda o: o.stdout),
     ("stderr", lambda o: o.stderr),
-    ("files", lambda o: o.files),
+    ("files", Outcome.tree),
 )
 
 
@@ -296,4 +296,4 @@ def spellings(spec: TaskSpec) -> tuple[tuple[bytes, bytes], ...]:
 
 
 def _observable(o: Outcome) -> tuple[object, ...]:
-    return (o.exit_class(), o.stdout, o.stderr, o.files)
+    return (o.exit_class(), o.stdout, o.stderr, o.files, o.attrs)

@@ -216,7 +216,7 @@ def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, 
     per varying stream, with the first pattern of ``PATTERNS`` that makes that
     stream agree in every pair, unless it would replace more than ``MAX_MASKED``
     of that stream's bytes. Exit status and files cannot be normalised."""
-    if not varied or any(a.exit_class() != b.exit_class() or a.files != b.files for a, b in varied):
+    if not varied or any(a.exit_class() != b.exit_class() or a.tree() != b.tree() for a, b in varied):
         return []
     tables: list[dict[str, str]] = []
     for channel in ("stdout", "stderr"):

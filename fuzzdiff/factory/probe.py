@@ -545,7 +545,7 @@ class Prober:
         if both is None or not accepted(both):
             return False
         alone = self.runs.run(base.case(tokens, self.prefix))
-        return alone is None or (both.stdout, both.stderr, both.files) != (alone.stdout, alone.stderr, alone.files)
+        return alone is None or (both.stdout, both.stderr, both.tree()) != (alone.stdout, alone.stderr, alone.tree())
 
     def learn_excludes(self, good: dict[str, list[Base]], max_pairs: int) -> None:
         """Two options accepted alone on a base but refused together exclude each other."""

@@ -712,6 +712,10 @@ def _file_lines(outcome: Outcome, other: Outcome) -> list[str]:
     missing = [n for n in theirs if n not in mine]
     if missing:
         shown.append(f"  no file {', '.join(_quote(n) for n in missing)}")
+    attrs, their_attrs = dict(outcome.attrs), dict(other.attrs)
+    for n in sorted(attrs.keys() | their_attrs.keys()):
+        if attrs.get(n) != their_attrs.get(n) and n in mine:
+            shown.append(f"  file {_quote(n)}: {attrs.get(n, 'mode and time as the case gave or the run wrote it')}")
     return shown or ["  files: the same names and contents"]
 
 

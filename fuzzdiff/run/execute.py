@@ -18,6 +18,7 @@ cannot diverge on it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import resource
 import select
@@ -37,7 +38,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
 from fuzzdiff.run.hermetic import UMASK, fix_address_layout, is_hermetic, sweep_leftovers
 from fuzzdiff.run.landlock import shed_capabilities
-from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, snapshot, write_files
+from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, Stats, attributes, snapshot, write_files
 from fuzzdiff.run.scratch import default_root as default_root
 
 #: The path the working directory is shown as; also where a sandbox mounts it.
@@ -235,9 +236,11 @@ class LocalExecutor:
         if cage is not None:
             self.isolation = "rlimits+pids-cgroup"
         self._bounds = SnapshotBounds.of(limits)
-        # Hermetic runs (``hermetic``): a fixed umask, and libfaketime's leftovers swept.
+        # Every run has the umask UMASK (what it makes gets the modes outcomes compare,
+        # whatever this process's umask); hermetic runs (``hermetic``) also have
+        # libfaketime's leftovers swept.
         self.hermetic = is_hermetic(self.env)
-        self.umask = UMASK if self.hermetic else None
+        self.umask = UMASK
         if self.hermetic:
             fix_address_layout()  # inherited by every child, both sides alike
         # Caged, nothing a run started outlives it: its directories may be kept.
@@ -360,6 +363,7 @@ class LocalExecutor:
 
     def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
         start = time.monotonic()
+        began = time.time()  # the wall clock files are dated by
         stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
         stdout_r, stdout_w = os.pipe2(os.O_CLOEXEC)
         stderr_r, stderr_w = os.pipe2(os.O_CLOEXEC)
@@ -383,7 +387,9 @@ class LocalExecutor:
             if self.cage is not None:
                 sweep_cage(self.cage)
         wall = time.monotonic() - start
-        files = snapshot(work, self._bounds)
+        stats: Stats = {}
+        files = snapshot(work, self._bounds, stats)
+        attrs = attributes(files, stats, case.files, (began, time.time()))
         if timed_out:
             termination, code, sig = Termination.TIMEOUT, None, None
         elif capped:
@@ -399,6 +405,7 @@ class LocalExecutor:
             stdout=bytes(out),
             stderr=bytes(err),
             files=files,
+            attrs=attrs,
             cpu_seconds=round(cpu, 6),
             max_rss_kb=max_rss,
             wall_seconds=round(wall, 6),
@@ -529,17 +536,7 @@ def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
     files = tuple((n, None if c is None else fix(c)) for n, c in outcome.files)
     if base not in outcome.stdout and base not in outcome.stderr and files == outcome.files:
         return outcome
-    return Outcome(
-        termination=outcome.termination,
-        exit_code=outcome.exit_code,
-        signal=outcome.signal,
-        stdout=fix(outcome.stdout),
-        stderr=fix(outcome.stderr),
-        files=files,
-        cpu_seconds=outcome.cpu_seconds,
-        max_rss_kb=outcome.max_rss_kb,
-        wall_seconds=outcome.wall_seconds,
-    )
+    return dataclasses.replace(outcome, stdout=fix(outcome.stdout), stderr=fix(outcome.stderr), files=files)
 
 
 def _looks_runnable(path: str) -> bool:

@@ -41,7 +41,8 @@ HERMETIC_LIB = f"/usr/lib/{sysconfig.get_config_var('MULTIARCH') or 'x86_64-linu
 FROZEN_TIME = "2021-01-01 00:00:00"
 #: libfaketime's seed for getrandom(): any fixed 64-bit value.
 RANDOM_SEED = "0x12345678DEADBEEF"
-#: The umask of every hermetic run: the common default (files 644, directories 755).
+#: The umask of every run, hermetic or not: the common default (files 644, directories
+#: 755). Outcomes compare modes, so it must not be whoever runs fuzzdiff's.
 UMASK = 0o022
 #: Where glibc keeps named semaphores and shared memory (libfaketime's per-process pair).
 SHM_DIR = "/dev/shm"

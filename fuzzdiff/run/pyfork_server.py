@@ -433,6 +433,7 @@ class Server:
             soft = self.cpu if hard == resource.RLIM_INFINITY else min(self.cpu, hard)
             resource.setrlimit(resource.RLIMIT_CPU, (soft, soft))  # as execute.apply_limits does
         os.chdir(cwd)
+        os.umask(0o022)  # as every exec'd run has (execute.LocalExecutor, hermetic.UMASK)
         os.environ.clear()
         for name_b, value_b in env:
             os.environb[name_b] = value_b

@@ -31,6 +31,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ SCRATCH_PREFIX = "fuzzdiff-run-"
 STAGING_PREFIX = ".fuzzdiff-new-"
 #: The snapshot entry that says what was left out; no file can have this name (NUL).
 TRUNCATED = b"\x00truncated"
+#: What a snapshot records for an entry it could not read, before the error's name.
+UNREADABLE = b"\x00unreadable\x00"
 #: Entries a snapshot records: far more than any task's output files, few enough
 #: that comparing, pickling and reporting an outcome stays cheap.
 SNAPSHOT_ENTRIES = 1000
@@ -493,11 +496,15 @@ def _sweep_one(where_fd: int, name: str) -> bool:
 #: written, different on every run. A year before the hermetic mode's frozen clock,
 #: so a listing shows it as old (with its year) under either clock.
 FILE_TIME = 1577836800
+#: The modes of a case's files and directories, whatever this process's umask
+#: (runs have the umask ``hermetic.UMASK``, which gives what they make the same).
+FILE_MODE = 0o644
+DIR_MODE = 0o755
 
 
 def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
-    """Write a case's files into its fresh working directory, each file and
-    directory dated ``FILE_TIME``."""
+    """Write a case's files into its fresh working directory, each file mode
+    ``FILE_MODE`` and each directory ``DIR_MODE``, all dated ``FILE_TIME``."""
     root = os.fsencode(work)
     made: dict[bytes, None] = {}  # what was written, in order (a dict: a set that keeps it)
     problem = file_names_problem(name for name, _ in files)
@@ -517,6 +524,7 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
     # deepest first: dating a directory's entries would not change its own times,
     # but writing them did, so directories come after what they hold
     for path in sorted(made, key=lambda p: p.count(b"/"), reverse=True):
+        os.chmod(path, DIR_MODE if os.path.isdir(path) else FILE_MODE)
         os.utime(path, (FILE_TIME, FILE_TIME))
     os.utime(root, (FILE_TIME, FILE_TIME))
     with contextlib.suppress(OSError):  # `ls -a` lists `..` too: the run's own directory
@@ -541,15 +549,24 @@ class _Budget:
         self.entries = -1
 
 
-def snapshot(work: Path, bounds: SnapshotBounds = SnapshotBounds()) -> tuple[tuple[bytes, bytes | None], ...]:
+#: What ``snapshot`` tells of each entry it records beside its content (symbolic
+#: links aside): its kind ("file", "dir", "special"), permission bits and
+#: modification time in nanoseconds.
+Stats = dict[bytes, tuple[str, int, int]]
+
+
+def snapshot(
+    work: Path, bounds: SnapshotBounds = SnapshotBounds(), stats: Stats | None = None
+) -> tuple[tuple[bytes, bytes | None], ...]:
     """``_snapshot``, read as a process of this user without capabilities reads: the
     same in a campaign's workers, which hold none, and in a process that kept them
-    (a directory made mode 000 was listed in one and unreadable in the other)."""
+    (a directory made mode 000 was listed in one and unreadable in the other).
+    ``stats``, when given, is filled with each recorded entry's ``Stats``."""
     with without_file_privileges():
-        return _snapshot(work, bounds)
+        return _snapshot(work, bounds, stats)
 
 
-def _snapshot(work: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | None], ...]:
+def _snapshot(work: Path, bounds: SnapshotBounds, stats: Stats | None = None) -> tuple[tuple[bytes, bytes | None], ...]:
     """The final state of the working directory, sorted: files with content,
     directories as None, symbolic links as their target (never followed), other
     kinds as a marker; within ``bounds``, plus ``TRUNCATED`` when one was hit.
@@ -569,7 +586,7 @@ def _snapshot(work: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | 
     # The directories on the way down: descriptor, and subdirectories still to list.
     stack: list[tuple[int, list[tuple[str, bytes]]]] = [(top, [])]
     try:
-        stack[-1][1].extend(_record(top, b"", entries, budget))
+        stack[-1][1].extend(_record(top, b"", entries, budget, stats))
         while stack and budget.entries >= 0:
             fd, pending = stack[-1]
             if not pending:
@@ -586,7 +603,7 @@ def _snapshot(work: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | 
                 os.close(child)
                 continue
             stack.append((child, []))
-            stack[-1][1].extend(_record(child, rel + b"/", entries, budget))
+            stack[-1][1].extend(_record(child, rel + b"/", entries, budget, stats))
     finally:
         for fd, _ in stack:
             os.close(fd)
@@ -598,7 +615,7 @@ def _snapshot(work: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | 
 
 
 def _record(
-    fd: int, prefix: bytes, entries: list[tuple[bytes, bytes | None]], budget: _Budget
+    fd: int, prefix: bytes, entries: list[tuple[bytes, bytes | None]], budget: _Budget, stats: Stats | None = None
 ) -> list[tuple[str, bytes]]:
     """Record the entries of the directory open as ``fd``; returns its subdirectories
     (name, recorded name) in reverse order, the next one to list last."""
@@ -634,10 +651,14 @@ def _record(
             else:
                 content = b"\x00special\x00"
         except OSError as exc:
-            content = b"\x00unreadable\x00" + errno.errorcode.get(exc.errno or 0, "?").encode()
+            content = UNREADABLE + errno.errorcode.get(exc.errno or 0, "?").encode()
         if content is not None:
             budget.bytes -= len(content)
         entries.append((rel, content))
+        if stats is not None and kind != "link":
+            with contextlib.suppress(OSError):
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                stats[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_mtime_ns)
     subdirs.reverse()
     return subdirs
 
@@ -649,6 +670,58 @@ def _kind(entry: os.DirEntry[str]) -> str:
     if entry.is_dir(follow_symlinks=False):
         return "dir"
     return "file" if entry.is_file(follow_symlinks=False) else "special"
+
+
+#: Seconds around a run within which a file's modification time counts as the
+#: run's own (the kernel's clock and this process's may read a moment apart).
+RUN_SLACK = 2.0
+
+
+def attributes(
+    files: tuple[tuple[bytes, bytes | None], ...],
+    stats: Stats,
+    given: tuple[tuple[bytes, bytes], ...],
+    window: tuple[float, float],
+) -> tuple[tuple[bytes, str], ...]:
+    """What the snapshot's ``files`` do not say of the entries ``stats`` describes,
+    as ``Outcome.attrs``: a mode other than the one ``write_files`` gives
+    (``"mode 0755"``), and for a regular file a modification time other than its
+    content implies. A file the case gave (``given``) and the run left as it was
+    is implied to be dated ``FILE_TIME``; any other is implied to be dated
+    within the run's ``window`` (wall-clock seconds, start and end); one it could
+    not read (``chmod 000``) is taken as left as it was. Otherwise the
+    time is said: ``"modified during the run"`` (a file left as given, but
+    written again, as ``touch`` does), or exactly (``"modified at 2001-02-03
+    04:05:06 UTC"``: ``touch -d``, ``cp -p``, ``mv``). A time within the window
+    is never given exactly, so two runs at different moments agree."""
+    contents = dict(files)
+    before = dict(given)
+    start = int((window[0] - RUN_SLACK) * 1e9)
+    end = int((window[1] + RUN_SLACK) * 1e9)
+    said: list[tuple[bytes, str]] = []
+    for name, (kind, mode, mtime_ns) in sorted(stats.items()):
+        parts = []
+        if mode != (DIR_MODE if kind == "dir" else FILE_MODE):
+            parts.append(f"mode {mode:04o}")
+        if kind == "file":
+            now = contents.get(name)
+            kept = name in before and (now == before[name] or (now or b"").startswith(UNREADABLE))
+            actual = "kept" if mtime_ns == FILE_TIME * 10**9 else "run" if start <= mtime_ns <= end else "other"
+            if actual != ("kept" if kept else "run"):
+                parts.append("modified during the run" if actual == "run" else f"modified at {_when(mtime_ns)}")
+        if parts:
+            said.append((name, ", ".join(parts)))
+    return tuple(said)
+
+
+def _when(ns: int) -> str:
+    """A modification time as a reader of ``ls --full-time`` would want it, in UTC."""
+    seconds, fraction = divmod(ns, 10**9)
+    try:
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        text = f"{seconds} s after the epoch"
+    return f"{text}.{fraction:09d} UTC" if fraction else f"{text} UTC"
 
 
 def _read(fd: int, name: str, rel: bytes, budget: _Budget) -> bytes:

@@ -24,6 +24,7 @@ from fuzzdiff.core.codec import decode_case, decode_divergence, encode_divergenc
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Finding, Program
 from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.run.scratch import FILE_TIME
 
 CASE_FORMAT = "fuzzdiff-case"
 CASE_VERSION = 1
@@ -285,6 +286,8 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         'if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null 2>&1; then',
         "  DROP='setpriv --inh-caps=-all --bounding-set=-all --'",
         "fi",
+        "# files are made 644 and directories 755, as in fuzzdiff's runs (modes are compared)",
+        "umask 022",
         "d=$(mktemp -d) || exit 2",
         "trap 'rm -rf \"$d\"' EXIT",
         "",
@@ -305,6 +308,15 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
             lines.append(f'  p=$(printf -- {_sh_bytes(parent)}x); mkdir -p "$1/${{p%x}}"')
         lines.append(f'  f=$(printf -- {_sh_bytes(fname)}x); printf -- {_sh_bytes(content)} > "$1/${{f%x}}"')
     lines += [
+        "  # dated as fuzzdiff dates a case's files (modification times are compared too)",
+        f'  find "$1" -exec touch -h -d @{FILE_TIME} {{}} +',
+        "}",
+        "# attrs DIR: each entry's mode, and a regular file's modification time (or that",
+        "# it was written during the runs), as fuzzdiff compares them",
+        "attrs() {",
+        "  ( cd \"$1\" && find . -mindepth 1 ! -type l -printf '%P\\t%m\\t%y\\t%Ts\\n' ) |",
+        '    awk -F \'\\t\' -v s="$start" \'BEGIN { OFS = "\\t" }',
+        '      { if ($3 != "f") $4 = "-"; else if ($4 >= s - 2) $4 = "during the run"; print }\' | sort',
         "}",
         "",
         "# run SIDE NAMED COMMAND ARGS...: started under the task's program name as argv[0]",
@@ -368,6 +380,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "# the program-name normaliser below maps them to the program's name; an override's adds its own",
         f"ALIASES={_sh_word(chr(10).join(candidate.aliases))} NL='",
         "'",
+        "start=$(date +%s)",
         'run reference "$RNAMED" "$REFERENCE" "$@"',
         'run candidate "$CNAMED" "$CANDIDATE" "$@"',
         "",
@@ -397,6 +410,11 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         lines.append(
             'if ! diff -r "$d/reference" "$d/candidate" > /dev/null 2>&1; then echo "files differ:"; '
             'diff -r "$d/reference" "$d/candidate" | head -n 40; status=1; fi'
+        )
+        lines.append(
+            'attrs "$d/reference" > "$d/reference.attrs"; attrs "$d/candidate" > "$d/candidate.attrs"; '
+            'if ! cmp -s "$d/reference.attrs" "$d/candidate.attrs"; then echo "modes or times differ:"; '
+            'diff "$d/reference.attrs" "$d/candidate.attrs" | head -n 40; status=1; fi'
         )
     lines += [
         'if [ "$status" = 0 ]; then echo "no divergence: the programs agree on this case"; fi',

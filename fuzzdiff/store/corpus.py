@@ -399,7 +399,7 @@ class CorpusWriter:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if kind == "divergence" and fingerprint is None:
             raise ValueError("a divergence needs its fingerprint")
-        outcome = _strip_resources(normalise(expected, self.reference, self.manifest.program_name, self.spec.compare))
+        outcome = self.normalised(expected)
         stored = StoredCase(case.key(), case, outcome, kind, fingerprint if kind == "divergence" else None)
         path = self.case_path(case)
         if path.exists():
@@ -414,6 +414,10 @@ class CorpusWriter:
         except OSError as exc:
             raise CaseFileError(f"cannot write case file {path}: {exc}") from exc
         return path
+
+    def normalised(self, outcome: Outcome) -> Outcome:
+        """``outcome`` as ``add`` stores it: normalised as ``compare`` sees it, without resource figures."""
+        return _strip_resources(normalise(outcome, self.reference, self.manifest.program_name, self.spec.compare))
 
     def add_divergence(self, divergence: Divergence) -> Path:
         """Store a campaign's divergence: its case, the reference's outcome and its fingerprint."""
@@ -441,6 +445,11 @@ def behaviour(stored: StoredCase) -> tuple[object, ...]:
     return outcome_behaviour(stored.case, stored.expected)
 
 
+#: An exact time in an attribute (``scratch.attributes``): a behaviour is that a
+#: time was set, not which.
+_TIME_SAID = re.compile(r"modified at [^,]*")
+
+
 def outcome_behaviour(case: Case, out: Outcome) -> tuple[object, ...]:
     """``behaviour`` for a case and the reference's (normalised) outcome on it."""
     regular = {n: c for n, c in out.files if c is not None}
@@ -452,6 +461,7 @@ def outcome_behaviour(case: Case, out: Outcome) -> tuple[object, ...]:
         _masked_first_line(out.stderr) if out.stderr else b"",
         len(out.stdout).bit_length(),
         regular != dict(case.files) or dirs != given_dirs,
+        tuple(sorted({_TIME_SAID.sub("modified at", a) for _, a in out.attrs})),
     )
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.core.codec import encode_divergence, encode_fingerprint, encode_outcome
-from fuzzdiff.core.compare import compare, normalise, shown_as
+from fuzzdiff.core.compare import compare, differing_channels, normalise, shown_as
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Outcome, Program
 from fuzzdiff.core.report import describe_case, describe_divergence, shell_argv
@@ -398,6 +398,47 @@ def record(writer: CorpusWriter, executor: Executor, cases: Sequence[Case], *, j
             writer.add(case, run)
             added.append(case.key())
     return RecordResult(tuple(added), tuple(errors), tuple(faulted))
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    cases: int  # stored cases looked at
+    updated: tuple[str, ...]  # keys whose expected outcome was rewritten (or would be, on a dry run)
+    unstable: tuple[str, ...]  # keys on which two runs of the reference differed: left as stored
+    errors: tuple[tuple[str, str], ...]  # (key, error) of cases the reference could not run, or gave no answer
+
+
+def refresh(
+    writer: CorpusWriter, executor: Executor, corpus: Corpus, *, jobs: int = 1, dry_run: bool = False
+) -> RefreshResult:
+    """Run the writer's reference twice on every stored case and, where both runs
+    agree and differ from what is stored, store the new outcome (same kind and
+    fingerprint). For when fuzzdiff observes more than it did when the corpus was
+    recorded (modes and times, 2026-12), or the environment it runs in changed;
+    the writer refuses another reference binary, so a new version of the program
+    is never written over the old one's answers. A case whose two runs differ is
+    left as it is and named."""
+    stored = list(corpus.cases)
+    programs = (writer.reference, writer.reference)
+    updated: list[str] = []
+    unstable: list[str] = []
+    errors: list[tuple[str, str]] = []
+    runs = run_cases(executor, programs, [s.case for s in stored], jobs)
+    for old, (first, second) in zip(stored, runs, strict=True):
+        if isinstance(first, str) or isinstance(second, str):
+            errors.append((old.key, first if isinstance(first, str) else str(second)))
+            continue
+        if first.no_answer():
+            errors.append((old.key, f"the reference gave no answer ({first.exit_class()})"))
+            continue
+        new, again = (writer.normalised(o) for o in (first, second))
+        if differing_channels(new, again, writer.spec.compare):
+            unstable.append(old.key)
+        elif differing_channels(old.expected, new, writer.spec.compare):
+            updated.append(old.key)
+            if not dry_run:
+                writer.add(old.case, first, old.kind, old.fingerprint)
+    return RefreshResult(len(stored), tuple(updated), tuple(unstable), tuple(errors))
 
 
 # -- reports -----------------------------------------------------------------

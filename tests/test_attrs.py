@@ -1,0 +1,133 @@
+"""Modes and modification times are observed: a chmod that never sets an execute
+bit, or a touch that ignores the time it is given, passed 1,000 cases before
+outcomes carried them (``Outcome.attrs``, ``scratch.attributes``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from fuzzdiff.core.codec import decode_outcome, encode_outcome
+from fuzzdiff.core.compare import differing_channels, fingerprint
+from fuzzdiff.core.model import Case, Divergence, Outcome, Program, Termination
+from fuzzdiff.core.report import describe_divergence
+from fuzzdiff.core.spec import CompareSpec, Limits
+from fuzzdiff.oracle.scoring import feedback
+from fuzzdiff.run.execute import LocalExecutor
+from fuzzdiff.run.scratch import FILE_TIME, attributes
+
+NS = 10**9
+WINDOW = (2_000_000_000.0, 2_000_000_005.0)  # the run's wall clock, start and end
+DURING = int(2_000_000_002 * NS)
+
+
+def said(
+    files: Mapping[bytes, bytes | None], stats: dict[bytes, tuple[str, int, int]], given: dict[bytes, bytes]
+) -> dict[bytes, str]:
+    return dict(attributes(tuple(sorted(files.items())), stats, tuple(sorted(given.items())), WINDOW))
+
+
+def test_what_the_content_implies_is_not_said() -> None:
+    files = {b"given": b"x", b"made": b"new", b"d": None}
+    stats = {b"given": ("file", 0o644, FILE_TIME * NS), b"made": ("file", 0o644, DURING), b"d": ("dir", 0o755, DURING)}
+    assert said(files, stats, {b"given": b"x"}) == {}
+
+
+def test_a_mode_other_than_the_case_gave_is_said() -> None:
+    files = {b"f": b"x", b"d": None}
+    stats = {b"f": ("file", 0o4755, FILE_TIME * NS), b"d": ("dir", 0o700, DURING)}
+    assert said(files, stats, {b"f": b"x"}) == {b"f": "mode 4755", b"d": "mode 0700"}
+
+
+def test_a_time_other_than_the_content_implies_is_said() -> None:
+    files = {b"touched": b"x", b"moved": b"y", b"dated": b"z", b"rewritten": b"w"}
+    stats = {
+        b"touched": ("file", 0o644, DURING),  # given, left as it was, written again: touch
+        b"moved": ("file", 0o644, FILE_TIME * NS),  # new here, dated as the case's files: mv, cp -p
+        b"dated": ("file", 0o644, 981_173_106 * NS + 5),  # touch -d
+        b"rewritten": ("file", 0o644, DURING),  # content changed, dated within the run: nothing to say
+    }
+    got = said(files, stats, {b"touched": b"x", b"rewritten": b"v"})
+    assert got == {
+        b"touched": "modified during the run",
+        b"moved": "modified at 2020-01-01 00:00:00 UTC",
+        b"dated": "modified at 2001-02-03 04:05:06.000000005 UTC",
+    }
+
+
+def test_two_runs_at_different_moments_agree_and_a_time_past_any_calendar_is_still_said() -> None:
+    files = {b"f": b"new"}
+    early = attributes(tuple(files.items()), {b"f": ("file", 0o644, DURING)}, (), WINDOW)
+    hour_later = (WINDOW[0] + 3600, WINDOW[1] + 3600)
+    later = attributes(tuple(files.items()), {b"f": ("file", 0o644, DURING + 3600 * NS)}, (), hour_later)
+    assert early == later == ()
+    far = dict(attributes(tuple(files.items()), {b"f": ("file", 0o644, 2**62)}, (), WINDOW))
+    assert far[b"f"].startswith("modified at ")
+
+
+def test_an_unreadable_file_left_in_place_is_not_said_to_be_modified() -> None:
+    files = {b"f": b"\x00unreadable\x00EACCES"}
+    assert said(files, {b"f": ("file", 0o000, FILE_TIME * NS)}, {b"f": b""}) == {b"f": "mode 0000"}
+
+
+def outcome(**attrs: str) -> Outcome:
+    return Outcome(
+        Termination.EXITED, 0, None, b"", b"", ((b"a", b""),), tuple((k.encode(), v) for k, v in sorted(attrs.items()))
+    )
+
+
+def test_outcomes_that_differ_only_in_attributes_differ_in_files_and_the_report_says_how() -> None:
+    ref, cand = outcome(a="mode 0755"), outcome()
+    assert differing_channels(ref, cand, CompareSpec()) == ("files",)
+    assert differing_channels(ref, outcome(a="mode 0755"), CompareSpec()) == ()
+    case = Case(argv=(b"+x", b"a"), files=((b"a", b""),))
+    div = Divergence(case, ref, cand, ("files",), fingerprint(ref, cand, ("files",)))
+    text = "\n".join(describe_divergence(div))
+    assert '"a": reference content unchanged, mode 0755; candidate unchanged' in text
+
+
+def test_attributes_survive_json_and_old_json_reads_as_none() -> None:
+    with_attrs = outcome(a="mode 0700, modified at 2001-02-03 04:05:06 UTC")
+    assert decode_outcome(encode_outcome(with_attrs)) == with_attrs
+    old = encode_outcome(outcome())
+    assert "attrs" not in old
+    assert decode_outcome(old).attrs == ()
+
+
+def run(tmp_path: Path, script: str, files: tuple[tuple[bytes, bytes], ...]) -> Outcome:
+    executor = LocalExecutor({"PATH": os.environ["PATH"]}, Limits(), root=str(tmp_path))
+    return executor.run(Program((shutil.which("sh") or "/bin/sh", "-c", script), "sh"), Case(files=files))
+
+
+def test_a_real_run_reports_modes_and_times_whatever_fuzzdiffs_own_umask(tmp_path: Path) -> None:
+    old = os.umask(0o077)  # the harness's umask must not reach the case's files nor the run
+    try:
+        given = ((b"a", b"x"), (b"b", b"y"), (b"sub/c", b"z"))
+        got = run(tmp_path, "chmod 755 a; touch -d @0 b; echo hi > new; mkdir made", given)
+    finally:
+        os.umask(old)
+    assert got.exit_code == 0, got.stderr
+    assert dict(got.attrs) == {b"a": "mode 0755", b"b": "modified at 1970-01-01 00:00:00 UTC"}
+
+
+@pytest.mark.skipif(shutil.which("chmod") is None, reason="needs chmod")
+def test_a_chmod_that_never_sets_an_execute_bit_diverges_from_chmod(tmp_path: Path) -> None:
+    given = ((b"a", b"data"),)
+    reference = run(tmp_path, "chmod +x a", given)
+    candidate = run(tmp_path, "chmod +x a; chmod a-x a", given)
+    assert (reference.stdout, reference.stderr) == (candidate.stdout, candidate.stderr)
+    assert reference.files == candidate.files
+    assert differing_channels(reference, candidate, CompareSpec()) == ("files",)
+
+
+def test_the_oracles_feedback_names_the_mode_each_side_left() -> None:
+    ref, cand = outcome(a="mode 0755"), outcome()
+    case = Case(argv=(b"+x", b"a"), files=((b"a", b""),))
+    text = feedback(Divergence(case, ref, cand, ("files",), fingerprint(ref, cand, ("files",))), 0, "chmod")
+    expected, got = text.split("Got:")
+    assert 'file "a": mode 0755' in expected
+    assert 'file "a": mode and time as the case gave or the run wrote it' in got
