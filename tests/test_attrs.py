@@ -131,3 +131,12 @@ def test_the_oracles_feedback_names_the_mode_each_side_left() -> None:
     expected, got = text.split("Got:")
     assert 'file "a": mode 0755' in expected
     assert 'file "a": mode and time as the case gave or the run wrote it' in got
+
+
+def test_feedback_on_a_timeout_names_the_time_limit() -> None:
+    ref = outcome()
+    cand = Outcome(Termination.TIMEOUT, None, None, b"", b"", ((b"a", b""),))
+    div = Divergence(Case(argv=(b"a",)), ref, cand, ("exit",), fingerprint(ref, cand, ("exit",)))
+    text = feedback(div, 0, "cat", Limits(timeout=7.5))
+    assert "Got: timeout (still running after the 7.5 s time limit, so it was killed)" in text
+    assert "Expected: exit:0" in text

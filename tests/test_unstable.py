@@ -458,3 +458,16 @@ def test_a_reference_wavers_where_its_output_changed_not_where_it_ran_out_of_tim
     aside.add(Case(), ("stdout",))
     aside.add(Case(), ())  # unstable while a finding was confirmed, stable on the re-runs after
     assert (aside.count, aside.wavered) == (4, 2)
+
+
+def test_the_oracles_inconclusive_reason_tells_varying_from_giving_no_answer() -> None:
+    """It said "not deterministic" when the cases set aside were timeouts or faults, which
+    sends a task author after the clock when the time limit is what needs raising."""
+    from fuzzdiff.core.report import aside_reason
+
+    assert aside_reason(30, 0, 100).startswith("the reference is not deterministic on 30 of 100 cases")
+    timeouts = aside_reason(60, 60, 100)
+    assert timeouts.startswith("the reference gave no answer on 60 of 100 cases (it ran past the time limit")
+    assert "not deterministic" not in timeouts
+    both = aside_reason(70, 60, 100)
+    assert "not deterministic on 10 of 100 cases" in both and "gave no answer on 60 cases" in both

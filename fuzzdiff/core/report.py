@@ -233,6 +233,21 @@ def _why_aside(channels: tuple[str, ...]) -> str:
     return f" ({', '.join(channels) or 'outcome'} varied)"
 
 
+def aside_reason(aside: int, unanswered: int, cases: int) -> str:
+    """Why ``aside`` of ``cases`` judged cases were set aside, ``unanswered`` of them
+    for giving no answer: told apart, since a reference that varies and one that
+    times out or faults on a case call for different fixes."""
+    wavered = aside - unanswered
+    varied = f"not deterministic on {wavered} of {cases} cases (its output changed when a case was run again)"
+    silent = (
+        f"no answer on {unanswered}{'' if wavered else f' of {cases}'} cases (it ran past the time limit, "
+        "faulted on memory or passed a run limit)"
+    )
+    if wavered and unanswered:
+        return f"the reference is {varied} and gave {silent}"
+    return f"the reference is {varied}" if wavered else f"the reference gave {silent}"
+
+
 def unstable_summary(result: CampaignResult, name: str) -> str:
     """How many judged cases were set aside because the reference was not
     deterministic on them or gave no answer there, with examples."""

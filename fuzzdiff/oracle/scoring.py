@@ -60,8 +60,8 @@ from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CHANNELS, Case, Divergence, Outcome, Termination, Via, too_many_aside
-from fuzzdiff.core.report import escape, shell_argv
-from fuzzdiff.core.spec import REFERENCES_DIR, TaskSpec
+from fuzzdiff.core.report import aside_reason, escape, shell_argv
+from fuzzdiff.core.spec import REFERENCES_DIR, Limits, TaskSpec
 from fuzzdiff.core.triage import stderr_class
 from fuzzdiff.engine.campaign import Campaign, CampaignConfig, StreamSearch, shrink
 from fuzzdiff.engine.judging import Judged
@@ -661,12 +661,8 @@ def score_on(
         and too_many_aside(unstable, campaign.tally.aside.unanswered, judged)
     ):
         reward.status = "error"
-        error = (
-            f"inconclusive: the reference is not deterministic on {unstable} of {judged} cases "
-            "(its output changed when a case was run again, or it ran past the time limit, faulted on "
-            "memory or passed a run limit), "
-            "so the candidate cannot be judged"
-        )
+        why = aside_reason(unstable, campaign.tally.aside.unanswered, judged)
+        error = f"inconclusive: {why}, so the candidate cannot be judged"
     result = replace(
         base,
         status=reward.status,
@@ -682,7 +678,7 @@ def score_on(
         if reward.status != "deadline"
         else {},
         counterexample=minimal,
-        feedback=feedback(minimal, reward.hidden, setup.reference.argv0)
+        feedback=feedback(minimal, reward.hidden, setup.reference.argv0, setup.spec.limits)
         if reward.status != "deadline"
         else f"Scoring stopped at its deadline ({deadline:g} s) before it was done: no reward.",
         error=error,
@@ -719,7 +715,21 @@ def _file_lines(outcome: Outcome, other: Outcome) -> list[str]:
     return shown or ["  files: the same names and contents"]
 
 
-def feedback(div: Divergence | None, hidden: int, name: str) -> str:
+def ended(outcome: Outcome, limits: Limits) -> str:
+    """How a run ended, with the limit it ran into: a model told only "timeout"
+    cannot tell a loop from a program a little too slow."""
+    if outcome.termination is Termination.TIMEOUT:
+        return f"timeout (still running after the {limits.timeout:g} s time limit, so it was killed)"
+    if outcome.termination is Termination.OUTPUT_CAP:
+        return f"output-cap (it printed more than the {limits.output_bytes} bytes a stream may hold, so it was stopped)"
+    return outcome.exit_class()
+
+
+#: The limits feedback names when its caller names none: a task's defaults.
+DEFAULT_LIMITS = Limits()
+
+
+def feedback(div: Divergence | None, hidden: int, name: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """What the model is told: the input, what was expected, what came back."""
     if div is None:
         if hidden:
@@ -733,7 +743,7 @@ def feedback(div: Divergence | None, hidden: int, name: str) -> str:
     for fname, content in case.files:
         lines.append(f"  file {_quote(fname)}: {_quote(content)}")
     for label, outcome in (("Expected", div.reference), ("Got", div.candidate)):
-        lines.append(f"{label}: {outcome.exit_class()}")
+        lines.append(f"{label}: {ended(outcome, limits)}")
         for ch in ("stdout", "stderr"):
             data = getattr(outcome, ch)
             if ch in div.channels or data:
