@@ -19,37 +19,40 @@ from fuzzdiff.core.spec import CompareSpec, Limits
 from fuzzdiff.oracle.scoring import feedback
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.scratch import FILE_TIME, attributes
+from fuzzdiff.run.scratch import EntryStat as E
 
 NS = 10**9
 WINDOW = (2_000_000_000.0, 2_000_000_005.0)  # the run's wall clock, start and end
 DURING = int(2_000_000_002 * NS)
 
 
-def said(
-    files: Mapping[bytes, bytes | None], stats: dict[bytes, tuple[str, int, int]], given: dict[bytes, bytes]
-) -> dict[bytes, str]:
+def said(files: Mapping[bytes, bytes | None], stats: dict[bytes, E], given: dict[bytes, bytes]) -> dict[bytes, str]:
     return dict(attributes(tuple(sorted(files.items())), stats, tuple(sorted(given.items())), WINDOW))
 
 
 def test_what_the_content_implies_is_not_said() -> None:
     files = {b"given": b"x", b"made": b"new", b"d": None}
-    stats = {b"given": ("file", 0o644, FILE_TIME * NS), b"made": ("file", 0o644, DURING), b"d": ("dir", 0o755, DURING)}
+    stats = {
+        b"given": E("file", 0o644, FILE_TIME * NS),
+        b"made": E("file", 0o644, DURING),
+        b"d": E("dir", 0o755, DURING),
+    }
     assert said(files, stats, {b"given": b"x"}) == {}
 
 
 def test_a_mode_other_than_the_case_gave_is_said() -> None:
     files = {b"f": b"x", b"d": None}
-    stats = {b"f": ("file", 0o4755, FILE_TIME * NS), b"d": ("dir", 0o700, DURING)}
+    stats = {b"f": E("file", 0o4755, FILE_TIME * NS), b"d": E("dir", 0o700, DURING)}
     assert said(files, stats, {b"f": b"x"}) == {b"f": "mode 4755", b"d": "mode 0700"}
 
 
 def test_a_time_other_than_the_content_implies_is_said() -> None:
     files = {b"touched": b"x", b"moved": b"y", b"dated": b"z", b"rewritten": b"w"}
     stats = {
-        b"touched": ("file", 0o644, DURING),  # given, left as it was, written again: touch
-        b"moved": ("file", 0o644, FILE_TIME * NS),  # new here, dated as the case's files: mv, cp -p
-        b"dated": ("file", 0o644, 981_173_106 * NS + 5),  # touch -d
-        b"rewritten": ("file", 0o644, DURING),  # content changed, dated within the run: nothing to say
+        b"touched": E("file", 0o644, DURING),  # given, left as it was, written again: touch
+        b"moved": E("file", 0o644, FILE_TIME * NS),  # new here, dated as the case's files: mv, cp -p
+        b"dated": E("file", 0o644, 981_173_106 * NS + 5),  # touch -d
+        b"rewritten": E("file", 0o644, DURING),  # content changed, dated within the run: nothing to say
     }
     got = said(files, stats, {b"touched": b"x", b"rewritten": b"v"})
     assert got == {
@@ -61,17 +64,17 @@ def test_a_time_other_than_the_content_implies_is_said() -> None:
 
 def test_two_runs_at_different_moments_agree_and_a_time_past_any_calendar_is_still_said() -> None:
     files = {b"f": b"new"}
-    early = attributes(tuple(files.items()), {b"f": ("file", 0o644, DURING)}, (), WINDOW)
+    early = attributes(tuple(files.items()), {b"f": E("file", 0o644, DURING)}, (), WINDOW)
     hour_later = (WINDOW[0] + 3600, WINDOW[1] + 3600)
-    later = attributes(tuple(files.items()), {b"f": ("file", 0o644, DURING + 3600 * NS)}, (), hour_later)
+    later = attributes(tuple(files.items()), {b"f": E("file", 0o644, DURING + 3600 * NS)}, (), hour_later)
     assert early == later == ()
-    far = dict(attributes(tuple(files.items()), {b"f": ("file", 0o644, 2**62)}, (), WINDOW))
+    far = dict(attributes(tuple(files.items()), {b"f": E("file", 0o644, 2**62)}, (), WINDOW))
     assert far[b"f"].startswith("modified at ")
 
 
 def test_an_unreadable_file_left_in_place_is_not_said_to_be_modified() -> None:
     files = {b"f": b"\x00unreadable\x00EACCES"}
-    assert said(files, {b"f": ("file", 0o000, FILE_TIME * NS)}, {b"f": b""}) == {b"f": "mode 0000"}
+    assert said(files, {b"f": E("file", 0o000, FILE_TIME * NS)}, {b"f": b""}) == {b"f": "mode 0000"}
 
 
 def outcome(**attrs: str) -> Outcome:
@@ -112,6 +115,16 @@ def test_a_real_run_reports_modes_and_times_whatever_fuzzdiffs_own_umask(tmp_pat
         os.umask(old)
     assert got.exit_code == 0, got.stderr
     assert dict(got.attrs) == {b"a": "mode 0755", b"b": "modified at 1970-01-01 00:00:00 UTC"}
+
+
+def test_a_hard_link_is_told_from_a_copy(tmp_path: Path) -> None:
+    """`ln a b` and `cp -p a b` leave the same names, contents and times; only the
+    link count tells them apart, as `ls -l` does."""
+    given = ((b"a", b"x"),)
+    linked, copied = run(tmp_path, "ln a b", given), run(tmp_path, "cp -p a b", given)
+    assert linked.files == copied.files
+    assert dict(linked.attrs) == {b"a": "2 links", b"b": "2 links, modified at 2020-01-01 00:00:00 UTC"}
+    assert dict(copied.attrs) == {b"b": "modified at 2020-01-01 00:00:00 UTC"}
 
 
 @pytest.mark.skipif(shutil.which("chmod") is None, reason="needs chmod")

@@ -199,6 +199,10 @@ def test_corpus_record_replay_reduce(buggy: Path, tmp_path: Path) -> None:
     assert "<testsuite" in junit.read_text()
     stats = fuzzdiff("corpus", "stats", str(corpus), "--json")
     assert json.loads(stats.stdout)["cases"] == summary["cases"]
+    fresh = fuzzdiff("corpus", "refresh", str(corpus), "--dry-run", "--jobs", "1")
+    assert fresh.returncode == 0 and f"would update 0 of {summary['cases']} cases" in fresh.stdout, fresh.stderr
+    gone = fuzzdiff("corpus", "refresh", str(tmp_path / "nowhere"))
+    assert gone.returncode == 2 and "nowhere does not exist" in gone.stderr
     (corpus / "cases" / "broken.json").write_text("{not json")
     broken = fuzzdiff("replay", str(corpus), "--candidate", "base64")
     assert broken.returncode == 1

@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import file_names_problem
@@ -549,10 +550,16 @@ class _Budget:
         self.entries = -1
 
 
-#: What ``snapshot`` tells of each entry it records beside its content (symbolic
-#: links aside): its kind ("file", "dir", "special"), permission bits and
-#: modification time in nanoseconds.
-Stats = dict[bytes, tuple[str, int, int]]
+class EntryStat(NamedTuple):
+    """What ``snapshot`` tells of an entry beside its content (symbolic links aside)."""
+
+    kind: str  # "file", "dir" or "special"
+    mode: int  # permission bits, with set-id and sticky
+    mtime_ns: int
+    links: int = 1  # names of the same file (hard links), counted by the file system
+
+
+Stats = dict[bytes, EntryStat]
 
 
 def snapshot(
@@ -658,7 +665,7 @@ def _record(
         if stats is not None and kind != "link":
             with contextlib.suppress(OSError):
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                stats[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_mtime_ns)
+                stats[rel] = EntryStat(kind, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_nlink)
     subdirs.reverse()
     return subdirs
 
@@ -685,7 +692,8 @@ def attributes(
 ) -> tuple[tuple[bytes, str], ...]:
     """What the snapshot's ``files`` do not say of the entries ``stats`` describes,
     as ``Outcome.attrs``: a mode other than the one ``write_files`` gives
-    (``"mode 0755"``), and for a regular file a modification time other than its
+    (``"mode 0755"``), more than one name for a file (``"2 links"``: ``ln``
+    where a copy would give one), and for a regular file a modification time other than its
     content implies. A file the case gave (``given``) and the run left as it was
     is implied to be dated ``FILE_TIME``; any other is implied to be dated
     within the run's ``window`` (wall-clock seconds, start and end); one it could
@@ -699,10 +707,12 @@ def attributes(
     start = int((window[0] - RUN_SLACK) * 1e9)
     end = int((window[1] + RUN_SLACK) * 1e9)
     said: list[tuple[bytes, str]] = []
-    for name, (kind, mode, mtime_ns) in sorted(stats.items()):
+    for name, (kind, mode, mtime_ns, links) in sorted(stats.items()):
         parts = []
         if mode != (DIR_MODE if kind == "dir" else FILE_MODE):
             parts.append(f"mode {mode:04o}")
+        if kind != "dir" and links != 1:
+            parts.append(f"{links} links")
         if kind == "file":
             now = contents.get(name)
             kept = name in before and (now == before[name] or (now or b"").startswith(UNREADABLE))
