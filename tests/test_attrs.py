@@ -153,3 +153,50 @@ def test_feedback_on_a_timeout_names_the_time_limit() -> None:
     text = feedback(div, 0, "cat", Limits(timeout=7.5))
     assert "Got: timeout (still running after the 7.5 s time limit, so it was killed)" in text
     assert "Expected: exit:0" in text
+
+
+def test_in_a_hermetic_run_the_frozen_instant_is_within_the_run() -> None:
+    """GNU touch lets the kernel date a file (the real time); a Python port reads
+    the frozen clock: both dated it now, and agreed once this was seen."""
+    frozen = 1_609_459_200.0
+    files = ((b"a", b""),)
+    kernel = attributes(files, {b"a": E("file", 0o644, DURING)}, files, WINDOW, frozen)
+    clock = attributes(files, {b"a": E("file", 0o644, int(frozen) * NS)}, files, WINDOW, frozen)
+    assert kernel == clock == ((b"a", "modified during the run"),)
+    assert attributes(files, {b"a": E("file", 0o644, int(frozen) * NS)}, files, WINDOW) != clock  # not hermetic
+
+
+def test_the_working_directory_is_755_and_its_own_mode_is_compared(tmp_path: Path) -> None:
+    """`chmod -c 711 .` said "from 0700" in a plain run and "from 0755" in a
+    sandboxed one, and a chmod that ignored `.` passed."""
+    assert run(tmp_path, "stat -c %a .", ()).stdout == b"755\n"
+    assert dict(run(tmp_path, "chmod 711 .", ()).attrs) == {b".": "mode 0711"}
+    assert run(tmp_path, "true", ()).attrs == ()
+
+
+@pytest.mark.skipif(shutil.which("touch") is None or shutil.which("find") is None, reason="needs touch and find")
+def test_repro_scripts_compare_modes_times_to_the_nanosecond_and_the_directory_itself(tmp_path: Path) -> None:
+    """Scripts compared whole seconds, read a future date as "during the run", and
+    never looked at `.`: a wrong touch or chmod "agreed" in its own repro script."""
+    import subprocess
+
+    from fuzzdiff.core.spec import parse_task
+    from fuzzdiff.store.artifacts import repro_script
+
+    def agree(program: str, wrong: str, argv: tuple[bytes, ...]) -> tuple[int, int]:
+        spec = parse_task({"name": program, "program": program})
+        fake = tmp_path / f"wrong-{program}"
+        fake.write_text(f"#!/bin/sh\n{wrong}\n")
+        fake.chmod(0o755)
+        case = Case(argv=argv, files=((b"a", b""),))
+        real = Program((shutil.which(program) or program,), program)
+        codes = []
+        for candidate in (Program((str(fake),), program), real):
+            script = repro_script(case, spec, real, candidate)
+            ran = subprocess.run(["sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+            codes.append(ran.returncode)
+        return codes[0], codes[1]
+
+    assert agree("touch", 'exec touch -d "2020-06-01 00:00:00" a', (b"-d", b"2020-06-01 00:00:00.5", b"a")) == (1, 0)
+    assert agree("touch", 'exec touch -d "2098-01-01" a', (b"-d", b"2099-01-01", b"a")) == (1, 0)
+    assert agree("chmod", "exit 0", (b"711", b".")) == (1, 0)

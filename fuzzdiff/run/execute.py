@@ -36,7 +36,7 @@ from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.cage import SWEEP_ROUNDS, ProcessCage
-from fuzzdiff.run.hermetic import UMASK, fix_address_layout, is_hermetic, sweep_leftovers
+from fuzzdiff.run.hermetic import FROZEN_EPOCH, UMASK, fix_address_layout, is_hermetic, sweep_leftovers
 from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.scratch import Scratch, Scratches, SnapshotBounds, Stats, attributes, snapshot, write_files
 from fuzzdiff.run.scratch import default_root as default_root
@@ -389,7 +389,7 @@ class LocalExecutor:
         wall = time.monotonic() - start
         stats: Stats = {}
         files = snapshot(work, self._bounds, stats)
-        attrs = attributes(files, stats, case.files, (began, time.time()))
+        attrs = attributes(files, stats, case.files, (began, time.time()), FROZEN_EPOCH if self.hermetic else None)
         if timed_out:
             termination, code, sig = Termination.TIMEOUT, None, None
         elif capped:

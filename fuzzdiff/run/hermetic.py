@@ -24,10 +24,12 @@ behind. ``sweep_leftovers`` removes those of processes that are gone.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import ctypes
 import os
 import sysconfig
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -39,6 +41,10 @@ HERMETIC_LIB = f"/usr/lib/{sysconfig.get_config_var('MULTIARCH') or 'x86_64-linu
 #: The instant every clock shows: a fixed absolute date freezes the clock (no "@",
 #: which would start it running there); a past, ordinary date within 32-bit time_t.
 FROZEN_TIME = "2021-01-01 00:00:00"
+#: That instant in seconds since the epoch (runs have TZ=UTC): what a program that
+#: reads the clock to date a file (a Python ``touch``) dates it with, where one
+#: that lets the kernel date it (GNU ``touch``, ``UTIME_NOW``) gets the real time.
+FROZEN_EPOCH = calendar.timegm(time.strptime(FROZEN_TIME, "%Y-%m-%d %H:%M:%S"))
 #: libfaketime's seed for getrandom(): any fixed 64-bit value.
 RANDOM_SEED = "0x12345678DEADBEEF"
 #: The umask of every run, hermetic or not: the common default (files 644, directories

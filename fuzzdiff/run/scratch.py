@@ -351,6 +351,7 @@ class Scratch:
         for path in (self.work, self.tmp):
             remove_tree(path)
             path.mkdir(mode=0o700)
+        os.chmod(self.work, DIR_MODE)
 
     def remove(self) -> None:
         remove_tree(self.path)
@@ -442,6 +443,9 @@ def new_scratch(root: str | None) -> Scratch:
     os.rename(staging, final)
     path = Path(os.path.realpath(final))
     (path / "work").mkdir(mode=0o700)
+    # as a sandboxed run sees it (`ls -ld .`, `chmod -c 711 .` said "from 0700" there
+    # and "from 0755" here); the directory above stays private
+    os.chmod(path / "work", DIR_MODE)
     (path / "tmp").mkdir(mode=0o700)
     return Scratch(path, lock)
 
@@ -590,6 +594,9 @@ def _snapshot(work: Path, bounds: SnapshotBounds, stats: Stats | None = None) ->
         top = os.open(work, _DIR_FLAGS)
     except OSError:
         return ()
+    if stats is not None:  # the directory itself: `chmod 711 .` changes only it
+        st = os.fstat(top)
+        stats[b"."] = EntryStat("dir", stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_nlink)
     # The directories on the way down: descriptor, and subdirectories still to list.
     stack: list[tuple[int, list[tuple[str, bytes]]]] = [(top, [])]
     try:
@@ -689,6 +696,7 @@ def attributes(
     stats: Stats,
     given: tuple[tuple[bytes, bytes], ...],
     window: tuple[float, float],
+    frozen: float | None = None,
 ) -> tuple[tuple[bytes, str], ...]:
     """What the snapshot's ``files`` do not say of the entries ``stats`` describes,
     as ``Outcome.attrs``: a mode other than the one ``write_files`` gives
@@ -701,11 +709,17 @@ def attributes(
     time is said: ``"modified during the run"`` (a file left as given, but
     written again, as ``touch`` does), or exactly (``"modified at 2001-02-03
     04:05:06 UTC"``: ``touch -d``, ``cp -p``, ``mv``). A time within the window
-    is never given exactly, so two runs at different moments agree."""
+    is never given exactly, so two runs at different moments agree. ``frozen``:
+    the instant a hermetic run's clock shows, which counts as within the run too
+    (GNU ``touch`` lets the kernel date a file, a port reads the frozen clock:
+    both dated it "now")."""
     contents = dict(files)
     before = dict(given)
     start = int((window[0] - RUN_SLACK) * 1e9)
     end = int((window[1] + RUN_SLACK) * 1e9)
+    spans = [(start, end)]
+    if frozen is not None:
+        spans.append((int((frozen - RUN_SLACK) * 1e9), int((frozen + RUN_SLACK) * 1e9)))
     said: list[tuple[bytes, str]] = []
     for name, (kind, mode, mtime_ns, links) in sorted(stats.items()):
         parts = []
@@ -716,7 +730,8 @@ def attributes(
         if kind == "file":
             now = contents.get(name)
             kept = name in before and (now == before[name] or (now or b"").startswith(UNREADABLE))
-            actual = "kept" if mtime_ns == FILE_TIME * 10**9 else "run" if start <= mtime_ns <= end else "other"
+            within = any(a <= mtime_ns <= b for a, b in spans)
+            actual = "kept" if mtime_ns == FILE_TIME * 10**9 else "run" if within else "other"
             if actual != ("kept" if kept else "run"):
                 parts.append("modified during the run" if actual == "run" else f"modified at {_when(mtime_ns)}")
         if parts:

@@ -24,6 +24,7 @@ from fuzzdiff.core.codec import decode_case, decode_divergence, encode_divergenc
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Finding, Program
 from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.run.hermetic import FROZEN_EPOCH
 from fuzzdiff.run.scratch import FILE_TIME
 
 CASE_FORMAT = "fuzzdiff-case"
@@ -314,11 +315,11 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "# attrs DIR: each entry's mode, a regular file's modification time (or that it was",
         "# written during the runs) and a file's number of names, as fuzzdiff compares them",
         "attrs() {",
-        "  ( cd \"$1\" && find . -mindepth 1 ! -type l -printf '%P\\t%m\\t%y\\t%Ts\\t%n\\n' ) |",
-        '    awk -F \'\\t\' -v s="$start" \'BEGIN { OFS = "\\t" }',
-        '      { if ($3 == "d") $5 = "-"',
-        '        if ($3 != "f") $4 = "-"; else if ($4 >= s - 2) $4 = "during the run"; print }\' |',
-        "    sort",
+        "  ( cd \"$1\" && find . ! -type l -printf '%P\\t%m\\t%y\\t%T@\\t%n\\n' ) |",
+        '    awk -F \'\\t\' -v s="$start" -v e="$end" -v f="$FROZEN" \'BEGIN { OFS = "\\t" }',
+        '      { now = ($4 >= s - 2 && $4 <= e + 2) || (f != "" && $4 >= f - 2 && $4 <= f + 2)',
+        '        if ($3 == "d") $5 = "-"; if ($3 != "f") $4 = "-"; else if (now) $4 = "during the run"',
+        "        print }' | sort",
         "}",
         "",
         "# run SIDE NAMED COMMAND ARGS...: started under the task's program name as argv[0]",
@@ -382,9 +383,12 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "# the program-name normaliser below maps them to the program's name; an override's adds its own",
         f"ALIASES={_sh_word(chr(10).join(candidate.aliases))} NL='",
         "'",
-        "start=$(date +%s)",
+        "# the runs' window: a file dated within it (or, hermetic, at the frozen instant) was",
+        "# dated now, whenever now was",
+        f"start=$(date +%s) FROZEN={FROZEN_EPOCH if spec.hermetic else ''}",
         'run reference "$RNAMED" "$REFERENCE" "$@"',
         'run candidate "$CNAMED" "$CANDIDATE" "$@"',
+        "end=$(date +%s)",
         "",
     ]
     if "program-name" in spec.compare.normalise:
