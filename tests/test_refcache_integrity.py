@@ -379,3 +379,12 @@ def test_tampered_cache_gives_a_cheat_nothing(tmp_path: Path, monkeypatch: pytes
     honest = judge(port)
     assert (honest.status, honest.reward) == ("ok", 1.0), honest.feedback
     assert not any(b"CHEAT" in p.read_bytes() for p in entries if p.exists())
+
+
+def test_sandboxed_and_plain_scores_keep_their_reference_outcomes_apart(task_spec: TaskSpec, tmp_path: Path) -> None:
+    """A sandbox shows the reference another host name and parent directory: a
+    plain score's cached `stat .` made an honest sandboxed one inconclusive."""
+    reference = make_reference(tmp_path / "bin")
+    refcache.DiskReferenceCache(task_spec, reference, tmp_path / "cache", "plain").put(CASE, OUTCOME)
+    assert refcache.DiskReferenceCache(task_spec, reference, tmp_path / "cache", "plain").get(CASE) == OUTCOME
+    assert refcache.DiskReferenceCache(task_spec, reference, tmp_path / "cache", "sandbox").get(CASE) is None

@@ -295,7 +295,7 @@ class BatchScorer:
                 setup = prepare(request.task, slot.write(cand))
             except UserError as exc:
                 return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-            outcomes = partial(reference_outcomes, cache=self.cache, wrap=layer)
+            outcomes = partial(reference_outcomes, cache=self.cache, wrap=layer, sandbox=self.sandbox)
             runner = slot.runner_for(setup, self.sandbox, self.mask_reference, outcomes)
             earlier = [case for who, case in pools.entries(setup.spec.name) if who != cand.identity()]
             result, minimal = score_on(setup, runner, cand, base, earlier, request.deadline, start, slot.home)

@@ -427,7 +427,7 @@ def score(
             setup = prepare(task, materialise(cand, workdir))
         except UserError as exc:
             return replace(base, error=str(exc), seconds=round(time.monotonic() - start, 3))
-        ref_cache = reference_outcomes(setup, cache, reference_cache)
+        ref_cache = reference_outcomes(setup, cache, reference_cache, sandbox)
         with open_runner(setup, jobs, sandbox, mask_reference, ref_cache) as runner:
             pool = Pool(setup.spec.name, cache)
             earlier = pool.cases(cand.identity()) if use_pool else []
@@ -472,10 +472,14 @@ def unscored(task: str, policy: Policy, seed: int, budget: int) -> Score:
 
 
 def reference_outcomes(
-    setup: Setup, cache: Path | None, wrap: Callable[[DiskReferenceCache], ReferenceCache] | None
+    setup: Setup,
+    cache: Path | None,
+    wrap: Callable[[DiskReferenceCache], ReferenceCache] | None,
+    sandbox: bool = True,
 ) -> ReferenceCache:
-    """The reference cache a score uses: the on-disk one, inside ``wrap`` if given."""
-    disk = DiskReferenceCache(setup.spec, setup.reference, cache)
+    """The reference cache a score uses: the on-disk one (apart for sandboxed and
+    plain scores), inside ``wrap`` if given."""
+    disk = DiskReferenceCache(setup.spec, setup.reference, cache, "sandbox" if sandbox else "plain")
     return disk if wrap is None else wrap(disk)
 
 

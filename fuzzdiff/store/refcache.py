@@ -231,10 +231,11 @@ def _has_capability(number: int) -> bool:
     return False
 
 
-def reference_identity(spec: TaskSpec, reference: Program) -> dict[str, object]:
+def reference_identity(spec: TaskSpec, reference: Program, where: str = "") -> dict[str, object]:
     """Everything a reference outcome depends on besides the case: the resolved
     command line, the content of its executable and scripts, argv[0], the task's
-    environment and limits, and the cache format."""
+    environment and limits, where it runs (``where``: a sandbox shows a program
+    another host name and parent directory than a plain run) and the cache format."""
     argv = [os.path.realpath(reference.argv[0]), *reference.argv[1:]]
     files = dict.fromkeys([argv[0], *(os.path.realpath(p) for p in program_files(reference.argv))])
     return {
@@ -244,6 +245,7 @@ def reference_identity(spec: TaskSpec, reference: Program) -> dict[str, object]:
         "argv0": reference.argv0,
         "env": [list(pair) for pair in spec.env],
         "limits": dataclasses.asdict(spec.limits),
+        **({"where": where} if where else {}),
     }
 
 
@@ -256,9 +258,10 @@ class DiskReferenceCache:
     ``disabled``: why the cache is off (its key cannot be used), else ``None``;
     then every lookup misses and nothing is stored."""
 
-    def __init__(self, spec: TaskSpec, reference: Program, root: Path | None = None) -> None:
+    def __init__(self, spec: TaskSpec, reference: Program, root: Path | None = None, where: str = "") -> None:
         root = root or cache_home()
-        identity = hashlib.sha256(json.dumps(reference_identity(spec, reference), sort_keys=True).encode()).digest()
+        named = reference_identity(spec, reference, where)
+        identity = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).digest()
         self.path = root / "reference" / f"{spec.name}-{identity.hex()[:24]}"
         self.counts: Counter[str] = Counter()
         self.disabled: str | None = None
