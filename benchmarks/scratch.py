@@ -1,8 +1,11 @@
 """What the working directory's snapshot and removal cost, per run, in microseconds.
 
 Builds each layout in a directory under /dev/shm (where plain runs make theirs),
-then times ``scratch.snapshot`` with the default bounds and ``scratch.remove_tree``
-(the layout is rebuilt before each removal, outside the timing). The ordinary
+then times ``scratch.snapshot`` with the default bounds, the same snapshot with
+each entry's mode, time and link count read and turned into ``Outcome.attrs``
+(``scratch.attributes``: what every run does since outcomes carry them), and
+``scratch.remove_tree`` (the layout is rebuilt before each removal, outside the
+timing). The two snapshots alternate, so their ratio is measured side by side. The ordinary
 layouts are what nearly every run leaves; the hostile ones are threats 4 and 7
 of issue 17. Prints a markdown table.
 
@@ -18,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fuzzdiff.run.scratch import SnapshotBounds, remove_tree, snapshot
+from fuzzdiff.run.scratch import SnapshotBounds, Stats, attributes, remove_tree, snapshot
 
 
 def empty(path: Path) -> None:
@@ -72,15 +75,28 @@ LAYOUTS: dict[str, tuple[Callable[[Path], None], int]] = {
 }
 
 
-def measure(build: Callable[[Path], None], repeat: int, base: Path) -> tuple[float, float, int]:
-    """Microseconds per snapshot and per removal, and the entries recorded."""
+def with_attributes(path: Path, bounds: SnapshotBounds) -> tuple[tuple[bytes, bytes | None], ...]:
+    stats: Stats = {}
+    files = snapshot(path, bounds, stats)
+    attributes(files, stats, (), (0.0, time.time()))  # each file new, as a run's own output is
+    return files
+
+
+def measure(build: Callable[[Path], None], repeat: int, base: Path) -> tuple[float, float, float, int]:
+    """Microseconds per snapshot, per snapshot with attributes and per removal, and
+    the entries recorded."""
     path = base / "work"
     bounds = SnapshotBounds()
     build(path)
-    start = time.perf_counter()
-    for _ in range(repeat):
+    plain = full = 0.0
+    for _ in range(repeat):  # alternated: a load that comes and goes hits both alike
+        start = time.perf_counter()
         entries = snapshot(path, bounds)
-    snap = (time.perf_counter() - start) / repeat * 1e6
+        middle = time.perf_counter()
+        with_attributes(path, bounds)
+        plain += middle - start
+        full += time.perf_counter() - middle
+    snap, attrs = plain / repeat * 1e6, full / repeat * 1e6
     removal = 0.0
     for i in range(repeat):
         if i:
@@ -88,7 +104,7 @@ def measure(build: Callable[[Path], None], repeat: int, base: Path) -> tuple[flo
         start = time.perf_counter()
         assert remove_tree(path)
         removal += time.perf_counter() - start
-    return snap, removal / repeat * 1e6, len(entries)
+    return snap, attrs, removal / repeat * 1e6, len(entries)
 
 
 def main() -> None:
@@ -96,12 +112,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2000)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fuzzdiff-bench-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
-    print("| layout | snapshot (us) | removal (us) | entries recorded |")
-    print("|---|---:|---:|---:|")
+    print("| layout | snapshot (us) | with attributes (us) | ratio | removal (us) | entries recorded |")
+    print("|---|---:|---:|---:|---:|---:|")
     try:
         for name, (build, divisor) in LAYOUTS.items():
-            snap, removal, count = measure(build, max(1, args.repeat // divisor), base)
-            print(f"| {name} | {snap:.1f} | {removal:.1f} | {count} |")
+            snap, attrs, removal, count = measure(build, max(1, args.repeat // divisor), base)
+            print(f"| {name} | {snap:.1f} | {attrs:.1f} | {attrs / snap:.2f} | {removal:.1f} | {count} |")
     finally:
         remove_tree(base)
 
