@@ -685,6 +685,8 @@ def corpus_refresh(
         typer.echo(f"left as stored: {len(result.unstable)} cases on which two runs of the reference differed")
     for key, error in result.errors:
         typer.echo(f"not refreshed: {key}: {error}")
+    for bad in stored.errors:  # left as they are: nothing to run
+        typer.echo(f"not refreshed: {bad.file}: {bad.message}")
     raise typer.Exit(1 if result.errors or stored.errors else 0)
 
 

@@ -207,6 +207,8 @@ def test_corpus_record_replay_reduce(buggy: Path, tmp_path: Path) -> None:
     broken = fuzzdiff("replay", str(corpus), "--candidate", "base64")
     assert broken.returncode == 1
     assert "broken.json" in broken.stdout
+    unread = fuzzdiff("corpus", "refresh", str(corpus), "--dry-run", "--jobs", "1")
+    assert unread.returncode == 1 and "not refreshed: broken.json" in unread.stdout
 
 
 def test_fuzz_records_into_a_corpus(buggy: Path, tmp_path: Path) -> None:

@@ -511,7 +511,7 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
     """Write a case's files into its fresh working directory, each file mode
     ``FILE_MODE`` and each directory ``DIR_MODE``, all dated ``FILE_TIME``."""
     root = os.fsencode(work)
-    made: dict[bytes, None] = {}  # what was written, in order (a dict: a set that keeps it)
+    made: dict[bytes, int] = {}  # what was written, in order, with the mode it gets
     problem = file_names_problem(name for name, _ in files)
     if problem is not None:
         raise CaseFileError(problem)
@@ -521,15 +521,15 @@ def write_files(work: Path, files: tuple[tuple[bytes, bytes], ...]) -> None:
         if parent != root:
             os.makedirs(parent, exist_ok=True)
             while parent != root and parent not in made:
-                made[parent] = None
+                made[parent] = DIR_MODE
                 parent = os.path.dirname(parent)
         with open(path, "wb") as fh:
             fh.write(content)
-        made[path] = None
+        made[path] = FILE_MODE
     # deepest first: dating a directory's entries would not change its own times,
     # but writing them did, so directories come after what they hold
     for path in sorted(made, key=lambda p: p.count(b"/"), reverse=True):
-        os.chmod(path, DIR_MODE if os.path.isdir(path) else FILE_MODE)
+        os.chmod(path, made[path])
         os.utime(path, (FILE_TIME, FILE_TIME))
     os.utime(root, (FILE_TIME, FILE_TIME))
     with contextlib.suppress(OSError):  # `ls -a` lists `..` too: the run's own directory
