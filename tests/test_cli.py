@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -465,6 +466,9 @@ def test_ctrl_c_keeps_what_fuzz_found(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "XDG_DATA_HOME": _DATA_HOME},
+        # as at a terminal: a test run started in the background (`pytest &`) passes
+        # SIGINT down ignored, and Python then keeps ignoring it, so Ctrl-C did nothing
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     pidfile.write_text(str(proc.pid))
     stdout, stderr = proc.communicate(timeout=280)

@@ -166,6 +166,8 @@ def test_only_scores_the_mutants_named_and_refuses_an_unknown_id(
         ["--tasks", "tiny", "--per-task", "5", "--budgets", "100", "--seeds", "1", "--only", first, "--out", str(out)]
     )
     assert planned and set(planned[0]) == {"tiny:solution", first}
+    # made directly, the named mutant is the census's own
+    assert bench.named_mutants([first])[0].mutants[0].source == bench.census("tiny", 5).mutants[0].source
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--tasks", "tiny", "--per-task", "5", "--only", "tiny:NoSuch:0", "--out", str(out)])
     assert exit_info.value.code == 2 and "tiny:NoSuch:0" in capsys.readouterr().err
