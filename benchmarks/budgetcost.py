@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fuzzdiff.oracle import scoring
+from fuzzdiff.core import plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edgecost import SOLUTIONS, TASKS  # a sibling benchmark script, not a package
@@ -28,7 +28,7 @@ from edgecost import timed as timed_with_share
 
 def timed(task: str, source: str, budget: int, cache: Path) -> float:
     """Seconds of one score of the solution at ``budget`` with the oracle's own edge share."""
-    return timed_with_share(task, source, budget, scoring.EDGE_SHARE, cache)
+    return timed_with_share(task, source, budget, plan.EDGE_SHARE, cache)
 
 
 def main() -> None:

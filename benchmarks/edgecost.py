@@ -17,7 +17,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from fuzzdiff.oracle import scoring
+from fuzzdiff.core import plan
 from fuzzdiff.oracle.scoring import Candidate, score
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -26,7 +26,7 @@ WITHOUT = 10**9  # EDGE_SHARE so large that the sweep gets no case
 
 
 def timed(task: str, source: str, budget: int, share: int, cache: Path) -> float:
-    scoring.EDGE_SHARE = share
+    plan.EDGE_SHARE = share
     done = score(task, Candidate(source=source, language="python"), budget=budget, seed=1, cache=cache, use_pool=False)
     if done.reward != 1.0:
         raise SystemExit(f"{task}: the solution scored {done.reward} ({done.status}: {done.error or done.feedback})")
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tasks", default=TASKS)
     args = parser.parse_args()
-    default = scoring.EDGE_SHARE
+    default = plan.EDGE_SHARE
     print("| task | with sweep (s, median) | without (s, median) | ratio |")
     print("|---|---|---|---|")
     ratios = []

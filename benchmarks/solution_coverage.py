@@ -28,7 +28,6 @@ score sets it aside), since the tracer must not change what the program does.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import tempfile
@@ -200,8 +199,7 @@ def distil(task: str, pool_seeds: Sequence[int], budget: int, jobs: int) -> Dist
     always runs do not: chosen greedily (most new arcs first, then the smallest)
     from the task's whole stored corpus and the sweep and fresh cases of
     ``pool_seeds``, each one the reference answers and the solution matches."""
-    from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
-    from fuzzdiff.core.generate import generate_cases
+    from fuzzdiff.core.plan import phases
     from fuzzdiff.core.spec import load_task
     from fuzzdiff.oracle.scoring import CORPORA_DIR, probe_cases, probe_limit
     from fuzzdiff.store.corpus import load_corpus
@@ -212,10 +210,9 @@ def distil(task: str, pool_seeds: Sequence[int], budget: int, jobs: int) -> Dist
     for stored in load_corpus(CORPORA_DIR / task).cases:
         pool.setdefault(stored.key, stored.case)
     for seed in pool_seeds:
-        for case in itertools.islice(edge_cases(spec, seed), budget // EDGE_SHARE):
-            pool.setdefault(case.key(), case)
-        for case in generate_cases(spec, seed, budget):
-            pool.setdefault(case.key(), case)
+        for _, cases in phases(spec, seed, budget):  # the sweep's share, then fresh cases
+            for case in cases:
+                pool.setdefault(case.key(), case)
     for case in base:
         pool.pop(case.key(), None)
     t = trace(task, [*base, *pool.values()], jobs)

@@ -30,7 +30,6 @@ import click
 import typer
 
 from fuzzdiff.api import Setup, fuzz_events, open_runner, prepare
-from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import DEBUG_VARIABLE, EXIT_INTERNAL, SpecError, UserError, debugging, describe
 from fuzzdiff.core.model import (
     CampaignResult,
@@ -46,6 +45,7 @@ from fuzzdiff.core.model import (
     Via,
 )
 from fuzzdiff.core.mutate import GUIDANCE, parse_guidance
+from fuzzdiff.core.plan import case_stream
 from fuzzdiff.core.report import JSON_VERSION, json_report, launch_summary, shell_argv, text_report
 from fuzzdiff.core.spec import TaskSpec, load_task, parse_task, resolve_task_path, shipped_tasks
 from fuzzdiff.engine.campaign import SHRINK_BUDGET, CampaignConfig

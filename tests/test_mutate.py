@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fuzzdiff.core.codec import decode_case, encode_case
-from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import RecentKeys, generate_cases
 from fuzzdiff.core.model import CampaignResult, Case, Finished, Outcome
@@ -26,6 +25,7 @@ from fuzzdiff.core.mutate import (
     make_boundary,
     parse_guidance,
 )
+from fuzzdiff.core.plan import case_stream
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.engine.campaign import CampaignConfig, run_campaign
 from fuzzdiff.run.execute import FunctionExecutor

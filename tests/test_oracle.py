@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fuzzdiff.core import plan
 from fuzzdiff.core.model import Case, Outcome, Termination
 from fuzzdiff.core.spec import load_task
 from fuzzdiff.oracle import adapters, scoring
@@ -380,7 +381,7 @@ def test_the_edge_sweep_finds_what_a_short_fuzz_misses(
     found = score(str(task), bug, budget=200, seed=2, cache=cache, mask_reference=False, use_pool=False)
     assert (found.reward, found.fuzz_cases) == (0.0, 0), found.to_json()  # found in the sweep
     assert found.counterexample is not None and b"9223372036854775808" in b"".join(found.counterexample.case.argv)
-    monkeypatch.setattr(scoring, "EDGE_SHARE", 10**9)  # no sweep: the same budget is all fuzzing
+    monkeypatch.setattr(plan, "EDGE_SHARE", 10**9)  # no sweep: the same budget is all fuzzing
     missed = score(str(task), bug, budget=200, seed=2, cache=cache, mask_reference=False, use_pool=False)
     assert missed.edge_cases == 0
     # fresh generation meets 2^63 only now and then: later than the sweep, if at all

@@ -76,7 +76,6 @@ from fuzzdiff.core.generate import (
     RandomChoices,
     content,
     derive_seed,
-    generate_cases,
     grammar_for,
     model_content,
     option_tokens,
@@ -551,18 +550,6 @@ def edge_cases(spec: TaskSpec, seed: int) -> Iterator[Case]:
     seen: set[str] = set()
     for place, rung in enumerate(edge_rungs(spec, seed)):
         case = edge_case(grammar, rung, seed, place)
-        key = case.key()
-        if key not in seen:
-            seen.add(key)
-            yield case
-
-
-def case_stream(spec: TaskSpec, seed: int, budget: int) -> Iterator[Case]:
-    """What a campaign judges first to last: the edge sweep, cut to a share of the
-    budget, then fresh cases (``generate_cases``); each case once, at most ``budget``."""
-    sweep = itertools.islice(edge_cases(spec, seed), budget // EDGE_SHARE)
-    seen: set[str] = set()
-    for case in itertools.islice(itertools.chain(sweep, generate_cases(spec, seed, budget)), budget):
         key = case.key()
         if key not in seen:
             seen.add(key)

@@ -34,10 +34,10 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from fuzzdiff.core.edges import case_stream
 from fuzzdiff.core.generate import RecentKeys, derive_seed
 from fuzzdiff.core.model import Case, Event, Outcome, Via
 from fuzzdiff.core.mutate import MAX_DATA, Mutator, Parent
+from fuzzdiff.core.plan import case_stream
 from fuzzdiff.core.spec import TaskSpec
 from fuzzdiff.run.runner import Pair
 

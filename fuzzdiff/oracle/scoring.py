@@ -56,10 +56,9 @@ from pathlib import Path
 from typing import Any
 
 from fuzzdiff.core.codec import decode_case, encode_case, encode_divergence
-from fuzzdiff.core.edges import EDGE_SHARE, edge_cases
 from fuzzdiff.core.errors import UserError
-from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import CHANNELS, Case, Divergence, Outcome, Termination, Via, too_many_aside
+from fuzzdiff.core.plan import labelled, phases
 from fuzzdiff.core.report import aside_reason, escape, shell_argv
 from fuzzdiff.core.spec import REFERENCES_DIR, Limits, TaskSpec
 from fuzzdiff.core.triage import stderr_class
@@ -496,19 +495,7 @@ def scored_cases(spec: TaskSpec, seed: int, budget: int, pool_cases: Sequence[Ca
 def _phases(
     spec: TaskSpec, probes: list[Case], seed: int, budget: int, pool_cases: Sequence[Case]
 ) -> Iterator[tuple[str, Case]]:
-    seen: set[str] = set()
-    phases: list[tuple[str, Iterable[Case]]] = [
-        ("probe", probes),
-        ("pool", pool_cases),
-        ("edge", itertools.islice(edge_cases(spec, seed), budget // EDGE_SHARE)),
-        ("fuzz", generate_cases(spec, seed, budget)),
-    ]
-    for phase, cases in phases:
-        for case in cases:
-            key = case.key()
-            if key not in seen:
-                seen.add(key)
-                yield phase, case
+    return labelled([("probe", probes), ("pool", pool_cases), *phases(spec, seed, budget)])
 
 
 def _windows(
