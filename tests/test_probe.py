@@ -344,6 +344,28 @@ def test_a_mode_that_reads_output_made_from_stdin_is_learned() -> None:
     assert any("own output" in n for n in learned.notes["-d"]), learned.notes
 
 
+class ExactTool(FakeTool):
+    """FakeTool that takes long options only spelt out whole, as zstd does."""
+
+    def __call__(self, case: Case) -> Outcome:
+        for arg in case.argv:
+            if arg == b"--":
+                break
+            if arg.startswith(b"--") and arg[2:].partition(b"=")[0] not in self.NAMES:
+                return _out(1, stderr=b"tool: unknown option\n")
+        return super().__call__(case)
+
+
+def test_a_budget_spent_on_options_still_learns_whether_prefixes_are_taken() -> None:
+    # 600 runs end while options are probed one by one; two are kept back, and the
+    # task says "never" instead of keeping the default "any prefix" (zstd's case)
+    learned = probe(MINED, FunctionExecutor({"tool": ExactTool()}), TOOL, budget=600, seed=1)
+    assert learned.exhausted and learned.runs == 600
+    assert learned.raw.get("generate") == {"abbreviate": "never"}
+    whole = probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=600, seed=1)
+    assert whole.raw.get("generate") == {"abbreviate": "unique"}
+
+
 def test_probing_is_deterministic_and_bounded() -> None:
     ex = FunctionExecutor({"tool": FakeTool()})
     first = probe(MINED, ex, TOOL, budget=3000, seed=4)

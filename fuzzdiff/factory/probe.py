@@ -135,6 +135,12 @@ SEPARATE_TRIES = 6
 #: stops being probed: it runs until killed whatever it is given.
 HUNG_AFTER = 30
 HUNG_SHARE = 0.9
+#: Probe runs kept back while options are probed one by one, for whether the
+#: program takes abbreviated long options (``learn_abbreviations``: two runs at
+#: most). A program with many options (zstd's 41) spent the whole budget on them,
+#: the task kept the default "any prefix", and a third of its fresh cases were
+#: refused with zstd's "Incorrect parameters" for `--lon` or `--train-c`.
+ABBREVIATION_RESERVE = 2
 
 
 class _Runs:
@@ -145,9 +151,10 @@ class _Runs:
         self.cache: dict[Case, Outcome] = {}
         self.spent = 0
         self.timeouts = 0
+        self.reserve = 0  # runs of the budget not to be spent now (kept for a later step)
 
     def left(self) -> bool:
-        return self.spent < self.budget and not self.hung()
+        return self.spent < self.budget - self.reserve and not self.hung()
 
     def hung(self) -> bool:
         """Nearly every run so far ran past the time limit (``HUNG_AFTER``,
@@ -592,6 +599,7 @@ class Prober:
             return
         good: dict[str, list[Base]] = {}
         refused: list[dict[str, object]] = []
+        self.runs.reserve = ABBREVIATION_RESERVE
         for opt in self.options:
             if opt.get("long") in ("help", "version") or not self.runs.left():
                 continue
@@ -600,6 +608,7 @@ class Prober:
                 good[_spellings(opt)[0]] = on
             else:
                 refused.append(opt)
+        self.runs.reserve = 0
         self._learn_fixtures(good)
         self.learn_abbreviations(good)
         self.learn_requires(refused, good)
