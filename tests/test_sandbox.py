@@ -426,3 +426,18 @@ def test_case_files_have_one_fixed_date_in_the_sandbox_too(box: SandboxExecutor)
     outcome = box.run(sh('stat -c "%Y" a d d/f . ..'), case)
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.stdout.split() == [b"%d" % FILE_TIME] * 5
+
+
+def test_the_working_directory_is_755_whatever_the_umask_fuzzdiff_runs_with() -> None:
+    """Under umask 077 a sandboxed run's working directory was 0700, where plain
+    runs and every recorded corpus have 0755: an honest chmod failed 195 of its
+    200 stored cases on `.`'s mode alone."""
+    old = os.umask(0o077)  # the sandbox's worker starts with the first run and keeps it
+    executor = SandboxExecutor(DEFAULT_ENV, LIMITS)
+    try:
+        for _ in range(2):  # the first run's directory and the one made after the wipe
+            outcome = executor.run(sh("stat -c %a ."), EMPTY)
+            assert (outcome.stdout, outcome.attrs) == (b"755\n", ())
+    finally:
+        executor.close()
+        os.umask(old)

@@ -54,7 +54,7 @@ from fuzzdiff.run.execute import (
     sweep_cage,
 )
 from fuzzdiff.run.landlock import drop_capabilities
-from fuzzdiff.run.scratch import remove_at, remove_tree, restore_mode, write_files
+from fuzzdiff.run.scratch import make_work, remove_at, remove_tree, restore_mode, write_files
 
 HEADER = struct.Struct("<Q")
 #: The host's request to stop every fork-server (``SandboxExecutor.forget``).
@@ -162,12 +162,12 @@ class FixedPathExecutor(LocalExecutor):
 
     def _prepare(self, case: Case) -> dict[str, str]:
         """The case's working and temporary directories, and its environment."""
-        for path in (WORK, TMP):
+        for path, make in ((WORK, make_work), (TMP, Path.mkdir)):
             try:
-                path.mkdir()  # the wipe after the last run removed it
+                make(path)  # the wipe after the last run removed it
             except FileExistsError:
                 remove_tree(path)
-                path.mkdir()
+                make(path)
         write_files(WORK, case.files)
         return run_env(self.env, case, WORK, TMP)
 
