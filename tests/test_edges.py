@@ -24,7 +24,15 @@ from fuzzdiff.core.edges import (
     string_edges,
     value_edges,
 )
-from fuzzdiff.core.generate import EDGE_BYTES, FILE_NAMES, MISSING_NAMES, NAME_BYTES, NAME_CLASSES, grammar_for
+from fuzzdiff.core.generate import (
+    DIR_NAMES,
+    EDGE_BYTES,
+    FILE_NAMES,
+    MISSING_NAMES,
+    NAME_BYTES,
+    NAME_CLASSES,
+    grammar_for,
+)
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
 
 SPEC = parse_task(
@@ -267,3 +275,33 @@ def test_one_listed_string_of_each_shape_is_spoilt_by_a_control_byte_in_its_midd
     tr = load_task("tr")
     first = {c.argv[0] for c in edge_cases(tr, 1) if c.argv}
     assert {s.encode() for s in spoilt_strings(tr.operands.strings)} <= first
+
+
+def test_an_option_whose_value_names_a_path_is_tried_with_each_name_made() -> None:
+    """``grep -f FILE``: each name of the pool as an existing file, a directory in
+    its place, and spoilt names that exist as nothing; ``cp -t DIR`` likewise."""
+    spec = parse_task(
+        {
+            "name": "paths",
+            "program": "grep",
+            "options": [
+                {"short": "f", "long": "file", "value": {"kind": "file"}},
+                {"short": "t", "long": "target", "value": {"kind": "dir"}},
+            ],
+            "operands": {"min": 1, "max": 1, "kinds": ["file"]},
+        }
+    )
+    grammar = grammar_for(spec)
+    rungs = [r for r in edge_rungs(spec, 1) if isinstance(r, Rung) and r.option.short == "f"]
+    made = {name: kind for r in rungs for name, kind in r.made}
+    assert made == {**dict.fromkeys(FILE_NAMES, "file"), b"d": "dir"}
+    for place, rung in enumerate(rungs):
+        case = edge_case(grammar, rung, 1, place)
+        files = {n for n, _ in case.files}
+        for name, kind in rung.made:
+            assert (name in files) if kind == "file" else (name + b"/f" in files), (rung, case)
+        if not rung.made and not rung.trailing:  # a spoilt or plain edge names nothing the case made
+            value = rung.tokens[-1].split("=", 1)[-1].encode("utf-8", "surrogateescape")
+            assert value not in files and value + b"/f" not in files, (rung, case)
+    dirs = {name for r in edge_rungs(spec, 1) if isinstance(r, Rung) and r.option.short == "t" for name, _ in r.made}
+    assert dirs == {*DIR_NAMES, FILE_NAMES[0]}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.generate import RandomChoices, grammar_for
+from fuzzdiff.core.generate import DIR_NAMES, FILE_NAMES, RandomChoices, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import TaskSpec, parse_task
@@ -51,8 +51,18 @@ class FakeTool:
     - standard input is not read.
     """
 
-    NAMES = (b"width", b"mode", b"quiet", b"license", b"verify", b"upper", b"lower", b"follow", b"sleep")
-    VALUED = (b"width", b"mode", b"sleep")
+    NAMES: tuple[bytes, ...] = (
+        b"width",
+        b"mode",
+        b"quiet",
+        b"license",
+        b"verify",
+        b"upper",
+        b"lower",
+        b"follow",
+        b"sleep",
+    )
+    VALUED: tuple[bytes, ...] = (b"width", b"mode", b"sleep")
 
     def parse(self, argv: tuple[bytes, ...]) -> tuple[dict[bytes, bytes], list[bytes]] | bytes:
         """GNU getopt's way with long options: unique prefixes, ``--opt=V`` or
@@ -357,13 +367,82 @@ class ExactTool(FakeTool):
 
 
 def test_a_budget_spent_on_options_still_learns_whether_prefixes_are_taken() -> None:
-    # 600 runs end while options are probed one by one; two are kept back, and the
-    # task says "never" instead of keeping the default "any prefix" (zstd's case)
-    learned = probe(MINED, FunctionExecutor({"tool": ExactTool()}), TOOL, budget=600, seed=1)
-    assert learned.exhausted and learned.runs == 600
+    # 615 runs end while options are probed one by one (the whole probe takes 661);
+    # two are kept back, and the task says "never" instead of keeping the default
+    # "any prefix" (zstd's case)
+    learned = probe(MINED, FunctionExecutor({"tool": ExactTool()}), TOOL, budget=615, seed=1)
+    assert learned.exhausted and learned.runs == 615
     assert learned.raw.get("generate") == {"abbreviate": "never"}
-    whole = probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=600, seed=1)
+    whole = probe(MINED, FunctionExecutor({"tool": FakeTool()}), TOOL, budget=615, seed=1)
     assert whole.raw.get("generate") == {"abbreviate": "unique"}
+
+
+class PathTool(FakeTool):
+    """FakeTool with options whose values name paths, spelt ``--opt=V``:
+
+    - ``--patterns=FILE`` needs FILE to exist (grep -f);
+    - ``--program=FILE`` needs FILE to exist and be empty: any text in it is a
+      syntax error (an empty ``sed -f`` script is one), and it cannot be given
+      with ``--upper``;
+    - ``--into=DIR`` needs a directory (cp -t);
+    - ``--out=NAME`` takes any name (an output file);
+    - ``--tag=WORD`` takes any word, ``d`` and ``b.dat`` included (sed -e d).
+    """
+
+    PATHS = (b"patterns", b"program", b"into", b"out", b"tag")
+    NAMES = FakeTool.NAMES + PATHS
+    VALUED = FakeTool.VALUED + PATHS
+
+    def __call__(self, case: Case) -> Outcome:
+        files = dict(case.files)
+        rest: list[bytes] = []
+        given: dict[bytes, bytes] = {}
+        for arg in case.argv:
+            name, eq, value = arg[2:].partition(b"=")
+            if arg.startswith(b"--") and eq and name in self.PATHS:
+                given[name] = value
+            else:
+                rest.append(arg)
+        if b"patterns" in given and given[b"patterns"] not in files:
+            return _out(2, stderr=b"tool: cannot read patterns\n")
+        if b"program" in given and files.get(given[b"program"]) != b"":
+            return _out(2, stderr=b"tool: no program file, or a syntax error in it\n")
+        if b"program" in given and b"--upper" in rest:
+            return _out(2, stderr=b"tool: --program and --upper exclude each other\n")
+        if b"into" in given and not any(n.startswith(given[b"into"] + b"/") for n in files):
+            return _out(2, stderr=b"tool: not a directory\n")
+        return super().__call__(replace(case, argv=tuple(rest)))
+
+
+def test_an_option_whose_value_names_a_path_learns_the_paths_kind() -> None:
+    options = MINED["options"]
+    assert isinstance(options, list)
+    mined = {**MINED, "options": [*options, *({"long": n} for n in ("patterns", "program", "into", "out", "tag"))]}
+    raw = probe(mined, FunctionExecutor({"tool": PathTool()}), TOOL, budget=3000, seed=1).raw
+    assert _option(raw, "patterns")["value"] == {"kind": "file"}
+    assert _option(raw, "program")["value"] == {"kind": "file"}
+    assert _option(raw, "into")["value"] == {"kind": "dir"}
+    for name in ("out", "tag"):  # a name that need not exist is a word, learned up the ladder
+        value = _option(raw, name)["value"]
+        assert isinstance(value, dict) and value.get("kind") not in ("file", "dir")
+    # --program was accepted on an empty file: tried so beside --verify, it is no exclusion
+    assert _option(raw, "program").get("excludes") == ["upper"]
+    # and the task's cases make the files those options name
+    spec = parse_task(raw)
+    grammar, c = grammar_for(spec), RandomChoices(random.Random(5))
+    named = 0
+    for _ in range(300):
+        case = grammar.case(c)
+        files = {n for n, _ in case.files}
+        for arg in case.argv:
+            spelt, _, value = arg.partition(b"=")
+            if spelt in (b"--patterns", b"--program") and value in FILE_NAMES:
+                assert value in files, case
+                named += 1
+            elif spelt == b"--into" and value in DIR_NAMES:
+                assert value + b"/f" in files, case
+                named += 1
+    assert named > 20
 
 
 def test_probing_is_deterministic_and_bounded() -> None:

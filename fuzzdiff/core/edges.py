@@ -72,7 +72,9 @@ from fuzzdiff.core.generate import (
     MISSING_NAMES,
     NAME_CLASSES,
     OVERFLOW_EDGES,
+    PATH_NAMES,
     Grammar,
+    Made,
     RandomChoices,
     content,
     derive_seed,
@@ -80,6 +82,7 @@ from fuzzdiff.core.generate import (
     model_content,
     option_tokens,
     perturb,
+    provide,
     through_directory,
     value,
 )
@@ -174,6 +177,7 @@ class Rung:
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
     long_model: str | None = None  # a long input: "" of any model, else of the model named
+    made: tuple[tuple[bytes, str], ...] = ()  # paths the value names, to make (``path_edges``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +313,19 @@ def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
         edges += LIST_EDGES
     elif v.kind == "char":
         edges += CHAR_EDGES
+    elif v.kind in PATH_NAMES:
+        edges += list(path_edges(v))
     return list(dict.fromkeys(edges))
+
+
+def path_edges(v: ValueSpec) -> dict[str, str]:
+    """The paths a value of a path kind is tried with, each made (name: kind): every
+    name of its pool, and one path of the other kind (a directory where a file is
+    read, a file where a directory is). A spoilt valid name names a missing path."""
+    other = "dir" if v.kind == "file" else "file"
+    names = {n.decode("utf-8", "surrogateescape"): v.kind for n in PATH_NAMES[v.kind]}
+    first = next(n for n in PATH_NAMES[other] if n.decode("utf-8", "surrogateescape") not in names)
+    return {**names, first.decode("utf-8", "surrogateescape"): other}
 
 
 def _spell(opt: OptionSpec, text: str, rung: int) -> tuple[str, ...]:
@@ -340,7 +356,10 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     spellings = [f"-{opt.short}"] if opt.short else []
     spellings += [f"--{opt.long}"] if opt.long else []
     rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
-    rungs += [Rung(opt, _spell(opt, text, i)) for i, text in enumerate(value_edges(c, opt.value))]
+    made = path_edges(opt.value) if opt.value.kind in PATH_NAMES else {}
+    for i, text in enumerate(value_edges(c, opt.value)):
+        path = ((text.encode("utf-8", "surrogateescape"), made[text]),) if text in made else ()
+        rungs.append(Rung(opt, _spell(opt, text, i), made=path))
     return rungs
 
 
@@ -504,7 +523,9 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
             named = [first, rung.partner.encode("utf-8", "surrogateescape")]
             return Case(argv=tuple(named), stdin=BYTE_TABLE, files=tuple(files.items()))
         if rung.drawn:
-            options = [a.encode("utf-8", "surrogateescape") for a in grammar.drawn_options(c)]
+            drawn: Made = {}
+            options = [a.encode("utf-8", "surrogateescape") for a in grammar.drawn_options(c, drawn)]
+            provide(c, grammar.spec, drawn, files)
             named = [*options, first, *through_directory(operands[1:], files)]
             return Case(argv=tuple(named), stdin=BYTE_TABLE, files=tuple(files.items()))
         rest = operands[1:] if grammar.spec.operands.slots else operands[: max(0, grammar.spec.operands.min - 1)]
@@ -529,11 +550,14 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         named = through_directory([rung.name, *rest], files)
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
-    args = [t for o in others for t in option_tokens(c, o, None)]
+    made: Made = dict(rung.made)
+    args = [t for o in others for t in option_tokens(c, o, None, made=made)]
     ops = grammar.spec.operands
     operands, files = grammar.files_and_operands(c) if ops.min > 0 else ([], {})
     for name, data in grammar.spec.fixtures:
         files.setdefault(name.encode(), data.encode())
+    if made:
+        provide(c, grammar.spec, made, files)
     operands = through_directory(operands, files)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]

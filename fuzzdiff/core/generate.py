@@ -69,6 +69,13 @@ FILE_NAMES: tuple[bytes, ...] = (
     b"'q\"",
 )
 
+#: Names of the directories a case makes (each holding a file ``f``).
+DIR_NAMES: tuple[bytes, ...] = (b"d", b"sub dir")
+
+#: The names an option value of a path kind is drawn from (``value``); the case
+#: makes the file or directory it names (``provide``).
+PATH_NAMES: dict[str, tuple[bytes, ...]] = {"file": FILE_NAMES, "dir": DIR_NAMES}
+
 #: Names of files that do not exist. An error message names them, quoted as the
 #: program quotes names: hostile ones (control bytes, quotes, braces, a newline,
 #: bytes that are not UTF-8) exercise that quoting.
@@ -350,6 +357,8 @@ def value(c: Choices, v: ValueSpec) -> str:
         if v.values and (not v.alphabet or c.integer(0, 1) == 0):
             return c.choice(v.values)
         return c.text(v.alphabet, v.max_len)
+    if v.kind in PATH_NAMES:  # an input file or directory the case makes (``provide``)
+        return c.choice(PATH_NAMES[v.kind]).decode("utf-8", "surrogateescape")
     if v.kind == "list":
         items: list[str] = []
         for _ in range(c.size(1, 4)):
@@ -377,10 +386,13 @@ def near_miss(c: Choices, text: str) -> str:
     return edit_token(c, raw).decode("utf-8", "surrogateescape")
 
 
-def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: bool = False) -> list[str]:
+def option_tokens(
+    c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: bool = False, made: Made | None = None
+) -> list[str]:
     """One spelling of an option, as the argv tokens it makes; a flag's long name
     may be cut to a prefix of ``shortest`` characters or more (None: never cut).
-    With ``spoil``, one value in ``VALUE_NEAR_MISS`` is a ``near_miss``."""
+    With ``spoil``, one value in ``VALUE_NEAR_MISS`` is a ``near_miss``. A value
+    of a path kind is added to ``made`` (name: kind), for ``provide`` to make."""
     forms: list[str] = []
     if opt.value is None:
         if opt.short:
@@ -400,6 +412,8 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: 
     if form == "--":
         return [f"--{opt.long}"]
     x = value(c, opt.value)
+    if made is not None and opt.value.kind in PATH_NAMES:
+        made[x.encode("utf-8", "surrogateescape")] = opt.value.kind
     if spoil and c.integer(0, VALUE_NEAR_MISS - 1) == 0:
         x = near_miss(c, x)
     if form == "-x":
@@ -409,6 +423,23 @@ def option_tokens(c: Choices, opt: OptionSpec, shortest: int | None = 1, spoil: 
     if form == "--x=":
         return [f"--{opt.long}={x}"]
     return [f"--{opt.long}", x]
+
+
+#: Paths option values name, each with its kind ("file" or "dir"), for ``provide``.
+Made = dict[bytes, str]
+
+
+def provide(c: Choices, spec: TaskSpec, made: Made, files: dict[bytes, bytes]) -> None:
+    """Make each path an option value names in ``files``: a file with content of
+    the task's ``[files]``, or a directory holding ``f``. A name the case already
+    has, as a file or a directory, is left as it is (``grep -f in.txt in.txt``)."""
+    for name, kind in made.items():
+        if name in files or any(n.startswith(name + b"/") for n in files):
+            continue
+        if kind == "dir":
+            files[name + b"/f"] = b"x\n"
+        else:
+            files[name] = content(c, spec.files)
 
 
 def content(c: Choices, spec: ContentSpec) -> bytes:
@@ -651,7 +682,7 @@ class Grammar:
                     name += b"_"
                 operands.append(name)
             elif kind == "dir":
-                name = c.choice((b"d", b"sub dir"))
+                name = c.choice(DIR_NAMES)
                 if name not in files:
                     dirs.add(name)
                     files[name + b"/f"] = b"x\n"
@@ -690,9 +721,10 @@ class Grammar:
                 files[name] = content(c, self.spec.files)
         return operands
 
-    def drawn_options(self, c: Choices) -> list[str]:
+    def drawn_options(self, c: Choices, made: Made | None = None) -> list[str]:
         """The option tokens of a case: up to ``max_options`` options drawn by
-        weight, now and then made a valid combination, spelt and clustered."""
+        weight, now and then made a valid combination, spelt and clustered; the
+        paths their values name are added to ``made``."""
         spec = self.spec
         args: list[str] = []
         if self.options:
@@ -704,13 +736,14 @@ class Grammar:
                 if self.excludes:
                     chosen = self.exclusive(chosen)
             for opt in chosen:
-                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1), spoil=True))
+                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1), spoil=True, made=made))
             args = _cluster_short_flags(args, self.flags, c)
         return args
 
     def case(self, c: Choices) -> Case:
         spec = self.spec
-        args = self.drawn_options(c)
+        made: Made = {}
+        args = self.drawn_options(c, made)
         trailing: list[str] = []
         if c.integer(0, 999) < int(spec.malformed * 1000):
             bad = self.malformed(c)
@@ -720,6 +753,8 @@ class Grammar:
                 pos = c.integer(0, len(args))
                 args[pos:pos] = bad
         operands, files = self.files_and_operands(c)
+        if made:
+            provide(c, spec, made, files)
         argv = [a.encode("utf-8", "surrogateescape") for a in args]
         layout = c.integer(0, 9)
         if trailing and layout == 1:  # a value left off the end must stay an option's, not an operand

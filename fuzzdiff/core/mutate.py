@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fuzzdiff.core.errors import UserError
-from fuzzdiff.core.generate import FILE_NAMES
+from fuzzdiff.core.generate import FILE_NAMES, PATH_NAMES
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
 
@@ -193,6 +193,8 @@ def _value(rng: random.Random, v: ValueSpec, numbers: Sequence[int]) -> str:
         if v.suffixes and rng.random() < 0.3:
             text += rng.choice(v.suffixes)
         return text
+    if v.kind in PATH_NAMES:  # a name the parent may have made (``in.txt``), else a missing one
+        return rng.choice(PATH_NAMES[v.kind]).decode("utf-8", "surrogateescape")
     if v.values and (v.kind == "choice" or rng.random() < 0.5 or not v.alphabet):
         return rng.choice(v.values)
     if v.kind == "char":

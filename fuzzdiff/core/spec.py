@@ -31,7 +31,10 @@ MAX_WEIGHT = 1000.0
 MAX_OPERANDS = 1000
 MAX_TIMEOUT = 3600.0
 
-VALUE_KINDS = ("int", "choice", "string", "char", "list")
+VALUE_KINDS = ("int", "choice", "string", "char", "list", "file", "dir")
+#: Value kinds that name a path the case provides (an option's only: an operand
+#: that names one has the operand kinds "file" and "dir").
+PATH_VALUE_KINDS = ("file", "dir")
 OPERAND_KINDS = ("file", "dash", "missing", "dir", "string")
 CONTENT_MODELS = ("empty", "bytes", "text", "lines", "alphabet", "samples", "sample")
 CHANNEL_MODES = {
@@ -401,11 +404,14 @@ def _array(top: _Table, key: str, problems: _Problems, keys: str) -> list[_Table
     return [_Table(entry, "", problems, tables, f"[[{top.path}{key}]] #{i}: ") for i, entry in enumerate(raw, 1)]
 
 
-def _value(t: _Table) -> ValueSpec:
+def _value(t: _Table, option: bool = False) -> ValueSpec:
     t.check_keys()
     kind = t.get("kind", str, "int")
     if kind not in VALUE_KINDS:
         t.fail("kind", f"unknown value kind {kind!r}; allowed: {', '.join(VALUE_KINDS)}")
+        kind = "int"
+    elif kind in PATH_VALUE_KINDS and not option:
+        t.fail("kind", f"value kind {kind!r} is for an option's value; an operand names one by its kinds ({kind!r})")
         kind = "int"
     spec = ValueSpec(
         kind=kind,
@@ -447,7 +453,7 @@ def _option(t: _Table) -> OptionSpec | None:
     elif long is not None and ("=" in long or not long.isprintable() or any(c.isspace() for c in long)):
         t.fail("long", f"{long!r}: a long option's name has no '=' or blank (a value goes in [options.value])")
         long = None
-    value = _value(t.table("value", "value")) if "value" in t.data else None
+    value = _value(t.table("value", "value"), option=True) if "value" in t.data else None
     weight = t.get("weight", float, 1.0)
     if weight < 0:
         t.fail("weight", "weights are non-negative (0 keeps the option out of every case)")

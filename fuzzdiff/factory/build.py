@@ -507,7 +507,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 10  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -517,6 +517,7 @@ FACTORY_VERSION = 10  # 2: probes confined (a task learned unconfined may hold w
 # 8: lowercase, angled and spelled-out metavariables mined; values that must be their own word (`separate`)
 # 9: the program's own output is taken from a call reading stdin too (a compressor's, for -d and -t)
 # 10: two runs kept back from probing options one by one, so abbreviations are learned on any budget (zstd)
+# 11: option values that name an existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

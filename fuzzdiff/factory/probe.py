@@ -32,7 +32,7 @@ import copy
 import itertools
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.triage import stderr_class
@@ -92,6 +92,10 @@ HANG_TRIES = 3
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
 MAX_VALUES = 12
+#: The paths an option's value is tried as before the ladder (``path_kind``): an
+#: existing file or directory, and a name that exists as neither. Names of the
+#: generator's pools, so the task's cases name the same.
+PATH_VALUES: tuple[tuple[str, bytes], ...] = (("file", b"b.dat"), ("dir", b"d"))
 
 
 def accepted(out: Outcome) -> bool:
@@ -112,8 +116,12 @@ class Base:
     label: str
     own: bool = False  # its input is the program's own output
 
-    def case(self, args: Sequence[bytes] = (), prefix: Sequence[bytes] = ()) -> Case:
-        return Case(argv=(*prefix, *args, *self.operands), stdin=self.stdin, files=self.files)
+    def case(
+        self, args: Sequence[bytes] = (), prefix: Sequence[bytes] = (), extra: Sequence[tuple[bytes, bytes]] = ()
+    ) -> Case:
+        """The base with ``args`` before its operands and ``extra`` files beside its own."""
+        files = self.files + tuple(f for f in extra if f[0] not in dict(self.files))
+        return Case(argv=(*prefix, *args, *self.operands), stdin=self.stdin, files=files)
 
 
 @dataclass
@@ -225,6 +233,7 @@ class Prober:
         self.prefix: tuple[bytes, ...] = ()  # an enabling option every base needs
         self.own_output = b""  # the reference's output on a file operand (a checksum list)
         self.seqs: list[tuple[int, ...]] = []  # operand sequences accepted, simplest first
+        self.path_data: dict[str, bytes] = {}  # the content a path value was accepted with, by option
         mined = self.raw.get("operands", {})
         assert isinstance(mined, dict)
         self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
@@ -405,9 +414,20 @@ class Prober:
         taken: list[str] = []
         refused: list[str] = []
         long_valued = mined_value is not None and not as_flag and isinstance(opt.get("long"), str)
-        if long_valued and self._separate_only(opt, bases, ladder):
-            opt["separate"] = True
-            self.note(label, f"probed: values accepted only as their own word ({flag} V, not {flag}=V)")
+        if mined_value is not None or not as_flag:
+            path = self.path_kind(opt, bases)
+            if path is None and long_valued and self._separate_only(opt, bases, ladder):
+                opt["separate"] = True
+                self.note(label, f"probed: values accepted only as their own word ({flag} V, not {flag}=V)")
+                path = self.path_kind(opt, bases)
+            if path is not None:
+                kind, on = path
+                opt["value"] = {"kind": kind}
+                if as_flag:
+                    opt["optional_value"] = True
+                what = "an existing file" if kind == "file" else "an existing directory"
+                self.note(label, f"probed: its value names {what}: accepted with one, refused with a missing name")
+                return [*on, *(b for b in as_flag if b not in on)]
         if mined_value is not None or not as_flag:
             for i, v in enumerate(ladder):
                 hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
@@ -439,6 +459,45 @@ class Prober:
         else:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
+
+    def path_kind(self, opt: dict[str, object], bases: list[Base]) -> tuple[str, list[Base]] | None:
+        """ "file" or "dir" (and the bases it was accepted on) when the option's value
+        names a path the program reads: accepted where the path exists (a file
+        holding the base's input, or empty), refused where it does not (`grep -f
+        FILE`, `touch -r FILE`, `cp -t DIR`). An option that takes any word (an
+        output file, a suffix, `sed -e d`'s script) takes it either way, and goes up
+        the ladder. The path may take the place of the first operand (`grep -f
+        FILE` reads no pattern operand), so each base is tried without it too."""
+        mined = opt.get("value")
+        if isinstance(mined, dict) and mined.get("kind", "string") != "string":
+            return None  # the help text says a number, a list, a character or one of its words
+        plain = [b for b in bases if not b.own] or bases
+        shifted = [replace(b, operands=b.operands[1:], label=f"{b.label} less its first operand") for b in plain]
+        tries = [*plain, *(b for b in shifted if b.operands != plain[0].operands)]
+        for kind, name in PATH_VALUES:
+            tokens = _with_value(opt, name.decode())
+            hits: list[Base] = []
+            for i, b in enumerate(tries):
+                for data in (b.stdin, b"") if i == 0 else (b.stdin,):  # an empty `sed -f` script is one
+                    made = _path_files(kind, name, data)
+                    if self.runs.ok(b.case(tokens, self.prefix, made)) and not self.runs.ok(
+                        b.case(tokens, self.prefix)
+                    ):
+                        hits.append(b)
+                        self.path_data.setdefault(_spellings(opt)[0], data)
+                        break
+            if hits:
+                return kind, hits
+        return None
+
+    def example_files(self, opt: dict[str, object], base: Base) -> tuple[tuple[bytes, bytes], ...]:
+        """The path ``_example_tokens`` names, made, for an option whose value is one
+        (with the content it was accepted with)."""
+        value = opt.get("value")
+        if not isinstance(value, dict) or value.get("kind") not in ("file", "dir"):
+            return ()
+        kind = str(value["kind"])
+        return _path_files(kind, dict(PATH_VALUES)[kind], self.path_data.get(_spellings(opt)[0], base.stdin))
 
     def _separate_only(self, opt: dict[str, object], bases: list[Base], ladder: list[str]) -> bool:
         """None of the first ``SEPARATE_TRIES`` values is accepted as ``--long=V`` on
@@ -539,19 +598,21 @@ class Prober:
                     continue
                 tokens = _example_tokens(other)
                 mine = [flag.encode()] if "value" not in opt else _with_value(opt, "1")
-                if any(self._changes(b, tokens, mine) for b in on[:2]):
+                if any(self._changes(b, tokens, mine, self.example_files(other, b)) for b in on[:2]):
                     opt["requires"] = [other_name]
                     self.note(flag, f"probed: refused alone, accepted with {_spellings(other)[1]}: requires it")
                     good[name] = on
                     break
 
-    def _changes(self, base: Base, tokens: list[bytes], mine: list[bytes]) -> bool:
+    def _changes(
+        self, base: Base, tokens: list[bytes], mine: list[bytes], extra: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> bool:
         """``mine`` after ``tokens`` is accepted on ``base`` and changes its outcome
         from ``tokens`` alone (output, messages or files)."""
-        both = self.runs.run(base.case([*tokens, *mine], self.prefix))
+        both = self.runs.run(base.case([*tokens, *mine], self.prefix, extra))
         if both is None or not accepted(both):
             return False
-        alone = self.runs.run(base.case(tokens, self.prefix))
+        alone = self.runs.run(base.case(tokens, self.prefix, extra))
         return alone is None or (both.stdout, both.stderr, both.tree()) != (alone.stdout, alone.stderr, alone.tree())
 
     def learn_excludes(self, good: dict[str, list[Base]], max_pairs: int) -> None:
@@ -568,7 +629,8 @@ class Prober:
                 continue
             if "requires" in oa or "requires" in ob:
                 continue
-            case = shared[0].case([*_example_tokens(oa), *_example_tokens(ob)], self.prefix)
+            extra = self.example_files(oa, shared[0]) + self.example_files(ob, shared[0])
+            case = shared[0].case([*_example_tokens(oa), *_example_tokens(ob)], self.prefix, extra)
             out = self.runs.run(case)
             if out is not None and not accepted(out) and out.termination is Termination.EXITED:
                 excl = oa.setdefault("excludes", [])
@@ -721,11 +783,19 @@ def _value_note(taken: list[str], refused: list[str]) -> str:
     return f"probed: takes a value; accepted {shown} of {len(taken) + len(refused)} tried{bounds}"
 
 
+def _path_files(kind: str, name: bytes, data: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """The files that make ``name`` exist as a path of ``kind`` ("file" or "dir")."""
+    return ((name + b"/f", b"x\n"),) if kind == "dir" else ((name, data),)
+
+
 def _example_tokens(opt: dict[str, object]) -> list[bytes]:
-    """A spelling of an option with a value it was seen to accept."""
+    """A spelling of an option with a value it was seen to accept (a path of
+    ``Prober.example_files`` for a value that names one)."""
     value = opt.get("value")
     if not isinstance(value, dict):
         return [_spellings(opt)[1].encode()]
+    if value.get("kind") in ("file", "dir"):
+        return _with_value(opt, dict(PATH_VALUES)[str(value["kind"])].decode())
     if value.get("kind") == "int":
         return _with_value(opt, str(value.get("min", 1)))
     values = value.get("values") or ["1"]
