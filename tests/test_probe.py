@@ -445,6 +445,31 @@ def test_an_option_whose_value_names_a_path_learns_the_paths_kind() -> None:
     assert named > 20
 
 
+def _request_reader(case: Case) -> Outcome:
+    """Like recode: a bare ``--source`` makes the next word its request; ``--source=V``
+    takes ``latin1`` only; without ``--source`` no operand is taken."""
+    argv = list(case.argv)
+    if b"--source" in argv:
+        return _out(0) if argv.index(b"--source") < len(argv) - 1 else _out(1, stderr=b"reader: no request\n")
+    if any(a.startswith(b"--source=") for a in argv):
+        return _out(0) if b"--source=latin1" in argv and len(argv) == 1 else _out(1, stderr=b"reader: bad source\n")
+    return _out(0) if not argv else _out(1, stderr=b"reader: no operands\n")
+
+
+def test_an_optional_value_is_never_learned_as_its_own_word() -> None:
+    # recode's --source[=LN]: "--source 3" is accepted (3 is read as the request) and
+    # "--source=3" is not; probing set both optional_value and separate, a task
+    # parse_task refuses, and `fuzz --reference recode` stopped with exit 2
+    mined: dict[str, object] = {
+        "name": "reader",
+        "program": "reader",
+        "options": [{"long": "source", "value": {"kind": "string"}, "optional_value": True}],
+    }
+    raw = probe(mined, FunctionExecutor({"reader": _request_reader}), Program(argv=("reader",), argv0="reader")).raw
+    assert "separate" not in _option(raw, "source")
+    parse_task(raw)
+
+
 def test_probing_is_deterministic_and_bounded() -> None:
     ex = FunctionExecutor({"tool": FakeTool()})
     first = probe(MINED, ex, TOOL, budget=3000, seed=4)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from fuzzdiff.core.compare import normalise
-from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.errors import SpecError, UserError
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
@@ -303,7 +303,10 @@ def build(
     if probing:
         learned = probe(raw, executor_for(spec, timeout=1.0), program, budget=budget, seed=seed, progress=progress)
         raw = learned.raw
-        spec = parse_task(raw, f"<built from {' '.join(command)}>")
+        try:
+            spec = parse_task(raw, f"<built from {' '.join(command)}>")
+        except SpecError as exc:  # what probing wrote is fuzzdiff's, not the user's: a bug (exit 3), not 2
+            raise RuntimeError(f"probing {' '.join(command)} wrote a task that does not load: {exc}") from exc
     runs = learned.runs if learned else 0
     notes = learned.notes if learned else {}
     if learned is not None and learned.hung:  # calibrating would cost 600 more time limits
@@ -517,7 +520,7 @@ FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold w
 # 8: lowercase, angled and spelled-out metavariables mined; values that must be their own word (`separate`)
 # 9: the program's own output is taken from a call reading stdin too (a compressor's, for -d and -t)
 # 10: two runs kept back from probing options one by one, so abbreviations are learned on any budget (zstd)
-# 11: option values that name an existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
+# 11: an optional value never learned as its own word (recode --source); option values that name an existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

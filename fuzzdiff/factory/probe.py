@@ -413,7 +413,14 @@ class Prober:
         ladder = list(dict.fromkeys([*values, *LADDER]))
         taken: list[str] = []
         refused: list[str] = []
-        long_valued = mined_value is not None and not as_flag and isinstance(opt.get("long"), str)
+        # an optional value is attached or absent, never its own word: `recode --source 3`
+        # reads 3 as its request, and a task with both is refused
+        long_valued = (
+            mined_value is not None
+            and not as_flag
+            and isinstance(opt.get("long"), str)
+            and not opt.get("optional_value")
+        )
         if mined_value is not None or not as_flag:
             path = self.path_kind(opt, bases)
             if path is None and long_valued and self._separate_only(opt, bases, ladder):
