@@ -470,6 +470,18 @@ def test_an_optional_value_is_never_learned_as_its_own_word() -> None:
     parse_task(raw)
 
 
+def test_one_binary_called_by_two_names_is_cached_as_two_programs(tmp_path: Path) -> None:
+    # lz4cat is a link to lz4, which decompresses when called so: the same binary
+    # content under another name must not get the task built for the first name
+    tool = tmp_path / "tool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    (tmp_path / "toolcat").symlink_to(tool)
+    keys = {cache_key([str(tmp_path / n)], 1, 400) for n in ("tool", "toolcat")}
+    assert len(keys) == 2
+    assert cache_key([str(tool)], 1, 400) == cache_key([str(tool)], 1, 400)
+
+
 def test_probing_is_deterministic_and_bounded() -> None:
     ex = FunctionExecutor({"tool": FakeTool()})
     first = probe(MINED, ex, TOOL, budget=3000, seed=4)

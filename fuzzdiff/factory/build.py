@@ -524,10 +524,13 @@ FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold w
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
-    """What a built task is cached under: the reference binary's content, its fixed
-    arguments, the seed, the budget and the factory's version."""
+    """What a built task is cached under: the reference binary's content, the name
+    it is called by and its fixed arguments, the seed, the budget and the factory's
+    version. The name counts: one binary called by two names is two programs
+    (`lz4cat` is `lz4`'s binary, and decompresses; `xzcat` and `unxz` are `xz`'s),
+    and `fuzz --reference lz4cat` was given the task built for `lz4`."""
     exe = resolve_executable(command[0], DEFAULT_ENV["PATH"] + os.pathsep + os.environ.get("PATH", ""))
-    key = json.dumps([file_sha256(exe), command[1:], seed, budget, FACTORY_VERSION])
+    key = json.dumps([file_sha256(exe), command, seed, budget, FACTORY_VERSION])
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
