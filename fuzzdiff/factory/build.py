@@ -520,7 +520,8 @@ FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold w
 # 8: lowercase, angled and spelled-out metavariables mined; values that must be their own word (`separate`)
 # 9: the program's own output is taken from a call reading stdin too (a compressor's, for -d and -t)
 # 10: two runs kept back from probing options one by one, so abbreviations are learned on any budget (zstd)
-# 11: an optional value never learned as its own word (recode --source); option values that name an existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
+# 11: an optional value never learned as its own word (recode --source); option values that name an
+# existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
