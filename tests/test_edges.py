@@ -293,13 +293,13 @@ def test_an_option_whose_value_names_a_path_is_tried_with_each_name_made() -> No
     )
     grammar = grammar_for(spec)
     rungs = [r for r in edge_rungs(spec, 1) if isinstance(r, Rung) and r.option.short == "f"]
-    made = {name: kind for r in rungs for name, kind in r.made}
+    made = {name: v.kind for r in rungs for name, v in r.made}
     assert made == {**dict.fromkeys(FILE_NAMES, "file"), b"d": "dir"}
     for place, rung in enumerate(rungs):
         case = edge_case(grammar, rung, 1, place)
         files = {n for n, _ in case.files}
-        for name, kind in rung.made:
-            assert (name in files) if kind == "file" else (name + b"/f" in files), (rung, case)
+        for name, v in rung.made:
+            assert (name in files) if v.kind == "file" else (name + b"/f" in files), (rung, case)
         if not rung.made and not rung.trailing:  # a spoilt or plain edge names nothing the case made
             value = rung.tokens[-1].split("=", 1)[-1].encode("utf-8", "surrogateescape")
             assert value not in files and value + b"/f" not in files, (rung, case)

@@ -419,8 +419,9 @@ def test_an_option_whose_value_names_a_path_learns_the_paths_kind() -> None:
     assert isinstance(options, list)
     mined = {**MINED, "options": [*options, *({"long": n} for n in ("patterns", "program", "into", "out", "tag"))]}
     raw = probe(mined, FunctionExecutor({"tool": PathTool()}), TOOL, budget=3000, seed=1).raw
-    assert _option(raw, "patterns")["value"] == {"kind": "file"}
-    assert _option(raw, "program")["value"] == {"kind": "file"}
+    # each with the content it was accepted holding: the call's input, or (--program) none
+    assert _option(raw, "patterns")["value"] == {"kind": "file", "values": ["a 1 y\na 1 y\nb 2 x\nc 3 z\n"]}
+    assert _option(raw, "program")["value"] == {"kind": "file", "values": [""]}
     assert _option(raw, "into")["value"] == {"kind": "dir"}
     for name in ("out", "tag"):  # a name that need not exist is a word, learned up the ladder
         value = _option(raw, name)["value"]

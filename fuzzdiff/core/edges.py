@@ -177,7 +177,7 @@ class Rung:
     tokens: tuple[str, ...]
     trailing: bool = False  # a value left off the end: nothing may follow
     long_model: str | None = None  # a long input: "" of any model, else of the model named
-    made: tuple[tuple[bytes, str], ...] = ()  # paths the value names, to make (``path_edges``)
+    made: tuple[tuple[bytes, ValueSpec], ...] = ()  # paths the value names, to make (``path_edges``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +358,9 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
     made = path_edges(opt.value) if opt.value.kind in PATH_NAMES else {}
     for i, text in enumerate(value_edges(c, opt.value)):
-        path = ((text.encode("utf-8", "surrogateescape"), made[text]),) if text in made else ()
+        kind = made.get(text)
+        table = opt.value if kind == opt.value.kind else ValueSpec(kind=kind) if kind else None
+        path = ((text.encode("utf-8", "surrogateescape"), table),) if table is not None else ()
         rungs.append(Rung(opt, _spell(opt, text, i), made=path))
     return rungs
 

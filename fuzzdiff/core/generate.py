@@ -392,7 +392,7 @@ def option_tokens(
     """One spelling of an option, as the argv tokens it makes; a flag's long name
     may be cut to a prefix of ``shortest`` characters or more (None: never cut).
     With ``spoil``, one value in ``VALUE_NEAR_MISS`` is a ``near_miss``. A value
-    of a path kind is added to ``made`` (name: kind), for ``provide`` to make."""
+    of a path kind is added to ``made`` (name: value table), for ``provide`` to make."""
     forms: list[str] = []
     if opt.value is None:
         if opt.short:
@@ -413,7 +413,7 @@ def option_tokens(
         return [f"--{opt.long}"]
     x = value(c, opt.value)
     if made is not None and opt.value.kind in PATH_NAMES:
-        made[x.encode("utf-8", "surrogateescape")] = opt.value.kind
+        made[x.encode("utf-8", "surrogateescape")] = opt.value
     if spoil and c.integer(0, VALUE_NEAR_MISS - 1) == 0:
         x = near_miss(c, x)
     if form == "-x":
@@ -425,19 +425,23 @@ def option_tokens(
     return [f"--{opt.long}", x]
 
 
-#: Paths option values name, each with its kind ("file" or "dir"), for ``provide``.
-Made = dict[bytes, str]
+#: Paths option values name, each with its value table (kind "file" or "dir"), for ``provide``.
+Made = dict[bytes, ValueSpec]
 
 
 def provide(c: Choices, spec: TaskSpec, made: Made, files: dict[bytes, bytes]) -> None:
-    """Make each path an option value names in ``files``: a file with content of
-    the task's ``[files]``, or a directory holding ``f``. A name the case already
-    has, as a file or a directory, is left as it is (``grep -f in.txt in.txt``)."""
-    for name, kind in made.items():
+    """Make each path an option value names in ``files``: a directory holding
+    ``f``, or a file holding one of the value's ``values`` half the time (what the
+    program was seen to accept there: a `sed -f` script) and content of the
+    task's ``[files]`` otherwise. A name the case already has, as a file or a
+    directory, is left as it is (``grep -f in.txt in.txt``)."""
+    for name, v in made.items():
         if name in files or any(n.startswith(name + b"/") for n in files):
             continue
-        if kind == "dir":
+        if v.kind == "dir":
             files[name + b"/f"] = b"x\n"
+        elif v.values and c.integer(0, 1) == 0:
+            files[name] = c.choice(v.values).encode("utf-8", "surrogateescape")
         else:
             files[name] = content(c, spec.files)
 

@@ -428,13 +428,7 @@ class Prober:
                 self.note(label, f"probed: values accepted only as their own word ({flag} V, not {flag}=V)")
                 path = self.path_kind(opt, bases)
             if path is not None:
-                kind, on = path
-                opt["value"] = {"kind": kind}
-                if as_flag:
-                    opt["optional_value"] = True
-                what = "an existing file" if kind == "file" else "an existing directory"
-                self.note(label, f"probed: its value names {what}: accepted with one, refused with a missing name")
-                return [*on, *(b for b in as_flag if b not in on)]
+                return self._keep_path(opt, path, as_flag)
         if mined_value is not None or not as_flag:
             for i, v in enumerate(ladder):
                 hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
@@ -467,6 +461,26 @@ class Prober:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
 
+    def _keep_path(self, opt: dict[str, object], path: tuple[str, list[Base]], as_flag: list[Base]) -> list[Base]:
+        """Write down what ``path_kind`` found; the bases the option was accepted on."""
+        kind, on = path
+        try:  # a task file holds text: content that is not UTF-8 is not kept
+            accepted_with: str | None = self.path_data[_spellings(opt)[0]].decode()
+        except UnicodeDecodeError:
+            accepted_with = None
+        opt["value"] = {"kind": kind}
+        held = ""
+        if kind == "file" and accepted_with is not None:
+            opt["value"] = {"kind": kind, "values": [accepted_with]}
+            held = f"; accepted holding {accepted_with[:40]!r}, kept as its content half the time"
+        if as_flag:
+            opt["optional_value"] = True
+        what = "an existing file" if kind == "file" else "an existing directory"
+        self.note(
+            _spellings(opt)[1], f"probed: its value names {what}: accepted where it exists, refused where not{held}"
+        )
+        return [*on, *(b for b in as_flag if b not in on)]
+
     def path_kind(self, opt: dict[str, object], bases: list[Base]) -> tuple[str, list[Base]] | None:
         """ "file" or "dir" (and the bases it was accepted on) when the option's value
         names a path the program reads: accepted where the path exists (a file
@@ -474,18 +488,30 @@ class Prober:
         FILE`, `touch -r FILE`, `cp -t DIR`). An option that takes any word (an
         output file, a suffix, `sed -e d`'s script) takes it either way, and goes up
         the ladder. The path may take the place of the first operand (`grep -f
-        FILE` reads no pattern operand), so each base is tried without it too."""
+        FILE` reads no pattern operand), so each base is tried without it too, the
+        file holding that operand. The content it was accepted with is kept in
+        ``path_data``."""
         mined = opt.get("value")
         if isinstance(mined, dict) and mined.get("kind", "string") != "string":
             return None  # the help text says a number, a list, a character or one of its words
         plain = [b for b in bases if not b.own] or bases
-        shifted = [replace(b, operands=b.operands[1:], label=f"{b.label} less its first operand") for b in plain]
-        tries = [*plain, *(b for b in shifted if b.operands != plain[0].operands)]
+        # each call with its input; each call less its first operand with that operand
+        # first (the file holds what the operand did: grep's patterns, sed's script, a
+        # list of names); then the first call with an empty file (an empty `sed -f`
+        # script is one). The first content accepted is kept: the richest first.
+        tries: list[tuple[Base, tuple[bytes, ...]]] = [(b, (b.stdin,)) for b in plain]
+        for b in plain:
+            if b.operands:
+                less = replace(b, operands=b.operands[1:], label=f"{b.label} less its first operand")
+                tries.append((less, (b.operands[0] + b"\n", b.stdin)))
+        tries.append((plain[0], (b"",)))
         for kind, name in PATH_VALUES:
             tokens = _with_value(opt, name.decode())
             hits: list[Base] = []
-            for i, b in enumerate(tries):
-                for data in (b.stdin, b"") if i == 0 else (b.stdin,):  # an empty `sed -f` script is one
+            for b, datas in tries:
+                if b in hits:
+                    continue
+                for data in datas if kind == "file" else datas[:1]:
                     made = _path_files(kind, name, data)
                     if self.runs.ok(b.case(tokens, self.prefix, made)) and not self.runs.ok(
                         b.case(tokens, self.prefix)
