@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-taskpaths bench-mutation bench-solution-coverage clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-selfcopy bench-taskpaths bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), and every program a shipped task uses as its reference (CI replays
@@ -73,6 +73,11 @@ bench-setup: $(STAMP)
 # Issue 19's measure: how good a task fuzzdiff makes for programs without a task file.
 bench-taskfactory: bench-setup
 	$(PYTHON) benchmarks/taskfactory.py --budget 500 --seed 1 --plot docs/taskfactory.png
+
+# False alarms on programs without a task: each against a renamed copy of its own binary, zero-config
+# (about 40 minutes on two cores).
+bench-selfcopy: bench-setup
+	$(PYTHON) benchmarks/selfcopy.py --budget 300 --seed 1
 
 # The same, counted in the reference's own code: distinct execution paths and instructions
 # reached under callgrind, --help mining against a built task (an hour on two cores).
