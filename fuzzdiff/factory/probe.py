@@ -92,9 +92,9 @@ HANG_TRIES = 3
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
 MAX_VALUES = 12
-#: The paths an option's value is tried as before the ladder (``path_kind``): an
-#: existing file or directory, and a name that exists as neither. Names of the
-#: generator's pools, so the task's cases name the same.
+#: The paths an option's value is tried as before the ladder (``path_kind``): a
+#: file, then a directory, each with the path made and without it. Names of the
+#: generator's pools (``generate.PATH_NAMES``).
 PATH_VALUES: tuple[tuple[str, bytes], ...] = (("file", b"b.dat"), ("dir", b"d"))
 
 
