@@ -318,14 +318,14 @@ def value_edges(c: RandomChoices, v: ValueSpec) -> list[str]:
     return list(dict.fromkeys(edges))
 
 
-def path_edges(v: ValueSpec) -> dict[str, str]:
-    """The paths a value of a path kind is tried with, each made (name: kind): every
-    name of its pool, and one path of the other kind (a directory where a file is
-    read, a file where a directory is). A spoilt valid name names a missing path."""
+def path_edges(v: ValueSpec) -> dict[str, ValueSpec]:
+    """The paths a value of a path kind is tried with, each made as its table says:
+    every name of its pool, and one path of the other kind (a directory where a
+    file is read, a file where a directory is). A spoilt valid name names a missing path."""
     other = "dir" if v.kind == "file" else "file"
-    names = {n.decode("utf-8", "surrogateescape"): v.kind for n in PATH_NAMES[v.kind]}
+    names = {n.decode("utf-8", "surrogateescape"): v for n in PATH_NAMES[v.kind]}
     first = next(n for n in PATH_NAMES[other] if n.decode("utf-8", "surrogateescape") not in names)
-    return {**names, first.decode("utf-8", "surrogateescape"): other}
+    return {**names, first.decode("utf-8", "surrogateescape"): ValueSpec(kind=other)}
 
 
 def _spell(opt: OptionSpec, text: str, rung: int) -> tuple[str, ...]:
@@ -358,8 +358,7 @@ def option_rungs(c: RandomChoices, opt: OptionSpec) -> list[Rung]:
     rungs = [Rung(opt, (spelling,), trailing=not opt.optional_value) for spelling in spellings]
     made = path_edges(opt.value) if opt.value.kind in PATH_NAMES else {}
     for i, text in enumerate(value_edges(c, opt.value)):
-        kind = made.get(text)
-        table = opt.value if kind == opt.value.kind else ValueSpec(kind=kind) if kind else None
+        table = made.get(text)
         path = ((text.encode("utf-8", "surrogateescape"), table),) if table is not None else ()
         rungs.append(Rung(opt, _spell(opt, text, i), made=path))
     return rungs

@@ -95,7 +95,7 @@ MAX_VALUES = 12
 #: The paths an option's value is tried as before the ladder (``path_kind``): a
 #: file, then a directory, each with the path made and without it. Names of the
 #: generator's pools (``generate.PATH_NAMES``).
-PATH_VALUES: tuple[tuple[str, bytes], ...] = (("file", b"b.dat"), ("dir", b"d"))
+PATH_VALUES: dict[str, bytes] = {"file": b"b.dat", "dir": b"d"}
 
 
 def accepted(out: Outcome) -> bool:
@@ -461,11 +461,14 @@ class Prober:
             self.note(label, f"probed: refused on every base tried ({name})")
         return ok_bases
 
-    def _keep_path(self, opt: dict[str, object], path: tuple[str, list[Base]], as_flag: list[Base]) -> list[Base]:
+    def _keep_path(
+        self, opt: dict[str, object], path: tuple[str, list[Base], bytes], as_flag: list[Base]
+    ) -> list[Base]:
         """Write down what ``path_kind`` found; the bases the option was accepted on."""
-        kind, on = path
+        kind, on, data = path
+        self.path_data[_spellings(opt)[0]] = data
         try:  # a task file holds text: content that is not UTF-8 is not kept
-            accepted_with: str | None = self.path_data[_spellings(opt)[0]].decode()
+            accepted_with: str | None = data.decode()
         except UnicodeDecodeError:
             accepted_with = None
         opt["value"] = {"kind": kind}
@@ -481,7 +484,7 @@ class Prober:
         )
         return [*on, *(b for b in as_flag if b not in on)]
 
-    def path_kind(self, opt: dict[str, object], bases: list[Base]) -> tuple[str, list[Base]] | None:
+    def path_kind(self, opt: dict[str, object], bases: list[Base]) -> tuple[str, list[Base], bytes] | None:
         """ "file" or "dir" (and the bases it was accepted on) when the option's value
         names a path the program reads: accepted where the path exists (a file
         holding the base's input, or empty), refused where it does not (`grep -f
@@ -489,8 +492,8 @@ class Prober:
         output file, a suffix, `sed -e d`'s script) takes it either way, and goes up
         the ladder. The path may take the place of the first operand (`grep -f
         FILE` reads no pattern operand), so each base is tried without it too, the
-        file holding that operand. The content it was accepted with is kept in
-        ``path_data``."""
+        file holding that operand. Returns the kind, the bases and the content a
+        file was accepted holding."""
         mined = opt.get("value")
         if isinstance(mined, dict) and mined.get("kind", "string") != "string":
             return None  # the help text says a number, a list, a character or one of its words
@@ -505,9 +508,10 @@ class Prober:
                 less = replace(b, operands=b.operands[1:], label=f"{b.label} less its first operand")
                 tries.append((less, (b.operands[0] + b"\n", b.stdin)))
         tries.append((plain[0], (b"",)))
-        for kind, name in PATH_VALUES:
+        for kind, name in PATH_VALUES.items():
             tokens = _with_value(opt, name.decode())
             hits: list[Base] = []
+            held: bytes | None = None  # the first content accepted: the richest tried
             for b, datas in tries:
                 if b in hits:
                     continue
@@ -517,20 +521,20 @@ class Prober:
                         b.case(tokens, self.prefix)
                     ):
                         hits.append(b)
-                        self.path_data.setdefault(_spellings(opt)[0], data)
+                        held = data if held is None else held
                         break
             if hits:
-                return kind, hits
+                return kind, hits, held or b""
         return None
 
     def example_files(self, opt: dict[str, object], base: Base) -> tuple[tuple[bytes, bytes], ...]:
         """The path ``_example_tokens`` names, made, for an option whose value is one
         (with the content it was accepted with)."""
         value = opt.get("value")
-        if not isinstance(value, dict) or value.get("kind") not in ("file", "dir"):
+        if not isinstance(value, dict) or value.get("kind") not in PATH_VALUES:
             return ()
         kind = str(value["kind"])
-        return _path_files(kind, dict(PATH_VALUES)[kind], self.path_data.get(_spellings(opt)[0], base.stdin))
+        return _path_files(kind, PATH_VALUES[kind], self.path_data.get(_spellings(opt)[0], base.stdin))
 
     def _separate_only(self, opt: dict[str, object], bases: list[Base], ladder: list[str]) -> bool:
         """None of the first ``SEPARATE_TRIES`` values is accepted as ``--long=V`` on
@@ -827,8 +831,8 @@ def _example_tokens(opt: dict[str, object]) -> list[bytes]:
     value = opt.get("value")
     if not isinstance(value, dict):
         return [_spellings(opt)[1].encode()]
-    if value.get("kind") in ("file", "dir"):
-        return _with_value(opt, dict(PATH_VALUES)[str(value["kind"])].decode())
+    if value.get("kind") in PATH_VALUES:
+        return _with_value(opt, PATH_VALUES[str(value["kind"])].decode())
     if value.get("kind") == "int":
         return _with_value(opt, str(value.get("min", 1)))
     values = value.get("values") or ["1"]
