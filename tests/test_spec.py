@@ -33,6 +33,7 @@ def test_simple_task_parses() -> None:
         ({"options": [{"short": "a"}, {"short": "a"}]}, "declared twice"),
         ({"options": [{"short": "a", "value": {"kind": "float"}}]}, "unknown value kind"),
         ({"operands": {"kinds": ["string"], "value": {"kind": "file"}}}, "an operand names one by its kinds"),
+        ({"options": [{"short": "t", "value": {"kind": "dir", "values": ["x"]}}]}, "leave values out"),
         ({"options": [{"short": "a", "value": {"kind": "int", "min": 5, "max": 1}}]}, "greater than max"),
         ({"options": [{"short": "a", "value": {"kind": "choice"}}]}, "non-empty values"),
         ({"operands": {"min": 3, "max": 1}}, "min <= max"),

@@ -426,6 +426,8 @@ def _value(t: _Table, option: bool = False) -> ValueSpec:
         t.fail("min", f"min {spec.min} is greater than max {spec.max}")
     if kind == "choice" and not spec.values:
         t.fail("values", "a choice value needs a non-empty values list")
+    if kind == "dir" and spec.values:
+        t.fail("values", "a dir value is a directory the case makes, with no content to give; leave values out")
     if kind in ("string", "char") and not spec.alphabet and not spec.values:
         t.fail("alphabet", "a string value needs an alphabet or values")
     return spec
