@@ -7,9 +7,9 @@ new user would run it (zero-config: the task is built by probing, cached per
 binary, name and seed). The copy behaves exactly like the program, so the only
 right verdict is ``equivalent`` (or ``inconclusive`` where the program does not
 repeat itself); a ``divergent`` verdict is a false alarm, and any other exit
-status is a failure of fuzzdiff on that program. It prints one row per program:
-verdict, exit status, cases, seconds (building the task included), and the
-first line of the report for anything but ``equivalent``.
+status is a failure of fuzzdiff on that program. It prints one row per program
+from ``fuzz --json``: verdict, exit status, cases, seconds (building the task
+included), and what a verdict other than ``equivalent`` rests on.
 
     python3 benchmarks/selfcopy.py [--budget 300] [--seed 1] [--programs m4,units]
 
@@ -23,13 +23,14 @@ both sides: fuzzdiff gives the candidate the reference's ``argv[0]``.
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 #: Programs outside the task library and the task factory benchmark, most of them
 #: in Debian's base system or the project's set-up; `df` reports the machine's own
@@ -91,7 +92,7 @@ def row(program: str, budget: int, seed: int, scratch: Path) -> str:
     shutil.copy2(Path(found).resolve(), copy)
     command = [
         *(sys.executable, "-m", "fuzzdiff", "fuzz", "--reference", program),
-        *("--candidate", str(copy), "--budget", str(budget), "--seed", str(seed)),
+        *("--candidate", str(copy), "--budget", str(budget), "--seed", str(seed), "--json"),
     ]
     start = time.perf_counter()
     try:
@@ -99,13 +100,22 @@ def row(program: str, budget: int, seed: int, scratch: Path) -> str:
     except subprocess.TimeoutExpired:
         return f"| {program} | timed out | | | {TIMEOUT} | |"
     seconds = time.perf_counter() - start
-    lines = (proc.stdout or proc.stderr).splitlines()
-    first = lines[0] if lines else ""
-    verdict = {0: "equivalent", 1: "DIVERGENT", 4: "inconclusive"}.get(proc.returncode, "error")
-    counted = re.search(r" in (\d+) cases| on \d+ of (\d+) cases", first)
-    cases = next((g for g in counted.groups() if g), "") if counted else ""
-    shown = "" if proc.returncode == 0 else first.replace("|", "\\|")
-    return f"| {program} | {verdict} | {proc.returncode} | {cases} | {seconds:.0f} | {shown} |"
+    try:
+        got = json.loads(proc.stdout)
+    except json.JSONDecodeError:  # a usage error or a bug: the message is on stderr
+        said = (proc.stderr.strip().splitlines() or [""])[-1].replace("|", "\\|")
+        return f"| {program} | error | {proc.returncode} | | {seconds:.0f} | {said} |"
+    return f"| {program} | {got['verdict']} | {proc.returncode} | {got['cases']} | {seconds:.0f} | {_why(got)} |"
+
+
+def _why(got: dict[str, Any]) -> str:
+    """What a verdict other than equivalent rests on."""
+    if got["verdict"] == "divergent":
+        first = got["counterexample"]
+        return f"{' '.join(map(str, first['argv']))}: {', '.join(first['channels'])} differ".replace("|", "\\|")
+    if got["verdict"] == "inconclusive":
+        return f"the reference varied on {got['unstable']['cases']} cases"
+    return ""
 
 
 def main() -> None:

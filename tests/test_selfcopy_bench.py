@@ -31,3 +31,10 @@ def test_a_program_not_installed_is_said_so_and_not_run(bench, tmp_path):
         bench.row("fuzzdiff-no-such-program", 10, 1, tmp_path) == "| fuzzdiff-no-such-program | not installed | | | | |"
     )
     assert not list(tmp_path.iterdir())
+
+
+def test_what_a_verdict_rests_on_is_shown_from_the_json(bench):
+    divergent = {"verdict": "divergent", "counterexample": {"argv": ["-a|b", "x"], "channels": ["stdout", "exit"]}}
+    assert bench._why(divergent) == "-a\\|b x: stdout, exit differ"
+    assert bench._why({"verdict": "inconclusive", "unstable": {"cases": 7}}) == "the reference varied on 7 cases"
+    assert bench._why({"verdict": "equivalent"}) == ""
