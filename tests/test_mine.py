@@ -185,6 +185,9 @@ def test_enumerated_values_become_choices() -> None:
         ("nl", "body-numbering", {"a", "t", "n"}),
         ("numfmt", "round", {"up", "down", "from-zero", "towards-zero", "nearest"}),
         ("numfmt", "to", {"none", "auto", "si", "iec", "iec-i"}),
+        ("grep", "binary-files", {"binary", "text", "without-match"}),
+        ("grep", "devices", {"read", "skip"}),
+        ("diff", "color", {"never", "always", "auto"}),
     ],
 )
 def test_real_help_texts_give_their_choices(program: str, option: str, expected: set[str]) -> None:
@@ -223,6 +226,34 @@ def test_listed_values_and_options_sections_become_choices() -> None:
     assert values["round"] == {"kind": "choice", "values": ["up", "down", "nearest"]}
     assert values["from"] == {"kind": "choice", "values": ["none", "auto", "iec-i"]}
     assert values["pad"]["kind"] == "int"
+
+
+QUOTED_HELP = """Usage: find [OPTION]... PATTERNS [FILE]...
+      --binary-files=TYPE   assume that binary files are TYPE;
+                            TYPE is 'binary', 'text', or 'without-match'
+  -d, --directories=ACTION  how to handle directories;
+                            ACTION is 'read', 'recurse', or 'skip'
+  -D, --devices=ACTION      how to handle devices, FIFOs and sockets;
+                            ACTION is 'read' or 'skip'
+      --color[=WHEN]        color output; WHEN is 'never', 'always', or 'auto';
+      --label=LABEL         a word, not a choice
+
+When FILE is '-', read standard input.
+"""
+
+
+def test_values_quoted_in_a_sentence_become_choices() -> None:
+    """grep's `TYPE is 'binary', 'text', or 'without-match'` was not mined: no ladder
+    value is one of them, so probing found --binary-files, --directories and
+    --devices refused on every call and drew them a quarter as often as the others."""
+    values: dict[object, Any] = {o["long"]: o["value"] for o in mine_options(QUOTED_HELP)}
+    assert values["binary-files"] == {"kind": "choice", "values": ["binary", "text", "without-match"]}
+    # one metavariable, two enumerations: each option keeps the one on its own lines
+    assert values["directories"] == {"kind": "choice", "values": ["read", "recurse", "skip"]}
+    assert values["devices"] == {"kind": "choice", "values": ["read", "skip"]}
+    # on the option's own line; a single quoted word ('-') is no enumeration
+    assert values["color"] == {"kind": "choice", "values": ["never", "always", "auto"]}
+    assert values["label"]["kind"] == "string"
 
 
 CALC_HELP = """Usage: calc EXPRESSION

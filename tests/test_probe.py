@@ -471,6 +471,58 @@ def test_an_optional_value_is_never_learned_as_its_own_word() -> None:
     parse_task(raw)
 
 
+def _finder(refusal: int) -> Callable[[Case], Outcome]:
+    """``finder [--fixed] [--whole] [--broken] PATTERN [FILE]``, with grep's statuses
+    when ``refusal`` is 2: 0 when a line matches, 1 and nothing said when none
+    does, ``refusal`` and a message for a call it refuses (``--broken`` always)."""
+
+    def run(case: Case) -> Outcome:
+        args, fixed, whole = list(case.argv), False, False
+        while args and args[0].startswith(b"--"):
+            flag = args.pop(0)
+            if flag not in (b"--fixed", b"--whole"):
+                return _out(refusal, stderr=b"finder: unrecognized option\n")
+            fixed, whole = fixed or flag == b"--fixed", whole or flag == b"--whole"
+        files = dict(case.files)
+        if not args or len(args) > 2 or (len(args) == 2 and args[1] not in files):
+            return _out(refusal, stderr=b"finder: usage: finder PATTERN [FILE]\n")
+        try:
+            regex = re.compile(re.escape(args[0]) if fixed else args[0])
+        except re.error:
+            return _out(refusal, stderr=b"finder: bad pattern\n")
+        data = files[args[1]] if len(args) == 2 else case.stdin
+        hits = [line for line in data.split(b"\n") if (regex.fullmatch(line) if whole else regex.search(line))]
+        return _out(0, stdout=b"".join(h + b"\n" for h in hits)) if hits else _out(1)
+
+    return run
+
+
+@pytest.mark.parametrize("refusal", [2, 1])
+def test_a_silent_no_is_an_answer_where_refusals_have_a_status_of_their_own(refusal: int) -> None:
+    """grep exits 1 without a word when no line matches and 2 when it refuses a
+    call: its probe patterns match nothing under -F, -w or -x, so those were
+    learned as refused everywhere and drawn a quarter as often as the others."""
+    mined: dict[str, object] = {
+        "name": "finder",
+        "program": "finder",
+        "options": [{"long": "fixed"}, {"long": "whole"}, {"long": "broken"}],
+        "operands": {"min": 1, "max": 2, "kinds": ["string", "file"]},
+    }
+    learned = probe(mined, FunctionExecutor({"finder": _finder(refusal)}), Program(argv=("finder",), argv0="finder"))
+    fixed, whole, broken = (_option(learned.raw, n) for n in ("fixed", "whole", "broken"))
+    assert broken["weight"] == RARE_WEIGHT  # a refusal with a message stays one
+    if refusal == 2:
+        assert "weight" not in fixed and "weight" not in whole and "value" not in fixed
+        assert any("refused with status 2" in n for n in learned.notes["probe"])
+    else:  # where a refusal is status 1 too, a silent 1 is no answer to count on
+        assert fixed["weight"] == whole["weight"] == RARE_WEIGHT
+    # operands are chosen on status 0: a word that matches nothing is no pattern to keep
+    operands = learned.raw["operands"]
+    assert isinstance(operands, dict)
+    first = operands["slots"][0]
+    assert "abc" not in first["value"]["values"] and "file" not in first["kinds"]
+
+
 def test_one_binary_called_by_two_names_is_cached_as_two_programs(tmp_path: Path) -> None:
     # lz4cat is a link to lz4, which decompresses when called so: the same binary
     # content under another name must not get the task built for the first name

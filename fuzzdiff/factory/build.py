@@ -510,7 +510,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 12  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -522,6 +522,8 @@ FACTORY_VERSION = 11  # 2: probes confined (a task learned unconfined may hold w
 # 10: two runs kept back from probing options one by one, so abbreviations are learned on any budget (zstd)
 # 11: an optional value never learned as its own word (recode --source); option values that name an
 # existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
+# 12: a silent status under the one an unknown option is refused with is an answer (grep's 1 for no
+# match); choices from `TYPE is 'binary', 'text', or 'without-match'` sentences (grep, diff)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -10,7 +10,8 @@ as a task file for a person to refine.
 Enumerated values are read where the help text lists them
 (``METHOD={none(default),prepend,separate}`` on an option's lines, a ``STYLE
 is one of:`` section, ``The WHEN argument defaults to 'always' and can also be
-'auto' or 'never'``) and become choices. Mining is a starting point, not a
+'auto' or 'never'``, ``TYPE is 'binary', 'text', or 'without-match'``) and become
+choices. Mining is a starting point, not a
 specification: other values are drawn as short strings of their guessed kind,
 and constraints between options (``one_of``, ``requires``) are left for a
 person to add.
@@ -57,6 +58,8 @@ _DEFAULT_NOTE = re.compile(r"\s*\((?:the )?default\)")
 _SECTION_VALUE = re.compile(r"^\s{1,8}(?P<value>[^\s-][^\s]*)(?:\s{2,}|\s*$)")
 _SENTENCE = re.compile(r"The (?P<meta>[A-Z][A-Z0-9_]*) argument defaults to (?P<values>(?:'[^']+'[ ,a-z]*)+)")
 _VALUE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
+# ``TYPE is 'binary', 'text', or 'without-match'`` (grep, diff): two quoted values at least
+_IS_QUOTED = re.compile(r"\b(?P<meta>[A-Z][A-Z0-9_]*) is (?P<values>'[^'\s]+'(?:(?:,|,? or) '[^'\s]+')+)")
 # Usage lines: ``Usage: seq [OPTION]... LAST`` and ``  or:  seq [OPTION]... FIRST LAST``.
 _USAGE_HEAD = re.compile(r"^\s*(?:usage|or):\s+\S+(?P<rest>.*)$", re.IGNORECASE)
 _OPERAND_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -153,7 +156,28 @@ def mine_choices(text: str) -> dict[str, list[str]]:
         sentence = _SENTENCE.search(line)
         if sentence:
             found.setdefault(sentence.group("meta"), re.findall(r"'([^']+)'", sentence.group("values")))
+        quoted = _quoted_values(line)
+        if quoted:
+            found.setdefault(quoted[0], quoted[1])
     return found
+
+
+def _quoted_values(line: str) -> tuple[str, list[str]] | None:
+    """The metavariable and values of ``TYPE is 'binary', 'text', or 'without-match'``."""
+    m = _IS_QUOTED.search(line)
+    if m is None:
+        return None
+    values = [v for v in re.findall(r"'([^']+)'", m.group("values")) if _VALUE.fullmatch(v)]
+    return (m.group("meta"), values) if len(values) >= 2 else None
+
+
+def _own_values(line: str, options: list[dict[str, object]], metas: dict[int, str]) -> None:
+    """An enumeration on the last option's own lines, of its own metavariable, is its
+    choice: grep's ``-d, --directories=ACTION`` says ``ACTION is 'read', 'recurse',
+    or 'skip'`` and ``-D, --devices=ACTION`` says ``ACTION is 'read' or 'skip'``."""
+    quoted = _quoted_values(line)
+    if quoted and options and metas.get(len(options) - 1) == quoted[0]:
+        options[-1]["value"] = _choice(quoted[1])
 
 
 def _listed(rest: str, following: list[str]) -> list[str]:
@@ -211,6 +235,7 @@ def mine_options(text: str) -> list[dict[str, object]]:
             if values and braces.group("meta") in (None, metas[len(options) - 1]):
                 options[-1]["value"] = _choice(values)
         if line[:1] not in (" ", "\t") or not line.strip().startswith("-"):
+            _own_values(line, options, metas)
             continue
         short, long, meta, optional, literal = _spelling(line)
         names = [n for n in (short, long) if n]
@@ -247,6 +272,7 @@ def mine_options(text: str) -> list[dict[str, object]]:
         if long in ("--help", "--version"):
             entry["weight"] = 0.1
         options.append(entry)
+        _own_values(line, options, metas)  # diff's `--color[=WHEN]  ...; WHEN is 'never', 'always', or 'auto'`
     return options
 
 

@@ -2,7 +2,9 @@
 
 Help text says which options exist; only the program says what it accepts.
 ``probe`` takes a mined task (``mine.mine_task``) and runs the reference on a
-fixed ladder of inputs, keeping what it accepts (exit status 0):
+fixed ladder of inputs, keeping what it accepts (exit status 0; for options, also a
+silent status under the one it refuses an unknown option with: grep's 1 for "no
+match"):
 
 1. **content**: which standard input (field lines, numbers, words, JSON, an
    arithmetic expression) the program accepts, alone and as a file operand;
@@ -160,6 +162,9 @@ class _Runs:
         self.spent = 0
         self.timeouts = 0
         self.reserve = 0  # runs of the budget not to be spent now (kept for a later step)
+        #: Exit statuses below this one, with nothing on standard error, are answers
+        #: and not refusals (``Prober.learn_statuses``); 0: only status 0 is.
+        self.answers_below = 0
 
     def left(self) -> bool:
         return self.spent < self.budget - self.reserve and not self.hung()
@@ -182,9 +187,17 @@ class _Runs:
         self.cache[case] = out
         return out
 
+    def accepts(self, out: Outcome) -> bool:
+        """The program took the call: status 0, or a silent status it answers with
+        (``answers_below``: grep's 1 for "no line matched", diff's for "they differ")."""
+        if accepted(out):
+            return True
+        code = out.exit_code if out.termination is Termination.EXITED else None
+        return code is not None and 0 < code < self.answers_below and not out.stderr
+
     def ok(self, case: Case) -> bool:
         out = self.run(case)
-        return out is not None and accepted(out)
+        return out is not None and self.accepts(out)
 
 
 def _spellings(opt: dict[str, object]) -> tuple[str, str]:
@@ -234,6 +247,7 @@ class Prober:
         self.own_output = b""  # the reference's output on a file operand (a checksum list)
         self.seqs: list[tuple[int, ...]] = []  # operand sequences accepted, simplest first
         self.path_data: dict[str, bytes] = {}  # the content a path value was accepted with, by option
+        self.answers_below = 0  # learn_statuses: see _Runs.answers_below
         mined = self.raw.get("operands", {})
         assert isinstance(mined, dict)
         self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
@@ -563,7 +577,7 @@ class Prober:
             return self.runs.run(case)
 
         after = last(flag)
-        if after is None or accepted(after):
+        if after is None or self.runs.accepts(after):
             return True
         unknown = last(UNKNOWN_OPTION)
         return unknown is not None and (after.exit_code, stderr_class(after.stderr)) == (
@@ -576,7 +590,7 @@ class Prober:
         more input on a file, and ends at once on a pipe)."""
         outs = [self.runs.run(b.case(args, self.prefix)) for b in bases]
         ended = [o for o in outs if o is not None]
-        return any(o.termination is Termination.TIMEOUT for o in ended) and not any(accepted(o) for o in ended)
+        return any(o.termination is Termination.TIMEOUT for o in ended) and not any(self.runs.accepts(o) for o in ended)
 
     def _edges(self, opt: dict[str, object], bases: list[Base], taken: list[str], refused: list[str]) -> list[str]:
         """Bisect between the largest integer accepted and the next one refused (and
@@ -647,7 +661,7 @@ class Prober:
         """``mine`` after ``tokens`` is accepted on ``base`` and changes its outcome
         from ``tokens`` alone (output, messages or files)."""
         both = self.runs.run(base.case([*tokens, *mine], self.prefix, extra))
-        if both is None or not accepted(both):
+        if both is None or not self.runs.accepts(both):
             return False
         alone = self.runs.run(base.case(tokens, self.prefix, extra))
         return alone is None or (both.stdout, both.stderr, both.tree()) != (alone.stdout, alone.stderr, alone.tree())
@@ -669,7 +683,7 @@ class Prober:
             extra = self.example_files(oa, shared[0]) + self.example_files(ob, shared[0])
             case = shared[0].case([*_example_tokens(oa), *_example_tokens(ob)], self.prefix, extra)
             out = self.runs.run(case)
-            if out is not None and not accepted(out) and out.termination is Termination.EXITED:
+            if out is not None and not self.runs.accepts(out) and out.termination is Termination.EXITED:
                 excl = oa.setdefault("excludes", [])
                 assert isinstance(excl, list)
                 excl.append(b)
@@ -680,7 +694,28 @@ class Prober:
 
     # -- all of it --------------------------------------------------------------------
 
+    def learn_statuses(self) -> None:
+        """Whether the program answers "no" with a status of its own. grep exits 1
+        when no line matches and diff when the files differ, silently, and both keep
+        2 for a refusal (an unknown option): such a call was taken, and counting it
+        refused left `grep -F`, `-w` and `-x` drawn rarely (their probe patterns
+        match nothing). A program that refuses with status 1 (most of coreutils)
+        has no such answers. Only options are judged so (``learn``): operands and
+        input are chosen on status 0, the calls that answer most."""
+        out = self.runs.run(Case(argv=(*self.prefix, UNKNOWN_OPTION)))
+        code = None if out is None or out.termination is not Termination.EXITED else out.exit_code
+        if out is None or code is None or code < 2 or not out.stderr:
+            return
+        self.answers_below = code
+        shown = "1" if code == 2 else f"1 to {code - 1}"
+        self.note(
+            "probe",
+            f"probed: an unknown option is refused with status {code}: status {shown} with nothing on"
+            " standard error is an answer (a call the program took)",
+        )
+
     def learn(self, max_pairs: int) -> None:
+        self.learn_statuses()
         label, content = self.best_content()
         seqs = self.learn_operands(content)
         if not seqs:
@@ -699,6 +734,7 @@ class Prober:
         good: dict[str, list[Base]] = {}
         refused: list[dict[str, object]] = []
         self.runs.reserve = ABBREVIATION_RESERVE
+        self.runs.answers_below = self.answers_below
         for opt in self.options:
             if opt.get("long") in ("help", "version") or not self.runs.left():
                 continue
