@@ -90,6 +90,8 @@ LADDER: tuple[str, ...] = tuple(v for _, values in LADDER_KINDS for v in values)
 _KIND = {v: kind for kind, values in LADDER_KINDS for v in values}
 #: Values tried before an option whose every run timed out is taken for one that never ends.
 HANG_TRIES = 3
+#: Bases a value is tried on once the option took another value: the first that took one.
+VALUE_BASES = 2
 #: Weight of an option no probe got accepted: its error paths stay covered, rarely.
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
@@ -445,7 +447,16 @@ class Prober:
                 return self._keep_path(opt, path, as_flag)
         if mined_value is not None or not as_flag:
             for i, v in enumerate(ladder):
-                hits = [b for b in bases if self.runs.ok(b.case(_with_value(opt, v), self.prefix))]
+                # every base until a value is taken on one; then the first bases that took
+                # one (``VALUE_BASES``), up to the first that takes this one: grep's 12 valued
+                # options cost 180 to 200 runs each on its four bases, and the budget ran out
+                # with options unprobed and no exclusion learned
+                tokens = _with_value(opt, v)
+                if ok_bases:
+                    hit = next((b for b in ok_bases[:VALUE_BASES] if self.runs.ok(b.case(tokens, self.prefix))), None)
+                    hits = [hit] if hit else []
+                else:
+                    hits = [b for b in bases if self.runs.ok(b.case(tokens, self.prefix))]
                 (taken if hits else refused).append(v)
                 ok_bases += [b for b in hits if b not in ok_bases]
                 if (
