@@ -523,7 +523,8 @@ FACTORY_VERSION = 12  # 2: probes confined (a task learned unconfined may hold w
 # 11: an optional value never learned as its own word (recode --source); option values that name an
 # existing file or directory (`grep -f`, `cp -t`): value kinds file and dir
 # 12: a silent status under the one an unknown option is refused with is an answer (grep's 1 for no
-# match); choices from `TYPE is 'binary', 'text', or 'without-match'` sentences (grep, diff)
+# match); choices from `TYPE is 'binary', 'text', or 'without-match'` sentences (grep, diff); once an
+# option takes a value, the next ones are tried on the first two calls that took one (probe.VALUE_BASES)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
