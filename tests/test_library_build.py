@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from fuzzdiff.core.errors import UserError
+from fuzzdiff.core.model import Outcome, Termination
 from fuzzdiff.core.spec import load_task, parse_task
 from fuzzdiff.factory import library
 from fuzzdiff.factory.build import executor_for
+from fuzzdiff.run import landlock
+from fuzzdiff.run.execute import FunctionExecutor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.store.corpus import load_corpus
 
@@ -208,3 +211,47 @@ def test_a_case_whose_outcome_depends_on_how_deep_it_runs_is_not_recorded(tmp_pa
     assert (added, dropped) == (0, 3 * library.TRIES_PER_CASE)  # nothing recorded: every try varied
     steady = Program(argv=("/bin/sh", "-c", "pwd -P"), argv0="rev")  # the path itself is shown as a placeholder
     assert library.record_stable(spec, steady, tmp_path / "steady", 3, seed=1) == (3, 0)
+
+
+@pytest.mark.skipif(landlock.abi() < 1, reason="no Landlock here: recording runs are not write-confined")
+def test_a_case_whose_outcome_depends_on_the_recordings_confinement_is_not_recorded(tmp_path: Path) -> None:
+    """patch runs ed, which keeps its buffer in /tmp: recorded confined (Landlock lets
+    a run write in its own tree only), ed said "Permission denied"; replayed as a
+    campaign runs the reference, it printed `?`, and three shipped cases failed
+    against patch itself. A recorded case is run once more as a replay runs it."""
+    from fuzzdiff.core.model import Program
+
+    spec = load_task("rev")
+    script = 'f=$(mktemp /tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied'
+    tmp_writer = Program(argv=("/bin/sh", "-c", script), argv0="rev")
+    added, dropped = library.record_stable(spec, tmp_writer, tmp_path / "tmp", 3, seed=1)
+    assert (added, dropped) == (0, 3 * library.TRIES_PER_CASE)
+    own = Program(argv=("/bin/sh", "-c", ": > mine && echo wrote"), argv0="rev")  # its own directory: allowed
+    assert library.record_stable(spec, own, tmp_path / "own", 3, seed=1) == (3, 0)
+
+
+def test_every_recording_run_must_agree_with_the_first(tmp_path: Path) -> None:
+    from fuzzdiff.core.model import Program
+
+    spec = load_task("rev")
+    program = Program(argv=("rev",), argv0="rev")
+    said = FunctionExecutor({"rev": lambda case: Outcome(Termination.EXITED, 0, None, b"x\n", b"")})
+    other = FunctionExecutor({"rev": lambda case: Outcome(Termination.EXITED, 0, None, b"y\n", b"")})
+    assert library.record_stable(spec, program, tmp_path / "a", 2, seed=1, runners=(said, said, said)) == (2, 0)
+    added, _ = library.record_stable(spec, program, tmp_path / "b", 2, seed=1, runners=(said, said, other))
+    assert added == 0
+    assert len(library.recording_runners(spec)) == 4  # confined twice, deeper, and as a replay runs it
+
+
+def test_task_builds_corpus_keeps_only_what_a_replay_repeats() -> None:
+    """`task build patch` wrote a corpus that patch itself failed in two cases:
+    calibration runs the reference confined, where ed could not write in /tmp."""
+    from fuzzdiff.core.model import Case, Program
+    from fuzzdiff.factory.build import replayable
+
+    spec = load_task("rev")
+    program = Program(argv=("/bin/sh", "-c", "echo wrote"), argv0="rev")
+    case = Case(argv=(), stdin=b"", files=())
+    confined = Outcome(Termination.EXITED, 0, None, b"denied\n", b"")  # as a confined run said it
+    plain = Outcome(Termination.EXITED, 0, None, b"wrote\n", b"")
+    assert replayable(spec, program, [(case, confined), (case, plain)]) == [(case, plain)]

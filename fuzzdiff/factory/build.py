@@ -42,9 +42,10 @@ from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
 from fuzzdiff.engine.judging import varying_channels
 from fuzzdiff.factory.mine import mine_task, option_label, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
-from fuzzdiff.run.execute import Executor, resolve_executable
+from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
 from fuzzdiff.run.isolation import unprivileged
+from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.program import reference_program, reference_version
 from fuzzdiff.store.artifacts import write_atomic
@@ -137,6 +138,26 @@ def executor_for(spec: TaskSpec, timeout: float | None = None, nest: int = 0) ->
             _WARNED.add(warning)
             print(f"fuzzdiff: warning: {warning}", file=sys.stderr)
     return executor
+
+
+def replay_runner(spec: TaskSpec) -> Executor:
+    """An executor that runs the reference as a campaign's workers and a replay do:
+    every capability shed, no Landlock (``executor_for`` confines it)."""
+    return LocalExecutor(dict(hermetic_spec(spec).env), spec.limits, confine=shed_capabilities)
+
+
+def replayable(spec: TaskSpec, program: Program, recorded: list[tuple[Case, Outcome]]) -> list[tuple[Case, Outcome]]:
+    """The recorded cases whose outcome (normalised) the reference gives again run
+    by ``replay_runner``. Calibration runs it confined, and patch runs ed, which
+    cannot write its buffer in /tmp there: "Permission denied" was recorded, ed's
+    `?` replayed, and `task build patch` wrote a corpus patch itself failed."""
+    runner = replay_runner(spec)
+    kept = []
+    for case, outcome in recorded:
+        again = normalise(runner.run(program, case), program, program.argv0, spec.compare)
+        if not varying_channels(outcome, again):
+            kept.append((case, outcome))
+    return kept
 
 
 #: Warnings ``executor_for`` has printed in this process (each is printed once).
@@ -316,6 +337,7 @@ def build(
         raw = {**raw, "version": version}
         notes.setdefault("probe", []).append("version: the first line of the reference's --version")
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
+    novel = replayable(spec, program, novel)
     card = replace(card, build_seconds=time.perf_counter() - started)
     return Built(raw, spec, card, novel, _unusable(command, card, hermetic), notes)
 

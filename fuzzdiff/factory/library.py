@@ -37,7 +37,8 @@ from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import DEFAULT_ENV, REFERENCES_DIR, TaskSpec, load_task
 from fuzzdiff.factory import cards
-from fuzzdiff.factory.build import CALIBRATION_CASES, Card, build, calibrate, executor_for
+from fuzzdiff.factory.build import CALIBRATION_CASES, Card, build, calibrate, executor_for, replay_runner
+from fuzzdiff.run.execute import Executor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import CorpusWriter, load_corpus
@@ -317,18 +318,18 @@ def _read_card(path: Path) -> Card | None:
 DEEPER = 3
 
 
-def record_stable(spec: TaskSpec, program: Program, where: Path, wanted: int, seed: int) -> tuple[int, int]:
-    """Add up to ``wanted`` generated cases to the corpus at ``where``, each run three
-    times on the reference (the second and third compared with the first as the
-    task compares them), the third in a directory lying deeper: a case is kept only
-    if all three agree, none timed out, faulted on memory or passed a run limit
-    (``Outcome.no_answer``) and its outcome is at most
-    ``MAX_OUTCOME_BYTES``. An outcome that depends on how deep the run's directory
-    lies (``realpath --relative-to``) would fail wherever a replay's directories
-    lie otherwise (a sandbox, another ``FUZZDIFF_TMPDIR``). Returns (added, dropped)."""
+def record_stable(
+    spec: TaskSpec, program: Program, where: Path, wanted: int, seed: int, runners: Sequence[Executor] = ()
+) -> tuple[int, int]:
+    """Add up to ``wanted`` generated cases to the corpus at ``where``, each run on
+    the reference by each of ``runners`` (default ``recording_runners``), every
+    run after the first compared with the first as the task compares them: a case
+    is kept only if all agree, none timed out, faulted on memory or passed a run
+    limit (``Outcome.no_answer``) and its outcome is at most ``MAX_OUTCOME_BYTES``.
+    Returns (added, dropped)."""
     writer = CorpusWriter(where, spec, program)
     present = {s.key for s in load_corpus(where).cases}
-    executor, deeper = executor_for(spec), executor_for(spec, nest=DEEPER)
+    executor, *others = runners or recording_runners(spec)
     added = dropped = 0
     # the cases present came first in the same stream: topping up must look past them
     for case in _fresh(spec, seed, (len(present) + wanted) * TRIES_PER_CASE, present):
@@ -336,13 +337,26 @@ def record_stable(spec: TaskSpec, program: Program, where: Path, wanted: int, se
             break
         first = executor.run(program, case)
         if not _storable(first) or not all(
-            agrees(spec, program, case, first, runner.run(program, case)) for runner in (executor, deeper)
+            agrees(spec, program, case, first, runner.run(program, case)) for runner in others
         ):
             dropped += 1
             continue
         writer.add(case, first)
         added += 1
     return added, dropped
+
+
+def recording_runners(spec: TaskSpec) -> tuple[Executor, ...]:
+    """The runs a recorded case must agree across: confined as probing runs the
+    reference (``build.executor_for``) twice, then confined in a directory lying
+    deeper, then as a campaign and a replay run it (capabilities shed, no
+    Landlock). An outcome that depends on how deep the run's directory lies
+    (``realpath --relative-to``) would fail wherever a replay's directories lie
+    otherwise (a sandbox, another ``FUZZDIFF_TMPDIR``); one that depends on the
+    confinement would fail in every replay (patch runs ed, which cannot write
+    its buffer in /tmp under Landlock: "Permission denied" recorded, `?` replayed)."""
+    confined = executor_for(spec)
+    return confined, confined, executor_for(spec, nest=DEEPER), replay_runner(spec)
 
 
 def _fresh(spec: TaskSpec, seed: int, budget: int, present: set[str]) -> Iterator[Case]:
