@@ -17,7 +17,7 @@ from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Outcome, Termination
 from fuzzdiff.core.spec import load_task, parse_task
 from fuzzdiff.factory import library
-from fuzzdiff.factory.build import executor_for
+from fuzzdiff.factory.build import agrees, executor_for
 from fuzzdiff.run import landlock
 from fuzzdiff.run.execute import FunctionExecutor
 from fuzzdiff.run.program import reference_program
@@ -75,9 +75,7 @@ def replays(lib: library.Library, name: str) -> bool:
     executor = executor_for(spec)
     corpus = load_corpus(lib.corpus_path(name))
     return all(
-        library.agrees(spec, program, s.case, s.expected, executor.run(program, s.case))
-        for s in corpus.cases
-        for _ in range(2)
+        agrees(spec, program, s.case, s.expected, executor.run(program, s.case)) for s in corpus.cases for _ in range(2)
     )
 
 
@@ -255,3 +253,23 @@ def test_task_builds_corpus_keeps_only_what_a_replay_repeats() -> None:
     confined = Outcome(Termination.EXITED, 0, None, b"denied\n", b"")  # as a confined run said it
     plain = Outcome(Termination.EXITED, 0, None, b"wrote\n", b"")
     assert replayable(spec, program, [(case, confined), (case, plain)]) == [(case, plain)]
+
+
+@pytest.mark.skipif(landlock.abi() < 1, reason="no Landlock here: calibration runs are not write-confined")
+def test_task_build_writes_no_case_a_replay_would_not_repeat(tmp_path: Path) -> None:
+    """The same through ``build``: a program that writes in /tmp calibrates
+    confined ("denied") and replays as "wrote", so none of its cases is recorded."""
+    from fuzzdiff.factory.build import build
+
+    script = tmp_path / "tmpwriter"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = --help ]; then\n'
+        '  echo "Usage: tmpwriter [OPTION]... [FILE]"; echo "  -q, --quiet  say less"; exit 0\n'
+        "fi\n"
+        'f=$(mktemp /tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied\n'
+    )
+    script.chmod(0o755)
+    built = build([str(script)], probing=False, cases=20)
+    assert built.card.accepted_share == 1.0 and built.card.deterministic  # confined, it said "denied" each time
+    assert built.novel == []

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from fuzzdiff.core.compare import normalise
+from fuzzdiff.core.compare import compare, normalise
 from fuzzdiff.core.errors import SpecError, UserError
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
@@ -147,17 +147,20 @@ def replay_runner(spec: TaskSpec) -> Executor:
 
 
 def replayable(spec: TaskSpec, program: Program, recorded: list[tuple[Case, Outcome]]) -> list[tuple[Case, Outcome]]:
-    """The recorded cases whose outcome (normalised) the reference gives again run
-    by ``replay_runner``. Calibration runs it confined, and patch runs ed, which
-    cannot write its buffer in /tmp there: "Permission denied" was recorded, ed's
-    `?` replayed, and `task build patch` wrote a corpus patch itself failed."""
+    """The recorded cases whose outcome the reference gives again run by
+    ``replay_runner``, as a replay compares them (``agrees``). Calibration runs it
+    confined, and patch runs ed, which cannot write its buffer in /tmp there:
+    "Permission denied" was recorded, ed's `?` replayed, and `task build patch`
+    wrote a corpus patch itself failed."""
     runner = replay_runner(spec)
-    kept = []
-    for case, outcome in recorded:
-        again = normalise(runner.run(program, case), program, program.argv0, spec.compare)
-        if not varying_channels(outcome, again):
-            kept.append((case, outcome))
-    return kept
+    return [(c, o) for c, o in recorded if agrees(spec, program, c, o, runner.run(program, c))]
+
+
+def agrees(spec: TaskSpec, program: Program, case: Case, first: Outcome, again: Outcome) -> bool:
+    """Whether ``again`` is ``first`` as the task compares outcomes (normalised, then
+    channel by channel); ``first`` may be a stored, already normalised outcome."""
+    expected = normalise(first, program, program.argv0, spec.compare)
+    return compare(case, expected, normalise(again, program, program.argv0, spec.compare), spec.compare) is None
 
 
 #: Warnings ``executor_for`` has printed in this process (each is printed once).

@@ -31,13 +31,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from fuzzdiff.core.compare import compare, normalise
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import generate_cases
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import DEFAULT_ENV, REFERENCES_DIR, TaskSpec, load_task
 from fuzzdiff.factory import cards
-from fuzzdiff.factory.build import CALIBRATION_CASES, Card, build, calibrate, executor_for, replay_runner
+from fuzzdiff.factory.build import CALIBRATION_CASES, Card, agrees, build, calibrate, executor_for, replay_runner
 from fuzzdiff.run.execute import Executor
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.store.artifacts import write_atomic
@@ -368,13 +367,6 @@ def _fresh(spec: TaskSpec, seed: int, budget: int, present: set[str]) -> Iterato
 def _storable(outcome: Outcome) -> bool:
     ended = outcome.termination not in (Termination.TIMEOUT, Termination.OUTPUT_CAP)
     return ended and not outcome.no_answer() and outcome.size() <= MAX_OUTCOME_BYTES
-
-
-def agrees(spec: TaskSpec, program: Program, case: Case, first: Outcome, again: Outcome) -> bool:
-    """Whether ``again`` is ``first`` as the task compares outcomes (normalised, then
-    channel by channel); ``first`` may be a stored, already normalised outcome."""
-    expected = normalise(first, program, program.argv0, spec.compare)
-    return compare(case, expected, normalise(again, program, program.argv0, spec.compare), spec.compare) is None
 
 
 def build_library(

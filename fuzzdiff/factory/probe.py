@@ -249,7 +249,6 @@ class Prober:
         self.own_output = b""  # the reference's output on a file operand (a checksum list)
         self.seqs: list[tuple[int, ...]] = []  # operand sequences accepted, simplest first
         self.path_data: dict[str, bytes] = {}  # the content a path value was accepted with, by option
-        self.answers_below = 0  # learn_statuses: see _Runs.answers_below
         mined = self.raw.get("operands", {})
         assert isinstance(mined, dict)
         self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
@@ -705,8 +704,9 @@ class Prober:
 
     # -- all of it --------------------------------------------------------------------
 
-    def learn_statuses(self) -> None:
-        """Whether the program answers "no" with a status of its own. grep exits 1
+    def learn_statuses(self) -> int:
+        """The status under which a silent exit is an answer (``_Runs.answers_below``;
+        0: none is): whether the program answers "no" with a status of its own. grep exits 1
         when no line matches and diff when the files differ, silently, and both keep
         2 for a refusal (an unknown option): such a call was taken, and counting it
         refused left `grep -F`, `-w` and `-x` drawn rarely (their probe patterns
@@ -716,17 +716,17 @@ class Prober:
         out = self.runs.run(Case(argv=(*self.prefix, UNKNOWN_OPTION)))
         code = None if out is None or out.termination is not Termination.EXITED else out.exit_code
         if out is None or code is None or code < 2 or not out.stderr:
-            return
-        self.answers_below = code
+            return 0
         shown = "1" if code == 2 else f"1 to {code - 1}"
         self.note(
             "probe",
             f"probed: an unknown option is refused with status {code}: status {shown} with nothing on"
             " standard error is an answer (a call the program took)",
         )
+        return code
 
     def learn(self, max_pairs: int) -> None:
-        self.learn_statuses()
+        answers_below = self.learn_statuses()
         label, content = self.best_content()
         seqs = self.learn_operands(content)
         if not seqs:
@@ -745,7 +745,7 @@ class Prober:
         good: dict[str, list[Base]] = {}
         refused: list[dict[str, object]] = []
         self.runs.reserve = ABBREVIATION_RESERVE
-        self.runs.answers_below = self.answers_below
+        self.runs.answers_below = answers_below
         for opt in self.options:
             if opt.get("long") in ("help", "version") or not self.runs.left():
                 continue
