@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fuzzdiff.core.model import Case, Termination
+from fuzzdiff.core.model import Case, Program, Termination
 from fuzzdiff.core.spec import TaskSpec, load_task
 from fuzzdiff.factory import build
 from fuzzdiff.factory.build import executor_for
@@ -52,10 +52,36 @@ def test_a_probe_cannot_write_outside_its_own_directories(tmp_path: Path) -> Non
         outcome = executor.run(reference_program(spec), Case(argv=(b"-c", script.encode())))
         assert outcome.termination is Termination.EXITED, outcome
         assert list(outside.iterdir()) == []
-        assert b"Permission denied" in outcome.stderr or b"not permitted" in outcome.stderr
+        # refused by Landlock, or not there at all: tmp_path lies in /tmp, which a run
+        # as root sees as a private directory of its own (next test)
+        assert any(why in outcome.stderr for why in (b"Permission denied", b"not permitted", b"No such file")), outcome
         # its own working and temporary directories stay writable
         assert outcome.files == ((b"inside", b"made\n"),)
         assert outcome.stdout == b"wrote-tmp\n"
+
+
+def test_a_probe_run_as_root_has_a_private_tmp_that_no_other_run_sees(tmp_path: Path) -> None:
+    """ed keeps its buffer in /tmp whatever TMPDIR says (glibc's tmpfile), so under
+    Landlock alone `task build ed` found nothing ed accepts. Where fuzzdiff may make
+    a mount namespace, a confined run's /tmp is an empty directory of its own,
+    emptied after the run; the host's /tmp is untouched."""
+    if landlock.abi() < 1 or not capabilities(Path("/proc/self/status").read_bytes()) >> 21 & 1:  # CAP_SYS_ADMIN
+        pytest.skip("no Landlock, or no mount namespaces for this process: /tmp stays the host's, unwritable")
+    spec = shell_task(tmp_path)
+    executor = executor_for(spec, timeout=5.0)
+    assert "private-tmp" in getattr(executor, "isolation", "")
+    marker = f"fuzzdiff-private-tmp-{tmp_path.name}"
+    script = f"ls -A /tmp; echo x > /tmp/{marker} && cat /tmp/{marker}"
+    first = executor.run(reference_program(spec), Case(argv=(b"-c", script.encode())))
+    assert (first.exit_code, first.stdout, first.stderr) == (0, b"x\n", b""), first  # empty, and writable
+    assert not (Path("/tmp") / marker).exists()
+    second = executor.run(reference_program(spec), Case(argv=(b"-c", b"ls -A /tmp")))
+    assert (second.exit_code, second.stdout) == (0, b""), second  # nothing the first run left
+    ed = shutil.which("ed")
+    if ed is not None:  # the program that showed it
+        session = Case(argv=(b"-s", b"a"), stdin=b",p\n", files=((b"a", b"hi\n"),))
+        edit = executor.run(Program(argv=(ed,), argv0="ed"), session)
+        assert (edit.exit_code, edit.stdout, edit.stderr) == (0, b"hi\n", b""), edit
 
 
 def test_a_probe_has_no_capabilities(tmp_path: Path) -> None:

@@ -211,16 +211,27 @@ def test_a_case_whose_outcome_depends_on_how_deep_it_runs_is_not_recorded(tmp_pa
     assert library.record_stable(spec, steady, tmp_path / "steady", 3, seed=1) == (3, 0)
 
 
-@pytest.mark.skipif(landlock.abi() < 1, reason="no Landlock here: recording runs are not write-confined")
+#: A directory every user may write in, outside /tmp (which a confined run as root
+#: now has a private one of): confined, a run cannot write here; unconfined, it can.
+SHARED_OUTSIDE = "/var/tmp"
+needs_shared_outside = pytest.mark.skipif(
+    landlock.abi() < 1 or not os.access(SHARED_OUTSIDE, os.W_OK | os.X_OK),
+    reason=f"no Landlock here (runs are not write-confined), or no writable {SHARED_OUTSIDE}",
+)
+
+
+@needs_shared_outside
 def test_a_case_whose_outcome_depends_on_the_recordings_confinement_is_not_recorded(tmp_path: Path) -> None:
     """patch runs ed, which keeps its buffer in /tmp: recorded confined (Landlock lets
     a run write in its own tree only), ed said "Permission denied"; replayed as a
     campaign runs the reference, it printed `?`, and three shipped cases failed
-    against patch itself. A recorded case is run once more as a replay runs it."""
+    against patch itself. A recorded case is run once more as a replay runs it.
+    (Confined runs as root now have a private /tmp, so ed works there; a shared
+    directory outside it still tells the two apart.)"""
     from fuzzdiff.core.model import Program
 
     spec = load_task("rev")
-    script = 'f=$(mktemp /tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied'
+    script = 'f=$(mktemp /var/tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied'
     tmp_writer = Program(argv=("/bin/sh", "-c", script), argv0="rev")
     added, dropped = library.record_stable(spec, tmp_writer, tmp_path / "tmp", 3, seed=1)
     assert (added, dropped) == (0, 3 * library.TRIES_PER_CASE)
@@ -255,10 +266,11 @@ def test_task_builds_corpus_keeps_only_what_a_replay_repeats() -> None:
     assert replayable(spec, program, [(case, confined), (case, plain)]) == [(case, plain)]
 
 
-@pytest.mark.skipif(landlock.abi() < 1, reason="no Landlock here: calibration runs are not write-confined")
+@needs_shared_outside
 def test_task_build_writes_no_case_a_replay_would_not_repeat(tmp_path: Path) -> None:
-    """The same through ``build``: a program that writes in /tmp calibrates
-    confined ("denied") and replays as "wrote", so none of its cases is recorded."""
+    """The same through ``build``: a program that writes in a shared directory
+    calibrates confined ("denied") and replays as "wrote", so none of its cases is
+    recorded."""
     from fuzzdiff.factory.build import build
 
     script = tmp_path / "tmpwriter"
@@ -267,7 +279,7 @@ def test_task_build_writes_no_case_a_replay_would_not_repeat(tmp_path: Path) -> 
         'if [ "$1" = --help ]; then\n'
         '  echo "Usage: tmpwriter [OPTION]... [FILE]"; echo "  -q, --quiet  say less"; exit 0\n'
         "fi\n"
-        'f=$(mktemp /tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied\n'
+        'f=$(mktemp /var/tmp/fuzzdiff-recording.XXXXXX 2>/dev/null) && rm -f "$f" && echo wrote || echo denied\n'
     )
     script.chmod(0o755)
     built = build([str(script)], probing=False, cases=20)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
+import functools
 import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING
@@ -27,7 +29,7 @@ from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
 from fuzzdiff.run.landlock import drop_capabilities
-from fuzzdiff.run.scratch import default_root
+from fuzzdiff.run.scratch import clear_dir, default_root
 
 if TYPE_CHECKING:
     from fuzzdiff.run.landlock import Ruleset
@@ -214,14 +216,27 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
     can neither change the machine (its clock, others' files) nor write outside
     its own directories. Without Landlock, capabilities only are dropped.
     ``nest``: its runs' directories lie that many levels deeper than usual (to
-    tell output that depends on how deep they lie, ``realpath --relative-to``)."""
+    tell output that depends on how deep they lie, ``realpath --relative-to``).
+
+    Where this process may make a mount namespace (root), each confined run also
+    gets a private, empty /tmp inside its root (``_private_tmp``), as a
+    bubblewrap sandbox gives: programs that keep scratch files in /tmp whatever
+    ``TMPDIR`` says (glibc's ``tmpfile``: ed, so patch) work as they do
+    unconfined, and still write nothing outside their own root."""
     from fuzzdiff.run.landlock import Policy, Ruleset, abi, level
 
     if abi() >= 1:
         try:
             root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+            # Landlock's rules follow the mount a path is reached through: /tmp bound
+            # from the private directory needs a rule of its own, on that very directory,
+            # so it is made once here and emptied after each run, never replaced.
+            tmp = os.path.join(root, PRIVATE_TMP) if may_mount() else None
+            if tmp is not None:
+                os.mkdir(tmp)
+                os.chmod(tmp, 0o1777)  # as /tmp is, whatever the umask
             try:
-                ruleset = Ruleset(Policy(writable=(root,)))
+                ruleset = Ruleset(Policy(writable=(root,) if tmp is None else (root, tmp)))
             except BaseException:
                 shutil.rmtree(root, ignore_errors=True)
                 raise
@@ -231,7 +246,10 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
             inner = os.path.join(root, *["d"] * nest)
             os.makedirs(inner, exist_ok=True)
             confined = _OwnRootExecutor(env, limits, root=inner, confine=ruleset.restrict)
-            confined.isolation = f"{level()}+{confined.isolation}"
+            if tmp is not None:
+                confined.private_tmp = tmp
+                confined.confinements = (ruleset.restrict, _Confine(_private_tmp(tmp), ruleset.restrict))
+            confined.isolation = f"{level()}{'+private-tmp' if tmp else ''}+{confined.isolation}"
             weakref.finalize(confined, _release, ruleset, root)
             return confined, []
     else:
@@ -256,10 +274,96 @@ def _release(ruleset: Ruleset, root: str) -> None:
 class _OwnRootExecutor(LocalExecutor):
     """A ``LocalExecutor`` whose root directory is its alone: after each run the
     root is emptied, so nothing a run wrote beside its own directories (it may
-    write anywhere under the root) reaches the next run."""
+    write anywhere under the root) reaches the next run. ``private_tmp``: the
+    directory its runs see as /tmp, emptied after each run, unless the program
+    itself lies in /tmp (``in_tmp``); ``confinements``: how a run is confined
+    then, without the private /tmp and with it."""
+
+    private_tmp: str | None = None
+    confinements: tuple[Callable[[], None], Callable[[], None]] | None = None
 
     def run(self, program: Program, case: Case) -> Outcome:
+        if self.confinements is not None:
+            self.confine = self.confinements[not in_tmp(program.argv)]
         try:
             return super().run(program, case)
         finally:
-            self.scratches.clear_root()
+            if self.private_tmp is not None:
+                clear_dir(self.private_tmp)
+            self.scratches.clear_root(spare=PRIVATE_TMP)
+
+
+#: The directory under a confined factory run's root that it sees as /tmp.
+PRIVATE_TMP = "tmp.private"
+_CLONE_NEWNS = 0x00020000
+_MS_BIND = 1 << 12
+_MS_REC = 1 << 14
+_MS_PRIVATE = 1 << 18
+_CAP_SYS_ADMIN = 21
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def may_mount() -> bool:
+    """Whether this process has CAP_SYS_ADMIN, which making a mount namespace
+    for a child needs (root has it; an unprivileged user, or a container that
+    withholds it, does not)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            line = next((raw for raw in status if raw.startswith(b"CapEff:")), b"CapEff:\t0")
+    except OSError:
+        return False
+    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+
+
+@functools.lru_cache(maxsize=64)
+def in_tmp(argv: tuple[str, ...]) -> bool:
+    """Whether a program's files lie in /tmp: a word of its command line that is a
+    path there (its executable, a script it is given), or the ``#!`` interpreter
+    of its executable. A private /tmp would hide them, so such a program runs
+    with the host's."""
+    words = list(argv)
+    with contextlib.suppress(OSError), open(argv[0], "rb") as head:
+        first = head.readline(256)
+        if first.startswith(b"#!"):
+            words += [w.decode("utf-8", "surrogateescape") for w in first[2:].split()[:1]]
+    for word in words:
+        if os.path.isabs(word):
+            for path in {os.path.abspath(word), os.path.realpath(word)}:
+                if path == "/tmp" or path.startswith("/tmp/"):
+                    return True
+    return False
+
+
+def _private_tmp(source: str) -> Callable[[], None]:
+    """For a child about to ``exec`` (before it drops its capabilities): a mount
+    namespace of its own, with ``source`` bound over /tmp. Where the kernel
+    refuses a step, the child goes on with the host's /tmp (as before this
+    existed): the bind is made only once the namespace's mounts no longer
+    propagate back to the host's."""
+    libc = _libc()
+    target = source.encode()
+
+    def bind() -> None:
+        if libc.unshare(_CLONE_NEWNS) != 0:
+            return
+        if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+            return
+        libc.mount(target, b"/tmp", None, _MS_BIND, None)
+
+    return bind
+
+
+@dataclass(frozen=True, slots=True)
+class _Confine:
+    """Steps a child takes before ``exec``, in order."""
+
+    first: Callable[[], None]
+    then: Callable[[], None]
+
+    def __call__(self) -> None:
+        self.first()
+        self.then()

@@ -415,20 +415,26 @@ class Scratches:
             if reuse:
                 self._busy.release()
 
-    def clear_root(self) -> None:
+    def clear_root(self, spare: str | None = None) -> None:
         """Remove everything under ``root`` but the kept directory (emptied after
-        each run already), for an executor whose root is its alone: what a run
-        wrote beside its own directories must not reach the next run."""
+        each run already) and ``spare`` (a name the executor empties itself), for
+        an executor whose root is its alone: what a run wrote beside its own
+        directories must not reach the next run."""
         assert self.root is not None
         kept = self.kept.path.name if self.kept is not None else None
-        for entry in os.scandir(self.root):
-            if entry.name == kept:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+        clear_dir(self.root, keep=(kept, spare))
+
+
+def clear_dir(path: str, keep: tuple[str | None, ...] = ()) -> None:
+    """Remove everything in the directory ``path`` but the entries named in ``keep``."""
+    for entry in os.scandir(path):
+        if entry.name in keep:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def new_scratch(root: str | None) -> Scratch:
