@@ -112,6 +112,21 @@ def test_operand_counts_and_roles_from_every_usage_form() -> None:
     assert mine_operands("Usage: x [OPTION]...\n  or:  x OPTION\n", "x") == {"min": 0, "max": 1, "kinds": ["missing"]}
 
 
+def test_operands_named_for_files_are_files_wherever_the_word_file_stands() -> None:
+    """diff3's MYFILE OLDFILE YOURFILE were mined as short strings, never a file."""
+    diff3 = mine_operands("Usage: diff3 [OPTION]... MYFILE OLDFILE YOURFILE\n", "diff3")
+    assert [s["kinds"][0] for s in diff3["slots"]] == ["file"] * 3  # type: ignore[attr-defined]
+    cmp = mine_operands("Usage: cmp [OPTION]... FILE1 [FILE2 [SKIP1 [SKIP2]]]\n", "cmp")
+    assert [s["kinds"][0] for s in cmp["slots"]] == ["file", "file", "string", "string"]  # type: ignore[attr-defined]
+    out = mine_operands("Usage: x [OPTION]... INFILE OUTFILE\n  or:  x SRCDIR DIRECTORY\n", "x")
+    assert [s["kinds"] for s in out["slots"]] == [  # type: ignore[attr-defined]
+        ["file", "file", "dash", "missing"],
+        ["missing"],
+    ]
+    dirs = mine_operands("Usage: x SRCDIR TARGET_DIRECTORY\n", "x")
+    assert [s["kinds"] for s in dirs["slots"]] == [["dir"], ["dir"]]  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("program", ["base64", "cut", "head", "uniq", "sort"])
 def test_mined_task_files_load(program: str) -> None:
     text = task_toml(mine_task([program]))

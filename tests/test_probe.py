@@ -863,6 +863,33 @@ def test_probing_finds_an_operand_that_names_a_program_to_run() -> None:
     assert first["value"]["values"] == ["echo"]
 
 
+def test_a_program_that_needs_three_files_and_no_fewer_is_learned() -> None:
+    """``diff3 MYFILE OLDFILE YOURFILE``: three operands were tried only after an
+    accepted pair, and diff3 accepts no pair, so `task build diff3` found nothing."""
+
+    def merger(case: Case) -> Outcome:
+        files = dict(case.files)
+        if len(case.argv) != 3:
+            return _out(2, stderr=b"merger: missing operand\n")
+        if any(a not in files for a in case.argv):
+            return _out(2, stderr=b"merger: no such file\n")
+        return _out(0, stdout=b"====\n")
+
+    mined: dict[str, object] = {
+        "name": "merger",
+        "program": "merger",
+        "options": [],
+        "operands": {"min": 3, "max": 3, "slots": [{"kinds": ["file"]}] * 3},
+    }
+    learned = probe(mined, FunctionExecutor({"merger": merger}), Program(("merger",), "merger"), seed=1)
+    operands = learned.raw["operands"]
+    assert isinstance(operands, dict)
+    assert (operands["min"], operands["max"]) == (3, 3)
+    assert all("file" in slot["kinds"] for slot in operands["slots"])
+    # learned, not the mined operands kept for want of any accepted call
+    assert any("file file file" in note for note in learned.notes["operands"]), learned.notes
+
+
 def test_keeping_options_out_that_does_not_help_leaves_the_task_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
     """A reference that varies whatever its options: the spec returned was the one
     with an option kept out while the table written was not (a first zero-config

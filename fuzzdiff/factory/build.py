@@ -535,7 +535,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 12  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 13  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -550,6 +550,8 @@ FACTORY_VERSION = 12  # 2: probes confined (a task learned unconfined may hold w
 # 12: a silent status under the one an unknown option is refused with is an answer (grep's 1 for no
 # match); choices from `TYPE is 'binary', 'text', or 'without-match'` sentences (grep, diff); once an
 # option takes a value, the next ones are tried on the first two calls that took one (probe.VALUE_BASES)
+# 13: confined runs as root get a private /tmp (ed); usage words ending in FILE are files (diff3's
+# MYFILE OLDFILE YOURFILE); three operands are tried where the usage takes three and no pair is accepted
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

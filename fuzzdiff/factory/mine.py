@@ -303,12 +303,15 @@ def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
 
 
 def _slot_for(word: str) -> dict[str, object]:
-    """What an operand named ``word`` in a usage line is, as a slot."""
-    if word.startswith(("FILE", "INPUT", "SOURCE")):
-        return {"kinds": ["file", "file", "dash", "missing"]}
-    if word.startswith(("OUTPUT", "DEST", "PREFIX")):
+    """What an operand named ``word`` in a usage line is, as a slot: a file where
+    the word starts or ends with FILE (``MYFILE``, ``OLDFILE``, ``FILE1``), an
+    output where it names one, a directory, a number, else a short string."""
+    base = word.rstrip("0123456789")
+    if base.startswith(("OUTPUT", "DEST", "PREFIX")) or base.endswith(("OUTFILE", "OUTPUT")):
         return {"kinds": ["missing"]}
-    if word.startswith("DIR"):
+    if base.startswith(("FILE", "INPUT", "SOURCE")) or base.endswith(("FILE", "FILES")):
+        return {"kinds": ["file", "file", "dash", "missing"]}
+    if base.startswith("DIR") or base.endswith(("DIR", "DIRECTORY")):
         return {"kinds": ["dir"]}
     if word in _NUMBER_WORDS:
         return {"kinds": ["string"], "value": {"kind": "int", "min": 0, "max": 100}}

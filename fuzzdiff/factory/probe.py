@@ -252,6 +252,7 @@ class Prober:
         mined = self.raw.get("operands", {})
         assert isinstance(mined, dict)
         self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
+        self.mined_max = int(mined.get("max", 0))  # most operands the usage lines take
 
     def note(self, key: str, text: str) -> None:
         self.notes.setdefault(key, []).append(text)
@@ -273,6 +274,8 @@ class Prober:
                 found += [(a, b) for b in singles if self.runs.ok(_operand_case((a, b), content, self.prefix))]
         if 3 in lengths:
             pairs = [s for s in found if len(s) == 2][:8]
+            if not pairs and self.mined_max >= 3:  # three required, none fewer (diff3 MYFILE OLDFILE YOURFILE)
+                pairs = [(0, 0)]
             for a, b in pairs:
                 for c in _THIRDS:
                     if self.runs.ok(_operand_case((a, b, c), content, self.prefix)):

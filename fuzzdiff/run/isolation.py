@@ -195,7 +195,11 @@ def _confined(
     """A local executor whose runs are confined by Landlock to their own directory
     tree (one per side and worker), with ``hidden`` unreadable except what
     ``grant`` names (the reference's own files, for the reference), and with
-    ``allowed`` only those trees readable (the candidate's allowlist)."""
+    ``allowed`` only those trees readable (the candidate's allowlist). Unlike the
+    task factory's runs (``unprivileged``), these keep the host's /tmp,
+    unwritable, on both sides alike: the oracle's candidates lie in /tmp, where a
+    private one would hide them, and a private /tmp for the reference alone would
+    judge the two sides in different worlds."""
     from fuzzdiff.run.landlock import Policy, Ruleset, level
 
     root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
@@ -228,13 +232,7 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
     if abi() >= 1:
         try:
             root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
-            # Landlock's rules follow the mount a path is reached through: /tmp bound
-            # from the private directory needs a rule of its own, on that very directory,
-            # so it is made once here and emptied after each run, never replaced.
-            tmp = os.path.join(root, PRIVATE_TMP) if may_mount() else None
-            if tmp is not None:
-                os.mkdir(tmp)
-                os.chmod(tmp, 0o1777)  # as /tmp is, whatever the umask
+            tmp = _private_tmp_dir(root)
             try:
                 ruleset = Ruleset(Policy(writable=(root,) if tmp is None else (root, tmp)))
             except BaseException:
@@ -246,9 +244,7 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
             inner = os.path.join(root, *["d"] * nest)
             os.makedirs(inner, exist_ok=True)
             confined = _OwnRootExecutor(env, limits, root=inner, confine=ruleset.restrict)
-            if tmp is not None:
-                confined.private_tmp = tmp
-                confined.confinements = (ruleset.restrict, _Confine(_private_tmp(tmp), ruleset.restrict))
+            _give_private_tmp(confined, ruleset, tmp)
             confined.isolation = f"{level()}{'+private-tmp' if tmp else ''}+{confined.isolation}"
             weakref.finalize(confined, _release, ruleset, root)
             return confined, []
@@ -317,6 +313,26 @@ def may_mount() -> bool:
     except OSError:
         return False
     return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+
+
+def _private_tmp_dir(root: str) -> str | None:
+    """The directory under ``root`` a confined run will see as /tmp, made now, or
+    None where this process may not make mount namespaces. Landlock's rules follow
+    the mount a path is reached through: /tmp bound from this directory needs a
+    rule of its own on this very directory, so it is made once and emptied after
+    each run, never replaced."""
+    if not may_mount():
+        return None
+    tmp = os.path.join(root, PRIVATE_TMP)
+    os.mkdir(tmp)
+    os.chmod(tmp, 0o1777)  # as /tmp is, whatever the umask
+    return tmp
+
+
+def _give_private_tmp(executor: _OwnRootExecutor, ruleset: Ruleset, tmp: str | None) -> None:
+    if tmp is not None:
+        executor.private_tmp = tmp
+        executor.confinements = (ruleset.restrict, _Confine(_private_tmp(tmp), ruleset.restrict))
 
 
 @functools.lru_cache(maxsize=64)
