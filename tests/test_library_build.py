@@ -93,7 +93,7 @@ def test_builds_a_task_once_then_keeps_it(tmp_path: Path) -> None:
     lib = make_library(
         tmp_path,
         f'[[program]]\nname = "tiny"\ncommand = "{tiny}"\nfamily = "text"\n'
-        'description = "a tiny filter"\nprobe-budget = 60\n',
+        'description = "a tiny filter"\nprobe-budget = 60\ntools = ["cat"]\n',
     )
     entries = library.load_manifest(lib.manifest)
     (first,) = library.build_library(lib, entries)
@@ -101,6 +101,7 @@ def test_builds_a_task_once_then_keeps_it(tmp_path: Path) -> None:
     assert first.made == ("task", "card", "corpus")
     spec = load_task(str(lib.task_path("tiny")))
     assert (spec.family, spec.description) == ("text", "a tiny filter")
+    assert spec.tools == ("sh", "cat")  # what the reference runs, a sandboxed candidate may run
     card = json.loads(lib.card_path("tiny").read_text())
     assert card["task"] == "tiny" and card["deterministic"] is True
     assert first.corpus_cases == len(load_corpus(lib.corpus_path("tiny")).cases) == 20
@@ -161,6 +162,7 @@ def test_cases_that_do_not_repeat_stay_out_of_the_corpus(tmp_path: Path) -> None
         ('[[program]]\nname = "a/b"\ncommand = "cat"\nfamily = "text"\n', "must be a plain file name"),
         ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\n' * 2, "task names given twice: a"),
         ("[[program]\n", "is not valid TOML"),
+        ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\ntools = "diff"\n', "'tools' must be a list"),
     ],
 )
 def test_a_bad_manifest_is_named_with_the_fix(tmp_path: Path, text: str, said: str) -> None:

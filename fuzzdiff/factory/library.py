@@ -75,6 +75,7 @@ _KEYS = {
     "handwritten",
     "edited",
     "notes",
+    "tools",
 }
 
 
@@ -91,6 +92,7 @@ class Entry:
     handwritten: bool = False
     edited: str = ""
     notes: str = ""
+    tools: tuple[str, ...] = ()  # other programs the reference runs (diff3 runs diff): the candidate may too
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,9 @@ def _entry(table: object, where: str) -> Entry:
         raise UserError(f"{where} ({name}): 'probe-budget' must be a whole number >= 0")
     if not isinstance(handwritten, bool):
         raise UserError(f"{where} ({name}): 'handwritten' must be true or false")
+    tools = table.get("tools", [])
+    if not isinstance(tools, list) or not all(isinstance(t, str) and t and "/" not in t for t in tools):
+        raise UserError(f"{where} ({name}): 'tools' must be a list of program names (no '/')")
     return Entry(
         name=name,
         command=(text("command"), *args),
@@ -172,6 +177,7 @@ def _entry(table: object, where: str) -> Entry:
         handwritten=handwritten,
         edited=text("edited", ""),
         notes=text("notes", ""),
+        tools=tuple(tools),
     )
 
 
@@ -266,6 +272,8 @@ def ensure(lib: Library, entry: Entry, *, force: bool = False, progress: Callabl
         built.raw = {**built.raw, "family": entry.family}
         if entry.description:
             built.raw["description"] = entry.description
+        if entry.tools:
+            built.raw["tools"] = list(entry.tools)
         head = "# Part of the task library (references/library/programs.toml; `make library`).\n"
         write_atomic(task, (head + built.toml()).encode())
         made_card = replace(built.card, build_seconds=round(built.card.build_seconds, 1))
