@@ -14,12 +14,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-selfcopy bench-taskpaths bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
-# and its library), and every program a shipped task uses as its reference (CI replays
+# and its library), the task factory's trace of the programs a reference runs (strace), and every program a shipped task uses as its reference (CI replays
 # every task's corpus) or a test runs as a candidate (busybox, toybox, uutils' coreutils,
 # the headless browser that checks the compatibility matrix's HTML page). A package is
 # installed only when its command is missing. Then the package itself with its development
 # tools. Re-running is cheap: a stamp file records that set-up succeeded for this pyproject.toml.
-DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketime chromium-headless-shell:chromium-headless-shell
+DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketime strace:strace chromium-headless-shell:chromium-headless-shell
 # The task library's references (references/library/programs.toml; coreutils, gzip, grep, sed are always there).
 DEBIAN += bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 xxd:xxd jq:jq bc:bc dc:dc sqlite3:sqlite3 diff:diffutils \
   column:bsdextrautils iconv:libc-bin file:file patch:patch ed:ed envsubst:gettext-base mawk:mawk strings:binutils

@@ -20,7 +20,7 @@ import pytest
 
 import fuzzdiff.run.sandbox
 from fuzzdiff.oracle.scoring import Candidate, score
-from fuzzdiff.run.allowlist import Allowlist, Root, needs, resolve, shebang
+from fuzzdiff.run.allowlist import Allowlist, Root, always, needs, resolve, shebang
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "examples" / "base64" / "good.py"
@@ -45,6 +45,18 @@ def test_tools_are_found_on_the_task_path() -> None:
     root = needs(["/bin/sh"], Allowlist(tools=("cat",)))
     cat = resolve("/usr/bin/cat", {})
     assert cat in root.binds
+
+
+def test_data_a_program_reads_can_be_a_tool_and_readline_settings_are_always_there() -> None:
+    """`file` reads its magic database, and bc -i reads readline's /etc/inputrc: a
+    copy of either scored 0.0 in the masked sandbox without them."""
+    if not os.path.exists("/etc/inputrc"):
+        pytest.skip("no readline settings on this host")
+    assert "/etc/inputrc" in always().binds
+    magic = "/usr/share/misc/magic.mgc"
+    if os.path.lexists(magic):
+        root = needs(["/bin/sh"], Allowlist(tools=("sh", magic)))
+        assert os.path.realpath(magic) in root.binds
 
 
 def test_a_python_command_brings_its_standard_library_but_not_site_packages() -> None:

@@ -163,6 +163,7 @@ def test_cases_that_do_not_repeat_stay_out_of_the_corpus(tmp_path: Path) -> None
         ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\n' * 2, "task names given twice: a"),
         ("[[program]\n", "is not valid TOML"),
         ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\ntools = "diff"\n', "'tools' must be a list"),
+        ('[[program]]\nname = "a"\ncommand = "cat"\nfamily = "text"\ntools = ["lib/x"]\n', "or absolute paths"),
     ],
 )
 def test_a_bad_manifest_is_named_with_the_fix(tmp_path: Path, text: str, said: str) -> None:

@@ -716,6 +716,35 @@ def test_task_build_makes_a_task_seq_accepts(tmp_path: Path) -> None:
     assert any((tmp_path / "seq.corpus").iterdir())
 
 
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (the set-up installs it)")
+def test_task_build_lists_the_programs_the_reference_runs_as_tools(tmp_path: Path) -> None:
+    """An exact copy of patch (which runs ed) or sdiff (which runs diff) scored 0.0 in
+    the masked sandbox: a candidate there may run only the task's tools. The build
+    now traces the reference on its recorded cases and lists what it runs."""
+    lister = tmp_path / "lister"
+    lister.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = --help ]; then\n'
+        '  echo "Usage: lister [OPTION]... [FILE]"; echo "  -q, --quiet  say less"; exit 0\n'
+        "fi\n"
+        'cat "$@" | tr a-z A-Z\n'
+    )
+    lister.chmod(0o755)
+    built = build.build([str(lister)], probing=False, cases=20)
+    assert built.raw["tools"] == ["cat", "tr"]
+    assert built.spec.tools == ("sh", "cat", "tr")
+    assert any("runs cat, tr" in note for note in built.notes["probe"])
+    # a program a case names (split --filter=base64) is run by the reference too
+    runner = tmp_path / "runner"
+    runner.write_text('#!/bin/sh\nexec "$1"\n')
+    runner.chmod(0o755)
+    spec = parse_task({"name": "runner", "program": str(runner)}, "<test>")
+    program = Program(argv=(str(runner),), argv0="runner")
+    assert build.helpers(spec, program, [Case(argv=(b"true",))]) == ("true",)
+    assert build.helpers(spec, program, [Case(argv=(b"runner",)), Case(argv=(b"sh",))]) == ()  # itself, and sh
+    assert build.helpers(spec, program, []) == ()
+
+
 @pytest.mark.e2e
 def test_a_reference_with_fixed_arguments_is_equivalent_to_itself(tmp_path: Path) -> None:
     """The candidate is the same command: it names itself by its full path (argv[0]

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from fuzzdiff.core.compare import compare, normalise
-from fuzzdiff.core.errors import SpecError, UserError
+from fuzzdiff.core.errors import ProgramError, SpecError, UserError
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
@@ -341,8 +341,55 @@ def build(
         notes.setdefault("probe", []).append("version: the first line of the reference's --version")
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
     novel = replayable(spec, program, novel)
+    found = helpers(spec, program, [c for c, _ in novel[:HELPER_CASES]])
+    if found:
+        tools = sorted({*found, *(t for t in spec.tools if t != "sh")})
+        raw = {**raw, "tools": tools}
+        spec = replace(spec, tools=tuple(dict.fromkeys(("sh", *tools))))
+        notes.setdefault("probe", []).append(
+            f"probed: the reference runs {', '.join(found)} (seen under strace): a sandboxed candidate may too (tools)"
+        )
     card = replace(card, build_seconds=time.perf_counter() - started)
     return Built(raw, spec, card, novel, _unusable(command, card, hermetic), notes)
+
+
+#: Recorded cases (one per behaviour) traced for the programs the reference runs.
+HELPER_CASES = 200
+#: Where a traced run writes what it executed (in its own working directory).
+_TRACE = ".fuzzdiff-execs"
+_EXECVE = re.compile(rb'^\d+ +execve\("([^"]+)", .*\) = 0$', re.MULTILINE)
+
+
+def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, ...]:
+    """The other programs the reference runs on ``cases`` (diff3 runs diff, patch
+    runs ed), seen with strace where it is installed, by name, where the task's
+    PATH finds them: a candidate in the masked sandbox may run only the task's
+    ``tools``, so without them an exact copy of the reference is judged wrong.
+    A program a case names itself (``split --filter=base64``) counts too: the
+    task's cases make the reference run it, so a faithful candidate runs it as
+    well. The reference itself and ``sh`` (always a tool) are left out."""
+    strace = None
+    with contextlib.suppress(ProgramError):
+        strace = resolve_executable("strace", os.environ.get("PATH", os.defpath)) if cases else None
+    if strace is None:
+        return ()
+    traced = Program(
+        argv=(strace, "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", _TRACE, *program.argv),
+        argv0=strace,
+    )
+    executor = executor_for(spec)
+    own = {os.path.basename(program.argv[0]), os.path.basename(program.argv0), "sh"}
+    found: set[str] = set()
+    for case in cases:
+        log = dict(executor.run(traced, case).files).get(_TRACE.encode()) or b""
+        for path in _EXECVE.findall(log)[1:]:  # the first is the reference itself
+            name = os.path.basename(path.decode("utf-8", "surrogateescape"))
+            if name in own or name in found:
+                continue
+            with contextlib.suppress(ProgramError):
+                resolve_executable(name, dict(spec.env).get("PATH", DEFAULT_ENV["PATH"]))
+                found.add(name)
+    return tuple(sorted(found))
 
 
 def _hung(
@@ -535,7 +582,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 13  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 14  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -552,6 +599,7 @@ FACTORY_VERSION = 13  # 2: probes confined (a task learned unconfined may hold w
 # option takes a value, the next ones are tried on the first two calls that took one (probe.VALUE_BASES)
 # 13: confined runs as root get a private /tmp (ed); usage words ending in FILE are files (diff3's
 # MYFILE OLDFILE YOURFILE); three operands are tried where the usage takes three and no pair is accepted
+# 14: the programs the reference runs on its recorded cases (strace) become the task's tools
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -165,8 +165,9 @@ def _entry(table: object, where: str) -> Entry:
     if not isinstance(handwritten, bool):
         raise UserError(f"{where} ({name}): 'handwritten' must be true or false")
     tools = table.get("tools", [])
-    if not isinstance(tools, list) or not all(isinstance(t, str) and t and "/" not in t for t in tools):
-        raise UserError(f"{where} ({name}): 'tools' must be a list of program names (no '/')")
+    named = isinstance(tools, list) and all(isinstance(t, str) and t and ("/" not in t or t[0] == "/") for t in tools)
+    if not named:
+        raise UserError(f"{where} ({name}): 'tools' must be a list of program names or absolute paths")
     return Entry(
         name=name,
         command=(text("command"), *args),

@@ -55,6 +55,9 @@ ETC_FILES = (
     "/etc/timezone",
     "/etc/hosts",
     "/etc/host.conf",
+    # readline's settings: without them an interactive `bc -i` echoed a byte above
+    # 127 as `\320` where the reference, reading Debian's (output-meta on), echoed it
+    "/etc/inputrc",
 )
 #: Data the C library loads at run time, which no ELF header names: character-set
 #: converters (``gconv``, beside libc), compiled locales and time zones. Data, not programs.
