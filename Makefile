@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-selfcopy bench-taskpaths bench-mutation bench-solution-coverage clean
+.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-selfcopy bench-librarycopies bench-taskpaths bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), the task factory's trace of the programs a reference runs (strace), and every program a shipped task uses as its reference (CI replays
@@ -78,6 +78,11 @@ bench-taskfactory: bench-setup
 # (about 40 minutes on two cores).
 bench-selfcopy: bench-setup
 	$(PYTHON) benchmarks/selfcopy.py --budget 300 --seed 1
+
+# Every shipped task's reference against an exact copy of itself, scored by the oracle
+# with its defaults (masked sandbox): a reward below 1.0 is a false alarm (docs/benchmarks.md).
+bench-librarycopies: bench-setup
+	$(PYTHON) benchmarks/librarycopies.py --budget 300 --seed 1
 
 # The same, counted in the reference's own code: distinct execution paths and instructions
 # reached under callgrind, --help mining against a built task (an hour on two cores).
