@@ -134,6 +134,15 @@ def test_values_never_accepted_are_reported_without_a_warning() -> None:
     assert json_report(result, ["ref"], ["cand"])["trust"]["options_never_accepted"] == ["--format=bad"]
 
 
+def test_the_trust_line_names_a_dozen_and_counts_the_rest() -> None:
+    values = tuple(f"--define={i}" for i in range(30))
+    result = CampaignResult("m4", 0, 100, 0.0, 100, 0, accepted=70, values_never_accepted=values)
+    line = text_report(result, "m4", "fuzzdiff ...")
+    assert "--define=11, " not in line and "--define=11 and 18 more (the JSON report" in line
+    assert "--define=12" not in line
+    assert json_report(result, ["m4"], ["m4"])["trust"]["options_never_accepted"] == list(values)  # all of them
+
+
 def test_a_result_without_acceptance_counted_has_no_trust_summary() -> None:
     # what `fuzzdiff minimize` builds: one stored case, nothing generated
     result = CampaignResult("echo", 0, 1, 0.0, 1, 0)
