@@ -736,13 +736,19 @@ def test_task_build_lists_the_programs_the_reference_runs_as_tools(tmp_path: Pat
     assert any("runs cat, tr" in note for note in built.notes["probe"])
     # a program a case names (split --filter=base64) is run by the reference too
     runner = tmp_path / "runner"
-    runner.write_text('#!/bin/sh\nexec "$1"\n')
+    runner.write_text('#!/bin/sh\n"$1"; true\n')
     runner.chmod(0o755)
     spec = parse_task({"name": "runner", "program": str(runner)}, "<test>")
     program = Program(argv=(str(runner),), argv0="runner")
-    assert build.helpers(spec, program, [Case(argv=(b"true",))]) == ("true",)
-    assert build.helpers(spec, program, [Case(argv=(b"runner",)), Case(argv=(b"sh",))]) == ()  # itself, and sh
+    assert build.helpers(spec, program, [Case(argv=(b"cat",))] * 5) == ("cat",)  # every time: no trace is split
+    assert build.helpers(spec, program, [Case(argv=(b"sh",))]) == ()  # sh is always a tool
     assert build.helpers(spec, program, []) == ()
+    # what the reference's own process becomes is the reference (egrep: exec grep)
+    becomes = tmp_path / "becomes"
+    becomes.write_text('#!/bin/sh\nexec cat "$@"\n')
+    becomes.chmod(0o755)
+    spec = parse_task({"name": "becomes", "program": str(becomes)}, "<test>")
+    assert build.helpers(spec, Program(argv=(str(becomes),), argv0="becomes"), [Case(argv=())]) == ()
 
 
 @pytest.mark.e2e

@@ -355,9 +355,10 @@ def build(
 
 #: Recorded cases (one per behaviour) traced for the programs the reference runs.
 HELPER_CASES = 200
-#: Where a traced run writes what it executed (in its own working directory).
+#: Where a traced run writes what it executed (in its own working directory), a
+#: file per process (``strace -ff``: one process's lines are never split by another's).
 _TRACE = ".fuzzdiff-execs"
-_EXECVE = re.compile(rb'^\d+ +execve\("([^"]+)", .*\) = 0$', re.MULTILINE)
+_EXECVE = re.compile(rb'^execve\("([^"]+)", .*\) = 0$', re.MULTILINE)
 
 
 def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, ...]:
@@ -367,29 +368,37 @@ def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, .
     ``tools``, so without them an exact copy of the reference is judged wrong.
     A program a case names itself (``split --filter=base64``) counts too: the
     task's cases make the reference run it, so a faithful candidate runs it as
-    well. The reference itself and ``sh`` (always a tool) are left out."""
+    well. The reference itself and ``sh`` (always a tool) are left out, and so is
+    what the reference's own process becomes (``egrep`` runs ``exec grep``: that
+    is the reference, which the masked sandbox hides, not a helper)."""
     strace = None
     with contextlib.suppress(ProgramError):
         strace = resolve_executable("strace", os.environ.get("PATH", os.defpath)) if cases else None
     if strace is None:
         return ()
     traced = Program(
-        argv=(strace, "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", _TRACE, *program.argv),
+        argv=(strace, "-f", "-ff", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", _TRACE, *program.argv),
         argv0=strace,
     )
     executor = executor_for(spec)
-    own = {os.path.basename(program.argv[0]), os.path.basename(program.argv0), "sh"}
+    itself = {os.path.basename(program.argv[0]), os.path.basename(program.argv0)}
     found: set[str] = set()
     for case in cases:
-        log = dict(executor.run(traced, case).files).get(_TRACE.encode()) or b""
-        for path in _EXECVE.findall(log)[1:]:  # the first is the reference itself
-            name = os.path.basename(path.decode("utf-8", "surrogateescape"))
-            if name in own or name in found:
+        for file, log in executor.run(traced, case).files:
+            if not file.startswith(_TRACE.encode() + b".") or log is None:
                 continue
-            with contextlib.suppress(ProgramError):
-                resolve_executable(name, dict(spec.env).get("PATH", DEFAULT_ENV["PATH"]))
-                found.add(name)
+            names = [os.path.basename(p.decode("utf-8", "surrogateescape")) for p in _EXECVE.findall(log)]
+            if names and names[0] in itself:  # the reference's own process, and what it becomes
+                continue
+            found.update(n for n in names if n not in itself and n != "sh" and n not in found and _on_path(n, spec))
     return tuple(sorted(found))
+
+
+def _on_path(name: str, spec: TaskSpec) -> bool:
+    with contextlib.suppress(ProgramError):
+        resolve_executable(name, dict(spec.env).get("PATH", DEFAULT_ENV["PATH"]))
+        return True
+    return False
 
 
 def _hung(

@@ -273,8 +273,9 @@ def ensure(lib: Library, entry: Entry, *, force: bool = False, progress: Callabl
         built.raw = {**built.raw, "family": entry.family}
         if entry.description:
             built.raw["description"] = entry.description
-        if entry.tools:
-            built.raw["tools"] = list(entry.tools)
+        if entry.tools:  # beside what the build found the reference running
+            found = built.raw.get("tools", [])
+            built.raw["tools"] = sorted({*(found if isinstance(found, list) else []), *entry.tools})
         head = "# Part of the task library (references/library/programs.toml; `make library`).\n"
         write_atomic(task, (head + built.toml()).encode())
         made_card = replace(built.card, build_seconds=round(built.card.build_seconds, 1))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import functools
 import os
 import shutil
@@ -28,7 +27,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
-from fuzzdiff.run.landlock import drop_capabilities
+from fuzzdiff.run.landlock import drop_capabilities, has_capability, libc
 from fuzzdiff.run.scratch import clear_dir, default_root
 
 if TYPE_CHECKING:
@@ -223,7 +222,7 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
     tell output that depends on how deep they lie, ``realpath --relative-to``).
 
     Where this process may make a mount namespace (root), each confined run also
-    gets a private, empty /tmp inside its root (``_private_tmp``), as a
+    gets a private, empty /tmp inside its root (``_BindTmp``), as a
     bubblewrap sandbox gives: programs that keep scratch files in /tmp whatever
     ``TMPDIR`` says (glibc's ``tmpfile``: ed, so patch) work as they do
     unconfined, and still write nothing outside their own root."""
@@ -231,20 +230,25 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
 
     if abi() >= 1:
         try:
+            # root/run/d/...: the runs' own tree (emptied after each run), the only one
+            # they may write in besides root/tmp, their private /tmp; neither can be
+            # removed or renamed by a run (root itself is not writable)
             root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+            inner = os.path.join(root, "run", *["d"] * nest)
+            os.makedirs(inner)
             tmp = _private_tmp_dir(root)
             try:
-                ruleset = Ruleset(Policy(writable=(root,) if tmp is None else (root, tmp)))
+                ruleset = Ruleset(Policy(writable=(inner,) if tmp is None else (inner, tmp)))
             except BaseException:
                 shutil.rmtree(root, ignore_errors=True)
                 raise
         except OSError as exc:
             why = f"Landlock failed here ({exc})"
         else:
-            inner = os.path.join(root, *["d"] * nest)
-            os.makedirs(inner, exist_ok=True)
             confined = _OwnRootExecutor(env, limits, root=inner, confine=ruleset.restrict)
-            _give_private_tmp(confined, ruleset, tmp)
+            if tmp is not None:
+                confined.private_tmp = tmp
+                confined.confinements = (ruleset.restrict, _Confine(_BindTmp(tmp.encode()), ruleset.restrict))
             confined.isolation = f"{level()}{'+private-tmp' if tmp else ''}+{confined.isolation}"
             weakref.finalize(confined, _release, ruleset, root)
             return confined, []
@@ -285,12 +289,13 @@ class _OwnRootExecutor(LocalExecutor):
             return super().run(program, case)
         finally:
             if self.private_tmp is not None:
+                os.chmod(self.private_tmp, 0o1777)  # a run may have changed it (it is its /tmp)
                 clear_dir(self.private_tmp)
-            self.scratches.clear_root(spare=PRIVATE_TMP)
+            self.scratches.clear_root()
 
 
-#: The directory under a confined factory run's root that it sees as /tmp.
-PRIVATE_TMP = "tmp.private"
+#: The directory under a confined factory executor's root that its runs see as /tmp.
+PRIVATE_TMP = "tmp"
 _CLONE_NEWNS = 0x00020000
 _MS_BIND = 1 << 12
 _MS_REC = 1 << 14
@@ -298,41 +303,23 @@ _MS_PRIVATE = 1 << 18
 _CAP_SYS_ADMIN = 21
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def may_mount() -> bool:
-    """Whether this process has CAP_SYS_ADMIN, which making a mount namespace
-    for a child needs (root has it; an unprivileged user, or a container that
-    withholds it, does not)."""
-    try:
-        with open("/proc/self/status", "rb") as status:
-            line = next((raw for raw in status if raw.startswith(b"CapEff:")), b"CapEff:\t0")
-    except OSError:
-        return False
-    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+def _under_tmp(path: str) -> bool:
+    return path == "/tmp" or path.startswith("/tmp/")
 
 
 def _private_tmp_dir(root: str) -> str | None:
-    """The directory under ``root`` a confined run will see as /tmp, made now, or
-    None where this process may not make mount namespaces. Landlock's rules follow
-    the mount a path is reached through: /tmp bound from this directory needs a
-    rule of its own on this very directory, so it is made once and emptied after
-    each run, never replaced."""
-    if not may_mount():
+    """The directory under ``root`` that confined runs will see as /tmp, made now;
+    None where a child may not bind one (``may_mount``), or where ``root`` lies in
+    /tmp itself (``FUZZDIFF_TMPDIR`` there): the private /tmp would hide the runs'
+    own directories. Landlock's rules follow the mount a path is reached through,
+    so /tmp bound from this directory needs a rule on this very directory: it is
+    made once and emptied after each run, never replaced."""
+    if _under_tmp(os.path.realpath(root)) or not may_mount():
         return None
     tmp = os.path.join(root, PRIVATE_TMP)
     os.mkdir(tmp)
     os.chmod(tmp, 0o1777)  # as /tmp is, whatever the umask
     return tmp
-
-
-def _give_private_tmp(executor: _OwnRootExecutor, ruleset: Ruleset, tmp: str | None) -> None:
-    if tmp is not None:
-        executor.private_tmp = tmp
-        executor.confinements = (ruleset.restrict, _Confine(_private_tmp(tmp), ruleset.restrict))
 
 
 @functools.lru_cache(maxsize=64)
@@ -346,31 +333,48 @@ def in_tmp(argv: tuple[str, ...]) -> bool:
         first = head.readline(256)
         if first.startswith(b"#!"):
             words += [w.decode("utf-8", "surrogateescape") for w in first[2:].split()[:1]]
-    for word in words:
-        if os.path.isabs(word):
-            for path in {os.path.abspath(word), os.path.realpath(word)}:
-                if path == "/tmp" or path.startswith("/tmp/"):
-                    return True
-    return False
+    paths = [p for w in words if os.path.isabs(w) for p in (os.path.abspath(w), os.path.realpath(w))]
+    return any(_under_tmp(p) for p in paths)
 
 
-def _private_tmp(source: str) -> Callable[[], None]:
+@dataclass(frozen=True, slots=True)
+class _BindTmp:
     """For a child about to ``exec`` (before it drops its capabilities): a mount
-    namespace of its own, with ``source`` bound over /tmp. Where the kernel
-    refuses a step, the child goes on with the host's /tmp (as before this
-    existed): the bind is made only once the namespace's mounts no longer
-    propagate back to the host's."""
-    libc = _libc()
-    target = source.encode()
+    namespace of its own, with ``source`` bound over /tmp. The bind is made only
+    once the namespace's mounts no longer propagate back to the host's; where the
+    kernel refuses a step, the child goes on with the host's /tmp (``may_mount``
+    tries the steps once, so the executor does not claim a private /tmp then)."""
 
-    def bind() -> None:
-        if libc.unshare(_CLONE_NEWNS) != 0:
-            return
-        if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-            return
-        libc.mount(target, b"/tmp", None, _MS_BIND, None)
+    source: bytes
 
-    return bind
+    def __call__(self) -> None:
+        self.apply()
+
+    def apply(self) -> bool:
+        c = libc()
+        if c.unshare(_CLONE_NEWNS) != 0 or c.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+            return False
+        return bool(c.mount(self.source, b"/tmp", None, _MS_BIND, None) == 0)
+
+
+@functools.cache
+def may_mount() -> bool:
+    """Whether a child of this process can bind a directory of its own over /tmp:
+    it needs CAP_SYS_ADMIN (root has it; an unprivileged user, or a container that
+    withholds it, does not), and a kernel, seccomp filter or AppArmor profile that
+    lets it mount (Docker's default profile does not). Tried once in a forked
+    child, binding / over its /tmp, in a namespace that dies with it."""
+    if not has_capability(_CAP_SYS_ADMIN):
+        return False
+    libc()  # loaded before the fork
+    pid = os.fork()
+    if pid == 0:  # the child: only system calls, then out
+        ok = False
+        with contextlib.suppress(BaseException):
+            ok = _BindTmp(b"/").apply()
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ class _PathBeneathAttr(ctypes.Structure):
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL:
+def libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
@@ -85,7 +85,7 @@ def _libc() -> ctypes.CDLL:
 def abi() -> int:
     """The kernel's Landlock ABI version; 0 where Landlock is missing or disabled."""
     try:
-        version = int(_libc().syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION))
+        version = int(libc().syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION))
     except (OSError, AttributeError):
         return 0
     return max(version, 0)
@@ -179,7 +179,7 @@ class Ruleset:
             scoped=(_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if version >= 6 else 0,
         )
         size = ctypes.sizeof(_RulesetAttr) if version >= 6 else (16 if version >= 4 else 8)
-        fd = int(_libc().syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0))
+        fd = int(libc().syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0))
         if fd < 0:
             raise _error("create_ruleset")
         self.fd = fd
@@ -208,7 +208,7 @@ class Ruleset:
             if not stat.S_ISDIR(os.fstat(target).st_mode):
                 rights &= _FILE_RIGHTS
             rule = _PathBeneathAttr(allowed_access=rights, parent_fd=target)
-            if _libc().syscall(_ADD_RULE, self.fd, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
+            if libc().syscall(_ADD_RULE, self.fd, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
                 raise _error(f"add_rule {path}")
         finally:
             os.close(target)
@@ -217,10 +217,10 @@ class Ruleset:
         """Confine the calling process and all it starts; raises if the kernel refuses.
         Capabilities go first: root keeps none (it could raise its hard rlimits)."""
         drop_capabilities()
-        libc = _libc()
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        c = libc()
+        if c.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise _error("no_new_privs")
-        if libc.syscall(_RESTRICT_SELF, self.fd, 0) != 0:
+        if c.syscall(_RESTRICT_SELF, self.fd, 0) != 0:
             raise _error("restrict_self")
 
     def close(self) -> None:
@@ -244,18 +244,30 @@ _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 
+def has_capability(number: int) -> bool:
+    """Whether this process holds capability ``number`` in its effective set."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> number & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 def drop_capabilities() -> None:
     """Give up every capability, for good: the bounding set (so that ``exec``, even
     of a root-owned program by uid 0, grants none back), the ambient set, then the
     effective, permitted and inheritable sets. A no-op for capabilities already gone."""
-    libc = _libc()
+    c = libc()
     for cap in range(64):
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() not in (22, 1):
+        if c.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() not in (22, 1):
             raise _error("capbset_drop")  # EINVAL: no such capability; EPERM: none to drop with
-    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    c.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = _CapHeader(version=_CAP_VERSION_3, pid=0)
     data = (_CapData * 2)()
-    if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(data)) != 0:
+    if c.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(data)) != 0:
         raise _error("capset")
 
 
@@ -275,23 +287,23 @@ def without_file_privileges() -> Iterator[None]:
     if os.geteuid() != 0:
         yield
         return
-    libc = _libc()
+    c = libc()
     header = _CapHeader(version=_CAP_VERSION_3, pid=0)
     saved = (_CapData * 2)()
-    if libc.syscall(_CAPGET, ctypes.byref(header), ctypes.byref(saved)) != 0 or not (
+    if c.syscall(_CAPGET, ctypes.byref(header), ctypes.byref(saved)) != 0 or not (
         saved[0].effective & _FILE_PRIVILEGES
     ):
         yield
         return
     lowered = (_CapData * 2)(*saved)
     lowered[0].effective &= ~_FILE_PRIVILEGES
-    if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(lowered)) != 0:
+    if c.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(lowered)) != 0:
         raise _error("capset")
     try:
         yield
     finally:
         header = _CapHeader(version=_CAP_VERSION_3, pid=0)
-        if libc.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(saved)) != 0:
+        if c.syscall(_CAPSET, ctypes.byref(header), ctypes.byref(saved)) != 0:
             raise _error("capset")
 
 
@@ -309,7 +321,7 @@ def undumpable() -> None:
     """Make this process non-dumpable: a process of the same uid without
     CAP_SYS_PTRACE (any candidate) can then neither trace it nor read its memory or
     environment through /proc. Programs it starts are dumpable again after exec."""
-    if _libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+    if libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise _error("set_dumpable")
 
 

@@ -415,14 +415,13 @@ class Scratches:
             if reuse:
                 self._busy.release()
 
-    def clear_root(self, spare: str | None = None) -> None:
+    def clear_root(self) -> None:
         """Remove everything under ``root`` but the kept directory (emptied after
-        each run already) and ``spare`` (a name the executor empties itself), for
-        an executor whose root is its alone: what a run wrote beside its own
-        directories must not reach the next run."""
+        each run already), for an executor whose root is its alone: what a run
+        wrote beside its own directories must not reach the next run."""
         assert self.root is not None
         kept = self.kept.path.name if self.kept is not None else None
-        clear_dir(self.root, keep=(kept, spare))
+        clear_dir(self.root, keep=(kept,))
 
 
 def clear_dir(path: str, keep: tuple[str | None, ...] = ()) -> None:

@@ -72,6 +72,7 @@ from pathlib import Path
 from fuzzdiff.core.codec import DecodeError, decode_outcome, encode_outcome
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.run.landlock import has_capability
 from fuzzdiff.run.paths import cache_home, program_files
 from fuzzdiff.store.corpus import file_sha256
 
@@ -131,7 +132,7 @@ def load_key(root: Path) -> bytes:
 def key_owner() -> int:
     """The uid a key must belong to: nobody when this process can make it so (root
     with CAP_CHOWN and CAP_DAC_OVERRIDE), else this process's own uid."""
-    if _has_capability(_CAP_CHOWN) and _has_capability(_CAP_DAC_OVERRIDE):
+    if has_capability(_CAP_CHOWN) and has_capability(_CAP_DAC_OVERRIDE):
         return KEY_OWNER_WITH_CAPABILITIES
     return os.geteuid()
 
@@ -216,19 +217,7 @@ def _create_key(path: Path, replace: bool) -> None:
 
 
 def _overrides_dac() -> bool:
-    return _has_capability(_CAP_DAC_OVERRIDE)
-
-
-def _has_capability(number: int) -> bool:
-    """Whether this process holds capability ``number`` in its effective set."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) >> number & 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return False
+    return has_capability(_CAP_DAC_OVERRIDE)
 
 
 def reference_identity(spec: TaskSpec, reference: Program, where: str = "") -> dict[str, object]:
