@@ -343,9 +343,8 @@ def build(
     novel = replayable(spec, program, novel)
     found = helpers(spec, program, [c for c, _ in novel[:HELPER_CASES]])
     if found:
-        tools = sorted({*found, *(t for t in spec.tools if t != "sh")})
-        raw = {**raw, "tools": tools}
-        spec = replace(spec, tools=tuple(dict.fromkeys(("sh", *tools))))
+        raw = {**raw, "tools": sorted({*found, *(t for t in spec.tools if t != "sh")})}
+        spec = parse_task(raw, f"<built from {' '.join(command)}>")
         notes.setdefault("probe", []).append(
             f"probed: the reference runs {', '.join(found)} (seen under strace): a sandboxed candidate may too (tools)"
         )
@@ -382,16 +381,15 @@ def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, .
     )
     executor = executor_for(spec)
     itself = {os.path.basename(program.argv[0]), os.path.basename(program.argv0)}
-    found: set[str] = set()
+    ran: set[str] = set()
     for case in cases:
         for file, log in executor.run(traced, case).files:
             if not file.startswith(_TRACE.encode() + b".") or log is None:
                 continue
             names = [os.path.basename(p.decode("utf-8", "surrogateescape")) for p in _EXECVE.findall(log)]
-            if names and names[0] in itself:  # the reference's own process, and what it becomes
-                continue
-            found.update(n for n in names if n not in itself and n != "sh" and n not in found and _on_path(n, spec))
-    return tuple(sorted(found))
+            if names and names[0] not in itself:  # not the reference's own process, or what it becomes
+                ran.update(names)
+    return tuple(sorted(n for n in ran - itself - {"sh"} if _on_path(n, spec)))
 
 
 def _on_path(name: str, spec: TaskSpec) -> bool:
