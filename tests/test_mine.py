@@ -10,7 +10,15 @@ import pytest
 
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import parse_task
-from fuzzdiff.factory.mine import mine_operands, mine_options, mine_sentences, mine_task, task_toml
+from fuzzdiff.factory.mine import (
+    keyword_sentences,
+    mine_keywords,
+    mine_operands,
+    mine_options,
+    mine_sentences,
+    mine_task,
+    task_toml,
+)
 
 from .helpers import script_on_path
 
@@ -320,3 +328,23 @@ def test_fixed_arguments_that_refuse_help_fall_back_to_the_programs_own_help() -
     assert isinstance(options, list)
     assert {o.get("long") for o in options} >= {"bytes", "spaces", "width"}
     assert raw["args"] == ["-w"]
+
+
+def test_keyword_lists_under_a_heading_are_mined_as_operations() -> None:
+    """`datamash [OPTION] op [fld]` names its operations only in comma lists under
+    headings: the build found no operand the program accepts and refused it."""
+    text = (
+        "Usage: tally [OPTION] op [fld] [op fld ...]\n\n"
+        "Whole-input operations:\n"
+        "  flip, undo,\n"
+        "  verify\n"
+        "Column operations:\n"
+        "  total, least, most\n\n"
+        "Options:\n"
+        "  -s, --sort      sort first, then group: a, b, c\n"
+        "  none, off       never (a value list with its meaning is not a keyword line)\n"
+    )
+    assert mine_keywords(text) == ["flip", "undo", "verify", "total", "least", "most"]
+    assert ["total", "1"] in keyword_sentences(mine_keywords(text))
+    assert mine_keywords("Usage: x [FILE]\n\nValues:\n  a, b\n") == []  # fewer than three
+    assert mine_keywords("Usage: x [FILE]\n  one, two, three\n") == []  # under no heading

@@ -27,7 +27,7 @@ from fuzzdiff.core.mutate import OptionReader
 from fuzzdiff.core.spec import TaskSpec, parse_task
 from fuzzdiff.factory import build
 from fuzzdiff.factory.build import cache_key, cached_build, calibrate, propose_normaliser
-from fuzzdiff.factory.mine import task_toml
+from fuzzdiff.factory.mine import keyword_sentences, mine_keywords, mine_operands, mine_options, task_toml
 from fuzzdiff.factory.probe import LADDER, RARE_WEIGHT, VALUE_BASES, probe, spread
 from fuzzdiff.run.execute import FunctionExecutor
 
@@ -944,3 +944,49 @@ def test_keeping_options_out_that_does_not_help_leaves_the_task_as_it_was(monkey
     )
     assert not card.deterministic and kept == raw
     assert [o.weight for o in spec.options] == [o.weight for o in parse_task(kept).options] == [1.0, 1.0]
+
+
+def test_a_program_whose_operation_is_a_keyword_is_learned_from_its_sentences() -> None:
+    """`datamash sum 1`: no operand of the ladder is accepted, only the help text's
+    keywords, so the build refused the program. Now every case takes a sentence,
+    the input is the one the sentences accept, and options are tried on them."""
+
+    def tally(case: Case) -> Outcome:
+        words = [a for a in case.argv if a not in (b"-s", b"--sort", b"--")]
+        if any(a.startswith(b"-") for a in words):
+            return _out(1, stderr=b"tally: unrecognized option\n")
+        if words == [b"flip"]:
+            return _out(0, stdout=case.stdin[::-1])
+        if len(words) == 2 and words[0] == b"total" and words[1] == b"1":
+            lines = case.stdin.split()
+            if not lines or not all(x.isdigit() for x in lines):
+                return _out(1, stderr=b"tally: invalid numeric value\n")
+            return _out(0, stdout=b"%d\n" % sum(int(x) for x in lines))
+        return _out(1, stderr=b"tally: missing operation\n")
+
+    text = (
+        "Usage: tally [OPTION] op [fld]\n\nOperations:\n  flip, undo, total, least\n\n"
+        "Options:\n  -s, --sort    sort first\n      --width=N   columns\n"
+    )
+    operands = mine_operands(text, "tally")
+    operands["sentences"] = keyword_sentences(mine_keywords(text))
+    mined: dict[str, object] = {
+        "name": "tally",
+        "program": "tally",
+        "options": mine_options(text),
+        "operands": operands,
+    }
+    learned = probe(mined, FunctionExecutor({"tally": tally}), Program(("tally",), "tally"), seed=1)
+    got = learned.raw["operands"]
+    assert isinstance(got, dict)
+    assert (got["min"], got["max"]) == (0, 0)
+    assert got["sentences"] == [["flip"], ["total", "1"]]
+    stdin = learned.raw["stdin"]
+    assert isinstance(stdin, dict) and "3\n1\n20\n2\n" in stdin["samples"]  # numbers: `total 1` takes them
+    assert "value" not in _option(learned.raw, "sort")  # tried on the sentences: a flag, accepted
+    spec = parse_task(learned.raw)
+    grammar = grammar_for(spec)
+    cases = [grammar.case(RandomChoices(random.Random(i))) for i in range(60)]
+    accepted = sum(tally(c).exit_code == 0 for c in cases)
+    assert all([a for a in c.argv if not a.startswith(b"-")] for c in cases)  # never without an operation
+    assert accepted >= 12, accepted  # a fifth at least (none before: the build refused such a program)

@@ -668,7 +668,8 @@ class Grammar:
         files: dict[bytes, bytes] = {name.encode(): data.encode() for name, data in self.spec.fixtures}
         dirs: set[bytes] = set()
         operands: list[bytes] = []
-        if ops.sentences and c.integer(0, 1) == 0:
+        # half the cases take a sentence; all of them where nothing else is an operand
+        if ops.sentences and (ops.max == 0 or c.integer(0, 1) == 0):
             return self.sentence(c, files), files
         for i in range(c.integer(ops.min, ops.max)):
             slot = ops.slots[min(i, len(ops.slots) - 1)] if ops.slots else None

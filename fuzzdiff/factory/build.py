@@ -589,7 +589,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 14  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 15  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -607,6 +607,8 @@ FACTORY_VERSION = 14  # 2: probes confined (a task learned unconfined may hold w
 # 13: confined runs as root get a private /tmp (ed); usage words ending in FILE are files (diff3's
 # MYFILE OLDFILE YOURFILE); three operands are tried where the usage takes three and no pair is accepted
 # 14: the programs the reference runs on its recorded cases (strace) become the task's tools
+# 15: keyword lists of the help text become sentences; where only sentences are accepted every case
+# takes one, the input is chosen by them and options are learned on them (datamash sum 1)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -404,6 +404,40 @@ def mine_sentences(text: str) -> list[list[str]]:
     return sentences
 
 
+#: A help text's list of keywords: an indented line of lowercase words and commas
+#: only (``  groupby, crosstab, transpose, reverse, check``) under a heading that
+#: ends in a colon (``Primary operations:``), or under another such line.
+_KEYWORD_LINE = re.compile(r"^\s{1,8}[a-z][a-z0-9_-]*(?:,\s*[a-z][a-z0-9_-]*)*,?\s*$")
+_HEADING = re.compile(r"^\s{0,8}[^\s-].*:\s*$")
+#: Fewest keywords a help text must list to be read as a program's operations, and
+#: most taken.
+MIN_KEYWORDS = 3
+MAX_KEYWORDS = 80
+#: A keyword is tried alone and with each of these after it: a field or column
+#: number (``datamash sum 1``).
+KEYWORD_ARGUMENTS = ("1",)
+
+
+def mine_keywords(text: str) -> list[str]:
+    """The words of the help text's keyword lists: what a program takes as its
+    operation (``datamash [OPTION] op [fld]`` lists ``sum, min, max, ...`` under
+    ``Numeric Grouping operations:``). Options and prose never form such a line."""
+    words: list[str] = []
+    under = False
+    for line in text.splitlines():
+        if under and _KEYWORD_LINE.match(line):
+            words.extend(w for w in re.split(r"[,\s]+", line.strip()) if w)
+            continue
+        under = bool(_HEADING.match(line))
+    unique = list(dict.fromkeys(words))
+    return unique[:MAX_KEYWORDS] if len(unique) >= MIN_KEYWORDS else []
+
+
+def keyword_sentences(keywords: list[str]) -> list[list[str]]:
+    """Each keyword as a sentence of its own and followed by each of ``KEYWORD_ARGUMENTS``."""
+    return [[k] for k in keywords] + [[k, a] for a in KEYWORD_ARGUMENTS for k in keywords]
+
+
 def task_name(text: str) -> str:
     """A task name from a program's: what ``TASK_NAME`` allows (it names directories)."""
     return re.sub(r"[^A-Za-z0-9._+-]", "-", text).lstrip("._+-") or "task"
@@ -452,6 +486,7 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
         "operands": mine_operands(text, program),
     }
     sentences = mine_sentences(text)
+    sentences += [s for s in keyword_sentences(mine_keywords(text)) if s not in sentences]
     if sentences:
         operands = raw["operands"]
         assert isinstance(operands, dict)

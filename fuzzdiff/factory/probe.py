@@ -140,6 +140,9 @@ class Learned:
 
 
 NO_OPERANDS = "no operand sequence tried was accepted: kept the mined operands"
+
+#: Sentences tried with each content to choose one, where no operands are accepted.
+SENTENCE_SAMPLE = 24
 #: Values of the ladder tried in both spellings (``--long=V``, ``--long V``) to tell
 #: an option whose values must be their own word.
 SEPARATE_TRIES = 6
@@ -252,6 +255,7 @@ class Prober:
         mined = self.raw.get("operands", {})
         assert isinstance(mined, dict)
         self.sentences: list[list[str]] = list(mined.get("sentences", []))  # the help text's, to try
+        self.kept_sentences: list[list[str]] = []  # of them, those the reference accepts
         self.mined_max = int(mined.get("max", 0))  # most operands the usage lines take
 
     def note(self, key: str, text: str) -> None:
@@ -322,22 +326,55 @@ class Prober:
             return
         kept: list[list[str]] = []
         for words in self.sentences:
-            argv = tuple(w.encode("utf-8", "surrogateescape") for w in words)
-            files = ((b"in.txt", content),) if b"in.txt" in argv else ()
-            if self.runs.ok(Case(argv=(*self.prefix, *argv), stdin=content, files=files)):
+            if self.runs.ok(self._sentence_case(words, content)):
                 kept.append(words)
+        self.kept_sentences = kept
         operands = self.raw.setdefault("operands", {})
         assert isinstance(operands, dict)
+        if kept and not self.seqs:
+            # the program's operation is the sentence (`datamash sum 1`): every case takes one
+            operands = self.raw["operands"] = dict[str, object](min=0, max=0)
+            self.notes["operands"] = [n for n in self.notes.get("operands", []) if n != NO_OPERANDS]
+            self.note("operands", "probed: no operands accepted but the help text's sentences: every case takes one")
         if kept:
             operands["sentences"] = kept
             self.note(
                 "operands",
                 f"probed: {len(kept)} of {len(self.sentences)} operand sentences written from the help text's"
-                f" syntax forms accepted: {'; '.join(' '.join(w) for w in kept[:6])}",
+                f" syntax forms or keyword lists accepted: {'; '.join(' '.join(w) for w in kept[:6])}",
             )
         else:
             operands.pop("sentences", None)
             self.note("operands", f"probed: none of the help text's {len(self.sentences)} operand sentences accepted")
+
+    def sentence_content(self) -> tuple[str, bytes]:
+        """For a program that accepts no operands of the ladder: the content with which
+        most of a sample of the help text's sentences are accepted (ties: ladder order)."""
+        step = max(1, len(self.sentences) // SENTENCE_SAMPLE)
+        sample = self.sentences[::step][:SENTENCE_SAMPLE]
+        scores = []
+        for i, (label, data) in enumerate(CONTENTS):
+            n = sum(self.runs.ok(self._sentence_case(words, data)) for words in sample)
+            scores.append((n, -i, label, data))
+        best = max(scores)
+        return best[2], best[3]
+
+    def _sentence_case(self, words: Sequence[str], content: bytes) -> Case:
+        argv = tuple(w.encode("utf-8", "surrogateescape") for w in words)
+        files = ((b"in.txt", content),) if b"in.txt" in argv else ()
+        return Case(argv=(*self.prefix, *argv), stdin=content, files=files)
+
+    def sentence_bases(self, content_label: str, content: bytes) -> list[Base]:
+        """Accepted calls to try options on where only sentences are accepted: the
+        first kept sentence of one word and the first of more."""
+        chosen = [next((w for w in self.kept_sentences if len(w) == n), None) for n in (1, 2)]
+        out = []
+        for words in (w for w in chosen if w is not None):
+            case = self._sentence_case(words, content)
+            out.append(
+                Base(case.argv[len(self.prefix) :], case.stdin, case.files, f"{' '.join(words)}, {content_label} input")
+            )
+        return out
 
     def _slot(self, kinds_at: list[int]) -> tuple[list[str], dict[str, object]]:
         """A slot from the ladder entries accepted at one position: its kinds (file,
@@ -740,8 +777,10 @@ class Prober:
                 if seqs:  # the first try's "none accepted" no longer holds (xmllint said both)
                     self.notes["operands"] = [n for n in self.notes.get("operands", []) if n != NO_OPERANDS]
         self.seqs = sorted(seqs, key=lambda s: (len(s), s))
+        if not seqs and self.sentences:
+            label, content = self.sentence_content()
         self.learn_sentences(content)
-        bases = self.bases(label, content, seqs) if seqs else []
+        bases = self.bases(label, content, seqs) if seqs else self.sentence_bases(label, content)
         self._learn_content(label, content)
         if not bases:
             return
@@ -795,6 +834,8 @@ class Prober:
         self.note("stdin", f"probed: best input {label}; accepted inputs kept as samples")
 
     def _content_ok(self, data: bytes) -> bool:
+        if not self.seqs and self.kept_sentences:
+            return any(self.runs.ok(self._sentence_case(w, data)) for w in self.kept_sentences[:2])
         seqs = self.seqs[:2] or [(), (0,)]
         return any(self.runs.ok(_operand_case(s, data, self.prefix)) for s in seqs)
 
