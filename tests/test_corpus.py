@@ -604,20 +604,29 @@ def test_replay_on_a_campaign_runner_runs_only_the_candidate(base64_corpus: tupl
 def killed_on_x(signum: int) -> Callable[[Case], Outcome]:
     def program(case: Case) -> Outcome:
         if b"-x" in case.argv:
-            return Outcome(Termination.SIGNALLED, None, signum, b"", b"")
+            return no_answer(signum)
         return echo_program(case)
 
     return program
 
 
-#: A memory fault (SIGSEGV), and a file past the run's size limit (SIGXFSZ: GNU
-#: truncate at 17M, where a Python port that ignores the signal says "File too large").
-NO_ANSWER = pytest.mark.parametrize("signum", [int(signal.SIGSEGV), int(signal.SIGXFSZ)])
+def no_answer(signum: int) -> Outcome:
+    """Killed by ``signum``; 0: run past its time."""
+    if signum == 0:
+        return Outcome(Termination.TIMEOUT, None, None, b"", b"")
+    return Outcome(Termination.SIGNALLED, None, signum, b"", b"")
+
+
+#: A memory fault (SIGSEGV), a file past the run's size limit (SIGXFSZ: GNU
+#: truncate at 17M, where a Python port that ignores the signal says "File too
+#: large"), and a run past its time (0: tr's corpus held one, and every honest
+#: replay of it failed).
+NO_ANSWER = pytest.mark.parametrize("signum", [int(signal.SIGSEGV), int(signal.SIGXFSZ), 0])
 
 
 @NO_ANSWER
 def test_cases_the_reference_faults_on_are_not_recorded(tmp_path: Path, signum: int) -> None:
-    """A memory fault or a run limit passed is no behaviour a replayed candidate can be held to."""
+    """A memory fault, a run limit passed or a timeout is no behaviour a replayed candidate can be held to."""
     result = record(writer(tmp_path / "c"), executor(ref=killed_on_x(signum)), SAMPLE)
     faulted = {c.key() for c in SAMPLE if b"-x" in c.argv}
     assert set(result.faulted) == faulted and len(faulted) == 2
@@ -629,7 +638,7 @@ def test_cases_the_reference_faults_on_are_not_recorded(tmp_path: Path, signum: 
 def test_a_stored_memory_fault_is_set_aside_in_replay_not_failed(tmp_path: Path, signum: int) -> None:
     """Corpora recorded before faults were left out may hold one: the candidate is not held to it."""
     w = writer(tmp_path / "c")
-    w.add(Case(argv=(b"-x",)), Outcome(Termination.SIGNALLED, None, signum, b"", b""))
+    w.add(Case(argv=(b"-x",)), no_answer(signum))
     w.add(Case(argv=(b"-a",)), echo_program(Case(argv=(b"-a",))))
     result = replay(load_corpus(tmp_path / "c"), SPEC, executor(), CAND)
     assert (result.passed, result.failed, result.set_aside, result.ok) == (1, 0, 1, True)

@@ -196,8 +196,11 @@ class Outcome:
         return self.termination is Termination.SIGNALLED and self.signal in LIMIT_SIGNALS
 
     def no_answer(self) -> bool:
-        """An outcome no candidate can be held to: a memory fault, or a limit passed."""
-        return self.memory_fault() or self.over_limit()
+        """An outcome no candidate can be held to: a memory fault, a limit passed, or
+        a run past its time (how long a program may take is the machine's, and a
+        campaign sets such a case aside; ``tr -d -c '[[a*9223372036854775808]...'``
+        was stored as a timeout in tr's corpus and failed every honest replay)."""
+        return self.memory_fault() or self.over_limit() or self.termination is Termination.TIMEOUT
 
     def exit_class(self) -> str:
         """A short stable name for how the run ended: ``exit:1``, ``signal:11``, ``timeout``."""
