@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzzdiff.core.compare import compare, differing_channels, normalise
+from fuzzdiff.core.errors import SpecError
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.spec import CompareSpec, Replacement, parse_task
 from fuzzdiff.run.program import candidate_program
@@ -141,6 +142,24 @@ def test_declared_replacement_applies_to_both_sides() -> None:
     a = normalise(exited(1, stderr=b"error at line 3"), SCRIPT, "p", spec)
     b = normalise(exited(1, stderr=b"error at line 12"), SCRIPT, "p", spec)
     assert differing_channels(a, b, spec) == ()
+
+
+def test_a_names_replacement_renames_the_files_a_run_left_and_only_those() -> None:
+    """dos2unix leaves ``d2utmpIn25Vs`` where it is refused, another name each run."""
+    spec = CompareSpec(replace=(Replacement("names", r"(?:(?<=/)|^)d2utmp[A-Za-z0-9]{6}", "d2utmpXXXXXX"),))
+    a = exited(1, stderr=b"d2utmpIn25Vs", files=((b"a", b"x"), (b"d2utmpIn25Vs", b"")))
+    a = dataclasses.replace(a, attrs=((b"d2utmpIn25Vs", "mode 0600"),))
+    b = exited(1, stderr=b"d2utmpJrR91U", files=((b"a", b"x"), (b"d/d2utmpJrR91U", b"")))
+    b = dataclasses.replace(b, attrs=((b"d/d2utmpJrR91U", "mode 0600"),))
+    na, nb = normalise(a, SCRIPT, "p", spec), normalise(b, SCRIPT, "p", spec)
+    assert na.files == ((b"a", b"x"), (b"d2utmpXXXXXX", b"")) and na.attrs == ((b"d2utmpXXXXXX", "mode 0600"),)
+    assert nb.files == ((b"a", b"x"), (b"d/d2utmpXXXXXX", b""))
+    assert na.stderr == b"d2utmpIn25Vs"  # streams only by replacements of their own
+    c = dataclasses.replace(b, stderr=b"", files=((b"a", b"x"), (b"d2utmpJrR91U", b"")), attrs=a.attrs)
+    assert differing_channels(na, normalise(c, SCRIPT, "p", spec), CompareSpec()) == ("stderr",)
+    assert normalise(exited(0, files=((b"xd2utmpJrR91U", b""),)), SCRIPT, "p", spec).files == ((b"xd2utmpJrR91U", b""),)
+    with pytest.raises(SpecError, match="stdout, stderr or names"):
+        parse_task({"name": "t", "program": "p", "compare": {"replace": [{"channel": "files", "pattern": "x"}]}})
 
 
 def test_a_report_cuts_a_long_line_but_still_shows_where_long_lines_differ() -> None:

@@ -701,6 +701,37 @@ def test_a_normaliser_is_proposed_only_where_a_pattern_explains_every_difference
     ) == [{"channel": "stdout", "pattern": r"tmp\.[A-Za-z0-9]{6,}", "replacement": "tmp.XXXXXX"}]
 
 
+def _left(stderr: bytes, *names: bytes) -> Outcome:
+    return Outcome(Termination.EXITED, 1, None, b"", stderr, files=tuple((n, b"") for n in names))
+
+
+def test_files_named_at_random_are_normalised_by_their_fixed_start() -> None:
+    """dos2unix, refused, leaves the temporary file glibc's mkstemp made (its name
+    drawn by a system call no seed reaches): `task build dos2unix` refused the
+    program as not repeating itself, even in the hermetic mode."""
+    left = [
+        (_left(b"", b"a", b"d2utmpIn25Vs"), _left(b"", b"a", b"d2utmpIOnKRq")),
+        (
+            _left(b"x: cannot open d/d2utmpAb1234\n", b"d/d2utmpAb1234"),
+            _left(b"x: cannot open d/d2utmpZz9876\n", b"d/d2utmpZz9876"),
+        ),
+    ]
+    names, stderr = propose_normaliser(left)
+    # "In25Vs" and "IOnKRq" share their first letter: the run is widened to six to the left
+    assert names == {"channel": "names", "pattern": r"(?:(?<=/)|^)d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
+    assert stderr == {"channel": "stderr", "pattern": r"d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
+    spec = parse_task({"name": "t", "program": "t", "compare": {"replace": [names, stderr]}})
+    assert all(build.agrees(spec, TOOL, Case(argv=()), a, b) for a, b in left)
+    # a name that is random whole is masked only whole; contents, and names that
+    # differ otherwise, are not explained away
+    (whole,) = propose_normaliser([(_left(b"", b"Ab12Cd"), _left(b"", b"Zz98Yx"))])
+    assert whole["pattern"] == r"(?:(?<=/)|^)[A-Za-z0-9]{6}(?=/|$)"
+    assert propose_normaliser([(_left(b"", b"out-1"), _left(b"", b"out_1"))]) == []
+    assert propose_normaliser([(_left(b"", b"a"), _left(b"", b"a", b"tmpAbCdEf"))]) == []
+    differing = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"tmpAbCdEf", b"1"),))
+    assert propose_normaliser([(differing, _left(b"", b"tmpZyXwVu"))]) == []
+
+
 @pytest.mark.e2e
 def test_task_build_makes_a_task_seq_accepts(tmp_path: Path) -> None:
     out = tmp_path / "seq.toml"

@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 
 from fuzzdiff.core.model import Case, Divergence, Fingerprint, Outcome, Program, Termination
-from fuzzdiff.core.spec import CompareSpec
+from fuzzdiff.core.spec import CompareSpec, Replacement
 
 #: Terminations whose captured output was cut short at an arbitrary point, so
 #: only how the run ended is compared.
@@ -76,10 +76,14 @@ def shown_as(*programs: Program) -> Program:
 
 
 def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) -> Outcome:
-    """The outcome as it is compared: declared normalisers applied to stdout and stderr.
+    """The outcome as it is compared: declared normalisers applied to stdout and
+    stderr, and to the names of the files it left (channel ``names``).
 
     ``name`` is the task's program name, which aliases of ``program`` become.
     """
+    names = [rep for rep in spec.replace if rep.channel == "names"]
+    if names and (outcome.files or outcome.attrs):
+        outcome = renamed_files(outcome, names)
     stdout, stderr = outcome.stdout, outcome.stderr
     if "program-name" in spec.normalise:
         found = _alias_pattern(program.aliases)
@@ -91,11 +95,28 @@ def normalise(outcome: Outcome, program: Program, name: str, spec: CompareSpec) 
         rx = re.compile(rep.pattern.encode())
         if rep.channel == "stdout":
             stdout = rx.sub(rep.replacement.encode(), stdout)
-        else:
+        elif rep.channel == "stderr":
             stderr = rx.sub(rep.replacement.encode(), stderr)
     if stdout is outcome.stdout and stderr is outcome.stderr:
         return outcome
     return dataclasses.replace(outcome, stdout=stdout, stderr=stderr)
+
+
+def renamed_files(outcome: Outcome, reps: list[Replacement]) -> Outcome:
+    """``outcome`` with each ``names`` replacement applied to the path of every file
+    and attribute it holds, in order of the new names (``dos2unix`` leaves
+    ``d2utmpIn25Vs`` where a run is refused, another name each run)."""
+
+    def renamed(path: bytes) -> bytes:
+        for rep in reps:
+            path = re.sub(rep.pattern.encode(), rep.replacement.encode(), path)
+        return path
+
+    files = tuple(sorted(((renamed(n), c) for n, c in outcome.files), key=lambda f: f[0]))
+    attrs = tuple(sorted(((renamed(n), a) for n, a in outcome.attrs), key=lambda f: f[0]))
+    if files == outcome.files and attrs == outcome.attrs:
+        return outcome
+    return dataclasses.replace(outcome, files=files, attrs=attrs)
 
 
 def differing_channels(reference: Outcome, candidate: Outcome, spec: CompareSpec) -> tuple[str, ...]:

@@ -609,11 +609,16 @@ def _compare(top: _Table, problems: _Problems) -> CompareSpec:
             pattern=rt.get("pattern", str, ""),
             replacement=rt.get("replacement", str, ""),
         )
-        if rep.channel not in ("stdout", "stderr"):
-            rt.fail("channel", "replacements apply to stdout or stderr")
+        if rep.channel not in REPLACE_CHANNELS:
+            rt.fail("channel", "replacements apply to stdout, stderr or names (of the files a run leaves)")
         _check_regex(rep.pattern, rt)
         replacements.append(rep)
     return CompareSpec(modes=tuple(modes), normalise=normalise, replace=tuple(replacements))
+
+
+#: What a ``[[compare.replace]]`` applies to: a stream, or the names of the files a
+#: run leaves in its directory (``names``: a temporary file's random suffix).
+REPLACE_CHANNELS = ("stdout", "stderr", "names")
 
 
 def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:

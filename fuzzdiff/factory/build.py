@@ -29,16 +29,16 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from fuzzdiff.core.compare import compare, normalise
+from fuzzdiff.core.compare import compare, normalise, renamed_files
 from fuzzdiff.core.errors import ProgramError, SpecError, UserError
 from fuzzdiff.core.generate import RandomChoices, derive_seed, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.mutate import OptionReader
-from fuzzdiff.core.spec import DEFAULT_ENV, TaskSpec, load_task, parse_task
+from fuzzdiff.core.spec import DEFAULT_ENV, Replacement, TaskSpec, load_task, parse_task
 from fuzzdiff.engine.judging import varying_channels
 from fuzzdiff.factory.mine import mine_task, option_label, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
@@ -236,22 +236,89 @@ def calibrate(
 
 
 def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
-    """``[[compare.replace]]`` tables that explain every differing pair, or none: one
-    per varying stream, with the first pattern of ``PATTERNS`` that makes that
-    stream agree in every pair, unless it would replace more than ``MAX_MASKED``
-    of that stream's bytes. Exit status and files cannot be normalised."""
-    if not varied or any(a.exit_class() != b.exit_class() or a.tree() != b.tree() for a, b in varied):
+    """``[[compare.replace]]`` tables that explain every differing pair, or none: for
+    files whose names differ only in a run of letters and digits after a fixed
+    start (a temporary file ``mkstemp`` named, which no seed fixes: ``_random_names``),
+    one ``names`` table per start; then one per varying stream, with the first
+    pattern (those names, then ``PATTERNS``) that makes that stream agree in every
+    pair, unless it would replace more than ``MAX_MASKED`` of that stream's bytes.
+    Exit status and file contents cannot be normalised."""
+    if not varied or any(a.exit_class() != b.exit_class() for a, b in varied):
         return []
     tables: list[dict[str, str]] = []
+    renamed = [(a, b) for a, b in varied if a.tree() != b.tree()]
+    if renamed:
+        tables = _random_names(renamed)
+        reps = [Replacement(t["channel"], t["pattern"], t["replacement"]) for t in tables]
+        if not tables or any(renamed_files(a, reps).tree() != renamed_files(b, reps).tree() for a, b in renamed):
+            return []
+    shown = [(t["pattern"].removeprefix(_NAME_START), t["replacement"]) for t in tables]
     for channel in ("stdout", "stderr"):
         pairs = [(getattr(a, channel), getattr(b, channel)) for a, b in varied]
         if all(x == y for x, y in pairs):
             continue
-        found = _explaining(pairs)
+        found = _explaining(pairs, shown)
         if found is None or _masked_share(found[0], [x for x, _ in pairs]) > MAX_MASKED:
             return []
         tables.append({"channel": channel, "pattern": found[0], "replacement": found[1]})
     return tables
+
+
+#: Letters and digits a temporary name's random part is drawn from (glibc's
+#: ``mkstemp``, coreutils' ``mktemp``), and the length ``mkstemp`` requires.
+_RANDOM_BYTE = re.compile(rb"[A-Za-z0-9]")
+RANDOM_RUN = 6
+#: Where a names pattern may match: at the start of a path or of one of its parts.
+_NAME_START = "(?:(?<=/)|^)"
+
+
+def _random_names(pairs: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
+    """``names`` tables for files whose names differ between two runs only in a run
+    of letters and digits (at least ``RANDOM_RUN``, widened to it to the left) after
+    a fixed start: ``dos2unix`` leaves ``d2utmpIn25Vs`` where it is refused, another
+    name each run, and glibc's ``mkstemp`` draws it from the system call, which no
+    preloaded seed reaches. A name that is all random is masked only whole. None
+    where another difference is left."""
+    starts: dict[bytes, int] = {}
+    for a, b in pairs:
+        names_a = {n for n, _ in a.files} | {n for n, _ in a.attrs}
+        names_b = {n for n, _ in b.files} | {n for n, _ in b.attrs}
+        only_a, only_b = sorted(names_a - names_b), sorted(names_b - names_a)
+        if not only_a or len(only_a) != len(only_b):
+            return []
+        for x, y in zip(only_a, only_b, strict=True):
+            found = _random_run(x, y)
+            if found is None:
+                return []
+            start, n = found
+            starts[start] = max(n, starts.get(start, 0))
+    tables = []
+    for start, n in sorted(starts.items()):
+        try:
+            text = start.decode()
+        except UnicodeDecodeError:
+            return []
+        tail = "" if text else "(?=/|$)"
+        pattern = f"{_NAME_START}{re.escape(text)}[A-Za-z0-9]{{{n}}}{tail}"
+        tables.append({"channel": "names", "pattern": pattern, "replacement": text.replace("\\", "\\\\") + "X" * n})
+    return tables
+
+
+def _random_run(x: bytes, y: bytes) -> tuple[bytes, int] | None:
+    """Where two names of one length differ only in letters and digits of one path
+    part: the fixed start of that part before them, and the run's length."""
+    if len(x) != len(y):
+        return None
+    differ = [i for i in range(len(x)) if x[i] != y[i]]
+    if not differ:
+        return None
+    first, end = differ[0], differ[-1] + 1
+    if not all(_RANDOM_BYTE.fullmatch(bytes([c])) for c in x[first:end] + y[first:end]):
+        return None
+    while end - first < RANDOM_RUN and first > 0 and _RANDOM_BYTE.fullmatch(x[first - 1 : first]):
+        first -= 1
+    part = x.rfind(b"/", 0, first) + 1
+    return x[part:first], end - first
 
 
 def _masked_share(pattern: str, outputs: list[bytes]) -> float:
@@ -261,10 +328,11 @@ def _masked_share(pattern: str, outputs: list[bytes]) -> float:
     return sum(len(m.group()) for o in outputs for m in rx.finditer(o)) / total if total else 0.0
 
 
-def _explaining(pairs: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+def _explaining(pairs: list[tuple[bytes, bytes]], first: Sequence[tuple[str, str]] = ()) -> tuple[str, str] | None:
     """The narrowest pattern (and replacement) after which every pair agrees: each
-    of ``PATTERNS`` alone, then the first two, three, ... together."""
-    tries = [(p, r) for _, p, r in PATTERNS]
+    of ``first`` (the random names the files had), then each of ``PATTERNS``
+    alone, then the first two, three, ... together."""
+    tries = [*first, *((p, r) for _, p, r in PATTERNS)]
     tries += [("|".join(p for _, p, _ in PATTERNS[:k]), "#") for k in range(2, len(PATTERNS) + 1)]
     for pattern, replacement in tries:
         rx = re.compile(pattern.encode())
@@ -589,7 +657,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 15  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 16  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -609,6 +677,7 @@ FACTORY_VERSION = 15  # 2: probes confined (a task learned unconfined may hold w
 # 14: the programs the reference runs on its recorded cases (strace) become the task's tools
 # 15: keyword lists of the help text become sentences; where only sentences are accepted every case
 # takes one, the input is chosen by them and options are learned on them (datamash sum 1)
+# 16: files named at random after a fixed start (mkstemp's d2utmpXXXXXX) get a `names` normaliser
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
