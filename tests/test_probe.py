@@ -1021,3 +1021,31 @@ def test_a_program_whose_operation_is_a_keyword_is_learned_from_its_sentences() 
     accepted = sum(tally(c).exit_code == 0 for c in cases)
     assert all([a for a in c.argv if not a.startswith(b"-")] for c in cases)  # never without an operation
     assert accepted >= 12, accepted  # a fifth at least (none before: the build refused such a program)
+
+
+def test_a_sentence_word_in_every_case_that_varies_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`datamash rand 1` picks a value at random, seeded by the process id, which only a
+    sandbox's namespace fixes: the operation is a sentence, not an option, so keeping
+    options out could not make the task repeat itself."""
+    count = iter(range(10**6))
+
+    def dice(case: Case) -> Outcome:
+        if case.argv[:1] == (b"roll",):
+            return _out(0, stdout=b"%d\n" % next(count))
+        return _out(0, stdout=b"6\n") if case.argv[:1] == (b"sum",) else _out(1, stderr=b"dice: what?\n")
+
+    monkeypatch.setattr(build, "executor_for", lambda spec, timeout=None: FunctionExecutor({"dice": dice}))
+    raw: dict[str, object] = {
+        "name": "dice",
+        "program": "dice",
+        "options": [{"long": "sorted"}],
+        "operands": {"min": 0, "max": 0, "sentences": [["sum", "1"], ["roll", "1"], ["roll", "2"]]},
+    }
+    notes: dict[str, list[str]] = {}
+    kept, spec, card, _ = build._calibrated(
+        raw, parse_task(raw), Program(("dice",), "dice"), 1, 100, 0, False, notes, None
+    )
+    assert card.deterministic
+    assert spec.operands.sentences == (("sum", "1"),)
+    assert kept["operands"] == {"min": 0, "max": 0, "sentences": [["sum", "1"]]}
+    assert any("sentence word roll" in n for n in notes["operands"]), notes

@@ -546,6 +546,8 @@ def _calibrated(
     if not now.card.deterministic:
         now = _kept_out(now, attempt, notes)
     if not now.card.deterministic:
+        now = _words_kept_out(now, attempt, notes)
+    if not now.card.deterministic:
         tables = propose_normaliser(now.varied)
         if tables:
             given = now.raw.get("compare")
@@ -609,6 +611,47 @@ def _with_option(raw: dict[str, object], label: str, source: dict[str, object]) 
     """``raw`` with the option ``label`` as ``source`` has it (put back as it was)."""
     original = next(o for o in _options(source) if option_label(o) == label)
     return {**raw, "options": [original if option_label(o) == label else o for o in _options(raw)]}
+
+
+def _words_kept_out(
+    now: _Attempt, attempt: Callable[[dict[str, object]], _Attempt], notes: dict[str, list[str]]
+) -> _Attempt:
+    """``now`` without the operand sentences that start with the word in every case
+    that varied (``datamash rand 1``: its random pick is seeded by the process id,
+    which only a sandbox's namespace fixes), up to ``MAX_DROPPED`` words one at a
+    time; ``now`` itself if that is not all it takes."""
+    last, dropped = now, list[str]()
+    while len(dropped) < MAX_DROPPED:
+        word = varying_word(last.spec, last.seen)
+        if word is None:
+            return now
+        dropped.append(word)
+        operands = last.raw.get("operands")
+        assert isinstance(operands, dict)
+        kept = [w for w in operands.get("sentences", []) if w[:1] != [word]]
+        if not kept:
+            return now
+        last = attempt({**last.raw, "operands": {**operands, "sentences": kept}})
+        if last.card.deterministic:
+            notes.setdefault("operands", []).append(
+                f"calibrated: every case that varied between runs had the sentence word {', '.join(dropped)}:"
+                " the sentences starting with it are left out (the task repeats itself)"
+            )
+            return last
+    return now
+
+
+def varying_word(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
+    """The first word of an operand sentence that is in every case that varied
+    between runs (the one whose cases varied most often), or None."""
+    starts = {s[0] for s in spec.operands.sentences if s}
+    read = [({w for w in (a.decode("utf-8", "replace") for a in case.argv) if w in starts}, v) for case, v in seen]
+    varying = [words for words, v in read if v]
+    common = set.intersection(*varying) if varying else set()
+    if not common:
+        return None
+    share = {w: sum(v for words, v in read if w in words) / sum(w in words for words, _ in read) for w in common}
+    return min(common, key=lambda w: (-share[w], w))
 
 
 def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
