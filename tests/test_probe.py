@@ -8,6 +8,7 @@ end-to-end test builds a task for GNU ``seq`` through the CLI.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shlex
@@ -780,6 +781,31 @@ def test_task_build_lists_the_programs_the_reference_runs_as_tools(tmp_path: Pat
     becomes.chmod(0o755)
     spec = parse_task({"name": "becomes", "program": str(becomes)}, "<test>")
     assert build.helpers(spec, Program(argv=(str(becomes),), argv0="becomes"), [Case(argv=())]) == ()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (the set-up installs it)")
+@pytest.mark.skipif(
+    not (os.path.isfile("/etc/os-release") and os.path.isdir("/usr/share/common-licenses")), reason="not Debian"
+)
+def test_task_build_lists_the_data_the_reference_reads_as_tools(tmp_path: Path) -> None:
+    """An exact copy of figlet (its fonts in /usr/share/figlet) or rhash (/etc/rhashrc)
+    scored 0.0 in the masked sandbox, where a candidate reads only what its command
+    needs and the task's tools: the trace lists the data files the reference reads."""
+    reader = tmp_path / "reader"
+    reader.write_text(
+        "#!/bin/sh\n"
+        "cat /etc/os-release /usr/share/common-licenses/GPL-3 /etc/passwd /no/such/file > /dev/null 2>&1\n"
+        'cat "$@"\n'
+    )
+    reader.chmod(0o755)
+    spec = parse_task({"name": "reader", "program": str(reader)}, "<test>")
+    seen = build.trace(spec, Program(argv=(str(reader),), argv0="reader"), [Case(argv=())])
+    assert seen.ran == ("cat",)
+    # a link gives its target too (units' currency.units lies in /var/lib/units); a file
+    # under /usr/share/NAME gives the directory (a font's siblings); not /etc/passwd (every
+    # candidate's root has it), a missing file, libc, the locale, or the script itself
+    target = os.path.realpath("/etc/os-release")
+    assert seen.read == tuple(sorted({"/etc/os-release", target, "/usr/share/common-licenses"}))
 
 
 @pytest.mark.e2e

@@ -42,6 +42,7 @@ from fuzzdiff.core.spec import DEFAULT_ENV, Replacement, TaskSpec, load_task, pa
 from fuzzdiff.engine.judging import varying_channels
 from fuzzdiff.factory.mine import mine_task, option_label, task_toml
 from fuzzdiff.factory.probe import DEFAULT_BUDGET, accepted, probe
+from fuzzdiff.run.allowlist import ETC_FILES, RUNTIME_DATA
 from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
 from fuzzdiff.run.isolation import unprivileged
@@ -409,12 +410,19 @@ def build(
         notes.setdefault("probe", []).append("version: the first line of the reference's --version")
     raw, spec, card, novel = _calibrated(raw, spec, program, seed, cases, runs, hermetic, notes, progress)
     novel = replayable(spec, program, novel)
-    found = helpers(spec, program, [c for c, _ in novel[:HELPER_CASES]])
-    if found:
-        raw = {**raw, "tools": sorted({*found, *(t for t in spec.tools if t != "sh")})}
+    seen = trace(spec, program, [c for c, _ in novel[:HELPER_CASES]])
+    if seen.ran or seen.read:
+        raw = {**raw, "tools": sorted({*seen.ran, *seen.read, *(t for t in spec.tools if t != "sh")})}
         spec = parse_task(raw, f"<built from {' '.join(command)}>")
+    if seen.ran:
         notes.setdefault("probe", []).append(
-            f"probed: the reference runs {', '.join(found)} (seen under strace): a sandboxed candidate may too (tools)"
+            f"probed: the reference runs {', '.join(seen.ran)} (seen under strace): a sandboxed candidate may too"
+            " (tools)"
+        )
+    if seen.read:
+        notes.setdefault("probe", []).append(
+            f"probed: the reference reads {', '.join(seen.read)} (seen under strace): a sandboxed candidate may too"
+            " (tools)"
         )
     card = replace(card, build_seconds=time.perf_counter() - started)
     return Built(raw, spec, card, novel, _unusable(command, card, hermetic), notes)
@@ -426,30 +434,65 @@ HELPER_CASES = 200
 #: file per process (``strace -ff``: one process's lines are never split by another's).
 _TRACE = ".fuzzdiff-execs"
 _EXECVE = re.compile(rb'^execve\("([^"]+)", .*\) = 0$', re.MULTILINE)
+#: A file opened by absolute path and found
+#: (``openat(AT_FDCWD, "/usr/share/figlet/standard.flf", O_RDONLY) = 3``).
+_OPENED = re.compile(rb'^open(?:at)?\((?:AT_FDCWD, )?"(/[^"]+)", ([A-Z_|]+)[^\n]*\) = \d+$', re.MULTILINE)
+#: What a program reads that is not data of its own: the kernel's and the run's
+#: files, scratch and home directories, message catalogues, and what every
+#: candidate's root holds anyway (``allowlist.ETC_FILES`` and ``RUNTIME_DATA``).
+_NOT_DATA = ("/proc/", "/sys/", "/dev/", "/run/", "/tmp/", "/var/tmp/", "/root/", "/home/", "/usr/share/locale/")
+_LIBRARY = re.compile(r"\.so(\.[0-9]+)*$|^/etc/ld\.so\.")
+#: A data file under here is shared with the files beside it (a font, a dictionary):
+#: the directory ``/usr/share/NAME`` is given, so cases the trace did not meet find theirs.
+_SHARED_DATA = "/usr/share/"
+
+
+@dataclass(frozen=True)
+class Traced:
+    """What a reference did on its recorded cases besides its own work: the other
+    programs it ran (by name) and the data files it read (absolute paths)."""
+
+    ran: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
 
 
 def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, ...]:
-    """The other programs the reference runs on ``cases`` (diff3 runs diff, patch
-    runs ed), seen with strace where it is installed, by name, where the task's
-    PATH finds them: a candidate in the masked sandbox may run only the task's
-    ``tools``, so without them an exact copy of the reference is judged wrong.
-    A program a case names itself (``split --filter=base64``) counts too: the
-    task's cases make the reference run it, so a faithful candidate runs it as
-    well. The reference itself and ``sh`` (always a tool) are left out, and so is
-    what the reference's own process becomes (``egrep`` runs ``exec grep``: that
-    is the reference, which the masked sandbox hides, not a helper)."""
+    """The other programs the reference runs on ``cases`` (``trace``)."""
+    return trace(spec, program, cases).ran
+
+
+def trace(spec: TaskSpec, program: Program, cases: list[Case]) -> Traced:
+    """What the reference needs besides itself on ``cases``, seen with strace where
+    it is installed: a candidate in the masked sandbox may run and read only what
+    its own command needs and the task's ``tools``, so without them an exact copy
+    of the reference is judged wrong.
+
+    - the other programs it runs (diff3 runs diff, patch runs ed), by name, where
+      the task's PATH finds them. A program a case names itself (``split
+      --filter=base64``) counts too: the task's cases make the reference run it,
+      so a faithful candidate runs it as well. The reference itself and ``sh``
+      (always a tool) are left out, and so is what the reference's own process
+      becomes (``egrep`` runs ``exec grep``: that is the reference, which the
+      masked sandbox hides, not a helper);
+    - the data files it (or a helper) opens to read by absolute path that are
+      still there after the run (figlet's fonts, rhash's ``/etc/rhashrc``, file's
+      magic database): not libraries, not what ``_NOT_DATA`` names, not the
+      reference's own files. A file under ``/usr/share/NAME/`` gives that
+      directory."""
     strace = None
     with contextlib.suppress(ProgramError):
         strace = resolve_executable("strace", os.environ.get("PATH", os.defpath)) if cases else None
     if strace is None:
-        return ()
+        return Traced()
+    watched = "trace=execve,open,openat"
     traced = Program(
-        argv=(strace, "-f", "-ff", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", _TRACE, *program.argv),
+        argv=(strace, "-f", "-ff", "-qq", "-e", watched, "-e", "signal=none", "-o", _TRACE, *program.argv),
         argv0=strace,
     )
     executor = executor_for(spec)
     itself = {os.path.basename(program.argv[0]), os.path.basename(program.argv0)}
     ran: set[str] = set()
+    opened: set[str] = set()
     for case in cases:
         for file, log in executor.run(traced, case).files:
             if not file.startswith(_TRACE.encode() + b".") or log is None:
@@ -457,7 +500,38 @@ def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, .
             names = [os.path.basename(p.decode("utf-8", "surrogateescape")) for p in _EXECVE.findall(log)]
             if names and names[0] not in itself:  # not the reference's own process, or what it becomes
                 ran.update(names)
-    return tuple(sorted(n for n in ran - itself - {"sh"} if _on_path(n, spec)))
+            for path, flags in _OPENED.findall(log):
+                if not any(f in flags for f in (b"O_WRONLY", b"O_RDWR", b"O_CREAT", b"O_DIRECTORY")):
+                    opened.add(path.decode("utf-8", "surrogateescape"))
+    programs = tuple(sorted(n for n in ran - itself - {"sh"} if _on_path(n, spec)))
+    return Traced(programs, _data(opened, program))
+
+
+def _data(opened: set[str], program: Program) -> tuple[str, ...]:
+    """The data files among ``opened`` (see ``trace``)."""
+    own = {os.path.realpath(w) for w in program.argv if os.path.isabs(w)}
+    anyway = (*ETC_FILES, *(d for d in RUNTIME_DATA if d.startswith("/")))
+    beside_libc = tuple(f"/{d}/" for d in RUNTIME_DATA if not d.startswith("/"))  # gconv's modules and cache
+    found: set[str] = set()
+    for path in opened:
+        real = os.path.realpath(path)
+        if (
+            real in own
+            or _LIBRARY.search(real)
+            or not os.path.isfile(real)
+            or any(d in real for d in beside_libc)
+            or any(
+                p.startswith(_NOT_DATA) or p in anyway or p.startswith(tuple(a + "/" for a in anyway))
+                for p in (path, real)
+            )
+        ):
+            continue
+        parts = path[len(_SHARED_DATA) :].split("/") if path.startswith(_SHARED_DATA) else []
+        given = _SHARED_DATA + parts[0] if len(parts) > 1 else path
+        found.add(given)
+        if real != path and not real.startswith(given + "/"):
+            found.add(real)  # a link's target elsewhere (units' currency.units is in /var/lib/units)
+    return tuple(sorted(found))
 
 
 def _on_path(name: str, spec: TaskSpec) -> bool:
@@ -700,7 +774,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 16  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 17  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -721,6 +795,7 @@ FACTORY_VERSION = 16  # 2: probes confined (a task learned unconfined may hold w
 # 15: keyword lists of the help text become sentences; where only sentences are accepted every case
 # takes one, the input is chosen by them and options are learned on them (datamash sum 1)
 # 16: files named at random after a fixed start (mkstemp's d2utmpXXXXXX) get a `names` normaliser
+# 17: the data files the reference reads on its recorded cases (strace: figlet's fonts) join the tools
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
