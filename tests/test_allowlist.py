@@ -289,3 +289,19 @@ def test_a_tool_that_is_not_installed_is_a_usage_error(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "'cta'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_program_in_tools_is_an_error_and_missing_data_a_warning() -> None:
+    """Data a build traced on its machine (figlet's fonts) may lie elsewhere on another:
+    the task stays usable, with a warning, where a missing program stays an error."""
+    from fuzzdiff.core.errors import ProgramError
+    from fuzzdiff.core.spec import parse_task
+    from fuzzdiff.engine.setup import prepare
+
+    def task(tools: list[str]) -> object:
+        return parse_task({"name": "cat", "program": "cat", "tools": tools}, "<test>")
+
+    with pytest.raises(ProgramError, match="no-such-helper-xyz"):
+        prepare(task(["no-such-helper-xyz"]), "cat")  # type: ignore[arg-type]
+    got = prepare(task(["/no/such/font/dir"]), "cat")  # type: ignore[arg-type]
+    assert any("/no/such/font/dir" in w for w in got.warnings)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from fuzzdiff.core.edges import edge_cases
 from fuzzdiff.core.generate import DIR_NAMES, FILE_NAMES, RandomChoices, grammar_for
 from fuzzdiff.core.model import Case, Outcome, Program, Termination
 from fuzzdiff.core.mutate import OptionReader
@@ -717,16 +718,24 @@ def test_files_named_at_random_are_normalised_by_their_fixed_start() -> None:
             _left(b"x: cannot open d/d2utmpZz9876\n", b"d/d2utmpZz9876"),
         ),
     ]
-    names, stderr = propose_normaliser(left)
+    names, stdout, stderr = propose_normaliser(left)
     # "In25Vs" and "IOnKRq" share their first letter: the run is widened to six to the left
     assert names == {"channel": "names", "pattern": r"(?:(?<=/)|^)d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
     assert stderr == {"channel": "stderr", "pattern": r"d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
-    spec = parse_task({"name": "t", "program": "t", "compare": {"replace": [names, stderr]}})
+    # stdout never varied here, but a message there may show the name too (dos2unix without -q)
+    assert stdout == {**stderr, "channel": "stdout"}
+    spec = parse_task({"name": "t", "program": "t", "compare": {"replace": [names, stdout, stderr]}})
     assert all(build.agrees(spec, TOOL, Case(argv=()), a, b) for a, b in left)
-    # a name that is random whole is masked only whole; contents, and names that
-    # differ otherwise, are not explained away
-    (whole,) = propose_normaliser([(_left(b"", b"Ab12Cd"), _left(b"", b"Zz98Yx"))])
-    assert whole["pattern"] == r"(?:(?<=/)|^)[A-Za-z0-9]{6}(?=/|$)"
+    # names that share their last random character (Xy) still give the start d2utmp
+    (shared, _, _) = propose_normaliser([(_left(b"", b"d2utmpAbc1Xy"), _left(b"", b"d2utmpZbc2Xy"))])
+    assert shared["replacement"] == "d2utmpXXXXXX"
+    # two such files with different contents compare in one order, whatever their names
+    one = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"d2utmpAAAAAA", b"1"), (b"d2utmpZZZZZZ", b"2")))
+    two = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"d2utmpAAAAAA", b"2"), (b"d2utmpZZZZZZ", b"1")))
+    assert build.agrees(spec, TOOL, Case(argv=()), one, two)
+    # a name random whole gets none (it would hide `output` written for `result`);
+    # contents, and names that differ otherwise, are not explained away
+    assert propose_normaliser([(_left(b"", b"Ab12Cd"), _left(b"", b"Zz98Yx"))]) == []
     assert propose_normaliser([(_left(b"", b"out-1"), _left(b"", b"out_1"))]) == []
     assert propose_normaliser([(_left(b"", b"a"), _left(b"", b"a", b"tmpAbCdEf"))]) == []
     differing = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"tmpAbCdEf", b"1"),))
@@ -806,6 +815,31 @@ def test_task_build_lists_the_data_the_reference_reads_as_tools(tmp_path: Path) 
     # candidate's root has it), a missing file, libc, the locale, or the script itself
     target = os.path.realpath("/etc/os-release")
     assert seen.read == tuple(sorted({"/etc/os-release", target, "/usr/share/common-licenses"}))
+
+
+def test_data_read_is_never_a_secret_code_or_beside_the_reference(tmp_path: Path) -> None:
+    """Tools become read-only binds in a masked candidate's sandbox: a reference that
+    opens /etc/shadow (root may), its own modules, or a home directory must not
+    hand them to the candidate, and a path spelt oddly must not bind /usr whole."""
+    me = tmp_path / "tool" / "upper"
+    me.parent.mkdir()
+    me.write_text("#!/bin/sh\n")
+    (me.parent / "impl.py").write_text("x = 1\n")
+    secret = tmp_path / "secret.cfg"
+    secret.write_text("key\n")
+    secret.chmod(0o640)
+    program = Program(argv=(str(me),), argv0="upper")
+    home = os.path.realpath(os.path.expanduser("~"))
+    opened = {str(me.parent / "impl.py"), str(secret), "/usr/share//x"}
+    if os.path.isfile("/etc/shadow"):
+        opened.add("/etc/shadow")
+    assert build._data(opened | {os.path.join(home, ".bashrc")}, program) == ()
+    if os.path.isfile("/usr/lib/os-release"):  # the file, not /usr/share/.. (all of /usr)
+        assert build._data({"/usr/share/../lib/os-release"}, program) == ("/usr/lib/os-release",)
+    # a reference that lies in /usr/share/NAME is not given its own package directory
+    if os.path.isfile("/usr/share/common-licenses/GPL-3"):
+        inside = Program(argv=("/usr/share/common-licenses/run",), argv0="run")
+        assert build._data({"/usr/share/common-licenses/GPL-3"}, inside) == ()
 
 
 @pytest.mark.e2e
@@ -1047,6 +1081,10 @@ def test_a_program_whose_operation_is_a_keyword_is_learned_from_its_sentences() 
     accepted = sum(tally(c).exit_code == 0 for c in cases)
     assert all([a for a in c.argv if not a.startswith(b"-")] for c in cases)  # never without an operation
     assert accepted >= 12, accepted  # a fifth at least (none before: the build refused such a program)
+    # the edge sweep gives every option an operation too (it gave none where min was 0)
+    swept = list(edge_cases(spec, 1))
+    bare = [c for c in swept if not [a for a in c.argv if a in (b"flip", b"total")]]
+    assert len(bare) * 10 <= len(swept), [c.argv for c in bare]
 
 
 def test_a_sentence_word_in_every_case_that_varies_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,8 +112,9 @@ def renamed_files(outcome: Outcome, reps: list[Replacement]) -> Outcome:
             path = re.sub(rep.pattern.encode(), rep.replacement.encode(), path)
         return path
 
-    files = tuple(sorted(((renamed(n), c) for n, c in outcome.files), key=lambda f: f[0]))
-    attrs = tuple(sorted(((renamed(n), a) for n, a in outcome.attrs), key=lambda f: f[0]))
+    # sorted whole: two files renamed alike keep one order whatever their random names were
+    files = tuple(sorted(((renamed(n), c) for n, c in outcome.files), key=lambda f: (f[0], f[1] is None, f[1] or b"")))
+    attrs = tuple(sorted((renamed(n), a) for n, a in outcome.attrs))
     if files == outcome.files and attrs == outcome.attrs:
         return outcome
     return dataclasses.replace(outcome, files=files, attrs=attrs)

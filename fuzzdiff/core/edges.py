@@ -554,7 +554,7 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     made: Made = dict(rung.made)
     args = [t for o in others for t in option_tokens(c, o, None, made=made)]
     ops = grammar.spec.operands
-    operands, files = grammar.files_and_operands(c) if ops.min > 0 else ([], {})
+    operands, files = grammar.files_and_operands(c) if ops.required else ([], {})
     for name, data in grammar.spec.fixtures:
         files.setdefault(name.encode(), data.encode())
     if made:

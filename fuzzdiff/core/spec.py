@@ -110,8 +110,14 @@ class OperandSpec:
     slots: tuple[SlotSpec, ...] = ()
     #: Whole operand lists the program reads as one expression (``3 + 2``,
     #: ``match abc a.*``): half the cases take one of these instead of drawing
-    #: operands one by one (``generate.Grammar.sentence``).
+    #: operands one by one (``generate.Grammar.sentence``); every case where ``max`` is 0.
     sentences: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def required(self) -> bool:
+        """Whether every call takes operands: ``min`` of them, or a sentence where
+        nothing else is an operand (``datamash sum 1``)."""
+        return self.min > 0 or (bool(self.sentences) and self.max == 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,13 +48,20 @@ def prepare(task: str | TaskSpec, candidate: str, cwd: str | None = None, *, nee
     cand = candidate_program(candidate, spec, cwd)
     path = dict(spec.env).get("PATH", os.defpath)
     # `sh` is implied, not declared: a task whose PATH has none simply offers none
-    missing = [t for t in spec.tools if t != "sh" and which(t, path) is None]
+    missing = [t for t in spec.tools if t != "sh" and "/" not in t and which(t, path) is None]
     if missing:  # a typo here would make every sandboxed run of a candidate that uses it fail
         raise ProgramError(
             f"task {spec.name!r} lists tools {missing} that are not on its PATH ({path}); "
             f"install them or remove them from `tools` in {spec.source}"
         )
     warnings: list[str] = []
+    # data a build traced on its machine (figlet's fonts) may lie elsewhere on this one
+    absent = [t for t in spec.tools if "/" in t and not os.path.exists(t)]
+    if absent:
+        warnings.append(
+            f"task {spec.name!r} lists files {absent} in `tools` that are not on this machine: a sandboxed "
+            f"candidate will not see them (nor, likely, the reference); install them or edit {spec.source}"
+        )
     if spec.version and installed:
         found = reference_version(reference)
         # "": the program does not say (openssl refuses --version); nothing to compare

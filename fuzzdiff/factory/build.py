@@ -25,8 +25,10 @@ import hashlib
 import itertools
 import json
 import os
+import pwd
 import random
 import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -257,6 +259,9 @@ def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, 
     for channel in ("stdout", "stderr"):
         pairs = [(getattr(a, channel), getattr(b, channel)) for a, b in varied]
         if all(x == y for x, y in pairs):
+            # a random name a stream may show where calibration did not meet it (`dos2unix
+            # -n a .` says "output file remains in './d2utmpLG9pgF'" unless -q)
+            tables += [{"channel": channel, "pattern": p, "replacement": r} for p, r in shown]
             continue
         found = _explaining(pairs, shown)
         if found is None or _masked_share(found[0], [x for x, _ in pairs]) > MAX_MASKED:
@@ -278,8 +283,8 @@ def _random_names(pairs: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
     of letters and digits (at least ``RANDOM_RUN``, widened to it to the left) after
     a fixed start: ``dos2unix`` leaves ``d2utmpIn25Vs`` where it is refused, another
     name each run, and glibc's ``mkstemp`` draws it from the system call, which no
-    preloaded seed reaches. A name that is all random is masked only whole. None
-    where another difference is left."""
+    preloaded seed reaches. None where another difference is left, or where a name
+    is random whole (no start to tell it by)."""
     starts: dict[bytes, int] = {}
     for a, b in pairs:
         names_a = {n for n, _ in a.files} | {n for n, _ in a.attrs}
@@ -299,8 +304,9 @@ def _random_names(pairs: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
             text = start.decode()
         except UnicodeDecodeError:
             return []
-        tail = "" if text else "(?=/|$)"
-        pattern = f"{_NAME_START}{re.escape(text)}[A-Za-z0-9]{{{n}}}{tail}"
+        if not text:  # a name random whole: masking every such name would hide `output` against `result`
+            return []
+        pattern = f"{_NAME_START}{re.escape(text)}[A-Za-z0-9]{{{n}}}"
         tables.append({"channel": "names", "pattern": pattern, "replacement": text.replace("\\", "\\\\") + "X" * n})
     return tables
 
@@ -316,6 +322,10 @@ def _random_run(x: bytes, y: bytes) -> tuple[bytes, int] | None:
     first, end = differ[0], differ[-1] + 1
     if not all(_RANDOM_BYTE.fullmatch(bytes([c])) for c in x[first:end] + y[first:end]):
         return None
+    # the random part may end in a character both names happen to share
+    # (``d2utmpAbc1Xy`` and ``d2utmpZbc2Xy``): to the end of the run, then to its length leftwards
+    while end < len(x) and _RANDOM_BYTE.fullmatch(x[end : end + 1]) and end - first < RANDOM_RUN:
+        end += 1
     while end - first < RANDOM_RUN and first > 0 and _RANDOM_BYTE.fullmatch(x[first - 1 : first]):
         first -= 1
     part = x.rfind(b"/", 0, first) + 1
@@ -508,18 +518,30 @@ def trace(spec: TaskSpec, program: Program, cases: list[Case]) -> Traced:
 
 
 def _data(opened: set[str], program: Program) -> tuple[str, ...]:
-    """The data files among ``opened`` (see ``trace``)."""
-    own = {os.path.realpath(w) for w in program.argv if os.path.isabs(w)}
+    """The data files among ``opened`` (see ``trace``): only files anyone may read
+    (never ``/etc/shadow``, which root's reference can open), never under the
+    reference's own directory or its user's home, never code (a script's modules:
+    the masked sandbox hides the reference, and its implementation with it)."""
+    own_dirs = {os.path.dirname(os.path.realpath(w)) for w in program.argv if os.path.isabs(w)}
+    homes = {os.path.realpath(os.path.expanduser("~"))}
+    with contextlib.suppress(KeyError):
+        homes.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
     anyway = (*ETC_FILES, *(d for d in RUNTIME_DATA if d.startswith("/")))
     beside_libc = tuple(f"/{d}/" for d in RUNTIME_DATA if not d.startswith("/"))  # gconv's modules and cache
     found: set[str] = set()
-    for path in opened:
+    for opened_path in opened:
+        path = os.path.normpath(opened_path)
         real = os.path.realpath(path)
+        try:
+            readable = stat.S_ISREG(os.stat(real).st_mode) and bool(os.stat(real).st_mode & stat.S_IROTH)
+        except OSError:
+            readable = False
         if (
-            real in own
+            not readable
             or _LIBRARY.search(real)
-            or not os.path.isfile(real)
+            or real.endswith(_CODE)
             or any(d in real for d in beside_libc)
+            or any(_under(p, d) for p in (path, real) for d in (*own_dirs, *homes) if d != "/")
             or any(
                 p.startswith(_NOT_DATA) or p in anyway or p.startswith(tuple(a + "/" for a in anyway))
                 for p in (path, real)
@@ -527,11 +549,22 @@ def _data(opened: set[str], program: Program) -> tuple[str, ...]:
         ):
             continue
         parts = path[len(_SHARED_DATA) :].split("/") if path.startswith(_SHARED_DATA) else []
-        given = _SHARED_DATA + parts[0] if len(parts) > 1 else path
+        shared = len(parts) > 1 and parts[0] not in ("", ".", "..")
+        given = _SHARED_DATA + parts[0] if shared else path
+        if shared and any(_under(d, given) for d in own_dirs):  # /usr/bin/mvn is /usr/share/maven/bin/mvn
+            given = path
         found.add(given)
-        if real != path and not real.startswith(given + "/"):
+        if real != path and not _under(real, given):
             found.add(real)  # a link's target elsewhere (units' currency.units is in /var/lib/units)
     return tuple(sorted(found))
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+#: Files that are code, not data: a script reference's own modules.
+_CODE = (".py", ".pyc", ".pm", ".pl", ".rb", ".jar", ".class", ".js", ".lua", ".tcl", ".sh")
 
 
 def _on_path(name: str, spec: TaskSpec) -> bool:
@@ -774,7 +807,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 17  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 18  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -796,6 +829,8 @@ FACTORY_VERSION = 17  # 2: probes confined (a task learned unconfined may hold w
 # takes one, the input is chosen by them and options are learned on them (datamash sum 1)
 # 16: files named at random after a fixed start (mkstemp's d2utmpXXXXXX) get a `names` normaliser
 # 17: the data files the reference reads on its recorded cases (strace: figlet's fonts) join the tools
+# 18: a names normaliser brings its pattern for both streams; none for a name random whole; data read
+# is world-readable, not code, not beside the reference or in a home
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:
