@@ -23,7 +23,8 @@ DEBIAN := bwrap:bubblewrap busybox:busybox faketime:faketime faketime:libfaketim
 # The task library's references (references/library/programs.toml; coreutils, gzip, grep, sed are always there).
 DEBIAN += bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 xxd:xxd jq:jq bc:bc dc:dc sqlite3:sqlite3 diff:diffutils \
   column:bsdextrautils iconv:libc-bin file:file patch:patch ed:ed envsubst:gettext-base mawk:mawk strings:binutils \
-  datamash:datamash dos2unix:dos2unix
+  datamash:datamash dos2unix:dos2unix cmark:cmark figlet:figlet m4:m4 gawk:gawk rhash:rhash pigz:pigz lzop:lzop \
+  unifdef:unifdef indent:indent rs:rs errno:moreutils isutf8:moreutils
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for pair in $(DEBIAN); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
