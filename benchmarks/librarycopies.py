@@ -63,6 +63,9 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="only tasks without fixed arguments")
     args = parser.parse_args()
     tasks = [t for t in args.tasks.split(",") if t] or shipped(args.bare)
+    unknown = sorted(set(tasks) - set(shipped(False)))
+    if unknown:
+        parser.error(f"--tasks: {', '.join(unknown)} is no shipped task (references/NAME.toml); see `fuzzdiff tasks`")
     print(f"library copies: {len(tasks)} tasks, budget {args.budget}, seed {args.seed}\n")
     print("| task | status | reward | seconds | feedback |")
     print("|---|---|---|---|---|")

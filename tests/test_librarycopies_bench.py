@@ -28,3 +28,18 @@ def test_a_copy_of_a_reference_that_runs_another_program_scores_one(bench: Modul
     """patch runs ed: before the task listed ed as a tool, an exact copy of patch
     scored 0.0 in the masked sandbox ("ed FAILED")."""
     assert " | ok | 1.0 | " in bench.row("patch", 100, 1, tmp_path)
+
+
+def test_a_copy_of_a_reference_that_reads_its_own_data_scores_one(bench: ModuleType, tmp_path: Path) -> None:
+    """figlet reads its fonts in /usr/share/figlet: before `task build` listed the data
+    a reference reads as tools, an exact copy scored 0.0 there ("Unable to open font file")."""
+    assert " | ok | 1.0 | " in bench.row("figlet", 100, 1, tmp_path)
+
+
+def test_an_unknown_task_is_named(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["librarycopies.py", "--tasks", "no-such-task,cat"])
+    with pytest.raises(SystemExit) as exc:
+        bench.main()
+    assert exc.value.code == 2 and "no-such-task is no shipped task" in capsys.readouterr().err
