@@ -37,7 +37,7 @@ from fuzzdiff.store.artifacts import read_case_file, write_artifacts
 from fuzzdiff.store.corpus import StoredCase
 from fuzzdiff.store.replay import MAX_TEST_NAME, CaseResult, ReplayResult, junit_names, junit_xml
 
-from .helpers import SIMPLE_TASK, exited
+from .helpers import SIMPLE_TASK, exited, script_on_path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "references" / "README.md"
@@ -429,3 +429,18 @@ def test_repro_script_runs_under_the_task_limits_with_piped_outputs(tmp_path: Pa
     done = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     # the files differ (only the probe made `big`), stdout does not
     assert "stdout differs" not in done.stdout, done.stdout + done.stderr
+
+
+def test_a_python_shim_is_run_through_to_its_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyenv's `python3` is a shell script in a home directory that runs `pyenv exec`,
+    which a sandbox never shows: a candidate `python3 mine.py` exited 127 on every
+    case, "divergent", under `--sandbox` for anyone with pyenv first on PATH."""
+    real = os.path.realpath(sys.executable)
+    script_on_path(tmp_path / "shims", "python3", f'#!/bin/sh\nexec "{real}" "$@"\n', monkeypatch)
+    (tmp_path / "mine.py").write_text("print(1)\n")
+    spec = parse_task({"name": "cat", "program": "cat"}, "<test>")
+    got = candidate_program("python3 mine.py", spec, str(tmp_path))
+    assert os.path.realpath(got.argv[0]) == real and got.argv[1] == str(tmp_path / "mine.py")
+    # any other script on PATH is run as it is
+    other = script_on_path(tmp_path / "bin", "mytool", "#!/bin/sh\ncat\n", monkeypatch)
+    assert candidate_program("mytool", spec, str(tmp_path)).argv[0] == str(other)

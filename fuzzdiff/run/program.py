@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -94,7 +95,7 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     first = words[0]
     if os.sep in first and not os.path.isabs(first):
         first = os.path.join(base, first)
-    exe = resolve_executable(first, os.environ.get("PATH", os.defpath))
+    exe = through_shim(resolve_executable(first, os.environ.get("PATH", os.defpath)))
     _check_scripts(words, base)
     rest: list[str] = []
     aliases: list[str] = []
@@ -135,6 +136,37 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
+
+
+#: A Python interpreter by its usual names (``python3``, ``python3.11``).
+_PYTHON_NAME = re.compile(r"python[0-9.]*")
+#: Seconds a shim may take to name the interpreter it runs.
+SHIM_SECONDS = 10.0
+
+
+def through_shim(exe: str) -> str:
+    """The interpreter a Python *shim* runs, where ``exe`` is one (pyenv's and asdf's
+    ``python3`` are shell scripts in a home directory that run ``pyenv exec``, which
+    a sandbox never shows: every case of a candidate ``python3 mine.py`` ended in
+    exit status 127, "divergent"); ``exe`` itself otherwise. Asked of the shim
+    itself (``sys.executable``), so it is the interpreter the user's shell runs."""
+    if not _PYTHON_NAME.fullmatch(os.path.basename(exe)):
+        return exe
+    try:
+        with open(exe, "rb") as f:
+            if f.read(2) != b"#!":
+                return exe
+        done = subprocess.run(
+            [exe, "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            timeout=SHIM_SECONDS,
+            check=False,
+            preexec_fn=shed_capabilities,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return exe
+    real = done.stdout.decode("utf-8", "surrogateescape").strip()
+    return real if done.returncode == 0 and os.path.isabs(real) and os.access(real, os.X_OK) else exe
 
 
 def installed_as(name: str, spec: TaskSpec) -> list[str]:
