@@ -10,6 +10,7 @@ was found.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 import uuid
@@ -305,3 +306,18 @@ def test_a_missing_program_in_tools_is_an_error_and_missing_data_a_warning() -> 
         prepare(task(["no-such-helper-xyz"]), "cat")  # type: ignore[arg-type]
     got = prepare(task(["/no/such/font/dir"]), "cat")  # type: ignore[arg-type]
     assert any("/no/such/font/dir" in w for w in got.warnings)
+
+
+@pytest.mark.skipif(shutil.which("perl") is None, reason="no perl")
+def test_a_perl_command_brings_its_modules(tmp_path: Path) -> None:
+    """A Perl candidate (`use strict;`) failed every case in the masked sandbox:
+    "Can't locate strict.pm in @INC". The interpreter names its module directories."""
+    import subprocess
+
+    perl = os.path.realpath(shutil.which("perl") or "")
+    script = tmp_path / "port.pl"
+    script.write_text("use strict;\nprint 1;\n")
+    root = needs([perl, str(script)], Allowlist(tools=()))
+    found = subprocess.run([perl, "-e", "print $INC{'strict.pm'} if require strict"], capture_output=True, text=True)
+    strict = os.path.realpath(found.stdout)
+    assert strict and any(strict.startswith(b + "/") for b in root.binds), (strict, sorted(root.binds))

@@ -71,6 +71,12 @@ LIST_SECONDS = 10.0
 #: Loader runs at once when listing a Python's extension modules (they wait on exec, not CPU).
 LIST_THREADS = 8
 _PYTHON = re.compile(r"python(\d+\.\d+)$")
+#: Interpreters whose own modules a script needs (Perl's ``strict.pm``): how to ask
+#: one for its module directories, one per line. Python's are found apart (``python``).
+LIBRARY_PATHS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"perl(5[.0-9]*)?"), ("-e", 'print join("\\n", grep { !ref } @INC), "\\n"')),
+    (re.compile(r"ruby[.0-9]*"), ("-e", "puts $LOAD_PATH")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +298,11 @@ class _Builder:
         match = _PYTHON.search(os.path.basename(real))
         if match:
             self.python(path, real, match.group(1))
+        for name, asked in LIBRARY_PATHS:
+            if name.fullmatch(os.path.basename(real)):
+                for where in library_dirs(real, asked):
+                    if not _broad(where, ()):
+                        self.directory(where)
 
     def python(self, named: str, real: str, version: str) -> None:
         """A Python interpreter's standard library and what its extension modules load;
@@ -371,6 +382,20 @@ def needs(argv: Iterable[str], allow: Allowlist) -> Root:
             builder.file(found)
     root = builder.root()
     return _system_root().union(root) if allow.system else root
+
+
+@functools.cache
+def library_dirs(interpreter: str, asked: tuple[str, ...]) -> tuple[str, ...]:
+    """The existing module directories ``interpreter`` names when ``asked`` (its own
+    answer, so a Perl built elsewhere lists its own ``@INC``); none if it cannot say."""
+    try:
+        done = subprocess.run(
+            [interpreter, *asked], capture_output=True, timeout=LIST_SECONDS, check=False, env={"PATH": os.defpath}
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines() if done.returncode == 0 else []
+    return tuple(dict.fromkeys(os.path.realpath(d) for d in lines if os.path.isabs(d) and os.path.isdir(d)))
 
 
 @functools.cache
