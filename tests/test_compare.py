@@ -155,7 +155,9 @@ def test_a_names_replacement_renames_the_files_a_run_left_and_only_those() -> No
     assert na.files == ((b"a", b"x"), (b"d2utmpXXXXXX", b"")) and na.attrs == ((b"d2utmpXXXXXX", "mode 0600"),)
     assert nb.files == ((b"a", b"x"), (b"d/d2utmpXXXXXX", b""))
     assert na.stderr == b"d2utmpIn25Vs"  # streams only by replacements of their own
-    c = dataclasses.replace(b, stderr=b"", files=((b"a", b"x"), (b"d2utmpJrR91U", b"")), attrs=a.attrs)
+    c = dataclasses.replace(
+        b, stderr=b"", files=((b"a", b"x"), (b"d2utmpJrR91U", b"")), attrs=((b"d2utmpJrR91U", "mode 0600"),)
+    )
     assert differing_channels(na, normalise(c, SCRIPT, "p", spec), CompareSpec()) == ("stderr",)
     assert normalise(exited(0, files=((b"xd2utmpJrR91U", b""),)), SCRIPT, "p", spec).files == ((b"xd2utmpJrR91U", b""),)
     with pytest.raises(SpecError, match="stdout, stderr or names"):

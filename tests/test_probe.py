@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import replace
@@ -720,22 +721,38 @@ def test_files_named_at_random_are_normalised_by_their_fixed_start() -> None:
     ]
     names, stdout, stderr = propose_normaliser(left)
     # "In25Vs" and "IOnKRq" share their first letter: the run is widened to six to the left
-    assert names == {"channel": "names", "pattern": r"(?:(?<=/)|^)d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
-    assert stderr == {"channel": "stderr", "pattern": r"d2utmp[A-Za-z0-9]{6}", "replacement": "d2utmpXXXXXX"}
-    # stdout never varied here, but a message there may show the name too (dos2unix without -q)
+    name = r"d2utmp[A-Za-z0-9]{6}(?![A-Za-z0-9])"
+    assert names == {"channel": "names", "pattern": r"(?:(?<=/)|^)" + name, "replacement": "d2utmpXXXXXX"}
+    # in the streams it stands alone; stdout never varied here, but a message there may
+    # show the name too (dos2unix without -q)
+    assert stderr == {"channel": "stderr", "pattern": r"(?<![A-Za-z0-9])" + name, "replacement": "d2utmpXXXXXX"}
     assert stdout == {**stderr, "channel": "stdout"}
     spec = parse_task({"name": "t", "program": "t", "compare": {"replace": [names, stdout, stderr]}})
     assert all(build.agrees(spec, TOOL, Case(argv=()), a, b) for a, b in left)
     # names that share their last random character (Xy) still give the start d2utmp
     (shared, _, _) = propose_normaliser([(_left(b"", b"d2utmpAbc1Xy"), _left(b"", b"d2utmpZbc2Xy"))])
     assert shared["replacement"] == "d2utmpXXXXXX"
-    # two such files with different contents compare in one order, whatever their names
+    # the name masked first, what else varies in that stream is explained after it
+    timed = [
+        (_left(b"d2utmpAb1234 at 10:00:01\n", b"d2utmpAb1234"), _left(b"d2utmpZz9876 at 10:00:02\n", b"d2utmpZz9876"))
+    ]
+    assert [t["channel"] for t in propose_normaliser(timed)] == ["names", "stdout", "stderr", "stderr"]
+    # two such files with different contents, or modes, compare in one order whatever their names
     one = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"d2utmpAAAAAA", b"1"), (b"d2utmpZZZZZZ", b"2")))
     two = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"d2utmpAAAAAA", b"2"), (b"d2utmpZZZZZZ", b"1")))
     assert build.agrees(spec, TOOL, Case(argv=()), one, two)
-    # a name random whole gets none (it would hide `output` written for `result`);
-    # contents, and names that differ otherwise, are not explained away
+    same = ((b"d2utmpAAAAAA", b"x"), (b"d2utmpZZZZZZ", b"x"))
+    modes = Outcome(Termination.EXITED, 1, None, b"", b"", files=same, attrs=((b"d2utmpAAAAAA", "mode 0600"),))
+    swapped = replace(modes, attrs=((b"d2utmpZZZZZZ", "mode 0600"),))
+    assert build.agrees(spec, TOOL, Case(argv=()), modes, swapped)  # one file of two is 0600 on both sides
+    assert not build.agrees(spec, TOOL, Case(argv=()), modes, replace(modes, attrs=()))
+    private = replace(one, attrs=((b"d2utmpAAAAAA", "mode 0600"),))  # the file holding 1 is private
+    assert not build.agrees(spec, TOOL, Case(argv=()), private, replace(one, attrs=((b"d2utmpZZZZZZ", "mode 0600"),)))
+    # a name random whole, or after a start too short to tell it by (".AbCdEf"), gets none:
+    # it would hide `output` written for `result`, or the digits of 3.141592
     assert propose_normaliser([(_left(b"", b"Ab12Cd"), _left(b"", b"Zz98Yx"))]) == []
+    assert propose_normaliser([(_left(b"", b".AbCdEf"), _left(b"", b".ZzYyXx"))]) == []
+    # contents, and names that differ otherwise, are not explained away
     assert propose_normaliser([(_left(b"", b"out-1"), _left(b"", b"out_1"))]) == []
     assert propose_normaliser([(_left(b"", b"a"), _left(b"", b"a", b"tmpAbCdEf"))]) == []
     differing = Outcome(Termination.EXITED, 1, None, b"", b"", files=((b"tmpAbCdEf", b"1"),))
@@ -1113,3 +1130,36 @@ def test_a_sentence_word_in_every_case_that_varies_is_left_out(monkeypatch: pyte
     assert spec.operands.sentences == (("sum", "1"),)
     assert kept["operands"] == {"min": 0, "max": 0, "sentences": [["sum", "1"]]}
     assert any("sentence word roll" in n for n in notes["operands"]), notes
+
+
+def test_a_shared_data_directory_is_given_whole_only_if_all_of_it_is_data(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reference reading one table of a package directory that also holds its code
+    (`engine.py`), a private key or a helper program gave the whole directory; a file
+    in a directory others cannot enter was given too."""
+    # under a directory anyone may pass (pytest's own is closed to others)
+    base = Path(tempfile.mkdtemp(dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    base.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+    share = base / "share"
+    monkeypatch.setattr(build, "_SHARED_DATA", f"{share}/")
+    monkeypatch.setattr(build, "_NOT_DATA", ("/proc/",))
+    fonts, app = share / "fonts", share / "app"
+    fonts.mkdir(parents=True)
+    app.mkdir()
+    for f in (fonts / "a.flf", fonts / "b.flf", app / "table.dat"):
+        f.write_text("data\n")
+    (app / "engine.py").write_text("x = 1\n")
+    program = Program(argv=("/usr/bin/true",), argv0="tool")
+    assert build._data({str(fonts / "a.flf")}, program) == (str(fonts),)
+    assert build._data({str(app / "table.dat")}, program) == (str(app / "table.dat"),)
+    for hidden in ("key", "helper"):
+        (fonts / hidden).write_text("x\n")
+        (fonts / hidden).chmod(0o600 if hidden == "key" else 0o755)
+        assert build._data({str(fonts / "a.flf")}, program) == (str(fonts / "a.flf"),), hidden
+        (fonts / hidden).unlink()
+    closed = base / "closed"
+    closed.mkdir(mode=0o700)
+    (closed / "app.conf").write_text("x\n")
+    assert build._data({str(closed / "app.conf")}, program) == ()

@@ -112,9 +112,25 @@ def renamed_files(outcome: Outcome, reps: list[Replacement]) -> Outcome:
             path = re.sub(rep.pattern.encode(), rep.replacement.encode(), path)
         return path
 
-    # sorted whole: two files renamed alike keep one order whatever their random names were
-    files = tuple(sorted(((renamed(n), c) for n, c in outcome.files), key=lambda f: (f[0], f[1] is None, f[1] or b"")))
-    attrs = tuple(sorted((renamed(n), a) for n, a in outcome.attrs))
+    # each entry's content and attributes sorted with it: two files renamed alike keep
+    # one order, whatever their random names were, and each keeps its own mode
+    entries: dict[bytes, tuple[bytes | None, list[str], bool]] = {}
+    for n, c in outcome.files:
+        entries[n] = (c, [], True)
+    for n, a in outcome.attrs:
+        entries.setdefault(n, (None, [], False))[1].append(a)
+    records = sorted(
+        (renamed(n), c is None, c or b"", tuple(attrs), listed, c) for n, (c, attrs, listed) in entries.items()
+    )
+    # entries renamed alike are told apart by their place in that order (`d2utmpXXXXXX`,
+    # `d2utmpXXXXXX (2)`), so an attribute stays with its file's content
+    seen: dict[bytes, int] = {}
+    names = []
+    for n, *_ in records:
+        seen[n] = seen.get(n, 0) + 1
+        names.append(n if seen[n] == 1 else n + b" (%d)" % seen[n])
+    files = tuple((name, r[5]) for name, r in zip(names, records, strict=True) if r[4])
+    attrs = tuple((name, a) for name, r in zip(names, records, strict=True) for a in r[3])
     if files == outcome.files and attrs == outcome.attrs:
         return outcome
     return dataclasses.replace(outcome, files=files, attrs=attrs)

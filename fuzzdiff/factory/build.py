@@ -31,7 +31,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -242,10 +242,11 @@ def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, 
     """``[[compare.replace]]`` tables that explain every differing pair, or none: for
     files whose names differ only in a run of letters and digits after a fixed
     start (a temporary file ``mkstemp`` named, which no seed fixes: ``_random_names``),
-    one ``names`` table per start; then one per varying stream, with the first
-    pattern (those names, then ``PATTERNS``) that makes that stream agree in every
-    pair, unless it would replace more than ``MAX_MASKED`` of that stream's bytes.
-    Exit status and file contents cannot be normalised."""
+    one ``names`` table per start, and the same name, standing alone, masked in
+    both streams (a message may name the file where calibration did not meet it);
+    then, for a stream that still varies, the first pattern of ``PATTERNS`` that
+    makes it agree in every pair, unless it would replace more than ``MAX_MASKED``
+    of that stream's bytes. Exit status and file contents cannot be normalised."""
     if not varied or any(a.exit_class() != b.exit_class() for a, b in varied):
         return []
     tables: list[dict[str, str]] = []
@@ -255,15 +256,16 @@ def propose_normaliser(varied: list[tuple[Outcome, Outcome]]) -> list[dict[str, 
         reps = [Replacement(t["channel"], t["pattern"], t["replacement"]) for t in tables]
         if not tables or any(renamed_files(a, reps).tree() != renamed_files(b, reps).tree() for a, b in renamed):
             return []
-    shown = [(t["pattern"].removeprefix(_NAME_START), t["replacement"]) for t in tables]
+    shown = [(_ALONE + t["pattern"].removeprefix(_NAME_START), t["replacement"]) for t in tables]
     for channel in ("stdout", "stderr"):
         pairs = [(getattr(a, channel), getattr(b, channel)) for a, b in varied]
+        for pattern, replacement in shown:  # `dos2unix -n a .`: "output file remains in './d2utmpLG9pgF'"
+            tables.append({"channel": channel, "pattern": pattern, "replacement": replacement})
+            rx, to = re.compile(pattern.encode()), replacement.encode()
+            pairs = [(rx.sub(to, x), rx.sub(to, y)) for x, y in pairs]
         if all(x == y for x, y in pairs):
-            # a random name a stream may show where calibration did not meet it (`dos2unix
-            # -n a .` says "output file remains in './d2utmpLG9pgF'" unless -q)
-            tables += [{"channel": channel, "pattern": p, "replacement": r} for p, r in shown]
             continue
-        found = _explaining(pairs, shown)
+        found = _explaining(pairs)
         if found is None or _masked_share(found[0], [x for x, _ in pairs]) > MAX_MASKED:
             return []
         tables.append({"channel": channel, "pattern": found[0], "replacement": found[1]})
@@ -276,6 +278,11 @@ _RANDOM_BYTE = re.compile(rb"[A-Za-z0-9]")
 RANDOM_RUN = 6
 #: Where a names pattern may match: at the start of a path or of one of its parts.
 _NAME_START = "(?:(?<=/)|^)"
+#: Where the same name may match in a stream: not inside a longer word.
+_ALONE = "(?<![A-Za-z0-9])"
+#: Fewest characters a random name's fixed start must have: a shorter one (``.``,
+#: ``t``) would mask ordinary words and numbers (``.141592`` of ``3.141592``).
+MIN_START = 3
 
 
 def _random_names(pairs: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
@@ -304,9 +311,9 @@ def _random_names(pairs: list[tuple[Outcome, Outcome]]) -> list[dict[str, str]]:
             text = start.decode()
         except UnicodeDecodeError:
             return []
-        if not text:  # a name random whole: masking every such name would hide `output` against `result`
+        if len(text) < MIN_START:  # a name random whole, or nearly: it would hide `output` against `result`
             return []
-        pattern = f"{_NAME_START}{re.escape(text)}[A-Za-z0-9]{{{n}}}"
+        pattern = f"{_NAME_START}{re.escape(text)}[A-Za-z0-9]{{{n}}}(?![A-Za-z0-9])"
         tables.append({"channel": "names", "pattern": pattern, "replacement": text.replace("\\", "\\\\") + "X" * n})
     return tables
 
@@ -339,11 +346,10 @@ def _masked_share(pattern: str, outputs: list[bytes]) -> float:
     return sum(len(m.group()) for o in outputs for m in rx.finditer(o)) / total if total else 0.0
 
 
-def _explaining(pairs: list[tuple[bytes, bytes]], first: Sequence[tuple[str, str]] = ()) -> tuple[str, str] | None:
+def _explaining(pairs: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
     """The narrowest pattern (and replacement) after which every pair agrees: each
-    of ``first`` (the random names the files had), then each of ``PATTERNS``
-    alone, then the first two, three, ... together."""
-    tries = [*first, *((p, r) for _, p, r in PATTERNS)]
+    of ``PATTERNS`` alone, then the first two, three, ... together."""
+    tries = [(p, r) for _, p, r in PATTERNS]
     tries += [("|".join(p for _, p, _ in PATTERNS[:k]), "#") for k in range(2, len(PATTERNS) + 1)]
     for pattern, replacement in tries:
         rx = re.compile(pattern.encode())
@@ -518,45 +524,81 @@ def trace(spec: TaskSpec, program: Program, cases: list[Case]) -> Traced:
 
 
 def _data(opened: set[str], program: Program) -> tuple[str, ...]:
-    """The data files among ``opened`` (see ``trace``): only files anyone may read
-    (never ``/etc/shadow``, which root's reference can open), never under the
-    reference's own directory or its user's home, never code (a script's modules:
-    the masked sandbox hides the reference, and its implementation with it)."""
+    """The data files among ``opened`` (see ``trace``): only files anyone may reach
+    and read (never ``/etc/shadow``, which root's reference can open, nor a file in
+    a closed directory), never code (a script's modules, an executable: the masked
+    sandbox hides the reference, and its implementation with it), never under the
+    reference's own directory or its user's home. A file under ``/usr/share/NAME/``
+    gives that directory (a font's siblings) only where every file in it passes too."""
     own_dirs = {os.path.dirname(os.path.realpath(w)) for w in program.argv if os.path.isabs(w)}
     homes = {os.path.realpath(os.path.expanduser("~"))}
     with contextlib.suppress(KeyError):
         homes.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
     anyway = (*ETC_FILES, *(d for d in RUNTIME_DATA if d.startswith("/")))
     beside_libc = tuple(f"/{d}/" for d in RUNTIME_DATA if not d.startswith("/"))  # gconv's modules and cache
-    found: set[str] = set()
-    for opened_path in opened:
-        path = os.path.normpath(opened_path)
+
+    def fit(path: str) -> bool:
         real = os.path.realpath(path)
-        try:
-            readable = stat.S_ISREG(os.stat(real).st_mode) and bool(os.stat(real).st_mode & stat.S_IROTH)
-        except OSError:
-            readable = False
-        if (
-            not readable
-            or _LIBRARY.search(real)
-            or real.endswith(_CODE)
-            or any(d in real for d in beside_libc)
-            or any(_under(p, d) for p in (path, real) for d in (*own_dirs, *homes) if d != "/")
-            or any(
+        return (
+            _open_data(real)
+            and not _LIBRARY.search(real)
+            and not any(d in real for d in beside_libc)
+            and not any(_under(p, d) for p in (path, real) for d in (*own_dirs, *homes) if d != "/")
+            and not any(
                 p.startswith(_NOT_DATA) or p in anyway or p.startswith(tuple(a + "/" for a in anyway))
                 for p in (path, real)
             )
-        ):
+        )
+
+    found: set[str] = set()
+    for opened_path in opened:
+        path = os.path.normpath(opened_path)
+        if not fit(path):
             continue
+        real = os.path.realpath(path)
         parts = path[len(_SHARED_DATA) :].split("/") if path.startswith(_SHARED_DATA) else []
-        shared = len(parts) > 1 and parts[0] not in ("", ".", "..")
-        given = _SHARED_DATA + parts[0] if shared else path
-        if shared and any(_under(d, given) for d in own_dirs):  # /usr/bin/mvn is /usr/share/maven/bin/mvn
-            given = path
+        given = path
+        if len(parts) > 1 and parts[0] not in ("", ".", ".."):
+            shared = _SHARED_DATA + parts[0]
+            if not any(_under(d, shared) for d in own_dirs) and _all_data(shared, fit):
+                given = shared  # not where the reference lies (/usr/bin/mvn is /usr/share/maven/bin/mvn)
         found.add(given)
         if real != path and not _under(real, given):
             found.add(real)  # a link's target elsewhere (units' currency.units is in /var/lib/units)
     return tuple(sorted(found))
+
+
+def _open_data(real: str) -> bool:
+    """A regular file anyone may read, in directories anyone may pass, that is not
+    code: no script suffix, no execute bit, no ``#!`` or ELF header."""
+    try:
+        st = os.stat(real)
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & stat.S_IROTH or st.st_mode & 0o111:
+            return False
+        parent = os.path.dirname(real)
+        while parent != "/":
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+            parent = os.path.dirname(parent)
+        with open(real, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return not real.endswith(_CODE) and not head.startswith((b"#!", b"\x7fELF"))
+
+
+#: Most entries a shared data directory may hold to be given whole (each is checked).
+SHARED_ENTRIES = 5000
+
+
+def _all_data(directory: str, fit: Callable[[str], bool]) -> bool:
+    """Whether every file under ``directory`` (at most ``SHARED_ENTRIES``) is data ``fit`` keeps."""
+    seen = 0
+    for top, dirs, files in os.walk(directory):
+        seen += len(dirs) + len(files)
+        if seen > SHARED_ENTRIES or not all(fit(os.path.join(top, f)) for f in files):
+            return False
+    return seen > 0
 
 
 def _under(path: str, directory: str) -> bool:
@@ -807,7 +849,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 18  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 19  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -831,6 +873,9 @@ FACTORY_VERSION = 18  # 2: probes confined (a task learned unconfined may hold w
 # 17: the data files the reference reads on its recorded cases (strace: figlet's fonts) join the tools
 # 18: a names normaliser brings its pattern for both streams; none for a name random whole; data read
 # is world-readable, not code, not beside the reference or in a home
+# 19: a random name's start has 3 characters at least and its stream pattern stands alone; streams are
+# explained after it; /usr/share/NAME is given whole only if all of it is data; data files and their
+# directories open to all
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -61,7 +61,14 @@ def reference_version(program: Program) -> str:
     # Most programs print it on stdout; some (bzip2, xxd) on stderr, exiting 0.
     text = proc.stdout or (proc.stderr if proc.returncode == 0 else b"")
     first = text.decode("utf-8", "replace").splitlines()
-    return first[0].strip() if first else ""
+    line = first[0].strip() if first else ""
+    # a refusal or a usage text is no version (moreutils' errno says "unrecognized
+    # option '--version'" and exits 0; isutf8 prints its usage)
+    return "" if _NO_VERSION.search(line) else line
+
+
+#: A first line that says the program knows no --version.
+_NO_VERSION = re.compile(r"^usage:|unrecognized option|invalid option|unknown option|illegal option", re.IGNORECASE)
 
 
 def program_name(spec: TaskSpec) -> str:
