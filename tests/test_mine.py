@@ -16,6 +16,7 @@ from fuzzdiff.factory.mine import (
     mine_operands,
     mine_options,
     mine_sentences,
+    mine_synopsis,
     mine_task,
     task_toml,
 )
@@ -348,3 +349,21 @@ def test_keyword_lists_under_a_heading_are_mined_as_operations() -> None:
     assert ["total", "1"] in keyword_sentences(mine_keywords(text))
     assert mine_keywords("Usage: x [FILE]\n\nValues:\n  a, b\n") == []  # fewer than three
     assert mine_keywords("Usage: x [FILE]\n  one, two, three\n") == []  # under no heading
+
+
+def test_a_bsd_usage_synopsis_gives_options_where_no_line_lists_one() -> None:
+    """figlet and rs list their options only in a synopsis: their tasks had none, so a
+    candidate ignoring every option scored 1.0."""
+    text = (
+        "figlet: invalid option -- '-'\n"
+        "Usage: figlet [ -cklnoprstvxDELNRSWX ] [ -d fontdirectory ]\n"
+        "              [ -f fontfile ] [ -m smushmode ] [ -w outputwidth ]\n"
+        "              [ -C controlfile ] [ -I infocode ] [ message ]\n"
+    )
+    got = {o["short"]: o.get("value") for o in mine_synopsis(text)}
+    assert set("cklnoprstvxDELNRSWXdfmwCI") == set(got)
+    assert got["c"] is None and got["d"] is not None and got["w"] is not None
+    rs = {o["short"]: o.get("value") for o in mine_synopsis("usage: rs [-CcSs[x]] [-GgKkw N] [rows [cols]]\n")}
+    assert rs["C"] is None and rs["G"]["kind"] == "int" and rs["w"]["kind"] == "int"  # type: ignore[index]
+    assert mine_options(text) == []  # the lines-of-their-own miner finds none, so the synopsis is read
+    assert mine_synopsis("Usage: frob [OPTION]... [FILE]...\n") == []

@@ -849,7 +849,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 19  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 20  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -876,6 +876,7 @@ FACTORY_VERSION = 19  # 2: probes confined (a task learned unconfined may hold w
 # 19: a random name's start has 3 characters at least and its stream pattern stands alone; streams are
 # explained after it; /usr/share/NAME is given whole only if all of it is data; data files and their
 # directories open to all
+# 20: a help text listing no options on lines of their own gives those of its usage synopsis (figlet, rs)
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -19,6 +19,7 @@ person to add.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -276,6 +277,40 @@ def mine_options(text: str) -> list[dict[str, object]]:
     return options
 
 
+#: A usage synopsis' bracketed group of options: ``[-cklnop]``, ``[ -d fontdirectory ]``,
+#: ``[-GgKkw N]`` (each letter takes the value), ``[-CcSs[x]]`` (an optional value).
+_SYNOPSIS_GROUP = re.compile(
+    r"\[\s*-(?P<letters>[A-Za-z0-9]+)(?P<optional>\[[^\]]*\])?(?:\s+(?P<meta>[A-Za-z][\w.-]*))?\s*\]"
+)
+
+
+def mine_synopsis(text: str) -> list[dict[str, object]]:
+    """Options from a usage synopsis, for programs whose help lists none on lines of
+    their own (BSD style: ``figlet [ -cklnoprstvx ] [ -d fontdirectory ] [ -w
+    outputwidth ]``, ``rs [-CcSs[x]] [-GgKkw N]``): each letter of a bracketed
+    group is a flag, or takes the value the group names. The synopsis is the
+    ``usage:`` line and the indented lines after it."""
+    lines = text.splitlines()
+    synopsis: list[str] = []
+    for i, line in enumerate(lines):
+        if _USAGE_HEAD.match(line):
+            synopsis.append(line)
+            synopsis += [x for x in itertools.takewhile(lambda x: x[:1] in (" ", "\t") and x.strip(), lines[i + 1 :])]
+    options: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for group in _SYNOPSIS_GROUP.finditer(" ".join(synopsis)):
+        meta = group.group("meta")
+        for letter in group.group("letters"):
+            if letter in seen:
+                continue
+            seen.add(letter)
+            entry: dict[str, object] = {"short": letter}
+            if meta:
+                entry["value"] = _value_for(meta)
+            options.append(entry)
+    return options
+
+
 def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
     """The operand words of each usage form (``Usage:`` and ``or:`` lines): for
     each, (word, optional, repeated). ``seq [OPTION]... FIRST LAST`` gives
@@ -482,7 +517,7 @@ def mine_task(command: list[str], name: str | None = None) -> dict[str, object]:
         "name": name or command_task_name(command),
         "program": _task_program(program),
         "description": f"mined from `{' '.join(command)} --help`; refine by hand",
-        "options": mine_options(text),
+        "options": mine_options(text) or mine_synopsis(text),
         "operands": mine_operands(text, program),
     }
     sentences = mine_sentences(text)
