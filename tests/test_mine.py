@@ -367,3 +367,6 @@ def test_a_bsd_usage_synopsis_gives_options_where_no_line_lists_one() -> None:
     assert rs["C"] is None and rs["G"]["kind"] == "int" and rs["w"]["kind"] == "int"  # type: ignore[index]
     assert mine_options(text) == []  # the lines-of-their-own miner finds none, so the synopsis is read
     assert mine_synopsis("Usage: frob [OPTION]... [FILE]...\n") == []
+    errno = mine_synopsis("Usage: errno [-lsS] [--list] [--search] [--width=N] [keyword]\n")
+    assert [o.get("long") or o.get("short") for o in errno] == ["list", "search", "width", "l", "s", "S"]
+    assert errno[2]["value"]["kind"] == "int"  # type: ignore[index]

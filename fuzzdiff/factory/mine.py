@@ -284,6 +284,10 @@ _SYNOPSIS_GROUP = re.compile(
 )
 
 
+#: A synopsis group of one long option: ``[--list]``, ``[--width=N]``.
+_SYNOPSIS_LONG = re.compile(r"\[\s*--(?P<long>[A-Za-z0-9][\w-]*)(?:[= ](?P<meta>[A-Za-z][\w.-]*))?\s*\]")
+
+
 def mine_synopsis(text: str) -> list[dict[str, object]]:
     """Options from a usage synopsis, for programs whose help lists none on lines of
     their own (BSD style: ``figlet [ -cklnoprstvx ] [ -d fontdirectory ] [ -w
@@ -298,6 +302,13 @@ def mine_synopsis(text: str) -> list[dict[str, object]]:
             synopsis += [x for x in itertools.takewhile(lambda x: x[:1] in (" ", "\t") and x.strip(), lines[i + 1 :])]
     options: list[dict[str, object]] = []
     seen: set[str] = set()
+    for group in _SYNOPSIS_LONG.finditer(" ".join(synopsis)):  # errno's `[--list] [--search]`
+        if group.group("long") not in seen:
+            seen.add(group.group("long"))
+            long: dict[str, object] = {"long": group.group("long")}
+            if group.group("meta"):
+                long["value"] = _value_for(group.group("meta"))
+            options.append(long)
     for group in _SYNOPSIS_GROUP.finditer(" ".join(synopsis)):
         meta = group.group("meta")
         for letter in group.group("letters"):
