@@ -798,15 +798,15 @@ def test_task_build_lists_the_programs_the_reference_runs_as_tools(tmp_path: Pat
     runner.chmod(0o755)
     spec = parse_task({"name": "runner", "program": str(runner)}, "<test>")
     program = Program(argv=(str(runner),), argv0="runner")
-    assert build.helpers(spec, program, [Case(argv=(b"cat",))] * 5) == ("cat",)  # every time: no trace is split
-    assert build.helpers(spec, program, [Case(argv=(b"sh",))]) == ()  # sh is always a tool
-    assert build.helpers(spec, program, []) == ()
+    assert build.trace(spec, program, [Case(argv=(b"cat",))] * 5).ran == ("cat",)  # every time: no trace is split
+    assert build.trace(spec, program, [Case(argv=(b"sh",))]).ran == ()  # sh is always a tool
+    assert build.trace(spec, program, []).ran == ()
     # what the reference's own process becomes is the reference (egrep: exec grep)
     becomes = tmp_path / "becomes"
     becomes.write_text('#!/bin/sh\nexec cat "$@"\n')
     becomes.chmod(0o755)
     spec = parse_task({"name": "becomes", "program": str(becomes)}, "<test>")
-    assert build.helpers(spec, Program(argv=(str(becomes),), argv0="becomes"), [Case(argv=())]) == ()
+    assert build.trace(spec, Program(argv=(str(becomes),), argv0="becomes"), [Case(argv=())]).ran == ()
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (the set-up installs it)")

@@ -472,11 +472,6 @@ class Traced:
     read: tuple[str, ...] = ()
 
 
-def helpers(spec: TaskSpec, program: Program, cases: list[Case]) -> tuple[str, ...]:
-    """The other programs the reference runs on ``cases`` (``trace``)."""
-    return trace(spec, program, cases).ran
-
-
 def trace(spec: TaskSpec, program: Program, cases: list[Case]) -> Traced:
     """What the reference needs besides itself on ``cases``, seen with strace where
     it is installed: a candidate in the masked sandbox may run and read only what
@@ -551,6 +546,7 @@ def _data(opened: set[str], program: Program) -> tuple[str, ...]:
         )
 
     found: set[str] = set()
+    whole: dict[str, bool] = {}  # shared directory -> whether it is given whole
     for opened_path in opened:
         path = os.path.normpath(opened_path)
         if not fit(path):
@@ -560,7 +556,9 @@ def _data(opened: set[str], program: Program) -> tuple[str, ...]:
         given = path
         if len(parts) > 1 and parts[0] not in ("", ".", ".."):
             shared = _SHARED_DATA + parts[0]
-            if not any(_under(d, shared) for d in own_dirs) and _all_data(shared, fit):
+            if shared not in whole:  # each directory walked once, however many of its files were read
+                whole[shared] = not any(_under(d, shared) for d in own_dirs) and _all_data(shared, fit)
+            if whole[shared]:
                 given = shared  # not where the reference lies (/usr/bin/mvn is /usr/share/maven/bin/mvn)
         found.add(given)
         if real != path and not _under(real, given):
@@ -794,13 +792,9 @@ def varying_word(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
     """The first word of an operand sentence that is in every case that varied
     between runs (the one whose cases varied most often), or None."""
     starts = {s[0] for s in spec.operands.sentences if s}
-    read = [({w for w in (a.decode("utf-8", "replace") for a in case.argv) if w in starts}, v) for case, v in seen]
-    varying = [words for words, v in read if v]
-    common = set.intersection(*varying) if varying else set()
-    if not common:
-        return None
-    share = {w: sum(v for words, v in read if w in words) / sum(w in words for words, _ in read) for w in common}
-    return min(common, key=lambda w: (-share[w], w))
+    return _in_every_varying(
+        [({w for w in (a.decode("utf-8", "replace") for a in case.argv) if w in starts}, v) for case, v in seen]
+    )
 
 
 def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
@@ -809,22 +803,20 @@ def varying_option(spec: TaskSpec, seen: list[tuple[Case, bool]]) -> str | None:
     When several are, the one whose cases varied most often (``ls -b --inode``
     varies, ``ls -b`` does not); None when no option is in them all."""
     reader = OptionReader(spec)
+    return _in_every_varying(
+        [({o.label() for o, _, _, _ in reader.readings(case.argv) if o.weight > 0}, v) for case, v in seen]
+    )
 
-    def labels(case: Case) -> set[str]:
-        return {opt.label() for opt, _, _, _ in reader.readings(case.argv) if opt.weight > 0}
 
-    read = [(labels(case), varied) for case, varied in seen]
+def _in_every_varying(read: list[tuple[set[str], bool]]) -> str | None:
+    """Of the names found in every case that varied (each case's names, and whether
+    it varied), the one whose cases varied most often (ties: by name); None if none."""
     varying = [names for names, varied in read if varied]
-    if not varying:
-        return None
-    common = set.intersection(*varying)
+    common = set.intersection(*varying) if varying else set()
     if not common:
         return None
-    share = {
-        label: sum(v for names, v in read if label in names) / sum(label in names for names, _ in read)
-        for label in common
-    }
-    return min(common, key=lambda label: (-share[label], label))
+    share = {n: sum(v for names, v in read if n in names) / sum(n in names for names, _ in read) for n in common}
+    return min(common, key=lambda n: (-share[n], n))
 
 
 def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | None:
