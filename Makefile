@@ -11,7 +11,7 @@ STAMP := $(VENV)/.setup-done
 # manager's shim (a script that needs its manager, absent from a sandboxed root).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: library replay-library setup demo test lint unit bench bench-setup bench-taskfactory bench-selfcopy bench-librarycopies bench-taskpaths bench-mutation bench-solution-coverage clean
+.PHONY: library replay-library setup demo test lint unit e2e-full bench bench-setup bench-taskfactory bench-selfcopy bench-librarycopies bench-taskpaths bench-mutation bench-solution-coverage clean
 
 # Debian packages, each as COMMAND:PACKAGE: the sandbox (bwrap), hermetic runs (faketime
 # and its library), the task factory's trace of the programs a reference runs (strace), and every program a shipped task uses as its reference (CI replays
@@ -59,6 +59,12 @@ unit: $(STAMP)
 # timeouts (user + sys time is a quarter of wall time): .ci/run took 11 minutes, not 14.
 test: lint
 	$(PYTHON) -m pytest -q -n 2 --dist loadfile
+
+# The shipped tasks' equivalence tests at budget 2000 (the default run uses 500, the
+# oracle's default budget, to keep .ci/run short; planted bugs are sought within 2000
+# cases either way).
+e2e-full: $(STAMP)
+	FUZZDIFF_E2E_BUDGET=2000 $(PYTHON) -m pytest -q -n 2 --dist loadfile tests/test_e2e_tasks.py
 
 bench: $(STAMP)
 	$(PYTHON) benchmarks/throughput.py
