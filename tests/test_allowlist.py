@@ -321,3 +321,18 @@ def test_a_perl_command_brings_its_modules(tmp_path: Path) -> None:
     found = subprocess.run([perl, "-e", "print $INC{'strict.pm'} if require strict"], capture_output=True, text=True)
     strict = os.path.realpath(found.stdout)
     assert strict and any(strict.startswith(b + "/") for b in root.binds), (strict, sorted(root.binds))
+
+
+@pytest.mark.skipif(shutil.which("tclsh") is None, reason="no tclsh (make setup installs tcl)")
+def test_a_tcl_command_brings_its_library(tmp_path: Path) -> None:
+    """A Tcl candidate failed every case in the masked sandbox: "Can't find a usable
+    init.tcl". tclsh names its library directory (``info library``) on standard input."""
+    import subprocess
+
+    tclsh = os.path.realpath(shutil.which("tclsh") or "")
+    script = tmp_path / "port.tcl"
+    script.write_text("puts 1\n")
+    root = needs([tclsh, str(script)], Allowlist(tools=()))
+    found = subprocess.run([tclsh], input="puts [info library]\n", capture_output=True, text=True)
+    init = os.path.realpath(os.path.join(found.stdout.strip(), "init.tcl"))
+    assert os.path.isfile(init) and any(init.startswith(b + "/") for b in root.binds), (init, sorted(root.binds))

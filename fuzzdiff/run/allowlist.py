@@ -14,6 +14,13 @@ the same place. What it needs is found from the command itself:
 - for a script, its ``#!`` interpreter (through ``env`` on the task's PATH);
 - for a Python interpreter, its standard library and the libraries its
   extension modules load (``site-packages`` is covered unless ``system``);
+  for Perl, Ruby and Tcl, the module directories the interpreter names
+  (``LIBRARY_PATHS``);
+- for a program that loads libraries from its own installation
+  (``PREFIX/bin/NAME`` mapping ``PREFIX/lib/...``: a JDK's ``java``), that
+  installation whole, with what its links point to: such a runtime opens more
+  of its home at run time than the loader lists (``libjava.so``), and what its
+  own shared objects load;
 - the directory of every script or file the command names (a script imports its
   siblings);
 - the task's ``tools`` (program names looked up on the task's PATH) and, where
@@ -62,6 +69,14 @@ ETC_FILES = (
 #: Data the C library loads at run time, which no ELF header names: character-set
 #: converters (``gconv``, beside libc), compiled locales and time zones. Data, not programs.
 RUNTIME_DATA = ("/usr/lib/locale", "/usr/share/zoneinfo", "gconv")
+#: Directories never bound whole, whatever a command names: the root, the private
+#: scratch directories (bound over, they would hide the run's own) and homes.
+NEVER_WHOLE = ("/", "/tmp", "/dev/shm", "/root", "/home", "/var/tmp")
+#: Installation prefixes that are the system's own, never a runtime's home: bound whole,
+#: they would show every program installed (other implementations of the task).
+SHARED_PREFIXES = ("/usr", "/usr/local", "/opt")
+#: Entries of a runtime's home walked for links that point out of it (a JDK has some 400).
+HOME_ENTRIES = 20000
 #: Symbolic links followed at most this deep before a path is given up (the kernel's own limit).
 MAX_LINKS = 40
 #: Bytes of a file read to tell an ELF file or a ``#!`` line (the kernel reads 256 for ``#!``).
@@ -71,11 +86,13 @@ LIST_SECONDS = 10.0
 #: Loader runs at once when listing a Python's extension modules (they wait on exec, not CPU).
 LIST_THREADS = 8
 _PYTHON = re.compile(r"python(\d+\.\d+)$")
-#: Interpreters whose own modules a script needs (Perl's ``strict.pm``): how to ask
-#: one for its module directories, one per line. Python's are found apart (``python``).
-LIBRARY_PATHS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"perl(5[.0-9]*)?"), ("-e", 'print join("\\n", grep { !ref } @INC), "\\n"')),
-    (re.compile(r"ruby[.0-9]*"), ("-e", "puts $LOAD_PATH")),
+#: Interpreters whose own modules a script needs (Perl's ``strict.pm``, Tcl's
+#: ``init.tcl``): how to ask one for its module directories, one per line (its
+#: arguments, and what it reads on standard input). Python's are found apart (``python``).
+LIBRARY_PATHS: tuple[tuple[re.Pattern[str], tuple[str, ...], bytes], ...] = (
+    (re.compile(r"perl(5[.0-9]*)?"), ("-e", 'print join("\\n", grep { !ref } @INC), "\\n"'), b""),
+    (re.compile(r"ruby[.0-9]*"), ("-e", "puts $LOAD_PATH"), b""),
+    (re.compile(r"tclsh[.0-9]*"), (), b"puts [info library]\n"),
 )
 
 
@@ -269,9 +286,10 @@ def which(name: str, path: str) -> str | None:
 class _Builder:
     """Collects what a set of executables needs (see ``needs``)."""
 
-    def __init__(self, path: str, system: bool) -> None:
+    def __init__(self, path: str, system: bool, keep_out: tuple[str, ...] = ()) -> None:
         self.path = path
         self.system = system
+        self.keep_out = keep_out
         self.binds: set[str] = set()
         self.links: dict[str, str] = {}
         self.covered: set[str] = set()
@@ -284,8 +302,13 @@ class _Builder:
             return
         self._done.add(real)
         self.binds.add(real)
-        for lib in libraries(real):
+        libs = libraries(real)
+        for lib in libs:
             self.file(lib, depth + 1)
+        python = _PYTHON.search(os.path.basename(real))
+        home = None if python else runtime_home(real, libs)  # a Python's needs are known better (below)
+        if home is not None and not _broad(home, self.keep_out):
+            self.home(home)
         words = shebang(real)
         if words:
             interpreter = words[0]
@@ -295,12 +318,11 @@ class _Builder:
                 found = which(named[0], self.path) if named else None
                 if found:
                     self.file(found, depth + 1)
-        match = _PYTHON.search(os.path.basename(real))
-        if match:
-            self.python(path, real, match.group(1))
-        for name, asked in LIBRARY_PATHS:
+        if python:
+            self.python(path, real, python.group(1))
+        for name, asked, said in LIBRARY_PATHS:
             if name.fullmatch(os.path.basename(real)):
-                for where in library_dirs(real, asked):
+                for where in library_dirs(real, asked, said):
                     if not _broad(where, ()):
                         self.directory(where)
 
@@ -327,6 +349,20 @@ class _Builder:
         if os.path.isfile(config):
             self.file(config)
 
+    def home(self, prefix: str) -> None:
+        """A runtime's installation whole, the target of each link in it that points
+        out of it (Debian's JDK links its ``conf`` files into ``/etc``), and what its
+        shared objects load (``libjvm.so`` needs ``libstdc++``)."""
+        self.directory(prefix)
+        links, objects = _walk_home(prefix)
+        for link in links:
+            self.directory(link)
+        with ThreadPoolExecutor(LIST_THREADS) as pool:
+            for libs in pool.map(libraries, objects):
+                for lib in libs:
+                    if not _under(os.path.normpath(lib), [prefix]):
+                        self.file(lib)
+
     def directory(self, path: str) -> None:
         real = resolve(path, self.links)
         if real is not None:
@@ -347,11 +383,6 @@ def _system_root() -> Root:
     return always().union(builder.root())
 
 
-#: Directories never bound whole, whatever a command names: the root, the private
-#: scratch directories (bound over, they would hide the run's own) and homes.
-NEVER_WHOLE = ("/", "/tmp", "/dev/shm", "/root", "/home", "/var/tmp")
-
-
 def _broad(directory: str, keep_out: Iterable[str]) -> bool:
     """Whether binding ``directory`` whole would show more than the command needs:
     it is a root, scratch or home directory, or holds one of ``keep_out``."""
@@ -365,7 +396,7 @@ def needs(argv: Iterable[str], allow: Allowlist) -> Root:
     """The root a command needs under ``allow``: its executable and every existing
     absolute path it names (with their directories, for scripts), the tools, and
     with ``system`` the system directories."""
-    builder = _Builder(allow.path, allow.system)
+    builder = _Builder(allow.path, allow.system, allow.keep_out)
     words = list(argv)
     if words:
         builder.file(words[0])
@@ -384,13 +415,59 @@ def needs(argv: Iterable[str], allow: Allowlist) -> Root:
     return _system_root().union(root) if allow.system else root
 
 
+def runtime_home(real: str, libs: Iterable[str]) -> str | None:
+    """``PREFIX`` when the program ``real`` is ``PREFIX/bin/NAME`` and maps one of
+    its libraries from under ``PREFIX`` (a relocatable runtime: the JDK's
+    ``java`` loads ``PREFIX/lib/libjli.so`` by ``$ORIGIN``); None otherwise, and
+    for the system's own prefixes."""
+    bindir = os.path.dirname(real)
+    if os.path.basename(bindir) != "bin":
+        return None
+    prefix = os.path.dirname(bindir)
+    if prefix in SHARED_PREFIXES or prefix in NEVER_WHOLE:
+        return None
+    if any(_under(os.path.normpath(lib), [prefix]) for lib in libs):
+        return prefix
+    return None
+
+
 @functools.cache
-def library_dirs(interpreter: str, asked: tuple[str, ...]) -> tuple[str, ...]:
-    """The existing module directories ``interpreter`` names when ``asked`` (its own
-    answer, so a Perl built elsewhere lists its own ``@INC``); none if it cannot say."""
+def _walk_home(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Under a runtime's ``prefix``: the symbolic links whose targets lie outside
+    it, and its shared objects (``*.so``, ``*.so.N``); at most ``HOME_ENTRIES``
+    entries are looked at."""
+    links: list[str] = []
+    objects: list[str] = []
+    seen = 0
+    for top, dirs, files in os.walk(prefix):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            seen += 1
+            if seen > HOME_ENTRIES:
+                return tuple(links), tuple(objects)
+            path = os.path.join(top, name)
+            if os.path.islink(path):
+                target = os.path.realpath(path)
+                if not _under(target, [prefix]) and os.path.exists(target):
+                    links.append(path)
+            elif name.endswith(".so") or ".so." in name:
+                objects.append(path)
+    return tuple(links), tuple(objects)
+
+
+@functools.cache
+def library_dirs(interpreter: str, asked: tuple[str, ...], said: bytes = b"") -> tuple[str, ...]:
+    """The existing module directories ``interpreter`` names when run with the
+    arguments ``asked`` and ``said`` on its standard input (its own answer, so a
+    Perl built elsewhere lists its own ``@INC``); none if it cannot say."""
     try:
         done = subprocess.run(
-            [interpreter, *asked], capture_output=True, timeout=LIST_SECONDS, check=False, env={"PATH": os.defpath}
+            [interpreter, *asked],
+            input=said,
+            capture_output=True,
+            timeout=LIST_SECONDS,
+            check=False,
+            env={"PATH": os.defpath},
         )
     except (OSError, subprocess.SubprocessError):
         return ()

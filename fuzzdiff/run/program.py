@@ -142,7 +142,29 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
             aliases.extend([words[0], os.path.basename(exe)])
     aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
+    if runs_a_jvm(exe):
+        rest = [*JVM_FIT, *rest]  # first, so the candidate's own flags win
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
+
+
+#: Flags that fit a Java virtual machine into a task's address-space limit
+#: (``Limits.memory_mb``, 1 GiB by default). By default the JVM reserves a 1 GiB
+#: class space and a 240 MiB code cache, and G1 starts a thread (1 MiB of stack)
+#: per collector task: under 1 GiB a plain ``java -cp . Main`` could not start
+#: ("Could not allocate compressed class space", "pthread_create failed (EAGAIN)").
+#: None of them changes what a program does; the heap is still the JVM's own choice
+#: (half the limit). The environment is no place for them: the JVM reports
+#: ``JAVA_TOOL_OPTIONS`` on stderr.
+JVM_FIT = ("-XX:+UseSerialGC", "-XX:CompressedClassSpaceSize=64m", "-XX:ReservedCodeCacheSize=64m")
+
+
+def runs_a_jvm(exe: str) -> bool:
+    """Whether ``exe`` is a Java launcher: ``HOME/bin/java`` with a ``libjvm.so`` in its home."""
+    real = os.path.realpath(exe)
+    if os.path.basename(real) != "java":
+        return False
+    home = os.path.dirname(os.path.dirname(real))
+    return any(os.path.isfile(os.path.join(home, "lib", kind, "libjvm.so")) for kind in ("server", "client", "zero"))
 
 
 #: A Python interpreter by its usual names (``python3``, ``python3.11``).
