@@ -26,7 +26,7 @@ DEBIAN += bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4 xxd:xxd jq:jq bc:bc dc:dc sq
   datamash:datamash dos2unix:dos2unix cmark:cmark figlet:figlet m4:m4 gawk:gawk rhash:rhash pigz:pigz lzop:lzop \
   unifdef:unifdef indent:indent rs:rs errno:moreutils isutf8:moreutils
 # Candidates' languages the tests run in the masked sandbox (tests/test_runtimes.py, test_allowlist.py).
-DEBIAN += javac:default-jdk-headless tclsh:tcl
+DEBIAN += javac:default-jdk-headless tclsh:tcl ruby:ruby php:php-cli node:nodejs
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for pair in $(DEBIAN); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \

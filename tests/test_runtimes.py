@@ -1,10 +1,12 @@
-"""Candidates whose language runtime lives in an installation of its own (a JDK).
+"""Candidates in the languages people and models write them in, in the masked sandbox.
 
-An exact Java `cat` scored 0 on every case in the masked sandbox: first "could
-not find libjava.so" (the launcher opens its home's libraries at run time, which
-the loader never lists), then, with the home bound, the JVM could not start under
-the task's 1 GiB address-space limit. Most of these tests build a fake runtime
-and need no process; the last runs a real JVM where the set-up installed one.
+An exact Java `cat` scored 0 on every case there: first "could not find
+libjava.so" (the launcher opens its home's libraries at run time, which the
+loader never lists), then, with the home bound, the JVM could not start under the
+task's 1 GiB address-space limit. Perl's `Digest::MD5` (behind a link in @INC), a
+Tcl script (init.tcl) and PHP's extensions (its conf.d) failed the same way. Most
+tests build a fake runtime and need no process; the last runs a port in each
+language the set-up installs.
 """
 
 from __future__ import annotations
@@ -94,24 +96,102 @@ def test_a_java_command_is_fitted_into_the_address_space_limit(tmp_path: Path) -
     assert plain.argv[1:] == ("-cp", str(tmp_path), "Main")  # no JVM in that home now: left alone
 
 
-CAT_JAVA = """
+#: A faithful `cat` of standard input in each language, using the modules a port of
+#: a checksum or encoding tool would (each fails where its runtime misses a piece in
+#: the sandbox): the file name, the command (``{dir}``: where it lies) and the source.
+PORTS = {
+    "python": (
+        "cat.py",
+        "python3 {dir}/cat.py",
+        """
+import sys, hashlib, zlib, base64, unicodedata
+d = sys.stdin.buffer.read(); hashlib.sha256(d); hashlib.blake2b(d); zlib.crc32(d); base64.b64encode(d)
+unicodedata.name("a"); sys.stdout.buffer.write(d)
+""",
+    ),
+    "perl": (
+        "cat.pl",
+        "perl {dir}/cat.pl",
+        """
+use strict; use warnings; use POSIX qw(floor); use Digest::MD5 qw(md5_hex); use Digest::SHA qw(sha256_hex);
+use MIME::Base64; use List::Util qw(sum); use Encode qw(decode);
+binmode STDIN; binmode STDOUT; local $/; my $d = <STDIN> // ""; md5_hex($d); sha256_hex($d); print $d;
+""",
+    ),
+    "ruby": (
+        "cat.rb",
+        "ruby {dir}/cat.rb",
+        """
+require 'openssl'; require 'json'; require 'zlib'; require 'set'
+d = STDIN.binmode.read; OpenSSL::Digest::SHA256.hexdigest(d); Zlib.crc32(d); JSON.generate([1])
+STDOUT.binmode.write(d)
+""",
+    ),
+    "php": (
+        "cat.php",
+        "php {dir}/cat.php",
+        """<?php
+$d = stream_get_contents(STDIN); hash('sha256', $d); crc32($d); json_encode([1]); ctype_digit('1');
+iconv('UTF-8', 'ISO-8859-1//TRANSLIT', 'a'); fwrite(STDOUT, $d);
+""",
+    ),
+    "tcl": (
+        "cat.tcl",
+        "tclsh {dir}/cat.tcl",
+        """
+package require Tcl 8.5
+fconfigure stdin -translation binary; fconfigure stdout -translation binary; fcopy stdin stdout
+""",
+    ),
+    "node": (
+        "cat.js",
+        "node {dir}/cat.js",
+        """
+const crypto = require('crypto'); const zlib = require('zlib'); const fs = require('fs');
+const d = fs.readFileSync(0); crypto.createHash('sha256').update(d).digest('hex'); zlib.gzipSync(d);
+process.stdout.write(d);
+""",
+    ),
+    "java": (
+        "Cat.java",
+        "java -cp {dir} Cat",
+        """
+import java.security.MessageDigest;
 public class Cat {
     public static void main(String[] args) throws Exception {
-        System.in.transferTo(System.out);
+        byte[] d = System.in.readAllBytes();
+        MessageDigest.getInstance("SHA-256").digest(d);
+        System.out.write(d);
         System.out.flush();
     }
 }
-"""
+""",
+    ),
+}
+#: What each port needs installed (``make setup`` installs them all).
+NEEDS = {
+    "python": "python3",
+    "perl": "perl",
+    "ruby": "ruby",
+    "php": "php",
+    "tcl": "tclsh",
+    "node": "node",
+    "java": "javac",
+}
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(shutil.which("javac") is None, reason="no JDK (make setup installs default-jdk-headless)")
 @pytest.mark.skipif(not fuzzdiff.run.sandbox.bwrap_available(), reason="the masked sandbox needs bubblewrap")
-def test_a_java_candidate_runs_in_the_masked_sandbox_as_the_reference_does(tmp_path: Path) -> None:
-    (tmp_path / "Cat.java").write_text(CAT_JAVA)
-    subprocess.run(["javac", "-d", str(tmp_path), str(tmp_path / "Cat.java")], check=True, timeout=120)
+@pytest.mark.parametrize("language", sorted(PORTS))
+def test_a_port_in_any_language_runs_in_the_masked_sandbox_as_the_reference_does(language: str, tmp_path: Path) -> None:
+    if shutil.which(NEEDS[language]) is None:
+        pytest.skip(f"no {NEEDS[language]} (make setup installs it)")
+    name, command, source = PORTS[language]
+    (tmp_path / name).write_text(source)
+    if language == "java":
+        subprocess.run(["javac", "-d", str(tmp_path), str(tmp_path / name)], check=True, timeout=120)
     spec = parse_task({"name": "cat", "program": "cat", "operands": {"min": 0, "max": 0}}, "<test>")
-    setup = prepare(spec, f"java -cp {tmp_path} Cat")
+    setup = prepare(spec, command.format(dir=tmp_path))
     cases = [Case(stdin=b""), Case(stdin=b"hello\n"), Case(stdin=bytes(range(256)) * 64)]
     with open_runner(setup, jobs=1, sandbox=True, mask_reference=True) as runner:
         pairs = runner.run_pairs(cases)

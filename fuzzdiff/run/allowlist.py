@@ -14,7 +14,7 @@ the same place. What it needs is found from the command itself:
 - for a script, its ``#!`` interpreter (through ``env`` on the task's PATH);
 - for a Python interpreter, its standard library and the libraries its
   extension modules load (``site-packages`` is covered unless ``system``);
-  for Perl, Ruby and Tcl, the module directories the interpreter names
+  for Perl, Ruby, Tcl and PHP, the module directories the interpreter names
   (``LIBRARY_PATHS``);
 - for a program that loads libraries from its own installation
   (``PREFIX/bin/NAME`` mapping ``PREFIX/lib/...``: a JDK's ``java``), that
@@ -93,6 +93,12 @@ LIBRARY_PATHS: tuple[tuple[re.Pattern[str], tuple[str, ...], bytes], ...] = (
     (re.compile(r"perl(5[.0-9]*)?"), ("-e", 'print join("\\n", grep { !ref } @INC), "\\n"'), b""),
     (re.compile(r"ruby[.0-9]*"), ("-e", "puts $LOAD_PATH"), b""),
     (re.compile(r"tclsh[.0-9]*"), (), b"puts [info library]\n"),
+    # its php.ini, the directory of the .ini files it scans (which load extensions) and the extensions
+    (
+        re.compile(r"php[.0-9]*"),
+        ("-r", 'echo PHP_CONFIG_FILE_PATH, "\\n", PHP_CONFIG_FILE_SCAN_DIR, "\\n", ini_get("extension_dir"), "\\n";'),
+        b"",
+    ),
 )
 
 
@@ -323,8 +329,8 @@ class _Builder:
         for name, asked, said in LIBRARY_PATHS:
             if name.fullmatch(os.path.basename(real)):
                 for where in library_dirs(real, asked, said):
-                    if not _broad(where, ()):
-                        self.directory(where)
+                    if not _broad(os.path.realpath(where), self.keep_out):
+                        self.home(where)  # compiled modules load libraries too (Ruby's openssl.so)
 
     def python(self, named: str, real: str, version: str) -> None:
         """A Python interpreter's standard library and what its extension modules load;
@@ -350,17 +356,21 @@ class _Builder:
             self.file(config)
 
     def home(self, prefix: str) -> None:
-        """A runtime's installation whole, the target of each link in it that points
-        out of it (Debian's JDK links its ``conf`` files into ``/etc``), and what its
-        shared objects load (``libjvm.so`` needs ``libstdc++``)."""
+        """A runtime's installation (or an interpreter's module directory) whole, the
+        target of each link in it that points out of it (Debian's JDK links its
+        ``conf`` files into ``/etc``, PHP its ``conf.d`` into ``mods-available``),
+        and what its shared objects load (``libjvm.so`` needs ``libstdc++``, PHP's
+        ``mbstring.so`` needs ``libonig``). Never a target that is, or holds, fuzzdiff's data."""
         self.directory(prefix)
-        links, objects = _walk_home(prefix)
+        real = os.path.realpath(prefix)
+        links, objects = _walk_home(real)
         for link in links:
-            self.directory(link)
+            if not _broad(os.path.realpath(link), self.keep_out):
+                self.directory(link)
         with ThreadPoolExecutor(LIST_THREADS) as pool:
             for libs in pool.map(libraries, objects):
                 for lib in libs:
-                    if not _under(os.path.normpath(lib), [prefix]):
+                    if not _under(os.path.normpath(lib), [real]):
                         self.file(lib)
 
     def directory(self, path: str) -> None:
@@ -472,7 +482,9 @@ def library_dirs(interpreter: str, asked: tuple[str, ...], said: bytes = b"") ->
     except (OSError, subprocess.SubprocessError):
         return ()
     lines = done.stdout.decode("utf-8", "surrogateescape").splitlines() if done.returncode == 0 else []
-    return tuple(dict.fromkeys(os.path.realpath(d) for d in lines if os.path.isabs(d) and os.path.isdir(d)))
+    # as named, not resolved: the links on the way must be made in the sandbox too
+    # (Perl's @INC names /usr/lib/x86_64-linux-gnu/perl/5.36, a link to 5.36.0)
+    return tuple(dict.fromkeys(os.path.normpath(d) for d in lines if os.path.isabs(d) and os.path.isdir(d)))
 
 
 @functools.cache
