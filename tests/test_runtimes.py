@@ -25,7 +25,7 @@ from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import parse_task
 from fuzzdiff.engine.setup import open_runner, prepare
 from fuzzdiff.run.allowlist import Allowlist, needs, runtime_home
-from fuzzdiff.run.program import JVM_FIT, candidate_program, runs_a_jvm
+from fuzzdiff.run.program import JVM_FIT, RUN_MODULE, candidate_program, runs_a_jvm
 
 
 def fake_runtime(base: Path, outside: Path) -> Path:
@@ -197,3 +197,45 @@ def test_a_port_in_any_language_runs_in_the_masked_sandbox_as_the_reference_does
         pairs = runner.run_pairs(cases)
     for case, (ref, cand) in zip(cases, pairs, strict=True):
         assert (cand.exit_class(), cand.stdout, cand.stderr) == (ref.exit_class(), ref.stdout, ref.stderr), case
+
+
+def make_package(base: Path) -> None:
+    """``base/catport``: a package run with ``-m``, importing a sibling both ways."""
+    (base / "catport").mkdir()
+    (base / "catport" / "__init__.py").write_text("")
+    (base / "catport" / "util.py").write_text(
+        "import sys\ndef copy():\n    sys.stdout.buffer.write(sys.stdin.buffer.read())\n"
+    )
+    (base / "catport" / "__main__.py").write_text(
+        "import os, sys\nfrom . import util\nfrom catport.util import copy\n"
+        "if len(sys.argv) > 1:\n"
+        "    sys.stderr.write(f'{os.path.basename(sys.argv[0])}: extra operand\\n')\n"
+        "    sys.exit(1)\n"
+        "copy()\n"
+    )
+
+
+def test_python_dash_m_runs_a_package_of_the_directory_it_was_given_from(tmp_path: Path) -> None:
+    """`python3 -m catport` lost its package: each case runs in a directory of its own,
+    and the word `catport`, a path there, became `-m /that/dir/catport` ("No module named")."""
+    make_package(tmp_path)
+    spec = parse_task({"name": "cat", "program": "cat"}, "<test>")
+    program = candidate_program("python3 -m catport -x catport", spec, cwd=str(tmp_path))
+    assert program.argv[1:5] == ("-c", RUN_MODULE, str(tmp_path), "catport")
+    assert program.argv[5:] == ("-x", str(tmp_path / "catport"))  # its arguments are still its arguments
+    assert str(tmp_path / "catport" / "__main__.py") in program.aliases  # sys.argv[0], as under -m
+    elsewhere = candidate_program("python3 -m json.tool", spec, cwd=str(tmp_path))
+    assert elsewhere.argv[1:] == ("-m", "json.tool")  # not in that directory: left to Python
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not fuzzdiff.run.sandbox.bwrap_available(), reason="the masked sandbox needs bubblewrap")
+def test_a_python_package_run_with_dash_m_runs_in_the_masked_sandbox(tmp_path: Path) -> None:
+    make_package(tmp_path)
+    spec = parse_task({"name": "cat", "program": "cat"}, "<test>")
+    setup = prepare(spec, "python3 -m catport", cwd=str(tmp_path))
+    cases = [Case(stdin=b"hello\n"), Case(argv=(b"x",), files=((b"x", b"1\n"),))]
+    with open_runner(setup, jobs=1, sandbox=True, mask_reference=True) as runner:
+        (first, second) = runner.run_pairs(cases)
+    assert first[1].stdout == first[0].stdout == b"hello\n" and first[1].exit_class() == "exit:0"
+    assert second[1].stderr == b"__main__.py: extra operand\n" and second[1].exit_class() == "exit:1"

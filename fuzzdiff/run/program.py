@@ -106,14 +106,21 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     _check_scripts(words, base)
     rest: list[str] = []
     aliases: list[str] = []
+    module = _local_module(exe, words, base)
+    if module:
+        # `python3 -m mypkg`: runs in each case's own directory, where mypkg is not
+        words = [words[0], "-c", RUN_MODULE, base, *words[2:]]  # words[4] is the module's name
+        aliases.extend([module, os.path.basename(module)])
     # A multi-call binary runs the applet named by argv[0], as its installed links do
     # (`busybox seq` is busybox called as seq): run as `coreutils seq`, uutils said
     # "Try 'coreutils seq --help'", where a user of its `seq` sees "Try 'seq --help'".
     # The applet is a name, not a file (beside a directory named seq it became
     # `coreutils /here/seq`: "function/utility not found").
     applet = words[1] if os.path.basename(exe) in MULTI_CALL and len(words) > 1 else ""
-    for word in words[2:] if applet else words[1:]:
-        if not word.startswith("-") and not os.path.isabs(word) and os.path.exists(os.path.join(base, word)):
+    for i, word in enumerate(words[2:] if applet else words[1:]):
+        if module and i < 4:  # -c, the code, the directory, the module's name: kept as they are
+            rest.append(word)
+        elif not word.startswith("-") and not os.path.isabs(word) and os.path.exists(os.path.join(base, word)):
             full = os.path.normpath(os.path.join(base, word))
             rest.append(full)
             aliases.extend([word, full, os.path.basename(word)])
@@ -125,6 +132,8 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     if applet:
         aliases.extend([exe, os.path.basename(exe)])
         argv0 = applet
+    elif module:
+        argv0 = exe
     elif len(words) == 1:
         # A script run directly sees its own path as $0 / sys.argv[0].
         aliases.extend([words[0], exe, os.path.basename(exe)])
@@ -165,6 +174,34 @@ def runs_a_jvm(exe: str) -> bool:
         return False
     home = os.path.dirname(os.path.dirname(real))
     return any(os.path.isfile(os.path.join(home, "lib", kind, "libjvm.so")) for kind in ("server", "client", "zero"))
+
+
+#: What ``python -m MODULE ARGS`` becomes for a module in the directory fuzzdiff was
+#: run from: ``python -c RUN_MODULE DIRECTORY MODULE ARGS``. Each case runs in a
+#: directory of its own, so the module is looked for in DIRECTORY first; the
+#: module then runs as ``-m`` runs it (``__main__``, ``sys.argv[0]`` its file).
+RUN_MODULE = (
+    "import runpy, sys\n"
+    "where, name = sys.argv[1:3]\n"
+    "del sys.argv[1:3]\n"
+    "sys.path.insert(0, where)\n"
+    "runpy.run_module(name, run_name='__main__', alter_sys=True)\n"
+)
+
+
+def _local_module(exe: str, words: list[str], base: str) -> str:
+    """The file ``python -m MODULE`` runs when MODULE is a module or package in
+    ``base`` (``mypkg/__main__.py``, ``tool.py``); "" for any other command."""
+    if not _PYTHON_NAME.fullmatch(os.path.basename(exe)) or len(words) < 3 or words[1] != "-m":
+        return ""
+    parts = words[2].split(".")
+    if not all(p.isidentifier() for p in parts):
+        return ""
+    where = os.path.join(base, *parts)
+    for found in (os.path.join(where, "__main__.py"), where + ".py"):
+        if os.path.isfile(found):
+            return os.path.normpath(found)
+    return ""
 
 
 #: A Python interpreter by its usual names (``python3``, ``python3.11``).
