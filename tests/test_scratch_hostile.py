@@ -105,12 +105,14 @@ def litter(base: Path, canary: Path) -> None:
     (base / "nothing").chmod(0)
     (base / "link").symlink_to(canary)
     os.mkfifo(base / "fifo")
-    # bound at a short path, then moved: a socket's path is limited to 107 bytes
-    short = tempfile.mkdtemp(prefix="s", dir="/tmp")
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.bind(os.path.join(short, "s"))
-    os.rename(os.path.join(short, "s"), base / "sock")
-    os.rmdir(short)
+    # bound by a relative path from base: a socket's path is limited to 107 bytes
+    here = os.getcwd()
+    os.chdir(base)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind("sock")
+    finally:
+        os.chdir(here)
 
 
 @pytest.fixture
@@ -418,8 +420,10 @@ def test_oracle_scores_a_littering_candidate(task: str, source: str, reward: flo
 FUZZ_FLAGS = ("--budget", "12", "--seed", "1", "--jobs", "1", "--json")
 
 
-def test_cli_campaign_survives_litter_and_a_stale_tree(tmp_path: Path, canary: Path) -> None:
-    root = tmp_path / "scratch"
+def test_cli_campaign_survives_litter_and_a_stale_tree(tmp_path: Path, canary: Path, shm: Path) -> None:
+    # in /dev/shm, where runs go by default: on the disk under tmp_path the 2000-deep
+    # trees of its 40-odd runs took 70 s, and 6 here
+    root = shm / "scratch"
     stale = root / f"{SCRATCH_PREFIX}stale" / "work"
     stale.mkdir(parents=True)
     litter(stale, canary)
