@@ -12,6 +12,7 @@ language the set-up installs.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import fuzzdiff.run.sandbox
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import parse_task
 from fuzzdiff.engine.setup import open_runner, prepare
-from fuzzdiff.run.allowlist import Allowlist, needs, runtime_home
+from fuzzdiff.run.allowlist import Allowlist, launched, needs, runtime_home
 from fuzzdiff.run.program import JVM_FIT, RUN_MODULE, candidate_program, runs_a_jvm
 
 from .helpers import load_benchmark
@@ -152,3 +153,42 @@ def test_a_python_package_run_with_dash_m_runs_in_the_masked_sandbox(tmp_path: P
         (first, second) = runner.run_pairs(cases)
     assert first[1].stdout == first[0].stdout == b"hello\n" and first[1].exit_class() == "exit:0"
     assert second[1].stderr == b"__main__.py: extra operand\n" and second[1].exit_class() == "exit:1"
+
+
+def test_what_a_launcher_in_the_command_runs_is_what_the_candidate_needs() -> None:
+    """`env FOO=1 python3 x.py`, `timeout 10 python3 x.py`, `sh -c '... python3 x.py'`:
+    every case failed in the masked sandbox with exit 127 ("python3: not found"),
+    since only the launcher was bound."""
+    path = "/usr/local/bin:/usr/bin:/bin"
+    assert launched(["env", "FOO=1", "python3", "x.py"], path) == [["python3", "x.py"]]
+    assert launched(["timeout", "-s", "KILL", "10", "nice", "-n", "5", "perl", "x.pl"], path) == [
+        ["nice", "-n", "5", "perl", "x.pl"],
+        ["perl", "x.pl"],
+    ]
+    assert launched(["sh", "-c", "cd /d && FOO=1 exec python3 /d/m.py | sort; env perl y.pl"], path) == [
+        ["cd", "/d"],
+        ["python3", "/d/m.py"],
+        ["sort"],
+        ["env", "perl", "y.pl"],
+        ["perl", "y.pl"],
+    ]
+    assert launched(["python3", "x.py", "env"], path) == []  # not a launcher: its arguments are its own
+    root = needs(["/usr/bin/env", "FOO=1", "python3", "/no/such/x.py"], Allowlist(tools=()))
+    python = os.path.realpath(shutil.which("python3", path=path) or "")
+    assert python in root.binds
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not fuzzdiff.run.sandbox.bwrap_available(), reason="the masked sandbox needs bubblewrap")
+@pytest.mark.parametrize(
+    "command",
+    ["env FOO=1 python3 {dir}/cat.py", "timeout 10 python3 {dir}/cat.py", "sh -c 'cd / && exec python3 {dir}/cat.py'"],
+)
+def test_a_port_started_through_a_launcher_runs_in_the_masked_sandbox(command: str, tmp_path: Path) -> None:
+    (tmp_path / "cat.py").write_text(LANGUAGES.PORTS["python"].source)
+    setup = prepare(LANGUAGES.cat_task(), command.format(dir=tmp_path))
+    cases = LANGUAGES.sample(2, 4)
+    with open_runner(setup, jobs=1, sandbox=True, mask_reference=True) as runner:
+        pairs = runner.run_pairs(cases)
+    for case, (ref, cand) in zip(cases, pairs, strict=True):
+        assert (cand.exit_class(), cand.stdout, cand.stderr) == (ref.exit_class(), ref.stdout, ref.stderr), case

@@ -23,6 +23,9 @@ the same place. What it needs is found from the command itself:
   own shared objects load;
 - the directory of every script or file the command names (a script imports its
   siblings);
+- what a launcher in the command runs (``env FOO=1 python3 x.py``, ``timeout 10
+  ./port``, ``sh -c 'cd d && python3 m.py'``: ``launched``), found on the task's
+  PATH, with the same treatment;
 - the task's ``tools`` (program names looked up on the task's PATH) and, where
   the reference is not masked, the reference;
 - with ``system`` (a campaign whose candidate may run the reference, so
@@ -40,11 +43,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shlex
 import shutil
 import struct
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -410,19 +414,75 @@ def needs(argv: Iterable[str], allow: Allowlist) -> Root:
     words = list(argv)
     if words:
         builder.file(words[0])
-    for word in words[1:]:
-        if os.path.isabs(word) and os.path.exists(word):
-            where = word if os.path.isdir(word) else os.path.dirname(word)
-            if not _broad(os.path.realpath(where), allow.keep_out):
-                builder.directory(where)
-            if not os.path.isdir(word):
-                builder.directory(word)  # data to the command (a script): bound, not followed
+    for command in [words, *launched(words, allow.path)]:
+        if command is not words:
+            found = which(command[0], allow.path)
+            if found is not None:
+                builder.file(found)
+        for word in command[1:]:
+            if os.path.isabs(word) and os.path.exists(word):
+                where = word if os.path.isdir(word) else os.path.dirname(word)
+                if not _broad(os.path.realpath(where), allow.keep_out):
+                    builder.directory(where)
+                if not os.path.isdir(word):
+                    builder.directory(word)  # data to the command (a script): bound, not followed
     for tool in allow.tools:
         found = which(tool, allow.path)
         if found is not None:
             builder.file(found)
     root = builder.root()
     return _system_root().union(root) if allow.system else root
+
+
+#: Programs that run the command their arguments name (``env FOO=1 python3 x.py``,
+#: ``timeout 10 ./port``, ``nice -n 5 ...``): what they run is needed too.
+LAUNCHERS = frozenset({"env", "timeout", "nice", "nohup", "setsid", "stdbuf", "ionice", "taskset", "chrt", "time"})
+#: Shells whose ``-c`` string is a command line of its own (``sh -c 'cd d && python3 m.py'``).
+_SHELL = re.compile(r"(ba|da|k|mk|z)?sh")
+#: Words of a shell command line that separate simple commands, or open one.
+_SEPARATORS = frozenset(
+    {";", "&&", "||", "|", "&", "(", ")", "{", "}", "!", "then", "do", "else", "elif", "exec", "command"}
+)
+#: How deep launchers may nest (``env timeout 5 sh -c '...'``).
+MAX_LAUNCHES = 8
+
+
+def launched(words: Sequence[str], path: str, depth: int = 0) -> list[list[str]]:
+    """The commands a command line runs besides its own program, where that program
+    is a launcher (``LAUNCHERS``: the first later word that is a program on ``path``
+    starts the command it runs) or a shell given ``-c`` (each simple command of its
+    string). The command line is the harness's, not the candidate's: a script the
+    candidate wrote is never read for programs to bind."""
+    if not words or depth > MAX_LAUNCHES:
+        return []
+    name = os.path.basename(words[0])
+    runs: list[list[str]] = []
+    if name in LAUNCHERS:
+        for i, word in enumerate(words[1:], 1):
+            if word.startswith("-") or "=" in word or word.replace(".", "").isdigit():
+                continue
+            if which(word, path) is not None:
+                runs.append(list(words[i:]))
+                break
+    elif _SHELL.fullmatch(name) and "-c" in words[1:-1]:
+        script = words[words.index("-c", 1) + 1]
+        try:
+            lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            tokens = list(lexer)
+        except ValueError:
+            return []
+        current: list[str] = []
+        for token in [*tokens, ";"]:
+            if token in _SEPARATORS or set(token) <= set(";&|()"):
+                if current:
+                    runs.append(current)
+                current = []
+            elif current or "=" not in token:  # NAME=VALUE before a command sets its environment
+                current.append(token)
+    for command in list(runs):
+        runs.extend(launched(command, path, depth + 1))
+    return runs
 
 
 def runtime_home(real: str, libs: Iterable[str]) -> str | None:
