@@ -172,6 +172,7 @@ def test_what_a_launcher_in_the_command_runs_is_what_the_candidate_needs() -> No
         ["env", "perl", "y.pl"],
         ["perl", "y.pl"],
     ]
+    assert launched(["bash", "-lc", "python3 x.py"], path) == [["python3", "x.py"]]
     assert launched(["python3", "x.py", "env"], path) == []  # not a launcher: its arguments are its own
     root = needs(["/usr/bin/env", "FOO=1", "python3", "/no/such/x.py"], Allowlist(tools=()))
     python = os.path.realpath(shutil.which("python3", path=path) or "")

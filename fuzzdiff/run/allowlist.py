@@ -439,6 +439,8 @@ def needs(argv: Iterable[str], allow: Allowlist) -> Root:
 LAUNCHERS = frozenset({"env", "timeout", "nice", "nohup", "setsid", "stdbuf", "ionice", "taskset", "chrt", "time"})
 #: Shells whose ``-c`` string is a command line of its own (``sh -c 'cd d && python3 m.py'``).
 _SHELL = re.compile(r"(ba|da|k|mk|z)?sh")
+#: A shell's flags that take a command line: ``-c``, and with others (``bash -lc``, ``sh -ec``).
+_SHELL_C = re.compile(r"-[a-zA-Z]*c[a-zA-Z]*")
 #: Words of a shell command line that separate simple commands, or open one.
 _SEPARATORS = frozenset(
     {";", "&&", "||", "|", "&", "(", ")", "{", "}", "!", "then", "do", "else", "elif", "exec", "command"}
@@ -464,8 +466,8 @@ def launched(words: Sequence[str], path: str, depth: int = 0) -> list[list[str]]
             if which(word, path) is not None:
                 runs.append(list(words[i:]))
                 break
-    elif _SHELL.fullmatch(name) and "-c" in words[1:-1]:
-        script = words[words.index("-c", 1) + 1]
+    elif _SHELL.fullmatch(name) and any(_SHELL_C.fullmatch(w) for w in words[1:-1]):
+        script = words[next(i for i, w in enumerate(words) if i and _SHELL_C.fullmatch(w)) + 1]
         try:
             lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
             lexer.whitespace_split = True
