@@ -52,8 +52,11 @@ def test_equivalent_scores_one_and_planted_bug_less(task: str, cache: Path, tmp_
     shutil.copy(reference_program(spec).argv[0], copy)
     good = score(task, str(copy), budget=BUDGET, seed=1, cache=cache)
     assert (good.status, good.reward) == ("ok", 1.0), good.feedback
-    # (a wrapper scored unmasked: test_reference_runs_once_per_case_across_candidates;
-    # wrappers of every task in campaigns: test_e2e_tasks.py)
+    # a wrapper that runs the reference, unmasked: the unmasked sandbox's root for each
+    # task (the campaigns of test_e2e_tasks.py run without a sandbox); few cases suffice
+    wrapper = instantiate("equivalent_exec.sh", spec, tmp_path)
+    allowed = score(task, wrapper, budget=60, seed=1, cache=cache, mask_reference=False)
+    assert (allowed.status, allowed.reward) == ("ok", 1.0), allowed.feedback
     bug = instantiate("bug_stderr.sh", spec, tmp_path)
     bad = score(task, bug, budget=BUDGET, seed=1, cache=cache, mask_reference=False)
     assert bad.status == "ok" and bad.reward is not None and bad.reward < 1.0

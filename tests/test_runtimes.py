@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -77,12 +78,57 @@ def test_a_runtime_home_is_bound_whole_with_what_its_links_and_libraries_need(
     libstdcxx.write_bytes(b"")
     listed = {java: (str(home / "bin" / ".." / "lib" / "libjli.so"),), jvm: (str(libstdcxx),)}
     monkeypatch.setattr(allowlist, "libraries", lambda path: listed.get(path, ()))
+    assert str(home) not in needs([java], Allowlist(tools=())).binds  # not where software is installed
+    monkeypatch.setattr(allowlist, "RUNTIME_ROOTS", (str(tmp_path),))  # as if it were (/usr/lib/jvm)
     root = needs([java, "-cp", "x", "Main"], Allowlist(tools=()))
     assert str(home) in root.binds  # the whole home: what the JVM opens at run time
     assert str(outside) in root.binds  # a link out of it still leads somewhere
     assert str(libstdcxx) in root.binds  # what libjvm.so loads, which the launcher's list lacks
     kept_out = needs([java], Allowlist(tools=(), keep_out=(str(home / "lib" / "data.toml"),)))
     assert str(home) not in kept_out.binds  # never bound whole over fuzzdiff's own data
+
+
+def test_links_out_of_a_runtime_home_never_lead_to_programs_directories_or_fuzzdiffs_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A candidate's own program with a `$ORIGIN` library made its directory a runtime
+    home, and its links there bound /usr/bin and fuzzdiff's corpora into the masked
+    sandbox (the second review)."""
+    home = fake_runtime(tmp_path, tmp_path / "java.security")
+    corpus = tmp_path / "corpora" / "cat"
+    (corpus / "cases").mkdir(parents=True)
+    (corpus / "cases" / "a.json").write_text("{}")
+    tool = tmp_path / "tools" / "basenc"
+    tool.parent.mkdir()
+    tool.write_bytes(b"#!/bin/sh\n")
+    tool.chmod(0o755)
+    links: dict[str, Path] = {"answers": corpus, "answer": corpus / "cases" / "a.json", "bin": Path("/usr/bin")}
+    for name, target in {**links, "tool": tool}.items():
+        (home / "conf" / name).symlink_to(target)
+    java = str(home / "bin" / "java")
+    monkeypatch.setattr(allowlist, "libraries", lambda path: (str(home / "lib" / "libjli.so"),) if path == java else ())
+    monkeypatch.setattr(allowlist, "RUNTIME_ROOTS", (str(tmp_path),))
+    root = needs([java], Allowlist(tools=(), keep_out=(str(tmp_path / "corpora"),)))
+    assert str(home) in root.binds and str(tmp_path / "java.security") in root.binds  # data: bound
+    for never in (corpus, corpus / "cases" / "a.json", "/usr/bin", tool):
+        assert not any(allowlist._under(b, [str(never)]) for b in root.binds), never
+
+
+def test_a_candidates_own_file_named_like_an_interpreter_is_never_run_to_build_its_root(tmp_path: Path) -> None:
+    """fuzzdiff asks Perl, Ruby, Tcl and PHP for their module directories by running
+    them; a candidate whose script's #! line named its own file `tclsh` ran that
+    file on the host, as root (the second review)."""
+    marker = tmp_path / "ran"
+    for name in ("tclsh", "perl", "php", "ruby"):
+        fake = tmp_path / name
+        fake.write_text(f"#!/bin/sh\necho {name} >> {marker}\necho /usr/bin\n")
+        fake.chmod(0o755)
+        script = tmp_path / f"port-{name}"
+        script.write_text(f"#!{fake}\n")
+        script.chmod(0o755)
+        root = needs([str(script)], Allowlist(tools=()))
+        assert "/usr/bin" not in root.binds
+    assert not marker.exists(), marker.read_text()
 
 
 def test_a_java_command_is_fitted_into_the_address_space_limit(tmp_path: Path) -> None:
@@ -92,6 +138,9 @@ def test_a_java_command_is_fitted_into_the_address_space_limit(tmp_path: Path) -
     assert runs_a_jvm(program.argv[0])
     # the fitting flags come first, so the candidate's own (-Xmx64m) still win
     assert program.argv[1:] == (*JVM_FIT, "-Xmx64m", "-cp", str(tmp_path), "Main")
+    # a collector of the candidate's choosing: no other is added (the JVM refuses two)
+    own_gc = candidate_program(f"{home}/bin/java -XX:+UseG1GC -cp . Main", spec, cwd=str(tmp_path))
+    assert own_gc.argv[1:] == (*(f for f in JVM_FIT if "GC" not in f), "-XX:+UseG1GC", "-cp", str(tmp_path), "Main")
     (home / "lib" / "server" / "libjvm.so").unlink()
     plain = candidate_program(f"{home}/bin/java -cp . Main", spec, cwd=str(tmp_path))
     assert plain.argv[1:] == ("-cp", str(tmp_path), "Main")  # no JVM in that home now: left alone
@@ -135,7 +184,7 @@ def test_python_dash_m_runs_a_package_of_the_directory_it_was_given_from(tmp_pat
     make_package(tmp_path)
     spec = parse_task({"name": "cat", "program": "cat"}, "<test>")
     program = candidate_program("python3 -m catport -x catport", spec, cwd=str(tmp_path))
-    assert program.argv[1:5] == ("-c", RUN_MODULE, str(tmp_path), "catport")
+    assert program.argv[1:5] == ("-c", RUN_MODULE, str(tmp_path / "catport"), "catport")
     assert program.argv[5:] == ("-x", str(tmp_path / "catport"))  # its arguments are still its arguments
     assert str(tmp_path / "catport" / "__main__.py") in program.aliases  # sys.argv[0], as under -m
     elsewhere = candidate_program("python3 -m json.tool", spec, cwd=str(tmp_path))
@@ -193,3 +242,21 @@ def test_a_port_started_through_a_launcher_runs_in_the_masked_sandbox(command: s
         pairs = runner.run_pairs(cases)
     for case, (ref, cand) in zip(cases, pairs, strict=True):
         assert (cand.exit_class(), cand.stdout, cand.stderr) == (ref.exit_class(), ref.stdout, ref.stderr), case
+
+
+def test_dash_m_is_not_shadowed_by_a_case_file_and_binds_only_the_package(tmp_path: Path) -> None:
+    """Under -c the working directory (a case's) was first on the module path, so a
+    case file textwrap.py shadowed the standard library's; and the whole directory
+    the command was given in was bound, which is never done for /tmp or a home."""
+    make_package(tmp_path)
+    (tmp_path / "catport" / "__main__.py").write_text("import textwrap\nprint(textwrap.fill('ok'))\n")
+    spec = parse_task({"name": "cat", "program": "cat"}, "<test>")
+    program = candidate_program("python3 -m catport", spec, cwd=str(tmp_path))
+    case_dir = tmp_path / "case"
+    case_dir.mkdir()
+    (case_dir / "textwrap.py").write_text("print('SHADOWED')\n")
+    done = subprocess.run(program.argv, cwd=case_dir, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
+    root = needs(program.argv, Allowlist(tools=()))
+    assert str(tmp_path / "catport") in root.binds
+    assert str(tmp_path) not in root.binds  # the package, not everything beside it

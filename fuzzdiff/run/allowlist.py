@@ -76,9 +76,44 @@ RUNTIME_DATA = ("/usr/lib/locale", "/usr/share/zoneinfo", "gconv")
 #: Directories never bound whole, whatever a command names: the root, the private
 #: scratch directories (bound over, they would hide the run's own) and homes.
 NEVER_WHOLE = ("/", "/tmp", "/dev/shm", "/root", "/home", "/var/tmp")
-#: Installation prefixes that are the system's own, never a runtime's home: bound whole,
-#: they would show every program installed (other implementations of the task).
-SHARED_PREFIXES = ("/usr", "/usr/local", "/opt")
+#: Directories never bound whole as an interpreter's module directory or a runtime's
+#: home, whatever it says: they hold every program or every setting of the system
+#: (Fedora's PHP names /etc as its configuration directory).
+SYSTEM_WHOLE = (
+    "/usr",
+    "/usr/local",
+    "/opt",
+    "/etc",
+    "/var",
+    "/srv",
+    "/run",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/share",
+    "/usr/local/lib",
+    "/usr/local/share",
+)
+#: Where a runtime's home may lie (``/usr/lib/jvm/java-17-openjdk-amd64``,
+#: ``/opt/jdk-21``): installed software, never a directory a candidate's files are
+#: in (a candidate's own program with a ``$ORIGIN`` library chose what its "home"
+#: held, links to fuzzdiff's corpora among them).
+RUNTIME_ROOTS = ("/usr/lib", "/usr/lib64", "/usr/share", "/usr/local/lib", "/opt")
+#: Where an interpreter must lie for fuzzdiff to ask it for its module directories
+#: (which runs it on the host): installed programs.
+SYSTEM_PROGRAMS = ("/usr", "/bin", "/sbin", "/opt")
 #: Entries of a runtime's home walked for links that point out of it (a JDK has some 400).
 HOME_ENTRIES = 20000
 #: Symbolic links followed at most this deep before a path is given up (the kernel's own limit).
@@ -97,10 +132,11 @@ LIBRARY_PATHS: tuple[tuple[re.Pattern[str], tuple[str, ...], bytes], ...] = (
     (re.compile(r"perl(5[.0-9]*)?"), ("-e", 'print join("\\n", grep { !ref } @INC), "\\n"'), b""),
     (re.compile(r"ruby[.0-9]*"), ("-e", "puts $LOAD_PATH"), b""),
     (re.compile(r"tclsh[.0-9]*"), (), b"puts [info library]\n"),
-    # its php.ini, the directory of the .ini files it scans (which load extensions) and the extensions
+    # its php.ini (the file: its directory may be /etc), the directory of the .ini files
+    # it scans (which load extensions) and the extensions
     (
         re.compile(r"php[.0-9]*"),
-        ("-r", 'echo PHP_CONFIG_FILE_PATH, "\\n", PHP_CONFIG_FILE_SCAN_DIR, "\\n", ini_get("extension_dir"), "\\n";'),
+        ("-r", 'echo php_ini_loaded_file(), "\\n", PHP_CONFIG_FILE_SCAN_DIR, "\\n", ini_get("extension_dir"), "\\n";'),
         b"",
     ),
 )
@@ -308,7 +344,7 @@ class _Builder:
     def file(self, path: str, depth: int = 0) -> None:
         """An executable or a library, with everything it needs to run."""
         real = resolve(path, self.links)
-        if real is None or real in self._done or depth > MAX_LINKS:
+        if real is None or real in self._done or depth > MAX_LINKS or _kept_out(real, self.keep_out):
             return
         self._done.add(real)
         self.binds.add(real)
@@ -331,9 +367,13 @@ class _Builder:
         if python:
             self.python(path, real, python.group(1))
         for name, asked, said in LIBRARY_PATHS:
-            if name.fullmatch(os.path.basename(real)):
+            # only an installed interpreter is asked: asking runs it on the host, and a
+            # candidate's own file named `tclsh` (its script's #! line) must never run there
+            if name.fullmatch(os.path.basename(real)) and _under(real, SYSTEM_PROGRAMS):
                 for where in library_dirs(real, asked, said):
-                    if not _broad(os.path.realpath(where), self.keep_out):
+                    if os.path.isfile(where):
+                        self.directory(where)  # PHP's php.ini
+                    elif not _broad(os.path.realpath(where), self.keep_out):
                         self.home(where)  # compiled modules load libraries too (Ruby's openssl.so)
 
     def python(self, named: str, real: str, version: str) -> None:
@@ -364,12 +404,14 @@ class _Builder:
         target of each link in it that points out of it (Debian's JDK links its
         ``conf`` files into ``/etc``, PHP its ``conf.d`` into ``mods-available``),
         and what its shared objects load (``libjvm.so`` needs ``libstdc++``, PHP's
-        ``mbstring.so`` needs ``libonig``). Never a target that is, or holds, fuzzdiff's data."""
+        ``mbstring.so`` needs ``libonig``). A link's target is bound only where it is
+        a file of data or a shared object (``_linked_data``): never a directory or a
+        program (a link to ``/usr/bin`` would show every program there)."""
         self.directory(prefix)
         real = os.path.realpath(prefix)
         links, objects = _walk_home(real)
         for link in links:
-            if not _broad(os.path.realpath(link), self.keep_out):
+            if _linked_data(os.path.realpath(link)):
                 self.directory(link)
         with ThreadPoolExecutor(LIST_THREADS) as pool:
             for libs in pool.map(libraries, objects):
@@ -379,7 +421,7 @@ class _Builder:
 
     def directory(self, path: str) -> None:
         real = resolve(path, self.links)
-        if real is not None:
+        if real is not None and not _kept_out(real, self.keep_out):
             self.binds.add(real)
 
     def root(self) -> Root:
@@ -399,11 +441,31 @@ def _system_root() -> Root:
 
 def _broad(directory: str, keep_out: Iterable[str]) -> bool:
     """Whether binding ``directory`` whole would show more than the command needs:
-    it is a root, scratch or home directory, or holds one of ``keep_out``."""
+    it is a root, scratch, home or system directory, or holds (or lies in) one of ``keep_out``."""
     homes = {os.path.realpath(os.path.expanduser("~"))}
-    if directory in NEVER_WHOLE or directory in homes or any(_under(h, [directory]) for h in homes):
+    if directory in NEVER_WHOLE or directory in SYSTEM_WHOLE or directory in homes:
         return True
-    return any(_under(os.path.realpath(p), [directory]) for p in keep_out)
+    return any(_under(h, [directory]) for h in homes) or _kept_out(directory, keep_out)
+
+
+def _kept_out(path: str, keep_out: Iterable[str]) -> bool:
+    """Whether ``path`` (a real path) is, holds or lies in one of ``keep_out`` (fuzzdiff's data)."""
+    for kept in keep_out:
+        real = os.path.realpath(kept)
+        if _under(real, [path]) or _under(path, [real]):
+            return True
+    return False
+
+
+def _linked_data(target: str) -> bool:
+    """Whether a link's ``target`` (a real path) may be bound for a runtime that links
+    to it: a regular file of data (no execute bit) or a shared object."""
+    name = os.path.basename(target)
+    if not os.path.isfile(target):
+        return False
+    if name.endswith(".so") or ".so." in name:
+        return True
+    return not os.stat(target).st_mode & 0o111
 
 
 def needs(argv: Iterable[str], allow: Allowlist) -> Root:
@@ -490,13 +552,13 @@ def launched(words: Sequence[str], path: str, depth: int = 0) -> list[list[str]]
 def runtime_home(real: str, libs: Iterable[str]) -> str | None:
     """``PREFIX`` when the program ``real`` is ``PREFIX/bin/NAME`` and maps one of
     its libraries from under ``PREFIX`` (a relocatable runtime: the JDK's
-    ``java`` loads ``PREFIX/lib/libjli.so`` by ``$ORIGIN``); None otherwise, and
-    for the system's own prefixes."""
+    ``java`` loads ``PREFIX/lib/libjli.so`` by ``$ORIGIN``) and ``PREFIX`` lies in
+    ``RUNTIME_ROOTS``; None otherwise."""
     bindir = os.path.dirname(real)
     if os.path.basename(bindir) != "bin":
         return None
     prefix = os.path.dirname(bindir)
-    if prefix in SHARED_PREFIXES or prefix in NEVER_WHOLE:
+    if prefix in SYSTEM_WHOLE or prefix in NEVER_WHOLE or not _under(prefix, RUNTIME_ROOTS):
         return None
     if any(_under(os.path.normpath(lib), [prefix]) for lib in libs):
         return prefix
@@ -529,7 +591,7 @@ def _walk_home(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 @functools.cache
 def library_dirs(interpreter: str, asked: tuple[str, ...], said: bytes = b"") -> tuple[str, ...]:
-    """The existing module directories ``interpreter`` names when run with the
+    """The existing module directories (or files) ``interpreter`` names when run with the
     arguments ``asked`` and ``said`` on its standard input (its own answer, so a
     Perl built elsewhere lists its own ``@INC``); none if it cannot say."""
     try:
@@ -546,7 +608,7 @@ def library_dirs(interpreter: str, asked: tuple[str, ...], said: bytes = b"") ->
     lines = done.stdout.decode("utf-8", "surrogateescape").splitlines() if done.returncode == 0 else []
     # as named, not resolved: the links on the way must be made in the sandbox too
     # (Perl's @INC names /usr/lib/x86_64-linux-gnu/perl/5.36, a link to 5.36.0)
-    return tuple(dict.fromkeys(os.path.normpath(d) for d in lines if os.path.isabs(d) and os.path.isdir(d)))
+    return tuple(dict.fromkeys(os.path.normpath(d) for d in lines if os.path.isabs(d) and os.path.exists(d)))
 
 
 @functools.cache

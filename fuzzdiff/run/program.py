@@ -108,8 +108,12 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     aliases: list[str] = []
     module = _local_module(exe, words, base)
     if module:
-        # `python3 -m mypkg`: runs in each case's own directory, where mypkg is not
-        words = [words[0], "-c", RUN_MODULE, base, *words[2:]]  # words[4] is the module's name
+        # `python3 -m mypkg`: runs in each case's own directory, where mypkg is not.
+        # The top package (or module file) is named by its path, so that a sandbox
+        # binds it (not the whole directory, which may be /tmp or a home).
+        top = os.path.join(base, words[2].split(".")[0])
+        top = top if os.path.isdir(top) else top + ".py"
+        words = [words[0], "-c", RUN_MODULE, top, *words[2:]]  # words[4] is the module's name
         aliases.extend([module, os.path.basename(module)])
     # A multi-call binary runs the applet named by argv[0], as its installed links do
     # (`busybox seq` is busybox called as seq): run as `coreutils seq`, uutils said
@@ -152,7 +156,10 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     aliases.extend(installed_as(name, spec))
     unique = tuple(dict.fromkeys(a for a in aliases if a and a != name))
     if runs_a_jvm(exe):
-        rest = [*JVM_FIT, *rest]  # first, so the candidate's own flags win
+        # first, so the candidate's own flags win; a collector of its own choosing
+        # may not be joined by another ("Multiple garbage collectors selected")
+        chosen_gc = any(_JVM_GC.fullmatch(w) for w in rest)
+        rest = [*(f for f in JVM_FIT if not (chosen_gc and _JVM_GC.fullmatch(f))), *rest]
     return Program(argv=(exe, *rest), argv0=argv0, aliases=unique)
 
 
@@ -165,6 +172,8 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
 #: (half the limit). The environment is no place for them: the JVM reports
 #: ``JAVA_TOOL_OPTIONS`` on stderr.
 JVM_FIT = ("-XX:+UseSerialGC", "-XX:CompressedClassSpaceSize=64m", "-XX:ReservedCodeCacheSize=64m")
+#: A flag that chooses the JVM's garbage collector (``-XX:+UseG1GC``).
+_JVM_GC = re.compile(r"-XX:[+-]Use\w*GC")
 
 
 def runs_a_jvm(exe: str) -> bool:
@@ -177,14 +186,17 @@ def runs_a_jvm(exe: str) -> bool:
 
 
 #: What ``python -m MODULE ARGS`` becomes for a module in the directory fuzzdiff was
-#: run from: ``python -c RUN_MODULE DIRECTORY MODULE ARGS``. Each case runs in a
-#: directory of its own, so the module is looked for in DIRECTORY first; the
-#: module then runs as ``-m`` runs it (``__main__``, ``sys.argv[0]`` its file).
+#: run from: ``python -c RUN_MODULE TOP MODULE ARGS``, where TOP is the path of
+#: MODULE's top package (or module file). Each case runs in a directory of its own,
+#: so the module path starts at TOP's directory, where ``-m`` would start at the
+#: working directory (and ``-c``'s own entry, the working directory, is replaced:
+#: a case's file must not shadow a module); the module then runs as ``-m`` runs it
+#: (``__main__``, ``sys.argv[0]`` its file).
 RUN_MODULE = (
-    "import runpy, sys\n"
-    "where, name = sys.argv[1:3]\n"
+    "import os, runpy, sys\n"
+    "top, name = sys.argv[1:3]\n"
     "del sys.argv[1:3]\n"
-    "sys.path.insert(0, where)\n"
+    "sys.path[0] = os.path.dirname(top)\n"
     "runpy.run_module(name, run_name='__main__', alter_sys=True)\n"
 )
 
