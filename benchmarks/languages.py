@@ -157,9 +157,16 @@ def write_port(language: str, where: Path) -> str:
     port = PORTS[language]
     (where / port.file).write_text(port.source)
     if port.build:
-        env = {**os.environ, "HOME": str(where), "GOCACHE": str(where / ".gocache")}
-        subprocess.run(port.build.format(dir=where).split(), check=True, timeout=300, env=env, capture_output=True)
+        # HOME stays: rustup finds its toolchain there (with HOME moved, rustc failed in CI)
+        env = {**os.environ, "GOCACHE": str(where / ".gocache")}
+        built = subprocess.run(port.build.format(dir=where).split(), timeout=300, env=env, capture_output=True)
+        if built.returncode != 0:
+            raise BuildError(f"{port.build.split()[0]} could not build the {language} port: {built.stderr[-300:]!r}")
     return port.command.format(dir=where)
+
+
+class BuildError(Exception):
+    """A compiler that is installed could not build a port (a toolchain's problem, not fuzzdiff's)."""
 
 
 def installed(language: str) -> bool:
@@ -222,7 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         if not installed(language):
             print(f"| {language} | not installed ({PORTS[language].needs}) | | | |")
             continue
-        row = measure(language, cases)
+        try:
+            row = measure(language, cases)
+        except BuildError as exc:
+            print(f"| {language} | not built: {exc} | | | |")
+            continue
         failed |= row.agreed < row.cases
         note = f" (first: {row.first_difference!r})" if row.first_difference else ""
         print(
