@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated languages (default: all installed)")
     args = parser.parse_args(argv)
+    if args.cases < 1:
+        parser.error(f"--cases must be at least 1, not {args.cases}")
     wanted = [w for w in args.only.split(",") if w] or list(PORTS)
     unknown = [w for w in wanted if w not in PORTS]
     if unknown:

@@ -299,17 +299,18 @@ def mine_synopsis(text: str) -> list[dict[str, object]]:
     for i, line in enumerate(lines):
         if _USAGE_HEAD.match(line):
             synopsis.append(line)
-            synopsis += [x for x in itertools.takewhile(lambda x: x[:1] in (" ", "\t") and x.strip(), lines[i + 1 :])]
+            synopsis.extend(itertools.takewhile(lambda x: x[:1] in (" ", "\t") and x.strip(), lines[i + 1 :]))
+    joined = " ".join(synopsis)
     options: list[dict[str, object]] = []
     seen: set[str] = set()
-    for group in _SYNOPSIS_LONG.finditer(" ".join(synopsis)):  # errno's `[--list] [--search]`
+    for group in _SYNOPSIS_LONG.finditer(joined):  # errno's `[--list] [--search]`
         if group.group("long") not in seen:
             seen.add(group.group("long"))
             long: dict[str, object] = {"long": group.group("long")}
             if group.group("meta"):
                 long["value"] = _value_for(group.group("meta"))
             options.append(long)
-    for group in _SYNOPSIS_GROUP.finditer(" ".join(synopsis)):
+    for group in _SYNOPSIS_GROUP.finditer(joined):
         meta = group.group("meta")
         for letter in group.group("letters"):
             if letter in seen:

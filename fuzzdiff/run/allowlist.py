@@ -388,12 +388,7 @@ class _Builder:
                 self.covered.add(site)
             dynload = os.path.join(stdlib, "lib-dynload")
             if os.path.isdir(dynload):
-                modules = [os.path.join(dynload, e) for e in sorted(os.listdir(dynload)) if e.endswith(".so")]
-                # listed side by side: one loader run each, some 60 of them
-                with ThreadPoolExecutor(LIST_THREADS) as pool:
-                    for libs in pool.map(libraries, modules):
-                        for lib in libs:
-                            self.file(lib)
+                self.loaded_by([os.path.join(dynload, e) for e in sorted(os.listdir(dynload)) if _shared_object(e)])
         venv = os.path.dirname(os.path.dirname(os.path.abspath(named)))
         config = os.path.join(venv, "pyvenv.cfg")
         if os.path.isfile(config):
@@ -413,10 +408,16 @@ class _Builder:
         for link in links:
             if _linked_data(os.path.realpath(link)):
                 self.directory(link)
+        self.loaded_by(objects, inside=real)
+
+    def loaded_by(self, objects: Sequence[str], inside: str = "") -> None:
+        """What the shared ``objects`` load (listed side by side: one loader run each,
+        some 60 for a Python's extension modules), but what lies ``inside`` a
+        directory already bound."""
         with ThreadPoolExecutor(LIST_THREADS) as pool:
             for libs in pool.map(libraries, objects):
                 for lib in libs:
-                    if not _under(os.path.normpath(lib), [real]):
+                    if not (inside and _under(os.path.normpath(lib), [inside])):
                         self.file(lib)
 
     def directory(self, path: str) -> None:
@@ -460,12 +461,14 @@ def _kept_out(path: str, keep_out: Iterable[str]) -> bool:
 def _linked_data(target: str) -> bool:
     """Whether a link's ``target`` (a real path) may be bound for a runtime that links
     to it: a regular file of data (no execute bit) or a shared object."""
-    name = os.path.basename(target)
     if not os.path.isfile(target):
         return False
-    if name.endswith(".so") or ".so." in name:
-        return True
-    return not os.stat(target).st_mode & 0o111
+    return _shared_object(os.path.basename(target)) or not os.stat(target).st_mode & 0o111
+
+
+def _shared_object(name: str) -> bool:
+    """Whether a file's ``name`` is a shared object's (``libjvm.so``, ``libz.so.1``)."""
+    return name.endswith(".so") or ".so." in name
 
 
 def needs(argv: Iterable[str], allow: Allowlist) -> Root:
@@ -528,8 +531,8 @@ def launched(words: Sequence[str], path: str, depth: int = 0) -> list[list[str]]
             if which(word, path) is not None:
                 runs.append(list(words[i:]))
                 break
-    elif _SHELL.fullmatch(name) and any(_SHELL_C.fullmatch(w) for w in words[1:-1]):
-        script = words[next(i for i, w in enumerate(words) if i and _SHELL_C.fullmatch(w)) + 1]
+    elif _SHELL.fullmatch(name) and (flag := next((w for w in words[1:-1] if _SHELL_C.fullmatch(w)), "")):
+        script = words[words.index(flag, 1) + 1]
         try:
             lexer = shlex.shlex(script, posix=True, punctuation_chars=True)
             lexer.whitespace_split = True
@@ -558,7 +561,7 @@ def runtime_home(real: str, libs: Iterable[str]) -> str | None:
     if os.path.basename(bindir) != "bin":
         return None
     prefix = os.path.dirname(bindir)
-    if prefix in SYSTEM_WHOLE or prefix in NEVER_WHOLE or not _under(prefix, RUNTIME_ROOTS):
+    if prefix in SYSTEM_WHOLE or not _under(prefix, RUNTIME_ROOTS):
         return None
     if any(_under(os.path.normpath(lib), [prefix]) for lib in libs):
         return prefix
@@ -584,7 +587,7 @@ def _walk_home(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
                 target = os.path.realpath(path)
                 if not _under(target, [prefix]) and os.path.exists(target):
                     links.append(path)
-            elif name.endswith(".so") or ".so." in name:
+            elif _shared_object(name):
                 objects.append(path)
     return tuple(links), tuple(objects)
 

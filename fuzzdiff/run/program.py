@@ -106,13 +106,11 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     _check_scripts(words, base)
     rest: list[str] = []
     aliases: list[str] = []
-    module = _local_module(exe, words, base)
+    module, top = _local_module(exe, words, base)
     if module:
         # `python3 -m mypkg`: runs in each case's own directory, where mypkg is not.
         # The top package (or module file) is named by its path, so that a sandbox
         # binds it (not the whole directory, which may be /tmp or a home).
-        top = os.path.join(base, words[2].split(".")[0])
-        top = top if os.path.isdir(top) else top + ".py"
         words = [words[0], "-c", RUN_MODULE, top, *words[2:]]  # words[4] is the module's name
         aliases.extend([module, os.path.basename(module)])
     # A multi-call binary runs the applet named by argv[0], as its installed links do
@@ -201,19 +199,21 @@ RUN_MODULE = (
 )
 
 
-def _local_module(exe: str, words: list[str], base: str) -> str:
+def _local_module(exe: str, words: list[str], base: str) -> tuple[str, str]:
     """The file ``python -m MODULE`` runs when MODULE is a module or package in
-    ``base`` (``mypkg/__main__.py``, ``tool.py``); "" for any other command."""
+    ``base`` (``mypkg/__main__.py``, ``tool.py``), and the path of its top package
+    (or module file); two empty strings for any other command."""
     if not _PYTHON_NAME.fullmatch(os.path.basename(exe)) or len(words) < 3 or words[1] != "-m":
-        return ""
+        return "", ""
     parts = words[2].split(".")
     if not all(p.isidentifier() for p in parts):
-        return ""
+        return "", ""
     where = os.path.join(base, *parts)
+    top = os.path.normpath(os.path.join(base, parts[0]))
     for found in (os.path.join(where, "__main__.py"), where + ".py"):
         if os.path.isfile(found):
-            return os.path.normpath(found)
-    return ""
+            return os.path.normpath(found), top if os.path.isdir(top) else top + ".py"
+    return "", ""
 
 
 #: A Python interpreter by its usual names (``python3``, ``python3.11``).
