@@ -129,6 +129,21 @@ def test_an_option_comes_with_what_it_requires() -> None:
     assert quiet and all(b"-c" in c.argv or any(t.startswith(b"--check") for t in c.argv) for c in quiet)
 
 
+def test_an_option_and_a_mode_come_with_the_value_they_need() -> None:
+    """cksum's -l is refused under any algorithm but blake2b: its own rungs, and
+    the heaviest flag's near-misses under each -l value, give `-a blake2b`."""
+    cksum = load_task("cksum")
+    assert "algorithm=blake2b" in next(o for o in cksum.options if o.short == "l").requires
+    grammar = grammar_for(cksum)
+    cases = [edge_case(grammar, r, 1, n) for n, r in enumerate(edge_rungs(cksum, 1)) if isinstance(r, Rung)]
+    with_l = [c for c in cases if any(a.startswith((b"-l", b"--length")) for a in c.argv)]
+    checks = [c for c in with_l if b"--check" in c.argv]
+    assert len(checks) >= 5 and len(with_l) > len(checks)
+    for case in with_l:
+        spelt = b" ".join(case.argv)
+        assert any(f in spelt for f in (b"-a blake2b", b"-ablake2b", b"--algorithm=blake2b", b"--algorithm blake2b"))
+
+
 def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
     spec = parse_task(
         {

@@ -121,6 +121,37 @@ def test_one_of_and_requires_make_most_cases_valid() -> None:
     assert with_s and sum(1 for c in with_s if count(c, "f")) > 0.7 * len(with_s)
 
 
+def test_an_option_that_needs_another_at_one_value_gets_it_at_that_value() -> None:
+    """`cksum -l` is refused under every algorithm but blake2b: a case that draws
+    it gives `-a blake2b` most of the time, replacing an `-a` it drew at another
+    value (each time given: the last one given counts)."""
+    from fuzzdiff.core.spec import parse_task
+
+    spec = parse_task(
+        {
+            "name": "digest",
+            "program": "cksum",
+            "options": [
+                {"short": "a", "value": {"kind": "choice", "values": ["md5", "sha1", "blake2b"]}, "weight": 3.0},
+                {"short": "l", "value": {"kind": "choice", "values": ["8", "512"]}, "requires": ["a=blake2b"]},
+            ],
+            "generate": {"malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 5, 600))
+
+    def algorithms(case: Case) -> list[bytes]:
+        argv = list(case.argv)
+        return [argv[i + 1] if a == b"-a" else a[2:] for i, a in enumerate(argv) if a.startswith(b"-a")]
+
+    with_l = [c for c in cases if any(a.startswith(b"-l") for a in c.argv)]
+    last_blake = [c for c in with_l if algorithms(c) and algorithms(c)[-1] == b"blake2b"]
+    assert with_l and len(last_blake) > 0.7 * len(with_l)
+    assert len(last_blake) < len(with_l)  # the refusal stays covered
+    without_l = [c for c in cases if c not in with_l and algorithms(c)]
+    assert {a for c in without_l for a in algorithms(c)} >= {b"md5", b"sha1"}  # others drawn as before
+
+
 def test_constraints_must_name_declared_options() -> None:
     import pytest
 

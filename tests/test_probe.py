@@ -277,6 +277,76 @@ def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:
     assert sorted(kept) == sorted(accepted)
 
 
+class DigestTool:
+    """A checksum program as GNU cksum is one: ``--algo=A`` refuses an unknown
+    name by listing the valid ones (GNU argmatch's "Valid arguments are:"), and
+    ``--bits=N`` takes only 0 alone and under every algorithm but ``blake``,
+    where it takes multiples of 8 to 512 and changes the digest's length."""
+
+    ALGOS = (b"crc", b"md5", b"blake")
+
+    def __call__(self, case: Case) -> Outcome:
+        opts: dict[bytes, bytes] = {}
+        operands: list[bytes] = []
+        for arg in case.argv:
+            name, eq, value = arg[2:].partition(b"=")
+            if not arg.startswith(b"--"):
+                operands.append(arg)
+            elif name in (b"algo", b"bits") and eq:
+                opts[name] = value
+            else:
+                return _out(1, stderr=b"digest: unknown option\n")
+        algo = opts.get(b"algo", b"crc")
+        if algo not in self.ALGOS:
+            listed = b"".join(b"  - '" + a + b"'\n" for a in self.ALGOS)
+            return _out(1, stderr=b"digest: invalid argument '" + algo + b"'\nValid arguments are:\n" + listed)
+        bits = opts.get(b"bits", b"0")
+        if not bits.isdigit():
+            return _out(1, stderr=b"digest: invalid length\n")
+        if int(bits) and algo != b"blake":
+            return _out(1, stderr=b"digest: --bits only with --algo=blake\n")
+        if int(bits) % 8 or int(bits) > 512:
+            return _out(1, stderr=b"digest: bad length\n")
+        files = dict(case.files)
+        if len(operands) != 1 or operands[0] not in files:
+            return _out(1, stderr=b"digest: need one FILE\n")
+        digest = (algo * 200)[: int(bits) // 8 or 16]
+        return _out(0, stdout=digest + b"  " + operands[0] + b"\n")
+
+
+def test_probing_learns_listed_values_and_a_value_an_option_needs() -> None:
+    mined: dict[str, object] = {
+        "name": "digest",
+        "program": "digest",
+        "options": [
+            {"long": "algo", "value": {"kind": "string", "alphabet": "abc"}},
+            {"long": "bits", "value": {"kind": "int", "min": 0, "max": 100}},
+        ],
+        "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
+    }
+    digest = Program(argv=("digest",), argv0="digest")
+    learned = probe(mined, FunctionExecutor({"digest": DigestTool()}), digest, budget=3000)
+    algo, bits = _option(learned.raw, "algo"), _option(learned.raw, "bits")
+    assert algo["value"] == {"kind": "choice", "values": ["crc", "md5", "blake"]}
+    assert any("valid ones: crc, md5, blake" in n for n in learned.notes["--algo"])
+    assert bits["requires"] == ["algo=blake"]
+    value = bits["value"]
+    assert isinstance(value, dict) and value["kind"] == "int" and value["max"] >= 64
+    assert any("only beside --algo=blake" in n for n in learned.notes["--bits"])
+    spec = parse_task(learned.raw)  # and the task it writes reads back
+    assert next(o for o in spec.options if o.long == "bits").requires == ("algo=blake",)
+
+
+def test_a_refusal_lists_the_valid_values_in_either_quoting() -> None:
+    from fuzzdiff.factory.probe import listed_values
+
+    c_locale = b"cksum: invalid argument 'x' for '--algorithm'\nValid arguments are:\n  - 'bsd'\n  - 'sysv'\nUsage: ..."
+    utf8 = "ls: invalid argument ‘x’ for ‘--color’\nValid arguments are:\n  - ‘always’, ‘yes’\n  - ‘never’\n"
+    assert listed_values(c_locale) == ["bsd", "sysv"]
+    assert listed_values(utf8.encode()) == ["always", "yes", "never"]
+    assert listed_values(b"tool: bad mode\n") == []
+
+
 def test_probing_learns_requires_and_excludes() -> None:
     """--quiet is accepted beside --license too, unread: an option that prints and
     exits is required by nothing (recode's options all "required --copyright")."""

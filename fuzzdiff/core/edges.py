@@ -52,8 +52,8 @@ each once, from the spec alone:
 
 The rungs are interleaved (every ladder's first rung, then every ladder's
 second, ...), so a sweep cut short by a budget still reaches every option.
-Options the tried one requires, and a member of each group it must be used with,
-come along as generation would add them. Each case's operands and input are
+Options the tried one requires (at the value they need, where they name one), and a
+member of each group it must be used with, come along as generation would add them. Each case's operands and input are
 drawn from the task's grammar with a seed derived from ``seed`` and the case's
 place, as fresh cases are: the same task and seed give the same sweep.
 """
@@ -178,6 +178,7 @@ class Rung:
     trailing: bool = False  # a value left off the end: nothing may follow
     long_model: str | None = None  # a long input: "" of any model, else of the model named
     made: tuple[tuple[bytes, ValueSpec], ...] = ()  # paths the value names, to make (``path_edges``)
+    beside: tuple[OptionSpec, ...] = ()  # other options the tokens spell (a mode under the heaviest flag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +385,7 @@ def moded_near_misses(flags: list[OptionSpec], options: list[OptionSpec]) -> lis
     that reads them another way (``cksum -c -a md5`` takes untagged lines)."""
     heaviest = max(flags, key=lambda opt: opt.weight)
     return [
-        Rung(heaviest, (heaviest.label(), *mode.tokens), long_model=NEAR_MISSES)
+        Rung(heaviest, (heaviest.label(), *mode.tokens), long_model=NEAR_MISSES, beside=(mode.option,))
         for mode in mode_rungs(options)
         if mode.option is not heaviest
     ]
@@ -550,7 +551,10 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         rest = operands[: max(0, grammar.spec.operands.min - 1)]
         named = through_directory([rung.name, *rest], files)
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
-    others = [o for o in grammar.constrain(c, [rung.option]) if o is not rung.option]
+    # what the option needs comes along, and what a mode it is tried under needs (`cksum -c -l 128`
+    # needs `-a blake2b`); a mode that needs nothing leaves the draws as they were
+    tried = [rung.option, *(o for o in rung.beside if o in grammar.requires)]
+    others = [o for o in grammar.constrain(c, list(tried)) if all(o is not t for t in tried)]
     made: Made = dict(rung.made)
     args = [t for o in others for t in option_tokens(c, o, None, made=made)]
     ops = grammar.spec.operands

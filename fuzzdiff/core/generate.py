@@ -26,6 +26,7 @@ across CPython releases, but the language does not promise it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import re
@@ -36,7 +37,7 @@ from typing import Protocol, TypeVar
 from hypothesis import strategies as st
 
 from fuzzdiff.core.model import Case
-from fuzzdiff.core.spec import ContentSpec, OptionSpec, SlotSpec, TaskSpec, ValueSpec, find_option
+from fuzzdiff.core.spec import ContentSpec, OptionSpec, SlotSpec, TaskSpec, ValueSpec, find_option, required
 
 T = TypeVar("T")
 
@@ -589,7 +590,10 @@ class Grammar:
         for sentence in spec.operands.sentences:
             self.sentences_of.setdefault(len(sentence), []).append(sentence)
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
-        self.requires = {o: tuple(find_option(spec, r) for r in o.requires) for o in spec.options if o.requires}
+        # An option that needs another at one value (`cksum -l` needs `-a blake2b`) needs
+        # a copy of it whose value is that one; ``origin`` maps each copy back.
+        self.origin: dict[OptionSpec, OptionSpec] = {}
+        self.requires = {o: tuple(self._needed(spec, r) for r in o.requires) for o in spec.options if o.requires}
         self.excludes = any(o.excludes for o in spec.options)
         # the shortest prefix each long option may be cut to (absent: 1; None: never cut)
         self.shortest: dict[OptionSpec, int | None] = {}
@@ -605,6 +609,15 @@ class Grammar:
         used = [o for o in spec.options if o.weight > 0]
         self.valued = tuple(o for o in used if o.value is not None and not o.optional_value)
         self.long_flags = tuple(o for o in used if o.value is None and o.long)
+
+    def _needed(self, spec: TaskSpec, entry: str) -> OptionSpec:
+        name, needed = required(entry)
+        opt = find_option(spec, name)
+        if needed is None or opt.value is None:
+            return opt
+        pinned = dataclasses.replace(opt, value=ValueSpec("choice", values=(needed,)), optional_value=False)
+        self.origin[pinned] = opt
+        return pinned
 
     def malformed(self, c: Choices) -> list[str]:
         """One deliberate mistake; ``["\x00missing", option]`` means a value left off the end."""
@@ -629,19 +642,24 @@ class Grammar:
         return [f"--{c.choice(self.long_flags).long}=x"]
 
     def constrain(self, c: Choices, chosen: list[OptionSpec]) -> list[OptionSpec]:
-        """Make a valid combination: add what chosen options require, keep one of each group."""
+        """Make a valid combination: add what chosen options require (at the value
+        they need, where they name one), keep one of each group."""
+        base = self.origin.get
         for opt in list(chosen):
             for need in self.requires.get(opt, ()):
-                if need not in chosen:
+                at = [i for i, o in enumerate(chosen) if base(o, o) == base(need, need)]
+                if not at:
                     chosen.insert(c.integer(0, len(chosen)), need)
-        needed = [n for o in chosen for n in self.requires.get(o, ())]
+                for i in at:  # each time it is given: the last one given counts
+                    chosen[i] = need
+        needed = [base(n, n) for o in chosen for n in self.requires.get(o, ())]
         for group in self.groups:
-            members = [o for o in chosen if o in group]
+            members = [o for o in chosen if base(o, o) in group]
             if len(members) == 1:
                 continue
-            wanted = [o for o in members if o in needed]
+            wanted = [o for o in members if base(o, o) in needed]
             keep = wanted[0] if wanted else members[0] if members else c.choice(group)
-            chosen = [o for o in chosen if o not in group]
+            chosen = [o for o in chosen if base(o, o) not in group]
             chosen.insert(c.integer(0, len(chosen)), keep)
         return chosen
 
@@ -741,7 +759,9 @@ class Grammar:
                 if self.excludes:
                     chosen = self.exclusive(chosen)
             for opt in chosen:
-                args.extend(option_tokens(c, opt, self.shortest.get(opt, 1), spoil=True, made=made))
+                args.extend(
+                    option_tokens(c, opt, self.shortest.get(self.origin.get(opt, opt), 1), spoil=True, made=made)
+                )
             args = _cluster_short_flags(args, self.flags, c)
         return args
 

@@ -80,7 +80,9 @@ class OptionSpec:
     optional_value: bool = False
     separate: bool = False  # the value is only ever its own word (`-b 64`, `--blocksize 64`)
     weight: float = 1.0
-    requires: tuple[str, ...] = ()  # names of options this one is meaningless without
+    # names of options this one is meaningless without, each maybe with the value it
+    # needs (`algorithm=blake2b`: `cksum -l` is refused under any other algorithm)
+    requires: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()  # names of options the reference refuses alongside this one
 
     def label(self) -> str:
@@ -203,6 +205,13 @@ class TaskSpec:
 _DEFAULT_LIMITS = Limits()
 _DEFAULT_VALUESPEC = ValueSpec(kind="int")
 _DEFAULT_OPERANDSPEC = OperandSpec()
+
+
+def required(entry: str) -> tuple[str, str | None]:
+    """A ``requires`` entry as (option name, the value it needs or None): ``"c"``
+    gives ``("c", None)``, ``"algorithm=blake2b"`` gives ``("algorithm", "blake2b")``."""
+    name, eq, needed = entry.partition("=")
+    return name, needed if eq else None
 
 
 def find_option(spec: TaskSpec, name: str) -> OptionSpec:
@@ -520,10 +529,11 @@ def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
         names = {n for n in (o.short, o.long) if n}
         if o.long in shorts and o.short != o.long:  # requires = ["f"] could mean either
             problems.add("", f"option --{o.long}'s name is another option's short name -{o.long}; rename one")
-        if names & set(o.requires):
+        needed = {required(r)[0] for r in o.requires}
+        if names & needed:
             problems.add("", f"option {_shown_option(o)} requires itself; drop it from its requires")
-        if set(o.requires) & set(o.excludes):
-            both = ", ".join(sorted(set(o.requires) & set(o.excludes)))
+        if needed & set(o.excludes):
+            both = ", ".join(sorted(needed & set(o.excludes)))
             problems.add("", f"option {_shown_option(o)} both requires and excludes {both}; keep one")
     return tuple(options)
 
@@ -667,7 +677,9 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
     if not 0.0 <= malformed <= 1.0:
         gt.fail("malformed", "a share between 0 and 1")
     known = {n for o in options for n in (o.short, o.long) if n}
-    named = [n for g in one_of for n in g] + [r for o in options for r in (*o.requires, *o.excludes)]
+    named = [n for g in one_of for n in g] + [
+        r for o in options for r in (*(required(e)[0] for e in o.requires), *o.excludes)
+    ]
     for name_ in dict.fromkeys(named):
         if name_ not in known:
             problems.add(
@@ -675,6 +687,16 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
                 f"option {name_!r} named in one_of, requires or excludes is not declared; "
                 "use a declared short or long name without dashes",
             )
+    valued = {n for o in options if o.value is not None for n in (o.short, o.long) if n}
+    for o in options:
+        for entry in o.requires:
+            name_, needed = required(entry)
+            if needed is not None and name_ in known and name_ not in valued:
+                problems.add(
+                    "",
+                    f"option {_shown_option(o)} requires {entry!r}, but {name_!r} takes no value; "
+                    f"write requires = [{name_!r}]",
+                )
     spec = TaskSpec(
         name=name,
         program=program,

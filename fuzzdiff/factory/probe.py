@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -92,6 +93,13 @@ _KIND = {v: kind for kind, values in LADDER_KINDS for v in values}
 HANG_TRIES = 3
 #: Bases a value is tried on once the option took another value: the first that took one.
 VALUE_BASES = 2
+#: Values of each enumerated option an option that takes at most one value is
+#: tried beside (``Prober.learn_value_needs``), the values it is tried at there (a
+#: count, a size, a bit length: `cksum -a blake2b -l 64`), and the runs that step
+#: may spend in all.
+REQUIRED_VALUES = 24
+REQUIRED_OWN_VALUES = ("1", "64", "256")
+REQUIRED_RUNS = 400
 #: Weight of an option no probe got accepted: its error paths stay covered, rarely.
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
@@ -465,6 +473,8 @@ class Prober:
         values: list[str] = []
         if isinstance(mined_value, dict) and mined_value.get("kind") == "choice":
             values = [str(v) for v in mined_value.get("values", [])]
+        if mined_value is not None or not as_flag:
+            values = self.refusal_values(opt, bases, values)
         ladder = list(dict.fromkeys([*values, *LADDER]))
         taken: list[str] = []
         refused: list[str] = []
@@ -642,6 +652,18 @@ class Prober:
         ended = [o for o in outs if o is not None]
         return any(o.termination is Termination.TIMEOUT for o in ended) and not any(self.runs.accepts(o) for o in ended)
 
+    def refusal_values(self, opt: dict[str, object], bases: list[Base], values: list[str]) -> list[str]:
+        """``values`` (the help text's) after those the program lists when it refuses
+        one (``listed_values``), asked with a value no program takes."""
+        if not bases or not self.runs.left():
+            return values
+        out = self.runs.run(bases[0].case(_with_value(opt, NO_SUCH_VALUE), self.prefix))
+        listed = listed_values(out.stderr) if out is not None and not self.runs.accepts(out) else []
+        if listed:
+            shown = ", ".join(listed[:12]) + (", ..." if len(listed) > 12 else "")
+            self.note(_spellings(opt)[1], f"probed: a value it refused was answered with the valid ones: {shown}")
+        return list(dict.fromkeys([*listed, *values]))
+
     def _edges(self, opt: dict[str, object], bases: list[Base], taken: list[str], refused: list[str]) -> list[str]:
         """Bisect between the largest integer accepted and the next one refused (and
         likewise below the smallest): the boundaries where the reference starts refusing."""
@@ -690,7 +712,10 @@ class Prober:
         """An option refused alone but accepted after another requires it, where it
         changes what the other does alone: an option that prints and exits (`recode
         --copyright`, `pigz --license`) accepts anything after it unread, and is
-        required by nothing."""
+        required by nothing. Where no other option's example value will do, each
+        value of an enumerated one is tried (``REQUIRED_VALUES`` at most): `cksum -l
+        8` is refused alone and under every algorithm but `-a blake2b`, and requires
+        ``algorithm=blake2b``."""
         for opt in refused:
             name, flag = _spellings(opt)
             for other_name, on in good.items():
@@ -704,6 +729,62 @@ class Prober:
                     self.note(flag, f"probed: refused alone, accepted with {_spellings(other)[1]}: requires it")
                     good[name] = on
                     break
+
+    def learn_value_needs(self, refused: list[dict[str, object]], good: dict[str, list[Base]]) -> None:
+        """A valued option refused everywhere, or that took at most one value, may
+        need another option at one of its enumerated values: `cksum -l` takes only 0
+        alone and under every algorithm but `-a blake2b`, where it takes lengths to
+        512. Each such option is tried at a few values (``REQUIRED_OWN_VALUES``)
+        beside each value of each enumerated option (``REQUIRED_VALUES`` of each),
+        and where it is accepted there and changes the outcome, its values are
+        learned again beside that one, and it requires it at that value. At most
+        ``REQUIRED_RUNS`` runs in all."""
+        narrow = [
+            o
+            for o in self.options
+            if "value" in o
+            and "requires" not in o
+            and (o in refused or _values_taken(o) <= 1)
+            and o.get("long") not in ("help", "version")
+        ]
+        modes = [
+            (name, o, on)
+            for name, on in good.items()
+            if on and (o := self._by_name(name)) is not None and _choices(o)[1:] and "requires" not in o
+        ]
+        stop = self.runs.spent + REQUIRED_RUNS
+        for opt in narrow:
+            name, flag = _spellings(opt)
+            tries = [_with_value(opt, v) for v in REQUIRED_OWN_VALUES]
+            for mode_name, mode, on in modes:
+                if mode is opt:
+                    continue
+                for v in _choices(mode)[:REQUIRED_VALUES]:
+                    if not self.runs.left() or self.runs.spent >= stop:
+                        return
+                    tokens = _with_value(mode, v)
+                    extra = self.example_files(mode, on[0])
+                    if not any(self._changes(on[0], tokens, mine, extra) for mine in tries):
+                        continue
+                    before = _values_taken(opt)
+                    trial, notes = copy.deepcopy(opt), self.notes.pop(flag, [])
+                    saved, self.prefix = self.prefix, (*self.prefix, *tokens)
+                    try:
+                        accepted = self.learn_option(trial, on)
+                    finally:
+                        self.prefix = saved
+                    if not accepted or _values_taken(trial) <= before:
+                        self.notes[flag] = notes  # what was learned alone stands
+                        continue
+                    opt.clear()
+                    opt.update(trial)
+                    opt["requires"] = [f"{mode_name}={v}"]
+                    self.note(flag, f"probed: so only beside {_spellings(mode)[1]}={v}: requires it at that value")
+                    good[name] = accepted
+                    break
+                else:
+                    continue
+                break
 
     def _changes(
         self, base: Base, tokens: list[bytes], mine: list[bytes], extra: tuple[tuple[bytes, bytes], ...] = ()
@@ -800,6 +881,7 @@ class Prober:
         self._learn_fixtures(good)
         self.learn_abbreviations(good)
         self.learn_requires(refused, good)
+        self.learn_value_needs(refused, good)
         self.learn_excludes(good, max_pairs)
         for opt in refused:  # never accepted: kept for its error paths, drawn rarely
             if _spellings(opt)[0] not in good and opt.get("weight") != 0.0:
@@ -914,6 +996,46 @@ def _value_note(taken: list[str], refused: list[str]) -> str:
 def _path_files(kind: str, name: bytes, data: bytes) -> tuple[tuple[bytes, bytes], ...]:
     """The files that make ``name`` exist as a path of ``kind`` ("file" or "dir")."""
     return ((name + b"/f", b"x\n"),) if kind == "dir" else ((name, data),)
+
+
+#: A value tried once per valued option to make the program say which values it takes.
+NO_SUCH_VALUE = "no-such-value"
+
+#: GNU argmatch's answer to a value it does not know ("invalid argument 'x' for
+#: '--algorithm'"), then one line per valid value, synonyms on one line
+#: (``  - 'none', 'off'``), quoted 'so' in the C locale and ‘so’ in UTF-8 ones.
+_VALID_ARGUMENTS = re.compile(rb"Valid arguments are:\n((?:  - .*(?:\n|$))+)")
+_QUOTED = re.compile("[\u2018'`]([^\u2019'\n]*)[\u2019']")
+
+
+def listed_values(stderr: bytes) -> list[str]:
+    """The values a refusal lists as valid (``Valid arguments are:`` and its lines),
+    in its order; none where it lists none."""
+    found = _VALID_ARGUMENTS.search(stderr)
+    if found is None:
+        return []
+    text = found.group(1).decode("utf-8", "replace")
+    return list(dict.fromkeys(v for line in text.splitlines() for v in _QUOTED.findall(line) if v))
+
+
+def _choices(opt: dict[str, object]) -> list[str]:
+    """The distinct values of an enumerated option, in order (none for another kind)."""
+    value = opt.get("value")
+    if not isinstance(value, dict) or value.get("kind") != "choice":
+        return []
+    listed = value.get("values") or []
+    assert isinstance(listed, list)
+    return list(dict.fromkeys(str(v) for v in listed))
+
+
+def _values_taken(opt: dict[str, object]) -> int:
+    """How many values a learned option takes (2 for a range wider than one number)."""
+    value = opt.get("value")
+    if not isinstance(value, dict):
+        return 0
+    if value.get("kind") == "int":
+        return 1 if value.get("min") == value.get("max") else 2
+    return len(_choices(opt)) or 2
 
 
 def _example_tokens(opt: dict[str, object]) -> list[bytes]:
