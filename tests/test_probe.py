@@ -280,8 +280,9 @@ def test_the_help_texts_own_values_stay_first_when_values_are_spread() -> None:
 class DigestTool:
     """A checksum program as GNU cksum is one: ``--algo=A`` refuses an unknown
     name by listing the valid ones (GNU argmatch's "Valid arguments are:"), and
-    ``--bits=N`` takes only 0 alone and under every algorithm but ``blake``,
-    where it takes multiples of 8 to 512 and changes the digest's length."""
+    ``--bits=N`` takes only 0 alone, is refused beside every algorithm but
+    ``blake``, and takes multiples of 8 to 512 there, changing the digest's length
+    (so the two exclude each other at the first algorithm, and the need undoes that)."""
 
     ALGOS = (b"crc", b"md5", b"blake")
 
@@ -303,7 +304,7 @@ class DigestTool:
         bits = opts.get(b"bits", b"0")
         if not bits.isdigit():
             return _out(1, stderr=b"digest: invalid length\n")
-        if int(bits) and algo != b"blake":
+        if (int(bits) or b"algo" in opts) and b"bits" in opts and algo != b"blake":
             return _out(1, stderr=b"digest: --bits only with --algo=blake\n")
         if int(bits) % 8 or int(bits) > 512:
             return _out(1, stderr=b"digest: bad length\n")
@@ -330,6 +331,7 @@ def test_probing_learns_listed_values_and_a_value_an_option_needs() -> None:
     assert algo["value"] == {"kind": "choice", "values": ["crc", "md5", "blake"]}
     assert any("valid ones: crc, md5, blake" in n for n in learned.notes["--algo"])
     assert bits["requires"] == ["algo=blake"]
+    assert "excludes" not in bits and "excludes" not in algo
     value = bits["value"]
     assert isinstance(value, dict) and value["kind"] == "int" and value["max"] >= 64
     assert any("only beside --algo=blake" in n for n in learned.notes["--bits"])

@@ -95,11 +95,11 @@ HANG_TRIES = 3
 VALUE_BASES = 2
 #: Values of each enumerated option an option that takes at most one value is
 #: tried beside (``Prober.learn_value_needs``), the values it is tried at there (a
-#: count, a size, a bit length: `cksum -a blake2b -l 64`), and the runs that step
-#: may spend in all.
+#: count, a size, a bit length: `cksum -a blake2b -l 64`), and the share of the
+#: probe budget that step may spend in all (one run in so many).
 REQUIRED_VALUES = 24
 REQUIRED_OWN_VALUES = ("1", "64", "256")
-REQUIRED_RUNS = 400
+REQUIRED_SHARE = 10
 #: Weight of an option no probe got accepted: its error paths stay covered, rarely.
 RARE_WEIGHT = 0.25
 #: Most values of a ladder a learned choice keeps (the first accepted, in ladder order).
@@ -473,9 +473,10 @@ class Prober:
         values: list[str] = []
         if isinstance(mined_value, dict) and mined_value.get("kind") == "choice":
             values = [str(v) for v in mined_value.get("values", [])]
-        if mined_value is not None or not as_flag:
-            values = self.refusal_values(opt, bases, values)
-        ladder = list(dict.fromkeys([*values, *LADDER]))
+        # a program that lists its valid values takes no others (GNU argmatch: those
+        # and their unique prefixes): the rest of the ladder would only spend the budget
+        listed = self.refusal_values(opt, bases) if mined_value is not None or not as_flag else []
+        ladder = list(dict.fromkeys([*listed, *values] if listed else [*values, *LADDER]))
         taken: list[str] = []
         refused: list[str] = []
         # an optional value is attached or absent, never its own word: `recode --source 3`
@@ -518,9 +519,10 @@ class Prober:
                     return []
                 if len(taken) >= 3 * MAX_VALUES or not self.runs.left():
                     break
-        if taken and (mined_value is not None or not as_flag):
+        untried = self._untried(label, listed, taken, refused)
+        if (taken or untried) and (mined_value is not None or not as_flag):
             taken = self._edges(opt, bases, taken, refused)
-            opt["value"] = _value_from(taken, mined_value)
+            opt["value"] = _value_from([*taken, *untried], mined_value)
             if as_flag:
                 opt["optional_value"] = True
             self.note(label, _value_note(taken, refused))
@@ -652,17 +654,24 @@ class Prober:
         ended = [o for o in outs if o is not None]
         return any(o.termination is Termination.TIMEOUT for o in ended) and not any(self.runs.accepts(o) for o in ended)
 
-    def refusal_values(self, opt: dict[str, object], bases: list[Base], values: list[str]) -> list[str]:
-        """``values`` (the help text's) after those the program lists when it refuses
-        one (``listed_values``), asked with a value no program takes."""
+    def _untried(self, label: str, listed: list[str], taken: list[str], refused: list[str]) -> list[str]:
+        """The values the program listed that the budget ran out before: kept on its word."""
+        untried = [v for v in listed if v not in taken and v not in refused]
+        if untried:
+            self.note(label, f"probed: budget out; kept untried, as the program lists them: {', '.join(untried)}")
+        return untried
+
+    def refusal_values(self, opt: dict[str, object], bases: list[Base]) -> list[str]:
+        """The values the program lists when it refuses one (``listed_values``), asked
+        with a value no program takes; none where it lists none."""
         if not bases or not self.runs.left():
-            return values
+            return []
         out = self.runs.run(bases[0].case(_with_value(opt, NO_SUCH_VALUE), self.prefix))
         listed = listed_values(out.stderr) if out is not None and not self.runs.accepts(out) else []
         if listed:
             shown = ", ".join(listed[:12]) + (", ..." if len(listed) > 12 else "")
             self.note(_spellings(opt)[1], f"probed: a value it refused was answered with the valid ones: {shown}")
-        return list(dict.fromkeys([*listed, *values]))
+        return listed
 
     def _edges(self, opt: dict[str, object], bases: list[Base], taken: list[str], refused: list[str]) -> list[str]:
         """Bisect between the largest integer accepted and the next one refused (and
@@ -737,8 +746,8 @@ class Prober:
         512. Each such option is tried at a few values (``REQUIRED_OWN_VALUES``)
         beside each value of each enumerated option (``REQUIRED_VALUES`` of each),
         and where it is accepted there and changes the outcome, its values are
-        learned again beside that one, and it requires it at that value. At most
-        ``REQUIRED_RUNS`` runs in all."""
+        learned again beside that one, and it requires it at that value. At most a
+        ``REQUIRED_SHARE`` of the probe budget in all."""
         narrow = [
             o
             for o in self.options
@@ -752,7 +761,7 @@ class Prober:
             for name, on in good.items()
             if on and (o := self._by_name(name)) is not None and _choices(o)[1:] and "requires" not in o
         ]
-        stop = self.runs.spent + REQUIRED_RUNS
+        stop = self.runs.spent + self.runs.budget // REQUIRED_SHARE
         for opt in narrow:
             name, flag = _spellings(opt)
             tries = [_with_value(opt, v) for v in REQUIRED_OWN_VALUES]
@@ -779,6 +788,8 @@ class Prober:
                     opt.clear()
                     opt.update(trial)
                     opt["requires"] = [f"{mode_name}={v}"]
+                    _forget_exclusion(opt, mode_name)  # refused together at the mode's example value
+                    _forget_exclusion(mode, name)
                     self.note(flag, f"probed: so only beside {_spellings(mode)[1]}={v}: requires it at that value")
                     good[name] = accepted
                     break
@@ -881,8 +892,8 @@ class Prober:
         self._learn_fixtures(good)
         self.learn_abbreviations(good)
         self.learn_requires(refused, good)
-        self.learn_value_needs(refused, good)
         self.learn_excludes(good, max_pairs)
+        self.learn_value_needs(refused, good)  # last: its finds are rarer than an exclusion
         for opt in refused:  # never accepted: kept for its error paths, drawn rarely
             if _spellings(opt)[0] not in good and opt.get("weight") != 0.0:
                 opt["weight"] = RARE_WEIGHT
@@ -1016,6 +1027,15 @@ def listed_values(stderr: bytes) -> list[str]:
         return []
     text = found.group(1).decode("utf-8", "replace")
     return list(dict.fromkeys(v for line in text.splitlines() for v in _QUOTED.findall(line) if v))
+
+
+def _forget_exclusion(opt: dict[str, object], other: str) -> None:
+    """``opt`` no longer excludes ``other``."""
+    excludes = opt.get("excludes")
+    if isinstance(excludes, list) and other in excludes:
+        excludes.remove(other)
+        if not excludes:
+            del opt["excludes"]
 
 
 def _choices(opt: dict[str, object]) -> list[str]:
