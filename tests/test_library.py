@@ -86,6 +86,32 @@ def test_corpus_replays_against_its_own_reference(task: str) -> None:
     assert result.ok, [(r.key, r.status, r.error, r.divergence) for r in result.results if r.status != "passed"]
 
 
+def test_a_task_draws_the_values_its_reference_lists(tmp_path: Path) -> None:
+    """Where a reference refuses an unknown value by listing the valid ones (GNU
+    argmatch's "Valid arguments are:"), its task draws at least half of them for
+    that option. numfmt's task had only `--to=none` and no `--round` or
+    `--invalid` value, and a numfmt without SI and IEC units scored 1.0 on it.
+    Tasks with fixed arguments are left out (`cksum -a md5`'s own `-a` is the
+    mode it fixes)."""
+    from fuzzdiff.factory.probe import NO_SUCH_VALUE, listed_values
+
+    short: dict[str, tuple[str, list[str], tuple[str, ...]]] = {}
+    for task in shipped_tasks():
+        spec = load_task(task)
+        if spec.args:
+            continue
+        for opt in spec.options:
+            if opt.value is None or not opt.long or opt.weight == 0:
+                continue
+            argv = [spec.program, f"--{opt.long}={NO_SUCH_VALUE}"]
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path, timeout=30)
+            listed = listed_values(done.stderr)
+            drawn = opt.value.values if opt.value.kind == "choice" else ()
+            if listed and 2 * len(set(listed) & set(drawn)) < len(listed):
+                short[f"{task} --{opt.long}"] = (opt.value.kind, listed, drawn)
+    assert not short, short
+
+
 def test_the_sample_is_fixed_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FUZZDIFF_LIBRARY_SAMPLE", raising=False)
     chosen = full_check_tasks()
