@@ -144,6 +144,30 @@ def test_an_option_and_a_mode_come_with_the_value_they_need() -> None:
         assert any(f in spelt for f in (b"-a blake2b", b"-ablake2b", b"--algorithm=blake2b", b"--algorithm blake2b"))
 
 
+def test_a_mode_that_needs_an_option_at_no_value_leaves_the_sweep_as_it_was() -> None:
+    """Only a mode that needs another option at one value brings it to the heaviest
+    flag's near-misses: a plain `requires` keeps the draws of the sweep as before."""
+    options: list[dict[str, object]] = [
+        {"short": "c", "long": "check", "weight": 3.0},
+        {"short": "z"},
+        {"short": "a", "value": {"kind": "choice", "values": ["md5", "sha1"]}},
+    ]
+    base: dict[str, object] = {
+        "name": "digest",
+        "program": "cksum",
+        "options": options,
+        "stdin": {"models": ["samples"], "samples": ["MD5 (a) = 00\n"]},
+    }
+    plain = parse_task(base)
+    with_need = parse_task({**base, "options": [*options[:2], {**options[2], "requires": ["z"]}]})
+    modes = [r for r in edge_rungs(with_need, 1) if isinstance(r, Rung) and r.beside]
+    assert modes
+    grammar, grammar_plain = grammar_for(with_need), grammar_for(plain)
+    for n, rung in enumerate(edge_rungs(with_need, 1)):
+        if isinstance(rung, Rung) and rung.beside:
+            assert edge_case(grammar, rung, 1, n).argv == edge_case(grammar_plain, rung, 1, n).argv
+
+
 def test_a_flag_is_tried_on_a_long_input_of_each_model() -> None:
     spec = parse_task(
         {

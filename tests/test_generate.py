@@ -152,6 +152,36 @@ def test_an_option_that_needs_another_at_one_value_gets_it_at_that_value() -> No
     assert {a for c in without_l for a in algorithms(c)} >= {b"md5", b"sha1"}  # others drawn as before
 
 
+def test_a_pinned_optional_value_is_attached_never_its_own_word() -> None:
+    """`--color always` is --color and an operand to getopt: a pinned optional value
+    is spelt `--color=always` (or `-Calways`)."""
+    from fuzzdiff.core.spec import parse_task
+
+    spec = parse_task(
+        {
+            "name": "colour",
+            "program": "ls",
+            "options": [
+                {
+                    "short": "C",
+                    "long": "color",
+                    "value": {"kind": "choice", "values": ["never", "always"]},
+                    "optional_value": True,
+                },
+                {"short": "x", "value": {"kind": "int", "min": 1, "max": 3}, "requires": ["color=always"]},
+            ],
+            "generate": {"malformed": 0.0},
+        }
+    )
+    cases = list(generate_cases(spec, 3, 400))
+    with_x = [c for c in cases if any(a.startswith(b"-x") for a in c.argv)]
+    pinned = [c for c in with_x if b"--color=always" in c.argv or b"-Calways" in c.argv]
+    assert with_x and len(pinned) > 0.7 * len(with_x)
+    for case in with_x:
+        argv = list(case.argv)
+        assert not any(a in (b"--color", b"-C") and argv[i + 1 : i + 2] == [b"always"] for i, a in enumerate(argv))
+
+
 def test_constraints_must_name_declared_options() -> None:
     import pytest
 

@@ -284,7 +284,10 @@ class DigestTool:
     ``blake``, and takes multiples of 8 to 512 there, changing the digest's length
     (so the two exclude each other at the first algorithm, and the need undoes that)."""
 
-    ALGOS = (b"crc", b"md5", b"blake")
+    ALGOS: tuple[bytes, ...] = (b"crc", b"md5", b"blake")
+    NEEDED: tuple[bytes, ...] = (b"blake",)  # the algorithms --bits takes a length under
+    ZERO_ALONE = True  # --bits=0 is taken without --algo
+    DEFAULT = b"crc"  # the algorithm without --algo
 
     def __call__(self, case: Case) -> Outcome:
         opts: dict[bytes, bytes] = {}
@@ -297,14 +300,15 @@ class DigestTool:
                 opts[name] = value
             else:
                 return _out(1, stderr=b"digest: unknown option\n")
-        algo = opts.get(b"algo", b"crc")
-        if algo not in self.ALGOS:
+        algo = opts.get(b"algo", self.DEFAULT)
+        if b"algo" in opts and algo not in self.ALGOS:
             listed = b"".join(b"  - '" + a + b"'\n" for a in self.ALGOS)
             return _out(1, stderr=b"digest: invalid argument '" + algo + b"'\nValid arguments are:\n" + listed)
         bits = opts.get(b"bits", b"0")
         if not bits.isdigit():
             return _out(1, stderr=b"digest: invalid length\n")
-        if (int(bits) or b"algo" in opts) and b"bits" in opts and algo != b"blake":
+        given = b"bits" in opts and (int(bits) or b"algo" in opts or not self.ZERO_ALONE)
+        if given and algo not in self.NEEDED:
             return _out(1, stderr=b"digest: --bits only with --algo=blake\n")
         if int(bits) % 8 or int(bits) > 512:
             return _out(1, stderr=b"digest: bad length\n")
@@ -339,6 +343,69 @@ def test_probing_learns_listed_values_and_a_value_an_option_needs() -> None:
     assert next(o for o in spec.options if o.long == "bits").requires == ("algo=blake",)
 
 
+def _digest_task(tool: DigestTool, budget: int = 3000) -> tuple[dict[str, object], dict[str, list[str]], int]:
+    mined: dict[str, object] = {
+        "name": "digest",
+        "program": "digest",
+        "options": [
+            {"long": "algo", "value": {"kind": "string", "alphabet": "abc"}},
+            {"long": "bits", "value": {"kind": "int", "min": 0, "max": 100}},
+        ],
+        "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
+    }
+    learned = probe(mined, FunctionExecutor({"digest": tool}), Program(argv=("digest",), argv0="digest"), budget=budget)
+    return learned.raw, learned.notes, learned.runs
+
+
+def test_an_option_refused_alone_is_learned_beside_the_value_it_needs() -> None:
+    tool = DigestTool()
+    tool.ZERO_ALONE = False  # --bits refused at every value without --algo=blake
+    raw, _, _ = _digest_task(tool)
+    bits = _option(raw, "bits")
+    assert bits["requires"] == ["algo=blake"]
+    assert isinstance(bits["value"], dict) and bits["value"]["kind"] == "int" and bits["value"]["max"] >= 64
+
+
+def test_an_option_taken_beside_every_value_requires_the_option_not_a_value() -> None:
+    tool = DigestTool()
+    tool.NEEDED = DigestTool.ALGOS  # a length under any algorithm given, none alone but 0
+    tool.DEFAULT = b"sum"
+    raw, notes, _ = _digest_task(tool)
+    assert _option(raw, "bits")["requires"] == ["algo"]
+    assert any("beside any --algo" in n for n in notes["--bits"])
+
+
+def test_a_need_of_the_first_value_is_learned_with_that_value() -> None:
+    tool = DigestTool()
+    tool.ALGOS = (b"blake", b"crc", b"md5")
+    tool.ZERO_ALONE = False
+    raw, _, _ = _digest_task(tool)
+    assert _option(raw, "bits")["requires"] == ["algo=blake"]
+
+
+def test_learning_value_needs_keeps_to_its_share_of_the_budget() -> None:
+    """Without the need found (no algorithm takes a length), the step spends at
+    most a tenth of the budget: three tries beside each of the twelve algorithms
+    kept would be 36 runs, more than a tenth of 320."""
+    from fuzzdiff.factory import probe as probe_module
+
+    tool = DigestTool()
+    tool.ALGOS = tuple(b"algo%d" % i for i in range(24))
+    tool.NEEDED = ()
+    calls: list[int] = []
+    real = probe_module.Prober.learn_value_needs
+
+    def counted(self: probe_module.Prober, refused: list[dict[str, object]], good: dict[str, list[object]]) -> None:
+        before = self.runs.spent
+        real(self, refused, good)  # type: ignore[arg-type]
+        calls.append(self.runs.spent - before)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(probe_module.Prober, "learn_value_needs", counted)
+        _digest_task(tool, budget=320)
+    assert calls and 0 < calls[0] <= 320 // probe_module.REQUIRED_SHARE
+
+
 def test_a_refusal_lists_the_valid_values_in_either_quoting() -> None:
     from fuzzdiff.factory.probe import listed_values
 
@@ -347,6 +414,9 @@ def test_a_refusal_lists_the_valid_values_in_either_quoting() -> None:
     assert listed_values(c_locale) == ["bsd", "sysv"]
     assert listed_values(utf8.encode()) == ["always", "yes", "never"]
     assert listed_values(b"tool: bad mode\n") == []
+    # a line that is more than quoted values: the program takes others too (ls --time-style)
+    prose = b"Valid arguments are:\n  - 'full-iso'\n  - +FORMAT (e.g., +%H:%M) for a 'date'-style format\n"
+    assert listed_values(prose) == []
 
 
 def test_probing_learns_requires_and_excludes() -> None:

@@ -58,6 +58,53 @@ def test_simple_task_parses() -> None:
         ({"options": [{"short": "a"}, {"short": "z", "requires": ["a=1"]}]}, "takes no value"),
         ({"options": [{"short": "z", "requires": ["q=1"]}]}, "'q' named in one_of"),
         ({"options": [{"short": "z", "requires": ["z=1"]}]}, "requires itself"),
+        (
+            {
+                "options": [
+                    {"short": "a", "value": {"kind": "choice", "values": ["md5"]}},
+                    {"short": "z", "requires": ["a="]},
+                ]
+            },
+            "empty",
+        ),
+        (
+            {
+                "options": [
+                    {"short": "a", "value": {"kind": "choice", "values": ["md5"]}},
+                    {"short": "z", "requires": ["a=sha1"]},
+                ]
+            },
+            "not one of",
+        ),
+        (
+            {
+                "options": [
+                    {"short": "n", "value": {"kind": "int", "min": 0, "max": 5}},
+                    {"short": "z", "requires": ["n=9"]},
+                ]
+            },
+            "not an integer from 0 to 5",
+        ),
+        ({"options": [{"short": "f", "value": {"kind": "file"}}, {"short": "z", "requires": ["f=x"]}]}, "names a path"),
+        (
+            {
+                "options": [
+                    {"short": "a", "value": {"kind": "choice", "values": ["md5"]}, "weight": 0},
+                    {"short": "z", "requires": ["a=md5"]},
+                ]
+            },
+            "weight 0",
+        ),
+        (
+            {
+                "options": [
+                    {"short": "a", "value": {"kind": "choice", "values": ["md5", "sha1"]}},
+                    {"short": "y", "requires": ["a=md5"]},
+                    {"short": "z", "requires": ["a=sha1"]},
+                ]
+            },
+            "at different values",
+        ),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "(?s).*", "replacement": ""}]}}, "any text"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "", "replacement": "x"}]}}, "empty pattern"),
         ({"compare": {"replace": [{"channel": "stdout", "pattern": "[\\s\\S]+", "replacement": ""}]}}, "any text"),

@@ -80,7 +80,6 @@ from fuzzdiff.core.generate import (
     derive_seed,
     grammar_for,
     model_content,
-    option_tokens,
     perturb,
     provide,
     through_directory,
@@ -553,10 +552,11 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
     # what the option needs comes along, and what a mode it is tried under needs (`cksum -c -l 128`
     # needs `-a blake2b`); a mode that needs nothing leaves the draws as they were
-    tried = [rung.option, *(o for o in rung.beside if o in grammar.requires)]
+    pinning = [o for o in rung.beside if any(n in grammar.origin for n in grammar.requires.get(o, ()))]
+    tried = [rung.option, *pinning]
     others = [o for o in grammar.constrain(c, list(tried)) if all(o is not t for t in tried)]
     made: Made = dict(rung.made)
-    args = [t for o in others for t in option_tokens(c, o, None, made=made)]
+    args = [t for o in others for t in grammar.tokens(c, o, cut=False, made=made)]  # never cut short
     ops = grammar.spec.operands
     operands, files = grammar.files_and_operands(c) if ops.required else ([], {})
     for name, data in grammar.spec.fixtures:

@@ -615,9 +615,23 @@ class Grammar:
         opt = find_option(spec, name)
         if needed is None or opt.value is None:
             return opt
-        pinned = dataclasses.replace(opt, value=ValueSpec("choice", values=(needed,)), optional_value=False)
+        pinned = dataclasses.replace(opt, value=ValueSpec("choice", values=(needed,)))
         self.origin[pinned] = opt
         return pinned
+
+    def tokens(
+        self, c: Choices, opt: OptionSpec, cut: bool = True, spoil: bool = False, made: Made | None = None
+    ) -> list[str]:
+        """``option_tokens`` for a drawn option (a long name cut to a prefix the task
+        allows, unless ``cut`` is False); a copy pinned to a value it must have is
+        spelt with it: an optional value attached (`--color=always`), since the bare
+        form (or the value as a word of its own) would lose it."""
+        base = self.origin.get(opt)
+        if base is not None and opt.optional_value and opt.value is not None:
+            pinned = opt.value.values[0]
+            return [f"--{opt.long}={pinned}"] if opt.long else [f"-{opt.short}{pinned}"]
+        shortest = self.shortest.get(base or opt, 1) if cut else None
+        return option_tokens(c, opt, shortest, spoil=spoil, made=made)
 
     def malformed(self, c: Choices) -> list[str]:
         """One deliberate mistake; ``["\x00missing", option]`` means a value left off the end."""
@@ -759,9 +773,7 @@ class Grammar:
                 if self.excludes:
                     chosen = self.exclusive(chosen)
             for opt in chosen:
-                args.extend(
-                    option_tokens(c, opt, self.shortest.get(self.origin.get(opt, opt), 1), spoil=True, made=made)
-                )
+                args.extend(self.tokens(c, opt, spoil=True, made=made))
             args = _cluster_short_flags(args, self.flags, c)
         return args
 

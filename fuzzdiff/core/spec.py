@@ -538,6 +538,24 @@ def _options(top: _Table, problems: _Problems) -> tuple[OptionSpec, ...]:
     return tuple(options)
 
 
+def _pin_fault(target: OptionSpec, needed: str) -> str:
+    """Why ``target`` cannot be required at ``needed`` (empty: it can)."""
+    shown, v = _shown_option(target), target.value
+    if v is None:
+        return f"{shown} takes no value; require it without one"
+    if needed == "":
+        return "the value is empty; name one after the '='"
+    if v.kind in PATH_VALUE_KINDS:
+        return f"{shown}'s value names a path the case makes; require it without a value"
+    if target.weight == 0:
+        return f"{shown} has weight 0 (never in a case); give it a weight or drop the requirement"
+    if v.kind == "choice" and needed not in v.values:
+        return f"{needed!r} is not one of {shown}'s values; add it to them"
+    if v.kind == "int" and not (re.fullmatch(r"-?[0-9]+", needed) and v.min <= int(needed) <= v.max):
+        return f"{needed!r} is not an integer from {v.min} to {v.max}, {shown}'s range"
+    return ""
+
+
 def _shown_option(o: OptionSpec) -> str:
     return f"--{o.long}" if o.long else f"-{o.short}"
 
@@ -687,16 +705,21 @@ def parse_task(raw: dict[str, Any], source: str = "<memory>") -> TaskSpec:
                 f"option {name_!r} named in one_of, requires or excludes is not declared; "
                 "use a declared short or long name without dashes",
             )
-    valued = {n for o in options if o.value is not None for n in (o.short, o.long) if n}
+    by_name = {n: o for o in options for n in (o.short, o.long) if n}
+    pins: dict[str, set[str]] = {}
     for o in options:
         for entry in o.requires:
             name_, needed = required(entry)
-            if needed is not None and name_ in known and name_ not in valued:
-                problems.add(
-                    "",
-                    f"option {_shown_option(o)} requires {entry!r}, but {name_!r} takes no value; "
-                    f"write requires = [{name_!r}]",
-                )
+            target = by_name.get(name_)
+            if needed is None or target is None:
+                continue
+            fault = _pin_fault(target, needed)
+            if fault:
+                problems.add("", f"option {_shown_option(o)} requires {entry!r}, but {fault}")
+            pins.setdefault(_shown_option(target), set()).add(needed)
+    for shown, values in pins.items():
+        if len(values) > 1:
+            problems.add("", f"options require {shown} at different values ({', '.join(sorted(values))}); keep one")
     spec = TaskSpec(
         name=name,
         program=program,

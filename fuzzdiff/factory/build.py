@@ -841,7 +841,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 21  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 22  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -871,6 +871,8 @@ FACTORY_VERSION = 21  # 2: probes confined (a task learned unconfined may hold w
 # 20: a help text listing no options on lines of their own gives those of its usage synopsis (figlet, rs)
 # 21: a refusal's list of valid values (GNU argmatch) is learned; an option that takes at most one value
 #     alone may require another at one of its values (`cksum -l` needs `-a blake2b`)
+# 22: review mends: an option refused alone learns its need too; a need met beside any value is a plain
+#     requires, one met only at the first value is pinned; prose in a listed block lists nothing
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

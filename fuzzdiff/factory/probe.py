@@ -507,7 +507,8 @@ class Prober:
                     hits = [hit] if hit else []
                 else:
                     hits = [b for b in bases if self.runs.ok(b.case(tokens, self.prefix))]
-                (taken if hits else refused).append(v)
+                if hits or self.runs.left():  # a value the budget ran out on is untried, not refused
+                    (taken if hits else refused).append(v)
                 ok_bases += [b for b in hits if b not in ok_bases]
                 if (
                     i == HANG_TRIES - 1
@@ -658,7 +659,7 @@ class Prober:
         """The values the program listed that the budget ran out before: kept on its word."""
         untried = [v for v in listed if v not in taken and v not in refused]
         if untried:
-            self.note(label, f"probed: budget out; kept untried, as the program lists them: {', '.join(untried)}")
+            self.note(label, f"probed: kept untried, as the program lists them: {', '.join(untried)}")
         return untried
 
     def refusal_values(self, opt: dict[str, object], bases: list[Base]) -> list[str]:
@@ -721,10 +722,8 @@ class Prober:
         """An option refused alone but accepted after another requires it, where it
         changes what the other does alone: an option that prints and exits (`recode
         --copyright`, `pigz --license`) accepts anything after it unread, and is
-        required by nothing. Where no other option's example value will do, each
-        value of an enumerated one is tried (``REQUIRED_VALUES`` at most): `cksum -l
-        8` is refused alone and under every algorithm but `-a blake2b`, and requires
-        ``algorithm=blake2b``."""
+        required by nothing. Where the other is enumerated and refuses it at its
+        second value, it is required at its example value (``NAME=VALUE``)."""
         for opt in refused:
             name, flag = _spellings(opt)
             for other_name, on in good.items():
@@ -734,26 +733,38 @@ class Prober:
                 tokens = _example_tokens(other)
                 mine = [flag.encode()] if "value" not in opt else _with_value(opt, "1")
                 if any(self._changes(b, tokens, mine, self.example_files(other, b)) for b in on[:2]):
-                    opt["requires"] = [other_name]
+                    opt["requires"] = [self._at_which_value(other_name, other, on, mine)]
                     self.note(flag, f"probed: refused alone, accepted with {_spellings(other)[1]}: requires it")
                     good[name] = on
                     break
+
+    def _at_which_value(self, name: str, other: dict[str, object], on: list[Base], mine: list[bytes]) -> str:
+        """``name``, or ``name=EXAMPLE`` where ``other`` is enumerated and ``mine`` is
+        refused beside its second value (so only its example value takes it)."""
+        values = _choices(other)
+        if len(values) < 2 or not self.runs.left():
+            return name
+        second = _with_value(other, values[1])
+        if self._changes(on[0], second, mine, self.example_files(other, on[0])):
+            return name
+        return f"{name}={values[0]}"
 
     def learn_value_needs(self, refused: list[dict[str, object]], good: dict[str, list[Base]]) -> None:
         """A valued option refused everywhere, or that took at most one value, may
         need another option at one of its enumerated values: `cksum -l` takes only 0
         alone and under every algorithm but `-a blake2b`, where it takes lengths to
         512. Each such option is tried at a few values (``REQUIRED_OWN_VALUES``)
-        beside each value of each enumerated option (``REQUIRED_VALUES`` of each),
-        and where it is accepted there and changes the outcome, its values are
-        learned again beside that one, and it requires it at that value. At most a
-        ``REQUIRED_SHARE`` of the probe budget in all."""
+        beside each value of each enumerated option (``REQUIRED_VALUES`` of each);
+        where it is accepted there and changes the outcome, its values are learned
+        again beside that one (``_try_need``). At most a ``REQUIRED_SHARE`` of the
+        probe budget in all: the rest is held back (``reserve``) while it runs."""
         narrow = [
             o
             for o in self.options
             if "value" in o
             and "requires" not in o
-            and (o in refused or _values_taken(o) <= 1)
+            and o.get("weight") != 0.0
+            and (any(o is r for r in refused) or _values_taken(o) <= 1)
             and o.get("long") not in ("help", "version")
         ]
         modes = [
@@ -761,41 +772,68 @@ class Prober:
             for name, on in good.items()
             if on and (o := self._by_name(name)) is not None and _choices(o)[1:] and "requires" not in o
         ]
-        stop = self.runs.spent + self.runs.budget // REQUIRED_SHARE
-        for opt in narrow:
-            name, flag = _spellings(opt)
-            tries = [_with_value(opt, v) for v in REQUIRED_OWN_VALUES]
-            for mode_name, mode, on in modes:
-                if mode is opt:
-                    continue
-                for v in _choices(mode)[:REQUIRED_VALUES]:
-                    if not self.runs.left() or self.runs.spent >= stop:
-                        return
-                    tokens = _with_value(mode, v)
-                    extra = self.example_files(mode, on[0])
-                    if not any(self._changes(on[0], tokens, mine, extra) for mine in tries):
+        held = self.runs.reserve
+        self.runs.reserve = max(held, self.runs.budget - self.runs.spent - self.runs.budget // REQUIRED_SHARE)
+        try:
+            for opt in narrow:
+                alone = any(opt is r for r in refused)
+                found = False
+                for mode_name, mode, on in modes:
+                    if mode is opt or found:
                         continue
-                    before = _values_taken(opt)
-                    trial, notes = copy.deepcopy(opt), self.notes.pop(flag, [])
-                    saved, self.prefix = self.prefix, (*self.prefix, *tokens)
-                    try:
-                        accepted = self.learn_option(trial, on)
-                    finally:
-                        self.prefix = saved
-                    if not accepted or _values_taken(trial) <= before:
-                        self.notes[flag] = notes  # what was learned alone stands
-                        continue
-                    opt.clear()
-                    opt.update(trial)
-                    opt["requires"] = [f"{mode_name}={v}"]
-                    _forget_exclusion(opt, mode_name)  # refused together at the mode's example value
-                    _forget_exclusion(mode, name)
-                    self.note(flag, f"probed: so only beside {_spellings(mode)[1]}={v}: requires it at that value")
-                    good[name] = accepted
-                    break
-                else:
-                    continue
-                break
+                    for v in _choices(mode)[:REQUIRED_VALUES]:
+                        if not self.runs.left():
+                            return
+                        if self._try_need(opt, alone, (mode_name, mode, on), v, good):
+                            found = True
+                            break
+        finally:
+            self.runs.reserve = held
+
+    def _try_need(
+        self,
+        opt: dict[str, object],
+        refused_alone: bool,
+        mode_of: tuple[str, dict[str, object], list[Base]],
+        v: str,
+        good: dict[str, list[Base]],
+    ) -> bool:
+        """Whether ``opt`` needs the mode option at ``v`` (see ``learn_value_needs``);
+        if so it is learned again there and made to require it (at ``v`` where
+        another value of the mode refuses it, else at any)."""
+        name, flag = _spellings(opt)
+        mode_name, mode, on = mode_of
+        tokens, extra = _with_value(mode, v), self.example_files(mode, on[0])
+        tries = [_with_value(opt, w) for w in REQUIRED_OWN_VALUES]
+        mine = next((m for m in tries if self._changes(on[0], tokens, m, extra)), None)
+        if mine is None:
+            return False
+        before = 0 if refused_alone else _values_taken(opt)
+        trial, notes, paths = copy.deepcopy(opt), self.notes.pop(flag, None), dict(self.path_data)
+        saved, self.prefix = self.prefix, (*self.prefix, *tokens)
+        try:
+            accepted = self.learn_option(trial, on)
+        finally:
+            self.prefix = saved
+        if not accepted or _values_taken(trial) <= before:
+            self.notes.pop(flag, None)  # what was learned alone stands
+            if notes is not None:
+                self.notes[flag] = notes
+            self.path_data = paths
+            return False
+        other = next((w for w in _choices(mode) if w != v), None)
+        anywhere = other is not None and self._changes(on[0], _with_value(mode, other), mine, extra)
+        opt.clear()
+        opt.update(trial)
+        opt["requires"] = [mode_name if anywhere else f"{mode_name}={v}"]
+        mode_flag = _spellings(mode)[1]
+        for a, b, b_flag, a_flag in ((opt, mode_name, mode_flag, flag), (mode, name, flag, mode_flag)):
+            _forget_exclusion(a, b)  # refused together at the mode's example value
+            self.notes[a_flag] = [n for n in self.notes.get(a_flag, []) if f"refused together with {b_flag}" not in n]
+        where = f"beside any {mode_flag}" if anywhere else f"only beside {mode_flag}={v}"
+        self.note(flag, f"probed: so {where}: requires it")
+        good[name] = accepted
+        return True
 
     def _changes(
         self, base: Base, tokens: list[bytes], mine: list[bytes], extra: tuple[tuple[bytes, bytes], ...] = ()
@@ -1021,12 +1059,24 @@ _QUOTED = re.compile("[\u2018'`]([^\u2019'\n]*)[\u2019']")
 
 def listed_values(stderr: bytes) -> list[str]:
     """The values a refusal lists as valid (``Valid arguments are:`` and its lines),
-    in its order; none where it lists none."""
+    in its order; none where it lists none, or where a line is more than quoted
+    values (ls's `--time-style` lists `+FORMAT (e.g., +%H:%M) for a 'date'-style
+    format`: it takes other values too), or a value is not UTF-8."""
     found = _VALID_ARGUMENTS.search(stderr)
     if found is None:
         return []
-    text = found.group(1).decode("utf-8", "replace")
-    return list(dict.fromkeys(v for line in text.splitlines() for v in _QUOTED.findall(line) if v))
+    try:
+        text = found.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    values: list[str] = []
+    for line in text.splitlines():
+        item = line.removeprefix("  - ").rstrip()
+        quoted = _QUOTED.findall(item)
+        if not quoted or _QUOTED.sub("", item).replace(",", "").strip():
+            return []
+        values += quoted
+    return list(dict.fromkeys(v for v in values if v))
 
 
 def _forget_exclusion(opt: dict[str, object], other: str) -> None:
