@@ -319,31 +319,8 @@ class DigestTool:
         return _out(0, stdout=digest + b"  " + operands[0] + b"\n")
 
 
-def test_probing_learns_listed_values_and_a_value_an_option_needs() -> None:
-    mined: dict[str, object] = {
-        "name": "digest",
-        "program": "digest",
-        "options": [
-            {"long": "algo", "value": {"kind": "string", "alphabet": "abc"}},
-            {"long": "bits", "value": {"kind": "int", "min": 0, "max": 100}},
-        ],
-        "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
-    }
-    digest = Program(argv=("digest",), argv0="digest")
-    learned = probe(mined, FunctionExecutor({"digest": DigestTool()}), digest, budget=3000)
-    algo, bits = _option(learned.raw, "algo"), _option(learned.raw, "bits")
-    assert algo["value"] == {"kind": "choice", "values": ["crc", "md5", "blake"]}
-    assert any("valid ones: crc, md5, blake" in n for n in learned.notes["--algo"])
-    assert bits["requires"] == ["algo=blake"]
-    assert "excludes" not in bits and "excludes" not in algo
-    value = bits["value"]
-    assert isinstance(value, dict) and value["kind"] == "int" and value["max"] >= 64
-    assert any("only beside --algo=blake" in n for n in learned.notes["--bits"])
-    spec = parse_task(learned.raw)  # and the task it writes reads back
-    assert next(o for o in spec.options if o.long == "bits").requires == ("algo=blake",)
-
-
-def _digest_task(tool: DigestTool, budget: int = 3000) -> tuple[dict[str, object], dict[str, list[str]], int]:
+def _digest_task(tool: DigestTool, budget: int = 3000) -> tuple[dict[str, object], dict[str, list[str]]]:
+    """What probing learns of ``tool`` from a mined task of its two options: the task table and the notes."""
     mined: dict[str, object] = {
         "name": "digest",
         "program": "digest",
@@ -354,13 +331,27 @@ def _digest_task(tool: DigestTool, budget: int = 3000) -> tuple[dict[str, object
         "operands": {"min": 0, "max": 2, "kinds": ["file", "dash", "missing"]},
     }
     learned = probe(mined, FunctionExecutor({"digest": tool}), Program(argv=("digest",), argv0="digest"), budget=budget)
-    return learned.raw, learned.notes, learned.runs
+    return learned.raw, learned.notes
+
+
+def test_probing_learns_listed_values_and_a_value_an_option_needs() -> None:
+    raw, notes = _digest_task(DigestTool())
+    algo, bits = _option(raw, "algo"), _option(raw, "bits")
+    assert algo["value"] == {"kind": "choice", "values": ["crc", "md5", "blake"]}
+    assert any("valid ones: crc, md5, blake" in n for n in notes["--algo"])
+    assert bits["requires"] == ["algo=blake"]
+    assert "excludes" not in bits and "excludes" not in algo
+    value = bits["value"]
+    assert isinstance(value, dict) and value["kind"] == "int" and value["max"] >= 64
+    assert any("only beside --algo=blake" in n for n in notes["--bits"])
+    spec = parse_task(raw)  # and the task it writes reads back
+    assert next(o for o in spec.options if o.long == "bits").requires == ("algo=blake",)
 
 
 def test_an_option_refused_alone_is_learned_beside_the_value_it_needs() -> None:
     tool = DigestTool()
     tool.ZERO_ALONE = False  # --bits refused at every value without --algo=blake
-    raw, _, _ = _digest_task(tool)
+    raw, _ = _digest_task(tool)
     bits = _option(raw, "bits")
     assert bits["requires"] == ["algo=blake"]
     assert isinstance(bits["value"], dict) and bits["value"]["kind"] == "int" and bits["value"]["max"] >= 64
@@ -370,7 +361,7 @@ def test_an_option_taken_beside_every_value_requires_the_option_not_a_value() ->
     tool = DigestTool()
     tool.NEEDED = DigestTool.ALGOS  # a length under any algorithm given, none alone but 0
     tool.DEFAULT = b"sum"
-    raw, notes, _ = _digest_task(tool)
+    raw, notes = _digest_task(tool)
     assert _option(raw, "bits")["requires"] == ["algo"]
     assert any("beside any --algo" in n for n in notes["--bits"])
 
@@ -379,7 +370,7 @@ def test_a_need_of_the_first_value_is_learned_with_that_value() -> None:
     tool = DigestTool()
     tool.ALGOS = (b"blake", b"crc", b"md5")
     tool.ZERO_ALONE = False
-    raw, _, _ = _digest_task(tool)
+    raw, _ = _digest_task(tool)
     assert _option(raw, "bits")["requires"] == ["algo=blake"]
 
 

@@ -53,9 +53,10 @@ each once, from the spec alone:
 The rungs are interleaved (every ladder's first rung, then every ladder's
 second, ...), so a sweep cut short by a budget still reaches every option.
 Options the tried one requires (at the value they need, where they name one), and a
-member of each group it must be used with, come along as generation would add them. Each case's operands and input are
-drawn from the task's grammar with a seed derived from ``seed`` and the case's
-place, as fresh cases are: the same task and seed give the same sweep.
+member of each group it must be used with, come along as generation would add them.
+Each case's operands and input are drawn from the task's grammar with a seed
+derived from ``seed`` and the case's place, as fresh cases are: the same task and
+seed give the same sweep.
 """
 
 from __future__ import annotations

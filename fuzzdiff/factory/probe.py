@@ -470,9 +470,7 @@ class Prober:
             self.note(label, "probed: runs until killed (timed out, accepted nowhere): weight 0, never drawn")
             return []
         mined_value = opt.get("value")
-        values: list[str] = []
-        if isinstance(mined_value, dict) and mined_value.get("kind") == "choice":
-            values = [str(v) for v in mined_value.get("values", [])]
+        values = _choices(opt)
         # a program that lists its valid values takes no others (GNU argmatch: those
         # and their unique prefixes): the rest of the ladder would only spend the budget
         listed = self.refusal_values(opt, bases) if mined_value is not None or not as_flag else []
