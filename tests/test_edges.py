@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fuzzdiff.core import codepoints
 from fuzzdiff.core.edges import (
     BYTE_TABLE,
     CLUSTER,
@@ -33,6 +34,7 @@ from fuzzdiff.core.generate import (
     NAME_CLASSES,
     grammar_for,
 )
+from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import ValueSpec, load_task, parse_task
 
 SPEC = parse_task(
@@ -344,3 +346,31 @@ def test_an_option_whose_value_names_a_path_is_tried_with_each_name_made() -> No
             assert value not in files and value + b"/f" not in files, (rung, case)
     dirs = {name for r in edge_rungs(spec, 1) if isinstance(r, Rung) and r.option.short == "t" for name, _ in r.made}
     assert dirs == {*DIR_NAMES, FILE_NAMES[0]}
+
+
+def test_in_a_utf8_locale_each_flag_meets_every_code_point_where_a_table_changes() -> None:
+    def task(env: dict[str, str], operands: dict[str, object]) -> list[Case]:
+        raw = {"name": "w", "program": "wc", "options": [{"short": "L"}, {"short": "m"}], "operands": operands}
+        return list(edge_cases(parse_task({**raw, "env": env}), 1))
+
+    many = {"min": 0, "max": 3, "kinds": ["file", "missing"]}
+    sweep = task({"LC_ALL": "C.UTF-8"}, many)
+    each = [c for c in sweep if len(c.files) >= len(codepoints.boundaries())]
+    assert sorted(c.argv[0] for c in each) == [b"-L", b"-m"]
+    files = dict(each[0].files)
+    # a range's first code point and the one before it, in a file of its own and named
+    for point in (0x4DBF, 0x4DC0, 0xD7AF, 0xD7B0, 0x110BD, 0x10FFFF):
+        assert files[f"U+{point:04X}".encode()] == chr(point).encode() + b"\n"
+        assert f"U+{point:04X}".encode() in each[0].argv
+    assert files[b"U+D800"] == b"\xed\xa0\x80\n"  # a surrogate, which no decoder takes
+    # one input, a code point a line, where the task takes no more than one file
+    lines = [c for c in task({"LC_ALL": "en_US.utf8"}, {"max": 1}) if c.stdin == codepoints.lines()]
+    assert sorted(c.argv[0] for c in lines) == [b"-L", b"-m"]
+    assert not [c for c in task({"LC_ALL": "C", "LANG": "C.UTF-8"}, many) if len(c.files) > 100]
+
+
+def test_the_locale_is_read_as_the_c_library_reads_it() -> None:
+    assert codepoints.utf8_locale({"LC_ALL": "C.UTF-8", "LANG": "C"})
+    assert codepoints.utf8_locale({"LC_ALL": "", "LC_CTYPE": "de_DE.utf8"})
+    assert not codepoints.utf8_locale({"LC_ALL": "C", "LC_CTYPE": "C.UTF-8"})
+    assert not codepoints.utf8_locale({})

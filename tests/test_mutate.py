@@ -328,3 +328,15 @@ def test_mutants_never_name_a_path_outside_the_case_directory(spec: TaskSpec) ->
     made = [mutator.mutant(random.Random(seed), parent, parent) for seed in range(3000)]
     assert sum(m is not None for m in made) > 1000
     assert not [m.argv for m in made if m is not None and any(reaches_out(a) for a in m.argv)]
+
+
+def test_a_splice_never_makes_files_that_cannot_be_written_together(spec: TaskSpec) -> None:
+    """A file `d` in one parent and `d/f` in the other: together they are no tree."""
+    from fuzzdiff.core.model import file_names_problem
+
+    parent = Parent(Case(argv=(b"d",), files=((b"d", b"x\n"),)), b"x\n")
+    other = Parent(Case(argv=(b"d/f",), files=((b"d/f", b"y\n"),)), b"y\n")
+    mutator = Mutator(spec, frozenset(GUIDANCE))
+    made = [mutator.mutant(random.Random(seed), parent, other) for seed in range(400)]
+    assert sum(m is not None for m in made) > 100
+    assert not [m for m in made if m is not None and file_names_problem(n for n, _ in m.files)]

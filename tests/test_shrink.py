@@ -276,3 +276,22 @@ def test_shrinking_never_makes_a_path_outside_the_case_directory() -> None:
     assert [reaches_out(a) for a in (b"/", b"..", b"a/../b", b"--dir=/x", b"-d/x", b"nodir/x", b"a..b", b"-r")] == [
         True, True, True, True, True, False, False, False,
     ]  # fmt: skip
+
+
+def test_a_case_of_thousands_of_files_keeps_the_one_it_needs_in_few_tries(spec: TaskSpec) -> None:
+    # a width wrong at one code point, shown by a count per file (the sweep's case in a UTF-8 locale)
+    needle = "\ud7b0".encode("utf-8", "surrogatepass")
+    names = [f"{point:x}".encode() for point in range(0xD000, 0xD800)]
+    files = tuple((name, chr(int(name, 16)).encode("utf-8", "surrogatepass") + b"\n") for name in names)
+    start = Case(argv=(b"-a", *names), files=files)
+
+    def trigger(c: Case) -> bool:
+        return any(name in c.argv and needle in data for name, data in c.files)
+
+    judge = make_judge(spec, echo_program, planted(trigger, extra_output))
+    (div,) = judge.check([start])
+    assert div is not None
+    shrinker = Shrinker(judge.check, div, spellings=spellings(spec))
+    assert shrinker.shrink().case == Case(argv=(b"a",), files=((b"a", needle),))
+    assert not shrinker.stats.budget_exhausted
+    assert shrinker.stats.by_pass["_drop_file_chunks"] < 40  # about two tries a halving of 2,048 files

@@ -28,6 +28,9 @@ each once, from the spec alone:
   ``--check``), the task's heaviest flag there once under each enumerated
   value (``cksum -c -a md5``); and each value of an enumerated option, a mode by another
   spelling (``cksum -a sysv``), on a long input too (``mode_rungs``);
+- in a UTF-8 locale, each flag on every code point where a character table
+  changes (``CODE_POINTS``: a width, a class, a case mapping), each in a file
+  of its own where the task takes several files, else a line each;
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
   a quoting function may treat apart, in the name of a missing file
@@ -67,6 +70,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from fuzzdiff.core import codepoints
 from fuzzdiff.core.generate import (
     EDGE_BYTES,
     FILE_NAMES,
@@ -103,6 +107,13 @@ LONG_INPUT = 65_563
 #: lines with a blank before the tag, a name cut short, an extra separator), and
 #: a parser that reads lines one by one is tried on each.
 NEAR_MISSES = "near-misses"
+
+#: The input of a flag's rung in a UTF-8 locale: every code point at which a
+#: character table changes (``codepoints.boundaries``), each in a file of its own
+#: where the task takes several files (a count or a width per file shows each
+#: one, where a maximum over lines would hide all but the widest), else each on
+#: a line of its own.
+CODE_POINTS = "code-points"
 
 #: Draws of an input before the sweep settles for an empty one.
 INPUT_TRIES = 8
@@ -399,6 +410,13 @@ def operand_kinds(spec: TaskSpec) -> set[str]:
     return set(ops.kinds) | {k for slot in ops.slots for k in slot.kinds}
 
 
+def file_per_operand(spec: TaskSpec) -> bool:
+    """Whether a case of ``spec`` may name many files, each an operand of one kind
+    (``wc a b c``): there each input can be a file of its own."""
+    ops = spec.operands
+    return not ops.slots and "file" in ops.kinds and ops.max >= 2
+
+
 def byte_names(c: RandomChoices) -> list[bytes]:
     """Names that together hold every byte a quoting function may treat apart:
     each of ``PUNCTUATION`` alone, between letters (``a:b``) one time in two,
@@ -437,6 +455,8 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
         models[NEAR_MISSES] = None
     flags = [opt for opt in drawn if opt.value is None and opt.long not in ("help", "version")]
     ladders.append([Rung(opt, (opt.label(),), long_model=model) for opt in flags for model in models])
+    if codepoints.utf8_locale(dict(spec.env)):
+        ladders.append([Rung(opt, (opt.label(),), long_model=CODE_POINTS) for opt in flags])
     ladders.append(list(mode_rungs(drawn)))
     if NEAR_MISSES in models and flags:
         ladders.append(list(moded_near_misses(flags, drawn)))
@@ -480,6 +500,8 @@ def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) ->
     stdin = grammar.spec.stdin
     if long_model == NEAR_MISSES:
         return _near_misses(c, stdin)
+    if long_model == CODE_POINTS:
+        return codepoints.lines()
     data = b""
     for _ in range(INPUT_TRIES):
         data = model_content(c, stdin, long_model) if long_model else content(c, stdin)
@@ -565,6 +587,10 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
     if made:
         provide(c, grammar.spec, made, files)
     operands = through_directory(operands, files)
+    if rung.long_model == CODE_POINTS and file_per_operand(grammar.spec):
+        one_each = {codepoints.name(point): codepoints.encode(point) + b"\n" for point in codepoints.boundaries()}
+        files.update(one_each)
+        operands = list(one_each)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
     if rung.trailing and rung.option.short and rung.option.long:  # one path per spelling; a sole one stays plain

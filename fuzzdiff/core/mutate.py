@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.generate import FILE_NAMES, PATH_NAMES
-from fuzzdiff.core.model import Case
+from fuzzdiff.core.model import Case, file_names_problem
 from fuzzdiff.core.spec import OptionSpec, TaskSpec, ValueSpec
 
 
@@ -587,6 +587,8 @@ class Mutator:
             return None  # an argument or file name cannot hold a NUL byte
         if not case.outside() <= parent.case.outside() | other.case.outside():
             return None  # a path outside the case's directory neither parent named (`model.reaches_out`)
+        if case.files != parent.case.files and file_names_problem(n for n, _ in case.files):
+            return None  # files of two cases that cannot be written together (`d` and `d/f`)
         if self.excluded:
             argv = self.options.without(case.argv, self.excluded)
             if len(argv) < len(case.argv):

@@ -1,7 +1,8 @@
 """Shrinking a divergence to a small case that still shows the same bug.
 
 The shrinker works on the case's structure, not on raw bytes: it drops argv
-tokens, files (alone, then with the argv tokens and lines that name them),
+tokens, files (by halves with the argv tokens that name them where a case has
+many, alone, then with the argv tokens and lines that name them),
 environment entries, file contents; it cuts a long stdin or file to a short
 prefix, and deletes lines, words, aligned power-of-two chunks and bytes of
 them; then it shortens argv tokens, moves numbers toward zero (by halving
@@ -63,6 +64,9 @@ _PREFIX_UP_TO = 64
 _PREFIX_FROM = 4 * _PREFIX_UP_TO
 #: ``_drop_chunks`` deletes aligned chunks down to this size; ``_drop_bytes`` goes on from there.
 _ALIGNED_DOWN_TO = 4
+#: Files in a case past which ``_drop_file_chunks`` drops them by halves first
+#: (one at a time, a case of a few files shrinks in as few tries).
+_CHUNKED_FROM = 16
 #: Halving steps ``_smaller_numbers`` tries before ``value - 1``.
 _STEPS_DOWN = 12
 #: A word of a line with the blanks after it, or leading blanks: what ``_drop_words`` deletes.
@@ -143,6 +147,7 @@ class Shrinker:
     # -- driving ---------------------------------------------------------
     def shrink(self) -> Divergence:
         passes: list[Pass] = [
+            self._drop_file_chunks,
             self._drop_argv,
             self._drop_files,
             self._drop_named_files,
@@ -240,6 +245,21 @@ class Shrinker:
         c = self._case
         for kept, pos in _deletions(list(c.argv), at, every_offset=True):
             yield replace(c, argv=tuple(kept)), pos
+
+    def _drop_file_chunks(self, at: Cursor) -> Proposals:
+        """Halves, then quarters, ... of the files at once, with the argv tokens
+        that name them, where a case has more than ``_CHUNKED_FROM`` files: a case
+        of thousands of files (a code point in each) keeps the one it needs in
+        about two tries a halving, where dropping one file a try takes one try a
+        file. Chunks stop above one file; ``_drop_files`` goes on from there."""
+        c = self._case
+        if len(c.files) <= _CHUNKED_FROM:
+            return
+        for kept, cursor in _deletions(list(c.files), at):
+            if cursor[0] < 2:
+                return
+            gone = {name for name, _ in c.files} - {name for name, _ in kept}
+            yield replace(c, files=tuple(kept), argv=tuple(a for a in c.argv if a not in gone)), cursor
 
     def _drop_files(self, at: Cursor) -> Proposals:
         c = self._case
