@@ -355,7 +355,7 @@ def test_in_a_utf8_locale_each_flag_meets_every_code_point_where_a_table_changes
 
     many = {"min": 0, "max": 3, "kinds": ["file", "missing"]}
     sweep = task({"LC_ALL": "C.UTF-8"}, many)
-    each = [c for c in sweep if len(c.files) >= len(codepoints.boundaries())]
+    each = [c for c in sweep if len(c.files) >= len(codepoints.inputs())]
     assert sorted(c.argv[0] for c in each) == [b"-L", b"-m"]
     files = dict(each[0].files)
     # a range's first code point and the one before it, in a file of its own and named
@@ -363,6 +363,8 @@ def test_in_a_utf8_locale_each_flag_meets_every_code_point_where_a_table_changes
         assert files[f"U+{point:04X}".encode()] == chr(point).encode() + b"\n"
         assert f"U+{point:04X}".encode() in each[0].argv
     assert files[b"U+D800"] == b"\xed\xa0\x80\n"  # a surrogate, which no decoder takes
+    # and the byte sequences at the edges of UTF-8's forms: past U+10FFFF and broken, an overlong NUL
+    assert files[b"B+F49080C0"] == b"\xf4\x90\x80\xc0\n" and files[b"B+C080"] == b"\xc0\x80\n"
     # one input, a code point a line, where the task takes no more than one file
     lines = [c for c in task({"LC_ALL": "en_US.utf8"}, {"max": 1}) if c.stdin == codepoints.lines()]
     assert sorted(c.argv[0] for c in lines) == [b"-L", b"-m"]
@@ -374,3 +376,14 @@ def test_the_locale_is_read_as_the_c_library_reads_it() -> None:
     assert codepoints.utf8_locale({"LC_ALL": "", "LC_CTYPE": "de_DE.utf8"})
     assert not codepoints.utf8_locale({"LC_ALL": "C", "LC_CTYPE": "C.UTF-8"})
     assert not codepoints.utf8_locale({})
+
+
+def test_the_decoder_edges_reach_each_end_of_each_byte_range_of_utf8() -> None:
+    edges = set(codepoints.decoder_edges())
+    for valid in (b"\xc2\x80", b"\xdf\xbf", b"\xe0\xa0\x80", b"\xed\x9f\xbf", b"\xf0\x90\x80\x80", b"\xf4\x8f\xbf\xbf"):
+        valid.decode()  # the first and last character of a form
+        assert valid in edges
+    # an overlong form, a surrogate, past U+10FFFF, a broken tail, cut short, a lead that never starts one
+    broken = (b"\xe0\x9f\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe1\x80\x7f", b"\xf0\x90", b"\xf5\x80\x80\x80")
+    assert set(broken) <= edges
+    assert len(edges) == len(codepoints.decoder_edges())  # each once

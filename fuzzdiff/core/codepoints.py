@@ -17,7 +17,9 @@ category, east Asian width, bidirectional class, combining class, mirroring,
 decomposition tag, case mapping, ``isspace`` and ``isprintable``. It is a file,
 not computed per run, so the same task and seed give the same cases on any
 machine. Surrogates at an edge are written as their three-byte encodings,
-which no decoder accepts.
+which no decoder accepts. ``decoder_edges()`` adds the byte sequences at the
+edges of UTF-8's forms, where decoders part (a lead past U+10FFFF, a
+continuation byte one past its range, a character cut short).
 """
 
 from __future__ import annotations
@@ -69,9 +71,62 @@ def utf8_locale(env: Mapping[str, str]) -> bool:
     return False
 
 
+#: Lead bytes of the forms UTF-8 has (RFC 3629), each with the range its second
+#: byte must be in and its length: the first and last of each run of leads, and
+#: the leads whose second byte is narrowed (E0 and F0 against overlong forms,
+#: ED against surrogates, F4 against code points past U+10FFFF).
+_LEADS: tuple[tuple[int, int, int, int], ...] = (
+    (0xC2, 0x80, 0xBF, 2),
+    (0xDF, 0x80, 0xBF, 2),
+    (0xE0, 0xA0, 0xBF, 3),
+    (0xE1, 0x80, 0xBF, 3),
+    (0xEC, 0x80, 0xBF, 3),
+    (0xED, 0x80, 0x9F, 3),
+    (0xEE, 0x80, 0xBF, 3),
+    (0xEF, 0x80, 0xBF, 3),
+    (0xF0, 0x90, 0xBF, 4),
+    (0xF1, 0x80, 0xBF, 4),
+    (0xF3, 0x80, 0xBF, 4),
+    (0xF4, 0x80, 0x8F, 4),
+)
+#: Bytes no character starts with: a continuation byte, the overlong leads C0
+#: and C1, and the leads of forms past U+10FFFF or never defined.
+_NOT_LEADS = (0x80, 0xBF, 0xC0, 0xC1, 0xF5, 0xF7, 0xF8, 0xFB, 0xFC, 0xFE, 0xFF)
+#: A continuation byte at each end of its range (80, BF) and one past each (7F, C0).
+_TAILS = (0x7F, 0x80, 0xBF, 0xC0)
+
+
+def decoder_edges() -> tuple[bytes, ...]:
+    """Byte sequences at the edges of UTF-8's forms, where decoders part: each
+    lead with its second byte at each end of its range and one past each, and
+    every later byte a continuation byte at an end of its range or one past it
+    (``F4 90 80 C0``: past U+10FFFF, and broken at its end); each lead cut short
+    after each of its bytes; and each byte no character starts with, before one
+    to three continuation bytes (``C0 80``, an overlong NUL; ``F5 80 80 80``)."""
+    found: list[bytes] = []
+    for lead, low, high, length in _LEADS:
+        for second in dict.fromkeys((low - 1, low, high, high + 1)):
+            rests: list[tuple[int, ...]] = [()]
+            for _ in range(length - 2):
+                rests = [(*rest, tail) for rest in rests for tail in _TAILS]
+            found += [bytes((lead, second, *rest)) for rest in rests]
+        found += [bytes((lead, low, 0x80, 0x80)[:cut]) for cut in range(1, length)]
+    found += [bytes((lead, *[0x80] * count)) for lead in _NOT_LEADS for count in (1, 2, 3)]
+    return tuple(dict.fromkeys(found))
+
+
+def inputs() -> tuple[tuple[bytes, bytes], ...]:
+    """(name, bytes) of every input the code point rungs give: each code point of
+    ``boundaries()``, named ``U+4DC0``, then each of ``decoder_edges()``, named by
+    its bytes (``B+F49080C0``)."""
+    named = [(name(point), encode(point)) for point in boundaries()]
+    named += [(b"B+" + edge.hex().upper().encode(), edge) for edge in decoder_edges()]
+    return tuple(named)
+
+
 def lines() -> bytes:
-    """Each boundary code point on a line of its own."""
-    return b"".join(encode(point) + b"\n" for point in boundaries())
+    """Each of ``inputs()`` on a line of its own."""
+    return b"".join(data + b"\n" for _, data in inputs())
 
 
 def _runs(points: list[int]) -> list[str]:

@@ -29,7 +29,8 @@ each once, from the spec alone:
   value (``cksum -c -a md5``); and each value of an enumerated option, a mode by another
   spelling (``cksum -a sysv``), on a long input too (``mode_rungs``);
 - in a UTF-8 locale, each flag on every code point where a character table
-  changes (``CODE_POINTS``: a width, a class, a case mapping), each in a file
+  changes (``CODE_POINTS``: a width, a class, a case mapping) and every byte
+  sequence at an edge of UTF-8's forms, each in a file
   of its own where the task takes several files, else a line each;
 - where operands name files: each hostile name of ``MISSING_NAMES`` as a file
   that does not exist, each of ``FILE_NAMES`` as one that does; then every byte
@@ -109,7 +110,8 @@ LONG_INPUT = 65_563
 NEAR_MISSES = "near-misses"
 
 #: The input of a flag's rung in a UTF-8 locale: every code point at which a
-#: character table changes (``codepoints.boundaries``), each in a file of its own
+#: character table changes (``codepoints.boundaries``) and every byte sequence
+#: at an edge of UTF-8's forms (``codepoints.decoder_edges``), each in a file of its own
 #: where the task takes several files (a count or a width per file shows each
 #: one, where a maximum over lines would hide all but the widest), else each on
 #: a line of its own.
@@ -588,7 +590,7 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         provide(c, grammar.spec, made, files)
     operands = through_directory(operands, files)
     if rung.long_model == CODE_POINTS and file_per_operand(grammar.spec):
-        one_each = {codepoints.name(point): codepoints.encode(point) + b"\n" for point in codepoints.boundaries()}
+        one_each = {name: data + b"\n" for name, data in codepoints.inputs()}
         files.update(one_each)
         operands = list(one_each)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
