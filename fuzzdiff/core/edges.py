@@ -40,6 +40,8 @@ each once, from the spec alone:
   not ASCII), since an error message shows that name quoted and a quoting
   table decides byte by byte; and one name per class of ``NAME_CLASSES`` for
   an existing file (``a`` and ``b`` around a drawn byte of it);
+- where a case may have several operands, drawn options and then standard
+  input named twice (``-`` ``-``: the first read drains it), or one file twice;
 - after one drawn operand, two of ``EXTRA_OPERANDS`` (control bytes, bytes that
   are not UTF-8, a quote): the "extra operand" message quotes one of them, often
   by another routine than file names get;
@@ -101,6 +103,14 @@ EDGE_SHARE = 3
 #: Bytes of the long input a flag is tried on: past 4, 8, 16, 32 and 64 KiB, where
 #: programs that read in blocks change buffers (and not a multiple of any).
 LONG_INPUT = 65_563
+
+#: Operands named twice in one case (``RepeatRung``), by the kind that allows
+#: each: standard input, which the first read drains (``cut -b1 - -``), and a
+#: file the program opens twice.
+REPEATED: tuple[tuple[str, bytes], ...] = (("dash", b"-"), ("file", b"a"))
+#: Draws of the options before each repeated operand: drawn options are often
+#: refused (a reversed range), and then the operands are never read.
+REPEAT_DRAWS = 2
 
 #: The long input of ``NEAR_MISSES``: the task's samples one after another, each
 #: changed in one place (``perturb``) one time in two, to ``LONG_INPUT`` bytes.
@@ -228,7 +238,15 @@ class ExtraRung:
     texts: tuple[bytes, bytes]
 
 
-AnyRung = Rung | NameRung | InputRung | StringRung | ExtraRung
+@dataclass(frozen=True, slots=True)
+class RepeatRung:
+    """One operand named twice after drawn options: standard input (``-``), which
+    the first read drains, or a file, read twice."""
+
+    name: bytes
+
+
+AnyRung = Rung | NameRung | InputRung | StringRung | ExtraRung | RepeatRung
 
 _DIGITS = re.compile(r"[0-9]+")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -468,6 +486,8 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     if "file" in kinds:  # beside the fixed names, one per quoting class, its byte drawn, inside a name
         inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
         ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
+    if spec.operands.max >= 2 and not spec.operands.slots:
+        ladders.append([RepeatRung(name) for _ in range(REPEAT_DRAWS) for kind, name in REPEATED if kind in kinds])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
     if spec.operands.max > 0:
         ladders.append([ExtraRung(texts) for texts in EXTRA_OPERANDS])
@@ -567,6 +587,8 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
             files.pop(text, None)
         named = [*through_directory(operands[:1], files), *rung.texts]
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
+    if isinstance(rung, RepeatRung):
+        return _repeat_case(grammar, rung, c)
     if isinstance(rung, NameRung):  # the name as the first operand, and more if the task needs them
         operands, files = grammar.files_and_operands(c)
         files.pop(rung.name, None)
@@ -575,6 +597,12 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         rest = operands[: max(0, grammar.spec.operands.min - 1)]
         named = through_directory([rung.name, *rest], files)
         return Case(argv=tuple(named), stdin=_input(c, grammar), files=tuple(files.items()))
+    return _option_case(grammar, rung, c)
+
+
+def _option_case(grammar: Grammar, rung: Rung, c: RandomChoices) -> Case:
+    """The case that tries an option's rung, with what it needs and, unless the
+    rung ends the argv, the operands a case of the task must have."""
     # what the option needs comes along, and what a mode it is tried under needs (`cksum -c -l 128`
     # needs `-a blake2b`); a mode that needs nothing leaves the draws as they were
     pinning = [o for o in rung.beside if any(n in grammar.origin for n in grammar.requires.get(o, ()))]
@@ -600,6 +628,17 @@ def edge_case(grammar: Grammar, rung: AnyRung, seed: int, place: int) -> Case:
         operands = [*operands, *[MANY_NAME] * MANY_ARGUMENTS]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
     return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_model), files=tuple(files.items()))
+
+
+def _repeat_case(grammar: Grammar, rung: RepeatRung, c: RandomChoices) -> Case:
+    """Drawn options, then ``rung``'s operand twice."""
+    needed: Made = {}
+    options = [a.encode("utf-8", "surrogateescape") for a in grammar.drawn_options(c, needed)]
+    files = {name.encode(): data.encode() for name, data in grammar.spec.fixtures}
+    provide(c, grammar.spec, needed, files)
+    if rung.name != b"-":
+        files[rung.name] = _input(c, grammar)
+    return Case(argv=(*options, rung.name, rung.name), stdin=_input(c, grammar), files=tuple(files.items()))
 
 
 def edge_cases(spec: TaskSpec, seed: int) -> Iterator[Case]:
