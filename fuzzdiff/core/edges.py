@@ -40,8 +40,6 @@ each once, from the spec alone:
   not ASCII), since an error message shows that name quoted and a quoting
   table decides byte by byte; and one name per class of ``NAME_CLASSES`` for
   an existing file (``a`` and ``b`` around a drawn byte of it);
-- where a case may have several operands, drawn options and then standard
-  input named twice (``-`` ``-``: the first read drains it), or one file twice;
 - after one drawn operand, two of ``EXTRA_OPERANDS`` (control bytes, bytes that
   are not UTF-8, a quote): the "extra operand" message quotes one of them, often
   by another routine than file names get;
@@ -58,6 +56,9 @@ each once, from the spec alone:
 
 The rungs are interleaved (every ladder's first rung, then every ladder's
 second, ...), so a sweep cut short by a budget still reaches every option.
+After them, where a case may have several operands, come drawn options with
+standard input named twice (``-`` ``-``: the first read drains it) and with
+one file named twice (``REPEATED``).
 Options the tried one requires (at the value they need, where they name one), and a
 member of each group it must be used with, come along as generation would add them.
 Each case's operands and input are drawn from the task's grammar with a seed
@@ -106,7 +107,10 @@ LONG_INPUT = 65_563
 
 #: Operands named twice in one case (``RepeatRung``), by the kind that allows
 #: each: standard input, which the first read drains (``cut -b1 - -``), and a
-#: file the program opens twice.
+#: file the program opens twice. They come after the interleaved ladders, so a
+#: sweep cut short by the oracle's budget leaves them out: interleaved, they
+#: pushed a shipped task's last sweep cases past the cut, and those cases
+#: caught more wrong programs (docs/mutation.md) than the repeats did.
 REPEATED: tuple[tuple[str, bytes], ...] = (("dash", b"-"), ("file", b"a"))
 #: Draws of the options before each repeated operand: drawn options are often
 #: refused (a reversed range), and then the operands are never read.
@@ -486,8 +490,6 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     if "file" in kinds:  # beside the fixed names, one per quoting class, its byte drawn, inside a name
         inside = [b"a" + bytes([c.choice(cls)]) + b"b" for cls in NAME_CLASSES]
         ladders.append([NameRung(name, exists=True) for name in (*FILE_NAMES, *inside)])
-    if spec.operands.max >= 2 and not spec.operands.slots:
-        ladders.append([RepeatRung(name) for _ in range(REPEAT_DRAWS) for kind, name in REPEATED if kind in kinds])
     strings = spec.operands.slots[0].strings if spec.operands.slots else spec.operands.strings
     if spec.operands.max > 0:
         ladders.append([ExtraRung(texts) for texts in EXTRA_OPERANDS])
@@ -501,7 +503,10 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
             both = itertools.zip_longest(paired, with_options)
             ladders.append([r for two in both for r in two if r is not None and (r.drawn or r.partner is not None)])
     ladders.append([InputRung(edge, at_end) for edge in EDGE_BYTES for at_end in (False, True)])
-    return [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
+    rungs: list[AnyRung] = [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
+    if spec.operands.max >= 2 and not spec.operands.slots:  # last: see REPEATED
+        rungs += [RepeatRung(name) for _ in range(REPEAT_DRAWS) for kind, name in REPEATED if kind in kinds]
+    return rungs
 
 
 def _second_strings(spec: TaskSpec) -> tuple[str, ...]:
