@@ -340,3 +340,12 @@ def test_a_splice_never_makes_files_that_cannot_be_written_together(spec: TaskSp
     made = [mutator.mutant(random.Random(seed), parent, other) for seed in range(400)]
     assert sum(m is not None for m in made) > 100
     assert not [m for m in made if m is not None and file_names_problem(n for n, _ in m.files)]
+
+
+def test_a_mutant_of_a_case_of_thousands_of_files_keeps_those_its_argv_names(spec: TaskSpec) -> None:
+    names = [f"U+{point:04X}".encode() for point in range(0x4D00, 0x4E00)]
+    parent = Parent(Case(argv=(b"-a", *names), files=tuple((n, b"x\n") for n in names)), b"")
+    mutator = Mutator(spec, frozenset(GUIDANCE))
+    made = [m for m in (mutator.mutant(random.Random(seed), parent, parent) for seed in range(200)) if m]
+    assert made
+    assert all({n for n, _ in m.files} <= set(m.argv) for m in made)  # argv keeps at most MAX_ARGV of 257

@@ -10,7 +10,7 @@ mapped to the wrong width is wrong only at a few code points, which random
 text almost never holds: a port of wc whose width of the Hangul Jamo Extended-B
 block (U+D7B0 to U+D7FB) was 1 where glibc's is 0 was judged equivalent over
 20,000 cases. ``boundaries()`` lists every code point at which one of those
-tables changes, with the code point before it, and U+10FFFF: ``TABLE`` (shipped beside this
+tables changes, with the code point before it, and U+0000 and U+10FFFF: ``TABLE`` (shipped beside this
 module, made by ``python -m fuzzdiff.core.codepoints``) is the union over glibc's
 ``wcwidth``, its ``isw*`` classes and case mappings in C.UTF-8, and Python's
 category, east Asian width, bidirectional class, combining class, mirroring,
@@ -101,8 +101,10 @@ def decoder_edges() -> tuple[bytes, ...]:
     lead with its second byte at each end of its range and one past each, and
     every later byte a continuation byte at an end of its range or one past it
     (``F4 90 80 C0``: past U+10FFFF, and broken at its end); each lead cut short
-    after each of its bytes; and each byte no character starts with, before one
-    to three continuation bytes (``C0 80``, an overlong NUL; ``F5 80 80 80``)."""
+    after each of its bytes; and bytes no character starts with (a continuation
+    byte at each end of its range, the overlong leads C0 and C1, leads past F4),
+    each before one to three continuation bytes (``C0 80``, an overlong NUL;
+    ``F5 80 80 80``)."""
     found: list[bytes] = []
     for lead, low, high, length in _LEADS:
         for second in dict.fromkeys((low - 1, low, high, high + 1)):

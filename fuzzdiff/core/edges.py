@@ -127,9 +127,12 @@ NEAR_MISSES = "near-misses"
 #: character table changes (``codepoints.boundaries``) and every byte sequence
 #: at an edge of UTF-8's forms (``codepoints.decoder_edges``), each in a file of its own
 #: where the task takes several files (a count or a width per file shows each
-#: one, where a maximum over lines would hide all but the widest), else each on
-#: a line of its own.
+#: one, where a maximum over lines would hide all but the widest; as many files
+#: as there are inputs, whatever the task's own operand count), else each on a
+#: line of its own, in stdin and in a file a required file operand names.
 CODE_POINTS = "code-points"
+#: That file, where the task requires a file operand.
+CODE_POINTS_FILE = b"U+code-points"
 
 #: Draws of an input before the sweep settles for an empty one.
 INPUT_TRIES = 8
@@ -622,17 +625,35 @@ def _option_case(grammar: Grammar, rung: Rung, c: RandomChoices) -> Case:
     if made:
         provide(c, grammar.spec, made, files)
     operands = through_directory(operands, files)
-    if rung.long_model == CODE_POINTS and file_per_operand(grammar.spec):
-        one_each = {name: data + b"\n" for name, data in codepoints.inputs()}
-        files.update(one_each)
-        operands = list(one_each)
+    stdin = None
+    if rung.long_model == CODE_POINTS:
+        stdin, operands = _code_point_operands(grammar.spec, operands, files)
     argv = [a.encode("utf-8", "surrogateescape") for a in args]
     mine = [t.encode("utf-8", "surrogateescape") for t in rung.tokens]
     if rung.trailing and rung.option.short and rung.option.long:  # one path per spelling; a sole one stays plain
         files.setdefault(MANY_NAME, b"")
         operands = [*operands, *[MANY_NAME] * MANY_ARGUMENTS]
     argv = [*argv, *operands, *mine] if rung.trailing else [*argv, *mine, *operands]
-    return Case(argv=tuple(argv), stdin=_input(c, grammar, rung.long_model), files=tuple(files.items()))
+    stdin = _input(c, grammar, rung.long_model) if stdin is None else stdin
+    return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
+
+
+def _code_point_operands(spec: TaskSpec, operands: list[bytes], files: dict[bytes, bytes]) -> tuple[bytes, list[bytes]]:
+    """Stdin and operands of a ``CODE_POINTS`` case, its files added to ``files``:
+    each input a file of its own where the task takes several files (stdin
+    empty, so what a report shows first is what was read); else the inputs a
+    line each, in stdin, and in a file named in place of a first file operand
+    the task requires (which the program reads instead of stdin)."""
+    if file_per_operand(spec):
+        one_each = {name: data + b"\n" for name, data in codepoints.inputs()}
+        files.update(one_each)
+        return b"", list(one_each)
+    lines = codepoints.lines()
+    first = spec.operands.slots[0].kinds if spec.operands.slots else spec.operands.kinds
+    if operands and "file" in first:
+        files[CODE_POINTS_FILE] = lines
+        operands = [CODE_POINTS_FILE, *operands[1:]]
+    return lines, operands
 
 
 def _repeat_case(grammar: Grammar, rung: RepeatRung, c: RandomChoices) -> Case:

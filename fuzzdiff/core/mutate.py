@@ -54,6 +54,10 @@ GUIDANCE: tuple[str, ...] = tuple(Guidance)
 MAX_DATA = 64 << 10
 #: Most argv tokens a mutant keeps; real command lines of these tools are short.
 MAX_ARGV = 24
+#: Files past which a mutant keeps only those its argv names (and the task's
+#: fixtures): a sweep case of thousands of files, one per operand, would
+#: otherwise pass them all on to mutants whose argv keeps ``MAX_ARGV`` tokens.
+MANY_FILES = 64
 #: Harvested dictionary tokens kept, first come first kept (deterministic and bounded).
 MAX_TOKENS = 512
 #: Longest harvested token; longer words are data, not vocabulary.
@@ -433,6 +437,17 @@ def line_op(rng: random.Random, data: bytes) -> bytes | None:
     return b"".join(lines)
 
 
+def _named_files(case: Case, keep: frozenset[bytes]) -> Case:
+    """``case`` with only the files an argv token names (whole, or as the value
+    after ``=``, or as the directory a path is under) and those in ``keep``."""
+    named = set(keep)
+    for arg in case.argv:
+        for text in (arg, arg.split(b"=", 1)[-1]):
+            named.update((text, text.split(b"/", 1)[0]))
+    files = tuple((n, d) for n, d in case.files if n in named or n.split(b"/", 1)[0] in named)
+    return Case(argv=case.argv, stdin=case.stdin, files=files, env=case.env)
+
+
 def splice(rng: random.Random, case: Case, other: Case) -> Case | None:
     """Argv head of one case with the tail of the other; stdin and files crossed likewise."""
     if case == other:
@@ -560,6 +575,7 @@ class Mutator:
         # Options of weight 0: a task's way to keep them out. Tokens copied from other
         # cases or harvested from outputs (``--help`` in a usage message) may name one.
         self.excluded = frozenset(o.label() for o in spec.options if o.weight == 0)
+        self.fixtures = frozenset(name.encode() for name, _ in spec.fixtures)
         self.havoc = havoc_operators(self.dictionary, make_merge(self.options)) if "mutate" in guidance else ()
         self.use_dictionary = "dictionary" in guidance
         self.use_feedback = "feedback" in guidance
@@ -587,6 +603,8 @@ class Mutator:
             return None  # an argument or file name cannot hold a NUL byte
         if not case.outside() <= parent.case.outside() | other.case.outside():
             return None  # a path outside the case's directory neither parent named (`model.reaches_out`)
+        if len(case.files) > MANY_FILES:
+            case = _named_files(case, self.fixtures)
         if case.files != parent.case.files and file_names_problem(n for n, _ in case.files):
             return None  # files of two cases that cannot be written together (`d` and `d/f`)
         if self.excluded:

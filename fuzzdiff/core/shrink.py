@@ -1,8 +1,9 @@
 """Shrinking a divergence to a small case that still shows the same bug.
 
 The shrinker works on the case's structure, not on raw bytes: it drops argv
-tokens, files (by halves with the argv tokens that name them where a case has
-many, alone, then with the argv tokens and lines that name them),
+tokens, files (where a case has many, all of them, then halves, quarters, ...
+with the argv tokens that name them; alone; then with the argv tokens and
+lines that name them),
 environment entries, file contents; it cuts a long stdin or file to a short
 prefix, and deletes lines, words, aligned power-of-two chunks and bytes of
 them; then it shortens argv tokens, moves numbers toward zero (by halving
@@ -247,8 +248,8 @@ class Shrinker:
             yield replace(c, argv=tuple(kept)), pos
 
     def _drop_file_chunks(self, at: Cursor) -> Proposals:
-        """Halves, then quarters, ... of the files at once, with the argv tokens
-        that name them, where a case has more than ``_CHUNKED_FROM`` files: a case
+        """All the files, then halves, quarters, ... of them at once, with the argv
+        tokens that name them, where a case has more than ``_CHUNKED_FROM`` files: a case
         of thousands of files (a code point in each) keeps the one it needs in
         about two tries a halving, where dropping one file a try takes one try a
         file. Chunks stop above one file; ``_drop_files`` goes on from there."""
