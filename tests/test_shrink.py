@@ -295,3 +295,20 @@ def test_a_case_of_thousands_of_files_keeps_the_one_it_needs_in_few_tries(spec: 
     assert shrinker.shrink().case == Case(argv=(b"a",), files=((b"a", needle),))
     assert not shrinker.stats.budget_exhausted
     assert shrinker.stats.by_pass["_drop_file_chunks"] < 40  # about two tries a halving of 2,048 files
+
+
+def test_whole_file_proposals_of_a_case_of_thousands_of_files_are_made_one_at_a_time() -> None:
+    from itertools import islice
+
+    from fuzzdiff.core.shrink import _smallest_first
+
+    made: list[int] = []
+
+    def make(i: int) -> Case:
+        made.append(i)
+        return Case(argv=(str(i).encode(),))
+
+    assert [cursor for _, cursor in islice(_smallest_first(make, 5000, (7,)), 3)] == [(7,), (8,), (9,)]
+    assert made == [7, 8, 9]  # not 5,000 copies of the case first
+    ranked = [case.argv for case, _ in _smallest_first(make, 3, ())]
+    assert ranked == [(b"0",), (b"1",), (b"2",)] and len(made) == 6  # a few files: all made, smallest first

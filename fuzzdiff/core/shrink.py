@@ -68,6 +68,8 @@ _ALIGNED_DOWN_TO = 4
 #: Files in a case past which ``_drop_file_chunks`` drops them by halves first
 #: (one at a time, a case of a few files shrinks in as few tries).
 _CHUNKED_FROM = 16
+#: Files up to which whole-file proposals are ranked smallest case first (``_smallest_first``).
+_RANKED_UP_TO = 256
 #: Halving steps ``_smaller_numbers`` tries before ``value - 1``.
 _STEPS_DOWN = 12
 #: A word of a line with the blanks after it, or leading blanks: what ``_drop_words`` deletes.
@@ -264,23 +266,25 @@ class Shrinker:
 
     def _drop_files(self, at: Cursor) -> Proposals:
         c = self._case
-        return _smallest_first([replace(c, files=c.files[:i] + c.files[i + 1 :]) for i in range(len(c.files))], at)
+        return _smallest_first(lambda i: replace(c, files=c.files[:i] + c.files[i + 1 :]), len(c.files), at)
 
     def _drop_named_files(self, at: Cursor) -> Proposals:
         """A file with the argv tokens equal to its name and the lines (of stdin and
         of other files) that name it, as a check list's line names a file to check."""
         c = self._case
-        proposals = []
-        for i, (name, _) in enumerate(c.files):
+
+        def without(i: int) -> Case:
+            name = c.files[i][0]
             named = _name_pattern(name)
 
-            def unnamed(data: bytes, named: re.Pattern[bytes] = named) -> bytes:
+            def unnamed(data: bytes) -> bytes:
                 return b"".join(line for line in data.splitlines(keepends=True) if not named.search(line))
 
             files = tuple((n, unnamed(data)) for n, data in c.files[:i] + c.files[i + 1 :])
             argv = tuple(a for a in c.argv if a != name)
-            proposals.append(replace(c, argv=argv, stdin=unnamed(c.stdin), files=files))
-        return _smallest_first(proposals, at)
+            return replace(c, argv=argv, stdin=unnamed(c.stdin), files=files)
+
+        return _smallest_first(without, len(c.files), at)
 
     def _drop_env(self, at: Cursor) -> Proposals:
         c = self._case
@@ -289,7 +293,7 @@ class Shrinker:
 
     def _empty_files(self, at: Cursor) -> Proposals:
         c = self._case
-        return _smallest_first([_with_blob(c, i + 1, b"") for i in range(len(c.files))], at)
+        return _smallest_first(lambda i: _with_blob(c, i + 1, b""), len(c.files), at)
 
     def _short_prefix(self, at: Cursor) -> Proposals:
         """A long blob (stdin, a file) cut to its shortest prefix that keeps the
@@ -404,11 +408,18 @@ def _steps_down(value: int) -> Iterator[int]:
     yield value - 1
 
 
-def _smallest_first(proposals: list[Case], at: Cursor) -> Proposals:
-    """Whole-part proposals (a file dropped, emptied), those that leave the
-    smallest case first: where one of several files is needed, the smallest
-    one stays. The cursor is the rank, resumed in the new case's order."""
-    ranked = sorted(proposals, key=sort_key)
+def _smallest_first(make: Callable[[int], Case], n: int, at: Cursor) -> Proposals:
+    """Whole-part proposals (``make(i)``: file ``i`` dropped, emptied), those
+    that leave the smallest case first: where one of several files is needed,
+    the smallest one stays. The cursor is the rank, resumed in the new case's
+    order. Past ``_RANKED_UP_TO`` files they come in file order, made one at a
+    time: ranking builds every proposal first, each a copy of the case, and
+    for thousands of files that took longer than judging them."""
+    if n > _RANKED_UP_TO:
+        for i in range(_first(at), n):
+            yield make(i), (i,)
+        return
+    ranked = sorted((make(i) for i in range(n)), key=sort_key)
     for i in range(_first(at), len(ranked)):
         yield ranked[i], (i,)
 
