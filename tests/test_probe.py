@@ -1296,3 +1296,13 @@ def test_a_shared_data_directory_is_given_whole_only_if_all_of_it_is_data(
     closed.mkdir(mode=0o700)
     (closed / "app.conf").write_text("x\n")
     assert build._data({str(closed / "app.conf")}, program) == ()
+
+
+def test_a_value_note_says_when_no_value_was_accepted_or_tried() -> None:
+    from fuzzdiff.factory.probe import _value_note
+
+    assert _value_note(["1", "5"], ["0", "9"]) == (
+        "probed: takes a value; accepted '1', '5' of 4 tried; integers 1 to 5 accepted, 0 refused, 9 refused"
+    )
+    assert _value_note([], ["x", "y"]) == "probed: takes a value; none accepted of 2 tried"
+    assert _value_note([], []) == "probed: takes a value; none tried before the probe budget ran out"

@@ -1026,6 +1026,9 @@ def spread(taken: list[str], listed: set[str]) -> list[str]:
 
 
 def _value_note(taken: list[str], refused: list[str]) -> str:
+    if not taken:  # the values kept are the listed ones the budget ran out before (their own note)
+        tried = f"none accepted of {len(refused)} tried" if refused else "none tried before the probe budget ran out"
+        return f"probed: takes a value; {tried}"
     shown = ", ".join(repr(v) for v in taken[:8]) + (", ..." if len(taken) > 8 else "")
     ints = [int(v) for v in taken if _is_int(v)]
     bounds = ""
