@@ -32,7 +32,16 @@ from fuzzdiff.store.artifacts import write_artifacts
 from .helpers import full_check_tasks, instantiate
 
 BUDGET = 2000
-EQUIVALENT_BUDGET = int(os.environ.get("FUZZDIFF_E2E_BUDGET") or 500)
+
+
+def _budget(text: str) -> int:
+    """``FUZZDIFF_E2E_BUDGET``, refused with a message naming it when it is not a count."""
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"FUZZDIFF_E2E_BUDGET must be a positive number of cases, not {text!r}")
+    return int(text)
+
+
+EQUIVALENT_BUDGET = _budget(os.environ.get("FUZZDIFF_E2E_BUDGET") or "500")
 TASKS = full_check_tasks()  # the hand-written tasks and a fixed sample of the rest (test_library.py)
 
 pytestmark = pytest.mark.e2e
