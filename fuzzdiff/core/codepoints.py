@@ -24,6 +24,7 @@ continuation byte one past its range, a character cut short).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -64,8 +65,8 @@ def name(point: int) -> bytes:
 def utf8_locale(env: Mapping[str, str]) -> bool:
     """Whether a run with ``env`` reads multibyte characters: the first of
     LC_ALL, LC_CTYPE and LANG that is set and not empty names a UTF-8 locale."""
-    for name in _CTYPE:
-        value = env.get(name, "")
+    for variable in _CTYPE:
+        value = env.get(variable, "")
         if value:
             return bool(_UTF8.search(value))
     return False
@@ -107,16 +108,15 @@ def decoder_edges() -> tuple[bytes, ...]:
     ``F5 80 80 80``)."""
     found: list[bytes] = []
     for lead, low, high, length in _LEADS:
+        rests = list(itertools.product(_TAILS, repeat=length - 2))
         for second in dict.fromkeys((low - 1, low, high, high + 1)):
-            rests: list[tuple[int, ...]] = [()]
-            for _ in range(length - 2):
-                rests = [(*rest, tail) for rest in rests for tail in _TAILS]
             found += [bytes((lead, second, *rest)) for rest in rests]
         found += [bytes((lead, low, 0x80, 0x80)[:cut]) for cut in range(1, length)]
     found += [bytes((lead, *[0x80] * count)) for lead in _NOT_LEADS for count in (1, 2, 3)]
     return tuple(dict.fromkeys(found))
 
 
+@cache
 def inputs() -> tuple[tuple[bytes, bytes], ...]:
     """(name, bytes) of every input the code point rungs give: each code point of
     ``boundaries()``, named ``U+4DC0``, then each of ``decoder_edges()``, named by
@@ -126,6 +126,7 @@ def inputs() -> tuple[tuple[bytes, bytes], ...]:
     return tuple(named)
 
 
+@cache
 def lines() -> bytes:
     """Each of ``inputs()`` on a line of its own."""
     return b"".join(data + b"\n" for _, data in inputs())

@@ -530,8 +530,6 @@ def _input(c: RandomChoices, grammar: Grammar, long_model: str | None = None) ->
     stdin = grammar.spec.stdin
     if long_model == NEAR_MISSES:
         return _near_misses(c, stdin)
-    if long_model == CODE_POINTS:
-        return codepoints.lines()
     data = b""
     for _ in range(INPUT_TRIES):
         data = model_content(c, stdin, long_model) if long_model else content(c, stdin)
