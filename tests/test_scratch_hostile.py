@@ -26,6 +26,7 @@ from fuzzdiff.oracle.scoring import Candidate, score
 from fuzzdiff.run.execute import LocalExecutor
 from fuzzdiff.run.sandbox import SandboxExecutor
 from fuzzdiff.run.scratch import (
+    DIGEST_ENTRIES,
     SCRATCH_PREFIX,
     SNAPSHOT_DEPTH,
     SNAPSHOT_ENTRIES,
@@ -298,7 +299,8 @@ def test_sparse_files_are_recorded_within_the_byte_bounds(tmp_path: Path) -> Non
     assert big.size() <= bounds.total_bytes + 4096  # the note besides what the bounds allow
     notes = file_content(big, TRUNCATED).split(b"\n")
     assert notes[0] == b"f0: 16777216 bytes, the first %d kept" % bounds.file_bytes
-    assert notes[-1].startswith(b"more than %d bytes" % bounds.total_bytes)
+    assert notes[-2].startswith(b"more than %d bytes" % bounds.total_bytes)
+    assert notes[-1].startswith(b"the whole tree: 100 entries, sha256 ")  # lengths past the bytes read
     again = executor.run(sh(script), Case(argv=(b"16M",)))
     assert again.files == big.files and same(big, again)
     smaller = executor.run(sh(script), Case(argv=(b"15M",)))
@@ -315,13 +317,28 @@ def test_many_files_are_bounded_and_independent_of_creation_order(shm: Path) -> 
     one = executor.run(sh(forward), Case())
     two = executor.run(sh(backward), Case())
     assert one.files == two.files and same(one, two)
-    assert dict(one.files) == {
-        TRUNCATED: b"more than %d entries: a/ not listed" % SNAPSHOT_ENTRIES,
-        b"a": None,
-        b"b": b"x\n",
-    }
+    note = file_content(one, TRUNCATED).split(b"\n")
+    assert dict(one.files) == {TRUNCATED: b"\n".join(note), b"a": None, b"b": b"x\n"}
+    assert note[0] == b"more than %d entries: a/ not listed" % SNAPSHOT_ENTRIES
+    assert note[1].startswith(b"the whole tree: %d entries, sha256 " % (many + 2))
     fewer = executor.run(sh(f"mkdir a; cd a; seq 1 {SNAPSHOT_ENTRIES - 10} | xargs touch; cd ..; echo x > b"), Case())
     assert not same(one, fewer) and TRUNCATED not in dict(fewer.files)
+
+
+def test_a_change_past_the_entry_bound_still_tells_runs_apart(shm: Path) -> None:
+    """The walk stops at the entry bound; the note's digest of the whole tree does
+    not. A candidate that gets one of 1,500 files wrong (or drops one, or leaves
+    its own beside them, or writes a later directory wrongly) is told apart from
+    one that gets them all right; two runs leaving the same tree agree."""
+    many = SNAPSHOT_ENTRIES + 500
+    make = f"mkdir a; cd a; seq 1 {many} | xargs touch; cd ..; mkdir z; echo x > z/b"
+    executor = local(shm)
+    right = executor.run(sh(make), Case())
+    assert right.exit_code == 0, right.stderr
+    assert same(right, executor.run(sh(make), Case()))
+    for wrong in ("echo y > a/1400", "rm a/7", "touch a/extra", "echo y > z/b", "chmod 600 a/3; rm a/3; ln -s 1 a/3"):
+        outcome = executor.run(sh(f"{make}; {wrong}"), Case())
+        assert not same(right, outcome), wrong
 
 
 def test_hundred_thousand_files_cost_one_entry(shm: Path) -> None:
@@ -329,7 +346,8 @@ def test_hundred_thousand_files_cost_one_entry(shm: Path) -> None:
     limits = Limits(timeout=60.0, output_bytes=64 << 10)
     outcome = local(shm, limits).run(Program(argv=(sys.executable, "-c", code), argv0="python3"), Case())
     assert outcome.exit_code == 0, outcome.stderr
-    assert outcome.files == ((TRUNCATED, b"more than %d entries: ./ not listed" % SNAPSHOT_ENTRIES),)
+    note = b"more than %d entries: ./ not listed\nthe whole tree: more than %d entries, no digest"
+    assert outcome.files == ((TRUNCATED, note % (SNAPSHOT_ENTRIES, DIGEST_ENTRIES)),)
     assert list(shm.iterdir()) == []
 
 

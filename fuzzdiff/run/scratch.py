@@ -16,7 +16,11 @@ entries, how deep, how many bytes of each file and in all. What lies past a
 bound is left out in a fixed order (names sorted, depth first), and the
 snapshot then holds one more entry, ``TRUNCATED``, saying which bounds were hit
 where; it is compared like any other file, so two runs that left the same tree
-agree and two that exceeded differently do not.
+agree and two that exceeded differently do not. Where the walk stopped early (too
+many entries or bytes), the note ends with a digest of the whole tree (names,
+kinds, contents up to the byte bound and every file's length), so a change past
+the bound still tells two runs apart: ``split -b1`` writing 1,231 pieces, one of
+them wrong, is not equivalent to ``split`` however many pieces there are.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import stat
 import struct
@@ -52,6 +57,10 @@ UNREADABLE = b"\x00unreadable\x00"
 #: Entries a snapshot records: far more than any task's output files, few enough
 #: that comparing, pickling and reporting an outcome stays cheap.
 SNAPSHOT_ENTRIES = 1000
+#: Entries the digest of a tree past the bounds covers (``_tree_digest``); past
+#: them the note says so and has no digest. Reading this many small files costs
+#: well under a second; a program leaves more only to hide something.
+DIGEST_ENTRIES = 65_536
 #: Directory levels a snapshot lists: deeper than any real output layout; bounds the
 #: descriptors held open (one a level) and the length of a recorded name.
 SNAPSHOT_DEPTH = 32
@@ -558,10 +567,12 @@ class _Budget:
         self.bytes = bounds.total_bytes
         self.notes: list[bytes] = []
         self.deep = False
+        self.stopped = False  # the walk ended early: the note gets the tree's digest
 
     def stop(self, note: bytes) -> None:
         self.notes.append(note)
         self.entries = -1
+        self.stopped = True
 
 
 class EntryStat(NamedTuple):
@@ -633,6 +644,8 @@ def _snapshot(work: Path, bounds: SnapshotBounds, stats: Stats | None = None) ->
             os.close(fd)
     if budget.deep:
         budget.notes.append(b"directories deeper than %d levels not listed" % bounds.depth)
+    if budget.stopped:
+        budget.notes.append(_tree_digest(work, bounds))
     if budget.notes:
         entries.append((TRUNCATED, b"\n".join(budget.notes)))
     return tuple(sorted(entries))
@@ -685,6 +698,98 @@ def _record(
                 stats[rel] = EntryStat(kind, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_nlink)
     subdirs.reverse()
     return subdirs
+
+
+class _Digest:
+    """A running digest of a tree: entries seen and file bytes still to read."""
+
+    def __init__(self, bounds: SnapshotBounds) -> None:
+        self.hash = hashlib.sha256()
+        self.entries = 0
+        self.bytes = bounds.total_bytes
+        self.bounds = bounds
+
+    def add(self, *parts: bytes) -> None:
+        for part in parts:  # each part framed by its length: no two trees hash alike by chance of layout
+            self.hash.update(len(part).to_bytes(8, "little") + part)
+
+
+class _TooMany(Exception):
+    """The tree holds more than ``DIGEST_ENTRIES`` entries."""
+
+
+def _tree_digest(work: Path, bounds: SnapshotBounds) -> bytes:
+    """The last line of the ``TRUNCATED`` note of a walk that stopped early: how many
+    entries the whole tree holds and a SHA-256 of all of them (sorted names, kinds,
+    link targets, each file's length and its content while ``bounds.total_bytes``
+    last), to ``bounds.depth`` levels. A function of the tree alone, like the rest
+    of the snapshot; never raises."""
+    digest = _Digest(bounds)
+    try:
+        top = os.open(work, _DIR_FLAGS)
+    except OSError:
+        return b"the whole tree: unreadable"
+    try:
+        _digest_dir(top, b"", 1, digest)
+    except _TooMany:
+        return b"the whole tree: more than %d entries, no digest" % DIGEST_ENTRIES
+    finally:
+        os.close(top)
+    return b"the whole tree: %d entries, sha256 %s" % (digest.entries, digest.hash.hexdigest().encode())
+
+
+def _digest_dir(fd: int, prefix: bytes, depth: int, digest: _Digest) -> None:
+    """Add the entries of the directory open as ``fd`` to ``digest``, depth first."""
+    names: list[tuple[str, str]] = []
+    try:
+        with os.scandir(fd) as listing:
+            for entry in listing:
+                digest.entries += 1
+                if digest.entries > DIGEST_ENTRIES:
+                    raise _TooMany
+                names.append((entry.name, _kind(entry)))
+    except OSError as exc:
+        digest.add(prefix, UNREADABLE + errno.errorcode.get(exc.errno or 0, "?").encode())
+        return
+    names.sort()
+    for name, kind in names:
+        rel = prefix + os.fsencode(name)
+        digest.add(rel, kind.encode())
+        try:
+            if kind == "link":
+                digest.add(os.fsencode(os.readlink(name, dir_fd=fd)))
+            elif kind == "file":
+                _digest_file(fd, name, digest)
+            elif kind == "dir" and depth < digest.bounds.depth:
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                try:
+                    _digest_dir(child, rel + b"/", depth + 1, digest)
+                finally:
+                    os.close(child)
+        except OSError as exc:
+            digest.add(UNREADABLE + errno.errorcode.get(exc.errno or 0, "?").encode())
+
+
+def _digest_file(fd: int, name: str, digest: _Digest) -> None:
+    """Add a regular file's length, and its content as far as the digest's bytes
+    last, to ``digest`` (a marker for anything that is no longer a regular file)."""
+    handle = os.open(name, _FILE_FLAGS, dir_fd=fd)
+    try:
+        st = os.fstat(handle)
+        if not stat.S_ISREG(st.st_mode):
+            digest.add(b"\x00special\x00")
+            return
+        digest.add(b"%d" % st.st_size)
+        left = min(st.st_size, max(0, digest.bytes))
+        while left > 0:
+            chunk = os.read(handle, min(left, 1 << 20))
+            if not chunk:
+                break
+            digest.hash.update(chunk)
+            digest.bytes -= len(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(handle)
 
 
 def _kind(entry: os.DirEntry[str]) -> str:
