@@ -784,6 +784,32 @@ def test_calibration_reports_a_reference_that_varies() -> None:
     assert card.varying and card.varying[0].startswith("stdout")
 
 
+#: Python printing the path the kernel ran it by (``getauxval(AT_EXECFN)``), as a
+#: program whose output mixes in stack addresses (hermetic ``mktemp``) depends on it.
+EXEC_PATH = "import ctypes; f = ctypes.CDLL(None).getauxval; f.restype = ctypes.c_char_p; print(f(31))"
+
+
+@pytest.mark.parametrize(("code", "repeats"), [(EXEC_PATH, False), ("print(1)", True)])
+def test_calibration_runs_the_reference_again_by_another_path(code: str, repeats: bool) -> None:
+    """A copy of the reference runs by another path. A reference whose output
+    depends on that path repeated itself when calibration ran it twice by the same
+    path, and its task then failed every copy of it (a copy of `mktemp`, hermetic,
+    made other names); the second run is by another spelling of the path."""
+    from fuzzdiff.core.spec import DEFAULT_ENV, Limits
+    from fuzzdiff.run.execute import LocalExecutor
+    from fuzzdiff.run.program import elsewhere
+
+    program = Program((sys.executable, "-c", code), "tool")
+    other = elsewhere(program)
+    assert other.argv[0] != program.argv[0] and os.path.samefile(other.argv[0], program.argv[0])
+    spec = parse_task({"name": "tool", "program": "tool"})
+    card, _ = calibrate(spec, LocalExecutor(dict(DEFAULT_ENV), Limits()), program, seed=1, cases=3)
+    assert card.deterministic is repeats, card.varying
+    script = Program(("/bin/sh", "-c", "echo $0"), "tool")  # not an executable file itself: /bin/sh is
+    assert elsewhere(Program((__file__,), "tool")) == Program((__file__,), "tool")  # a script: as it is
+    assert elsewhere(script).argv[0] == "/bin/./sh"
+
+
 def test_a_program_that_accepts_only_help_and_version_cannot_be_a_task() -> None:
     """datamash, look and curl were built (exit 0, 1 to 6% accepted) though every
     accepted case was `--help`, `-h` or `--version`: the task exercised nothing."""

@@ -50,7 +50,7 @@ from fuzzdiff.run.hermetic import hermetic_spec
 from fuzzdiff.run.isolation import unprivileged
 from fuzzdiff.run.landlock import shed_capabilities
 from fuzzdiff.run.paths import cache_home
-from fuzzdiff.run.program import reference_program, reference_version
+from fuzzdiff.run.program import elsewhere, reference_program, reference_version
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import file_sha256, outcome_behaviour
 
@@ -181,17 +181,19 @@ def calibrate(
     varied: list[tuple[Outcome, Outcome]] | None = None,
     seen: list[tuple[Case, bool]] | None = None,
 ) -> tuple[Card, list[tuple[Case, Outcome]]]:
-    """Run ``cases`` fresh cases of the task on the reference, twice, compared as the
-    task compares them (its normalisers applied); the card and the first case of
-    each behaviour with its outcome (a corpus to record). Pairs of outcomes that
-    differed are appended to ``varied``, the first ``VARIED_KEPT`` of them, and
-    every case, with whether it differed, to ``seen``."""
+    """Run ``cases`` fresh cases of the task on the reference, twice (the second time
+    by another spelling of its path, ``elsewhere``: a copy must agree with it),
+    compared as the task compares them (its normalisers applied); the card and the
+    first case of each behaviour with its outcome (a corpus to record). Pairs of
+    outcomes that differed are appended to ``varied``, the first ``VARIED_KEPT`` of
+    them, and every case, with whether it differed, to ``seen``."""
     grammar = grammar_for(spec)
     made = [grammar.case(RandomChoices(random.Random(derive_seed(seed, "calibrate", i)))) for i in range(cases)]
     started = time.perf_counter()
     first = [executor.run(program, c) for c in made]
     seconds = time.perf_counter() - started
-    second = [executor.run(program, c) for c in made]
+    other = elsewhere(program)
+    second = [executor.run(other, c) for c in made]
     reader = OptionReader(spec)
     behaviours: dict[tuple[object, ...], tuple[Case, Outcome]] = {}
     reached: set[str] = set()
@@ -200,7 +202,7 @@ def calibrate(
     unstable = n_accepted = n_informational = 0
     for case, raw_a, raw_b in zip(made, first, second, strict=True):
         a = normalise(raw_a, program, program.argv0, spec.compare)
-        b = normalise(raw_b, program, program.argv0, spec.compare)
+        b = normalise(raw_b, other, program.argv0, spec.compare)
         behaviours.setdefault(outcome_behaviour(case, a), (case, a))
         diff = varying_channels(a, b)
         if seen is not None:
@@ -836,12 +838,15 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
         )
     if not card.deterministic:
         how = " even in the hermetic mode" if hermetic is not False else " (try --hermetic)"
-        return f"{shown}: the reference does not repeat itself{how} ({'; '.join(card.varying)})"
+        return (
+            f"{shown}: the reference does not repeat itself{how} when run twice, the second time by "
+            f"another path as a copy of it would be ({'; '.join(card.varying)})"
+        )
     return None
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 22  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 23  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -873,6 +878,8 @@ FACTORY_VERSION = 22  # 2: probes confined (a task learned unconfined may hold w
 #     alone may require another at one of its values (`cksum -l` needs `-a blake2b`)
 # 22: review mends: an option refused alone learns its need too; a need met beside any value is a plain
 #     requires, one met only at the first value is pinned; prose in a listed block lists nothing
+# 23: calibration runs the reference the second time by another path (`/usr/bin/./mktemp`), as a copy
+#     runs: output only the reference at its own path makes (hermetic mktemp's names) is normalised or refused
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

@@ -294,3 +294,31 @@ def _check_scripts(words: list[str], base: str) -> None:
                 f"--candidate {shlex.join(words)!r}: script {word!r} does not exist (looked for {full}); "
                 "check the path, or run fuzzdiff from the directory the path is relative to"
             )
+
+
+#: The first bytes of an ELF executable.
+ELF_MAGIC = b"\x7fELF"
+
+
+def elsewhere(program: Program) -> Program:
+    """``program`` run by another spelling of its path, ``/usr/bin/./mktemp``: the
+    same file in the same directory (so whatever it finds beside itself, a venv's
+    ``pyvenv.cfg`` or its own modules, it still finds), by a longer name. The
+    kernel puts the path a program is run by on its stack, so with address
+    randomisation off (the hermetic mode) a program that mixes addresses into its
+    output (``mktemp``'s names) prints otherwise when run by another path, as a
+    copy or a reimplementation would: calibrating with this tells output that
+    only the reference at its own path can make. Only for an executable file
+    (``ELF_MAGIC``): a script sees the path it is run by and may print it, which
+    the ``program-name`` normaliser would not know. Otherwise ``program`` itself."""
+    exe = program.argv[0]
+    try:
+        with open(exe, "rb") as fh:
+            if fh.read(len(ELF_MAGIC)) != ELF_MAGIC:
+                return program
+    except OSError:
+        return program
+    head, tail = os.path.split(exe)
+    return Program(
+        argv=(os.path.join(head, ".", tail), *program.argv[1:]), argv0=program.argv0, aliases=program.aliases
+    )
