@@ -35,7 +35,10 @@ Results go to ``--out`` one JSON line per run as they come (a rerun skips the
 runs already there), and the report is written from that file. A mutant and
 seed killed at one budget is killed at every larger one (the cases at a larger
 budget include those at a smaller), so such runs are copied with
-``derived_from`` naming the budget they were scored at, not scored again.
+``derived_from`` naming the budget they were scored at, not scored again; for
+the same reason one that survived a budget survives every smaller one, and one
+killed by the probes alone, within the probes a smaller budget runs, is killed
+there too (``implications``).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,23 +324,61 @@ def killed_below(runs: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, 
     return best
 
 
+def implications(runs: list[dict[str, Any]]) -> Callable[[str, int, int], dict[str, Any] | None]:
+    """What ``runs`` imply: a function giving the oracle run of a mutant and seed at
+    a budget that other budgets' runs imply, with ``derived_from`` naming the
+    budget it was scored at, or None.
+
+    The cases judged at a budget are a prefix, phase by phase, of those judged at
+    a larger one (``killed_below``), and the mutant is deterministic, so: a kill at
+    a smaller budget is a kill; a survivor at a larger budget is a survivor (it
+    passed every case this budget would judge); a kill at a larger budget is a
+    kill when it judged probes only (``phase`` "probe": no sweep or fresh case
+    had run), no more than this budget's share of probes (``probe_limit``)."""
+    from fuzzdiff.oracle.scoring import probe_limit
+
+    kills = killed_below(runs)
+    scored: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in runs:
+        if r["mode"] == "oracle" and r["status"] == "ok" and "derived_from" not in r:
+            scored.setdefault((str(r["id"]), int(r["seed"])), []).append(r)
+
+    def implied(mutant: str, budget: int, seed: int) -> dict[str, Any] | None:
+        below = kills.get((mutant, seed))
+        if below is not None and int(below["budget"]) < budget:
+            return {**below, "budget": budget, "derived_from": int(below["budget"])}
+        above = sorted((r for r in scored.get((mutant, seed), []) if int(r["budget"]) > budget), key=_budget)
+        for r in above:
+            if r["reward"] == 1.0:
+                return {**r, "budget": budget, "cases": budget, "derived_from": int(r["budget"])}
+            if r["reward"] == 0.0 and r.get("phase") == "probe" and int(r["cases"]) <= probe_limit(budget):
+                return {**r, "budget": budget, "derived_from": int(r["budget"])}
+        return None
+
+    return implied
+
+
+def _budget(run: dict[str, Any]) -> int:
+    return int(run["budget"])
+
+
 def run_all(jobs: list[tuple[Mutant, str, int, int]], out: Path, parallel: int) -> None:
     runs = load_runs(out)
     done = {_key(r) for r in runs}
     todo = [j for j in jobs if (j[0].id, j[1], j[2], j[3]) not in done]
-    kills = killed_below(runs)
+    implied = implications(runs)
     derived = []
     for j in todo:
-        kill = kills.get((j[0].id, j[3])) if j[1] == "oracle" else None
-        if kill is not None and int(kill["budget"]) < j[2]:
-            derived.append({**kill, "budget": j[2], "derived_from": int(kill["budget"])})
+        row = implied(j[0].id, j[2], j[3]) if j[1] == "oracle" else None
+        if row is not None:
+            derived.append(row)
     if derived:
         with out.open("a") as sink:
             for row in derived:
                 sink.write(json.dumps(row, sort_keys=True) + "\n")
         taken = {(str(r["id"]), int(r["budget"]), int(r["seed"])) for r in derived}
         todo = [j for j in todo if not (j[1] == "oracle" and (j[0].id, j[2], j[3]) in taken)]
-        print(f"mutation: {len(derived)} runs killed at a smaller budget, not scored again", file=sys.stderr)
+        print(f"mutation: {len(derived)} runs implied by other budgets' runs, not scored again", file=sys.stderr)
     print(f"mutation: {len(todo)} runs to do ({len(jobs) - len(todo)} already in {out})", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -112,6 +112,33 @@ def test_a_kill_at_a_smaller_budget_is_copied_not_scored_again(
     assert copied == [{**killed, "cases": 7, "budget": 1000, "derived_from": 300}]
 
 
+def test_other_budgets_imply_a_run_where_the_cases_are_a_prefix(bench: ModuleType) -> None:
+    """A survivor at 500 survives 100 and 300 (it passed every case they judge); a
+    kill by probes alone within a smaller budget's probes is a kill there; a kill
+    that ran into the sweep, or past the smaller budget's probes, is not implied."""
+    from fuzzdiff.oracle.scoring import probe_limit
+
+    def run(ident: str, reward: float, cases: int, phase: str | None = None) -> dict[str, Any]:
+        row = {"id": ident, "mode": "oracle", "budget": 500, "seed": 1, "status": "ok", "reward": reward}
+        return {**row, "cases": cases, **({"phase": phase} if phase else {})}
+
+    runs = [
+        run("wc:AddNot:0", 1.0, 500),
+        run("wc:AddNot:1", 0.0, probe_limit(100), "probe"),
+        run("wc:AddNot:2", 0.0, probe_limit(100) + 1, "probe"),
+        run("wc:AddNot:3", 0.0, 9, "edge"),
+        {**run("wc:AddNot:4", 0.0, 3, "probe"), "status": "deadline"},
+    ]
+    implied = bench.implications(runs)
+    assert implied("wc:AddNot:0", 300, 1) == {**runs[0], "budget": 300, "cases": 300, "derived_from": 500}
+    assert implied("wc:AddNot:0", 300, 2) is None  # another seed: other cases
+    assert implied("wc:AddNot:1", 100, 1) == {**runs[1], "budget": 100, "derived_from": 500}
+    assert implied("wc:AddNot:2", 100, 1) is None and implied("wc:AddNot:2", 300, 1) is not None
+    assert implied("wc:AddNot:3", 100, 1) is None  # a sweep case ran: the smaller budget's sweep is shorter
+    assert implied("wc:AddNot:4", 100, 1) is None  # not ok: implies nothing
+    assert implied("wc:AddNot:1", 1000, 1) == {**runs[1], "budget": 1000, "derived_from": 500}  # a kill below
+
+
 def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:
     jobs = bench.plan([_mutant(bench, "head:AddNot:0")], [100, 300], [1, 2], random=True)
     for ident in ("head:solution", "head:AddNot:0"):  # the unmutated solution is scored the same way
