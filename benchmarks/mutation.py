@@ -46,9 +46,11 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import functools
 import hashlib
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -219,7 +221,27 @@ def score_mutant(mutant: Mutant, mode: str, budget: int, seed: int) -> dict[str,
                 "fuzz" if done.fuzz_cases else "edge" if done.edge_cases else "pool" if done.pool_cases else "probe"
             )
     row.update(id=mutant.id, mode=mode, budget=budget, seed=seed, seconds=round(time.monotonic() - start, 3))
+    row["commit"] = _commit()  # which fuzzdiff scored it: rows of several days share a file
     return row
+
+
+@functools.cache
+def _commit() -> str:
+    """The commit of the fuzzdiff that is scoring (its checkout's ``HEAD``, with
+    ``+changes`` when the tree differs from it), or "" outside a git checkout."""
+    import fuzzdiff
+
+    where = Path(fuzzdiff.__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--", "fuzzdiff"], capture_output=True
+        )
+    except OSError:
+        return ""
+    if head.returncode != 0:
+        return ""
+    return head.stdout.strip()[:12] + ("+changes" if dirty.stdout.strip() else "")
 
 
 @contextlib.contextmanager
@@ -316,8 +338,8 @@ def killed_below(runs: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, 
     ``generate_cases`` is prefix-stable), so the case that killed it is judged
     again. The pool is off. Such runs are not scored again."""
     best: dict[tuple[str, int], dict[str, Any]] = {}
-    for r in runs:
-        if r["mode"] == "oracle" and r["status"] == "ok" and r["reward"] == 0.0:
+    for r in runs:  # scored runs only: a derived row would name another derived budget as its source
+        if r["mode"] == "oracle" and r["status"] == "ok" and r["reward"] == 0.0 and "derived_from" not in r:
             key = (str(r["id"]), int(r["seed"]))
             if key not in best or int(r["budget"]) < int(best[key]["budget"]):
                 best[key] = r
@@ -334,7 +356,13 @@ def implications(runs: list[dict[str, Any]]) -> Callable[[str, int, int], dict[s
     a smaller budget is a kill; a survivor at a larger budget is a survivor (it
     passed every case this budget would judge); a kill at a larger budget is a
     kill when it judged probes only (``phase`` "probe": no sweep or fresh case
-    had run), no more than this budget's share of probes (``probe_limit``)."""
+    had run), no more than this budget's share of probes (``probe_limit``).
+
+    Not covered: a score is inconclusive (status ``error``) when too large a share
+    of its judged cases was set aside (the reference unstable or at a limit), and a
+    share may be larger at a smaller budget; the ten tasks' references are
+    deterministic and such cases are no probes, so a survivor is taken to
+    survive there too."""
     from fuzzdiff.oracle.scoring import probe_limit
 
     kills = killed_below(runs)
@@ -349,8 +377,8 @@ def implications(runs: list[dict[str, Any]]) -> Callable[[str, int, int], dict[s
             return {**below, "budget": budget, "derived_from": int(below["budget"])}
         above = sorted((r for r in scored.get((mutant, seed), []) if int(r["budget"]) > budget), key=_budget)
         for r in above:
-            if r["reward"] == 1.0:
-                return {**r, "budget": budget, "cases": budget, "derived_from": int(r["budget"])}
+            if r["reward"] == 1.0:  # it may have run out of cases before its budget
+                return {**r, "budget": budget, "cases": min(budget, int(r["cases"])), "derived_from": int(r["budget"])}
             if r["reward"] == 0.0 and r.get("phase") == "probe" and int(r["cases"]) <= probe_limit(budget):
                 return {**r, "budget": budget, "derived_from": int(r["budget"])}
         return None

@@ -9,7 +9,7 @@ import signal
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -400,9 +400,17 @@ def test_private_directories_differ(tmp_path: Path) -> None:
     seen: list[str] = []
 
     class Spy(LocalExecutor):
-        def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
+        def _spawn(
+            self,
+            program: Program,
+            case: Case,
+            work: Path,
+            env: dict[str, str],
+            fresh: bool = False,
+            scrub: Callable[[bytes], bytes] | None = None,
+        ) -> Outcome:
             seen.append(str(work))
-            return super()._spawn(program, case, work, env, fresh)
+            return super()._spawn(program, case, work, env, fresh, scrub)
 
     ex = Spy(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path))
     ex.run(sh("true"), Case())

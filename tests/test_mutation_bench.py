@@ -137,6 +137,11 @@ def test_other_budgets_imply_a_run_where_the_cases_are_a_prefix(bench: ModuleTyp
     assert implied("wc:AddNot:3", 100, 1) is None  # a sweep case ran: the smaller budget's sweep is shorter
     assert implied("wc:AddNot:4", 100, 1) is None  # not ok: implies nothing
     assert implied("wc:AddNot:1", 1000, 1) == {**runs[1], "budget": 1000, "derived_from": 500}  # a kill below
+    # a derived row is no source: provenance names the budget a run was scored at
+    derived = {**runs[1], "budget": 100, "derived_from": 500}
+    assert bench.implications([*runs, derived])("wc:AddNot:1", 300, 1)["derived_from"] == 500
+    short = {**run("wc:AddNot:5", 1.0, 240)}  # ran out of cases before its budget
+    assert bench.implications([short])("wc:AddNot:5", 300, 1)["cases"] == 240
 
 
 def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:

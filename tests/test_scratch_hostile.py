@@ -341,6 +341,20 @@ def test_a_change_past_the_entry_bound_still_tells_runs_apart(shm: Path) -> None
         assert not same(right, outcome), wrong
 
 
+def test_the_digest_past_the_bound_reads_the_run_s_own_paths_as_placeholders(tmp_path: Path) -> None:
+    """A run's directory has a new name each time; the entries recorded show it as
+    a placeholder, and the whole tree's digest must too: a file holding ``pwd``,
+    or a link to an absolute path in it, past the entry bound made the same
+    program differ from itself outside a sandbox (found by a review)."""
+    make = f'mkdir a; cd a; seq 1 {SNAPSHOT_ENTRIES + 100} | xargs touch; pwd > 5; ln -s "$PWD/1" z'
+    executor = local(tmp_path)
+    one, two = executor.run(sh(make), Case()), executor.run(sh(make), Case())
+    assert one.exit_code == 0, one.stderr
+    assert b"sha256" in file_content(one, TRUNCATED) and same(one, two)
+    other = executor.run(sh(make.replace("pwd > 5", "echo /elsewhere > 5")), Case())
+    assert not same(one, other)
+
+
 def test_hundred_thousand_files_cost_one_entry(shm: Path) -> None:
     code = "for i in range(100000): open(f'f{i}', 'w').close()"
     limits = Limits(timeout=60.0, output_bytes=64 << 10)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import resource
 import select
@@ -255,17 +256,18 @@ class LocalExecutor:
         work = scratch.work
         write_files(work, case.files)
         env = run_env(self.env, case, work, scratch.tmp)
+        scrub = functools.partial(_scrubbed, work=scratch.work_bytes, base=scratch.path_bytes)
         try:
-            outcome = self._spawn(program, case, work, env)
+            outcome = self._spawn(program, case, work, env, scrub=scrub)
         except LaunchLost:
             if self.cage is not None:
                 sweep_cage(self.cage)  # a child the lost launcher could not name
             scratch.reset()  # start over from the case's files, in a fresh process
             write_files(work, case.files)
-            outcome = self._spawn(program, case, work, env, fresh=True)
+            outcome = self._spawn(program, case, work, env, fresh=True, scrub=scrub)
         if self.hermetic:
             sweep_leftovers()
-        return _scrub(outcome, scratch.work_bytes, scratch.path_bytes)
+        return _scrub(outcome, scrub, scratch.path_bytes)
 
     def _preexec(self) -> Callable[[], None] | None:
         limits = None if self.limits_inherited else self.limits
@@ -361,7 +363,17 @@ class LocalExecutor:
                 os.close(fd)
         return pipes.out, pipes.err, timed_out, pipes.capped
 
-    def _spawn(self, program: Program, case: Case, work: Path, env: dict[str, str], fresh: bool = False) -> Outcome:
+    def _spawn(
+        self,
+        program: Program,
+        case: Case,
+        work: Path,
+        env: dict[str, str],
+        fresh: bool = False,
+        scrub: Callable[[bytes], bytes] | None = None,
+    ) -> Outcome:
+        """One run in ``work``; ``scrub`` rewrites the run's private paths in what the
+        files snapshot digests (``scratch.snapshot``), as ``_scrub`` does in the rest."""
         start = time.monotonic()
         began = time.time()  # the wall clock files are dated by
         stdin_r, stdin_w = os.pipe2(os.O_CLOEXEC)
@@ -388,7 +400,7 @@ class LocalExecutor:
                 sweep_cage(self.cage)
         wall = time.monotonic() - start
         stats: Stats = {}
-        files = snapshot(work, self._bounds, stats)
+        files = snapshot(work, self._bounds, stats, scrub)
         attrs = attributes(files, stats, case.files, (began, time.time()), FROZEN_EPOCH if self.hermetic else None)
         if timed_out:
             termination, code, sig = Termination.TIMEOUT, None, None
@@ -524,15 +536,16 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _scrub(outcome: Outcome, work: bytes, base: bytes) -> Outcome:
-    """Replace this run's private paths with fixed placeholders."""
+def _scrubbed(data: bytes, work: bytes, base: bytes) -> bytes:
+    """``data`` with a run's private paths (``work`` below ``base``) as fixed placeholders."""
+    if base not in data:
+        return data
+    fixed = data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", TMP_PLACEHOLDER)
+    return fixed.replace(base, PARENT_PLACEHOLDER)  # what is left: the working directory's parent
 
-    def fix(data: bytes) -> bytes:
-        if base not in data:
-            return data
-        fixed = data.replace(work, WORKDIR_PLACEHOLDER).replace(base + b"/tmp", TMP_PLACEHOLDER)
-        return fixed.replace(base, PARENT_PLACEHOLDER)  # what is left: the working directory's parent
 
+def _scrub(outcome: Outcome, fix: Callable[[bytes], bytes], base: bytes) -> Outcome:
+    """Replace this run's private paths with fixed placeholders (``fix``: ``_scrubbed``)."""
     files = tuple((n, None if c is None else fix(c)) for n, c in outcome.files)
     if base not in outcome.stdout and base not in outcome.stderr and files == outcome.files:
         return outcome

@@ -298,19 +298,24 @@ def _check_scripts(words: list[str], base: str) -> None:
 
 #: The first bytes of an ELF executable.
 ELF_MAGIC = b"\x7fELF"
+#: Bytes the kernel aligns the stack to below the strings it copies there (the
+#: path a program is run by among them): a path longer by less may leave every
+#: address as it was, so ``elsewhere`` makes it longer by this much.
+STACK_ALIGNMENT = 16
 
 
 def elsewhere(program: Program) -> Program:
-    """``program`` run by another spelling of its path, ``/usr/bin/./mktemp``: the
-    same file in the same directory (so whatever it finds beside itself, a venv's
-    ``pyvenv.cfg`` or its own modules, it still finds), by a longer name. The
-    kernel puts the path a program is run by on its stack, so with address
-    randomisation off (the hermetic mode) a program that mixes addresses into its
-    output (``mktemp``'s names) prints otherwise when run by another path, as a
-    copy or a reimplementation would: calibrating with this tells output that
-    only the reference at its own path can make. Only for an executable file
-    (``ELF_MAGIC``): a script sees the path it is run by and may print it, which
-    the ``program-name`` normaliser would not know. Otherwise ``program`` itself."""
+    """``program`` run by another spelling of its path, longer by ``STACK_ALIGNMENT``
+    (``/usr/bin/././././././././mktemp``, ``/.`` eight times): the same file in the
+    same directory (so whatever it finds beside itself, a venv's ``pyvenv.cfg`` or
+    its own modules, it still finds). The kernel puts the path a program is run by
+    on its stack, so with address randomisation off (the hermetic mode) a program
+    that mixes addresses into its output (``mktemp``'s names) prints otherwise when
+    run by another path, as a copy or a reimplementation would: calibrating with
+    this tells output that only the reference at its own path can make. Only for
+    an executable file (``ELF_MAGIC``): a script sees the path it is run by and may
+    print it, which the ``program-name`` normaliser would not know. Otherwise
+    ``program`` itself."""
     exe = program.argv[0]
     try:
         with open(exe, "rb") as fh:
@@ -319,6 +324,5 @@ def elsewhere(program: Program) -> Program:
     except OSError:
         return program
     head, tail = os.path.split(exe)
-    return Program(
-        argv=(os.path.join(head, ".", tail), *program.argv[1:]), argv0=program.argv0, aliases=program.aliases
-    )
+    longer = head + "/." * (STACK_ALIGNMENT // 2) + "/" + tail
+    return Program(argv=(longer, *program.argv[1:]), argv0=program.argv0, aliases=program.aliases)

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -588,17 +588,25 @@ Stats = dict[bytes, EntryStat]
 
 
 def snapshot(
-    work: Path, bounds: SnapshotBounds = SnapshotBounds(), stats: Stats | None = None
+    work: Path,
+    bounds: SnapshotBounds = SnapshotBounds(),
+    stats: Stats | None = None,
+    scrub: Callable[[bytes], bytes] | None = None,
 ) -> tuple[tuple[bytes, bytes | None], ...]:
     """``_snapshot``, read as a process of this user without capabilities reads: the
     same in a campaign's workers, which hold none, and in a process that kept them
     (a directory made mode 000 was listed in one and unreadable in the other).
-    ``stats``, when given, is filled with each recorded entry's ``Stats``."""
+    ``stats``, when given, is filled with each recorded entry's ``Stats``. ``scrub``
+    rewrites what the whole tree's digest reads (contents, link targets) as the
+    caller rewrites the recorded entries: a run's private directory has a new name
+    each time, and a file holding it must digest alike."""
     with without_file_privileges():
-        return _snapshot(work, bounds, stats)
+        return _snapshot(work, bounds, stats, scrub)
 
 
-def _snapshot(work: Path, bounds: SnapshotBounds, stats: Stats | None = None) -> tuple[tuple[bytes, bytes | None], ...]:
+def _snapshot(
+    work: Path, bounds: SnapshotBounds, stats: Stats | None = None, scrub: Callable[[bytes], bytes] | None = None
+) -> tuple[tuple[bytes, bytes | None], ...]:
     """The final state of the working directory, sorted: files with content,
     directories as None, symbolic links as their target (never followed), other
     kinds as a marker; within ``bounds``, plus ``TRUNCATED`` when one was hit.
@@ -645,7 +653,7 @@ def _snapshot(work: Path, bounds: SnapshotBounds, stats: Stats | None = None) ->
     if budget.deep:
         budget.notes.append(b"directories deeper than %d levels not listed" % bounds.depth)
     if budget.stopped:
-        budget.notes.append(_tree_digest(work, bounds))
+        budget.notes.append(_tree_digest(work, bounds, scrub))
     if budget.notes:
         entries.append((TRUNCATED, b"\n".join(budget.notes)))
     return tuple(sorted(entries))
@@ -703,11 +711,12 @@ def _record(
 class _Digest:
     """A running digest of a tree: entries seen and file bytes still to read."""
 
-    def __init__(self, bounds: SnapshotBounds) -> None:
+    def __init__(self, bounds: SnapshotBounds, scrub: Callable[[bytes], bytes] | None) -> None:
         self.hash = hashlib.sha256()
         self.entries = 0
         self.bytes = bounds.total_bytes
         self.bounds = bounds
+        self.scrub = scrub
 
     def add(self, *parts: bytes) -> None:
         for part in parts:  # each part framed by its length: no two trees hash alike by chance of layout
@@ -718,13 +727,14 @@ class _TooMany(Exception):
     """The tree holds more than ``DIGEST_ENTRIES`` entries."""
 
 
-def _tree_digest(work: Path, bounds: SnapshotBounds) -> bytes:
+def _tree_digest(work: Path, bounds: SnapshotBounds, scrub: Callable[[bytes], bytes] | None = None) -> bytes:
     """The last line of the ``TRUNCATED`` note of a walk that stopped early: how many
     entries the whole tree holds and a SHA-256 of all of them (sorted names, kinds,
     link targets, each file's length and its content while ``bounds.total_bytes``
     last), to ``bounds.depth`` levels. A function of the tree alone, like the rest
-    of the snapshot; never raises."""
-    digest = _Digest(bounds)
+    of the snapshot, with contents and link targets as ``scrub`` rewrites them;
+    never raises."""
+    digest = _Digest(bounds, scrub)
     try:
         top = os.open(work, _DIR_FLAGS)
     except OSError:
@@ -757,7 +767,8 @@ def _digest_dir(fd: int, prefix: bytes, depth: int, digest: _Digest) -> None:
         digest.add(rel, kind.encode())
         try:
             if kind == "link":
-                digest.add(os.fsencode(os.readlink(name, dir_fd=fd)))
+                target = os.fsencode(os.readlink(name, dir_fd=fd))
+                digest.add(target if digest.scrub is None else digest.scrub(target))
             elif kind == "file":
                 _digest_file(fd, name, digest)
             elif kind == "dir" and depth < digest.bounds.depth:
@@ -781,13 +792,16 @@ def _digest_file(fd: int, name: str, digest: _Digest) -> None:
             return
         digest.add(b"%d" % st.st_size)
         left = min(st.st_size, max(0, digest.bytes))
+        chunks = []
         while left > 0:
             chunk = os.read(handle, min(left, 1 << 20))
             if not chunk:
                 break
-            digest.hash.update(chunk)
+            chunks.append(chunk)
             digest.bytes -= len(chunk)
             left -= len(chunk)
+        data = b"".join(chunks)  # whole, so that a path across two reads is rewritten too
+        digest.add(data if digest.scrub is None else digest.scrub(data))
     finally:
         os.close(handle)
 
