@@ -375,7 +375,9 @@ def implications(runs: list[dict[str, Any]]) -> Callable[[str, int, int], dict[s
         below = kills.get((mutant, seed))
         if below is not None and int(below["budget"]) < budget:
             return {**below, "budget": budget, "derived_from": int(below["budget"])}
-        above = sorted((r for r in scored.get((mutant, seed), []) if int(r["budget"]) > budget), key=_budget)
+        above = sorted(
+            (r for r in scored.get((mutant, seed), []) if int(r["budget"]) > budget), key=lambda r: int(r["budget"])
+        )
         for r in above:
             if r["reward"] == 1.0:  # it may have run out of cases before its budget
                 return {**r, "budget": budget, "cases": min(budget, int(r["cases"])), "derived_from": int(r["budget"])}
@@ -384,10 +386,6 @@ def implications(runs: list[dict[str, Any]]) -> Callable[[str, int, int], dict[s
         return None
 
     return implied
-
-
-def _budget(run: dict[str, Any]) -> int:
-    return int(run["budget"])
 
 
 def run_all(jobs: list[tuple[Mutant, str, int, int]], out: Path, parallel: int) -> None:
@@ -481,7 +479,8 @@ def summarise(
                 "not_ok": len(counted) - len(ok),
                 "score": round(len(killed) / len(ok), 4) if ok else None,
                 "median_cases_to_kill": _median([float(r["cases"]) for r in killed if r.get("cases")]),
-                "median_seconds": _median([float(r["seconds"]) for r in rs]),
+                # scored runs only: a derived row carries the seconds of another budget's run
+                "median_seconds": _median([float(r["seconds"]) for r in rs if "derived_from" not in r]),
             }
         )
     return rows

@@ -9,8 +9,9 @@ import signal
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -400,17 +401,9 @@ def test_private_directories_differ(tmp_path: Path) -> None:
     seen: list[str] = []
 
     class Spy(LocalExecutor):
-        def _spawn(
-            self,
-            program: Program,
-            case: Case,
-            work: Path,
-            env: dict[str, str],
-            fresh: bool = False,
-            scrub: Callable[[bytes], bytes] | None = None,
-        ) -> Outcome:
+        def _spawn(self, program: Program, case: Case, work: Path, *rest: Any, **named: Any) -> Outcome:
             seen.append(str(work))
-            return super()._spawn(program, case, work, env, fresh, scrub)
+            return super()._spawn(program, case, work, *rest, **named)
 
     ex = Spy(dict(spec.DEFAULT_ENV), LIMITS, root=str(tmp_path))
     ex.run(sh("true"), Case())

@@ -142,6 +142,10 @@ def test_other_budgets_imply_a_run_where_the_cases_are_a_prefix(bench: ModuleTyp
     assert bench.implications([*runs, derived])("wc:AddNot:1", 300, 1)["derived_from"] == 500
     short = {**run("wc:AddNot:5", 1.0, 240)}  # ran out of cases before its budget
     assert bench.implications([short])("wc:AddNot:5", 300, 1)["cases"] == 240
+    # the report's seconds are those of scored runs: a derived row's are another budget's
+    timed = [{**runs[0], "budget": 100, "seconds": 2.0}, {**derived, "id": "wc:AddNot:0", "seed": 2, "seconds": 9.0}]
+    (row,) = bench.summarise([_mutant(bench, "wc:AddNot:0")], timed, {}, None)
+    assert row["median_seconds"] == "2"
 
 
 def test_the_plan_replays_once_and_scores_every_budget_and_seed(bench: ModuleType) -> None:
