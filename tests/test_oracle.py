@@ -420,3 +420,20 @@ def test_feedback_on_files_quotes_each_differing_file_with_its_content() -> None
     assert 'file "0": "one\\n"' in expected and 'file "only-ref": "r"' in expected and 'no file "d"' in expected
     assert 'file "0": "two\\n"' in got and 'file "d": (a directory)' in got and 'no file "only-ref"' in got
     assert '"same"' not in text
+
+
+def test_a_source_candidate_sees_the_same_parent_directory_as_the_reference(cache: Path, tmp_path: Path) -> None:
+    """Source text was written under /tmp, and a sandbox's /tmp is private: the
+    candidate's directory was bound into it, so the working directory's parent held
+    one more entry for the candidate than for the reference, and a perfect port of
+    ``stat -c '%h %s' ..`` (or of ``ls -a -l``) scored 0."""
+    import fuzzdiff.run.sandbox
+
+    if not fuzzdiff.run.sandbox.bwrap_available():
+        pytest.skip("bubblewrap cannot start a sandbox here")
+    task = tmp_path / "stat-parent.toml"
+    task.write_text('name = "stat-parent"\nprogram = "stat"\nargs = ["-c", "%h %s", ".."]\n[operands]\nmax = 0\n')
+    port = "import os\nst = os.stat('..')\nprint(st.st_nlink, st.st_size)\n"
+    # the first three cases of seed 0 give no arguments (a later one an unknown option, which the port ignores)
+    result = score(str(task), Candidate(source=port, language="python"), budget=3, cache=cache)
+    assert (result.status, result.reward) == ("ok", 1.0), result.feedback

@@ -60,6 +60,7 @@ from fuzzdiff.oracle.scoring import (
     unscored,
 )
 from fuzzdiff.run.runner import PoolRunner, ReferenceCache, default_jobs
+from fuzzdiff.run.scratch import staging_root
 from fuzzdiff.store.refcache import DiskReferenceCache
 
 
@@ -128,7 +129,7 @@ class _Slot:
         # Where this slot's candidate is written, the same path for each: its sandbox
         # (whose root holds the path) is kept, only its fork-servers restart. It
         # holds one candidate at a time, so no candidate can read another.
-        self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-"))
+        self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-", dir=staging_root()))
 
     def write(self, candidate: Candidate) -> str:
         """The slot's own copy of ``candidate`` (the last one's removed), as a command line.
@@ -144,7 +145,7 @@ class _Slot:
                     entry.unlink()
         if any(self.home.iterdir()):
             shutil.rmtree(self.home, ignore_errors=True)
-            self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-"))
+            self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-", dir=staging_root()))
         return materialise(candidate, self.home)
 
     def runner_for(

@@ -67,6 +67,7 @@ from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.runner import PairRunner, ReferenceCache
+from fuzzdiff.run.scratch import staging_root
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import StoredCase, behaviour, load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
@@ -420,7 +421,7 @@ def score(
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
     start = time.monotonic()
     base = unscored(task, chosen, seed, budget)
-    workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-"))
+    workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-", dir=staging_root()))
     try:
         try:
             setup = prepare(task, materialise(cand, workdir))

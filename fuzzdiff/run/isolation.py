@@ -196,9 +196,9 @@ def _confined(
     ``grant`` names (the reference's own files, for the reference), and with
     ``allowed`` only those trees readable (the candidate's allowlist). Unlike the
     task factory's runs (``unprivileged``), these keep the host's /tmp,
-    unwritable, on both sides alike: the oracle's candidates lie in /tmp, where a
-    private one would hide them, and a private /tmp for the reference alone would
-    judge the two sides in different worlds."""
+    unwritable, on both sides alike: a candidate given by its path may lie in /tmp,
+    where a private one would hide it, and a private /tmp for the reference alone
+    would judge the two sides in different worlds."""
     from fuzzdiff.run.landlock import Policy, Ruleset, level
 
     root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())

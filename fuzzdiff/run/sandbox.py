@@ -60,7 +60,7 @@ from fuzzdiff.run import seccomp
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
 from fuzzdiff.run.sandbox_worker import FORGET
-from fuzzdiff.run.scratch import remove_tree
+from fuzzdiff.run.scratch import PRIVATE_DIRS, remove_tree
 
 HEADER = struct.Struct("<Q")
 #: Seconds a reply may take beyond the run's own timeout (drain, snapshot, sweep)
@@ -74,8 +74,6 @@ STALL_CHECK = 0.25
 SANDBOX_TASKS = 8
 #: Smallest size of the private /tmp and /dev/shm (each is also at least 16 files at the size limit).
 SCRATCH_BYTES = 64 << 20
-#: Directories that are private tmpfs inside; masks below them are moot.
-PRIVATE_DIRS = ("/tmp", "/dev/shm")
 #: Processes of one run that may each hold its address-space limit (``Limits.memory_mb``)
 #: at once: a pipeline's two ends. Address space is seldom all resident, so more fit.
 MEMORY_PROCESSES = 2

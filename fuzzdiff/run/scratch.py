@@ -367,6 +367,34 @@ class Scratch:
             os.close(self.lock)
 
 
+#: Directories every sandbox makes private (a tmpfs of its own): what lies there on
+#: the host is not seen inside unless bound in.
+PRIVATE_DIRS = ("/tmp", "/dev/shm")
+#: Where a candidate's own files may go when no directory is chosen: a host directory
+#: no sandbox makes private, so none has to be bound into a private one.
+STAGING_DIRS = ("/var/tmp",)
+
+
+def staging_root() -> str | None:
+    """Where fuzzdiff writes a candidate's own files (scored source text, a batch
+    slot): ``$FUZZDIFF_STAGING``, else /var/tmp, else the system default.
+
+    Not /tmp or /dev/shm: a sandbox's /tmp is private, so a program kept in the
+    host's /tmp is bound in at its path, and its directory then shows in the
+    sandbox's /tmp, the parent of the working directory: ``ls -a -l ..`` or
+    ``stat ..`` gave a perfect port of ``ls`` another link count than the
+    reference, and a reward of 0."""
+    chosen = os.environ.get("FUZZDIFF_STAGING")
+    if chosen:
+        return chosen
+    for path in STAGING_DIRS:
+        real = os.path.realpath(path)
+        private = any(real == d or real.startswith(d + "/") for d in PRIVATE_DIRS)
+        if not private and os.path.isdir(real) and os.access(real, os.W_OK | os.X_OK):
+            return real
+    return None
+
+
 def default_root() -> str | None:
     """Where private directories go: ``$FUZZDIFF_TMPDIR``, else /dev/shm (memory, no
     disk I/O per run: several times faster under load), else the system default."""
