@@ -100,15 +100,19 @@ def test_program_name_normaliser_maps_a_renamed_copys_base_name(tmp_path: Path) 
 def test_program_name_normaliser_maps_a_path_wherever_it_stands_alone() -> None:
     """A wrapper running the reference by its path (``exec /usr/bin/cat "$@"``) shows
     that path mid-sentence in help texts (cat, numfmt, jq): false alarms. A bare
-    name still counts only where a name stands, now after leading blanks too."""
+    name still counts only where a name stands, now after leading blanks too. A path
+    before a closing quote counts (findutils' ``bugs in the "/usr/bin/xargs"
+    program``), except in a traceback's ``File "..."`` line."""
     cat = Program(argv=("/tmp/w/mycat",), argv0="cat", aliases=("/usr/bin/cat", "mycat", "/tmp/x/my cat"))
     text = (
         b"  /usr/bin/cat f - g  Output\nUse /usr/bin/cat --help\n  $ /usr/bin/cat x\n"
         b"/usr/bin/catx /usr/bin/cat/ a/usr/bin/cat\n   mycat [opt]\n\tmycat: e\nsee mycat here\n'/tmp/x/my cat': no\n"
+        b'bugs in the "/usr/bin/cat" program\n  File "/usr/bin/cat", line 3\n'
     )
     want = (
         b"  cat f - g  Output\nUse cat --help\n  $ cat x\n"
         b"/usr/bin/catx /usr/bin/cat/ a/usr/bin/cat\n   cat [opt]\n\tcat: e\nsee mycat here\n'cat': no\n"
+        b'bugs in the "cat" program\n  File "/usr/bin/cat", line 3\n'
     )
     assert normalise(exited(0, stdout=text), cat, "cat", EXACT).stdout == want
     awk = shutil.which("awk")

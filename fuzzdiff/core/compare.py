@@ -40,8 +40,8 @@ def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[b
 
     A bare name (``my_b64.py``) counts at a line's start (after any blanks), after
     a quote, and in usage lines; a path (``/usr/bin/cat``, which a wrapper running
-    the reference by its path shows) wherever it stands alone before ``:``, ``'``,
-    a blank or a line's end, since no other text spells it: help texts name the
+    the reference by its path shows) wherever it stands alone before ``:``, a quote,
+    a blank or a line's end (not in a traceback's ``File "..."``), since no other text spells it: help texts name the
     program mid-sentence (``Use /usr/bin/jq --help``, ``$ /usr/bin/numfmt --to=si``)."""
     if not aliases:
         return None
@@ -53,8 +53,9 @@ def _alias_pattern(aliases: tuple[str, ...]) -> tuple[re.Pattern[bytes], tuple[b
     where = rb"(?P<where>^[ \t]*|['`\"]|^ *[Uu]sage: +|^ *or: +)"
     alts = []
     if paths:
-        # before what follows a name (not `"`: a traceback's `File "/path/x.py", line 3`)
-        alts.append(rb"(?<![" + _WORDISH + rb"])(?:" + paths + rb")(?=[:' \t]|$)")
+        # before what follows a name, a closing quote too (findutils' `bugs in the
+        # "/usr/bin/xargs" program`), but never in a traceback's `File "/path/x.py", line 3`
+        alts.append(rb"(?<![" + _WORDISH + rb'])(?<!File ")(?:' + paths + rb""")(?=[:'" \t]|$)""")
     if bare:
         alts.append(where + rb"(?:" + bare + rb")(?=[:' ])")
     return re.compile(b"|".join(alts), re.MULTILINE), needles

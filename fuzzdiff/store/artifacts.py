@@ -176,7 +176,7 @@ def _sh_word(text: str) -> str:
 #: The ``program-name`` normaliser (``core.compare``) in awk, on bytes: an alias of
 #: the candidate (its script's path, the reference's installed path that a wrapper
 #: runs it by) becomes the program's name: a path wherever it stands alone (before
-#: ``:``, ``'``, a blank or the line's end), a bare
+#: ``:``, a quote, a blank or the line's end; not in a traceback's ``File "..."``), a bare
 #: name where a name stands (at a line's start after any blanks, after a quote, after
 #: ``Usage:``, ``usage:`` or ``or:`` at a line's start; before ``:``, ``'`` or a
 #: blank). The longest alias wins. Input gets a newline added, output
@@ -193,7 +193,8 @@ function at(p,   i, a, k, c, best) {
     if (k <= best || substr(line, p, k) != a) continue
     c = substr(line, p + k, 1)
     if (index(a, "/") > 0) {  # a path: alone, before what follows a name
-      if ((c == "" || index(":' \t", c) > 0) && (p == 1 || !wordish(substr(line, p - 1, 1)))) best = k
+      if ((c == "" || index(":' \t", c) > 0 || (c == "\"" && substr(line, p - 6, 6) != "File \"")) \
+          && (p == 1 || !wordish(substr(line, p - 1, 1)))) best = k
     }
     else if (c != "" && index(":' ", c) > 0 && named[p]) best = k
   }
