@@ -19,6 +19,7 @@ from fuzzdiff.factory.mine import (
     mine_synopsis,
     mine_task,
     task_toml,
+    usage_forms,
 )
 
 from .helpers import script_on_path
@@ -119,6 +120,25 @@ def test_operand_counts_and_roles_from_every_usage_form() -> None:
     csplit = mine_operands("Usage: csplit [OPTION]... FILE PATTERN...\n", "csplit")
     assert csplit["min"] == 2 and csplit["max"] == 4
     assert mine_operands("Usage: x [OPTION]...\n  or:  x OPTION\n", "x") == {"min": 0, "max": 1, "kinds": ["missing"]}
+
+
+def test_util_linux_usage_forms_give_operands_too() -> None:
+    """look's help has its form under a `Usage:` line of its own, with angled and
+    lowercase operand words: none was mined, so look never got its string and its
+    build was refused as interactive. jq names itself again on indented forms."""
+    look = mine_operands("\nUsage:\n look [options] <string> [<file>...]\n\nDisplay lines.\n", "look")
+    assert (look["min"], look["max"]) == (1, 4)
+    assert [s["kinds"][0] for s in look["slots"]] == ["string", "file"]  # type: ignore[attr-defined]
+    assert usage_forms("Usage:\n colrm [startcol [endcol]]\n") == [[("STARTCOL", True, False), ("ENDCOL", True, False)]]
+    assert usage_forms("usage: bc [options] [file ...]\n") == [[("FILE", True, True)]]
+    jq = "Usage:\tjq [options] <jq filter> [file...]\n\tjq [options] --args <jq filter> [strings...]\n\nmore\n"
+    assert [[w for w, _, _ in form] for form in usage_forms(jq)] == [["JQ_FILTER", "FILE"], ["STRINGS"]]
+    # not operands: option values, prose in brackets, one-letter suffixes, an indented line of prose
+    assert usage_forms("Usage: x [-c <num>] [-s cols]\n") == [[]]
+    assert usage_forms("usage: bzip2 [flags and input files in any order]\n") == [[]]
+    od = usage_forms("Usage: od [OPTION]... [FILE] [[+]OFFSET[.][b]]\n")
+    assert od == [[("FILE", True, False), ("OFFSET", True, False)]]
+    assert usage_forms("Usage: x FILE\n  Reads the file.\n") == [[("FILE", False, False)]]
 
 
 def test_operands_named_for_files_are_files_wherever_the_word_file_stands() -> None:

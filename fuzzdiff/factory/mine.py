@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterator
 
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.spec import DEFAULT_ENV, TABLE_KEYS, parse_task
@@ -64,6 +65,13 @@ _IS_QUOTED = re.compile(r"\b(?P<meta>[A-Z][A-Z0-9_]*) is (?P<values>'[^'\s]+'(?:
 # Usage lines: ``Usage: seq [OPTION]... LAST`` and ``  or:  seq [OPTION]... FIRST LAST``.
 _USAGE_HEAD = re.compile(r"^\s*(?:usage|or):\s+\S+(?P<rest>.*)$", re.IGNORECASE)
 _OPERAND_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+#: util-linux's operand words: ``<file>``, ``<string>``, and plain lowercase ones of two
+#: letters or more (``[file ...]``; od's ``[b]`` is a suffix).
+_ANGLED = re.compile(r"<[a-z][a-z0-9_-]*>")
+_LOWER_WORD = re.compile(r"[a-z][a-z0-9_]+")
+_ANGLED_WORDS = re.compile(r"<[a-z][a-z0-9_-]*(?: [a-z][a-z0-9_-]*)+>")
+#: A ``Usage:`` line with nothing after it: the forms follow, indented.
+_USAGE_ALONE = re.compile(r"^\s*usage:\s*$", re.IGNORECASE)
 _NUMBER_WORDS = ("NUMBER", "NUM", "N", "FIRST", "LAST", "INCREMENT", "COUNT", "SIZE", "LINE", "LINES")
 
 
@@ -329,13 +337,11 @@ def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
     ``[("FIRST", False, False), ("LAST", False, False)]``; option words and words
     not all in capitals (``MMDDhhmm``, ``-u``) are left out."""
     forms = []
-    for line in text.splitlines():
-        head = _USAGE_HEAD.match(line)
-        if head is None:
-            continue
+    for rest in _usage_rests(text):
         words: list[tuple[str, bool, bool]] = []
         depth = 0
-        for token in re.findall(r"\[|\]|\.\.\.|[^\s\[\]]+?(?=\.\.\.|[\s\[\]]|$)", head.group("rest")):
+        tokens = re.findall(r"\[|\]|\.\.\.|[^\s\[\]]+?(?=\.\.\.|[\s\[\]]|$)", rest)
+        for i, token in enumerate(tokens):
             if token == "[":
                 depth += 1
             elif token == "]":
@@ -343,10 +349,56 @@ def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
             elif token == "...":
                 if words:
                     words[-1] = (words[-1][0], words[-1][1], True)
-            elif _OPERAND_WORD.fullmatch(token.lstrip("+")) and token.lstrip("+") not in ("OPTION", "OPTIONS"):
-                words.append((token.lstrip("+"), depth > 0, False))
+            elif (word := _operand_word(token, tokens[i - 1] if i else "", tokens[i + 1 : i + 2])) is not None:
+                words.append((word, depth > 0, False))
         forms.append(words)
     return forms
+
+
+def _usage_rests(text: str) -> Iterator[str]:
+    """What follows the program's name in each usage form: GNU's ``Usage: NAME ...``
+    and ``or: NAME ...`` lines, util-linux's indented forms under a ``Usage:`` line
+    of its own (`` look [options] <string> [<file>...]``), and indented forms
+    that name the program again right under a usage line (jq's). An angled
+    operand of several words (``<jq filter>``) is joined into one."""
+    below = False  # under a `Usage:` line of its own: every indented line is a form
+    name = None  # under a usage line: an indented line starting with this name is one
+    for line in text.splitlines():
+        head = _USAGE_HEAD.match(line)
+        words = line.split(None, 1)
+        if head is not None:
+            below, name = False, line.split(":", 1)[1].split()[0]
+            rest = head.group("rest")
+        elif _USAGE_ALONE.match(line):
+            below, name = True, None
+            continue
+        elif line[:1].isspace() and words and (below or words[0] == name):
+            rest = words[1] if len(words) > 1 else ""
+        else:
+            below, name = False, None
+            continue
+        yield _ANGLED_WORDS.sub(lambda m: m.group(0).replace(" ", "_"), rest)
+
+
+def _operand_word(token: str, before: str, after: list[str]) -> str | None:
+    """An operand's name in a usage form, in capitals: GNU's ``FILE`` (``+FORMAT``
+    as ``FORMAT``), util-linux's ``<file>`` where no option comes before it (``[-c
+    <num>]`` is a value) and a lowercase word alone in its brackets (``[file ...]``,
+    ``[startcol [endcol]]``; not bzip2's ``[flags and input files in any order]``);
+    None for option words (``OPTION``, ``[options]``, ``-u``) and what is neither
+    (``MMDDhhmm``)."""
+    word = token.lstrip("+")
+    if _ANGLED.fullmatch(word):
+        if before.startswith("-"):
+            return None
+        word = word[1:-1].replace("-", "_").upper()
+    elif _LOWER_WORD.fullmatch(word):
+        if before != "[" or after[:1] not in (["]"], ["..."], ["["]):
+            return None
+        word = word.upper()
+    if not _OPERAND_WORD.fullmatch(word) or word in ("OPTION", "OPTIONS"):
+        return None
+    return word
 
 
 def _slot_for(word: str) -> dict[str, object]:
