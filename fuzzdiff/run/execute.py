@@ -52,9 +52,6 @@ PARENT_PLACEHOLDER = b"/tmp"
 TMP_PLACEHOLDER = b"/tmp/fuzzdiff-tmp"
 #: Bytes read from a pipe per call: a page multiple, big enough for floods.
 READ_CHUNK = 1 << 16
-#: Seconds to keep draining pipes after the main process exits, for
-#: grandchildren that still hold them; they are then killed with the group.
-DRAIN_GRACE = 0.2
 #: Pids a cage sweep must spare: long-lived helpers of this process (fork-servers).
 SPARED: set[int] = set()
 
@@ -488,14 +485,19 @@ class _Pipes:
 
 def _pump(poller: select.poll, pidfd: int | None, exited_at: float | None, pipes: _Pipes, deadline: float) -> bool:
     """Serve ``pipes`` until the run has ended (``pidfd`` readable, or ``exited_at``
-    known) and its streams are closed, or ``DRAIN_GRACE`` after its end, or its
-    output is capped; whether ``deadline`` passed first (a timeout)."""
+    known) and its streams are closed, or its output is capped; whether
+    ``deadline`` passed first (a timeout).
+
+    A run's output ends when its streams close, not when its main process exits:
+    a process it left behind holding them still writes where a user reads (``prog
+    | cat`` prints it, and waits for it). Draining them for 0.2 s only, as before,
+    let a port whose background child printed a line 0.3 s after the exit score 1.0;
+    one that holds them open past the deadline now times out, as its pipeline would."""
     while pipes.open_streams or exited_at is None:
         now = time.monotonic()
-        limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_GRACE)
-        if now >= limit:
-            return exited_at is None
-        for fd, _ in poller.poll(max(0.0, limit - now) * 1000):
+        if now >= deadline:
+            return True
+        for fd, _ in poller.poll(max(0.0, deadline - now) * 1000):
             if fd == pidfd:
                 exited_at = time.monotonic()
                 poller.unregister(fd)
