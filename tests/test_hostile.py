@@ -88,3 +88,20 @@ def test_candidate_killing_its_worker_is_a_behaviour_not_a_crash() -> None:
         assert ref.stdout == b"ref"
     finally:
         runner.close()
+
+
+def test_background_children_a_run_leaves_never_use_up_the_process_cap(caged: None) -> None:
+    """Killed at each run's end, the background children of a port that was right
+    stayed zombies under a container's init (which reaps slowly), each counted in the
+    worker's pids cgroup: after some 100 runs the port could not fork and was called
+    flaky. The worker adopts such orphans and reaps them after every run."""
+    limits = Limits(timeout=2.0, processes=8)
+    leaves = sh("echo ok; i=0; while [ $i -lt 4 ]; do sleep 4324 </dev/null >/dev/null 2>&1 & i=$((i+1)); done")
+    runner = PoolRunner(1, DEFAULT_ENV, limits, leaves, sh("echo ok"))
+    try:
+        for _ in range(10):
+            pairs = runner.run_pairs([Case()] * 5, fresh=True)
+            assert all(ref.stdout == b"ok\n" and ref.exit_code == 0 for ref, _ in pairs), pairs
+    finally:
+        runner.close()
+    assert host_processes("sleep 4324") == []

@@ -54,6 +54,12 @@ TMP_PLACEHOLDER = b"/tmp/fuzzdiff-tmp"
 READ_CHUNK = 1 << 16
 #: Pids a cage sweep must spare: long-lived helpers of this process (fork-servers).
 SPARED: set[int] = set()
+#: Main processes of runs started here and not reaped yet (``reap_orphans`` leaves them).
+_RUNNING: set[int] = set()
+#: Whether this process adopts the orphans its runs leave (``become_subreaper``).
+_SUBREAPER = [False]
+#: ``prctl`` option: orphaned descendants are reparented to this process, not to init.
+PR_SET_CHILD_SUBREAPER = 36
 
 
 class Executor(Protocol):
@@ -386,15 +392,18 @@ class LocalExecutor:
         finally:
             for fd in (stdin_r, stdout_w, stderr_w):
                 os.close(fd)
+        _RUNNING.add(proc.pid)
         try:
             out, err, timed_out, capped = self._watch(proc, case, start, stdin_w, stdout_r, stderr_r, ours)
             status, cpu, max_rss = proc.reap()
         finally:
+            _RUNNING.discard(proc.pid)
             # Once the run is reaped (or has failed), so that a cage left with nothing
             # but this process is seen as such at once (``ProcessCage.alone``):
             # whatever left the process group (setsid) dies here.
             if self.cage is not None:
                 sweep_cage(self.cage)
+            reap_orphans()
         wall = time.monotonic() - start
         stats: Stats = {}
         files = snapshot(work, self._bounds, stats, scrub)
@@ -531,6 +540,38 @@ def sweep_cage(cage: ProcessCage) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.001)
+
+
+def become_subreaper() -> bool:
+    """Make this process (a pool worker) the parent of the orphans its runs leave
+    (``PR_SET_CHILD_SUBREAPER``), so that ``reap_orphans`` reaps them after each run;
+    whether the kernel agreed. Left to an init that reaps slowly (a container's
+    first process often does), the background children a run's end killed stayed
+    zombies, each still counted in the worker's pids cgroup, until a later run of
+    a port that was right could not fork ("Cannot fork") and was called flaky."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    _SUBREAPER[0] = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _SUBREAPER[0]
+
+
+def reap_orphans() -> int:
+    """Reap the ended orphans this subreaper adopted (none unless ``become_subreaper``
+    was called), leaving fork-servers (``SPARED``) and runs not reaped yet
+    (``_RUNNING``) to whoever waits for them; how many were reaped."""
+    reaped = 0
+    while _SUBREAPER[0]:
+        try:  # a look that leaves the child waitable, then a wait for it by its pid
+            seen = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            break
+        if seen is None or seen.si_pid in SPARED or seen.si_pid in _RUNNING:
+            break
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(seen.si_pid, os.WNOHANG)
+        reaped += 1
+    return reaped
 
 
 def _kill_group(pgid: int) -> None:

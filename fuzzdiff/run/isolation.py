@@ -26,7 +26,7 @@ from fuzzdiff.core.model import Case, Outcome, Program
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
-from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits
+from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits, become_subreaper
 from fuzzdiff.run.landlock import drop_capabilities, has_capability, libc
 from fuzzdiff.run.scratch import clear_dir, default_root
 
@@ -106,6 +106,7 @@ def sides(env: Mapping[str, str], limits: Limits, reference: Program, isolation:
     and a pids cgroup made for it."""
     if isolation.sandbox:
         return _sandboxed(env, limits, isolation)
+    become_subreaper()  # the orphans runs leave are this worker's to reap, not init's
     cage = ProcessCage.create(limits.processes)
     apply_limits(limits, cpu=False)
     if isolation.landlock:
