@@ -674,6 +674,27 @@ def test_resolve_executable_not_executable(tmp_path: Path) -> None:
     assert "chmod" not in str(raised.value)
 
 
+def test_a_script_whose_interpreter_is_missing_is_named_as_such(tmp_path: Path) -> None:
+    """Its #! line named an interpreter that does not exist: the candidate was "No such
+    file or directory; check the path and its execute bit" although the script was
+    there, and `score` called it an infrastructure error (exit 1) where `fuzz` exited 2."""
+    from fuzzdiff.core.spec import parse_task
+    from fuzzdiff.run.program import candidate_program
+
+    task = parse_task({"name": "cat", "program": "cat"}, "<test>")
+    for line, named in (("#!/nonexistent/interp", "/nonexistent/interp"), ("#!/usr/bin/env no-such-interp", "no-")):
+        script = tmp_path / "port.sh"
+        script.write_text(f"{line}\necho hi\n")
+        script.chmod(0o755)
+        with pytest.raises(ProgramError, match=f"#! line names {re.escape(named)}.*not installed"):
+            candidate_program(str(script), task)
+        if named.startswith("/"):  # `env` itself starts, and says so on stderr (exit 127)
+            with pytest.raises(ProgramError, match=f"#! line names {re.escape(named)}"):
+                run(tmp_path, Program(argv=(str(script),), argv0="port"))
+    script.write_text("#!/bin/sh\necho hi\n")
+    assert candidate_program(str(script), task).argv == (str(script),)
+
+
 def test_resolve_executable_directory(tmp_path: Path) -> None:
     with pytest.raises(ProgramError, match=re.escape(tmp_path.name)):
         resolve_executable(str(tmp_path), spec.DEFAULT_ENV["PATH"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import os
 import resource
@@ -307,9 +308,7 @@ class LocalExecutor:
             try:
                 return _Direct(_posix_spawn(program.argv[0], argv, work, env, stdio, self.umask))
             except OSError as exc:
-                raise ProgramError(
-                    f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit"
-                ) from exc
+                raise ProgramError(_not_started(program.argv[0], exc)) from exc
         try:
             proc = subprocess.Popen(
                 argv,
@@ -324,9 +323,7 @@ class LocalExecutor:
                 umask=-1 if self.umask is None else self.umask,
             )
         except OSError as exc:
-            raise ProgramError(
-                f"cannot start {program.argv[0]}: {exc.strerror}; check the path and its execute bit"
-            ) from exc
+            raise ProgramError(_not_started(program.argv[0], exc)) from exc
         return _Fresh(proc)
 
     def _watch(
@@ -540,6 +537,33 @@ def sweep_cage(cage: ProcessCage) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.001)
+
+
+def missing_interpreter(path: str) -> str | None:
+    """The interpreter a script's ``#!`` line names when it is not there (an absolute
+    path that does not exist, or ``env``'s program not on ``PATH``); None otherwise."""
+    with contextlib.suppress(OSError):
+        with open(path, "rb") as fh:
+            line = fh.readline(256)
+        words = [w.decode(errors="replace") for w in line[2:].split()] if line.startswith(b"#!") else []
+        if not words:
+            return "(nothing)" if line.startswith(b"#!") else None
+        if not os.path.exists(words[0]):
+            return words[0]
+        named = [w for w in words[1:] if not w.startswith("-")]
+        by_env = os.path.basename(words[0]) == "env" and named and "=" not in named[0]
+        if by_env and shutil.which(named[0], path=os.environ.get("PATH", os.defpath)) is None:
+            return named[0]
+    return None
+
+
+def _not_started(path: str, exc: OSError) -> str:
+    """Why ``path`` could not be started, and the fix: a script whose ``#!`` names
+    an interpreter that is not there fails with ENOENT although the script is."""
+    missing = missing_interpreter(path) if exc.errno == errno.ENOENT and os.path.isfile(path) else None
+    if missing is not None:
+        return f"cannot start {path}: its #! line names {missing}, which is not installed; install it or fix that line"
+    return f"cannot start {path}: {exc.strerror}; check the path and its execute bit"
 
 
 def become_subreaper() -> bool:

@@ -25,7 +25,7 @@ import tempfile
 from fuzzdiff.core.errors import ProgramError
 from fuzzdiff.core.model import Program
 from fuzzdiff.core.spec import TaskSpec
-from fuzzdiff.run.execute import resolve_executable
+from fuzzdiff.run.execute import missing_interpreter, resolve_executable
 from fuzzdiff.run.landlock import shed_capabilities
 
 #: Seconds allowed for ``--version`` when checking the reference's version.
@@ -103,6 +103,12 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     if os.sep in first and not os.path.isabs(first):
         first = os.path.join(base, first)
     exe = through_shim(resolve_executable(first, os.environ.get("PATH", os.defpath)))
+    missing = missing_interpreter(exe) if len(words) == 1 or os.sep in words[0] else None
+    if missing is not None:  # else every case would fail to start, as an error, not a score
+        raise ProgramError(
+            f"--candidate {exe} cannot start: its #! line names {missing}, which is not installed; "
+            "install it, fix the #! line, or name the interpreter in --candidate (python3 x.py)"
+        )
     _check_scripts(words, base)
     rest: list[str] = []
     aliases: list[str] = []
