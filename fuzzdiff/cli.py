@@ -21,7 +21,7 @@ import shlex
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec
@@ -65,7 +65,7 @@ from fuzzdiff.run.paths import data_home, git_dirs
 from fuzzdiff.run.program import reference_program
 from fuzzdiff.run.runner import default_jobs
 from fuzzdiff.store.artifacts import read_case_input, write_artifacts, write_atomic
-from fuzzdiff.store.corpus import MANIFEST, CorpusWriter, load_corpus, require_cases
+from fuzzdiff.store.corpus import MANIFEST, CorpusWriter, LoadError, load_corpus, require_cases
 from fuzzdiff.store.corpus import reduce as reduce_corpus
 from fuzzdiff.store.corpus import stats as corpus_figures
 from fuzzdiff.store.replay import StoredOutcomes, junit_xml, replay_json, replay_on, replay_text
@@ -128,6 +128,19 @@ def _options(
 def _fail(message: str) -> NoReturn:
     typer.echo(f"fuzzdiff: error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _unreadable(corpus_dir: Path, errors: Sequence[LoadError], done: str) -> None:
+    """Exit 2 after the command's own report when some of the corpus's case files
+    could not be read: a broken corpus is bad input, never a failing candidate
+    (both exited 1, and a CI job could not tell them apart)."""
+    if errors:
+        first = errors[0]
+        more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+        _fail(
+            f"{len(errors)} case file(s) of {corpus_dir} could not be read ({first.file}: {first.message}{more}); "
+            f"{done}; restore them from version control or delete them, then run again"
+        )
 
 
 _Params = ParamSpec("_Params")
@@ -559,7 +572,8 @@ def replay(
     ] = False,
     mask_reference: MaskReference = False,
 ) -> None:
-    """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise."""
+    """Replay a corpus against a candidate: exit 0 when every case passes, 1 otherwise
+    (2 when a case file cannot be read)."""
     if junit is not None and junit.is_dir():
         _fail(f"--junit {junit} is a directory; give the report's file path (such as {junit / 'report.xml'})")
     try:
@@ -593,6 +607,7 @@ def replay(
         typer.echo(replay_text(result, setup.reference.argv0))
     if unwritten:  # a CI job asked for a report: without it, it must not pass (it said warning, exit 0)
         _fail(unwritten)
+    _unreadable(corpus_dir, result.load_errors, "the other cases were replayed (above)")
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -657,7 +672,7 @@ def corpus_reduce(
     )
     for err in stored.errors:
         typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(1 if stored.errors else 0)
+    _unreadable(corpus_dir, stored.errors, "they were left as they are")
 
 
 @corpus_app.command("refresh")
@@ -687,7 +702,8 @@ def corpus_refresh(
         typer.echo(f"not refreshed: {key}: {error}")
     for bad in stored.errors:  # left as they are: nothing to run
         typer.echo(f"not refreshed: {bad.file}: {bad.message}")
-    raise typer.Exit(1 if result.errors or stored.errors else 0)
+    _unreadable(corpus_dir, stored.errors, "they were left as they are")
+    raise typer.Exit(1 if result.errors else 0)
 
 
 @corpus_app.command("stats")
@@ -707,7 +723,7 @@ def corpus_stats(
     else:
         for key, value in figures.items():
             typer.echo(f"{key}: {value}")
-    raise typer.Exit(1 if stored.errors else 0)
+    _unreadable(corpus_dir, stored.errors, "the figures above leave them out")
 
 
 def default_corpus(task: str) -> Path:

@@ -205,11 +205,14 @@ def test_corpus_record_replay_reduce(buggy: Path, tmp_path: Path) -> None:
     gone = fuzzdiff("corpus", "refresh", str(tmp_path / "nowhere"))
     assert gone.returncode == 2 and "nowhere does not exist" in gone.stderr
     (corpus / "cases" / "broken.json").write_text("{not json")
+    # a broken corpus is bad input (2), never a failing candidate (1); the other cases still run
     broken = fuzzdiff("replay", str(corpus), "--candidate", "base64")
-    assert broken.returncode == 1
-    assert "broken.json" in broken.stdout
+    assert broken.returncode == 2, broken.stderr
+    assert "broken.json" in broken.stdout and f"{summary['passed']} passed" in broken.stdout
+    assert "could not be read (broken.json" in broken.stderr and "restore them" in broken.stderr
     unread = fuzzdiff("corpus", "refresh", str(corpus), "--dry-run", "--jobs", "1")
-    assert unread.returncode == 1 and "not refreshed: broken.json" in unread.stdout
+    assert unread.returncode == 2 and "not refreshed: broken.json" in unread.stdout
+    assert fuzzdiff("corpus", "stats", str(corpus)).returncode == 2
 
 
 def test_fuzz_records_into_a_corpus(buggy: Path, tmp_path: Path) -> None:
