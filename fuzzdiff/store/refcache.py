@@ -77,8 +77,9 @@ from fuzzdiff.run.paths import cache_home, program_files
 from fuzzdiff.store.corpus import file_sha256
 
 #: Part of every identity: entries of another format live in other directories and never verify here.
-#: 5: a snapshot that stopped at a bound ends its note with the whole tree's digest; 6: of its paths scrubbed.
-CACHE_VERSION = 6
+#: 5: a snapshot that stopped at a bound ends its note with the whole tree's digest; 6: of its paths scrubbed;
+#: 7: output is read until the streams close, not 0.2 s past the main process's exit.
+CACHE_VERSION = 7
 #: The key's file name in the cache root.
 KEY_FILE = "key"
 #: As long as SHA-256's output: a longer HMAC key adds nothing, a shorter one weakens it.
