@@ -944,3 +944,49 @@ def test_case_files_and_their_directories_have_one_fixed_date(tmp_path: Path) ->
     assert outcome.exit_code == 0, outcome.stderr
     dates = {line.split(b" ", 1)[0]: line.split(b" ", 1)[1] for line in outcome.stdout.splitlines()}
     assert dates == dict.fromkeys([b"a", b"d", b"d/e", b"d/e/f", b".", b".."], b"%d %d" % (FILE_TIME, FILE_TIME))
+
+
+ORPHAN = """
+import os, time
+from fuzzdiff.run import execute
+
+def zombies():  # ended children of this process, not yet reaped
+    me, found = str(os.getpid()), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and fields[1] == me:
+            found.append(pid)
+    return found
+
+assert execute.become_subreaper()
+middle = os.fork()
+if middle == 0:  # a run's main process, leaving a child behind
+    if os.fork() == 0:
+        time.sleep(0.2)
+        os._exit(0)
+    os._exit(0)
+os.waitpid(middle, 0)  # the run itself is reaped as a run is
+for _ in range(100):  # the orphan ends, as this process's child now
+    if zombies():
+        break
+    time.sleep(0.05)
+adopted = len(zombies())
+execute.reap_orphans()
+print(adopted, len(zombies()))
+"""
+
+
+def test_a_worker_adopts_and_reaps_the_orphans_its_runs_leave() -> None:
+    """A process made a subreaper is the parent of what its runs leave behind, and
+    ``reap_orphans`` reaps them: left to a container's init, which may reap slowly,
+    they stayed zombies in the worker's pids cgroup (``test_hostile`` shows what that
+    did). Run in a process of its own, so this one adopts nothing."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=60, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0"]  # adopted one orphan, then reaped it

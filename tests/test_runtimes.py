@@ -25,6 +25,7 @@ from fuzzdiff.core.model import Case
 from fuzzdiff.core.spec import parse_task
 from fuzzdiff.engine.setup import open_runner, prepare
 from fuzzdiff.run.allowlist import Allowlist, launched, needs, runtime_home
+from fuzzdiff.run.paths import under
 from fuzzdiff.run.program import JVM_FIT, RUN_MODULE, candidate_program, runs_a_jvm
 
 from .helpers import load_benchmark
@@ -62,7 +63,7 @@ def test_a_python_built_with_its_own_libpython_is_not_bound_whole(monkeypatch: p
     covered. Its prefix is made a place runtimes may lie, as /opt is."""
     python = os.path.realpath(sys.executable)
     prefix = os.path.dirname(os.path.dirname(python))
-    if not any(allowlist._under(lib, [prefix]) for lib in allowlist.libraries(python)):
+    if not any(under(lib, [prefix]) for lib in allowlist.libraries(python)):
         pytest.skip("this Python maps no library of its own prefix")
     monkeypatch.setattr(allowlist, "RUNTIME_ROOTS", (os.path.dirname(prefix),))
     root = needs([python, "-c", "pass"], Allowlist(tools=()))
@@ -115,7 +116,7 @@ def test_links_out_of_a_runtime_home_never_lead_to_programs_directories_or_fuzzd
     root = needs([java], Allowlist(tools=(), keep_out=(str(tmp_path / "corpora"),)))
     assert str(home) in root.binds and str(tmp_path / "java.security") in root.binds  # data: bound
     for never in (corpus, corpus / "cases" / "a.json", "/usr/bin", tool):
-        assert not any(allowlist._under(b, [str(never)]) for b in root.binds), never
+        assert not any(under(b, [str(never)]) for b in root.binds), never
 
 
 def test_a_candidates_own_file_named_like_an_interpreter_is_never_run_to_build_its_root(tmp_path: Path) -> None:

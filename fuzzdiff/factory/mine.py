@@ -349,7 +349,7 @@ def usage_forms(text: str) -> list[list[tuple[str, bool, bool]]]:
             elif token == "...":
                 if words:
                     words[-1] = (words[-1][0], words[-1][1], True)
-            elif (word := _operand_word(token, tokens[i - 1] if i else "", tokens[i + 1 : i + 2])) is not None:
+            elif (word := _operand_word(token, tokens[i - 1] if i else "", "".join(tokens[i + 1 : i + 2]))) is not None:
                 words.append((word, depth > 0, False))
         forms.append(words)
     return forms
@@ -380,7 +380,7 @@ def _usage_rests(text: str) -> Iterator[str]:
         yield _ANGLED_WORDS.sub(lambda m: m.group(0).replace(" ", "_"), rest)
 
 
-def _operand_word(token: str, before: str, after: list[str]) -> str | None:
+def _operand_word(token: str, before: str, after: str) -> str | None:
     """An operand's name in a usage form, in capitals: GNU's ``FILE`` (``+FORMAT``
     as ``FORMAT``), util-linux's ``<file>`` where no option comes before it (``[-c
     <num>]`` is a value) and a lowercase word alone in its brackets (``[file ...]``,
@@ -393,7 +393,7 @@ def _operand_word(token: str, before: str, after: list[str]) -> str | None:
             return None
         word = word[1:-1].replace("-", "_").upper()
     elif _LOWER_WORD.fullmatch(word):
-        if before != "[" or after[:1] not in (["]"], ["..."], ["["]):
+        if before != "[" or after not in ("]", "...", "["):
             return None
         word = word.upper()
     if not _OPERAND_WORD.fullmatch(word) or word in ("OPTION", "OPTIONS"):

@@ -52,6 +52,8 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from fuzzdiff.run.paths import under
+
 #: Directories bound whole with ``system``: programs and their data, nothing of users.
 SYSTEM_DIRS = ("/usr",)
 #: Files of /etc a program may read to run (users, libraries, time, names); bound where they exist.
@@ -178,11 +180,11 @@ class Root:
         dirs = sorted(p for p in self.binds if os.path.isdir(p))
         kept: list[str] = []
         for d in dirs:
-            if not _under(d, kept):
+            if not under(d, kept):
                 kept.append(d)
 
         def needed(path: str) -> bool:
-            return path in kept or not _under(path, kept) or _under(path, self.covered)
+            return path in kept or not under(path, kept) or under(path, self.covered)
 
         binds = frozenset(p for p in self.binds if needed(p))
         links = tuple((link, target) for link, target in self.links if needed(link))
@@ -196,7 +198,7 @@ class Root:
         args: list[str] = []
         for link, target in sorted(root.links):
             args += ["--symlink", target, link]
-        late = sorted(p for p in root.binds if _under(p, root.covered))
+        late = sorted(p for p in root.binds if under(p, root.covered))
         for path in sorted(root.binds - set(late)):
             args += ["--ro-bind", path, path]
         for path in sorted(root.covered):
@@ -206,10 +208,6 @@ class Root:
         for path in sorted(root.covered):
             args += ["--remount-ro", path]
         return args
-
-
-def _under(path: str, roots: Iterable[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
 def resolve(path: str, links: dict[str, str]) -> str | None:
@@ -369,7 +367,7 @@ class _Builder:
         for name, asked, said in LIBRARY_PATHS:
             # only an installed interpreter is asked: asking runs it on the host, and a
             # candidate's own file named `tclsh` (its script's #! line) must never run there
-            if name.fullmatch(os.path.basename(real)) and _under(real, SYSTEM_PROGRAMS):
+            if name.fullmatch(os.path.basename(real)) and under(real, SYSTEM_PROGRAMS):
                 for where in library_dirs(real, asked, said):
                     if os.path.isfile(where):
                         self.directory(where)  # PHP's php.ini
@@ -417,7 +415,7 @@ class _Builder:
         with ThreadPoolExecutor(LIST_THREADS) as pool:
             for libs in pool.map(libraries, objects):
                 for lib in libs:
-                    if not (inside and _under(os.path.normpath(lib), [inside])):
+                    if not (inside and under(os.path.normpath(lib), [inside])):
                         self.file(lib)
 
     def directory(self, path: str) -> None:
@@ -446,14 +444,14 @@ def _broad(directory: str, keep_out: Iterable[str]) -> bool:
     homes = {os.path.realpath(os.path.expanduser("~"))}
     if directory in NEVER_WHOLE or directory in SYSTEM_WHOLE or directory in homes:
         return True
-    return any(_under(h, [directory]) for h in homes) or _kept_out(directory, keep_out)
+    return any(under(h, [directory]) for h in homes) or _kept_out(directory, keep_out)
 
 
 def _kept_out(path: str, keep_out: Iterable[str]) -> bool:
     """Whether ``path`` (a real path) is, holds or lies in one of ``keep_out`` (fuzzdiff's data)."""
     for kept in keep_out:
         real = os.path.realpath(kept)
-        if _under(real, [path]) or _under(path, [real]):
+        if under(real, [path]) or under(path, [real]):
             return True
     return False
 
@@ -561,9 +559,9 @@ def runtime_home(real: str, libs: Iterable[str]) -> str | None:
     if os.path.basename(bindir) != "bin":
         return None
     prefix = os.path.dirname(bindir)
-    if prefix in SYSTEM_WHOLE or not _under(prefix, RUNTIME_ROOTS):
+    if prefix in SYSTEM_WHOLE or not under(prefix, RUNTIME_ROOTS):
         return None
-    if any(_under(os.path.normpath(lib), [prefix]) for lib in libs):
+    if any(under(os.path.normpath(lib), [prefix]) for lib in libs):
         return prefix
     return None
 
@@ -585,7 +583,7 @@ def _walk_home(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             path = os.path.join(top, name)
             if os.path.islink(path):
                 target = os.path.realpath(path)
-                if not _under(target, [prefix]) and os.path.exists(target):
+                if not under(target, [prefix]) and os.path.exists(target):
                     links.append(path)
             elif _shared_object(name):
                 objects.append(path)

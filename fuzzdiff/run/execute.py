@@ -58,7 +58,7 @@ SPARED: set[int] = set()
 #: Main processes of runs started here and not reaped yet (``reap_orphans`` leaves them).
 _RUNNING: set[int] = set()
 #: Whether this process adopts the orphans its runs leave (``become_subreaper``).
-_SUBREAPER = [False]
+_subreaper = False
 #: ``prctl`` option: orphaned descendants are reparented to this process, not to init.
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -341,7 +341,7 @@ class LocalExecutor:
         kill its process group and close ``ours``. Returns stdout, stderr, whether
         it timed out and whether it was capped."""
         pidfd: int | None = None
-        exited_at: float | None = None
+        exited = False
         try:
             # poll(2), not an epoll selector: no descriptor to create per run (some 15 us).
             poller = select.poll()
@@ -352,9 +352,9 @@ class LocalExecutor:
                 # Ended and reaped already, which only a launcher's child can be (its
                 # parent is not this process): a fork-server child that killed the
                 # server. Its streams are read to their end; ``reap`` says what happened.
-                exited_at = time.monotonic()
+                exited = True
             pipes = _Pipes(poller, (stdin_w, stdout_r, stderr_r), case.stdin, self.limits.output_bytes, ours)
-            timed_out = _pump(poller, pidfd, exited_at, pipes, start + self.limits.timeout)
+            timed_out = _pump(poller, pidfd, exited, pipes, start + self.limits.timeout)
         finally:
             _kill_group(proc.pid)
             if pidfd is not None:
@@ -489,9 +489,9 @@ class _Pipes:
             self.capped = True
 
 
-def _pump(poller: select.poll, pidfd: int | None, exited_at: float | None, pipes: _Pipes, deadline: float) -> bool:
-    """Serve ``pipes`` until the run has ended (``pidfd`` readable, or ``exited_at``
-    known) and its streams are closed, or its output is capped; whether
+def _pump(poller: select.poll, pidfd: int | None, exited: bool, pipes: _Pipes, deadline: float) -> bool:
+    """Serve ``pipes`` until the run has ended (``pidfd`` readable, or ``exited``
+    already) and its streams are closed, or its output is capped; whether
     ``deadline`` passed first (a timeout).
 
     A run's output ends when its streams close, not when its main process exits:
@@ -499,13 +499,13 @@ def _pump(poller: select.poll, pidfd: int | None, exited_at: float | None, pipes
     | cat`` prints it, and waits for it). Draining them for 0.2 s only, as before,
     let a port whose background child printed a line 0.3 s after the exit score 1.0;
     one that holds them open past the deadline now times out, as its pipeline would."""
-    while pipes.open_streams or exited_at is None:
+    while pipes.open_streams or not exited:
         now = time.monotonic()
         if now >= deadline:
             return True
         for fd, _ in poller.poll(max(0.0, deadline - now) * 1000):
             if fd == pidfd:
-                exited_at = time.monotonic()
+                exited = True
                 poller.unregister(fd)
             else:
                 pipes.ready(fd)
@@ -540,29 +540,33 @@ def sweep_cage(cage: ProcessCage) -> None:
 
 
 def missing_interpreter(path: str) -> str | None:
-    """The interpreter a script's ``#!`` line names when it is not there (an absolute
-    path that does not exist, or ``env``'s program not on ``PATH``); None otherwise."""
+    """What is wrong with a script whose ``#!`` line names an interpreter that is not
+    there (an absolute path that does not exist, or ``env``'s program not on
+    ``PATH``), said for a message; None for any other file."""
     with contextlib.suppress(OSError):
         with open(path, "rb") as fh:
             line = fh.readline(256)
-        words = [w.decode(errors="replace") for w in line[2:].split()] if line.startswith(b"#!") else []
-        if not words:
-            return "(nothing)" if line.startswith(b"#!") else None
-        if not os.path.exists(words[0]):
-            return words[0]
+        if not line.startswith(b"#!"):
+            return None
+        words = [w.decode(errors="replace") for w in line[2:].split()]
         named = [w for w in words[1:] if not w.startswith("-")]
-        by_env = os.path.basename(words[0]) == "env" and named and "=" not in named[0]
-        if by_env and shutil.which(named[0], path=os.environ.get("PATH", os.defpath)) is None:
-            return named[0]
+        by_env = bool(words) and os.path.basename(words[0]) == "env" and bool(named) and "=" not in named[0]
+        if not words or not os.path.exists(words[0]):
+            missing = words[0] if words else "(nothing)"
+        elif by_env and shutil.which(named[0], path=os.environ.get("PATH", os.defpath)) is None:
+            missing = named[0]
+        else:
+            return None
+        return f"its #! line names {missing}, which is not installed"
     return None
 
 
 def _not_started(path: str, exc: OSError) -> str:
     """Why ``path`` could not be started, and the fix: a script whose ``#!`` names
     an interpreter that is not there fails with ENOENT although the script is."""
-    missing = missing_interpreter(path) if exc.errno == errno.ENOENT and os.path.isfile(path) else None
+    missing = missing_interpreter(path) if exc.errno == errno.ENOENT else None
     if missing is not None:
-        return f"cannot start {path}: its #! line names {missing}, which is not installed; install it or fix that line"
+        return f"cannot start {path}: {missing}; install it or fix that line"
     return f"cannot start {path}: {exc.strerror}; check the path and its execute bit"
 
 
@@ -575,27 +579,27 @@ def become_subreaper() -> bool:
     a port that was right could not fork ("Cannot fork") and was called flaky."""
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    _SUBREAPER[0] = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    return _SUBREAPER[0]
+    global _subreaper
+    _subreaper = bool(ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    return _subreaper
 
 
-def reap_orphans() -> int:
+def reap_orphans() -> None:
     """Reap the ended orphans this subreaper adopted (none unless ``become_subreaper``
     was called), leaving fork-servers (``SPARED``) and runs not reaped yet
-    (``_RUNNING``) to whoever waits for them; how many were reaped."""
-    reaped = 0
-    while _SUBREAPER[0]:
+    (``_RUNNING``) to whoever waits for them."""
+    while _subreaper:
         try:  # a look that leaves the child waitable, then a wait for it by its pid
             seen = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
-            break
+            return
         if seen is None or seen.si_pid in SPARED or seen.si_pid in _RUNNING:
-            break
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(seen.si_pid, os.WNOHANG)
-        reaped += 1
-    return reaped
+            return
+        try:
+            if os.waitpid(seen.si_pid, os.WNOHANG)[0] == 0:
+                return  # not waitable after all: never spin on it
+        except ChildProcessError:
+            continue  # another thread reaped it
 
 
 def _kill_group(pgid: int) -> None:

@@ -12,6 +12,11 @@ from pathlib import Path
 from fuzzdiff.core.spec import REFERENCES_DIR
 
 
+def under(path: str, roots: Iterable[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or lies below one (by its spelling; resolve first)."""
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
 def data_home() -> Path:
     """``$XDG_DATA_HOME/fuzzdiff`` (default ``~/.local/share/fuzzdiff``): per-user corpora."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")

@@ -103,10 +103,10 @@ def candidate_program(command: str, spec: TaskSpec, cwd: str | None = None) -> P
     if os.sep in first and not os.path.isabs(first):
         first = os.path.join(base, first)
     exe = through_shim(resolve_executable(first, os.environ.get("PATH", os.defpath)))
-    missing = missing_interpreter(exe) if len(words) == 1 or os.sep in words[0] else None
+    missing = missing_interpreter(exe)
     if missing is not None:  # else every case would fail to start, as an error, not a score
         raise ProgramError(
-            f"--candidate {exe} cannot start: its #! line names {missing}, which is not installed; "
+            f"--candidate {exe} cannot start: {missing}; "
             "install it, fix the #! line, or name the interpreter in --candidate (python3 x.py)"
         )
     _check_scripts(words, base)

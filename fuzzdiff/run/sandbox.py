@@ -59,6 +59,7 @@ from fuzzdiff.core.spec import Limits
 from fuzzdiff.run import seccomp
 from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
+from fuzzdiff.run.paths import under
 from fuzzdiff.run.sandbox_worker import FORGET
 from fuzzdiff.run.scratch import PRIVATE_DIRS, remove_tree
 
@@ -109,10 +110,6 @@ def bwrap_path() -> str | None:
     return found
 
 
-def _under(path: str, roots: Iterable[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
 def exposed_dirs(program: Program) -> set[str]:
     """Host directories holding the program's files (its executable, a script it is
     given) that lie in a directory private inside the sandbox (/tmp, /dev/shm):
@@ -121,7 +118,7 @@ def exposed_dirs(program: Program) -> set[str]:
     for word in program.argv:
         if os.path.isabs(word) and os.path.exists(word):
             for path in {os.path.abspath(word), os.path.realpath(word)}:
-                if _under(path, PRIVATE_DIRS) and path not in PRIVATE_DIRS:
+                if under(path, PRIVATE_DIRS) and path not in PRIVATE_DIRS:
                     where = os.path.dirname(path) if not os.path.isdir(path) else path
                     # a file right in /tmp: itself, not the host's whole /tmp
                     found.add(path if where in PRIVATE_DIRS else where)
@@ -144,7 +141,7 @@ def runtime_dirs() -> frozenset[str]:
     found = set()
     for path in (_PACKAGE_DIR, sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)):
         real = os.path.realpath(path)
-        if _under(real, PRIVATE_DIRS) and real not in PRIVATE_DIRS:
+        if under(real, PRIVATE_DIRS) and real not in PRIVATE_DIRS:
             found.add(real)
     return frozenset(found)
 
@@ -209,17 +206,17 @@ def bwrap_args(
     visible = None if root is None else [*root.binds, *exposed]
     for raw in masked_paths:
         path = os.path.realpath(raw)
-        if _under(path, PRIVATE_DIRS) and not _under(path, exposed):
+        if under(path, PRIVATE_DIRS) and not under(path, exposed):
             continue  # already invisible: /tmp and /dev/shm are private inside
-        if visible is not None and not _under(path, visible):
+        if visible is not None and not under(path, visible):
             continue  # not in the allowlist: not there to hide
         if os.path.isdir(path):
             args += ["--tmpfs", path]
             read_only.append(path)
         elif os.path.exists(path):
             args += ["--ro-bind", "/dev/null", path]
-        keep_package = keep_package or _under(_PACKAGE_DIR, [path])
-        keep_python = keep_python or _under(_SERVER_PYTHON, [path])
+        keep_package = keep_package or under(_PACKAGE_DIR, [path])
+        keep_python = keep_python or under(_SERVER_PYTHON, [path])
     if keep_package:  # the server's own code must stay visible
         args += ["--ro-bind", _PACKAGE_DIR, _PACKAGE_DIR]
     if keep_python:  # and its interpreter (a copy in a virtualenv inside what is masked)

@@ -45,6 +45,7 @@ from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import file_names_problem
 from fuzzdiff.core.spec import Limits
 from fuzzdiff.run.landlock import without_file_privileges
+from fuzzdiff.run.paths import under
 
 #: Name prefix of private run directories; ``sweep_scratch`` removes abandoned ones.
 SCRATCH_PREFIX = "fuzzdiff-run-"
@@ -389,8 +390,7 @@ def staging_root() -> str | None:
         return chosen
     for path in STAGING_DIRS:
         real = os.path.realpath(path)
-        private = any(real == d or real.startswith(d + "/") for d in PRIVATE_DIRS)
-        if not private and os.path.isdir(real) and os.access(real, os.W_OK | os.X_OK):
+        if not under(real, PRIVATE_DIRS) and os.path.isdir(real) and os.access(real, os.W_OK | os.X_OK):
             return real
     return None
 
