@@ -49,7 +49,7 @@ from fuzzdiff.run.execute import Executor, LocalExecutor, resolve_executable
 from fuzzdiff.run.hermetic import hermetic_spec
 from fuzzdiff.run.isolation import unprivileged
 from fuzzdiff.run.landlock import shed_capabilities
-from fuzzdiff.run.paths import cache_home
+from fuzzdiff.run.paths import cache_home, under
 from fuzzdiff.run.program import elsewhere, reference_program, reference_version
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import file_sha256, outcome_behaviour
@@ -540,7 +540,7 @@ def _data(opened: set[str], program: Program) -> tuple[str, ...]:
             _open_data(real)
             and not _LIBRARY.search(real)
             and not any(d in real for d in beside_libc)
-            and not any(_under(p, d) for p in (path, real) for d in (*own_dirs, *homes) if d != "/")
+            and not any(under(p, [d]) for p in (path, real) for d in (*own_dirs, *homes) if d != "/")
             and not any(
                 p.startswith(_NOT_DATA) or p in anyway or p.startswith(tuple(a + "/" for a in anyway))
                 for p in (path, real)
@@ -559,11 +559,11 @@ def _data(opened: set[str], program: Program) -> tuple[str, ...]:
         if len(parts) > 1 and parts[0] not in ("", ".", ".."):
             shared = _SHARED_DATA + parts[0]
             if shared not in whole:  # each directory walked once, however many of its files were read
-                whole[shared] = not any(_under(d, shared) for d in own_dirs) and _all_data(shared, fit)
+                whole[shared] = not any(under(d, [shared]) for d in own_dirs) and _all_data(shared, fit)
             if whole[shared]:
                 given = shared  # not where the reference lies (/usr/bin/mvn is /usr/share/maven/bin/mvn)
         found.add(given)
-        if real != path and not _under(real, given):
+        if real != path and not under(real, [given]):
             found.add(real)  # a link's target elsewhere (units' currency.units is in /var/lib/units)
     return tuple(sorted(found))
 
@@ -599,10 +599,6 @@ def _all_data(directory: str, fit: Callable[[str], bool]) -> bool:
         if seen > SHARED_ENTRIES or not all(fit(os.path.join(top, f)) for f in files):
             return False
     return seen > 0
-
-
-def _under(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 #: Files that are code, not data: a script reference's own modules.
