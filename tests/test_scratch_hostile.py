@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -506,3 +508,67 @@ def test_a_run_leaves_the_same_outcome_with_or_without_fuzzdiffs_capabilities(tm
         without = pool.apply(local(tmp_path / "none").run, (program, Case()))
     assert same(with_caps, without), (with_caps, without)
     assert (dict(with_caps.files).get(b"g") or b"").startswith(b"\x00unreadable\x00")  # not its content
+
+
+@pytest.mark.parametrize("sandbox", ["--sandbox", "--no-sandbox"])
+def test_a_scorer_killed_midway_leaves_only_what_the_next_one_sweeps(tmp_path: Path, sandbox: str) -> None:
+    """A training loop kills a reward call that takes too long (``kill -9``, no
+    clean-up). Every directory it had made (the candidate's source, the sides'
+    roots and run directories) is one the next fuzzdiff process sweeps; before,
+    each killed score left a ``fuzzdiff-candidate-*`` in /var/tmp for good."""
+    staging, shm = tmp_path / "staging", tmp_path / "shm"
+    staging.mkdir()
+    shm.mkdir()
+    source = REPO / "solutions" / "wc.py"
+    env = {**os.environ, "FUZZDIFF_STAGING": str(staging), "FUZZDIFF_TMPDIR": str(shm)}
+    env["XDG_CACHE_HOME"] = env["XDG_DATA_HOME"] = str(tmp_path / "home")
+    argv = [sys.executable, "-m", "fuzzdiff", "score", "wc", "-c", f"python3 {source}", "--budget", "100000"]
+    scorer = subprocess.Popen(
+        [*argv, "--jobs", "2", sandbox],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # killed once its workers run cases (or it ended: then the test says why)
+        wanted = (lambda: any(shm.iterdir())) if sandbox == "--no-sandbox" else (lambda: any(staging.iterdir()))
+        while not wanted() and scorer.poll() is None:
+            time.sleep(0.2)
+        time.sleep(2)
+        assert scorer.poll() is None, scorer.stderr.read() if scorer.stderr else ""
+    finally:
+        os.killpg(scorer.pid, signal.SIGKILL)
+        scorer.wait()
+    left = [p.name for root in (staging, shm) for p in root.iterdir()]
+    assert any(name.startswith(f"{SCRATCH_PREFIX}candidate-") for name in left), left
+    assert all(name.startswith(SCRATCH_PREFIX) for name in left), left
+    # the killed workers may take a moment to die and drop their locks
+    sweep = (
+        f"from fuzzdiff.run.scratch import sweep_scratch; sweep_scratch({str(staging)!r}); sweep_scratch({str(shm)!r})"
+    )
+    for _ in range(100):
+        subprocess.run([sys.executable, "-c", sweep], check=True, env=env)
+        if not any(staging.iterdir()) and not any(shm.iterdir()):
+            break
+        time.sleep(0.2)
+    assert [p.name for root in (staging, shm) for p in root.iterdir()] == []
+
+
+def test_a_private_directory_is_swept_only_once_its_maker_is_gone(tmp_path: Path) -> None:
+    from fuzzdiff.run.scratch import private_dir, remove_private
+
+    mine = private_dir("slot", str(tmp_path))
+    made = "from fuzzdiff.run.scratch import private_dir; import sys; print(private_dir('side', sys.argv[1]))"
+    theirs = Path(
+        subprocess.run(
+            [sys.executable, "-c", made, str(tmp_path)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    assert theirs.is_dir() and theirs.name.startswith(f"{SCRATCH_PREFIX}side-")
+    # another process's sweep keeps the live one and removes the one whose maker exited
+    sweep = "from fuzzdiff.run.scratch import sweep_scratch; import sys; print(sweep_scratch(sys.argv[1]))"
+    swept = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert swept.stdout.strip() == "1"
+    assert [p.name for p in tmp_path.iterdir()] == [mine.name]
+    assert remove_private(mine) and list(tmp_path.iterdir()) == []

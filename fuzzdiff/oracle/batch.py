@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import queue
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -60,7 +59,7 @@ from fuzzdiff.oracle.scoring import (
     unscored,
 )
 from fuzzdiff.run.runner import PoolRunner, ReferenceCache, default_jobs
-from fuzzdiff.run.scratch import staging_root
+from fuzzdiff.run.scratch import private_dir, remove_private, staging_root
 from fuzzdiff.store.refcache import DiskReferenceCache
 
 
@@ -129,7 +128,7 @@ class _Slot:
         # Where this slot's candidate is written, the same path for each: its sandbox
         # (whose root holds the path) is kept, only its fork-servers restart. It
         # holds one candidate at a time, so no candidate can read another.
-        self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-", dir=staging_root()))
+        self.home = private_dir("slot", staging_root())
 
     def write(self, candidate: Candidate) -> str:
         """The slot's own copy of ``candidate`` (the last one's removed), as a command line.
@@ -144,8 +143,8 @@ class _Slot:
                 with contextlib.suppress(OSError):
                     entry.unlink()
         if any(self.home.iterdir()):
-            shutil.rmtree(self.home, ignore_errors=True)
-            self.home = Path(tempfile.mkdtemp(prefix="fuzzdiff-slot-", dir=staging_root()))
+            remove_private(self.home)
+            self.home = private_dir("slot", staging_root())
         return materialise(candidate, self.home)
 
     def runner_for(
@@ -170,7 +169,7 @@ class _Slot:
 
     def remove(self) -> None:
         self.close()
-        shutil.rmtree(self.home, ignore_errors=True)
+        remove_private(self.home)
 
 
 class BatchScorer:

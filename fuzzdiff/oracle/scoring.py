@@ -47,7 +47,6 @@ import os
 import shlex
 import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -67,7 +66,7 @@ from fuzzdiff.engine.judging import Judged
 from fuzzdiff.engine.setup import Setup, open_runner, prepare
 from fuzzdiff.run.paths import cache_home
 from fuzzdiff.run.runner import PairRunner, ReferenceCache
-from fuzzdiff.run.scratch import staging_root
+from fuzzdiff.run.scratch import private_dir, remove_private, staging_root
 from fuzzdiff.store.artifacts import write_atomic
 from fuzzdiff.store.corpus import StoredCase, behaviour, load_corpus
 from fuzzdiff.store.refcache import DiskReferenceCache
@@ -421,7 +420,7 @@ def score(
     cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
     start = time.monotonic()
     base = unscored(task, chosen, seed, budget)
-    workdir = Path(tempfile.mkdtemp(prefix="fuzzdiff-candidate-", dir=staging_root()))
+    workdir = private_dir("candidate", staging_root())
     try:
         try:
             setup = prepare(task, materialise(cand, workdir))
@@ -440,7 +439,7 @@ def score(
     except Exception as exc:  # the oracle's own failure: reported, never a reward
         return replace(base, error=f"internal error: {type(exc).__name__}: {exc}")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_private(workdir)
 
 
 def shown_home(div: Divergence, home: Path | None) -> Divergence:

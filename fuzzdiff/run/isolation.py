@@ -14,8 +14,6 @@ import atexit
 import contextlib
 import functools
 import os
-import shutil
-import tempfile
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ from fuzzdiff.run.allowlist import Root
 from fuzzdiff.run.cage import ProcessCage
 from fuzzdiff.run.execute import Executor, LocalExecutor, apply_limits, become_subreaper
 from fuzzdiff.run.landlock import drop_capabilities, has_capability, libc
-from fuzzdiff.run.scratch import clear_dir, default_root
+from fuzzdiff.run.scratch import clear_dir, default_root, private_dir, remove_private
 
 if TYPE_CHECKING:
     from fuzzdiff.run.landlock import Ruleset
@@ -202,8 +200,8 @@ def _confined(
     would judge the two sides in different worlds."""
     from fuzzdiff.run.landlock import Policy, Ruleset, level
 
-    root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
-    Finalize(None, shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, exitpriority=10)
+    root = str(private_dir("side", default_root()))
+    Finalize(None, remove_private, args=(root,), exitpriority=10)
     granted = tuple(w for w in grant if os.path.isabs(w) and os.path.exists(w))
     ruleset = Ruleset(Policy(hidden=tuple(hidden), writable=(root,), granted=granted, allowed=allowed))
     executor = _OwnRootExecutor(env, limits, root=root, limits_inherited=True, cage=cage, confine=ruleset.restrict)
@@ -234,14 +232,14 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
             # root/run/d/...: the runs' own tree (emptied after each run), the only one
             # they may write in besides root/tmp, their private /tmp; neither can be
             # removed or renamed by a run (root itself is not writable)
-            root = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
+            root = str(private_dir("side", default_root()))
             inner = os.path.join(root, "run", *["d"] * nest)
             os.makedirs(inner)
             tmp = _private_tmp_dir(root)
             try:
                 ruleset = Ruleset(Policy(writable=(inner,) if tmp is None else (inner, tmp)))
             except BaseException:
-                shutil.rmtree(root, ignore_errors=True)
+                remove_private(root)
                 raise
         except OSError as exc:
             why = f"Landlock failed here ({exc})"
@@ -257,8 +255,8 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
         why = "the kernel has no Landlock"
     deeper = None
     if nest:
-        top = tempfile.mkdtemp(prefix="fuzzdiff-side-", dir=default_root())
-        atexit.register(shutil.rmtree, top, True)
+        top = str(private_dir("side", default_root()))
+        atexit.register(remove_private, top)
         deeper = os.path.join(top, *["d"] * nest)
         os.makedirs(deeper)
     return LocalExecutor(env, limits, root=deeper, confine=drop_capabilities), [
@@ -269,7 +267,7 @@ def unprivileged(env: Mapping[str, str], limits: Limits, nest: int = 0) -> tuple
 
 def _release(ruleset: Ruleset, root: str) -> None:
     ruleset.close()
-    shutil.rmtree(root, ignore_errors=True)
+    remove_private(root)
 
 
 class _OwnRootExecutor(LocalExecutor):

@@ -43,7 +43,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -61,7 +60,7 @@ from fuzzdiff.run.allowlist import Allowlist, Root, always, needs
 from fuzzdiff.run.cage import limit_memory, memory_root, pids_root, remove_stale
 from fuzzdiff.run.paths import under
 from fuzzdiff.run.sandbox_worker import FORGET
-from fuzzdiff.run.scratch import PRIVATE_DIRS, remove_tree
+from fuzzdiff.run.scratch import PRIVATE_DIRS, private_dir, remove_private
 
 HEADER = struct.Struct("<Q")
 #: Seconds a reply may take beyond the run's own timeout (drain, snapshot, sweep)
@@ -528,7 +527,7 @@ class SandboxExecutor:
         if self._sock is not None:
             return
         if self.root is not None and self._tmp_dir is None:
-            self._tmp_dir = tempfile.mkdtemp(prefix="fuzzdiff-sandbox-", dir=self.root)
+            self._tmp_dir = str(private_dir("sandbox", self.root))
         parent, child = socket.socketpair()
         exposed = self.exposed | runtime_dirs()
         try:
@@ -637,7 +636,7 @@ class SandboxExecutor:
         """Stop the sandbox; a later ``run`` starts a new one."""
         self._stop()
         if self._tmp_dir is not None:
-            remove_tree(Path(self._tmp_dir))
+            remove_private(self._tmp_dir)
             self._tmp_dir = None
 
     def __enter__(self) -> SandboxExecutor:

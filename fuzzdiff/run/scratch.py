@@ -473,19 +473,63 @@ def clear_dir(path: str, keep: tuple[str | None, ...] = ()) -> None:
 
 
 def new_scratch(root: str | None) -> Scratch:
-    # The real, absolute path: through a symlinked or relative root, `pwd -P`
-    # would otherwise show a path that scrubbing does not recognise.
-    # Made under another name and locked before it is named as a run directory:
-    # another process's sweep (``sweep_scratch``) never sees it unlocked.
-    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root)
-    lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    final = os.path.join(os.path.dirname(staging), SCRATCH_PREFIX + os.path.basename(staging)[len(STAGING_PREFIX) :])
-    os.rename(staging, final)
-    path = Path(os.path.realpath(final))
+    path, lock = _locked_dir(root, "")
     make_work(path / "work")
     (path / "tmp").mkdir(mode=0o700)  # the directory above stays private
     return Scratch(path, lock)
+
+
+def _locked_dir(root: str | None, kind: str) -> tuple[Path, int]:
+    """A new directory ``<root>/fuzzdiff-run-KINDXXXX``, mode 0700, and the
+    descriptor of this process's ``flock`` on it. Made under another name and
+    locked before it is named: another process's sweep (``sweep_scratch``) never
+    sees it unlocked. The path is the real, absolute one: through a symlinked or
+    relative root, ``pwd -P`` would otherwise show a path scrubbing does not know."""
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root)
+    lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        name = SCRATCH_PREFIX + kind + os.path.basename(staging)[len(STAGING_PREFIX) :]
+        final = os.path.join(os.path.dirname(staging), name)
+        os.rename(staging, final)
+    except BaseException:
+        os.close(lock)
+        remove_tree(staging)
+        raise
+    return Path(os.path.realpath(final)), lock
+
+
+#: Locks of the directories ``private_dir`` made, by path, until ``remove_private``.
+_HELD: dict[str, int] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def private_dir(kind: str, root: str | None) -> Path:
+    """A new directory of fuzzdiff's own (a scored candidate's source, a batch
+    slot, a side's or a sandbox's root) under ``root``, named
+    ``fuzzdiff-run-KIND-XXXX`` and held locked by this process until
+    ``remove_private`` or its end. However the process ends (``kill -9`` by a
+    training loop's timeout included), the next fuzzdiff process that makes a
+    directory under the same root removes it (``sweep_scratch``): nothing a killed
+    scorer leaves piles up in /var/tmp or in /dev/shm's memory. The first call for
+    a root sweeps it."""
+    sweep_scratch(root)
+    path, lock = _locked_dir(root, f"{kind}-")
+    with _HELD_LOCK:
+        _HELD[str(path)] = lock
+    return path
+
+
+def remove_private(path: str | os.PathLike[str]) -> bool:
+    """Remove a directory ``private_dir`` made (as ``remove_tree`` does) and drop
+    its lock; True if it is gone."""
+    gone = remove_tree(path)
+    with _HELD_LOCK:
+        lock = _HELD.pop(str(path), None)
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock)
+    return gone
 
 
 def sweep_scratch(root: str | None) -> int:
