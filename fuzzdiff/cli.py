@@ -377,7 +377,9 @@ def fuzz(
     result, interrupted = _follow(events, progress, setup.spec.name, seed)
     if interrupted and not result.blamed:
         _interrupted(result)
-    artifacts = _keep(result, setup, out, None if no_corpus else corpus or default_corpus(setup.spec.name))
+    artifacts = _keep(
+        result, setup, out, None if no_corpus else corpus or default_corpus(setup.spec.name), mask_reference
+    )
     reproduce = _reproduce_command(task, reference, candidate, budget, seed, max_divergences) + _fuzz_flags(
         guided,
         coverage_side if coverage else None,
@@ -431,14 +433,16 @@ def _record(path: Path, setup: Setup, result: CampaignResult) -> None:
         typer.echo(f"fuzzdiff: warning: not recorded in corpus {path}: {exc}", err=True)
 
 
-def _keep(result: CampaignResult, setup: Setup, out: Path | None, corpus: Path | None) -> list[str]:
+def _keep(result: CampaignResult, setup: Setup, out: Path | None, corpus: Path | None, masked: bool) -> list[str]:
     """Write a campaign's findings to ``out`` (the artefacts written) and record it into
     ``corpus``; a directory that cannot be written is a warning, the report still
-    carries every finding."""
+    carries every finding. ``masked``: the candidate ran with the reference hidden."""
     artifacts: list[str] = []
     if out is not None and result.findings:
         try:
-            artifacts = write_artifacts(out, result.findings, setup.spec, result.seed, setup.reference, setup.candidate)
+            artifacts = write_artifacts(
+                out, result.findings, setup.spec, result.seed, setup.reference, setup.candidate, masked=masked
+            )
         except OSError as exc:
             typer.echo(f"fuzzdiff: warning: cannot write artefacts to {out}: {exc}; pick another --out", err=True)
     if corpus is not None:  # what was re-run only: one seen once may be the reference's noise

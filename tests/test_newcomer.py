@@ -271,6 +271,61 @@ def test_repro_script_runs_the_programs_as_fuzzdiff_did(tmp_path: Path) -> None:
     assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
 
 
+@pytest.mark.parametrize(("program", "argv"), [("realpath", (b".", b"x/..")), ("printenv", (b"HOME", b"TMPDIR"))])
+def test_repro_script_shows_each_sides_private_paths_as_fuzzdiff_does(
+    tmp_path: Path, program: str, argv: tuple[bytes, ...]
+) -> None:
+    """The sides run in directories of their own, which fuzzdiff maps to fixed
+    placeholders in what they print; the script did not, so a correct candidate of
+    `realpath .` (or a program printing $HOME) "still differed" in it."""
+    spec = parse_task({"name": program, "program": program})
+    case = Case(argv=argv)
+    div = Divergence(case, exited(0, b"a"), exited(5, b"a"), ("exit",), Fingerprint(("exit",), "exit:0", "exit:5"))
+    same = tmp_path / "same.sh"
+    same.write_text(f'#!/bin/sh\nexec {program} "$@"\n')
+    same.chmod(0o755)
+    written = write_artifacts(
+        tmp_path / "out", [Finding(div, div, 0)], spec, 1, reference_program(spec), Program((str(same),), program)
+    )
+    script = next(p for p in written if p.endswith(".sh"))
+    agree = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert agree.returncode == 0 and "no divergence" in agree.stdout, agree.stdout + agree.stderr
+    other = tmp_path / "other.sh"
+    other.write_text(f'#!/bin/sh\n{program} "$@"; echo "$HOME"\n')
+    other.chmod(0o755)
+    env = {**os.environ, "FUZZDIFF_CANDIDATE": str(other)}
+    differs = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30, env=env)
+    assert differs.returncode == 1 and "> /tmp/fuzzdiff-work" in differs.stdout, differs.stdout
+
+
+def test_repro_script_of_a_masked_run_says_what_it_cannot_reproduce(tmp_path: Path) -> None:
+    """With --mask-reference a wrapper that runs the reference fails in fuzzdiff
+    ("wc: not found") and agrees in the script, which has no sandbox: it said "no
+    divergence" and nothing more."""
+    spec = parse_task({"name": "wc", "program": "wc"})
+    case = Case()
+    div = Divergence(case, exited(0, b"a"), exited(127, b""), ("exit",), Fingerprint(("exit",), "exit:0", "exit:127"))
+    wrapper = tmp_path / "wrapper.sh"
+    wrapper.write_text('#!/bin/sh\nexec wc "$@"\n')
+    wrapper.chmod(0o755)
+    notes = {}
+    for masked in (False, True):
+        written = write_artifacts(
+            tmp_path / f"out-{masked}",
+            [Finding(div, div, 0)],
+            spec,
+            1,
+            reference_program(spec),
+            Program((str(wrapper),), "wc"),
+            masked=masked,
+        )
+        script = next(p for p in written if p.endswith(".sh"))
+        run = subprocess.run([script], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0 and "no divergence" in run.stdout, run.stdout + run.stderr
+        notes[masked] = "--mask-reference" in run.stdout
+    assert notes == {False: False, True: True}
+
+
 @pytest.mark.skipif(not os.path.exists(HERMETIC_LIB), reason="libfaketime is not installed")
 def test_repro_script_gives_a_hermetic_program_what_fuzzdiff_gives_it(tmp_path: Path) -> None:
     """A repro of a hermetic mktemp task said "still differs" for mktemp itself (no

@@ -24,6 +24,7 @@ from fuzzdiff.core.codec import decode_case, decode_divergence, encode_divergenc
 from fuzzdiff.core.errors import CaseFileError
 from fuzzdiff.core.model import Case, Divergence, Finding, Program
 from fuzzdiff.core.spec import TaskSpec
+from fuzzdiff.run.execute import PARENT_PLACEHOLDER, TMP_PLACEHOLDER, WORKDIR_PLACEHOLDER
 from fuzzdiff.run.hermetic import FROZEN_EPOCH
 from fuzzdiff.run.scratch import FILE_TIME
 
@@ -143,16 +144,20 @@ def write_artifacts(
     reference: Program,
     candidate: Program,
     keep_output: int | None = None,
+    masked: bool = False,
 ) -> list[str]:
     """Write ``case-N.json`` and ``repro-N.sh`` for each finding; returns the paths written.
-    ``keep_output``: see ``case_document``."""
+    ``keep_output``: see ``case_document``; ``masked``: the candidate ran with the
+    reference hidden (``repro_script``)."""
     written: list[str] = []
     for i, finding in enumerate(findings, 1):
         doc = case_document(finding, spec, seed, reference, candidate, keep_output)
         case_path = out / f"case-{i}.json"
         write_atomic(case_path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
         script_path = out / f"repro-{i}.sh"
-        write_atomic(script_path, repro_script(finding.divergence.case, spec, reference, candidate).encode(), 0o755)
+        write_atomic(
+            script_path, repro_script(finding.divergence.case, spec, reference, candidate, masked).encode(), 0o755
+        )
         written += [str(case_path.resolve()), str(script_path.resolve())]
     return written
 
@@ -229,6 +234,45 @@ function add(p, bare) { if (!(p in seen)) { seen[p] = 1; pos[++np] = p } if (bar
 }"""
 
 
+#: The private-path scrub (``execute._scrubbed``) in awk: a side's working
+#: directory (also its HOME) becomes WORKDIR_PLACEHOLDER, the runs' temporary
+#: directory TMP_PLACEHOLDER and the directory holding them PARENT_PLACEHOLDER,
+#: literally (no pattern). Input gets a newline added, output none at its end.
+_SCRUB_AWK = (
+    r"""function swap(s, from, to,   out, j) {
+  out = ""; while ((j = index(s, from)) > 0) { out = out substr(s, 1, j - 1) to; s = substr(s, j + length(from)) }
+  return out s
+}
+{
+  line = swap(swap(swap($0, ENVIRON["WORK"], "WORKDIR"), ENVIRON["BASE"] "/tmp", "TMPDIR"), ENVIRON["BASE"], "PARENT")
+  if (NR > 1) printf "\n"
+  printf "%s", line
+}""".replace("WORKDIR", WORKDIR_PLACEHOLDER.decode())
+    .replace("TMPDIR", TMP_PLACEHOLDER.decode())
+    .replace("PARENT", PARENT_PLACEHOLDER.decode())
+)
+
+
+def _scrubbing() -> list[str]:
+    """Script lines mapping each side's private paths in its outputs as fuzzdiff
+    does: without them a program that prints where it runs (``realpath .``,
+    ``pwd``, ``$HOME``) "differed" in the script for a correct candidate, since the
+    sides run in directories of their own."""
+    return [
+        "# each side's private paths as fuzzdiff shows them: its working directory (also its",
+        "# HOME), the temporary directory and the directory holding them",
+        f"SCRUB={_sh_word(_SCRUB_AWK)}",
+        "for side in reference candidate; do",
+        "  for s in out err; do",
+        '    if grep -q -F "$d" "$d/$side.$s" 2> /dev/null; then',
+        '      { cat "$d/$side.$s"; echo; } | LC_ALL=C WORK="$d/$side" BASE="$d" awk "$SCRUB" \\',
+        '        > "$d/$side.$s.n" && mv "$d/$side.$s.n" "$d/$side.$s"',
+        "    fi",
+        "  done",
+        "done",
+    ]
+
+
 def _renaming(name: str) -> list[str]:
     """Script lines applying ``program-name`` to both programs' outputs, as fuzzdiff
     compares them: without it a wrapper running ``/usr/bin/tr`` (or a Python
@@ -255,7 +299,10 @@ def _named(program: Program, name: str) -> str:
     return _sh_word(f"as:{program.argv0}")
 
 
-def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Program) -> str:
+def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Program, masked: bool = False) -> str:
+    """A POSIX sh script running both programs on ``case`` as fuzzdiff does, without
+    a sandbox. ``masked``: fuzzdiff hid the reference from the candidate, which the
+    script cannot; it says so where it finds no divergence."""
     name = reference.argv0
     env = dict(spec.env)
     env.update(case.env)
@@ -392,6 +439,7 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         "end=$(date +%s)",
         "",
     ]
+    lines += _scrubbing()
     if "program-name" in spec.compare.normalise:
         lines += _renaming(name)
     lines += ["status=0"]
@@ -425,6 +473,15 @@ def repro_script(case: Case, spec: TaskSpec, reference: Program, candidate: Prog
         )
     lines += [
         'if [ "$status" = 0 ]; then echo "no divergence: the programs agree on this case"; fi',
+        *(
+            [
+                'if [ "$status" = 0 ]; then echo "note: fuzzdiff ran the candidate with the reference hidden '
+                "(--mask-reference); this script cannot hide it, so a candidate that runs the reference "
+                'or a copy of it may agree here and still differ there"; fi'
+            ]
+            if masked
+            else []
+        ),
         'exit "$status"',
         "",
     ]
