@@ -555,7 +555,16 @@ def _recorded_task(case_file: Path, doc: dict[str, Any]) -> str:
     if name in shipped_tasks() and Path(recorded).name == f"{name}.toml" and Path(recorded).parent.name == "references":
         return name
     if recorded.startswith("<"):  # "<mined from seq --help>": fuzz --reference, no file
-        raise UserError(f"case file {case_file} was written with a task mined from a program ({recorded}); give --task")
+        command = recorded[1:-1].split(" from ", 1)[-1].removesuffix(" --help")
+        make = (
+            f"fuzzdiff task init {command} --out task.toml"
+            if recorded.startswith("<mined")
+            else f"fuzzdiff task build {command} --seed {doc.get('seed', 1)} --out task.toml"
+        )
+        raise UserError(
+            f"case file {case_file} was written with a task made from a program on the fly ({recorded}), "
+            f"kept in no file; make it one with `{make}` and give --task task.toml"
+        )
     raise UserError(f"case file {case_file} was written with task file {recorded}, which does not exist; give --task")
 
 

@@ -200,3 +200,30 @@ def test_repro_scripts_compare_modes_times_to_the_nanosecond_and_the_directory_i
     assert agree("touch", 'exec touch -d "2020-06-01 00:00:00" a', (b"-d", b"2020-06-01 00:00:00.5", b"a")) == (1, 0)
     assert agree("touch", 'exec touch -d "2098-01-01" a', (b"-d", b"2099-01-01", b"a")) == (1, 0)
     assert agree("chmod", "exit 0", (b"711", b".")) == (1, 0)
+
+
+def test_the_report_says_a_side_made_no_such_file_where_only_the_other_made_it() -> None:
+    """A file only the candidate created was shown as "reference unchanged", which
+    reads as if the reference had it."""
+    ref = Outcome(Termination.EXITED, 0, None, b"", b"", ((b"a", b""),))
+    cand = Outcome(Termination.EXITED, 0, None, b"", b"", ((b"a", b""), (b"extra", b"")))
+    case = Case(files=((b"a", b""),))
+    div = Divergence(case, ref, cand, ("files",), fingerprint(ref, cand, ("files",)))
+    text = "\n".join(describe_divergence(div))
+    assert '"extra": reference made no such file; candidate created ""' in text
+
+
+def test_the_report_says_which_side_made_or_removed_a_directory() -> None:
+    """`mkdir d` against a candidate that made nothing printed "files differ:" and
+    no line under it: directories were left out of the report."""
+    made = Outcome(Termination.EXITED, 0, None, b"", b"", ((b"d", None),))
+    none = Outcome(Termination.EXITED, 0, None, b"", b"", ())
+    div = Divergence(Case(argv=(b"d",)), made, none, ("files",), fingerprint(made, none, ("files",)))
+    assert '"d": reference created directory; candidate made no such file' in "\n".join(describe_divergence(div))
+    # a directory the case gave (it holds a file) that one side removed
+    case = Case(argv=(b"-r", b"sub"), files=((b"sub/f", b"x"),))
+    kept = Outcome(Termination.EXITED, 0, None, b"", b"", ((b"sub", None), (b"sub/f", b"x")))
+    div = Divergence(case, none, kept, ("files",), fingerprint(none, kept, ("files",)))
+    text = "\n".join(describe_divergence(div))
+    assert '"sub": reference deleted; candidate unchanged' in text
+    assert '"sub/f": reference deleted; candidate unchanged' in text

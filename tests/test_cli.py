@@ -439,6 +439,15 @@ def test_what_a_stranger_got_wrong_with_fuzz_and_minimize(buggy: Path, tmp_path:
     own.unlink()  # the task file is gone: not swapped for the shipped task of that name
     proc = fuzzdiff("minimize", str(case_file), "-c", str(buggy))
     assert proc.returncode == 2 and "does not exist; give --task" in proc.stderr, proc.stderr
+    # a task made on the fly (`fuzz --reference`): the message says how to make it a file
+    for recorded, make in (
+        ("<built from base64 -w 0>", "`fuzzdiff task build base64 -w 0 --seed 5 --out task.toml`"),
+        ("<mined from base64 --help>", "`fuzzdiff task init base64 --out task.toml`"),
+    ):
+        doc = json.loads(case_file.read_text())
+        case_file.write_text(json.dumps({**doc, "task_file": recorded, "seed": 5}))
+        proc = fuzzdiff("minimize", str(case_file), "-c", str(buggy))
+        assert proc.returncode == 2 and make in proc.stderr and "--task task.toml" in proc.stderr, proc.stderr
 
 
 def test_an_empty_corpus_is_refused_not_passed(tmp_path: Path) -> None:

@@ -1068,6 +1068,9 @@ def test_a_cached_zero_config_task_that_no_longer_loads_is_built_again(tmp_path:
     spec = cached_build(["seq"], seed=1, budget=400, where=tmp_path)
     assert spec.operands.min >= 1  # probed, not mined: seq needs a number
     assert tomllib.loads((tmp_path / f"{key}.toml").read_text())["name"] == "seq"
+    # the first run's task is the cached file, as every later run's is: a case file
+    # names it, so `minimize` finds it (it named "<built from seq>", which no one could)
+    assert spec.source == str(tmp_path / f"{key}.toml")
 
 
 def _calc(case: Case) -> Outcome:

@@ -312,3 +312,18 @@ def test_whole_file_proposals_of_a_case_of_thousands_of_files_are_made_one_at_a_
     assert made == [7, 8, 9]  # not 5,000 copies of the case first
     ranked = [case.argv for case, _ in _smallest_first(make, 3, ())]
     assert ranked == [(b"0",), (b"1",), (b"2",)] and len(made) == 6  # a few files: all made, smallest first
+
+
+def test_a_bug_that_needs_a_byte_in_a_file_name_shrinks_the_name_to_that_byte(spec: TaskSpec) -> None:
+    """File names were only ever replaced by plain short ones, so a bug that needs a
+    quote in a name kept the whole generated name (``~}'``, ``\\xff\\xfe.bin``)."""
+
+    def quoted_name_named(c: Case) -> bool:
+        return any(b"'" in name and name in c.argv for name, _ in c.files)
+
+    start = Case(argv=(b"-n", b"~}'x", b"other"), files=((b"~}'x", b"data\n"), (b"other", b"x")))
+    cand = planted(quoted_name_named, wrong_status)
+    assert shrink(spec, cand, start).case == Case(argv=(b"'",), files=((b"'", b""),))
+    # a name in a directory keeps its directory
+    start = Case(argv=(b"sub/a'b",), files=((b"sub/a'b", b"x"),))
+    assert shrink(spec, cand, start).case == Case(argv=(b"sub/'",), files=((b"sub/'", b""),))

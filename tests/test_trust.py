@@ -8,14 +8,19 @@ from collections.abc import Callable
 from fuzzdiff.core.model import CampaignResult, Case, Outcome
 from fuzzdiff.core.report import json_report, text_report
 from fuzzdiff.core.spec import TaskSpec, parse_task
-from fuzzdiff.core.triage import LOW_ACCEPTED_SHARE, Acceptance, trust_warning
+from fuzzdiff.core.triage import LOW_ACCEPTED_SHARE, Acceptance, not_found_warning, trust_warning
 
 from .helpers import SIMPLE_TASK, echo_program, exited, fake_campaign
 
 
-def campaign(spec: TaskSpec, reference: Callable[[Case], Outcome], **config: int) -> CampaignResult:
-    """A campaign in which the candidate behaves exactly like ``reference``."""
-    return fake_campaign(spec, reference, reference, **config)[0]
+def campaign(
+    spec: TaskSpec,
+    reference: Callable[[Case], Outcome],
+    candidate: Callable[[Case], Outcome] | None = None,
+    **config: int,
+) -> CampaignResult:
+    """A campaign in which the candidate behaves exactly like ``reference`` (unless given)."""
+    return fake_campaign(spec, reference, candidate or reference, **config)[0]
 
 
 def always_fails(case: Case) -> Outcome:
@@ -149,3 +154,31 @@ def test_a_result_without_acceptance_counted_has_no_trust_summary() -> None:
     assert result.accepted_share is None and trust_warning(result) is None
     assert "trust" not in text_report(result, "prog", "fuzzdiff ...")
     assert json_report(result, ["ref"], ["cand"])["trust"] is None
+
+
+def test_a_divergent_verdict_carries_no_warning_about_what_equivalent_means(spec: TaskSpec) -> None:
+    """A stranger read 'so "equivalent" says little' under a DIVERGENT verdict."""
+
+    def rejects_and_differs(case: Case) -> Outcome:
+        return exited(1, stderr=b"prog: no\n")
+
+    result = campaign(spec, always_fails, candidate=rejects_and_differs)
+    assert result.findings and result.accepted == 0
+    assert trust_warning(result) is None
+    assert "says little" not in text_report(result, "prog", "fuzzdiff ...")
+
+
+def test_a_candidate_that_is_not_found_in_every_divergence_gets_a_hint(spec: TaskSpec) -> None:
+    """`--candidate "busybox comm"` (busybox has no comm) was reported as three bugs
+    and nothing else: every case was the applet's "not found", exit 127."""
+
+    def not_found(case: Case) -> Outcome:
+        return exited(127, stderr=b"comm: applet not found\n")
+
+    result = campaign(spec, echo_program, candidate=not_found)
+    hint = not_found_warning(result)
+    assert hint is not None and "(comm: applet not found)" in hint and "check the candidate command" in hint
+    assert f"warning: {hint}" in text_report(result, "prog", "fuzzdiff ...")
+    assert hint in json_report(result, ["ref"], ["cand"])["warnings"]
+    wrong = campaign(spec, echo_program, candidate=lambda case: exited(3, stderr=b"bad\n"))
+    assert wrong.findings and not_found_warning(wrong) is None

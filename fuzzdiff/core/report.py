@@ -25,7 +25,7 @@ from fuzzdiff.core.model import (
     Verdict,
     Via,
 )
-from fuzzdiff.core.triage import group_findings, trust_warning
+from fuzzdiff.core.triage import group_findings, not_found_warning, trust_warning
 
 #: The JSON contract's version; bump it when a field changes meaning or goes away.
 JSON_VERSION = 1
@@ -128,15 +128,28 @@ def describe_case(case: Case, name: str) -> list[str]:
     return lines
 
 
+def _case_dirs(case: Case) -> set[bytes]:
+    """The directories a case's files make: every parent of every file's name."""
+    dirs: set[bytes] = set()
+    for name, _ in case.files:
+        parts = name.split(b"/")[:-1]
+        dirs.update(b"/".join(parts[: i + 1]) for i in range(len(parts)))
+    return dirs
+
+
 def _file_changes(outcome: Outcome, case: Case) -> dict[bytes, str]:
     before = dict(case.files)
+    dirs = _case_dirs(case)
     after = dict(outcome.files)
     attrs = dict(outcome.attrs)
     changes: dict[bytes, str] = {}
     for n, c in after.items():
         if c is None:
+            made = "" if n in dirs else "created directory"
             if n in attrs:
-                changes[n] = f"directory, {attrs[n]}"
+                changes[n] = f"{made or 'directory'}, {attrs[n]}"
+            elif made:
+                changes[n] = made
             continue
         if n not in before:
             changes[n] = f"created {inline(c, 80)}"
@@ -144,7 +157,7 @@ def _file_changes(outcome: Outcome, case: Case) -> dict[bytes, str]:
             changes[n] = f"changed to {inline(c, 80)}"
         if n in attrs:
             changes[n] = f"{changes.get(n, 'content unchanged')}, {attrs[n]}"
-    for n in before:
+    for n in [*before, *dirs]:
         if n not in after:
             changes[n] = "deleted"
     return changes
@@ -166,11 +179,12 @@ def describe_divergence(div: Divergence) -> list[str]:
             lines.append("files differ:")
             ref = _file_changes(div.reference, div.case)
             cand = _file_changes(div.candidate, div.case)
+            given = {*dict(div.case.files), *_case_dirs(div.case)}
             for n in sorted(set(ref) | set(cand)):
                 if ref.get(n) != cand.get(n):
-                    lines.append(
-                        f"  {inline(n)}: reference {ref.get(n, 'unchanged')}; candidate {cand.get(n, 'unchanged')}"
-                    )
+                    # a file the case gave, left alone; or one this side never made
+                    same = "unchanged" if n in given else "made no such file"
+                    lines.append(f"  {inline(n)}: reference {ref.get(n, same)}; candidate {cand.get(n, same)}")
     return lines
 
 
@@ -214,6 +228,8 @@ def text_report(result: CampaignResult, name: str, reproduce: str, artifacts: Se
         lines.append(trust)
     if (warning := trust_warning(result)) is not None:
         lines.append(f"warning: {warning}")
+    if (hint := not_found_warning(result)) is not None:
+        lines.append(f"warning: {hint}")
     for w in result.warnings:
         lines.append(f"warning: {w}")
     if result.isolation != "bubblewrap":
@@ -373,7 +389,7 @@ def json_report(
         ),
         "divergences": divergences,
         "artifacts": list(artifacts),
-        "warnings": list(result.warnings),
+        "warnings": [*result.warnings, *filter(None, [not_found_warning(result)])],
         "trust": trust_json(result),
         "groups": [{"cause": cause, "findings": list(indexes)} for cause, indexes in finding_groups(result)],
         "unstable": {

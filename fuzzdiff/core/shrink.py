@@ -367,7 +367,10 @@ class Shrinker:
 
     def _rename_files(self, at: Cursor) -> Proposals:
         """A shorter file name, wherever the case names the file: argv tokens equal
-        to it and the places in stdin and files where it stands as a word."""
+        to it and the places in stdin and files where it stands as a word. First a
+        plain short name, then the name with a part of it deleted (a bug that needs
+        a quote in the name keeps ``'`` of ``~}'``); a name in a directory keeps
+        its directory."""
         c = self._case
         names = [n for n, _ in c.files]
         # files named in argv first, in argv order: ``-c a`` rather than ``-c b``
@@ -375,7 +378,7 @@ class Shrinker:
         for i in range(_first(at), len(order)):
             name = order[i]
             named = _name_pattern(name)
-            for new in _SHORT_NAMES:
+            for new in _renamings(name):
                 if new in names or len(new) > len(name) or new == name:
                     continue
                 files = tuple((new if n == name else n, named.sub(new, data)) for n, data in c.files)
@@ -391,6 +394,18 @@ class Shrinker:
             for pos in range(at[1] if b == first and len(at) > 1 else 0, len(data)):
                 for plain in _plainer(data[pos]):
                     yield _with_blob(c, b, data[:pos] + bytes([plain]) + data[pos + 1 :]), (b, pos)
+
+
+def _renamings(name: bytes) -> Iterator[bytes]:
+    """Shorter names for the file ``name``: the plain short ones, then ``name`` with
+    one chunk of its last component deleted (``_deletions``' order), never empty,
+    ``.`` or ``..``."""
+    yield from _SHORT_NAMES
+    folder, _, base = name.rpartition(b"/")
+    prefix = folder + b"/" if folder else b""
+    for kept, _ in _deletions(list(base)):
+        if kept and bytes(kept) not in (b".", b".."):
+            yield prefix + bytes(kept)
 
 
 def _steps_down(value: int) -> Iterator[int]:

@@ -99,10 +99,13 @@ class Acceptance:
 
 
 def trust_warning(result: CampaignResult) -> str | None:
-    """What a low accepted share, or options never accepted, mean for the verdict;
-    None when neither applies (or acceptance was not counted)."""
+    """What a low accepted share, or options never accepted, mean for an
+    "equivalent" verdict; None when neither applies, acceptance was not counted,
+    or the verdict is not "equivalent" (a divergence found stands either way)."""
     share = result.accepted_share
     parts: list[str] = []
+    if result.findings:
+        return None
     if share is not None and share < LOW_ACCEPTED_SHARE:
         parts.append(
             f"the reference accepted (exit 0) only {result.accepted} of {result.cases} cases ({share:.0%}), "
@@ -115,6 +118,30 @@ def trust_warning(result: CampaignResult) -> str | None:
             '"equivalent" means little for those (what they do was never compared)'
         )
     return "; ".join(parts) or None
+
+
+#: The exit status of a command the shell (or a multi-call binary) could not find.
+NOT_FOUND = 127
+
+
+def not_found_warning(result: CampaignResult) -> str | None:
+    """A hint that the candidate's command itself is wrong: every divergence found
+    has the candidate exiting 127 (what a shell or a multi-call binary answers for
+    a command or applet it does not have: `busybox comm`) where the reference did
+    not. The verdict stands; the likely fix is the command, not the program."""
+    if not result.findings:
+        return None
+    if any(
+        f.divergence.candidate.exit_code != NOT_FOUND or f.divergence.reference.exit_code == NOT_FOUND
+        for f in result.findings
+    ):
+        return None
+    said = result.findings[0].divergence.candidate.stderr.strip().splitlines()
+    what = f" ({_printable(said[0][:120])})" if said else ""
+    return (
+        f"the candidate exited {NOT_FOUND} in every divergence found{what}, as a shell or a multi-call binary "
+        "does for a command it does not have: check the candidate command (an applet name, an interpreter)"
+    )
 
 
 def root_cause(finding: Finding, reader: OptionReader | None) -> str:

@@ -907,5 +907,9 @@ def cached_build(command: list[str], *, seed: int, budget: int, where: Path | No
         where.mkdir(parents=True, exist_ok=True)
         write_atomic(path, built.toml().encode())
     except OSError:
-        pass  # a cache that cannot be written only costs the next run a probe
+        return built.spec  # a cache that cannot be written only costs the next run a probe
+    # the task as every later run loads it: the same spec, and a case file names a
+    # task file that `minimize` finds
+    with contextlib.suppress(UserError):
+        return load_task(str(path))
     return built.spec

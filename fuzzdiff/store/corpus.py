@@ -183,7 +183,10 @@ def read_manifest(path: str | Path) -> Manifest:
     if not root.exists():
         raise CaseFileError(f"corpus {root} does not exist; record one first or check the path")
     if not root.is_dir():
-        raise CaseFileError(f"corpus {root} is not a directory; give the corpus directory")
+        raise CaseFileError(
+            f"corpus {root} is not a directory; give the corpus directory "
+            "(a single case-N.json is judged by `fuzzdiff minimize CASE_FILE --candidate CMD`)"
+        )
     mpath = root / MANIFEST
     missing = f"{root} is not a fuzzdiff corpus: it has no {MANIFEST}"
     doc = load_document(mpath, "corpus manifest", CORPUS_FORMAT, CORPUS_VERSION, missing)
