@@ -8,6 +8,7 @@ from fuzzdiff.core.edges import (
     CLUSTER,
     EXTRA_OPERANDS,
     LONG_INPUT,
+    LONG_NAMES,
     MANY_ARGUMENTS,
     MANY_NAME,
     PUNCTUATION,
@@ -19,6 +20,7 @@ from fuzzdiff.core.edges import (
     edge_rungs,
     int_edges,
     numeric_values,
+    operand_kinds,
     partner,
     shape,
     spoilt_strings,
@@ -396,8 +398,22 @@ def test_the_decoder_edges_reach_each_end_of_each_byte_range_of_utf8() -> None:
 
 
 def test_standard_input_and_a_file_are_each_named_twice_after_drawn_options() -> None:
-    twice = list(edge_cases(SPEC, 1))[-4:]  # last, after the interleaved ladders
+    sweep = list(edge_cases(SPEC, 1))
+    long_names = sum(kind in operand_kinds(SPEC) for kind, _ in LONG_NAMES)
+    twice = sweep[-4 - long_names : len(sweep) - long_names]  # after the interleaved ladders, before the long names
     assert [c.argv[-2:] for c in twice] == [(b"-", b"-"), (b"a", b"a")] * 2  # each twice, the options drawn anew
     assert all(c.stdin for c in twice) and all(dict(c.files).get(b"a") for c in twice if c.argv[-1] == b"a")
     one = parse_task({"name": "one", "program": "head", "operands": {"max": 1, "kinds": ["file", "dash"]}})
     assert not [c for c in edge_cases(one, 1) if c.argv[-2:] == (b"-", b"-")]
+
+
+def test_names_at_the_file_systems_limit_come_last() -> None:
+    """An existing file named by 255 bytes, and an operand of 256 that no file can
+    have: a stranger's wc wrapper wrong only on names past 200 bytes passed 1,000
+    cases, since generated names are a few bytes long."""
+    spec = parse_task({"name": "w", "program": "wc", "operands": {"max": 2, "kinds": ["file", "missing"]}})
+    *_, existing, too_long = edge_cases(spec, 1)
+    assert existing.argv[-1] == b"n" * 255 and dict(existing.files).get(b"n" * 255) is not None
+    assert too_long.argv[-1] == b"n" * 256 and b"n" * 256 not in dict(too_long.files)
+    only_stdin = parse_task({"name": "s", "program": "wc", "operands": {"max": 1, "kinds": ["dash"]}})
+    assert not [c for c in edge_cases(only_stdin, 1) if any(len(a) >= 255 for a in c.argv)]

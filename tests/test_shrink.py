@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzzdiff.core.compare import compare
-from fuzzdiff.core.model import Case, Divergence, Outcome
+from fuzzdiff.core.model import Case, Divergence, Found, Outcome, Termination
 from fuzzdiff.core.shrink import Shrinker, _byte_cost, _cost, sort_key
 from fuzzdiff.core.spec import CompareSpec, TaskSpec
 from fuzzdiff.engine.judging import spellings
 
-from .helpers import cases, echo_program, exited, make_judge
+from .helpers import cases, echo_program, exited, fake_campaign, make_judge
 
 
 def planted(trigger: Callable[[Case], bool], mutate: Callable[[Outcome], Outcome]) -> Callable[[Case], Outcome]:
@@ -327,3 +327,67 @@ def test_a_bug_that_needs_a_byte_in_a_file_name_shrinks_the_name_to_that_byte(sp
     # a name in a directory keeps its directory
     start = Case(argv=(b"sub/a'b",), files=((b"sub/a'b", b"x"),))
     assert shrink(spec, cand, start).case == Case(argv=(b"sub/'",), files=((b"sub/'", b""),))
+
+
+def _numbering(case: Case) -> Outcome:
+    """A reference printing a long line per input byte, stopped at a 4 KiB output
+    cap as the executor stops it (the output it kept, no exit status)."""
+    out = b"".join(b"%8d %r\n" % (i, bytes([b])) for i, b in enumerate(case.stdin))
+    if len(out) > 4096:
+        return Outcome(Termination.OUTPUT_CAP, None, None, out[:4096], b"", case.files)
+    return exited(0, stdout=out, files=case.files)
+
+
+def test_a_reference_stopped_at_the_output_cap_does_not_keep_the_case_big(spec: TaskSpec) -> None:
+    """uutils' `nl -w255` refuses a byte that is not UTF-8; GNU numbered 128 KiB of
+    input to the output cap. The minimal case stayed 29 KB, because shrinking kept
+    the fingerprint `output-cap vs exit:1` and a small input ends under the cap."""
+
+    def refuses_byte(case: Case) -> Outcome:
+        return exited(1, stderr=b"prog: invalid utf-8\n") if b"\xed" in case.stdin else _numbering(case)
+
+    start = Case(argv=(b"-w255",), stdin=b"x" * 3000 + b"\xed\xa0\x80\n" + b"y" * 3000)
+    judge = make_judge(spec, _numbering, refuses_byte)
+    (div,) = judge.check([start])
+    assert div is not None and div.fingerprint.reference_exit == "output-cap"
+    shrunk = Shrinker(judge.check, div, spellings=spellings(spec)).shrink()
+    assert shrunk.case.stdin == b"\xed" and shrunk.fingerprint.reference_exit == "exit:0"
+    assert shrunk.fingerprint.candidate_exit == "exit:1"
+
+
+def test_a_candidate_at_the_output_cap_keeps_its_fingerprint(spec: TaskSpec) -> None:
+    """Only the reference's cap is fuzzdiff's limit; a candidate that floods where the
+    reference does not is the bug, so its cap is kept."""
+
+    def floods(case: Case) -> Outcome:
+        if b"z" in case.stdin:
+            return Outcome(Termination.OUTPUT_CAP, None, None, b"z" * 4096, b"", case.files)
+        return echo_program(case)
+
+    judge = make_judge(spec, echo_program, floods)
+    (div,) = judge.check([Case(stdin=b"abc z " * 50)])
+    assert div is not None
+    shrunk = Shrinker(judge.check, div, spellings=spellings(spec)).shrink()
+    assert shrunk.case == Case(stdin=b"z") and shrunk.fingerprint == div.fingerprint
+
+
+def test_a_divergence_that_shrank_past_the_output_cap_is_found_once(spec: TaskSpec) -> None:
+    """A finding whose shrinking moved its fingerprint (`output-cap vs exit:1` to
+    `exit:0 vs exit:1`) is the same divergence: a later small case with the new
+    fingerprint is not reported again as another."""
+
+    def capped(case: Case) -> Outcome:
+        out = echo_program(case)
+        if len(case.stdin) > 20 and out.termination is Termination.EXITED and out.exit_code == 0:
+            return Outcome(Termination.OUTPUT_CAP, None, None, out.stdout[:20], b"", case.files)
+        return out
+
+    def refuses_a(case: Case) -> Outcome:
+        return exited(1, stderr=b"prog: no a\n") if b"a" in case.stdin else capped(case)
+
+    result, events = fake_campaign(spec, capped, refuses_a, max_divergences=5, budget=600)
+    found = [e.divergence.fingerprint for e in events if isinstance(e, Found)]
+    assert any(fp.reference_exit == "output-cap" for fp in found), found  # the capped one was met
+    finals = [f.divergence.fingerprint for f in result.findings]
+    assert finals and len(finals) == len(set(finals)), finals
+    assert all(fp.reference_exit == "exit:0" for fp in finals), finals

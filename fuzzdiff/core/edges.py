@@ -115,6 +115,12 @@ REPEATED: tuple[tuple[str, bytes], ...] = (("dash", b"-"), ("file", b"a"))
 #: Draws of the options before each repeated operand: drawn options are often
 #: refused (a reversed range), and then the operands are never read.
 REPEAT_DRAWS = 2
+#: File names at the file system's limit, after the repeats (for the same reason):
+#: an existing file named by NAME_MAX (255) bytes, and an operand one byte longer,
+#: which no file can have ("File name too long", ENAMETOOLONG, a message a port
+#: must spell as the reference does). The generator's names are at most a few
+#: bytes long, so a candidate wrong only on long names passed every case.
+LONG_NAMES: tuple[tuple[str, bytes], ...] = (("file", b"n" * 255), ("missing", b"n" * 256))
 
 #: The long input of ``NEAR_MISSES``: the task's samples one after another, each
 #: changed in one place (``perturb``) one time in two, to ``LONG_INPUT`` bytes.
@@ -509,6 +515,7 @@ def edge_rungs(spec: TaskSpec, seed: int) -> list[AnyRung]:
     rungs: list[AnyRung] = [r for rung in itertools.zip_longest(*ladders) for r in rung if r is not None]
     if spec.operands.max >= 2 and not spec.operands.slots:  # last: see REPEATED
         rungs += [RepeatRung(name) for _ in range(REPEAT_DRAWS) for kind, name in REPEATED if kind in kinds]
+    rungs += [NameRung(name, exists=kind == "file") for kind, name in LONG_NAMES if kind in kinds]
     return rungs
 
 

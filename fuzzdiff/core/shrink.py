@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from fuzzdiff.core.model import Case, Divergence, Fingerprint
+from fuzzdiff.core.model import Case, Divergence, Fingerprint, Termination
 
 _T = TypeVar("_T")
 Check = Callable[[Sequence[Case]], list[Divergence | None]]
@@ -217,10 +217,11 @@ class Shrinker:
         proposals = proposals[:room]
         results = self.check([case for case, _ in proposals])
         for i, result in enumerate(results):
-            if result is not None and result.fingerprint == self.target:
+            if result is not None and self.keeps(result.fingerprint):
                 self._count(name, i + 1)
                 self._reject(proposals[:i])
                 self.current = result
+                self.target = result.fingerprint
                 self.stats.accepted += 1
                 self.stats.accepted_by_pass[name] += 1
                 return proposals[i][1]
@@ -231,6 +232,24 @@ class Shrinker:
         self._count(name, len(proposals))
         self._reject(proposals)
         return None
+
+    def keeps(self, fp: Fingerprint) -> bool:
+        """Whether a proposal's divergence is still the one being shrunk: the same
+        fingerprint, or, where the reference was stopped at the output cap (too
+        much output to keep: a limit of fuzzdiff's, no behaviour of the
+        reference's), the same channels and candidate ending with the reference
+        now ending normally. A smaller input makes less output, so without this a
+        case whose reference met the cap could never get small (uutils' ``nl
+        -w255`` refusing a byte that is not UTF-8 stayed 29 KB). Once moved, the
+        new fingerprint is the one kept."""
+        target = self.target
+        if fp == target:
+            return True
+        return (
+            target.reference_exit == Termination.OUTPUT_CAP.value
+            and fp.reference_exit.startswith("exit:")
+            and (fp.channels, fp.candidate_exit) == (target.channels, target.candidate_exit)
+        )
 
     def _count(self, name: str, n: int) -> None:
         self.stats.proposals += n

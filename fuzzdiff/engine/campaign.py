@@ -115,6 +115,11 @@ class Campaign:
         # Fingerprints counted toward max_divergences (found, or met while shrinking),
         # and the divergences found by judging that are still to be shrunk, in order.
         self.seen: set[Fingerprint] = set()
+        # Other fingerprints of a divergence found (not counted): where shrinking moved
+        # one (the reference no longer at the output cap, ``Shrinker.keeps``), the
+        # fingerprint it moved to, or the one it came from when it moved onto another
+        # finding's. Never a new finding.
+        self.aliases: set[Fingerprint] = set()
         self.pending: list[tuple[int, Divergence, Via]] = []
         self.findings: list[Finding] = []
         self._events: list[Event] = []  # found while judging, handed out by ``flush``
@@ -129,7 +134,11 @@ class Campaign:
     def needs_rerun(self, judged: Judged) -> bool:
         """Whether ``judged``'s divergence must be re-run before it counts (``admit``)."""
         div = judged.divergence
-        return div is not None and (self.config.recheck_every or div.fingerprint not in self.seen)
+        return div is not None and (self.config.recheck_every or not self.known(div.fingerprint))
+
+    def known(self, fp: Fingerprint) -> bool:
+        """Whether ``fp`` is a divergence found already (or what one shrank to)."""
+        return fp in self.seen or fp in self.aliases
 
     def admit(self, judged: Judged, via: Via) -> Divergence | None:
         """Re-run a divergent case fresh (the runner must be idle): set it aside
@@ -150,7 +159,7 @@ class Campaign:
         if varied:
             self.tally.aside.add(judged.case, varied)
             return None
-        if div.fingerprint not in self.seen:
+        if not self.known(div.fingerprint):
             self.seen.add(div.fingerprint)
             self.pending.append((judged.index, div, via))
             self._events.append(Found(judged.index, div))
@@ -178,21 +187,28 @@ class Campaign:
         while self.pending:
             index, div, via = self.pending.pop(0)
             finding, others = shrink_and_confirm(self.judge, div, index, self.config, via)
+            final = finding.divergence.fingerprint
             if "reference" in finding.unstable:
                 minimal = finding.divergence
                 varied = reference_varies(self.judge, minimal.case, minimal.reference, CONFIRM_RUNS)
                 self.tally.aside.add(minimal.case, varied)
                 self.seen.discard(div.fingerprint)
                 discarded = True
+            elif final != div.fingerprint and self.known(final):
+                # shrank (past the output cap) onto a divergence found already: that one
+                self.seen.discard(div.fingerprint)
+                self.aliases.add(div.fingerprint)
             else:
                 self.findings.append(finding)
+                if final != div.fingerprint:
+                    self.aliases.add(final)
                 yield Shrunk(finding)
             for fp in sorted(others):
-                if fp in self.seen or self.enough() or unanswered(others[fp].reference):
+                if self.known(fp) or self.enough() or unanswered(others[fp].reference):
                     continue
                 # met while shrinking, not admitted: a timeout there must repeat too
                 other = retry_timeout(self.judge, others[fp])
-                if other is not None and other.fingerprint not in self.seen:
+                if other is not None and not self.known(other.fingerprint):
                     self.seen.add(other.fingerprint)
                     self.pending.append((index, other, Via.SHRINKING))
         return discarded
