@@ -371,10 +371,10 @@ def test_a_candidate_at_the_output_cap_keeps_its_fingerprint(spec: TaskSpec) -> 
     assert shrunk.case == Case(stdin=b"z") and shrunk.fingerprint == div.fingerprint
 
 
-def test_a_divergence_that_shrank_past_the_output_cap_is_found_once(spec: TaskSpec) -> None:
+def test_a_campaign_reports_a_divergence_that_shrank_past_the_output_cap_small(spec: TaskSpec) -> None:
     """A finding whose shrinking moved its fingerprint (`output-cap vs exit:1` to
-    `exit:0 vs exit:1`) is the same divergence: a later small case with the new
-    fingerprint is not reported again as another."""
+    `exit:0 vs exit:1`) is reported small, and once: the fingerprint it moved to
+    makes no finding of its own."""
 
     def capped(case: Case) -> Outcome:
         out = echo_program(case)
@@ -387,7 +387,7 @@ def test_a_divergence_that_shrank_past_the_output_cap_is_found_once(spec: TaskSp
 
     result, events = fake_campaign(spec, capped, refuses_a, max_divergences=5, budget=600)
     found = [e.divergence.fingerprint for e in events if isinstance(e, Found)]
-    assert any(fp.reference_exit == "output-cap" for fp in found), found  # the capped one was met
-    finals = [f.divergence.fingerprint for f in result.findings]
-    assert finals and len(finals) == len(set(finals)), finals
-    assert all(fp.reference_exit == "exit:0" for fp in finals), finals
+    assert len(result.findings) == len(found) == len(set(found)), found
+    capped = [f for f in result.findings if f.original.fingerprint.reference_exit == "output-cap"]
+    assert capped and all(len(f.divergence.case.stdin) <= 20 for f in capped)
+    assert all(f.divergence.fingerprint.reference_exit == "exit:0" for f in result.findings)

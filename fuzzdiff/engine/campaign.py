@@ -117,8 +117,7 @@ class Campaign:
         self.seen: set[Fingerprint] = set()
         # Other fingerprints of a divergence found (not counted): where shrinking moved
         # one (the reference no longer at the output cap, ``Shrinker.keeps``), the
-        # fingerprint it moved to, or the one it came from when it moved onto another
-        # finding's. Never a new finding.
+        # fingerprint it moved to. Never a new finding.
         self.aliases: set[Fingerprint] = set()
         self.pending: list[tuple[int, Divergence, Via]] = []
         self.findings: list[Finding] = []
@@ -194,11 +193,10 @@ class Campaign:
                 self.tally.aside.add(minimal.case, varied)
                 self.seen.discard(div.fingerprint)
                 discarded = True
-            elif final != div.fingerprint and self.known(final):
-                # shrank (past the output cap) onto a divergence found already: that one
-                self.seen.discard(div.fingerprint)
-                self.aliases.add(div.fingerprint)
             else:
+                # one that shrank past the output cap onto another finding's fingerprint is
+                # kept: it was another divergence when found (uutils' nl refusing a byte
+                # that is not UTF-8 beside its `nl -p`), and may be another bug
                 self.findings.append(finding)
                 if final != div.fingerprint:
                     self.aliases.add(final)
