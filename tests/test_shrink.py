@@ -388,6 +388,6 @@ def test_a_campaign_reports_a_divergence_that_shrank_past_the_output_cap_small(s
     result, events = fake_campaign(spec, capped, refuses_a, max_divergences=5, budget=600)
     found = [e.divergence.fingerprint for e in events if isinstance(e, Found)]
     assert len(result.findings) == len(found) == len(set(found)), found
-    capped = [f for f in result.findings if f.original.fingerprint.reference_exit == "output-cap"]
-    assert capped and all(len(f.divergence.case.stdin) <= 20 for f in capped)
+    past_cap = [f for f in result.findings if f.original.fingerprint.reference_exit == "output-cap"]
+    assert past_cap and all(len(f.divergence.case.stdin) <= 20 for f in past_cap)
     assert all(f.divergence.fingerprint.reference_exit == "exit:0" for f in result.findings)
