@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import sys
 import time
 import traceback
@@ -1207,6 +1208,14 @@ def matrix(
     typer.echo(f"wrote {out / 'matrix.html'}, {out / 'matrix.md'} and {out / 'matrix.json'}")
 
 
+#: Exit status of a run ended by SIGTERM (128 + SIGTERM, as a shell gives).
+TERMINATED = 128 + signal.SIGTERM
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(TERMINATED)
+
+
 def main() -> None:
     """Entry point. Click reports bad flags itself (exit 2); our own user errors are
     caught here too, in case one escapes a command, and so is anything else (exit 3).
@@ -1214,6 +1223,10 @@ def main() -> None:
     environment (see docs/isolation.md)."""
     with contextlib.suppress(OSError):
         undumpable()
+    # SIGTERM (a training loop's or CI's timeout) ends the process as an exit does, so
+    # what it made is cleaned up (a scored candidate's source, its sandboxes); by
+    # default Python dies at once and leaves them for the next process's sweep
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except UserError as exc:

@@ -107,6 +107,19 @@ def test_a_looping_candidate_costs_a_few_timeouts(task: str, cache: Path) -> Non
     assert flaky.candidate_executions <= flaky.cases + CHUNK + TIMEOUT_RERUNS + TIMEOUT_SHRINK_BUDGET
 
 
+def test_a_candidate_that_stops_its_sandbox_costs_no_more_than_a_loop(task: str, cache: Path) -> None:
+    """A run that stops the sandbox's server is found out by the time limit, as a
+    loop is; it was given 16 shrinking tries, each waiting that limit out (a
+    stranger's SIGSTOP candidate: 18 runs and 102 s, a loop 3 runs and 17 s)."""
+    stops = "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\n"
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        stopped = scorer.score(task, python(stops), budget=BUDGET, seed=1)
+    assert (stopped.status, stopped.reward) == ("ok", 0.0)
+    assert stopped.counterexample is not None
+    assert stopped.counterexample.candidate.termination is Termination.WORKER_LOST
+    assert stopped.candidate_executions <= 1 + TIMEOUT_RERUNS
+
+
 def test_the_pool_is_read_once_per_batch_and_grows_after_it(task: str, cache: Path) -> None:
     bug_a = python(BUGGY)
     bug_b = python(BUGGY + "\n# another copy\n")

@@ -572,3 +572,31 @@ def test_a_private_directory_is_swept_only_once_its_maker_is_gone(tmp_path: Path
     assert swept.stdout.strip() == "1"
     assert [p.name for p in tmp_path.iterdir()] == [mine.name]
     assert remove_private(mine) and list(tmp_path.iterdir()) == []
+
+
+def test_a_scorer_ended_by_sigterm_cleans_up_after_itself(tmp_path: Path) -> None:
+    """SIGTERM (a timeout's first word) killed Python at once, leaving the scored
+    candidate's source in /var/tmp for the next process's sweep; it now ends the
+    process as an exit does, status 143, and what it made is removed."""
+    staging, shm = tmp_path / "staging", tmp_path / "shm"
+    staging.mkdir()
+    shm.mkdir()
+    env = {**os.environ, "FUZZDIFF_STAGING": str(staging), "FUZZDIFF_TMPDIR": str(shm)}
+    env["XDG_CACHE_HOME"] = env["XDG_DATA_HOME"] = str(tmp_path / "home")
+    source = REPO / "solutions" / "wc.py"
+    argv = [sys.executable, "-m", "fuzzdiff", "score", "wc", "-c", f"python3 {source}", "--budget", "100000"]
+    scorer = subprocess.Popen(
+        [*argv, "--jobs", "1", "--no-sandbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        while not any(shm.iterdir()) and scorer.poll() is None:
+            time.sleep(0.2)
+        time.sleep(1)
+        scorer.send_signal(signal.SIGTERM)
+        assert scorer.wait(timeout=60) == 128 + signal.SIGTERM, scorer.stderr.read() if scorer.stderr else ""
+    finally:
+        if scorer.poll() is None:
+            scorer.kill()
+    assert [p.name for p in staging.iterdir()] == []
+    # the workers' kept run directories stay, empty, for the next sweep, as after any exit
+    assert not any(shm.glob("*/*/*"))

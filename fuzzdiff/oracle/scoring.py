@@ -121,11 +121,16 @@ SHRINK_BUDGET = 500
 #: Shrinking tries when the counterexample ran into a resource limit (timeout,
 #: output cap): each try may cost a full timeout, and the feedback is the limit.
 SLOW_SHRINK_BUDGET = 16
-#: Shrinking tries when the counterexample ran into the time limit: none. A try
+#: Shrinking tries when the counterexample ran into the time limit, or lost its
+#: sandbox (a candidate that stops or kills the sandbox's server): none. A try
 #: that still times out costs the whole limit, and the timeout has cost three
 #: already (its first and ``judging.TIMEOUT_RERUNS`` re-runs that make sure it
-#: repeats), so a looping candidate costs three time limits, not five.
+#: repeats), so a looping candidate costs three time limits, not five. A lost
+#: sandbox is found out by the same limit: a candidate that sent SIGSTOP to it
+#: cost 18 runs and 102 s with 16 tries, where a loop costs 3 runs and 17 s.
 TIMEOUT_SHRINK_BUDGET = 0
+#: The terminations that get ``TIMEOUT_SHRINK_BUDGET``.
+OUT_OF_TIME = frozenset({Termination.TIMEOUT, Termination.WORKER_LOST})
 #: What a source candidate's temporary directory is shown as (``shown_home``).
 SHOWN_HOME = b"/tmp/candidate"
 #: Seconds a score may take before it is cut off (a safety net; budgets count cases).
@@ -624,7 +629,7 @@ def score_on(
     if reward.first_visible is not None and reward.status == "ok":
         first = reward.first_visible
         slow = any(o.termination in SLOW for o in (first.reference, first.candidate))
-        timed_out = Termination.TIMEOUT in (first.reference.termination, first.candidate.termination)
+        timed_out = bool(OUT_OF_TIME & {first.reference.termination, first.candidate.termination})
         budget = TIMEOUT_SHRINK_BUDGET if timed_out else SLOW_SHRINK_BUDGET if slow else SHRINK_BUDGET
 
         # one proposal at a time when a run costs a timeout: a batch runs all of its
