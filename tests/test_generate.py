@@ -22,6 +22,7 @@ from fuzzdiff.core.generate import (
     edit_token,
     generate_batch,
     generate_cases,
+    grammar_for,
 )
 from fuzzdiff.core.model import Case
 from fuzzdiff.core.mutate import OptionReader
@@ -483,3 +484,25 @@ def test_a_separate_value_is_always_its_own_word_in_every_phase() -> None:
     assert said and set(said) <= {b"-b", b"--blocksize"}
     with pytest.raises(SpecError, match="separate"):
         parse_task({**raw, "options": [{**raw["options"][0], "optional_value": True}]})  # type: ignore[dict-item]
+
+
+def test_a_fresh_case_now_and_then_gives_a_valued_option_twice_and_is_otherwise_unchanged() -> None:
+    """A grep that kept only its last -e, and a sort its last -k, scored 1.0 at the
+    oracle's default budget: drawn apart, the same valued option rarely came twice.
+    The second one is drawn from a stream of its own, so each case is the one it
+    would have been, with at most one option more in front."""
+    spec = load_task("sort")
+    grammar = grammar_for(spec)
+    plain = RandomChoices(random.Random(7))
+    fresh = list(generate_batch(spec, 7, 400))
+    doubled = 0
+    for case in fresh:
+        before = grammar.case(plain)
+        assert case.stdin == before.stdin and case.files == before.files
+        extra = len(case.argv) - len(before.argv)
+        assert case.argv[extra:] == before.argv
+        if extra:
+            doubled += 1
+            (first, *_) = [r[0] for r in OptionReader(spec).readings(case.argv[:extra])]
+            assert first.value is not None
+    assert 0.05 < doubled / len(fresh) < 0.3  # a quarter of those with a valued option
