@@ -309,3 +309,38 @@ def test_what_one_candidate_gets_wrong_stays_its_own_and_shows_the_same_each_tim
     assert batched[2].counterexample is not None
     assert b'File "/tmp/candidate/candidate.py"' in batched[2].counterexample.candidate.stderr
     assert "/tmp/candidate/candidate.py" in batched[2].feedback and "fuzzdiff-" not in batched[2].feedback
+
+
+def test_a_batch_never_merges_candidates_that_run_different_programs(task: str, cache: Path, tmp_path: Path) -> None:
+    """A batch merged duplicates by the text of the candidate alone: `path` "my prog"
+    (a good base64) and `command` "my prog" (the program `my`, printing garbage,
+    with the word `prog`) got one reward; so did `Candidate(command=A, source=B)`,
+    which ran A, and `Candidate(source=B)`."""
+    good = tmp_path / "my prog"
+    good.write_text(f"#!{sys.executable}\n{GOOD}")
+    good.chmod(0o755)
+    bad = tmp_path / "my"
+    bad.write_text("#!/bin/sh\necho garbage\n")
+    bad.chmod(0o755)
+    assert Candidate(path=str(good)).identity() != Candidate(command=str(good)).identity()
+    mixed = Candidate(command=f"{sys.executable} -c 'print(1)'", source=GOOD, language="python")
+    requests = [
+        Request(task, Candidate(path=str(good)), budget=30, seed=3),
+        Request(task, Candidate(command=str(good)), budget=30, seed=3),
+        Request(task, mixed, budget=30, seed=3),
+        Request(task, python(GOOD), budget=30, seed=3),
+    ]
+    with BatchScorer(slots=2, cache=cache, use_pool=False) as scorer:
+        by_path, by_command, both, by_source = scorer.score_batch(requests)
+    assert (by_path.reward, by_command.reward, by_source.reward) == (1.0, 0.0, 1.0)
+    assert both.status == "error" and "exactly one of command, path or source (got command, source)" in both.error
+
+
+def test_a_candidate_of_the_wrong_type_or_with_a_nul_byte_is_the_callers_mistake(task: str, cache: Path) -> None:
+    """`score("wc", 5)` and a command holding a NUL byte were internal errors."""
+    with pytest.raises(UserError, match="not int"):
+        score(task, 5, budget=5, cache=cache)  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="not int"):
+        Request(task, 5, budget=5)  # type: ignore[arg-type]
+    got = score(task, Candidate(command="cat \0 x"), budget=5, cache=cache)
+    assert got.status == "error" and "NUL byte" in got.error and "internal" not in got.error

@@ -51,6 +51,7 @@ from fuzzdiff.oracle.scoring import (
     Candidate,
     Pool,
     Score,
+    as_candidate,
     check_settings,
     materialise,
     parse_policy,
@@ -75,8 +76,7 @@ class Request:
     deadline: float = DEADLINE
 
     def __post_init__(self) -> None:
-        if isinstance(self.candidate, str):
-            object.__setattr__(self, "candidate", Candidate(command=self.candidate))
+        object.__setattr__(self, "candidate", as_candidate(self.candidate))
         parse_policy(self.policy)
         check_settings(self.budget, self.seed, self.deadline)  # the caller's mistake: raised, as by ``score``
 

@@ -173,9 +173,29 @@ class Candidate:
     source: str | None = None
     language: str | None = None  # "python" or "shell" with source
 
+    def forms(self) -> list[tuple[str, object]]:
+        """The fields set of command, path and source, with their values."""
+        given = (("command", self.command), ("path", self.path), ("source", self.source))
+        return [(name, value) for name, value in given if value is not None]
+
     def identity(self) -> str:
-        text = self.source if self.source is not None else (self.command or self.path or "")
-        return hashlib.sha256(utf8(f"{self.language}:{text}")).hexdigest()[:16]
+        """Who this candidate is, for merging duplicates in a batch and for the pool:
+        each field set, by name, and the language. A path and a command of the same
+        text are different programs (a path with a blank is one word, a command
+        two), and it once hashed the text alone: a batch gave both one reward."""
+        text = json.dumps([[list(form) for form in self.forms()], self.language], default=repr)
+        return hashlib.sha256(utf8(text)).hexdigest()[:16]
+
+
+def as_candidate(candidate: object) -> Candidate:
+    """A ``Candidate`` from what a caller gave (a command line is one); ``UserError``
+    naming the type otherwise, raised as bad settings are (``score("wc", 5)`` was
+    an internal error)."""
+    if isinstance(candidate, str):
+        return Candidate(command=candidate)
+    if not isinstance(candidate, Candidate):
+        raise UserError(f"a candidate is a command line (str) or a Candidate, not {type(candidate).__name__}")
+    return candidate
 
 
 def utf8(text: str) -> bytes:
@@ -265,7 +285,18 @@ def python_interpreter() -> str:
 
 
 def materialise(candidate: Candidate, where: Path) -> str:
-    """A command line for any form of candidate; source text is written under ``where``."""
+    """A command line for any form of candidate; source text is written under ``where``.
+    ``UserError`` unless exactly one of command, path and source is a string
+    (``Candidate(command=A, source=B)`` ran A and was merged in a batch with B)."""
+    forms = candidate.forms()
+    if len(forms) != 1:
+        got = ", ".join(name for name, _ in forms) or "none"
+        raise UserError(f"a candidate needs exactly one of command, path or source (got {got})")
+    name, value = forms[0]
+    if not isinstance(value, str):
+        raise UserError(f"a candidate's {name} must be a string, not {type(value).__name__}")
+    if name != "source" and "\0" in value:
+        raise UserError(f"a candidate's {name} holds a NUL byte, which no command line or path can hold")
     if candidate.command is not None:
         return candidate.command
     if candidate.path is not None:
@@ -422,7 +453,7 @@ def score(
     a cluster-wide store over it)."""
     chosen = parse_policy(policy)
     check_settings(budget, seed, deadline)
-    cand = Candidate(command=candidate) if isinstance(candidate, str) else candidate
+    cand = as_candidate(candidate)
     start = time.monotonic()
     base = unscored(task, chosen, seed, budget)
     workdir = private_dir("candidate", staging_root())
