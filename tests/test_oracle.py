@@ -437,3 +437,11 @@ def test_a_source_candidate_sees_the_same_parent_directory_as_the_reference(cach
     # the first three cases of seed 0 give no arguments (a later one an unknown option, which the port ignores)
     result = score(str(task), Candidate(source=port, language="python"), budget=3, cache=cache)
     assert (result.status, result.reward) == ("ok", 1.0), result.feedback
+
+
+def test_a_candidate_that_does_not_compile_is_told_so_where_its_divergence_is_hidden(cache: Path) -> None:
+    """wc's first probe is held out, so a candidate with a syntax error got only
+    "differs on 1 hidden test(s)", though fuzzdiff knew it does not compile."""
+    got = score("wc", Candidate(source='import sys\nprint("hi"\n', language="python"), budget=50, seed=3, cache=cache)
+    assert got.reward == 0.0 and got.counterexample is None and got.hidden_failures
+    assert "does not run: the script does not compile (SyntaxError)" in got.feedback

@@ -49,7 +49,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -705,7 +705,9 @@ def score_on(
         if reward.status != "deadline"
         else {},
         counterexample=minimal,
-        feedback=feedback(minimal, reward.hidden, setup.reference.argv0, setup.spec.limits)
+        feedback=feedback(
+            minimal, reward.hidden, setup.reference.argv0, setup.spec.limits, launch_problems(runner.launches)
+        )
         if reward.status != "deadline"
         else f"Scoring stopped at its deadline ({deadline:g} s) before it was done: no reward.",
         error=error,
@@ -756,11 +758,26 @@ def ended(outcome: Outcome, limits: Limits) -> str:
 DEFAULT_LIMITS = Limits()
 
 
-def feedback(div: Divergence | None, hidden: int, name: str, limits: Limits = DEFAULT_LIMITS) -> str:
-    """What the model is told: the input, what was expected, what came back."""
+#: What a launch label says when the candidate cannot run at all (``pyfork_server``):
+#: worth telling the model even where its only divergence is on a hidden test.
+NOT_STARTING = ("does not compile",)
+
+
+def launch_problems(launches: Mapping[str, int]) -> tuple[str, ...]:
+    """The reasons in ``launches`` that say the candidate cannot run at all."""
+    return tuple(sorted({label.rsplit(": ", 1)[-1] for label in launches if any(p in label for p in NOT_STARTING)}))
+
+
+def feedback(
+    div: Divergence | None, hidden: int, name: str, limits: Limits = DEFAULT_LIMITS, problems: Sequence[str] = ()
+) -> str:
+    """What the model is told: the input, what was expected, what came back; and
+    ``problems`` that stop the program from running at all (a syntax error),
+    which were otherwise unsaid where the one divergence found was hidden."""
     if div is None:
         if hidden:
-            return f"Your program differs from {name} on {hidden} hidden test(s); no details are shown for those."
+            said = f"Your program differs from {name} on {hidden} hidden test(s); no details are shown for those."
+            return said + "".join(f" Your program does not run: {p}." for p in problems)
         return f"Your program behaved exactly like {name} on every test."
     case = div.case
     lines = [f"Your program differs from {name} ({', '.join(div.channels)}) on this input:"]
