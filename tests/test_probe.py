@@ -1336,3 +1336,32 @@ def test_a_value_note_says_when_no_value_was_accepted_or_tried() -> None:
     )
     assert _value_note([], ["x", "y"]) == "probed: takes a value; none accepted of 2 tried"
     assert _value_note([], []) == "probed: takes a value; none tried before the probe budget ran out"
+
+
+_MAGIC = b"\x1f\x8b\xff"
+
+
+def _squash(case: Case) -> Outcome:
+    """A compressor whose output is not text (gzip's magic bytes start it)."""
+    if case.argv[:1] not in ((), (b"-",), (b"-d",)):
+        return _out(1, stderr=b"squash: usage\n")
+    if case.argv[:1] == (b"-d",):
+        ok = case.stdin.startswith(_MAGIC)
+        return _out(0, case.stdin[3:][::-1]) if ok else _out(1, stderr=b"squash: not squashed\n")
+    return _out(0, _MAGIC + case.stdin[::-1])
+
+
+def test_a_programs_own_output_that_is_not_text_is_no_sample() -> None:
+    """gzip's own output went into its task file as a sample decoded with U+FFFD
+    for every byte that is not UTF-8: no longer gzip data, on stdin of 35 cases in
+    300 (a stranger's find). A task file holds text; such output is left out."""
+    mined: dict[str, object] = {
+        "name": "squash",
+        "program": "squash",
+        "options": [{"short": "d", "long": "decompress"}],
+    }
+    learned = probe(mined, FunctionExecutor({"squash": _squash}), Program(("squash",), "squash"), seed=1)
+    text = task_toml(learned.raw, learned.notes)
+    samples = tomllib.loads(text)["stdin"]["samples"]
+    assert samples and not any("\ufffd" in s for s in samples)
+    assert "its own output is not text" in text

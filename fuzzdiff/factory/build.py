@@ -842,7 +842,7 @@ def _unusable(command: list[str], card: Card, hermetic: bool | None) -> str | No
 
 
 #: Bump when probing changes what it learns: cached tasks are then built again.
-FACTORY_VERSION = 25  # 2: probes confined (a task learned unconfined may hold what only root could do);
+FACTORY_VERSION = 26  # 2: probes confined (a task learned unconfined may hold what only root could do);
 # 3: an option that accepts too many values keeps one of each kind in turn (probe.spread);
 # 4: operand sentences from the help text's syntax forms (mine.mine_sentences), kept where accepted;
 # calibration keeps out an option in every varying case, and no longer normalises every number;
@@ -879,6 +879,8 @@ FACTORY_VERSION = 25  # 2: probes confined (a task learned unconfined may hold w
 # 24: that path is 16 bytes longer (the stack's alignment), not 2 (`/./`), which most often moved nothing
 # 25: operands from util-linux's usage forms (a `Usage:` line of its own, `<string>`, `[file ...]`) and
 # from indented forms naming the program under a usage line (jq's): look had none and was refused
+# 26: own output or fixtures that are not text are left out (gzip's own output was written with U+FFFD
+# for its bytes, no longer gzip data); no empty fixtures table
 
 
 def cache_key(command: list[str], seed: int, budget: int) -> str:

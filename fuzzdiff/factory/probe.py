@@ -943,17 +943,28 @@ class Prober:
         needing = [name for name, on in good.items() if on and all(b.own for b in on)]
         if not needing or not own:
             return
-        self.raw["fixtures"] = {n.decode("utf-8", "replace"): c.decode("utf-8", "replace") for n, c in own[0].files}
         shown = ", ".join(_spellings(o)[1] for o in self.options if _spellings(o)[0] in needing)
-        self.note(
-            "probe", f"probed: {shown} accepted only on the program's own output: the files it names are fixtures"
-        )
+        kept = {_text(n): _text(c) for n, c in own[0].files}
+        if not own[0].files:  # its own output came on stdin: a sample (``_learn_content``) carries it
+            self.note("probe", f"probed: {shown} accepted only on the program's own output, on stdin")
+        elif None in kept or None in kept.values():  # a task file holds text: bytes would be changed, not kept
+            self.note(
+                "probe", f"probed: {shown} accepted only on the program's own output, which is not text: no fixtures"
+            )
+        else:
+            self.raw["fixtures"] = kept
+            self.note(
+                "probe", f"probed: {shown} accepted only on the program's own output: the files it names are fixtures"
+            )
 
     def _learn_content(self, label: str, content: bytes) -> None:
         """Standard input and files: the default models plus the accepted contents as samples."""
         samples = [data.decode("utf-8", "replace") for _, data in CONTENTS if data and self._content_ok(data)]
-        if self.own_output:
-            samples.append(self.own_output.decode("utf-8", "replace"))
+        own = _text(self.own_output) if self.own_output else None
+        if own is not None:
+            samples.append(own)
+        elif self.own_output:  # gzip's: its bytes turned into U+FFFD, no longer gzip data
+            self.note("stdin", "probed: its own output is not text, which a task file cannot hold: not a sample")
         samples = list(dict.fromkeys(samples))
         if not samples:
             return
@@ -967,6 +978,16 @@ class Prober:
             return any(self.runs.ok(self._sentence_case(w, data)) for w in self.kept_sentences[:2])
         seqs = self.seqs[:2] or [(), (0,)]
         return any(self.runs.ok(_operand_case(s, data, self.prefix)) for s in seqs)
+
+
+def _text(data: bytes) -> str | None:
+    """``data`` as the text a task file holds, or None where it is not UTF-8: a
+    sample or fixture decoded with replacement characters was written as other
+    bytes than the program made (a stranger found gzip's own output so)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 #: The ladder's negative number and a positive one: "-2" may be read as an option
