@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -344,3 +345,21 @@ def test_a_candidate_of_the_wrong_type_or_with_a_nul_byte_is_the_callers_mistake
         Request(task, 5, budget=5)  # type: ignore[arg-type]
     got = score(task, Candidate(command="cat \0 x"), budget=5, cache=cache)
     assert got.status == "error" and "NUL byte" in got.error and "internal" not in got.error
+
+
+def test_a_slot_refuses_the_reference_as_candidate_whatever_it_scored_before(task: str, cache: Path) -> None:
+    """A slot reused for the next candidate skipped the check a new one makes: the
+    reference as candidate after a Python candidate said "cannot start ...:
+    Permission denied; check the path and its execute bit" (a stranger's find)."""
+    found = shutil.which("base64")
+    assert found is not None
+    reference = Candidate(command=found)
+    requests = [
+        Request(task, reference, budget=5),
+        Request(task, python(GOOD), budget=5),
+        Request(task, reference, budget=5),
+    ]
+    with BatchScorer(slots=1, cache=cache, use_pool=False) as scorer:
+        first, _, after = [scorer.score_batch([r])[0] for r in requests]
+    assert first.status == after.status == "error"
+    assert "is the reference" in first.error and after.error == first.error

@@ -111,6 +111,19 @@ def candidate_root(setup: Setup, mask_reference: bool, hide: Sequence[str] = ())
     return root
 
 
+def sandboxed_root(
+    setup: Setup, mask_reference: bool, hide: Sequence[str] = ()
+) -> tuple[tuple[str, ...], Root]:
+    """The paths the sandbox hides and the candidate's root (``candidate_root``),
+    after refusing a candidate whose own program is hidden: wherever a runner
+    takes a candidate, a new runner or one reused for the next (a batch slot took
+    `/usr/bin/wc` after a Python candidate without the check, and said
+    "Permission denied; check the path" where alone it said why)."""
+    hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
+    _refuse_hidden_candidate(setup, hidden)
+    return hidden, candidate_root(setup, mask_reference, hide)
+
+
 def _refuse_hidden_candidate(setup: Setup, hidden: Sequence[str]) -> None:
     """A ``ProgramError`` where the candidate's own program is one the sandbox hides
     (the reference itself, a copy or a masked multi-call binary): every run of it
@@ -138,9 +151,7 @@ def make_runner(
     must not see (a corpus being replayed holds the answers)."""
     isolation = Isolation()
     if sandbox:
-        hidden = (*hidden_paths(setup, mask_reference), *(p for p in hide if os.path.exists(p)))
-        _refuse_hidden_candidate(setup, hidden)
-        root = candidate_root(setup, mask_reference, hide)
+        hidden, root = sandboxed_root(setup, mask_reference, hide)
         isolation = Isolation(True, tuple(dict.fromkeys(hidden)), root=root)
     return PoolRunner(
         jobs or default_jobs(),

@@ -44,7 +44,7 @@ from typing import Any
 
 from fuzzdiff.core.errors import UserError
 from fuzzdiff.core.model import Case
-from fuzzdiff.engine.setup import Setup, candidate_root, make_runner, prepare
+from fuzzdiff.engine.setup import Setup, make_runner, prepare, sandboxed_root
 from fuzzdiff.oracle.scoring import (
     DEADLINE,
     DEFAULT_BUDGET,
@@ -154,7 +154,7 @@ class _Slot:
         swapped in when it serves the same task and reference, else a new one."""
         key = (setup.spec, setup.reference, sandbox, mask)
         if self.runner is not None and self.key == key:
-            self.runner.use_candidate(setup.candidate, candidate_root(setup, mask) if sandbox else None)
+            self.runner.use_candidate(setup.candidate, sandboxed_root(setup, mask)[1] if sandbox else None)
             self.runner.reference_cache = reference_cache(setup)  # this score's, which may count its own hits
             return self.runner
         self.close()
