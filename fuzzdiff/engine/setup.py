@@ -111,9 +111,7 @@ def candidate_root(setup: Setup, mask_reference: bool, hide: Sequence[str] = ())
     return root
 
 
-def sandboxed_root(
-    setup: Setup, mask_reference: bool, hide: Sequence[str] = ()
-) -> tuple[tuple[str, ...], Root]:
+def sandboxed_root(setup: Setup, mask_reference: bool, hide: Sequence[str] = ()) -> tuple[tuple[str, ...], Root]:
     """The paths the sandbox hides and the candidate's root (``candidate_root``),
     after refusing a candidate whose own program is hidden: wherever a runner
     takes a candidate, a new runner or one reused for the next (a batch slot took
