@@ -155,6 +155,18 @@ def test_feedback_on_a_timeout_names_the_time_limit() -> None:
     assert "Expected: exit:0" in text
 
 
+def test_feedback_on_a_lost_run_says_what_happened_and_shows_no_files() -> None:
+    """A candidate that stopped its sandbox's server was told "Got: worker-lost"
+    and "no file 'sub dir'", as if it had deleted the case's files."""
+    ref = outcome()
+    cand = Outcome(Termination.WORKER_LOST, None, None, b"", b"", ())
+    channels = ("exit", "files")
+    div = Divergence(Case(argv=(b"a",), files=((b"a", b""),)), ref, cand, channels, fingerprint(ref, cand, channels))
+    text = feedback(div, 0, "cat")
+    assert "Got: worker-lost (it stopped or killed the process that runs it" in text
+    assert "no file" not in text and text.count('file "a"') == 1  # the input's, no Expected or Got line
+
+
 def test_in_a_hermetic_run_the_frozen_instant_is_within_the_run() -> None:
     """GNU touch lets the kernel date a file (the real time); a Python port reads
     the frozen clock: both dated it now, and agreed once this was seen."""

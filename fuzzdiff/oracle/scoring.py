@@ -751,6 +751,8 @@ def ended(outcome: Outcome, limits: Limits) -> str:
         return f"timeout (still running after the {limits.timeout:g} s time limit, so it was killed)"
     if outcome.termination is Termination.OUTPUT_CAP:
         return f"output-cap (it printed more than the {limits.output_bytes} bytes a stream may hold, so it was stopped)"
+    if outcome.termination is Termination.WORKER_LOST:
+        return "worker-lost (it stopped or killed the process that runs it, so its run was given up)"
     return outcome.exit_class()
 
 
@@ -792,7 +794,8 @@ def feedback(
             data = getattr(outcome, ch)
             if ch in div.channels or data:
                 lines.append(f"  {ch}: {_quote(data)}")
-        if "files" in div.channels:
+        # a lost run left no files to show: "no file 'sub dir'" said nothing true of the program
+        if "files" in div.channels and div.candidate.termination is not Termination.WORKER_LOST:
             lines.extend(_file_lines(outcome, div.candidate if outcome is div.reference else div.reference))
     if hidden:
         lines.append(f"It also differs on {hidden} hidden test(s).")
