@@ -391,3 +391,40 @@ def test_a_campaign_reports_a_divergence_that_shrank_past_the_output_cap_small(s
     past_cap = [f for f in result.findings if f.original.fingerprint.reference_exit == "output-cap"]
     assert past_cap and all(len(f.divergence.case.stdin) <= 20 for f in past_cap)
     assert all(f.divergence.fingerprint.reference_exit == "exit:0" for f in result.findings)
+
+
+def test_what_a_finding_shrank_to_is_no_new_finding_when_met_again(spec: TaskSpec) -> None:
+    """A finding that shrank past the output cap moved to `exit:0 vs exit:1`; when the
+    next finding's shrinking met that fingerprint again, it became a finding of its
+    own: the same divergence twice (``Campaign.aliases``)."""
+    from fuzzdiff.core.model import Via
+    from fuzzdiff.engine.campaign import Campaign, CampaignConfig
+    from fuzzdiff.run.execute import FunctionExecutor
+    from fuzzdiff.run.runner import SerialRunner
+
+    from .helpers import CAND, REF
+
+    def capped(case: Case) -> Outcome:
+        out = echo_program(case)
+        if len(case.stdin) > 20:
+            return Outcome(Termination.OUTPUT_CAP, None, None, out.stdout[:20], b"", case.files)
+        return out
+
+    def candidate(case: Case) -> Outcome:
+        if b"z" in case.stdin:
+            return exited(2, stderr=b"prog: z\n")
+        if b"a" in case.stdin:
+            return exited(1, stderr=b"prog: a\n")
+        return capped(case)
+
+    runner = SerialRunner(FunctionExecutor({REF.argv[0]: capped, CAND.argv[0]: candidate}), REF, CAND)
+    campaign = Campaign(spec, runner, REF, CAND, CampaignConfig(seed=1, max_divergences=5))
+    # found in this order: 'a' past the cap, then 'z' beside an 'a' (its shrinking meets 'a' alone)
+    first, second = campaign.judge.check([Case(stdin=b"a" * 40), Case(stdin=b"za")])
+    assert first is not None and second is not None
+    assert first.fingerprint.reference_exit == "output-cap"
+    campaign.seen = {first.fingerprint, second.fingerprint}
+    campaign.pending = [(0, first, Via.GENERATION), (1, second, Via.GENERATION)]
+    list(campaign.settle())
+    finals = [f.divergence.fingerprint for f in campaign.findings]
+    assert len(finals) == 2 and len(set(finals)) == 2, finals
