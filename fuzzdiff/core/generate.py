@@ -590,6 +590,8 @@ class Grammar:
         for sentence in spec.operands.sentences:
             self.sentences_of.setdefault(len(sentence), []).append(sentence)
         self.groups = [tuple(find_option(spec, n) for n in g) for g in spec.one_of]
+        # the options of a one_of group, which ``case`` never gives twice (cut's -b, -c, -f come once)
+        self.once = {id(o) for group in self.groups for o in group}
         # An option that needs another at one value (`cksum -l` needs `-a blake2b`) needs
         # a copy of it whose value is that one; ``origin`` maps each copy back.
         self.origin: dict[OptionSpec, OptionSpec] = {}
@@ -814,14 +816,13 @@ class Grammar:
             argv = argv + operands
         argv += [t.encode() for t in trailing]
         stdin = content(c, spec.stdin)
-        grouped = [o for group in self.groups for o in group]  # one of them, once: cut's -b, -c, -f
-        valued = [
-            o
-            for o in chosen
-            if o.value is not None and o.value.kind not in PATH_NAMES and all(o is not g for g in grouped)
-        ]
-        if again is not None and valued and again.integer(0, TWICE_ONE - 1) == 0:
-            argv = [a.encode("utf-8", "surrogateescape") for a in self.tokens(again, again.choice(valued))] + argv
+        if again is not None:
+            valued = [
+                o for o in chosen if o.value is not None and o.value.kind not in PATH_NAMES and id(o) not in self.once
+            ]
+            if valued and again.integer(0, TWICE_ONE - 1) == 0:
+                twice = self.tokens(again, again.choice(valued))
+                argv = [a.encode("utf-8", "surrogateescape") for a in twice] + argv
         return Case(argv=tuple(argv), stdin=stdin, files=tuple(files.items()))
 
 

@@ -102,10 +102,10 @@ def trust_warning(result: CampaignResult) -> str | None:
     """What a low accepted share, or options never accepted, mean for an
     "equivalent" verdict; None when neither applies, acceptance was not counted,
     or the verdict is not "equivalent" (a divergence found stands either way)."""
-    share = result.accepted_share
-    parts: list[str] = []
     if result.findings:
         return None
+    share = result.accepted_share
+    parts: list[str] = []
     if share is not None and share < LOW_ACCEPTED_SHARE:
         parts.append(
             f"the reference accepted (exit 0) only {result.accepted} of {result.cases} cases ({share:.0%}), "

@@ -297,20 +297,18 @@ def materialise(candidate: Candidate, where: Path) -> str:
         raise UserError(f"a candidate's {name} must be a string, not {type(value).__name__}")
     if name != "source" and "\0" in value:
         raise UserError(f"a candidate's {name} holds a NUL byte, which no command line or path can hold")
-    if candidate.command is not None:
-        return candidate.command
-    if candidate.path is not None:
-        return shlex.quote(candidate.path)  # a path, not a command line: blanks are part of it
-    if candidate.source is None:
-        raise UserError("a candidate needs a command, a path or source text")
+    if name == "command":
+        return value
+    if name == "path":
+        return shlex.quote(value)  # a path, not a command line: blanks are part of it
     language = (candidate.language or "").lower()
     if language in ("python", "python3", "py"):
         script = where / "candidate.py"
-        script.write_bytes(utf8(candidate.source))
+        script.write_bytes(utf8(value))
         return f"{shlex.quote(python_interpreter())} {shlex.quote(str(script))}"
     if language in ("shell", "sh", "bash"):
         script = where / "candidate.sh"
-        script.write_bytes(utf8(candidate.source))
+        script.write_bytes(utf8(value))
         return f"{'bash' if language == 'bash' else 'sh'} {shlex.quote(str(script))}"
     raise UserError(f"unknown candidate language {candidate.language!r}; use python or shell")
 
